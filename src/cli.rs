@@ -1,0 +1,78 @@
+//! The command line as clap sees it. Only shapes and help texts live here; `run` turns them
+//! into validated settings and each `cmd::*::execute` does the work.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Tell users their OneDrive has moved to the new tenant: validate the identity map, preview
+/// every notice, confirm the trust is removed on both tenants, and send each notice once.
+#[derive(Debug, Parser)]
+#[command(name = "t2t-notify", version, about, long_about = None)]
+#[command(after_help = "Exit status: 0 done, 1 runtime failure, 2 invalid input or usage, 3 trust gate closed, 4 some recipients failed, 5 paused (run again to resume), 130 interrupted.\n\nExample:\n  t2t-notify --config sample-data/t2t-notify.toml preview --mapping sample-data/identity-map.csv --directory sample-data/directory.csv --out preview/")]
+pub struct Cli {
+    /// The configuration file.
+    #[arg(long, global = true, env = "T2T_NOTIFY_CONFIG", default_value = "t2t-notify.toml", value_name = "PATH")]
+    pub config: PathBuf,
+    /// More detail in the logs (-v: server replies, -vv: everything).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Only errors in the logs.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check the identity mapping file (and directory) and report every problem.
+    #[command(after_help = "Example:\n  t2t-notify --config sample-data/t2t-notify.toml validate --mapping sample-data/identity-map.csv --directory sample-data/directory.csv\n\nExit status 0 when valid (warnings allowed), 2 when not.")]
+    Validate(ValidateArgs),
+    /// Write a large synthetic identity map and directory for tests and benchmarks.
+    #[command(after_help = "Example:\n  t2t-notify sample --users 100000 --out /tmp/big")]
+    Sample(SampleArgs),
+}
+
+/// Where the users come from; shared by every command that reads them.
+#[derive(Debug, Clone, Args)]
+pub struct InputArgs {
+    /// The identity mapping CSV of Step 5 (six columns, no header).
+    #[arg(long, value_name = "FILE")]
+    pub mapping: PathBuf,
+    /// A user directory CSV with a header row (UserPrincipalName, DisplayName, GivenName,
+    /// PreferredLanguage, OneDriveUrl, ...).
+    #[arg(long, value_name = "FILE")]
+    pub directory: Option<PathBuf>,
+}
+
+/// Output format of `validate` and `report`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum Format {
+    #[default]
+    Human,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// human (one line per problem) or json ({users, groups, warnings, errors}).
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct SampleArgs {
+    /// How many users.
+    #[arg(long, default_value_t = 1000)]
+    pub users: u64,
+    /// How many groups.
+    #[arg(long, default_value_t = 10)]
+    pub groups: u64,
+    /// Folder that receives identity-map.csv and directory.csv.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+}

@@ -1,0 +1,4 @@
+//! One file per subcommand, each with an `execute` that wires the modules together.
+
+pub mod sample;
+pub mod validate;

@@ -1,0 +1,81 @@
+//! `t2t-notify validate`: check the mapping (and directory) and report every problem.
+
+use serde_json::json;
+
+use crate::cli::{Cli, Format, ValidateArgs};
+use crate::config::Config;
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::exit::Outcome;
+use crate::plan::{self, Sources};
+
+/// Runs the command.
+pub fn execute(cli: &Cli, args: &ValidateArgs) -> anyhow::Result<Outcome> {
+    let config = optional_config(cli)?;
+    let sources = Sources {
+        mapping: &args.input.mapping,
+        directory: args.input.directory.as_deref(),
+    };
+    let mut plan = plan::load(config.as_ref(), sources, false)?;
+    if config.is_none() {
+        plan.diagnostics.warning(
+            &cli.config.display().to_string().into(),
+            None,
+            "no config file, so column 2 was not compared with [source].tenant_id; pass --config",
+        );
+    }
+    match args.format {
+        Format::Human => print_human(&args.input.mapping.display().to_string(), &plan),
+        Format::Json => print_json(&plan)?,
+    }
+    Ok(if plan.diagnostics.has_errors() { Outcome::Invalid } else { Outcome::Success })
+}
+
+/// The config when it exists; a missing default `./t2t-notify.toml` is allowed for `validate`.
+fn optional_config(cli: &Cli) -> anyhow::Result<Option<Config>> {
+    let default = std::path::Path::new("t2t-notify.toml");
+    if cli.config == default && !default.exists() {
+        return Ok(None);
+    }
+    Ok(Some(crate::run::load_config(cli)?))
+}
+
+fn print_human(mapping: &str, plan: &plan::Plan) {
+    for d in plan.diagnostics.sorted() {
+        eprintln!("{d}");
+    }
+    let errors = plan.diagnostics.errors().count();
+    let warnings = plan.diagnostics.warnings().count();
+    let verdict = if errors == 0 { "valid" } else { "NOT valid" };
+    println!(
+        "{mapping}: {verdict}: {} users, {} groups, {errors} errors, {warnings} warnings",
+        plan.users, plan.groups
+    );
+}
+
+fn print_json(plan: &plan::Plan) -> anyhow::Result<()> {
+    let list = |d: &Diagnostics, errors: bool| -> Vec<serde_json::Value> {
+        d.sorted()
+            .into_iter()
+            .filter(|x| (x.severity == crate::diag::Severity::Error) == errors)
+            .map(json_of)
+            .collect()
+    };
+    let out = json!({
+        "users": plan.users,
+        "groups": plan.groups,
+        "warnings": list(&plan.diagnostics, false),
+        "errors": list(&plan.diagnostics, true),
+    });
+    println!("{}", serde_json::to_string_pretty(&out)?);
+    Ok(())
+}
+
+fn json_of(d: &Diagnostic) -> serde_json::Value {
+    json!({
+        "file": d.file.as_ref(),
+        "line": d.line,
+        "column": d.column.as_ref().map(|c| c.index),
+        "column_name": d.column.as_ref().map(|c| c.name.as_str()),
+        "message": d.message,
+    })
+}

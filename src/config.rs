@@ -1,0 +1,545 @@
+//! The configuration file `t2t-notify.toml`: strict parsing, `T2T_NOTIFY_*` overrides, and
+//! validation into a [`Config`] the rest of the program can trust.
+//!
+//! Two stages, like the command line: serde reads the raw file (unknown keys are an error that
+//! names the key), then [`Config::validate`] checks values that serde cannot (GUIDs, URLs,
+//! addresses) and resolves relative paths against the config file's folder.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Deserializer};
+
+use crate::inputs::address;
+
+/// Prefix of the environment variables that override config keys: `T2T_NOTIFY_PACING_PER_MINUTE=10`.
+pub const ENV_PREFIX: &str = "T2T_NOTIFY_";
+/// Environment variables with the prefix that are not config keys.
+const ENV_RESERVED: &[&str] = &["CONFIG", "LOG"];
+const SECTIONS: &[&str] = &[
+    "organization",
+    "source",
+    "target",
+    "message",
+    "transport",
+    "pacing",
+    "ledger",
+    "notify",
+];
+
+/// The whole configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub organization: Organization,
+    pub source: Tenant,
+    pub target: Tenant,
+    pub message: Message,
+    #[serde(default)]
+    pub transport: Transport,
+    #[serde(default)]
+    pub pacing: Pacing,
+    #[serde(default)]
+    pub ledger: Ledger,
+    #[serde(default)]
+    pub notify: Notify,
+    /// Where the file was read from (not a key).
+    #[serde(skip)]
+    pub path: PathBuf,
+}
+
+/// `[organization]`: who the notice comes from, and where people get help.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Organization {
+    pub name: String,
+    pub helpdesk: String,
+}
+
+/// `[source]` and `[target]`: one tenant.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tenant {
+    pub tenant_id: String,
+    /// Cross-tenant host URLs, one per geography (`Get-SPOCrossTenantHostUrl`).
+    pub host_urls: Vec<String>,
+    /// The day the tenant's licences expire (trust removal stops working on the source after it).
+    #[serde(default, deserialize_with = "date_or_string")]
+    pub licenses_expire: Option<chrono::NaiveDate>,
+}
+
+/// Who receives the notice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum RecipientMode {
+    /// Column 5 of the mapping: the target user's email.
+    #[default]
+    TargetEmail,
+    /// Column 3: the old (source) UPN, which still receives mail until the source is retired.
+    SourceUpn,
+    /// Both addresses in `To`.
+    Both,
+}
+
+/// `[message]`: sender, recipients, templates and the link check.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Message {
+    pub from: String,
+    #[serde(default)]
+    pub reply_to: Option<String>,
+    #[serde(default)]
+    pub recipient: RecipientMode,
+    #[serde(default = "default_templates")]
+    pub templates: PathBuf,
+    #[serde(default = "default_locale")]
+    pub default_locale: String,
+    #[serde(default)]
+    pub allowed_link_domains: Vec<String>,
+}
+
+/// Which transport carries the messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum TransportKind {
+    #[default]
+    File,
+    Smtp,
+    Graph,
+}
+
+/// How the SMTP connection is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Security {
+    #[default]
+    Starttls,
+    Tls,
+    None,
+}
+
+/// How the SMTP client authenticates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpAuth {
+    #[default]
+    None,
+    Login,
+    Plain,
+    Xoauth2,
+}
+
+/// `[transport]`: the keys of every transport kind; each kind checks the ones it needs.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Transport {
+    #[serde(default)]
+    pub kind: TransportKind,
+    /// `file`: the folder that receives one `.eml` per message.
+    #[serde(default = "default_outbox")]
+    pub dir: PathBuf,
+    // smtp
+    #[serde(default)]
+    pub host: Option<String>,
+    #[serde(default)]
+    pub port: Option<u16>,
+    #[serde(default)]
+    pub security: Security,
+    #[serde(default)]
+    pub auth: SmtpAuth,
+    #[serde(default)]
+    pub username: Option<String>,
+    /// Name of the environment variable that holds the SMTP password.
+    #[serde(default)]
+    pub password_env: Option<String>,
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+    // OAuth2 (graph, and smtp with xoauth2)
+    #[serde(default)]
+    pub tenant_id: Option<String>,
+    #[serde(default)]
+    pub client_id: Option<String>,
+    /// Name of the environment variable that holds the client secret.
+    #[serde(default)]
+    pub client_secret_env: Option<String>,
+    #[serde(default)]
+    pub certificate: Option<PathBuf>,
+    #[serde(default)]
+    pub private_key: Option<PathBuf>,
+    #[serde(default = "default_authority")]
+    pub authority: String,
+    // graph
+    #[serde(default)]
+    pub sender: Option<String>,
+    #[serde(default = "default_graph_url")]
+    pub graph_url: String,
+    #[serde(default)]
+    pub save_to_sent_items: bool,
+    // every kind
+    /// Attempts per message within one run before a transient failure becomes `deferred`.
+    #[serde(default = "default_max_attempts")]
+    pub max_attempts: u32,
+    /// Seconds to wait for one server reply.
+    #[serde(default = "default_timeout")]
+    pub timeout_secs: u64,
+}
+
+/// `[pacing]`: the mailbox's limits. `0` turns a limit off.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pacing {
+    #[serde(default = "default_per_minute")]
+    pub per_minute: u32,
+    #[serde(default = "default_per_day")]
+    pub per_day: u32,
+    #[serde(default = "default_concurrency")]
+    pub concurrency: u32,
+}
+
+/// `[ledger]`: the SQLite file that remembers what was sent and what the trust evidence said.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ledger {
+    #[serde(default = "default_ledger_path")]
+    pub path: PathBuf,
+}
+
+/// `[notify]`: where the admin summary goes after every `send`.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Notify {
+    #[serde(default)]
+    pub webhook_url: Option<String>,
+    #[serde(default)]
+    pub admin_email: Option<String>,
+    /// Where the JSON summary file is written (default: next to the ledger).
+    #[serde(default)]
+    pub summary_dir: Option<PathBuf>,
+}
+
+fn default_templates() -> PathBuf {
+    PathBuf::from("templates")
+}
+fn default_locale() -> String {
+    "en".into()
+}
+fn default_outbox() -> PathBuf {
+    PathBuf::from("outbox")
+}
+fn default_authority() -> String {
+    "https://login.microsoftonline.com".into()
+}
+fn default_graph_url() -> String {
+    "https://graph.microsoft.com".into()
+}
+fn default_max_attempts() -> u32 {
+    4
+}
+fn default_timeout() -> u64 {
+    60
+}
+fn default_per_minute() -> u32 {
+    30
+}
+fn default_per_day() -> u32 {
+    10_000
+}
+fn default_concurrency() -> u32 {
+    3
+}
+fn default_ledger_path() -> PathBuf {
+    PathBuf::from("t2t-notify.db")
+}
+
+impl Default for Transport {
+    fn default() -> Self {
+        toml::from_str("").expect("every transport key has a default")
+    }
+}
+impl Default for Pacing {
+    fn default() -> Self {
+        Pacing {
+            per_minute: default_per_minute(),
+            per_day: default_per_day(),
+            concurrency: default_concurrency(),
+        }
+    }
+}
+impl Default for Ledger {
+    fn default() -> Self {
+        Ledger {
+            path: default_ledger_path(),
+        }
+    }
+}
+
+fn date_or_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<chrono::NaiveDate>, D::Error> {
+    let value = Option::<toml::Value>::deserialize(d)?;
+    let Some(value) = value else { return Ok(None) };
+    let text = match value {
+        toml::Value::String(s) => s,
+        toml::Value::Datetime(dt) => dt.to_string(),
+        other => {
+            return Err(serde::de::Error::custom(format!(
+                "expected a date like \"2027-01-31\", found {}",
+                other.type_str()
+            )))
+        }
+    };
+    chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+        .map(Some)
+        .map_err(|_| serde::de::Error::custom(format!("`{text}` is not a date like 2027-01-31")))
+}
+
+/// Why the configuration could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{path}: cannot read the config file: {source}; pass --config PATH (see sample-data/t2t-notify.toml for a commented example)")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}{overrides}")]
+    Parse {
+        path: PathBuf,
+        message: String,
+        overrides: String,
+    },
+    #[error("environment variable {name}: {message}")]
+    Env { name: String, message: String },
+    #[error("{path}: {}", problems.join("\n  "))]
+    Invalid {
+        path: PathBuf,
+        problems: Vec<String>,
+    },
+}
+
+impl Config {
+    /// Reads, overrides from the environment, and validates the file at `path`.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let env: Vec<(String, String)> = std::env::vars()
+            .filter(|(k, _)| k.starts_with(ENV_PREFIX))
+            .collect();
+        Config::from_str_with_env(&text, path, &env)
+    }
+
+    /// Parses `text` as if read from `path`, applying the given `T2T_NOTIFY_*` variables.
+    pub fn from_str_with_env(
+        text: &str,
+        path: &Path,
+        env: &[(String, String)],
+    ) -> Result<Config, ConfigError> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let mut table: toml::Table = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: path.to_path_buf(),
+            message: e.to_string().trim_end().to_string(),
+            overrides: String::new(),
+        })?;
+        let applied = apply_env_overrides(&mut table, env)?;
+        let overrides = if applied.is_empty() {
+            String::new()
+        } else {
+            format!(" (after applying {})", applied.join(", "))
+        };
+        let mut config: Config =
+            Config::deserialize(toml::Value::Table(table)).map_err(|e| ConfigError::Parse {
+                path: path.to_path_buf(),
+                message: e.to_string().trim_end().to_string(),
+                overrides,
+            })?;
+        config.path = path.to_path_buf();
+        config.resolve_paths();
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// The folder relative paths in the file are resolved against.
+    pub fn base_dir(&self) -> PathBuf {
+        match self.path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        }
+    }
+
+    fn resolve_paths(&mut self) {
+        let base = self.base_dir();
+        let resolve = |p: &mut PathBuf| {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        };
+        resolve(&mut self.message.templates);
+        resolve(&mut self.ledger.path);
+        resolve(&mut self.transport.dir);
+        for p in [
+            &mut self.transport.ca_file,
+            &mut self.transport.certificate,
+            &mut self.transport.private_key,
+            &mut self.notify.summary_dir,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            resolve(p);
+        }
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let mut problems = Vec::new();
+        for (side, tenant) in [("source", &self.source), ("target", &self.target)] {
+            if !address::is_guid(&tenant.tenant_id) {
+                problems.push(format!(
+                    "[{side}] tenant_id `{}` is not a GUID; copy the tenant ID from the Entra admin center (Overview) or (Get-MgOrganization).Id",
+                    tenant.tenant_id
+                ));
+            }
+            if tenant.host_urls.is_empty() {
+                problems.push(format!(
+                    "[{side}] host_urls is empty; add the URL printed by Get-SPOCrossTenantHostUrl on the {side} tenant"
+                ));
+            }
+            for url in &tenant.host_urls {
+                if let Err(why) = check_host_url(url) {
+                    problems.push(format!("[{side}] host_urls: `{url}` {why}"));
+                }
+            }
+        }
+        if self.source.tenant_id.eq_ignore_ascii_case(&self.target.tenant_id) {
+            problems.push("[source] and [target] have the same tenant_id; the source is the tenant users move from, the target the one they move to".into());
+        }
+        if let Err(why) = address::parse_mailbox(&self.message.from) {
+            problems.push(format!("[message] from `{}`: {why}; write it as \"Name <address@domain>\"", self.message.from));
+        }
+        if let Some(reply_to) = &self.message.reply_to {
+            if let Err(why) = address::parse_mailbox(reply_to) {
+                problems.push(format!("[message] reply_to `{reply_to}`: {why}"));
+            }
+        }
+        if self.pacing.concurrency == 0 {
+            problems.push("[pacing] concurrency must be at least 1".into());
+        }
+        if self.transport.max_attempts == 0 {
+            problems.push("[transport] max_attempts must be at least 1".into());
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigError::Invalid {
+                path: self.path.clone(),
+                problems,
+            })
+        }
+    }
+
+    /// Every configured host URL of one side, normalised (lower case, trailing slash).
+    pub fn host_urls(&self, side: Side) -> Vec<String> {
+        let tenant = match side {
+            Side::Source => &self.source,
+            Side::Target => &self.target,
+        };
+        tenant.host_urls.iter().map(|u| normalize_host_url(u)).collect()
+    }
+}
+
+/// One of the two tenants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Side {
+    Source,
+    Target,
+}
+
+impl Side {
+    /// The other tenant.
+    pub fn partner(self) -> Side {
+        match self {
+            Side::Source => Side::Target,
+            Side::Target => Side::Source,
+        }
+    }
+    /// `source` or `target`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Side::Source => "source",
+            Side::Target => "target",
+        }
+    }
+}
+
+/// Lower-cases a host URL and gives it exactly one trailing slash, so evidence written by
+/// PowerShell compares equal to the config however it was typed.
+pub fn normalize_host_url(url: &str) -> String {
+    let trimmed = url.trim().trim_end_matches('/');
+    format!("{}/", trimmed.to_ascii_lowercase())
+}
+
+fn check_host_url(url: &str) -> Result<(), String> {
+    let parsed = url::Url::parse(url.trim()).map_err(|e| format!("is not a URL ({e})"))?;
+    if parsed.scheme() != "https" {
+        return Err("must start with https://".into());
+    }
+    if parsed.host_str().is_none() {
+        return Err("has no host name".into());
+    }
+    Ok(())
+}
+
+/// Applies `T2T_NOTIFY_<SECTION>_<KEY>=value` to the parsed table. Values are read as TOML
+/// (`30`, `true`, `["a", "b"]`) and fall back to a plain string.
+fn apply_env_overrides(
+    table: &mut toml::Table,
+    env: &[(String, String)],
+) -> Result<Vec<String>, ConfigError> {
+    let mut applied = Vec::new();
+    let mut sorted: Vec<&(String, String)> = env.iter().collect();
+    sorted.sort();
+    for (name, raw) in sorted {
+        let Some(rest) = name.strip_prefix(ENV_PREFIX) else {
+            continue;
+        };
+        if ENV_RESERVED.contains(&rest) {
+            continue;
+        }
+        let lower = rest.to_ascii_lowercase();
+        let Some((section, key)) = SECTIONS.iter().find_map(|s| {
+            lower
+                .strip_prefix(s)
+                .and_then(|k| k.strip_prefix('_'))
+                .filter(|k| !k.is_empty())
+                .map(|k| (*s, k))
+        }) else {
+            return Err(ConfigError::Env {
+                name: name.clone(),
+                message: format!(
+                    "not a config key; write T2T_NOTIFY_<SECTION>_<KEY> with SECTION one of {}",
+                    SECTIONS.join(", ").to_ascii_uppercase()
+                ),
+            });
+        };
+        let entry = table
+            .entry(section.to_string())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        let toml::Value::Table(section_table) = entry else {
+            return Err(ConfigError::Env {
+                name: name.clone(),
+                message: format!("[{section}] in the file is not a table"),
+            });
+        };
+        section_table.insert(key.to_string(), env_value(raw));
+        applied.push(name.clone());
+    }
+    Ok(applied)
+}
+
+fn env_value(raw: &str) -> toml::Value {
+    toml::from_str::<toml::Table>(&format!("v = {raw}"))
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(raw.to_string()))
+}
+
+#[cfg(test)]
+mod tests;

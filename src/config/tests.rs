@@ -1,0 +1,123 @@
+use super::*;
+
+const GOOD: &str = r#"
+[organization]
+name = "Contoso"
+helpdesk = "IT Service Desk, +1 555 0100"
+[source]
+tenant_id = "11111111-2222-3333-4444-555555555555"
+host_urls = ["https://contoso-my.sharepoint.com/"]
+licenses_expire = 2027-01-31
+[target]
+tenant_id = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
+host_urls = ["https://Fabrikam-my.sharepoint.com"]
+[message]
+from = "Fabrikam IT <it-migration@fabrikam.com>"
+"#;
+
+fn parse(text: &str, env: &[(&str, &str)]) -> Result<Config, ConfigError> {
+    let env: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    Config::from_str_with_env(text, Path::new("conf/t2t-notify.toml"), &env)
+}
+
+#[test]
+fn good_config_parses_with_defaults_and_resolved_paths() {
+    let c = parse(GOOD, &[]).unwrap();
+    assert_eq!(c.pacing.per_minute, 30);
+    assert_eq!(c.pacing.concurrency, 3);
+    assert_eq!(c.message.recipient, RecipientMode::TargetEmail);
+    assert_eq!(c.ledger.path, Path::new("conf/t2t-notify.db"));
+    assert_eq!(c.message.templates, Path::new("conf/templates"));
+    assert_eq!(
+        c.source.licenses_expire,
+        chrono::NaiveDate::from_ymd_opt(2027, 1, 31)
+    );
+    assert_eq!(
+        c.host_urls(Side::Target),
+        vec!["https://fabrikam-my.sharepoint.com/".to_string()]
+    );
+}
+
+#[test]
+fn unknown_key_is_named() {
+    let text = format!("{GOOD}\n[pacing]\nper_minut = 5\n");
+    let err = parse(&text, &[]).unwrap_err().to_string();
+    assert!(err.contains("per_minut"), "{err}");
+    assert!(err.contains("conf/t2t-notify.toml"), "{err}");
+}
+
+#[test]
+fn unknown_section_is_named() {
+    let text = format!("{GOOD}\n[pacng]\nper_minute = 5\n");
+    let err = parse(&text, &[]).unwrap_err().to_string();
+    assert!(err.contains("pacng"), "{err}");
+}
+
+#[test]
+fn env_overrides_numbers_strings_and_lists() {
+    let c = parse(
+        GOOD,
+        &[
+            ("T2T_NOTIFY_PACING_PER_MINUTE", "10"),
+            ("T2T_NOTIFY_ORGANIZATION_NAME", "Fabrikam"),
+            ("T2T_NOTIFY_MESSAGE_ALLOWED_LINK_DOMAINS", r#"["help.contoso.com"]"#),
+            ("T2T_NOTIFY_LEDGER_PATH", "/var/lib/t2t.db"),
+            ("T2T_NOTIFY_CONFIG", "ignored.toml"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(c.pacing.per_minute, 10);
+    assert_eq!(c.organization.name, "Fabrikam");
+    assert_eq!(c.message.allowed_link_domains, vec!["help.contoso.com"]);
+    assert_eq!(c.ledger.path, Path::new("/var/lib/t2t.db"));
+}
+
+#[test]
+fn env_override_with_unknown_key_is_named() {
+    let err = parse(GOOD, &[("T2T_NOTIFY_PACING_PER_HOUR", "5")])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("per_hour"), "{err}");
+    assert!(err.contains("T2T_NOTIFY_PACING_PER_HOUR"), "{err}");
+}
+
+#[test]
+fn env_override_with_unknown_section_is_refused() {
+    let err = parse(GOOD, &[("T2T_NOTIFY_SMTP_HOST", "x")])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("T2T_NOTIFY_SMTP_HOST"), "{err}");
+}
+
+#[test]
+fn bad_values_are_all_reported() {
+    let text = GOOD
+        .replace("11111111-2222-3333-4444-555555555555", "not-a-guid")
+        .replace("https://contoso-my", "http://contoso-my")
+        .replace("Fabrikam IT <it-migration@fabrikam.com>", "nobody");
+    let err = parse(&text, &[]).unwrap_err().to_string();
+    assert!(err.contains("tenant_id `not-a-guid`"), "{err}");
+    assert!(err.contains("https://"), "{err}");
+    assert!(err.contains("[message] from"), "{err}");
+}
+
+#[test]
+fn bom_is_tolerated() {
+    let text = format!("\u{feff}{GOOD}");
+    parse(&text, &[]).unwrap();
+}
+
+#[test]
+fn host_urls_normalise() {
+    assert_eq!(
+        normalize_host_url(" HTTPS://Contoso-my.SharePoint.com "),
+        "https://contoso-my.sharepoint.com/"
+    );
+    assert_eq!(
+        normalize_host_url("https://contoso-my.sharepoint.com//"),
+        "https://contoso-my.sharepoint.com/"
+    );
+}

@@ -1,0 +1,196 @@
+//! Syntax checks for the identifiers in the inputs: GUIDs, user principal names, email
+//! addresses, and `Name <address>` mailboxes. Pure functions; each error says what is wrong.
+
+/// Longest user principal name Entra ID accepts.
+pub const MAX_UPN_LEN: usize = 113;
+/// Longest email address (RFC 5321 path limit).
+pub const MAX_EMAIL_LEN: usize = 254;
+
+/// True for `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` in hexadecimal (either case).
+pub fn is_guid(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 36
+        && b.iter().enumerate().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => *c == b'-',
+            _ => c.is_ascii_hexdigit(),
+        })
+}
+
+/// Checks a user principal name as Entra ID allows it: `local@domain`, the local part made of
+/// `A-Z a-z 0-9 ' . - _ ! # ^ ~` (guest UPNs such as `jane_fabrikam.com#EXT#@contoso.onmicrosoft.com`
+/// pass), no dot at either end of the local part.
+pub fn check_upn(s: &str) -> Result<(), String> {
+    check_common(s, MAX_UPN_LEN, "a user principal name")?;
+    let (local, domain) = split_at_sign(s)?;
+    if let Some(c) = local
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || "'.-_!#^~".contains(*c)))
+    {
+        return Err(format!(
+            "character {} is not allowed in a user principal name (allowed: letters A-Z, digits and ' . - _ ! # ^ ~)",
+            describe_char(c)
+        ));
+    }
+    check_local_dots(local)?;
+    check_domain(domain)
+}
+
+/// Checks an email address: `local@domain` with the dot-atom local part of RFC 5322
+/// (international letters allowed) and a domain with at least one dot.
+pub fn check_email(s: &str) -> Result<(), String> {
+    check_common(s, MAX_EMAIL_LEN, "an email address")?;
+    let (local, domain) = split_at_sign(s)?;
+    if let Some(c) = local
+        .chars()
+        .find(|c| !(c.is_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(*c)))
+    {
+        return Err(format!(
+            "character {} is not allowed in an email address",
+            describe_char(c)
+        ));
+    }
+    check_local_dots(local)?;
+    check_domain(domain)
+}
+
+/// Parses `Name <address@domain>` or a bare address into a lettre mailbox.
+pub fn parse_mailbox(s: &str) -> Result<lettre::message::Mailbox, String> {
+    s.trim()
+        .parse::<lettre::message::Mailbox>()
+        .map_err(|e| format!("not a valid mail address ({e})"))
+}
+
+fn check_common(s: &str, max: usize, what: &str) -> Result<(), String> {
+    if s.is_empty() {
+        return Err(format!("is empty; it must be {what}"));
+    }
+    if s.contains(['\r', '\n']) {
+        return Err("contains a line break; remove it (a quoted value in the file spans two lines)".into());
+    }
+    if s.contains('\0') {
+        return Err("contains a NUL byte; the file may be UTF-16 without a byte order mark: save it from Excel as \"CSV UTF-8 (Comma delimited)\"".into());
+    }
+    let len = s.chars().count();
+    if len > max {
+        return Err(format!(
+            "is {len} characters long; {what} has at most {max}"
+        ));
+    }
+    if s.chars().any(char::is_whitespace) {
+        return Err(format!("contains a space; {what} has none"));
+    }
+    Ok(())
+}
+
+fn split_at_sign(s: &str) -> Result<(&str, &str), String> {
+    match s.rsplit_once('@') {
+        None => Err("has no @; write it as name@domain".into()),
+        Some(("", _)) => Err("has nothing before the @".into()),
+        Some((local, _)) if local.contains('@') => Err("has more than one @".into()),
+        Some((local, domain)) => Ok((local, domain)),
+    }
+}
+
+fn check_local_dots(local: &str) -> Result<(), String> {
+    if local.starts_with('.') || local.ends_with('.') {
+        return Err("the part before the @ starts or ends with a dot".into());
+    }
+    if local.contains("..") {
+        return Err("the part before the @ has two dots in a row".into());
+    }
+    Ok(())
+}
+
+fn check_domain(domain: &str) -> Result<(), String> {
+    if domain.is_empty() {
+        return Err("has nothing after the @".into());
+    }
+    if !domain.contains('.') {
+        return Err(format!("domain `{domain}` has no dot; write the full domain, e.g. contoso.com"));
+    }
+    for label in domain.split('.') {
+        if label.is_empty() {
+            return Err(format!("domain `{domain}` has an empty part between dots"));
+        }
+        if label.starts_with('-') || label.ends_with('-') {
+            return Err(format!("domain `{domain}` has a part that starts or ends with a hyphen"));
+        }
+        if let Some(c) = label.chars().find(|c| !(c.is_alphanumeric() || *c == '-')) {
+            return Err(format!(
+                "domain `{domain}` contains {}, which a domain name cannot",
+                describe_char(c)
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn describe_char(c: char) -> String {
+    if c.is_control() || c.is_whitespace() {
+        format!("U+{:04X}", c as u32)
+    } else {
+        format!("`{c}` (U+{:04X})", c as u32)
+    }
+}
+
+/// True when a source UPN is a guest's (`...#EXT#@...`).
+pub fn is_guest_upn(upn: &str) -> bool {
+    upn.to_ascii_uppercase().contains("#EXT#@")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn guids() {
+        assert!(is_guid("11111111-2222-3333-4444-55555555555a"));
+        assert!(is_guid("AAAAAAAA-BBBB-CCCC-DDDD-EEEEEEEEEEEE"));
+        assert!(!is_guid("11111111-2222-3333-4444-55555555555"));
+        assert!(!is_guid("{11111111-2222-3333-4444-555555555555}"));
+        assert!(!is_guid("1111111122223333444455555555555555555"));
+        assert!(!is_guid("g1111111-2222-3333-4444-555555555555"));
+    }
+
+    #[test]
+    fn upns() {
+        assert!(check_upn("rsimone@contoso.onmicrosoft.com").is_ok());
+        assert!(check_upn("jane_fabrikam.com#EXT#@contoso.onmicrosoft.com").is_ok());
+        assert!(check_upn("o'brien@contoso.com").is_ok());
+        assert!(check_upn("rsimone").unwrap_err().contains("no @"));
+        assert!(check_upn("a@b@c.com").unwrap_err().contains("more than one @"));
+        assert!(check_upn("r simone@contoso.com").unwrap_err().contains("space"));
+        assert!(check_upn("rsimone@contoso").unwrap_err().contains("no dot"));
+        assert!(check_upn("josé@contoso.com").unwrap_err().contains("U+00E9"));
+        assert!(check_upn(".a@contoso.com").unwrap_err().contains("dot"));
+        assert!(check_upn("a..b@contoso.com").unwrap_err().contains("two dots"));
+        assert!(check_upn("a@-contoso.com").unwrap_err().contains("hyphen"));
+        assert!(check_upn("a@contoso..com").unwrap_err().contains("empty part"));
+        assert!(check_upn("a\nb@contoso.com").unwrap_err().contains("line break"));
+        let long = format!("{}@contoso.com", "a".repeat(200));
+        assert!(check_upn(&long).unwrap_err().contains("at most 113"));
+        assert!(check_upn("").unwrap_err().contains("empty"));
+    }
+
+    #[test]
+    fn emails() {
+        assert!(check_email("josé.garcía@fabrikam.com").is_ok());
+        assert!(check_email("a+tag@fabrikam.com").is_ok());
+        assert!(check_email("a,b@fabrikam.com").is_err());
+        assert!(check_email("a@fabrikam.com\0").unwrap_err().contains("NUL"));
+    }
+
+    #[test]
+    fn mailboxes() {
+        let m = parse_mailbox("Fabrikam IT <it@fabrikam.com>").unwrap();
+        assert_eq!(m.email.to_string(), "it@fabrikam.com");
+        assert!(parse_mailbox("nobody").is_err());
+    }
+
+    #[test]
+    fn guests() {
+        assert!(is_guest_upn("jane_fabrikam.com#EXT#@contoso.onmicrosoft.com"));
+        assert!(is_guest_upn("jane_fabrikam.com#ext#@contoso.onmicrosoft.com"));
+        assert!(!is_guest_upn("jane@contoso.com"));
+    }
+}

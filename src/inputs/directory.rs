@@ -1,0 +1,253 @@
+//! The optional user directory CSV (`--directory`): a header row, e.g. the output of
+//! `Get-MgUser -All | Select UserPrincipalName,DisplayName,GivenName,PreferredLanguage,Mail |
+//! Export-Csv`, with or without Windows PowerShell's `#TYPE` first line. Known columns feed the
+//! notice (name, language, OneDrive URL); any other column is kept for templates.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io;
+use std::path::Path;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use super::text;
+use crate::diag::{quote, Column, Diagnostic, Diagnostics, Severity};
+
+/// One person in the directory.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct DirectoryEntry {
+    pub line: u64,
+    pub upn: String,
+    pub display_name: Option<String>,
+    pub given_name: Option<String>,
+    pub preferred_language: Option<String>,
+    pub onedrive_url: Option<String>,
+    pub mail: Option<String>,
+    /// Every other column, by its header name, for templates (`{{directory.Department}}`).
+    pub extra: BTreeMap<String, String>,
+}
+
+/// The directory, indexed by lower-case UPN.
+#[derive(Debug, Default)]
+pub struct Directory {
+    pub file: Arc<str>,
+    pub entries: Vec<DirectoryEntry>,
+    by_upn: HashMap<String, usize>,
+}
+
+impl Directory {
+    /// The entry for a user, looked up by target UPN first, then source UPN (case-insensitive).
+    pub fn lookup(&self, source_upn: &str, target_upn: &str) -> Option<usize> {
+        [target_upn, source_upn]
+            .iter()
+            .find_map(|u| self.by_upn.get(&u.to_lowercase()).copied())
+    }
+}
+
+enum Known {
+    Upn,
+    DisplayName,
+    GivenName,
+    PreferredLanguage,
+    OneDriveUrl,
+    Mail,
+    Extra(String),
+}
+
+fn known(header: &str) -> Known {
+    match header.to_ascii_lowercase().as_str() {
+        "userprincipalname" | "upn" => Known::Upn,
+        "displayname" => Known::DisplayName,
+        "givenname" => Known::GivenName,
+        "preferredlanguage" => Known::PreferredLanguage,
+        "onedriveurl" => Known::OneDriveUrl,
+        "mail" => Known::Mail,
+        _ => Known::Extra(header.to_string()),
+    }
+}
+
+/// Reads the directory at `path`; problems are returned, never stop at the first.
+pub fn read(path: &Path) -> io::Result<(Directory, Diagnostics)> {
+    let file: Arc<str> = path.display().to_string().into();
+    let mut diags = Diagnostics::default();
+    let mut dir = Directory {
+        file: file.clone(),
+        ..Directory::default()
+    };
+    let opened = text::open(path)?;
+    let (mut reader, lines) = text::csv_reader(opened, false);
+    let mut record = csv::ByteRecord::new();
+    let mut header: Option<(Vec<Known>, Vec<String>)> = None;
+    while reader
+        .read_byte_record(&mut record)
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?
+    {
+        let line = lines.record_line(&reader, &record);
+        let fields: Vec<String> = record
+            .iter()
+            .map(|b| text::decode_field(b).0.trim().to_string())
+            .collect();
+        if fields.iter().all(String::is_empty) {
+            continue;
+        }
+        match &header {
+            None if fields[0].starts_with("#TYPE") => continue,
+            None => {
+                let kinds: Vec<Known> = fields.iter().map(|h| known(h)).collect();
+                if !kinds.iter().any(|k| matches!(k, Known::Upn)) {
+                    diags.error(&file, Some(line), format!(
+                        "the header row has no UserPrincipalName column (found {}); export with Select UserPrincipalName,DisplayName,GivenName,PreferredLanguage,Mail",
+                        quote(&fields.join(","))
+                    ));
+                    return Ok((dir, diags));
+                }
+                header = Some((kinds, fields));
+            }
+            Some((kinds, names)) => {
+                if let Some(entry) = entry_from(line, kinds, names, &fields, &file, &mut diags) {
+                    add(&mut dir, entry, &file, &mut diags);
+                }
+            }
+        }
+    }
+    if header.is_none() {
+        diags.error(&file, None, "the directory file is empty; it needs a header row with UserPrincipalName and one row per user");
+    }
+    Ok((dir, diags))
+}
+
+fn entry_from(
+    line: u64,
+    kinds: &[Known],
+    names: &[String],
+    fields: &[String],
+    file: &Arc<str>,
+    diags: &mut Diagnostics,
+) -> Option<DirectoryEntry> {
+    let mut e = DirectoryEntry {
+        line,
+        ..DirectoryEntry::default()
+    };
+    if fields.len() != kinds.len() {
+        diags.error(file, Some(line), format!(
+            "the row has {} fields, the header has {}; quote values that contain the separator",
+            fields.len(),
+            kinds.len()
+        ));
+        return None;
+    }
+    let mut ok = true;
+    for (i, (kind, value)) in kinds.iter().zip(fields).enumerate() {
+        let some = (!value.is_empty()).then(|| value.clone());
+        match kind {
+            Known::Upn => e.upn = value.clone(),
+            Known::DisplayName => e.display_name = some,
+            Known::GivenName => e.given_name = some,
+            Known::Mail => e.mail = some,
+            Known::PreferredLanguage => {
+                if some.as_deref().is_some_and(|l| !is_language_tag(l)) {
+                    push(diags, Severity::Warning, file, line, i, &names[i], format!("{} is not a language tag like de-AT; the default locale is used", quote(value)));
+                } else {
+                    e.preferred_language = some;
+                }
+            }
+            Known::OneDriveUrl => {
+                if let Some(url) = &some {
+                    if !url.starts_with("https://") || url::Url::parse(url).is_err() {
+                        ok = false;
+                        push(diags, Severity::Error, file, line, i, &names[i], format!("{} is not an https URL; write the user's new OneDrive address or leave it empty", quote(url)));
+                    }
+                }
+                e.onedrive_url = some;
+            }
+            Known::Extra(name) => {
+                e.extra.insert(name.clone(), value.clone());
+            }
+        }
+    }
+    if e.upn.is_empty() {
+        let idx = kinds.iter().position(|k| matches!(k, Known::Upn)).unwrap_or(0);
+        push(diags, Severity::Error, file, line, idx, &names[idx], "is empty; every row needs the user's UPN".into());
+        return None;
+    }
+    ok.then_some(e)
+}
+
+fn push(diags: &mut Diagnostics, severity: Severity, file: &Arc<str>, line: u64, idx: usize, name: &str, message: String) {
+    diags.push(Diagnostic {
+        severity,
+        file: file.clone(),
+        line: Some(line),
+        column: Some(Column { index: idx + 1, name: name.to_string() }),
+        message,
+    });
+}
+
+fn add(dir: &mut Directory, entry: DirectoryEntry, file: &Arc<str>, diags: &mut Diagnostics) {
+    let key = entry.upn.to_lowercase();
+    if let Some(&first) = dir.by_upn.get(&key) {
+        let first_line = dir.entries[first].line;
+        diags.error(file, Some(entry.line), format!(
+            "{} already has a row on line {first_line}; keep one row per user",
+            quote(&entry.upn)
+        ));
+        return;
+    }
+    dir.by_upn.insert(key, dir.entries.len());
+    dir.entries.push(entry);
+}
+
+/// A BCP 47 tag as Entra stores it: `de`, `de-AT`, `zh-Hant-TW`.
+pub fn is_language_tag(s: &str) -> bool {
+    let mut parts = s.split(['-', '_']);
+    let first_ok = parts
+        .next()
+        .is_some_and(|p| (2..=3).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphabetic()));
+    first_ok && parts.all(|p| (1..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(content: &[u8]) -> tempfile::NamedTempFile {
+        use std::io::Write;
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        f.write_all(content).unwrap();
+        f
+    }
+
+    #[test]
+    fn reads_powershell_export_with_type_line() {
+        let f = write(b"#TYPE Selected.Microsoft.Graph.PowerShell.Models.MicrosoftGraphUser\r\n\"UserPrincipalName\",\"DisplayName\",\"GivenName\",\"PreferredLanguage\",\"Department\"\r\n\"ana@fabrikam.com\",\"Ana Mart\xc3\xadnez\",\"Ana\",\"es-ES\",\"Sales\"\r\n");
+        let (dir, diags) = read(f.path()).unwrap();
+        assert!(diags.is_empty(), "{diags:?}");
+        let e = &dir.entries[dir.lookup("x@y.com", "ANA@fabrikam.com").unwrap()];
+        assert_eq!(e.display_name.as_deref(), Some("Ana Martínez"));
+        assert_eq!(e.preferred_language.as_deref(), Some("es-ES"));
+        assert_eq!(e.extra["Department"], "Sales");
+    }
+
+    #[test]
+    fn reports_missing_upn_column_duplicates_and_bad_urls() {
+        let f = write(b"Name,Mail\nx,y\n");
+        let (_, diags) = read(f.path()).unwrap();
+        assert!(diags.errors().next().unwrap().message.contains("UserPrincipalName"));
+
+        let f = write(b"UserPrincipalName,OneDriveUrl\na@b.com,http://x\na@b.com,\nA@B.COM,\n");
+        let (_, diags) = read(f.path()).unwrap();
+        let errors: Vec<String> = diags.errors().map(|d| d.to_string()).collect();
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert!(errors[0].contains(":2: column 2 (OneDriveUrl)"), "{errors:?}");
+        assert!(errors[1].contains(":4: ") && errors[1].contains("line 3"), "{errors:?}");
+    }
+
+    #[test]
+    fn language_tags() {
+        assert!(is_language_tag("de"));
+        assert!(is_language_tag("de-AT"));
+        assert!(is_language_tag("zh-Hant-TW"));
+        assert!(!is_language_tag("German"));
+        assert!(!is_language_tag(""));
+    }
+}

@@ -1,0 +1,159 @@
+use super::*;
+use std::io::Write;
+
+const T: &str = "6a0e3f52-9d4b-4c8e-8f2a-1b7c5d3e9f01";
+
+fn run(content: &[u8], tenant: Option<&str>) -> (Summary, Vec<Row>) {
+    let mut f = tempfile::NamedTempFile::new().unwrap();
+    f.write_all(content).unwrap();
+    let mut rows = Vec::new();
+    let options = Options {
+        expected_tenant: tenant.map(str::to_string),
+    };
+    let summary = read(f.path(), &options, |r| rows.push(r)).unwrap();
+    (summary, rows)
+}
+
+fn messages(s: &Summary) -> Vec<String> {
+    s.diagnostics
+        .sorted()
+        .iter()
+        .map(|d| {
+            let full = d.to_string();
+            full[full.find(':').unwrap()..].to_string()
+        })
+        .collect()
+}
+
+fn user(src: &str, tgt: &str) -> String {
+    format!("User,{T},{src},{tgt},{tgt},RegularUser\r\n")
+}
+
+#[test]
+fn good_users_and_groups_pass() {
+    let text = format!(
+        "{}{}Group,{T},{},{},Sales,O365Group\r\n\r\n\r\n",
+        user("a@contoso.com", "a@fabrikam.com"),
+        user("jane_x.com#EXT#@contoso.onmicrosoft.com", "jane@fabrikam.com"),
+        "11111111-1111-1111-1111-111111111111",
+        "22222222-2222-2222-2222-222222222222"
+    );
+    let (s, rows) = run(text.as_bytes(), Some(T));
+    assert!(s.diagnostics.is_empty(), "{:?}", messages(&s));
+    assert_eq!((s.users, s.groups), (2, 1));
+    assert_eq!(rows.len(), 3);
+    let Row::User(u) = &rows[1] else { panic!() };
+    assert!(u.is_guest());
+}
+
+#[test]
+fn duplicates_name_both_lines_case_insensitively() {
+    let text = format!(
+        "{}{}{}",
+        user("a@contoso.com", "a@fabrikam.com"),
+        user("b@contoso.com", "A@Fabrikam.com"),
+        user("A@CONTOSO.com", "c@fabrikam.com")
+    );
+    let (s, _) = run(text.as_bytes(), None);
+    let m = messages(&s);
+    assert_eq!(m.len(), 2, "{m:?}");
+    assert!(m[0].starts_with(":2: column 4 (target UPN)") && m[0].contains("line 1"), "{m:?}");
+    assert!(m[1].starts_with(":3: column 3 (source UPN)") && m[1].contains("line 1"), "{m:?}");
+}
+
+#[test]
+fn every_error_in_a_row_is_reported() {
+    let text = "User,not-a-guid,nobody,x@y,a b@c.com,Member\n";
+    let (s, rows) = run(text.as_bytes(), Some(T));
+    let m = messages(&s);
+    assert!(rows.is_empty());
+    assert!(m.iter().any(|x| x.starts_with(":1: column 2 (source tenant ID)")), "{m:?}");
+    assert!(m.iter().any(|x| x.starts_with(":1: column 3 (source UPN)")), "{m:?}");
+    assert!(m.iter().any(|x| x.starts_with(":1: column 4 (target UPN)")), "{m:?}");
+    assert!(m.iter().any(|x| x.starts_with(":1: column 5 (target email)")), "{m:?}");
+    assert!(m.iter().any(|x| x.starts_with(":1: warning: column 6 (user type)") && x.contains("RegularUser")), "{m:?}");
+}
+
+#[test]
+fn tenant_must_match_config_or_first_row() {
+    let other = "aaaaaaaa-0000-4000-8000-000000000000";
+    let text = format!("{}User,{other},b@contoso.com,b@fabrikam.com,b@fabrikam.com,RegularUser\n", user("a@contoso.com", "a@fabrikam.com"));
+    let (s, _) = run(text.as_bytes(), None);
+    assert!(messages(&s)[0].contains("differs from"), "{:?}", messages(&s));
+    let (s, _) = run(text.as_bytes(), Some(T));
+    assert!(messages(&s)[0].contains("[source].tenant_id"), "{:?}", messages(&s));
+}
+
+#[test]
+fn header_row_is_named() {
+    let text = format!("Type,SourceTenantId,SourceUpn,TargetUpn,TargetEmail,UserType\r\n{}", user("a@contoso.com", "a@fabrikam.com"));
+    let (s, rows) = run(text.as_bytes(), Some(T));
+    let m = messages(&s);
+    assert_eq!(m.len(), 1, "{m:?}");
+    assert!(m[0].starts_with(":1: ") && m[0].contains("header row"), "{m:?}");
+    assert_eq!(rows.len(), 1);
+}
+
+#[test]
+fn semicolons_are_named_and_still_checked() {
+    let text = format!("User;{T};a@contoso.com;a@fabrikam.com;a@fabrikam.com;RegularUser\nUser;{T};bad;b@fabrikam.com;b@fabrikam.com;RegularUser\n");
+    let (s, _) = run(text.as_bytes(), Some(T));
+    let m = messages(&s);
+    assert!(m[0].contains("semicolons"), "{m:?}");
+    assert!(m.iter().any(|x| x.starts_with(":2: column 3")), "{m:?}");
+}
+
+#[test]
+fn utf16le_and_bom_and_windows_1252_are_read() {
+    let text = user("a@contoso.com", "a@fabrikam.com");
+    let mut utf16 = vec![0xFF, 0xFE];
+    utf16.extend(text.encode_utf16().flat_map(|u| u.to_le_bytes()));
+    let (s, rows) = run(&utf16, Some(T));
+    assert!(s.diagnostics.is_empty(), "{:?}", messages(&s));
+    assert_eq!(rows.len(), 1);
+
+    let mut bom = vec![0xEF, 0xBB, 0xBF];
+    bom.extend(text.as_bytes());
+    let (s, rows) = run(&bom, Some(T));
+    assert!(s.diagnostics.is_empty(), "{:?}", messages(&s));
+    assert_eq!(rows.len(), 1);
+
+    let legacy = format!("Group,{T},11111111-1111-1111-1111-111111111111,22222222-2222-2222-2222-222222222222,Verk\u{e4}ufer,RegularGroup\n{text}");
+    let bytes = encoding_rs::WINDOWS_1252.encode(&legacy).0.into_owned();
+    let (s, rows) = run(&bytes, Some(T));
+    assert_eq!(messages(&s).len(), 1, "{:?}", messages(&s));
+    assert!(messages(&s)[0].contains("Windows-1252"));
+    let Row::Group(g) = &rows[0] else { panic!() };
+    assert_eq!(g.name, "Verkäufer");
+}
+
+#[test]
+fn spaces_are_trimmed_with_a_warning() {
+    let text = format!("User, {T} ,a@contoso.com , a@fabrikam.com,a@fabrikam.com,RegularUser\n");
+    let (s, rows) = run(text.as_bytes(), Some(T));
+    assert_eq!(s.diagnostics.warnings().count(), 3);
+    assert!(!s.diagnostics.has_errors());
+    let Row::User(u) = &rows[0] else { panic!() };
+    assert_eq!(u.source_upn, "a@contoso.com");
+}
+
+#[test]
+fn wrong_width_names_the_column() {
+    let text = format!("User,{T},a@contoso.com,a@fabrikam.com,a@fabrikam.com\nUser,{T},b@contoso.com,b@fabrikam.com,b@fabrikam.com,RegularUser,extra\n");
+    let (s, rows) = run(text.as_bytes(), Some(T));
+    let m = messages(&s);
+    assert!(m[0].starts_with(":1: column 6 (user type): missing"), "{m:?}");
+    assert!(m[1].starts_with(":2: column 7 (extra)"), "{m:?}");
+    assert!(rows.is_empty());
+}
+
+#[test]
+fn empty_and_group_only_files_are_errors() {
+    let (s, _) = run(b"", None);
+    assert!(messages(&s)[0].contains("empty"));
+    let (s, _) = run(b"\r\n\r\n", None);
+    assert!(messages(&s)[0].contains("empty"));
+    let g = format!("Group,{T},11111111-1111-1111-1111-111111111111,22222222-2222-2222-2222-222222222222,G,RegularGroup\n");
+    let (s, _) = run(g.as_bytes(), None);
+    assert!(messages(&s)[0].contains("only Group rows"));
+}

@@ -1,0 +1,7 @@
+//! One module per outside format. Each parses into typed records and located diagnostics;
+//! none sends, renders or decides who gets what.
+
+pub mod address;
+pub mod directory;
+pub mod mapping;
+pub mod text;

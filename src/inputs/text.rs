@@ -1,0 +1,292 @@
+//! Reading the text files admins make in Excel and PowerShell: byte order marks, UTF-16,
+//! Windows-1252, and which separator the file uses. Detection lives here, once, for every
+//! CSV input.
+
+use std::borrow::Cow;
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::fs::File;
+use std::io::{self, BufReader, Read};
+use std::path::Path;
+
+/// The encoding a file announced with its byte order mark (or its absence).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    /// No byte order mark: UTF-8, or Windows-1252 field by field where the bytes are not UTF-8.
+    Plain,
+    Utf8Bom,
+    Utf16Le,
+    Utf16Be,
+}
+
+impl Encoding {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Encoding::Plain => "UTF-8 without BOM",
+            Encoding::Utf8Bom => "UTF-8 with BOM",
+            Encoding::Utf16Le => "UTF-16 LE",
+            Encoding::Utf16Be => "UTF-16 BE",
+        }
+    }
+}
+
+/// A text file opened for CSV reading: UTF-8 bytes (UTF-16 transcoded, BOM removed), with the
+/// separator guessed from the first non-blank line.
+pub struct TextFile {
+    pub reader: BufReader<Box<dyn Read + Send>>,
+    /// Line numbers of byte offsets in `reader` (the csv crate miscounts lines after CRLF).
+    pub lines: LineIndex,
+    pub encoding: Encoding,
+    pub delimiter: u8,
+    /// True when the first bytes look like UTF-16 without a BOM (every other byte NUL).
+    pub looks_utf16_without_bom: bool,
+}
+
+const BUF: usize = 256 * 1024;
+
+/// Opens `path`, detects its encoding from the BOM and guesses the separator.
+pub fn open(path: &Path) -> io::Result<TextFile> {
+    let mut file = File::open(path)?;
+    let mut head = vec![0u8; HEAD];
+    let n = read_up_to(&mut file, &mut head)?;
+    head.truncate(n);
+    let encoding = match head.as_slice() {
+        [0xEF, 0xBB, 0xBF, ..] => Encoding::Utf8Bom,
+        [0xFF, 0xFE, ..] => Encoding::Utf16Le,
+        [0xFE, 0xFF, ..] => Encoding::Utf16Be,
+        _ => Encoding::Plain,
+    };
+    let sniff: Cow<'_, [u8]> = match encoding {
+        Encoding::Plain => Cow::Borrowed(&head),
+        Encoding::Utf8Bom => Cow::Borrowed(&head[3..]),
+        Encoding::Utf16Le => Cow::Owned(encoding_rs::UTF_16LE.decode(&head).0.into_owned().into_bytes()),
+        Encoding::Utf16Be => Cow::Owned(encoding_rs::UTF_16BE.decode(&head).0.into_owned().into_bytes()),
+    };
+    let looks_utf16_without_bom = encoding == Encoding::Plain && looks_like_bomless_utf16(&sniff);
+    let delimiter = guess_delimiter(&sniff);
+    let skip = if encoding == Encoding::Utf8Bom { 3 } else { 0 };
+    let rest = io::Cursor::new(head).chain(file);
+    let inner: Box<dyn Read + Send> = match encoding {
+        Encoding::Plain | Encoding::Utf8Bom => Box::new(Skip { inner: rest, skip }),
+        Encoding::Utf16Le | Encoding::Utf16Be => Box::new(
+            encoding_rs_io::DecodeReaderBytesBuilder::new()
+                .bom_sniffing(true)
+                .strip_bom(true)
+                .build(rest),
+        ),
+    };
+    let lines = LineIndex::default();
+    let counted: Box<dyn Read + Send> = Box::new(Counting {
+        inner,
+        offset: 0,
+        state: lines.state.clone(),
+    });
+    Ok(TextFile {
+        reader: BufReader::with_capacity(BUF, counted),
+        lines,
+        encoding,
+        delimiter,
+        looks_utf16_without_bom,
+    })
+}
+
+/// Answers "which line is byte N on" for a stream read once, front to back, keeping only the
+/// newline offsets between the last question and what has been read ahead.
+#[derive(Debug, Clone, Default)]
+pub struct LineIndex {
+    state: Arc<Mutex<LineState>>,
+}
+
+#[derive(Debug, Default)]
+struct LineState {
+    pending: VecDeque<u64>,
+    counted: u64,
+}
+
+impl LineIndex {
+    /// The 1-based line a record just read by `reader` started on. (The csv crate's own
+    /// record positions point before the previous terminator and miscount CRLF files.)
+    pub fn record_line<R: Read>(&self, reader: &csv::Reader<R>, record: &csv::ByteRecord) -> u64 {
+        let end = reader.position().byte().saturating_sub(1);
+        let inside = memchr::memchr_iter(b'\n', record.as_slice()).count() as u64;
+        self.line_of(end).saturating_sub(inside).max(1)
+    }
+
+    /// The 1-based line of byte `offset`. Offsets must be asked in increasing order.
+    pub fn line_of(&self, offset: u64) -> u64 {
+        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        while st.pending.front().is_some_and(|&nl| nl < offset) {
+            st.pending.pop_front();
+            st.counted += 1;
+        }
+        st.counted + 1
+    }
+}
+
+/// Records the offset of every newline that passes through.
+struct Counting<R> {
+    inner: R,
+    offset: u64,
+    state: Arc<Mutex<LineState>>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        for i in memchr::memchr_iter(b'\n', &buf[..n]) {
+            st.pending.push_back(self.offset + i as u64);
+        }
+        self.offset += n as u64;
+        Ok(n)
+    }
+}
+
+/// How much of the file is read up front to detect the encoding and separator.
+const HEAD: usize = 64 * 1024;
+
+fn read_up_to(file: &mut File, buf: &mut [u8]) -> io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match file.read(&mut buf[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(n)
+}
+
+/// Drops the first `skip` bytes (the UTF-8 BOM) of a reader.
+struct Skip<R> {
+    inner: R,
+    skip: usize,
+}
+
+impl<R: Read> Read for Skip<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.skip > 0 {
+            let mut tmp = [0u8; 4];
+            let want = self.skip.min(tmp.len());
+            let got = self.inner.read(&mut tmp[..want])?;
+            if got == 0 {
+                return Ok(0);
+            }
+            self.skip -= got;
+        }
+        self.inner.read(buf)
+    }
+}
+
+fn looks_like_bomless_utf16(head: &[u8]) -> bool {
+    let sample = &head[..head.len().min(512)];
+    sample.len() >= 8 && sample.iter().filter(|b| **b == 0).count() * 3 >= sample.len()
+}
+
+/// Guesses the separator from the first non-blank line: the most frequent of `,` `;` and tab
+/// outside quotes, preferring the comma on a tie.
+pub fn guess_delimiter(head: &[u8]) -> u8 {
+    let line = first_non_blank_line(head);
+    let mut counts = [0usize; 3];
+    let mut quoted = false;
+    for b in line {
+        match b {
+            b'"' => quoted = !quoted,
+            b',' if !quoted => counts[0] += 1,
+            b';' if !quoted => counts[1] += 1,
+            b'\t' if !quoted => counts[2] += 1,
+            _ => {}
+        }
+    }
+    let candidates = [b',', b';', b'\t'];
+    let best = (0..3).max_by_key(|&i| (counts[i], 3 - i)).unwrap_or(0);
+    if counts[best] == 0 {
+        b','
+    } else {
+        candidates[best]
+    }
+}
+
+fn first_non_blank_line(head: &[u8]) -> &[u8] {
+    head.split(|b| *b == b'\n')
+        .find(|l| l.iter().any(|b| !b" \t\r,;".contains(b)))
+        .unwrap_or(&[])
+}
+
+/// Human name of a separator byte.
+pub fn delimiter_name(d: u8) -> &'static str {
+    match d {
+        b',' => "commas",
+        b';' => "semicolons",
+        b'\t' => "tabs",
+        _ => "an unknown separator",
+    }
+}
+
+/// A field as text: UTF-8 when it is, Windows-1252 otherwise (second value `true`).
+pub fn decode_field(bytes: &[u8]) -> (Cow<'_, str>, bool) {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => (Cow::Borrowed(s), false),
+        Err(_) => {
+            let (text, _, _) = encoding_rs::WINDOWS_1252.decode(bytes);
+            (text, true)
+        }
+    }
+}
+
+/// A CSV reader over an opened file, with the settings every input uses: flexible field count
+/// (counted and reported by the caller), no header handling, no trimming (the caller warns).
+pub fn csv_reader(file: TextFile, has_headers: bool) -> (csv::Reader<BufReader<Box<dyn Read + Send>>>, LineIndex) {
+    let lines = file.lines.clone();
+    let reader = csv::ReaderBuilder::new()
+        .delimiter(file.delimiter)
+        .has_headers(has_headers)
+        .flexible(true)
+        .buffer_capacity(BUF)
+        .from_reader(file.reader);
+    (reader, lines)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delimiters() {
+        assert_eq!(guess_delimiter(b"User,a,b,c,d,e\n"), b',');
+        assert_eq!(guess_delimiter(b"User;a;b;c;d;e\r\n"), b';');
+        assert_eq!(guess_delimiter(b"User\ta\tb\tc\td\te\n"), b'\t');
+        assert_eq!(guess_delimiter(b"\n\nUser;a;\"b,c,d,e,f,g\";c;d;e\n"), b';');
+        assert_eq!(guess_delimiter(b"single"), b',');
+    }
+
+    #[test]
+    fn fields_fall_back_to_windows_1252() {
+        let (s, legacy) = decode_field(b"Jos\xe9");
+        assert_eq!(s, "José");
+        assert!(legacy);
+        let (s, legacy) = decode_field("José".as_bytes());
+        assert_eq!(s, "José");
+        assert!(!legacy);
+    }
+
+    #[test]
+    fn line_index_counts_crlf_and_blank_lines() {
+        let path = std::env::temp_dir().join(format!("t2t-lines-{}.csv", std::process::id()));
+        std::fs::write(&path, "a,b\r\nc,d\r\n\r\n\r\ne,\"f\r\ng\"\r\nh,i\r\nj,k\n\nl,\"m\n\"\nn,o").unwrap();
+        let (mut r, lines) = csv_reader(open(&path).unwrap(), false);
+        let mut rec = csv::ByteRecord::new();
+        let mut got = Vec::new();
+        while r.read_byte_record(&mut rec).unwrap() {
+            got.push(lines.record_line(&r, &rec));
+        }
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(got, vec![1, 2, 5, 7, 8, 10, 12]);
+    }
+
+    #[test]
+    fn utf16_without_bom_is_spotted() {
+        let bytes: Vec<u8> = "User,x,y\r\n".encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
+        assert!(looks_like_bomless_utf16(&bytes));
+        assert!(!looks_like_bomless_utf16(b"User,x,y,z,w\r\n"));
+    }
+}

@@ -1,0 +1,161 @@
+//! The ledger: one SQLite file (`[ledger].path`) that remembers the trust evidence and every
+//! user's delivery state across runs. The only module that knows SQL.
+//!
+//! The file is created owner-only (0600) since it holds users' addresses, runs in WAL mode,
+//! and carries a schema version that [`schema::migrate`] brings up to date on open.
+
+pub mod schema;
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, OpenFlags};
+
+/// Why the ledger could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    #[error("ledger {path}: cannot open: {source}; check [ledger].path and the folder's permissions")]
+    Open {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    #[error("ledger {path} is not a t2t-notify ledger or is damaged ({source}); move it aside and restore it from a backup, or point [ledger].path at a new file")]
+    Corrupt {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    #[error("ledger {path} is locked by another process (another t2t-notify send?); wait for it to finish")]
+    Locked { path: PathBuf },
+    #[error("ledger {path} has schema version {found}, newer than this t2t-notify understands ({supported}); use a newer t2t-notify")]
+    TooNew {
+        path: PathBuf,
+        found: i64,
+        supported: i64,
+    },
+    #[error("ledger {path}: {source}")]
+    Sql {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+}
+
+/// An open ledger.
+pub struct Ledger {
+    pub(crate) conn: Connection,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Ledger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ledger").field("path", &self.path).finish()
+    }
+}
+
+impl Ledger {
+    /// Opens (creating if needed) and migrates the ledger at `path`.
+    pub fn open(path: &Path) -> Result<Ledger, LedgerError> {
+        create_private(path)?;
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags).map_err(|source| LedgerError::Open {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let mut ledger = Ledger {
+            conn,
+            path: path.to_path_buf(),
+        };
+        ledger.configure()?;
+        schema::migrate(&mut ledger)?;
+        Ok(ledger)
+    }
+
+    /// Where the ledger lives.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn configure(&mut self) -> Result<(), LedgerError> {
+        self.conn
+            .busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(|e| self.classify(e))?;
+        let mode: String = self
+            .conn
+            .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
+            .map_err(|e| self.classify(e))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            tracing::warn!(path = %self.path.display(), mode, "ledger is not in WAL mode");
+        }
+        self.conn
+            .execute_batch("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;")
+            .map_err(|e| self.classify(e))
+    }
+
+    /// Turns an SQLite error into the ledger error that tells the admin what to do.
+    pub(crate) fn classify(&self, e: rusqlite::Error) -> LedgerError {
+        classify(&self.path, e)
+    }
+}
+
+/// Maps SQLite's error codes to the admin-facing ledger errors.
+pub(crate) fn classify(path: &Path, e: rusqlite::Error) -> LedgerError {
+    use rusqlite::ErrorCode;
+    let path = path.to_path_buf();
+    match e.sqlite_error_code() {
+        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => LedgerError::Corrupt { path, source: e },
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => LedgerError::Locked { path },
+        _ => LedgerError::Sql { path, source: e },
+    }
+}
+
+/// Creates the file with mode 0600 before SQLite opens it, so it is never readable by others.
+fn create_private(path: &Path) -> Result<(), LedgerError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        if !parent.exists() {
+            std::fs::create_dir_all(parent).map_err(|e| LedgerError::Open {
+                path: path.to_path_buf(),
+                source: rusqlite::Error::ToSqlConversionFailure(Box::new(e)),
+            })?;
+        }
+    }
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(LedgerError::Open {
+            path: path.to_path_buf(),
+            source: rusqlite::Error::ToSqlConversionFailure(Box::new(e)),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn new_ledger_is_private_and_current() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("l.db");
+        let ledger = Ledger::open(&path).unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        assert_eq!(schema::version(&ledger).unwrap(), schema::CURRENT);
+        drop(ledger);
+        Ledger::open(&path).unwrap();
+    }
+
+    #[test]
+    fn garbage_file_is_refused_as_corrupt() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("l.db");
+        std::fs::write(&path, vec![0x42u8; 8192]).unwrap();
+        let err = Ledger::open(&path).unwrap_err();
+        assert!(matches!(err, LedgerError::Corrupt { .. }), "{err}");
+        assert!(err.to_string().contains("damaged"));
+    }
+}

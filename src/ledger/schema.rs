@@ -1,0 +1,58 @@
+//! Schema versions and migrations. Each migration moves the file from version N-1 to N inside
+//! one transaction; `PRAGMA user_version` holds the version. Never edit a released migration:
+//! add the next one.
+
+use super::{Ledger, LedgerError};
+
+/// Migrations in order; index i takes the schema from version i to i+1.
+const MIGRATIONS: &[&str] = &[
+    // 1: trust evidence confirmed per host pair.
+    "CREATE TABLE trust_confirmations (
+        side          TEXT NOT NULL CHECK (side IN ('source', 'target')),
+        host_url      TEXT NOT NULL,
+        partner_url   TEXT NOT NULL,
+        verify_result TEXT NOT NULL,
+        checked_at    TEXT NOT NULL,
+        checked_by    TEXT,
+        file_name     TEXT NOT NULL,
+        sha256        TEXT NOT NULL,
+        confirmed_at  TEXT NOT NULL,
+        PRIMARY KEY (side, host_url, partner_url)
+    );",
+];
+
+/// The version this build writes.
+pub const CURRENT: i64 = MIGRATIONS.len() as i64;
+
+/// The file's schema version.
+pub fn version(ledger: &Ledger) -> Result<i64, LedgerError> {
+    ledger
+        .conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(|e| ledger.classify(e))
+}
+
+/// Brings the file to [`CURRENT`], refusing files from a newer t2t-notify.
+pub fn migrate(ledger: &mut Ledger) -> Result<(), LedgerError> {
+    let found = version(ledger)?;
+    if found > CURRENT {
+        return Err(LedgerError::TooNew {
+            path: ledger.path.clone(),
+            found,
+            supported: CURRENT,
+        });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        let path = ledger.path.clone();
+        let tx = ledger
+            .conn
+            .transaction()
+            .map_err(|e| super::classify(&path, e))?;
+        tx.execute_batch(sql).map_err(|e| super::classify(&path, e))?;
+        tx.pragma_update(None, "user_version", i as i64 + 1)
+            .map_err(|e| super::classify(&path, e))?;
+        tx.commit().map_err(|e| super::classify(&path, e))?;
+        tracing::debug!(version = i + 1, "ledger migrated");
+    }
+    Ok(())
+}

@@ -1,0 +1,16 @@
+//! t2t-notify: tell each user whose OneDrive moved tenants what changed for them, once.
+//!
+//! Data flows one way: `inputs` -> `plan` -> `render` -> `gate` -> `transport` (driven by
+//! `send`) -> `ledger` -> `report`. `cmd` wires them per subcommand; `run` is the entry point.
+
+pub mod cli;
+pub mod cmd;
+pub mod config;
+pub mod diag;
+pub mod exit;
+pub mod inputs;
+pub mod ledger;
+pub mod plan;
+pub mod run;
+pub mod secret;
+pub mod transport;

@@ -1,0 +1,72 @@
+//! Parses the command line, sets up logging, runs the subcommand and maps its outcome or
+//! error to an exit status. Errors print with their whole chain of causes.
+
+use std::ffi::OsString;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command};
+use crate::cmd;
+use crate::config::{Config, ConfigError};
+use crate::exit::{InvalidInput, Outcome};
+
+/// Runs t2t-notify with these arguments and returns the exit status.
+pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { Outcome::Invalid.code() } else { 0 };
+        }
+    };
+    init_logging(cli.verbose, cli.quiet);
+    match dispatch(&cli) {
+        Ok(outcome) => outcome.code(),
+        Err(err) => {
+            eprintln!("error: {err}");
+            for cause in err.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            error_code(&err)
+        }
+    }
+}
+
+fn dispatch(cli: &Cli) -> anyhow::Result<Outcome> {
+    match &cli.command {
+        Command::Validate(args) => cmd::validate::execute(cli, args),
+        Command::Sample(args) => cmd::sample::execute(args),
+    }
+}
+
+/// Loads the config named on the command line.
+pub fn load_config(cli: &Cli) -> anyhow::Result<Config> {
+    Ok(Config::load(&cli.config)?)
+}
+
+fn error_code(err: &anyhow::Error) -> i32 {
+    let invalid = err
+        .chain()
+        .any(|c| c.is::<ConfigError>() || c.is::<InvalidInput>());
+    if invalid {
+        Outcome::Invalid.code()
+    } else {
+        Outcome::Failure.code()
+    }
+}
+
+fn init_logging(verbose: u8, quiet: bool) {
+    let default = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "info",
+        (false, 1) => "debug",
+        (false, _) => "trace",
+    };
+    let filter = std::env::var("T2T_NOTIFY_LOG").unwrap_or_else(|_| format!("t2t_notify={default},warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .without_time()
+        .try_init();
+}
