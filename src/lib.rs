@@ -13,4 +13,5 @@ pub mod ledger;
 pub mod plan;
 pub mod run;
 pub mod secret;
+pub mod send;
 pub mod transport;

@@ -2,4 +2,7 @@
 //! servers on 127.0.0.1. Each area of the tool has its own module; `harness` is shared.
 
 mod harness;
+mod sink;
+mod smtp;
+mod tls_server;
 mod validate;

@@ -1,0 +1,254 @@
+//! One SMTP session step by step (connect, TLS, authenticate; then MAIL, RCPT, DATA and the
+//! content for each message) with lettre's connection, keeping track of the phase a failure
+//! happened in. The phase is what tells a message that surely did not arrive (the connection
+//! dropped before the content was sent) from one that may have (dropped while waiting for the
+//! reply to the content), which lettre's all-in-one `send` cannot tell apart.
+
+use std::future::Future;
+use std::time::Duration;
+
+use lettre::address::Envelope as LettreEnvelope;
+use lettre::transport::smtp::authentication::{Credentials, Mechanism};
+use lettre::transport::smtp::client::{AsyncSmtpConnection, TlsParameters};
+use lettre::transport::smtp::commands::{Data, Mail, Quit, Rcpt, Rset};
+use lettre::transport::smtp::extension::{ClientId, Extension, MailBodyParameter, MailParameter};
+use lettre::transport::smtp::response::Response;
+use lettre::transport::smtp::Error as SmtpError;
+
+use crate::config::Security;
+use crate::secret::Secret;
+use crate::transport::FailureClass;
+
+/// Where in the session a failure happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Phase {
+    /// TCP, TLS, greeting, EHLO, STARTTLS, AUTH.
+    Connect,
+    Mail,
+    Rcpt,
+    Data,
+    /// The message was being sent or its reply awaited.
+    Content,
+}
+
+/// What went wrong.
+#[derive(Debug)]
+pub(super) enum FailureKind {
+    /// The server answered with a negative reply.
+    Reply { code: u16, text: String },
+    /// No answer within the timeout.
+    Timeout,
+    /// The TLS handshake failed (certificate, protocol).
+    Tls(String),
+    /// The connection broke or the server's answer could not be read.
+    Broken(String),
+    /// Refused here before anything was sent, with the class it deserves.
+    Local(FailureClass, String),
+}
+
+#[derive(Debug)]
+pub(super) struct Failure {
+    pub phase: Phase,
+    pub kind: FailureKind,
+}
+
+impl Failure {
+    fn new(phase: Phase, kind: FailureKind) -> Failure {
+        Failure { phase, kind }
+    }
+
+    /// Whether the connection can still carry the next message (after a reset).
+    pub fn leaves_connection_usable(&self) -> bool {
+        matches!(self.kind, FailureKind::Reply { code, .. } if code != 421)
+            || matches!(self.kind, FailureKind::Local(..))
+    }
+}
+
+/// How to reach and log in to the server.
+pub(super) struct Login<'a> {
+    pub host: &'a str,
+    pub port: u16,
+    pub security: Security,
+    pub tls: Option<&'a TlsParameters>,
+    pub hello: &'a ClientId,
+    pub auth: Option<(Mechanism, &'a str, &'a Secret)>,
+    pub timeout: Duration,
+}
+
+/// Opens a session ready for MAIL: connected, encrypted as configured, authenticated.
+pub(super) async fn connect(login: &Login<'_>) -> Result<AsyncSmtpConnection, Failure> {
+    let fail = |kind| Failure::new(Phase::Connect, kind);
+    let implicit_tls = match login.security {
+        Security::Tls => login.tls.cloned(),
+        _ => None,
+    };
+    let mut conn = timed(
+        login.timeout,
+        AsyncSmtpConnection::connect_tokio1(
+            (login.host, login.port),
+            Some(login.timeout),
+            login.hello,
+            implicit_tls,
+            None,
+        ),
+    )
+    .await
+    .map_err(&fail)?;
+    if login.security == Security::Starttls {
+        if !conn.can_starttls() {
+            return Err(fail(FailureKind::Local(
+                FailureClass::Fatal,
+                format!(
+                    "{}:{} does not offer STARTTLS; use security = \"tls\" for an implicit-TLS port (465), or check host and port",
+                    login.host, login.port
+                ),
+            )));
+        }
+        let tls = login
+            .tls
+            .cloned()
+            .expect("starttls always has TLS parameters");
+        timed(login.timeout, conn.starttls(tls, login.hello))
+            .await
+            .map_err(&fail)?;
+    }
+    if let Some((mechanism, username, password)) = login.auth {
+        let credentials = Credentials::new(username.to_string(), password.expose().to_string());
+        timed(login.timeout, conn.auth(&[mechanism], &credentials))
+            .await
+            .map_err(&fail)?;
+    }
+    Ok(conn)
+}
+
+/// Sends one message on an open session.
+pub(super) async fn transact(
+    conn: &mut AsyncSmtpConnection,
+    envelope: &LettreEnvelope,
+    message: &[u8],
+    timeout: Duration,
+) -> Result<Response, Failure> {
+    let params =
+        mail_parameters(conn, envelope, message).map_err(|k| Failure::new(Phase::Mail, k))?;
+    let mail = Mail::new(envelope.from().cloned(), params);
+    timed(timeout, conn.command(mail))
+        .await
+        .map_err(|k| Failure::new(Phase::Mail, k))?;
+    for to in envelope.to() {
+        timed(timeout, conn.command(Rcpt::new(to.clone(), vec![])))
+            .await
+            .map_err(|k| Failure::new(Phase::Rcpt, k))?;
+    }
+    timed(timeout, conn.command(Data))
+        .await
+        .map_err(|k| Failure::new(Phase::Data, k))?;
+    timed(timeout, conn.message(message))
+        .await
+        .map_err(|k| Failure::new(Phase::Content, k))
+}
+
+/// Clears a refused transaction so the session can carry the next message.
+pub(super) async fn reset(conn: &mut AsyncSmtpConnection, timeout: Duration) -> bool {
+    timed(timeout, conn.command(Rset)).await.is_ok()
+}
+
+/// Ends a session politely.
+pub(super) async fn quit(mut conn: AsyncSmtpConnection, timeout: Duration) {
+    let _ = timed(timeout, conn.command(Quit)).await;
+}
+
+/// `BODY=8BITMIME` and `SMTPUTF8` when the message or addresses need them and the server
+/// offers them; a refusal for this message when it does not.
+fn mail_parameters(
+    conn: &AsyncSmtpConnection,
+    envelope: &LettreEnvelope,
+    message: &[u8],
+) -> Result<Vec<MailParameter>, FailureKind> {
+    let info = conn.server_info();
+    let mut params = Vec::new();
+    let non_ascii = |a: &lettre::Address| !AsRef::<str>::as_ref(a).is_ascii();
+    if envelope.from().is_some_and(non_ascii) || envelope.to().iter().any(non_ascii) {
+        if !info.supports_feature(Extension::SmtpUtfEight) {
+            return Err(FailureKind::Local(
+                FailureClass::Permanent,
+                "an address has non-ASCII characters and the server does not offer SMTPUTF8".into(),
+            ));
+        }
+        params.push(MailParameter::SmtpUtfEight);
+    }
+    if !message.is_ascii() {
+        if !info.supports_feature(Extension::EightBitMime) {
+            return Err(FailureKind::Local(
+                FailureClass::Permanent,
+                "the message has 8-bit content and the server does not offer 8BITMIME".into(),
+            ));
+        }
+        params.push(MailParameter::Body(MailBodyParameter::EightBitMime));
+    }
+    Ok(params)
+}
+
+/// Runs one step with a time limit and turns lettre's error into a [`FailureKind`] by type.
+async fn timed<T>(
+    limit: Duration,
+    step: impl Future<Output = Result<T, SmtpError>>,
+) -> Result<T, FailureKind> {
+    match tokio::time::timeout(limit, step).await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(e)) => Err(kind_of(&e)),
+        Err(_) => Err(FailureKind::Timeout),
+    }
+}
+
+fn kind_of(e: &SmtpError) -> FailureKind {
+    if let Some(code) = e.status() {
+        let text = std::error::Error::source(e)
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        return FailureKind::Reply {
+            code: code.into(),
+            text,
+        };
+    }
+    if e.is_timeout() {
+        return FailureKind::Timeout;
+    }
+    let detail = error_chain(e);
+    if e.is_tls() || is_tls_failure(e) {
+        FailureKind::Tls(detail)
+    } else {
+        FailureKind::Broken(detail)
+    }
+}
+
+/// Whether rustls is somewhere in the error's causes (lettre reports a failed handshake as a
+/// connection error; the rustls error inside says what it really was).
+fn is_tls_failure(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current = Some(e);
+    while let Some(cause) = current {
+        let inner_io = cause
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            .is_some_and(|inner| inner.is::<rustls::Error>());
+        if inner_io || cause.is::<rustls::Error>() {
+            return true;
+        }
+        current = cause.source();
+    }
+    false
+}
+
+/// The error and its causes on one line.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
