@@ -10,6 +10,7 @@ pub mod diag;
 pub mod exit;
 pub mod inputs;
 pub mod ledger;
+pub mod oauth;
 pub mod plan;
 pub mod run;
 pub mod secret;
