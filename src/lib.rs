@@ -15,3 +15,4 @@ pub mod plan;
 pub mod run;
 pub mod secret;
 pub mod transport;
+pub mod webhook;
