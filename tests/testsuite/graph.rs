@@ -506,6 +506,10 @@ async fn trace_logs_never_show_the_secret_or_a_token() {
     let first = standin.with(|s| s.issued[0].clone());
     standin.with(|s| s.revoked.insert(first));
     graph.send(&envelope(2), &message(2)).await.unwrap();
+    let (smtp_tokens, smtp, xoauth2) = smtp_setup().await;
+    smtp.seen.lock().unwrap().refuse_next = 1;
+    xoauth2.send(&envelope(3), &message(3)).await.unwrap();
+
     let text = logs.text();
     assert!(
         text.contains("Authorization: Bearer <redacted>"),
@@ -516,20 +520,40 @@ async fn trace_logs_never_show_the_secret_or_a_token() {
         "token requests are logged:\n{text}"
     );
     assert!(
+        text.contains("smtp: building connections for token 2"),
+        "SMTP logs are captured:\n{text}"
+    );
+    assert!(
         text.contains("reqwest"),
         "dependencies' logs are captured too:\n{text}"
     );
-    assert!(
-        !text.contains(SECRET),
-        "the client secret leaked into the logs"
-    );
-    for token in standin.with(|s| s.issued.clone()) {
-        assert!(!text.contains(&token), "token {token} leaked into the logs");
+    for secret in [SECRET.to_string(), urlencoded(SECRET)] {
+        assert!(
+            !text.contains(&secret),
+            "the client secret leaked into the logs"
+        );
     }
-    assert!(
-        !text.contains(&nonce(&standin)),
-        "part of a token leaked into the logs"
-    );
+    let sasl: Vec<String> = smtp.seen.lock().unwrap().auth.clone();
+    assert_eq!(sasl.len(), 2);
+    for sasl in sasl {
+        assert!(
+            !text.contains(&STANDARD.encode(&sasl)),
+            "an XOAUTH2 AUTH line leaked into the logs"
+        );
+    }
+    for standin in [&standin, &smtp_tokens] {
+        for token in standin.with(|s| s.issued.clone()) {
+            assert!(!text.contains(&token), "token {token} leaked into the logs");
+        }
+        assert!(
+            !text.contains(&nonce(standin)),
+            "part of a token leaked into the logs"
+        );
+    }
+}
+
+fn urlencoded(value: &str) -> String {
+    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
 }
 
 /// A process-wide tracing subscriber at TRACE for every crate (and `log` records), writing
