@@ -3,6 +3,7 @@
 //! hours never presents an expired token. Concurrent callers wait for the one refresh in
 //! flight; a token the server refused is dropped with [`TokenProvider::invalidate`].
 
+use std::borrow::Cow;
 use std::fmt;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -202,16 +203,16 @@ impl TokenProvider {
     }
 
     /// The form fields of the grant. Holds the secret or the signed assertion.
-    fn form(&self) -> Result<Vec<(&'static str, String)>, OAuthError> {
+    fn form(&self) -> Result<Vec<(&'static str, Cow<'_, str>)>, OAuthError> {
         let s = &self.settings;
         let mut form = vec![
-            ("client_id", s.client_id.clone()),
-            ("scope", s.scope.clone()),
-            ("grant_type", "client_credentials".to_string()),
+            ("client_id", Cow::Borrowed(s.client_id.as_str())),
+            ("scope", Cow::Borrowed(s.scope.as_str())),
+            ("grant_type", Cow::Borrowed("client_credentials")),
         ];
         match &s.credential {
             Credential::ClientSecret(secret) => {
-                form.push(("client_secret", secret.expose().to_string()));
+                form.push(("client_secret", Cow::Borrowed(secret.expose())));
             }
             Credential::Certificate(cert) => {
                 let now = SystemTime::now()
@@ -225,8 +226,8 @@ impl TokenProvider {
                     now,
                     &random_guid(),
                 )?;
-                form.push(("client_assertion_type", ASSERTION_TYPE.to_string()));
-                form.push(("client_assertion", jwt));
+                form.push(("client_assertion_type", Cow::Borrowed(ASSERTION_TYPE)));
+                form.push(("client_assertion", Cow::Owned(jwt)));
             }
         }
         Ok(form)

@@ -70,6 +70,15 @@ pub struct GraphTransport {
     permits: Semaphore,
 }
 
+/// Why the transport could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum GraphError {
+    #[error("graph_url and sender give no valid sendMail URL: {0}")]
+    Url(#[from] url::ParseError),
+    #[error("cannot set up the HTTPS client: {0}")]
+    Client(#[from] reqwest::Error),
+}
+
 /// The outcome of one HTTP attempt.
 enum Attempt {
     Done(Result<Accepted, SendError>),
@@ -105,7 +114,7 @@ impl GraphTransport {
             OAuthSettings::from_config(&config.transport, &settings.scope()).map_err(invalid)?;
         let tokens = TokenProvider::new(oauth).map_err(|e| invalid(vec![e.to_string()]))?;
         let transport = GraphTransport::new(&settings, Arc::new(tokens))
-            .map_err(|e| invalid(vec![format!("[transport] {e:#}")]))?;
+            .map_err(|e| invalid(vec![format!("[transport] {e}")]))?;
         Ok((transport, config_warnings(config)))
     }
 

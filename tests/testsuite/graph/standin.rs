@@ -59,7 +59,7 @@ pub enum Scripted {
         headers: Vec<(&'static str, String)>,
         body: String,
     },
-    /// Never answer (the client's timeout fires).
+    /// Never answer (the client's timeout fires). For `sendMail` scripts only.
     Hang,
 }
 
