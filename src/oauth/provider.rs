@@ -14,6 +14,7 @@ use super::credential::Credential;
 use super::response::{parse_token_answer, OAuthError, TokenAnswer, TokenGrant};
 use super::settings::OAuthSettings;
 use crate::secret::Secret;
+use crate::transport::FailureClass;
 
 /// Refresh this long before `expires_in` runs out (Microsoft issues 60-90 minute tokens).
 pub const DEFAULT_REFRESH_MARGIN: Duration = Duration::from_secs(300);
@@ -77,6 +78,23 @@ impl fmt::Debug for TokenProvider {
     }
 }
 
+/// After a failed refresh: the cached token if it has not actually expired and the failure
+/// may pass (outage, throttling), so a hiccup of the token endpoint does not stop sending.
+fn still_valid(cached: Option<&AccessToken>, err: OAuthError) -> Result<AccessToken, OAuthError> {
+    match cached {
+        Some(token)
+            if err.class() == FailureClass::Transient && Instant::now() < token.expires_at =>
+        {
+            tracing::warn!(
+                "oauth: refreshing the token failed ({err}); using token {} until it expires",
+                token.generation
+            );
+            Ok(token.clone())
+        }
+        _ => Err(err),
+    }
+}
+
 /// True when a token expiring at `expires_at` should be replaced at `now`.
 pub fn needs_refresh(now: Instant, expires_at: Instant, margin: Duration) -> bool {
     now + margin >= expires_at
@@ -117,7 +135,10 @@ impl TokenProvider {
             }
         }
         let requested_at = Instant::now();
-        let grant = self.request().await?;
+        let grant = match self.request().await {
+            Ok(grant) => grant,
+            Err(e) => return still_valid(cache.token.as_ref(), e),
+        };
         cache.generation += 1;
         let token = AccessToken {
             value: grant.access_token,

@@ -192,6 +192,38 @@ async fn short_lived_tokens_are_refreshed_before_use() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_refresh_keeps_using_an_unexpired_token() {
+    let standin = StandIn::start(Some(SECRET)).await;
+    standin.with(|s| s.expires_in = 120); // inside the refresh margin, but not expired
+    let (graph, _) = graph(&standin, secret());
+    graph.send(&envelope(1), &message(1)).await.unwrap();
+    standin.with(|s| s.token_script.push_back(Scripted::status(503, "")));
+    graph.send(&envelope(2), &message(2)).await.unwrap();
+    let issued = standin.with(|s| s.issued.clone());
+    assert_eq!(issued.len(), 1);
+    let used: Vec<String> = standin
+        .requests_to(&standin.send_path())
+        .iter()
+        .map(bearer)
+        .collect();
+    assert_eq!(used, vec![issued[0].clone(), issued[0].clone()]);
+    assert_eq!(
+        standin.requests_to(&standin.token_path()).len(),
+        2,
+        "the refresh was tried"
+    );
+    standin.with(|s| s.token_script.push_back(Scripted::status(400, r#"{"error":"invalid_client","error_description":"AADSTS7000222: The provided client secret keys are expired."}"#)));
+    let err = graph.send(&envelope(3), &message(3)).await.unwrap_err();
+    assert_eq!(
+        err.class,
+        FailureClass::Fatal,
+        "a refusal is not papered over: {}",
+        err.reply
+    );
+    assert!(err.reply.contains("AADSTS7000222"), "{}", err.reply);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn throttling_honours_retry_after_in_both_forms() {
     let standin = StandIn::start(Some(SECRET)).await;
     let date = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(120));
