@@ -165,6 +165,8 @@ impl GraphTransport {
         let headers = response.headers().clone();
         let body = match response.bytes().await {
             Ok(b) => b,
+            // 202 has no body worth reading: the status alone says the message was taken.
+            Err(_) if status == 202 => Bytes::new(),
             Err(e) => return Attempt::Done(Err(no_answer(&e, true))),
         };
         let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
