@@ -4,7 +4,9 @@
 
 mod build;
 pub mod file;
+pub mod graph;
 pub mod smtp;
+pub mod smtp_oauth;
 pub mod stub;
 
 pub use build::{from_config, BuildError};
