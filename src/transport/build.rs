@@ -1,27 +1,86 @@
-//! Builds the transport that `[transport] kind` names.
+//! Builds the transport that `[transport] kind` (and, for SMTP, `auth`) names.
 
 use std::sync::Arc;
 
-use crate::config::{Config, TransportKind};
+use crate::config::{Config, ConfigError, SmtpAuth, TransportKind};
 use crate::transport::file::FileTransport;
+use crate::transport::graph::GraphTransport;
+use crate::transport::smtp::xoauth2::{self, XOAuth2Error};
 use crate::transport::smtp::{SmtpConfigError, SmtpSettings, SmtpTransport};
 use crate::transport::Transport;
 
-/// Why no transport could be built.
+/// Why no transport could be built: always a problem in `[transport]` (exit status 2).
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
     #[error(transparent)]
     Smtp(#[from] SmtpConfigError),
-    #[error("[transport] kind = \"graph\" is not available in this build; use kind = \"smtp\" or \"file\"")]
-    GraphUnavailable,
+    #[error(transparent)]
+    XOAuth2(#[from] XOAuth2Error),
+    #[error(transparent)]
+    Graph(#[from] ConfigError),
 }
 
-/// The transport for this config. Connects to nothing yet.
-pub fn from_config(config: &Config) -> Result<Arc<dyn Transport>, BuildError> {
+/// The transport for this config, and warnings the admin should see. Connects to nothing yet.
+pub fn from_config(config: &Config) -> Result<(Arc<dyn Transport>, Vec<String>), BuildError> {
     let t = &config.transport;
-    Ok(match t.kind {
-        TransportKind::File => Arc::new(FileTransport::new(&t.dir)),
-        TransportKind::Smtp => Arc::new(SmtpTransport::new(SmtpSettings::from_config(t)?)?),
-        TransportKind::Graph => return Err(BuildError::GraphUnavailable),
+    Ok(match (t.kind, t.auth) {
+        (TransportKind::File, _) => (Arc::new(FileTransport::new(&t.dir)), Vec::new()),
+        (TransportKind::Smtp, SmtpAuth::Xoauth2) => (
+            Arc::new(xoauth2::from_config(config, config.pacing.concurrency)?),
+            Vec::new(),
+        ),
+        (TransportKind::Smtp, _) => (
+            Arc::new(SmtpTransport::new(SmtpSettings::from_config(t)?)?),
+            Vec::new(),
+        ),
+        (TransportKind::Graph, _) => {
+            let (graph, warnings) = GraphTransport::from_config(config)?;
+            (Arc::new(graph), warnings)
+        }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(transport: &str) -> Config {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/sample-data/t2t-notify.toml"
+        ))
+        .unwrap();
+        let text = text.replace("[transport]\n", &format!("[transport]\n{transport}\n"));
+        let text = text.replace("kind = \"file\"\n", "");
+        Config::from_str_with_env(&text, std::path::Path::new("/tmp/x/t2t-notify.toml"), &[])
+            .unwrap()
+    }
+
+    #[test]
+    fn each_kind_builds_its_transport() {
+        let (file, _) = from_config(&config("kind = \"file\"")).unwrap();
+        assert_eq!(file.describe(), "file:/tmp/x/outbox");
+        let (smtp, _) = from_config(&config(
+            "kind = \"smtp\"\nhost = \"127.0.0.1\"\nport = 2525\nsecurity = \"none\"",
+        ))
+        .unwrap();
+        assert_eq!(smtp.describe(), "smtp://127.0.0.1:2525");
+        let oauth = "kind = \"smtp\"\nhost = \"smtp.office365.com\"\nauth = \"xoauth2\"\nusername = \"it@fabrikam.com\"\ntenant_id = \"3c9d1e7a-5b2f-4a68-9e0d-7f4b2c8a6d15\"\nclient_id = \"0b7c2f6e-1d3a-4e5b-9c8d-7a6f5e4d3c2b\"\nclient_secret_env = \"PATH\"";
+        let (xoauth2, _) = from_config(&config(oauth)).unwrap();
+        assert_eq!(xoauth2.describe(), "smtp+starttls://smtp.office365.com:587");
+    }
+
+    #[test]
+    fn bad_settings_name_the_key() {
+        let err = from_config(&config("kind = \"smtp\"")).err().unwrap();
+        assert!(err.to_string().contains("needs host"), "{err}");
+        let err = from_config(&config(
+            "kind = \"smtp\"\nhost = \"mail.fabrikam.com\"\nsecurity = \"none\"",
+        ))
+        .err()
+        .unwrap();
+        assert!(err.to_string().contains("security = \"none\""), "{err}");
+        let err = from_config(&config("kind = \"graph\"")).err().unwrap();
+        assert!(err.to_string().contains("[transport]"), "{err}");
+    }
 }

@@ -9,6 +9,7 @@
 
 mod classify;
 mod session;
+pub mod xoauth2;
 
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -41,7 +42,7 @@ pub enum SmtpConfigError {
     MissingPasswordEnv(&'static str),
     #[error("[transport] password_env: {0}")]
     Password(#[from] SecretError),
-    #[error("[transport] auth = \"xoauth2\" is not supported for SMTP by this build; use auth = \"login\", or kind = \"graph\"")]
+    #[error("[transport] auth = \"xoauth2\" takes its token from the OAuth settings, not from username and password_env")]
     Xoauth2,
     #[error("[transport] ca_file {path}: cannot read it: {source}")]
     CaFileRead {
@@ -70,6 +71,18 @@ pub struct SmtpSettings {
 impl SmtpSettings {
     /// Reads and checks the SMTP keys of `[transport]`; the password comes from the environment.
     pub fn from_config(t: &config::Transport) -> Result<SmtpSettings, SmtpConfigError> {
+        let mut settings = SmtpSettings::endpoint(t)?;
+        settings.auth = match t.auth {
+            SmtpAuth::None => None,
+            SmtpAuth::Login => Some(credentials(t, Mechanism::Login, "login")?),
+            SmtpAuth::Plain => Some(credentials(t, Mechanism::Plain, "plain")?),
+            SmtpAuth::Xoauth2 => return Err(SmtpConfigError::Xoauth2),
+        };
+        Ok(settings)
+    }
+
+    /// Where and how to connect (host, port, security, CA, timeout), without authentication.
+    pub fn endpoint(t: &config::Transport) -> Result<SmtpSettings, SmtpConfigError> {
         let host = t
             .host
             .clone()
@@ -83,20 +96,26 @@ impl SmtpSettings {
         if t.security == Security::None && !is_loopback(&host) {
             return Err(SmtpConfigError::Insecure(host));
         }
-        let auth = match t.auth {
-            SmtpAuth::None => None,
-            SmtpAuth::Login => Some(credentials(t, Mechanism::Login, "login")?),
-            SmtpAuth::Plain => Some(credentials(t, Mechanism::Plain, "plain")?),
-            SmtpAuth::Xoauth2 => return Err(SmtpConfigError::Xoauth2),
-        };
         Ok(SmtpSettings {
             host,
             port,
             security: t.security,
-            auth,
+            auth: None,
             ca_file: t.ca_file.clone(),
             timeout: Duration::from_secs(t.timeout_secs.max(1)),
         })
+    }
+}
+
+impl SmtpSettings {
+    /// `smtp+starttls://host:587`, `smtps://host:465` or `smtp://host:25`.
+    pub fn describe(&self) -> String {
+        let scheme = match self.security {
+            Security::Tls => "smtps",
+            Security::Starttls => "smtp+starttls",
+            Security::None => "smtp",
+        };
+        format!("{scheme}://{}:{}", self.host, self.port)
     }
 }
 
@@ -283,7 +302,7 @@ fn is_stale_session(failure: &Failure) -> bool {
         )
 }
 
-fn tls_parameters(settings: &SmtpSettings) -> Result<TlsParameters, SmtpConfigError> {
+pub(crate) fn tls_parameters(settings: &SmtpSettings) -> Result<TlsParameters, SmtpConfigError> {
     let mut builder = TlsParameters::builder(settings.host.clone());
     if let Some(path) = &settings.ca_file {
         let pem = std::fs::read(path).map_err(|source| SmtpConfigError::CaFileRead {
@@ -346,12 +365,7 @@ impl Transport for SmtpTransport {
     }
 
     fn describe(&self) -> String {
-        let scheme = match self.settings.security {
-            Security::Tls => "smtps",
-            Security::Starttls => "smtp+starttls",
-            Security::None => "smtp",
-        };
-        format!("{scheme}://{}:{}", self.settings.host, self.settings.port)
+        self.settings.describe()
     }
 
     fn shutdown(&self) -> BoxFuture<'_, ()> {

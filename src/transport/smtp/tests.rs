@@ -69,7 +69,7 @@ fn the_password_never_shows_in_debug_output() {
 }
 
 #[test]
-fn xoauth2_is_refused_clearly() {
+fn password_settings_leave_xoauth2_to_its_own_builder() {
     let mut t = transport("smtp.office365.com", Security::Starttls);
     t.auth = SmtpAuth::Xoauth2;
     assert!(matches!(
