@@ -43,6 +43,11 @@ pub enum Command {
     /// Write a large synthetic identity map and directory for tests and benchmarks.
     #[command(after_help = "Example:\n  t2t-notify sample --users 100000 --out /tmp/big")]
     Sample(SampleArgs),
+    /// Show every user's delivery state, attempts, last reply, Message-ID and times, with totals.
+    #[command(
+        after_help = "Example:\n  t2t-notify --config sample-data/t2t-notify.toml report --format csv > report.csv\n\nExit status 0."
+    )]
+    Report(ReportArgs),
 }
 
 /// Where the users come from; shared by every command that reads them.
@@ -85,4 +90,23 @@ pub struct SampleArgs {
     /// Folder that receives identity-map.csv and directory.csv.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+}
+
+/// Output format of `report`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum ReportFormat {
+    #[default]
+    Human,
+    Json,
+    Csv,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Only this campaign (default: every campaign in the ledger).
+    #[arg(long, value_name = "NAME")]
+    pub campaign: Option<String>,
+    /// human (a table per campaign), json ({campaigns, test_sends}) or csv (one row per user).
+    #[arg(long, value_enum, default_value_t)]
+    pub format: ReportFormat,
 }

@@ -4,6 +4,7 @@
 mod graph;
 mod harness;
 mod http_stub;
+mod report;
 mod sink;
 mod smtp;
 mod tls_server;
