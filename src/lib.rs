@@ -11,6 +11,7 @@ pub mod exit;
 pub mod inputs;
 pub mod ledger;
 pub mod plan;
+pub mod render;
 pub mod run;
 pub mod secret;
 pub mod transport;
