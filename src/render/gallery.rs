@@ -155,7 +155,7 @@ const HEAD: &str = concat!(
 
 const BODY_START: &str = r##"<main>
 <section class="people">
-<div class="searchbar"><input id="search" type="search" placeholder="Search name, UPN, address, locale, subject, guest, problem" autocomplete="off" aria-label="Search people"><div id="count" class="muted small" aria-live="polite"></div></div>
+<div class="searchbar"><input id="search" type="search" placeholder="Search name, UPN, address, locale, guest, problem" autocomplete="off" aria-label="Search people"><div id="count" class="muted small" aria-live="polite"></div></div>
 <ol id="list" class="list"></ol>
 </section>
 <section class="viewer">
