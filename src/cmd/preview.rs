@@ -7,8 +7,6 @@
 mod files;
 mod write;
 
-use std::collections::HashSet;
-
 use crate::cli::{Cli, PreviewArgs};
 use crate::exit::{InvalidInput, Outcome};
 use crate::plan::{self, Recipient, Sources};
@@ -29,7 +27,7 @@ pub fn execute(cli: &Cli, args: &PreviewArgs) -> anyhow::Result<Outcome> {
     for d in plan.diagnostics.sorted() {
         problems.input(d);
     }
-    for upn in selection.unmatched(&chosen) {
+    for upn in selection.unmatched(&plan.recipients) {
         problems.error(format!(
             "--user {upn}: no user with this source UPN, target UPN or address in {}",
             args.input.mapping.display()
@@ -86,19 +84,11 @@ impl Selection {
         }
     }
 
-    /// The `--user` values that matched nobody.
-    pub fn unmatched(&self, chosen: &[&Recipient]) -> Vec<String> {
-        let found: HashSet<&String> = self
-            .users
-            .iter()
-            .filter(|u| chosen.iter().any(|r| matches_user(r, u)))
-            .collect();
-        if self.limit.is_some() {
-            return Vec::new();
-        }
+    /// The `--user` values that match nobody in the mapping.
+    pub fn unmatched(&self, recipients: &[Recipient]) -> Vec<String> {
         self.users
             .iter()
-            .filter(|u| !found.contains(u))
+            .filter(|u| !recipients.iter().any(|r| matches_user(r, u)))
             .cloned()
             .collect()
     }
@@ -219,4 +209,69 @@ pub fn terminal_text(r: &Rendered) -> String {
         r.locale,
         r.text.trim_end()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inputs::mapping::UserMapping;
+
+    fn person(source: &str, target: &str) -> Recipient {
+        Recipient {
+            user: UserMapping {
+                line: 1,
+                source_tenant: String::new(),
+                source_upn: source.into(),
+                target_upn: target.into(),
+                target_email: target.into(),
+                user_type: "RegularUser".into(),
+            },
+            directory: None,
+            guest: false,
+            onedrive_url: String::new(),
+            to: vec![target.into()],
+        }
+    }
+
+    #[test]
+    fn selection_matches_any_identity_case_insensitively_then_limits() {
+        let people = [
+            person("a@contoso.com", "a@fabrikam.com"),
+            person("b@contoso.com", "b@fabrikam.com"),
+            person("c@contoso.com", "c@fabrikam.com"),
+        ];
+        let users = [
+            "B@FABRIKAM.COM".to_string(),
+            "a@contoso.com".into(),
+            "zed@contoso.com".into(),
+        ];
+        let s = Selection::new(&users, None);
+        let chosen: Vec<&str> = s
+            .apply(&people)
+            .iter()
+            .map(|r| r.user.source_upn.as_str())
+            .collect();
+        assert_eq!(chosen, ["a@contoso.com", "b@contoso.com"]);
+        assert_eq!(s.unmatched(&people), ["zed@contoso.com"]);
+        let limited = Selection::new(&users, Some(1));
+        assert_eq!(limited.apply(&people).len(), 1);
+        assert_eq!(limited.unmatched(&people), ["zed@contoso.com"]);
+        assert_eq!(Selection::new(&[], Some(2)).apply(&people).len(), 2);
+    }
+
+    #[test]
+    fn same_problem_of_many_people_is_listed_once() {
+        let mut p = Problems::default();
+        p.person("template en/text, line 3: x", "a@contoso.com");
+        p.person("template en/text, line 3: x", "b@contoso.com");
+        p.person("other", "c@contoso.com");
+        p.finish();
+        assert_eq!(
+            p.errors,
+            [
+                "template en/text, line 3: x (2 people, e.g. a@contoso.com)",
+                "other (c@contoso.com)"
+            ]
+        );
+    }
 }
