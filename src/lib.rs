@@ -12,6 +12,7 @@ pub mod inputs;
 pub mod ledger;
 pub mod oauth;
 pub mod plan;
+pub mod render;
 pub mod run;
 pub mod secret;
 pub mod transport;
