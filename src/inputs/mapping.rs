@@ -245,33 +245,52 @@ impl<'o, F: FnMut(Row)> Checker<'o, F> {
             return;
         }
         for blank in std::mem::take(&mut self.blank_lines) {
-            self.diags.warning(&self.file, Some(blank), "blank row skipped; delete it");
+            self.diags
+                .warning(&self.file, Some(blank), "blank row skipped; delete it");
         }
         let first = !self.first_row_seen;
         self.first_row_seen = true;
         let kind = row.fields[0].to_ascii_lowercase();
-        if first && kind != "user" && kind != "group" && !row.fields.get(1).is_some_and(|f| is_guid(f)) {
+        if first
+            && kind != "user"
+            && kind != "group"
+            && !row.fields.get(1).is_some_and(|f| is_guid(f))
+        {
             self.diags.error(&self.file, Some(line), format!(
                 "this looks like a header row ({}); the identity mapping file has no header: delete this line",
                 quote(&row.fields.join(","))
             ));
             return;
         }
-        row.names = if kind == "group" { &GROUP_COLUMNS } else { &USER_COLUMNS };
+        row.names = if kind == "group" {
+            &GROUP_COLUMNS
+        } else {
+            &USER_COLUMNS
+        };
         self.check_width(&mut row);
         match kind.as_str() {
             "user" => self.check_user(row),
             "group" => self.check_group(row),
             _ => {
                 let value = quote(&row.fields[0]);
-                self.field_error(&mut row, 0, format!("{value} is not a row type; write User or Group"));
+                self.field_error(
+                    &mut row,
+                    0,
+                    format!("{value} is not a row type; write User or Group"),
+                );
             }
         }
     }
 
     fn decode<'r>(&mut self, record: &'r csv::ByteRecord, line: u64) -> RowCtx<'r> {
-        let is_group = record.get(0).is_some_and(|f| trim_value_bytes(f).eq_ignore_ascii_case(b"group"));
-        let names = if is_group { &GROUP_COLUMNS } else { &USER_COLUMNS };
+        let is_group = record
+            .get(0)
+            .is_some_and(|f| trim_value_bytes(f).eq_ignore_ascii_case(b"group"));
+        let names = if is_group {
+            &GROUP_COLUMNS
+        } else {
+            &USER_COLUMNS
+        };
         let mut fields = Vec::with_capacity(6);
         for (i, bytes) in record.iter().enumerate() {
             let (text, legacy) = text::decode_field(bytes);
@@ -281,7 +300,11 @@ impl<'o, F: FnMut(Row)> Checker<'o, F> {
             }
             let trimmed = trim_value(&text);
             if trimmed.len() != text.len() && !trimmed.is_empty() && i < 6 {
-                let msg = format!("{} has spaces around it; read as {}: remove the spaces", quote(&text), quote(trimmed));
+                let msg = format!(
+                    "{} has spaces around it; read as {}: remove the spaces",
+                    quote(&text),
+                    quote(trimmed)
+                );
                 self.diag(Severity::Warning, line, i + 1, names[i], msg);
             }
             fields.push(match text {
@@ -289,7 +312,12 @@ impl<'o, F: FnMut(Row)> Checker<'o, F> {
                 Cow::Owned(s) => Cow::Owned(trim_value(&s).to_string()),
             });
         }
-        RowCtx { line, fields, names, failed: false }
+        RowCtx {
+            line,
+            fields,
+            names,
+            failed: false,
+        }
     }
 
     fn check_width(&mut self, row: &mut RowCtx<'_>) {
@@ -315,7 +343,9 @@ impl<'o, F: FnMut(Row)> Checker<'o, F> {
     }
 
     fn check_tenant(&mut self, row: &mut RowCtx<'_>) {
-        let Some(value) = row.fields.get(1).map(|f| f.to_string()) else { return };
+        let Some(value) = row.fields.get(1).map(|f| f.to_string()) else {
+            return;
+        };
         if value.is_empty() && row.failed {
             return;
         }
@@ -340,10 +370,21 @@ impl<'o, F: FnMut(Row)> Checker<'o, F> {
         }
     }
 
-    fn check_address(&mut self, row: &mut RowCtx<'_>, idx: usize, check: fn(&str) -> Result<(), String>) {
-        let Some(value) = row.fields.get(idx) else { return };
+    fn check_address(
+        &mut self,
+        row: &mut RowCtx<'_>,
+        idx: usize,
+        check: fn(&str) -> Result<(), String>,
+    ) {
+        let Some(value) = row.fields.get(idx) else {
+            return;
+        };
         if let Err(why) = check(value) {
-            let msg = if value.is_empty() { why } else { format!("{} {why}", quote(value)) };
+            let msg = if value.is_empty() {
+                why
+            } else {
+                format!("{} {why}", quote(value))
+            };
             self.field_error(row, idx, msg);
         }
     }
@@ -376,8 +417,14 @@ impl<'o, F: FnMut(Row)> Checker<'o, F> {
 
     fn check_duplicates(&mut self, row: &mut RowCtx<'_>) {
         for (idx, other) in [(2usize, "source"), (3, "target")] {
-            let Some(value) = row.fields.get(idx).filter(|v| !v.is_empty()) else { continue };
-            let set = if idx == 2 { &mut self.source_upns } else { &mut self.target_upns };
+            let Some(value) = row.fields.get(idx).filter(|v| !v.is_empty()) else {
+                continue;
+            };
+            let set = if idx == 2 {
+                &mut self.source_upns
+            } else {
+                &mut self.target_upns
+            };
             if let Some(first) = set.insert(value, row.line, &mut self.scratch) {
                 let msg = format!(
                     "{} is already mapped on line {first} (case-insensitive); the mapping must be one-to-one: keep one row per {other} user",
@@ -391,12 +438,18 @@ impl<'o, F: FnMut(Row)> Checker<'o, F> {
     fn check_group(&mut self, mut row: RowCtx<'_>) {
         self.check_tenant(&mut row);
         for idx in [2usize, 3] {
-            let Some(value) = row.fields.get(idx).map(|v| v.to_string()) else { continue };
+            let Some(value) = row.fields.get(idx).map(|v| v.to_string()) else {
+                continue;
+            };
             if !is_guid(&value) {
                 self.field_error(&mut row, idx, format!("{} is not a group object ID (GUID); copy the group's Object ID from Entra ID", quote(&value)));
                 continue;
             }
-            let seen = if idx == 2 { &mut self.group_sources } else { &mut self.group_targets };
+            let seen = if idx == 2 {
+                &mut self.group_sources
+            } else {
+                &mut self.group_targets
+            };
             if let Some(first) = seen.get(&value.to_ascii_lowercase()) {
                 let msg = format!("{} is already mapped on line {first}; the mapping must be one-to-one: keep one row per group", quote(&value));
                 self.field_error(&mut row, idx, msg);
@@ -409,8 +462,16 @@ impl<'o, F: FnMut(Row)> Checker<'o, F> {
         }
         if let Some(kind) = row.fields.get(5) {
             if !GROUP_TYPES.iter().any(|t| t.eq_ignore_ascii_case(kind)) {
-                let hint = if kind.eq_ignore_ascii_case("m365Group") { " (m365Group is Graph's name for it; the mapping file says O365Group)" } else { "" };
-                let msg = format!("{} is not a group type SharePoint knows{hint}; use one of {}", quote(kind), GROUP_TYPES.join(", "));
+                let hint = if kind.eq_ignore_ascii_case("m365Group") {
+                    " (m365Group is Graph's name for it; the mapping file says O365Group)"
+                } else {
+                    ""
+                };
+                let msg = format!(
+                    "{} is not a group type SharePoint knows{hint}; use one of {}",
+                    quote(kind),
+                    GROUP_TYPES.join(", ")
+                );
                 self.diag(Severity::Warning, row.line, 6, "group type", msg);
             }
         }
