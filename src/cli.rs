@@ -43,6 +43,8 @@ pub enum Command {
     /// Write a large synthetic identity map and directory for tests and benchmarks.
     #[command(after_help = "Example:\n  t2t-notify sample --users 100000 --out /tmp/big")]
     Sample(SampleArgs),
+    /// The trust-removal gate: print the removal script, confirm its evidence files, show status.
+    Trust(crate::cmd::trust::TrustArgs),
 }
 
 /// Where the users come from; shared by every command that reads them.

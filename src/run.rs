@@ -40,6 +40,7 @@ fn dispatch(cli: &Cli) -> anyhow::Result<Outcome> {
     match &cli.command {
         Command::Validate(args) => cmd::validate::execute(cli, args),
         Command::Sample(args) => cmd::sample::execute(args),
+        Command::Trust(args) => cmd::trust::execute(cli, args),
     }
 }
 

@@ -1,4 +1,5 @@
 //! One file per subcommand, each with an `execute` that wires the modules together.
 
 pub mod sample;
+pub mod trust;
 pub mod validate;

@@ -2,4 +2,5 @@
 //! servers on 127.0.0.1. Each area of the tool has its own module; `harness` is shared.
 
 mod harness;
+mod trust;
 mod validate;
