@@ -10,6 +10,8 @@
 
 pub mod decode;
 pub mod evidence;
+#[cfg(test)]
+mod ps_lint;
 pub mod refusal;
 pub mod rules;
 pub mod script;

@@ -318,6 +318,25 @@ fn golden_script_for_two_geographies_target_only() {
 }
 
 #[test]
+fn generated_scripts_are_lexically_well_formed_powershell() {
+    let configs = [two_geo_config(), sample_config()];
+    for config in &configs {
+        for tenant in [None, Some(Side::Source), Some(Side::Target)] {
+            let script = script::generate(config, tenant);
+            if let Err(why) = super::ps_lint::check(&script) {
+                panic!("{tenant:?}: {why}\n{script}");
+            }
+        }
+    }
+}
+
+fn sample_config() -> Config {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data/t2t-notify.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    Config::from_str_with_env(&text, &path, &[]).unwrap()
+}
+
+#[test]
 fn script_names_the_partner_role_and_url_for_every_pair() {
     let config = two_geo_config();
     for side in [Side::Source, Side::Target] {
