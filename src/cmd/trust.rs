@@ -115,11 +115,11 @@ fn confirm(config: &Config, files: &[PathBuf]) -> anyhow::Result<Outcome> {
 /// Checks and records one file; true when accepted.
 fn confirm_file(ledger: &Ledger, hosts: &Hosts, path: &Path) -> anyhow::Result<bool> {
     let name = path.display().to_string();
-    let bytes = match std::fs::read(path) {
+    let bytes = match read_evidence(path) {
         Ok(bytes) => bytes,
-        Err(e) => {
+        Err(why) => {
             let fix = "check the path; the script writes trust-evidence-<side>-<n>.json in the folder it ran in";
-            let refusal = Refusal::new(&name, Field::File, Problem::Unreadable(e.to_string()), fix);
+            let refusal = Refusal::new(&name, Field::File, Problem::Unreadable(why), fix);
             eprintln!("refused: {refusal}");
             return Ok(false);
         }
@@ -140,6 +140,25 @@ fn confirm_file(ledger: &Ledger, hosts: &Hosts, path: &Path) -> anyhow::Result<b
             Ok(false)
         }
     }
+}
+
+/// Evidence files are a few hundred bytes; anything past this is not one.
+const MAX_EVIDENCE_BYTES: u64 = 64 * 1024;
+
+fn read_evidence(path: &Path) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let mut bytes = Vec::new();
+    file.take(MAX_EVIDENCE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| e.to_string())?;
+    if bytes.len() as u64 > MAX_EVIDENCE_BYTES {
+        return Err(format!(
+            "larger than {} KiB, so not an evidence file",
+            MAX_EVIDENCE_BYTES / 1024
+        ));
+    }
+    Ok(bytes)
 }
 
 fn confirmation_of(

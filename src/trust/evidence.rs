@@ -115,7 +115,7 @@ pub fn parse(file: &str, bytes: &[u8]) -> (Option<Draft>, Vec<Refusal>) {
     };
     let text = match decode(bytes) {
         Ok((text, _)) => text,
-        Err(why) => return whole(Problem::NotText(why)),
+        Err(why) => return whole(Problem::Undecodable(why)),
     };
     let text = text.trim_start_matches('\u{feff}');
     let entries = match serde_json::from_str::<Top>(text) {

@@ -68,7 +68,7 @@ pub enum Problem {
     #[error("cannot be read: {0}")]
     Unreadable(String),
     #[error("{0}")]
-    NotText(String),
+    Undecodable(String),
     #[error("is not JSON: {0}")]
     NotJson(String),
     #[error(

@@ -140,6 +140,29 @@ fn script_rejects_an_unknown_tenant() {
 }
 
 #[test]
+fn confirm_refuses_missing_and_oversized_files_and_records_the_good_one() {
+    let site = Site::new();
+    let big = site.dir.path().join("big.json");
+    std::fs::write(&big, vec![b' '; 100 * 1024]).unwrap();
+    let missing = site.dir.path().join("nowhere.json");
+    site.confirm(&[
+        big.clone(),
+        missing.clone(),
+        trust_fixture("accepted-source.json"),
+    ])
+    .status(2)
+    .contains(&format!(
+        "refused: {}: cannot be read: larger than 64 KiB",
+        big.display()
+    ))
+    .contains(&format!("refused: {}: cannot be read:", missing.display()))
+    .contains("1 accepted, 2 refused");
+    site.status()
+        .status(3)
+        .contains(&format!("[confirmed] source {SOURCE}"));
+}
+
+#[test]
 fn confirm_needs_at_least_one_file() {
     Site::new().trust(["confirm"]).status(2).contains("FILE");
 }
