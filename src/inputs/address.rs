@@ -64,6 +64,9 @@ fn check_common(s: &str, max: usize, what: &str) -> Result<(), String> {
     if s.is_empty() {
         return Err(format!("is empty; it must be {what}"));
     }
+    if s.len() <= max && s.bytes().all(|b| b.is_ascii_graphic()) {
+        return Ok(());
+    }
     if s.contains(['\r', '\n']) {
         return Err(
             "contains a line break; remove it (a quoted value in the file spans two lines)".into(),

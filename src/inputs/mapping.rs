@@ -152,11 +152,15 @@ impl UpnSet {
     }
 
     /// Records `upn` at `line`; returns the earlier line when it was already there.
-    fn insert(&mut self, upn: &str, line: u64, scratch: &mut String) -> Option<u64> {
+    fn insert(&mut self, upn: &str, line: u64, scratch: &mut Vec<u8>) -> Option<u64> {
         scratch.clear();
-        scratch.extend(upn.chars().flat_map(char::to_lowercase));
-        let key = HASH_A.hash_one(scratch.as_str());
-        let check = HASH_B.hash_one(scratch.as_str()) as u32;
+        if upn.is_ascii() {
+            scratch.extend(upn.bytes().map(|b| b.to_ascii_lowercase()));
+        } else {
+            scratch.extend_from_slice(upn.to_lowercase().as_bytes());
+        }
+        let key = HASH_A.hash_one(scratch.as_slice());
+        let check = HASH_B.hash_one(scratch.as_slice()) as u32;
         match self.seen.entry(key) {
             std::collections::hash_map::Entry::Occupied(e) if e.get().1 == check => {
                 Some(u64::from(e.get().0))
@@ -188,7 +192,7 @@ struct Checker<'o, F> {
     target_upns: UpnSet,
     group_sources: HashMap<String, u64>,
     group_targets: HashMap<String, u64>,
-    scratch: String,
+    scratch: Vec<u8>,
 }
 
 /// The fields of one row as trimmed text, and whether the row had a problem.
@@ -216,7 +220,7 @@ impl<'o, F: FnMut(Row)> Checker<'o, F> {
             target_upns: UpnSet::new(),
             group_sources: HashMap::new(),
             group_targets: HashMap::new(),
-            scratch: String::new(),
+            scratch: Vec::new(),
         }
     }
 
@@ -250,28 +254,24 @@ impl<'o, F: FnMut(Row)> Checker<'o, F> {
         }
         let first = !self.first_row_seen;
         self.first_row_seen = true;
-        let kind = row.fields[0].to_ascii_lowercase();
-        if first
-            && kind != "user"
-            && kind != "group"
-            && !row.fields.get(1).is_some_and(|f| is_guid(f))
-        {
+        let kind = RowKind::of(&row.fields[0]);
+        if first && kind == RowKind::Other && !row.fields.get(1).is_some_and(|f| is_guid(f)) {
             self.diags.error(&self.file, Some(line), format!(
                 "this looks like a header row ({}); the identity mapping file has no header: delete this line",
                 quote(&row.fields.join(","))
             ));
             return;
         }
-        row.names = if kind == "group" {
+        row.names = if kind == RowKind::Group {
             &GROUP_COLUMNS
         } else {
             &USER_COLUMNS
         };
         self.check_width(&mut row);
-        match kind.as_str() {
-            "user" => self.check_user(row),
-            "group" => self.check_group(row),
-            _ => {
+        match kind {
+            RowKind::User => self.check_user(row),
+            RowKind::Group => self.check_group(row),
+            RowKind::Other => {
                 let value = quote(&row.fields[0]);
                 self.field_error(
                     &mut row,
@@ -343,12 +343,16 @@ impl<'o, F: FnMut(Row)> Checker<'o, F> {
     }
 
     fn check_tenant(&mut self, row: &mut RowCtx<'_>) {
-        let Some(value) = row.fields.get(1).map(|f| f.to_string()) else {
+        let Some(value) = row.fields.get(1) else {
             return;
         };
         if value.is_empty() && row.failed {
             return;
         }
+        if is_guid(value) && self.tenant_matches(value) {
+            return;
+        }
+        let value = value.to_string();
         if !is_guid(&value) {
             self.field_error(row, 1, format!("{} is not a GUID; write the source tenant's ID (Get-MgOrganization or the Entra admin center), like 8f2e5b1c-0000-4000-8000-000000000000", quote(&value)));
             return;
@@ -367,6 +371,15 @@ impl<'o, F: FnMut(Row)> Checker<'o, F> {
                 self.field_error(row, 1, msg);
             }
             Some(_) => {}
+        }
+    }
+
+    /// The fast path: the value equals the configured or first-seen tenant.
+    fn tenant_matches(&self, value: &str) -> bool {
+        match (&self.options.expected_tenant, &self.tenant_seen) {
+            (Some(expected), _) => value.eq_ignore_ascii_case(expected),
+            (None, Some((first, _))) => value.eq_ignore_ascii_case(first),
+            (None, None) => false,
         }
     }
 
@@ -499,6 +512,26 @@ impl<'o, F: FnMut(Row)> Checker<'o, F> {
             users: self.users,
             groups: self.groups,
             diagnostics: self.diags,
+        }
+    }
+}
+
+/// The first column of a row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RowKind {
+    User,
+    Group,
+    Other,
+}
+
+impl RowKind {
+    fn of(value: &str) -> RowKind {
+        if value.eq_ignore_ascii_case("user") {
+            RowKind::User
+        } else if value.eq_ignore_ascii_case("group") {
+            RowKind::Group
+        } else {
+            RowKind::Other
         }
     }
 }

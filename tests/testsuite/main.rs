@@ -1,6 +1,9 @@
 //! The one integration-test binary: runs the built `t2t-notify` on fixture files and real
 //! servers on 127.0.0.1. Each area of the tool has its own module; `harness` is shared.
 
+mod graph;
 mod harness;
+mod http_stub;
 mod trust;
 mod validate;
+mod webhook;
