@@ -48,6 +48,8 @@ pub enum Command {
         after_help = "Example:\n  t2t-notify --config sample-data/t2t-notify.toml preview --mapping sample-data/identity-map.csv --directory sample-data/directory.csv --out preview/\n  t2t-notify --config sample-data/t2t-notify.toml preview --mapping sample-data/identity-map.csv --user ana.martinez0@contoso.com\n\nExit status 0 when every notice rendered and passed the link check, 2 when not (everything that rendered is still written)."
     )]
     Preview(PreviewArgs),
+    /// The trust-removal gate: print the removal script, confirm its evidence files, show status.
+    Trust(crate::cmd::trust::TrustArgs),
 }
 
 /// Where the users come from; shared by every command that reads them.

@@ -2,4 +2,5 @@
 
 pub mod preview;
 pub mod sample;
+pub mod trust;
 pub mod validate;

@@ -6,5 +6,6 @@ mod graph;
 mod harness;
 mod http_stub;
 mod preview;
+mod trust;
 mod validate;
 mod webhook;
