@@ -7,6 +7,7 @@
 pub mod deliveries;
 pub mod lock;
 pub mod schema;
+pub mod trust;
 pub mod writer;
 
 use std::path::{Path, PathBuf};
