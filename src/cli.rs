@@ -48,6 +48,11 @@ pub enum Command {
         after_help = "Example:\n  t2t-notify --config sample-data/t2t-notify.toml report --format csv > report.csv\n\nExit status 0."
     )]
     Report(ReportArgs),
+    /// Send each user's notice once per campaign (after the input, the link check and the trust gate pass).
+    #[command(
+        after_help = "Examples:\n  t2t-notify --config t2t-notify.toml send --mapping identity-map.csv --directory directory.csv --test-to me@fabrikam.com\n  t2t-notify --config t2t-notify.toml send --mapping identity-map.csv --directory directory.csv\n\nExit status 0 when everyone has their notice, 1 on a runtime failure (server, authentication, ledger), 2 on invalid input or a link-check error (nothing sent), 3 when the trust gate is closed (nothing sent), 4 when users failed or are uncertain, 5 when paused (quota, day budget, deferred users: run again), 130 after Ctrl-C."
+    )]
+    Send(SendArgs),
     /// Render every notice without sending: one .eml and HTML per person and a searchable index.html.
     #[command(
         after_help = "Example:\n  t2t-notify --config sample-data/t2t-notify.toml preview --mapping sample-data/identity-map.csv --directory sample-data/directory.csv --out preview/\n  t2t-notify --config sample-data/t2t-notify.toml preview --mapping sample-data/identity-map.csv --user ana.martinez0@contoso.com\n\nExit status 0 when every notice rendered and passed the link check, 2 when not (everything that rendered is still written)."
@@ -135,4 +140,28 @@ pub struct PreviewArgs {
     /// Campaign name; part of every Message-ID, so use the same one as `send`.
     #[arg(long, default_value = "post-migration", value_name = "NAME")]
     pub campaign: String,
+}
+
+#[derive(Debug, Args)]
+pub struct SendArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Campaign name: each user gets one notice per campaign; part of every Message-ID, so use
+    /// the same one as `preview`.
+    #[arg(long, default_value = "post-migration", value_name = "NAME")]
+    pub campaign: String,
+    /// Only the first N users of the mapping (with --test-to: 3 unless given).
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+    /// Send the first N users' notices to this address only, to check them in a real mailbox.
+    /// Allowed before the trust gate opens; recorded apart, no user counts as notified.
+    #[arg(long, value_name = "ADDR", conflicts_with_all = ["retry_failed", "resend_uncertain"])]
+    pub test_to: Option<String>,
+    /// Also try users whose earlier attempt failed permanently.
+    #[arg(long)]
+    pub retry_failed: bool,
+    /// Also send to users who may already have the notice (a run stopped while their message
+    /// was in flight, or the connection dropped after it was sent).
+    #[arg(long)]
+    pub resend_uncertain: bool,
 }

@@ -41,6 +41,7 @@ fn dispatch(cli: &Cli) -> anyhow::Result<Outcome> {
         Command::Validate(args) => cmd::validate::execute(cli, args),
         Command::Sample(args) => cmd::sample::execute(args),
         Command::Report(args) => cmd::report::execute(cli, args),
+        Command::Send(args) => cmd::send::execute(cli, args),
         Command::Preview(args) => cmd::preview::execute(cli, args),
         Command::Trust(args) => cmd::trust::execute(cli, args),
     }

@@ -3,5 +3,6 @@
 pub mod preview;
 pub mod report;
 pub mod sample;
+pub mod send;
 pub mod trust;
 pub mod validate;

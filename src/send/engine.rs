@@ -29,7 +29,7 @@ use super::retry::{self, Action, Backoff};
 use super::select::Selection;
 use super::stop::{Stop, StopReason};
 use super::summary::{Count, LiveCounts, Summary};
-use super::Job;
+use super::{Candidate, Job};
 use crate::config::Config;
 use crate::ledger::deliveries::{DeliveryState, Mark, Resolution, Settled, Submission};
 use crate::ledger::writer::WriterHandle;
@@ -89,11 +89,13 @@ pub struct Run {
     pub total: Option<u64>,
 }
 
-/// Sends `jobs` and returns what happened. Never panics on a transport or ledger failure: they
-/// end the run with a [`StopReason`].
-pub async fn run<I>(run: Run, jobs: I) -> Summary
+/// Sends to `candidates` (jobs, or users whose job is built on demand) and returns what
+/// happened. Never panics on a transport or ledger failure: they end the run with a
+/// [`StopReason`].
+pub async fn run<I>(run: Run, candidates: I) -> Summary
 where
-    I: IntoIterator<Item = Job>,
+    I: IntoIterator,
+    I::Item: Into<Candidate> + 'static,
     I::IntoIter: Send + 'static,
 {
     let started = Instant::now();
@@ -113,7 +115,12 @@ where
         streak: Mutex::new(0),
     });
     let (tx, rx) = mpsc::channel(shared.settings.window.max(64) * 2);
-    spawn_producer(jobs.into_iter(), run.selection, Arc::clone(&shared), tx);
+    spawn_producer(
+        candidates.into_iter().map(Into::into),
+        run.selection,
+        Arc::clone(&shared),
+        tx,
+    );
     let progress = Arc::new(run.progress);
     let ticker = spawn_ticker(Arc::clone(&progress), Arc::clone(&shared), run.total);
     Dispatcher::new(Arc::clone(&shared), rx).run().await;
@@ -165,32 +172,70 @@ enum Finished {
     Retry { task: Task, due: Instant },
 }
 
-fn spawn_producer<I>(jobs: I, selection: Selection, shared: Arc<Shared>, tx: mpsc::Sender<Task>)
-where
-    I: Iterator<Item = Job> + Send + 'static,
+/// How many messages the producer builds at a time (in parallel, with rayon).
+const BUILD_CHUNK: usize = 256;
+
+fn spawn_producer<I>(
+    candidates: I,
+    selection: Selection,
+    shared: Arc<Shared>,
+    tx: mpsc::Sender<Task>,
+) where
+    I: Iterator<Item = Candidate> + Send + 'static,
 {
     let spawned = std::thread::Builder::new()
         .name("send-producer".into())
         .spawn(move || {
-            for job in jobs {
-                match selection.decide(&job.key) {
-                    Ok(prior) => {
-                        let task = Task {
-                            job,
-                            prior,
-                            attempts: 0,
-                        };
-                        if tx.blocking_send(task).is_err() {
-                            return;
-                        }
+            let mut candidates = candidates.peekable();
+            while candidates.peek().is_some() {
+                let mut chosen = Vec::with_capacity(BUILD_CHUNK);
+                for candidate in candidates.by_ref().take(BUILD_CHUNK) {
+                    match selection.decide(&candidate.key) {
+                        Ok(prior) => chosen.push((candidate, prior)),
+                        Err(skip) => shared.counts.add(Count::Skipped(skip)),
                     }
-                    Err(skip) => shared.counts.add(Count::Skipped(skip)),
+                }
+                if !produce(chosen, &shared, &tx) {
+                    return;
                 }
             }
         });
     if let Err(e) = spawned {
         tracing::error!("cannot start the thread that prepares messages: {e}");
     }
+}
+
+/// Builds the chosen candidates' messages in parallel and queues them in order; false when
+/// the dispatcher no longer takes any (the run stopped).
+fn produce(
+    chosen: Vec<(Candidate, Option<DeliveryState>)>,
+    shared: &Shared,
+    tx: &mpsc::Sender<Task>,
+) -> bool {
+    use rayon::prelude::*;
+    let built: Vec<(String, Result<Job, String>, Option<DeliveryState>)> = chosen
+        .into_par_iter()
+        .map(|(candidate, prior)| (candidate.key.clone(), candidate.build(), prior))
+        .collect();
+    for (key, job, prior) in built {
+        match job {
+            Ok(job) => {
+                let task = Task {
+                    job,
+                    prior,
+                    attempts: 0,
+                };
+                if tx.blocking_send(task).is_err() {
+                    return false;
+                }
+            }
+            Err(why) => {
+                tracing::error!(user = %key, "not sent: the message cannot be built: {why}");
+                shared.counts.add(Count::Failed);
+            }
+        }
+    }
+    true
 }
 
 fn spawn_ticker(

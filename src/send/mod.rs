@@ -4,7 +4,7 @@
 //! ledger: `in-flight` committed before a message leaves, its outcome after.
 //!
 //! The engine knows nothing about templates or SMTP: any transport (SMTP, Graph, file, the test
-//! stub) plugs in, and jobs come from any iterator. See [`engine::run`].
+//! stub) plugs in, and candidates come from any iterator. See [`engine::run`].
 
 pub mod engine;
 pub mod pacing;
@@ -34,6 +34,43 @@ pub struct Job {
     pub content_hash: String,
     /// The migration batch the user belongs to, when known.
     pub batch: Option<String>,
+}
+
+/// One user the run may send to. The message is built only when the ledger says the user is
+/// to be sent (a rerun after 39,000 of 40,000 were sent renders 1,000 messages, not 40,000).
+pub struct Candidate {
+    pub key: String,
+    build: Box<dyn FnOnce() -> Result<Job, String> + Send>,
+}
+
+impl Candidate {
+    /// A user keyed by `key` whose message `build` makes (or says why it cannot).
+    pub fn new(
+        key: String,
+        build: impl FnOnce() -> Result<Job, String> + Send + 'static,
+    ) -> Candidate {
+        Candidate {
+            key,
+            build: Box::new(build),
+        }
+    }
+
+    /// Builds the message.
+    pub fn build(self) -> Result<Job, String> {
+        (self.build)()
+    }
+}
+
+impl From<Job> for Candidate {
+    fn from(job: Job) -> Candidate {
+        Candidate::new(job.key.clone(), move || Ok(job))
+    }
+}
+
+impl std::fmt::Debug for Candidate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Candidate").field("key", &self.key).finish()
+    }
 }
 
 impl Job {

@@ -638,3 +638,64 @@ async fn in_flight_is_on_disk_before_the_message_is_handed_over() {
         }
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_are_built_only_for_users_the_run_sends_to() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let f = Fixture::new();
+    f.send(
+        settings(),
+        Arc::new(StubTransport::new()),
+        f.selection(false, false),
+        jobs(5),
+    )
+    .await;
+    let builds = Arc::new(AtomicUsize::new(0));
+    let candidates: Vec<Candidate> = (0..8)
+        .map(|i| {
+            let builds = Arc::clone(&builds);
+            Candidate::new(format!("user{i}@contoso.com"), move || {
+                builds.fetch_add(1, Ordering::SeqCst);
+                if i == 7 {
+                    Err("template broke".into())
+                } else {
+                    Ok(job(i))
+                }
+            })
+        })
+        .collect();
+    let ledger = Ledger::open(&f.path).unwrap();
+    let writer = LedgerWriter::spawn(ledger, campaign(), CommitPolicy::default()).unwrap();
+    let run_ = Run {
+        settings: settings(),
+        transport: Arc::new(StubTransport::new()),
+        writer: writer.handle(),
+        selection: f.selection(false, false),
+        history: Vec::new(),
+        stop: Stop::new(),
+        progress: Progress::Silent,
+        total: None,
+    };
+    let summary = run(run_, candidates).await;
+    tokio::task::spawn_blocking(move || writer.finish().1.unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        builds.load(Ordering::SeqCst),
+        3,
+        "users 0-4 were sent before: not built"
+    );
+    assert_eq!(
+        summary.counts,
+        Counts {
+            sent: 2,
+            failed: 1,
+            skipped_sent: 5,
+            ..Counts::default()
+        }
+    );
+    assert!(
+        !f.states().contains_key("user7@contoso.com"),
+        "an unbuilt message is not in the ledger"
+    );
+}

@@ -142,9 +142,43 @@ pub(super) async fn transact(
     timed(timeout, conn.command(Data))
         .await
         .map_err(|k| Failure::new(Phase::Data, k))?;
-    timed(timeout, conn.message(message))
-        .await
-        .map_err(|k| Failure::new(Phase::Content, k))
+    let sent = match String::from_utf8(data_block(message)) {
+        Ok(block) => timed(timeout, conn.command(Block(&block))).await,
+        Err(_) => timed(timeout, conn.message(message)).await,
+    };
+    sent.map_err(|k| Failure::new(Phase::Content, k))
+}
+
+/// The message content as one write: lettre's `message` writes the content and the final
+/// `.` separately, and that write-write-read pattern waits out Nagle's algorithm and the
+/// server's delayed ACK (about 40 ms per message).
+struct Block<'a>(&'a str);
+
+impl std::fmt::Display for Block<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+/// The DATA block: every line that starts with `.` gets another one (RFC 5321 4.5.2), and the
+/// block ends with `CRLF . CRLF`.
+pub(super) fn data_block(message: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(message.len() + message.len() / 64 + 5);
+    let mut line_start = true;
+    let mut after_cr = false;
+    for &b in message {
+        if b == b'.' && line_start {
+            out.push(b'.');
+        }
+        out.push(b);
+        line_start = after_cr && b == b'\n';
+        after_cr = b == b'\r';
+    }
+    if !out.ends_with(b"\r\n") {
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b".\r\n");
+    out
 }
 
 /// Clears a refused transaction so the session can carry the next message.
@@ -251,4 +285,24 @@ fn error_chain(e: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::data_block;
+
+    #[test]
+    fn leading_dots_are_doubled_and_the_block_is_terminated_once() {
+        assert_eq!(
+            data_block(b".a\r\nb\r\n.\r\n..c\r\n"),
+            b"..a\r\nb\r\n..\r\n...c\r\n.\r\n"
+        );
+        assert_eq!(data_block(b"no newline"), b"no newline\r\n.\r\n");
+        assert_eq!(data_block(b""), b"\r\n.\r\n");
+        assert_eq!(
+            data_block(b"a\n.b\r\n"),
+            b"a\n.b\r\n.\r\n",
+            "only CRLF ends a line"
+        );
+    }
 }
