@@ -295,12 +295,15 @@ impl Dispatcher {
 
     async fn run(mut self) {
         loop {
-            if self.shared.stop.is_requested() {
-                self.give_back_ready();
-            } else {
-                self.launch_ready();
-                if self.marking.is_none() {
-                    self.start_marking();
+            match self.shared.stop.reason() {
+                // The day budget only stops new admissions: what was admitted fits in it.
+                Some(StopReason::DayBudget { .. }) => self.launch_ready(),
+                Some(_) => self.give_back_ready(),
+                None => {
+                    self.launch_ready();
+                    if self.marking.is_none() {
+                        self.start_marking();
+                    }
                 }
             }
             if self.is_finished() {

@@ -7,6 +7,7 @@ mod harness;
 mod http_stub;
 mod preview;
 mod report;
+mod send;
 mod sink;
 mod smtp;
 mod tls_server;

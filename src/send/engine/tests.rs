@@ -454,8 +454,6 @@ async fn the_day_budget_counts_earlier_runs_and_pauses() {
     let f = Fixture::new();
     let budget = Settings {
         per_day: 5,
-        concurrency: 1,
-        window: 1,
         ..settings()
     };
     let first = f
