@@ -121,6 +121,13 @@ impl Sink {
         self.child.id()
     }
 
+    /// How many transactions were dumped so far (cheap: only counts files).
+    pub fn count(&self) -> usize {
+        std::fs::read_dir(self.dump.path())
+            .map(|d| d.count())
+            .unwrap_or(0)
+    }
+
     /// Every message dumped so far.
     pub fn messages(&self) -> Vec<Dumped> {
         let mut out = Vec::new();
