@@ -90,8 +90,9 @@ pub fn open(path: &Path) -> io::Result<TextFile> {
     })
 }
 
-/// Answers "which line is byte N on" for a stream read once, front to back, keeping only the
-/// newline offsets between the last question and what has been read ahead.
+/// Answers "which line does this record start on" for a stream read once, front to back,
+/// keeping only the line-break offsets between the last question and what has been read ahead.
+/// A line ends with LF, CRLF or a lone CR (Excel for Mac's "CSV (Macintosh)").
 #[derive(Debug, Clone, Default)]
 pub struct LineIndex {
     state: Arc<Mutex<LineState>>,
@@ -99,31 +100,54 @@ pub struct LineIndex {
 
 #[derive(Debug, Default)]
 struct LineState {
-    pending: VecDeque<u64>,
+    /// Offsets of CR and LF bytes not yet asked about, with the byte.
+    pending: VecDeque<(u64, u8)>,
+    /// Line breaks before the first pending offset.
     counted: u64,
 }
 
+impl LineState {
+    /// Pops the first pending break and counts it (a CR directly followed by LF counts once).
+    fn pop(&mut self) {
+        if let Some((offset, byte)) = self.pending.pop_front() {
+            let crlf = byte == b'\r' && self.pending.front() == Some(&(offset + 1, b'\n'));
+            if !crlf {
+                self.counted += 1;
+            }
+        }
+    }
+}
+
 impl LineIndex {
-    /// The 1-based line a record just read by `reader` started on. (The csv crate's own
-    /// record positions point before the previous terminator and miscount CRLF files.)
-    pub fn record_line<R: Read>(&self, reader: &csv::Reader<R>, record: &csv::ByteRecord) -> u64 {
-        let end = reader.position().byte().saturating_sub(1);
-        let inside = memchr::memchr_iter(b'\n', record.as_slice()).count() as u64;
-        self.line_of(end).saturating_sub(inside).max(1)
+    /// The 1-based line a record just read by `reader` starts on. The csv crate's record
+    /// position points at the previous record's terminator (between CR and LF of a CRLF) and
+    /// before any blank lines it skipped, so those line-break bytes are stepped over first.
+    pub fn record_line<R: Read>(&self, _reader: &csv::Reader<R>, record: &csv::ByteRecord) -> u64 {
+        let start = record.position().map_or(0, |p| p.byte());
+        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        while st.pending.front().is_some_and(|&(o, _)| o < start) {
+            st.pop();
+        }
+        let mut cursor = start;
+        while st.pending.front().is_some_and(|&(o, _)| o == cursor) {
+            st.pop();
+            cursor += 1;
+        }
+        st.counted + 1
     }
 
-    /// The 1-based line of byte `offset`. Offsets must be asked in increasing order.
+    /// The 1-based line of byte `offset` (a byte that is not itself a line break). Offsets
+    /// must be asked in increasing order.
     pub fn line_of(&self, offset: u64) -> u64 {
         let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        while st.pending.front().is_some_and(|&nl| nl < offset) {
-            st.pending.pop_front();
-            st.counted += 1;
+        while st.pending.front().is_some_and(|&(o, _)| o < offset) {
+            st.pop();
         }
         st.counted + 1
     }
 }
 
-/// Records the offset of every newline that passes through.
+/// Records the offset of every CR and LF that passes through.
 struct Counting<R> {
     inner: R,
     offset: u64,
@@ -134,8 +158,8 @@ impl<R: Read> Read for Counting<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
         let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        for i in memchr::memchr_iter(b'\n', &buf[..n]) {
-            st.pending.push_back(self.offset + i as u64);
+        for i in memchr::memchr2_iter(b'\n', b'\r', &buf[..n]) {
+            st.pending.push_back((self.offset + i as u64, buf[i]));
         }
         self.offset += n as u64;
         Ok(n)
@@ -269,18 +293,46 @@ mod tests {
         assert!(!legacy);
     }
 
-    #[test]
-    fn line_index_counts_crlf_and_blank_lines() {
-        let path = std::env::temp_dir().join(format!("t2t-lines-{}.csv", std::process::id()));
-        std::fs::write(&path, "a,b\r\nc,d\r\n\r\n\r\ne,\"f\r\ng\"\r\nh,i\r\nj,k\n\nl,\"m\n\"\nn,o").unwrap();
-        let (mut r, lines) = csv_reader(open(&path).unwrap(), false);
+    fn record_lines(content: &[u8]) -> Vec<u64> {
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        std::io::Write::write_all(&mut f, content).unwrap();
+        let (mut r, lines) = csv_reader(open(f.path()).unwrap(), false);
         let mut rec = csv::ByteRecord::new();
         let mut got = Vec::new();
         while r.read_byte_record(&mut rec).unwrap() {
             got.push(lines.record_line(&r, &rec));
         }
-        std::fs::remove_file(&path).unwrap();
-        assert_eq!(got, vec![1, 2, 5, 7, 8, 10, 12]);
+        got
+    }
+
+    #[test]
+    fn line_index_counts_crlf_and_blank_lines() {
+        let text = b"a,b\r\nc,d\r\n\r\n\r\ne,\"f\r\ng\"\r\nh,i\r\nj,k\n\nl,\"m\n\"\nn,o";
+        assert_eq!(record_lines(text), vec![1, 2, 5, 7, 8, 10, 12]);
+    }
+
+    #[test]
+    fn line_index_counts_lone_cr_as_a_line_end() {
+        assert_eq!(record_lines(b"a,b\rc,d\r\re,f\r"), vec![1, 2, 4]);
+        assert_eq!(record_lines(b"a,b\r\rc,\"d\re\"\rf,g"), vec![1, 3, 5]);
+    }
+
+    #[test]
+    fn line_index_places_a_quote_left_open_on_its_own_line() {
+        assert_eq!(record_lines(b"a,b\r\nc,\"d\r\ne,f\r\n"), vec![1, 2]);
+        assert_eq!(record_lines(b"a\n\n\nb,\"c\nd\n"), vec![1, 4]);
+    }
+
+    #[test]
+    fn line_index_survives_crlf_split_across_reads() {
+        let mut text = Vec::new();
+        let mut expected = Vec::new();
+        for i in 0..100_000u64 {
+            text.extend_from_slice(format!("{i},x\r\n").as_bytes());
+            expected.push(i + 1);
+        }
+        assert!(text.len() > 2 * BUF);
+        assert_eq!(record_lines(&text), expected);
     }
 
     #[test]
