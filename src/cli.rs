@@ -9,10 +9,18 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// every notice, confirm the trust is removed on both tenants, and send each notice once.
 #[derive(Debug, Parser)]
 #[command(name = "t2t-notify", version, about, long_about = None)]
-#[command(after_help = "Exit status: 0 done, 1 runtime failure, 2 invalid input or usage, 3 trust gate closed, 4 some recipients failed, 5 paused (run again to resume), 130 interrupted.\n\nExample:\n  t2t-notify --config sample-data/t2t-notify.toml preview --mapping sample-data/identity-map.csv --directory sample-data/directory.csv --out preview/")]
+#[command(
+    after_help = "Exit status: 0 done, 1 runtime failure, 2 invalid input or usage, 3 trust gate closed, 4 some recipients failed, 5 paused (run again to resume), 130 interrupted.\n\nExample:\n  t2t-notify --config sample-data/t2t-notify.toml preview --mapping sample-data/identity-map.csv --directory sample-data/directory.csv --out preview/"
+)]
 pub struct Cli {
     /// The configuration file.
-    #[arg(long, global = true, env = "T2T_NOTIFY_CONFIG", default_value = "t2t-notify.toml", value_name = "PATH")]
+    #[arg(
+        long,
+        global = true,
+        env = "T2T_NOTIFY_CONFIG",
+        default_value = "t2t-notify.toml",
+        value_name = "PATH"
+    )]
     pub config: PathBuf,
     /// More detail in the logs (-v: server replies, -vv: everything).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
@@ -28,7 +36,9 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check the identity mapping file (and directory) and report every problem.
-    #[command(after_help = "Example:\n  t2t-notify --config sample-data/t2t-notify.toml validate --mapping sample-data/identity-map.csv --directory sample-data/directory.csv\n\nExit status 0 when valid (warnings allowed), 2 when not.")]
+    #[command(
+        after_help = "Example:\n  t2t-notify --config sample-data/t2t-notify.toml validate --mapping sample-data/identity-map.csv --directory sample-data/directory.csv\n\nExit status 0 when valid (warnings allowed), 2 when not."
+    )]
     Validate(ValidateArgs),
     /// Write a large synthetic identity map and directory for tests and benchmarks.
     #[command(after_help = "Example:\n  t2t-notify sample --users 100000 --out /tmp/big")]

@@ -407,11 +407,18 @@ impl Config {
                 }
             }
         }
-        if self.source.tenant_id.eq_ignore_ascii_case(&self.target.tenant_id) {
+        if self
+            .source
+            .tenant_id
+            .eq_ignore_ascii_case(&self.target.tenant_id)
+        {
             problems.push("[source] and [target] have the same tenant_id; the source is the tenant users move from, the target the one they move to".into());
         }
         if let Err(why) = address::parse_mailbox(&self.message.from) {
-            problems.push(format!("[message] from `{}`: {why}; write it as \"Name <address@domain>\"", self.message.from));
+            problems.push(format!(
+                "[message] from `{}`: {why}; write it as \"Name <address@domain>\"",
+                self.message.from
+            ));
         }
         if let Some(reply_to) = &self.message.reply_to {
             if let Err(why) = address::parse_mailbox(reply_to) {
@@ -440,7 +447,11 @@ impl Config {
             Side::Source => &self.source,
             Side::Target => &self.target,
         };
-        tenant.host_urls.iter().map(|u| normalize_host_url(u)).collect()
+        tenant
+            .host_urls
+            .iter()
+            .map(|u| normalize_host_url(u))
+            .collect()
     }
 }
 

@@ -93,8 +93,16 @@ impl Diagnostics {
     pub fn sorted(&self) -> Vec<&Diagnostic> {
         let mut v: Vec<&Diagnostic> = self.items.iter().collect();
         v.sort_by(|a, b| {
-            (a.file.as_ref(), a.line.unwrap_or(0), a.column.as_ref().map(|c| c.index))
-                .cmp(&(b.file.as_ref(), b.line.unwrap_or(0), b.column.as_ref().map(|c| c.index)))
+            (
+                a.file.as_ref(),
+                a.line.unwrap_or(0),
+                a.column.as_ref().map(|c| c.index),
+            )
+                .cmp(&(
+                    b.file.as_ref(),
+                    b.line.unwrap_or(0),
+                    b.column.as_ref().map(|c| c.index),
+                ))
         });
         v
     }
@@ -104,7 +112,9 @@ impl Diagnostics {
     }
 
     pub fn warnings(&self) -> impl Iterator<Item = &Diagnostic> {
-        self.items.iter().filter(|d| d.severity == Severity::Warning)
+        self.items
+            .iter()
+            .filter(|d| d.severity == Severity::Warning)
     }
 
     pub fn has_errors(&self) -> bool {

@@ -14,3 +14,4 @@ pub mod plan;
 pub mod run;
 pub mod secret;
 pub mod transport;
+pub mod webhook;

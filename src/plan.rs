@@ -64,7 +64,11 @@ pub struct Sources<'a> {
 
 /// Reads the mapping (and directory) and builds the plan. With `keep_recipients` false, rows
 /// are checked and counted but not kept (`validate` on a million rows).
-pub fn load(config: Option<&Config>, sources: Sources<'_>, keep_recipients: bool) -> anyhow::Result<Plan> {
+pub fn load(
+    config: Option<&Config>,
+    sources: Sources<'_>,
+    keep_recipients: bool,
+) -> anyhow::Result<Plan> {
     let mut plan = Plan::default();
     let directory = match sources.directory {
         Some(path) => {
@@ -109,10 +113,14 @@ pub fn load(config: Option<&Config>, sources: Sources<'_>, keep_recipients: bool
     plan.diagnostics.extend(unmatched_users);
     if let Some(dir) = &directory {
         for (entry, _) in dir.entries.iter().zip(&matched).filter(|(_, m)| !**m) {
-            plan.diagnostics.warning(&dir.file, Some(entry.line), format!(
+            plan.diagnostics.warning(
+                &dir.file,
+                Some(entry.line),
+                format!(
                 "{} is not in the mapping file {} as a source or target UPN; the row is not used",
                 entry.upn, mapping_file
-            ));
+            ),
+            );
         }
     }
     Ok(plan)
@@ -125,11 +133,18 @@ pub fn recipient(config: &Config, user: UserMapping, entry: Option<DirectoryEntr
         .and_then(|e| e.onedrive_url.clone())
         .unwrap_or_else(|| onedrive_url(&config.target.host_urls[0], &user.target_upn));
     let mut to = Vec::with_capacity(2);
-    if matches!(config.message.recipient, RecipientMode::TargetEmail | RecipientMode::Both) {
+    if matches!(
+        config.message.recipient,
+        RecipientMode::TargetEmail | RecipientMode::Both
+    ) {
         to.push(user.target_email.clone());
     }
-    if matches!(config.message.recipient, RecipientMode::SourceUpn | RecipientMode::Both)
-        && !to.iter().any(|t: &String| t.eq_ignore_ascii_case(&user.source_upn))
+    if matches!(
+        config.message.recipient,
+        RecipientMode::SourceUpn | RecipientMode::Both
+    ) && !to
+        .iter()
+        .any(|t: &String| t.eq_ignore_ascii_case(&user.source_upn))
     {
         to.push(user.source_upn.clone());
     }
@@ -148,7 +163,13 @@ pub fn onedrive_url(host_url: &str, target_upn: &str) -> String {
     let host = host_url.trim().trim_end_matches('/');
     let site: String = target_upn
         .chars()
-        .map(|c| if matches!(c, '.' | ',' | ' ' | '@') { '_' } else { c.to_ascii_lowercase() })
+        .map(|c| {
+            if matches!(c, '.' | ',' | ' ' | '@') {
+                '_'
+            } else {
+                c.to_ascii_lowercase()
+            }
+        })
         .collect();
     format!("{host}/personal/{site}")
 }
@@ -160,11 +181,17 @@ mod tests {
     #[test]
     fn onedrive_url_follows_sharepoint_rule() {
         assert_eq!(
-            onedrive_url("https://contoso-my.sharepoint.com/", "rsimone@contoso.onmicrosoft.com"),
+            onedrive_url(
+                "https://contoso-my.sharepoint.com/",
+                "rsimone@contoso.onmicrosoft.com"
+            ),
             "https://contoso-my.sharepoint.com/personal/rsimone_contoso_onmicrosoft_com"
         );
         assert_eq!(
-            onedrive_url("https://fabrikam-my.sharepoint.com", "Ana.Lopez@Fabrikam.com"),
+            onedrive_url(
+                "https://fabrikam-my.sharepoint.com",
+                "Ana.Lopez@Fabrikam.com"
+            ),
             "https://fabrikam-my.sharepoint.com/personal/ana_lopez_fabrikam_com"
         );
     }

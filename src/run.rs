@@ -16,7 +16,11 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() { Outcome::Invalid.code() } else { 0 };
+            return if e.use_stderr() {
+                Outcome::Invalid.code()
+            } else {
+                0
+            };
         }
     };
     init_logging(cli.verbose, cli.quiet);
@@ -62,7 +66,8 @@ fn init_logging(verbose: u8, quiet: bool) {
         (false, 1) => "debug",
         (false, _) => "trace",
     };
-    let filter = std::env::var("T2T_NOTIFY_LOG").unwrap_or_else(|_| format!("t2t_notify={default},warn"));
+    let filter =
+        std::env::var("T2T_NOTIFY_LOG").unwrap_or_else(|_| format!("t2t_notify={default},warn"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
         .with_writer(std::io::stderr)

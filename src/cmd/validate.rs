@@ -27,7 +27,11 @@ pub fn execute(cli: &Cli, args: &ValidateArgs) -> anyhow::Result<Outcome> {
         Format::Human => print_human(&args.input.mapping.display().to_string(), &plan),
         Format::Json => print_json(&plan)?,
     }
-    Ok(if plan.diagnostics.has_errors() { Outcome::Invalid } else { Outcome::Success })
+    Ok(if plan.diagnostics.has_errors() {
+        Outcome::Invalid
+    } else {
+        Outcome::Success
+    })
 }
 
 /// The config when it exists; a missing default `./t2t-notify.toml` is allowed for `validate`.

@@ -63,7 +63,10 @@ fn env_overrides_numbers_strings_and_lists() {
         &[
             ("T2T_NOTIFY_PACING_PER_MINUTE", "10"),
             ("T2T_NOTIFY_ORGANIZATION_NAME", "Fabrikam"),
-            ("T2T_NOTIFY_MESSAGE_ALLOWED_LINK_DOMAINS", r#"["help.contoso.com"]"#),
+            (
+                "T2T_NOTIFY_MESSAGE_ALLOWED_LINK_DOMAINS",
+                r#"["help.contoso.com"]"#,
+            ),
             ("T2T_NOTIFY_LEDGER_PATH", "/var/lib/t2t.db"),
             ("T2T_NOTIFY_CONFIG", "ignored.toml"),
         ],

@@ -64,6 +64,9 @@ fn check_common(s: &str, max: usize, what: &str) -> Result<(), String> {
     if s.is_empty() {
         return Err(format!("is empty; it must be {what}"));
     }
+    if s.len() <= max && s.bytes().all(|b| b.is_ascii_graphic()) {
+        return Ok(());
+    }
     if s.contains(['\r', '\n']) {
         return Err("contains a line break; remove it (a quoted value in the file spans two lines, or a double quote is never closed)".into());
     }
@@ -106,14 +109,18 @@ fn check_domain(domain: &str) -> Result<(), String> {
         return Err("has nothing after the @".into());
     }
     if !domain.contains('.') {
-        return Err(format!("domain `{domain}` has no dot; write the full domain, e.g. contoso.com"));
+        return Err(format!(
+            "domain `{domain}` has no dot; write the full domain, e.g. contoso.com"
+        ));
     }
     for label in domain.split('.') {
         if label.is_empty() {
             return Err(format!("domain `{domain}` has an empty part between dots"));
         }
         if label.starts_with('-') || label.ends_with('-') {
-            return Err(format!("domain `{domain}` has a part that starts or ends with a hyphen"));
+            return Err(format!(
+                "domain `{domain}` has a part that starts or ends with a hyphen"
+            ));
         }
         if let Some(c) = label.chars().find(|c| !(c.is_alphanumeric() || *c == '-')) {
             return Err(format!(
@@ -158,15 +165,27 @@ mod tests {
         assert!(check_upn("jane_fabrikam.com#EXT#@contoso.onmicrosoft.com").is_ok());
         assert!(check_upn("o'brien@contoso.com").is_ok());
         assert!(check_upn("rsimone").unwrap_err().contains("no @"));
-        assert!(check_upn("a@b@c.com").unwrap_err().contains("more than one @"));
-        assert!(check_upn("r simone@contoso.com").unwrap_err().contains("space"));
+        assert!(check_upn("a@b@c.com")
+            .unwrap_err()
+            .contains("more than one @"));
+        assert!(check_upn("r simone@contoso.com")
+            .unwrap_err()
+            .contains("space"));
         assert!(check_upn("rsimone@contoso").unwrap_err().contains("no dot"));
-        assert!(check_upn("josé@contoso.com").unwrap_err().contains("U+00E9"));
+        assert!(check_upn("josé@contoso.com")
+            .unwrap_err()
+            .contains("U+00E9"));
         assert!(check_upn(".a@contoso.com").unwrap_err().contains("dot"));
-        assert!(check_upn("a..b@contoso.com").unwrap_err().contains("two dots"));
+        assert!(check_upn("a..b@contoso.com")
+            .unwrap_err()
+            .contains("two dots"));
         assert!(check_upn("a@-contoso.com").unwrap_err().contains("hyphen"));
-        assert!(check_upn("a@contoso..com").unwrap_err().contains("empty part"));
-        assert!(check_upn("a\nb@contoso.com").unwrap_err().contains("line break"));
+        assert!(check_upn("a@contoso..com")
+            .unwrap_err()
+            .contains("empty part"));
+        assert!(check_upn("a\nb@contoso.com")
+            .unwrap_err()
+            .contains("line break"));
         let long = format!("{}@contoso.com", "a".repeat(200));
         assert!(check_upn(&long).unwrap_err().contains("at most 113"));
         assert!(check_upn("").unwrap_err().contains("empty"));
@@ -189,8 +208,12 @@ mod tests {
 
     #[test]
     fn guests() {
-        assert!(is_guest_upn("jane_fabrikam.com#EXT#@contoso.onmicrosoft.com"));
-        assert!(is_guest_upn("jane_fabrikam.com#ext#@contoso.onmicrosoft.com"));
+        assert!(is_guest_upn(
+            "jane_fabrikam.com#EXT#@contoso.onmicrosoft.com"
+        ));
+        assert!(is_guest_upn(
+            "jane_fabrikam.com#ext#@contoso.onmicrosoft.com"
+        ));
         assert!(!is_guest_upn("jane@contoso.com"));
     }
 }

@@ -129,11 +129,15 @@ fn entry_from(
         ..DirectoryEntry::default()
     };
     if fields.len() != kinds.len() {
-        diags.error(file, Some(line), format!(
-            "the row has {} fields, the header has {}; quote values that contain the separator",
-            fields.len(),
-            kinds.len()
-        ));
+        diags.error(
+            file,
+            Some(line),
+            format!(
+                "the row has {} fields, the header has {}; quote values that contain the separator",
+                fields.len(),
+                kinds.len()
+            ),
+        );
         return None;
     }
     for (i, (kind, value)) in kinds.iter().zip(fields).enumerate() {
@@ -145,7 +149,18 @@ fn entry_from(
             Known::Mail => e.mail = some,
             Known::PreferredLanguage => {
                 if some.as_deref().is_some_and(|l| !is_language_tag(l)) {
-                    push(diags, Severity::Warning, file, line, i, &names[i], format!("{} is not a language tag like de-AT; the default locale is used", quote(value)));
+                    push(
+                        diags,
+                        Severity::Warning,
+                        file,
+                        line,
+                        i,
+                        &names[i],
+                        format!(
+                            "{} is not a language tag like de-AT; the default locale is used",
+                            quote(value)
+                        ),
+                    );
                 } else {
                     e.preferred_language = some;
                 }
@@ -163,19 +178,41 @@ fn entry_from(
         }
     }
     if e.upn.is_empty() {
-        let idx = kinds.iter().position(|k| matches!(k, Known::Upn)).unwrap_or(0);
-        push(diags, Severity::Error, file, line, idx, &names[idx], "is empty; every row needs the user's UPN".into());
+        let idx = kinds
+            .iter()
+            .position(|k| matches!(k, Known::Upn))
+            .unwrap_or(0);
+        push(
+            diags,
+            Severity::Error,
+            file,
+            line,
+            idx,
+            &names[idx],
+            "is empty; every row needs the user's UPN".into(),
+        );
         return None;
     }
     Some(e)
 }
 
-fn push(diags: &mut Diagnostics, severity: Severity, file: &Arc<str>, line: u64, idx: usize, name: &str, message: String) {
+fn push(
+    diags: &mut Diagnostics,
+    severity: Severity,
+    file: &Arc<str>,
+    line: u64,
+    idx: usize,
+    name: &str,
+    message: String,
+) {
     diags.push(Diagnostic {
         severity,
         file: file.clone(),
         line: Some(line),
-        column: Some(Column { index: idx + 1, name: name.to_string() }),
+        column: Some(Column {
+            index: idx + 1,
+            name: name.to_string(),
+        }),
         message,
     });
 }
@@ -184,10 +221,14 @@ fn add(dir: &mut Directory, entry: DirectoryEntry, file: &Arc<str>, diags: &mut 
     let key = entry.upn.to_lowercase();
     if let Some(&first) = dir.by_upn.get(&key) {
         let first_line = dir.entries[first].line;
-        diags.error(file, Some(entry.line), format!(
-            "{} already has a row on line {first_line}; keep one row per user",
-            quote(&entry.upn)
-        ));
+        diags.error(
+            file,
+            Some(entry.line),
+            format!(
+                "{} already has a row on line {first_line}; keep one row per user",
+                quote(&entry.upn)
+            ),
+        );
         return;
     }
     dir.by_upn.insert(key, dir.entries.len());
@@ -200,7 +241,8 @@ pub fn is_language_tag(s: &str) -> bool {
     let first_ok = parts
         .next()
         .is_some_and(|p| (2..=3).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphabetic()));
-    first_ok && parts.all(|p| (1..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()))
+    first_ok
+        && parts.all(|p| (1..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()))
 }
 
 #[cfg(test)]
@@ -229,16 +271,29 @@ mod tests {
     fn reports_missing_upn_column_duplicates_and_bad_urls() {
         let f = write(b"Name,Mail\nx,y\n");
         let (_, diags) = read(f.path()).unwrap();
-        assert!(diags.errors().next().unwrap().message.contains("UserPrincipalName"));
+        assert!(diags
+            .errors()
+            .next()
+            .unwrap()
+            .message
+            .contains("UserPrincipalName"));
 
         let f = write(b"UserPrincipalName,OneDriveUrl\nb@b.com,http://x\na@b.com,\nA@B.COM,\n");
         let (dir, diags) = read(f.path()).unwrap();
-        let kept = &dir.entries[dir.lookup("x@y.com", "b@b.com").expect("row with a bad URL still joins")];
+        let kept = &dir.entries[dir
+            .lookup("x@y.com", "b@b.com")
+            .expect("row with a bad URL still joins")];
         assert_eq!(kept.onedrive_url, None);
         let errors: Vec<String> = diags.errors().map(|d| d.to_string()).collect();
         assert_eq!(errors.len(), 2, "{errors:?}");
-        assert!(errors[0].contains(":2: column 2 (OneDriveUrl)"), "{errors:?}");
-        assert!(errors[1].contains(":4: ") && errors[1].contains("line 3"), "{errors:?}");
+        assert!(
+            errors[0].contains(":2: column 2 (OneDriveUrl)"),
+            "{errors:?}"
+        );
+        assert!(
+            errors[1].contains(":4: ") && errors[1].contains("line 3"),
+            "{errors:?}"
+        );
     }
 
     #[test]

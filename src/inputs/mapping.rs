@@ -152,11 +152,15 @@ impl UpnSet {
     }
 
     /// Records `upn` at `line`; returns the earlier line when it was already there.
-    fn insert(&mut self, upn: &str, line: u64, scratch: &mut String) -> Option<u64> {
+    fn insert(&mut self, upn: &str, line: u64, scratch: &mut Vec<u8>) -> Option<u64> {
         scratch.clear();
-        scratch.extend(upn.chars().flat_map(char::to_lowercase));
-        let key = HASH_A.hash_one(scratch.as_str());
-        let check = HASH_B.hash_one(scratch.as_str()) as u32;
+        if upn.is_ascii() {
+            scratch.extend(upn.bytes().map(|b| b.to_ascii_lowercase()));
+        } else {
+            scratch.extend_from_slice(upn.to_lowercase().as_bytes());
+        }
+        let key = HASH_A.hash_one(scratch.as_slice());
+        let check = HASH_B.hash_one(scratch.as_slice()) as u32;
         match self.seen.entry(key) {
             std::collections::hash_map::Entry::Occupied(e) if e.get().1 == check => {
                 Some(u64::from(e.get().0))
@@ -188,7 +192,7 @@ struct Checker<'o, F> {
     target_upns: UpnSet,
     group_sources: HashMap<String, u64>,
     group_targets: HashMap<String, u64>,
-    scratch: String,
+    scratch: Vec<u8>,
 }
 
 /// The fields of one row as trimmed text, and whether the row had a problem.
@@ -224,7 +228,7 @@ impl<'o, F: FnMut(Row)> Checker<'o, F> {
             target_upns: UpnSet::new(),
             group_sources: HashMap::new(),
             group_targets: HashMap::new(),
-            scratch: String::new(),
+            scratch: Vec::new(),
         }
     }
 
@@ -256,33 +260,48 @@ impl<'o, F: FnMut(Row)> Checker<'o, F> {
             return;
         }
         for blank in std::mem::take(&mut self.blank_lines) {
-            self.diags.warning(&self.file, Some(blank), "blank row skipped; delete it");
+            self.diags
+                .warning(&self.file, Some(blank), "blank row skipped; delete it");
         }
         let first = !self.first_row_seen;
         self.first_row_seen = true;
-        let kind = row.fields[0].to_ascii_lowercase();
-        if first && kind != "user" && kind != "group" && !row.fields.get(1).is_some_and(|f| is_guid(f)) {
+        let kind = RowKind::of(&row.fields[0]);
+        if first && kind == RowKind::Other && !row.fields.get(1).is_some_and(|f| is_guid(f)) {
             self.diags.error(&self.file, Some(line), format!(
                 "this looks like a header row ({}); the identity mapping file has no header: delete this line",
                 quote(&row.fields.join(","))
             ));
             return;
         }
-        row.names = if kind == "group" { &GROUP_COLUMNS } else { &USER_COLUMNS };
+        row.names = if kind == RowKind::Group {
+            &GROUP_COLUMNS
+        } else {
+            &USER_COLUMNS
+        };
         self.check_width(&mut row);
-        match kind.as_str() {
-            "user" => self.check_user(row),
-            "group" => self.check_group(row),
-            _ => {
+        match kind {
+            RowKind::User => self.check_user(row),
+            RowKind::Group => self.check_group(row),
+            RowKind::Other => {
                 let value = quote(&row.fields[0]);
-                self.field_error(&mut row, 0, format!("{value} is not a row type; write User or Group"));
+                self.field_error(
+                    &mut row,
+                    0,
+                    format!("{value} is not a row type; write User or Group"),
+                );
             }
         }
     }
 
     fn decode<'r>(&mut self, record: &'r csv::ByteRecord, line: u64) -> RowCtx<'r> {
-        let is_group = record.get(0).is_some_and(|f| trim_value_bytes(f).eq_ignore_ascii_case(b"group"));
-        let names = if is_group { &GROUP_COLUMNS } else { &USER_COLUMNS };
+        let is_group = record
+            .get(0)
+            .is_some_and(|f| trim_value_bytes(f).eq_ignore_ascii_case(b"group"));
+        let names = if is_group {
+            &GROUP_COLUMNS
+        } else {
+            &USER_COLUMNS
+        };
         let mut fields = Vec::with_capacity(6);
         for (i, bytes) in record.iter().enumerate() {
             let (text, legacy) = text::decode_field(bytes);
@@ -292,7 +311,11 @@ impl<'o, F: FnMut(Row)> Checker<'o, F> {
             }
             let trimmed = trim_value(&text);
             if trimmed.len() != text.len() && !trimmed.is_empty() && i < 6 {
-                let msg = format!("{} has spaces around it; read as {}: remove the spaces", quote(&text), quote(trimmed));
+                let msg = format!(
+                    "{} has spaces around it; read as {}: remove the spaces",
+                    quote(&text),
+                    quote(trimmed)
+                );
                 self.diag(Severity::Warning, line, i + 1, names[i], msg);
             }
             fields.push(match text {
@@ -300,7 +323,13 @@ impl<'o, F: FnMut(Row)> Checker<'o, F> {
                 Cow::Owned(s) => Cow::Owned(trim_value(&s).to_string()),
             });
         }
-        RowCtx { line, fields, names, failed: false, reported: 0 }
+        RowCtx {
+            line,
+            fields,
+            names,
+            failed: false,
+            reported: 0,
+        }
     }
 
     fn check_width(&mut self, row: &mut RowCtx<'_>) {
@@ -327,10 +356,16 @@ impl<'o, F: FnMut(Row)> Checker<'o, F> {
     }
 
     fn check_tenant(&mut self, row: &mut RowCtx<'_>) {
-        let Some(value) = row.fields.get(1).map(|f| f.to_string()) else { return };
+        let Some(value) = row.fields.get(1) else {
+            return;
+        };
         if row.reported(1) {
             return;
         }
+        if is_guid(value) && self.tenant_matches(value) {
+            return;
+        }
+        let value = value.to_string();
         if !is_guid(&value) {
             self.field_error(row, 1, format!("{} is not a GUID; write the source tenant's ID (Get-MgOrganization or the Entra admin center), like 8f2e5b1c-0000-4000-8000-000000000000", quote(&value)));
             return;
@@ -352,10 +387,30 @@ impl<'o, F: FnMut(Row)> Checker<'o, F> {
         }
     }
 
-    fn check_address(&mut self, row: &mut RowCtx<'_>, idx: usize, check: fn(&str) -> Result<(), String>) {
-        let Some(value) = row.fields.get(idx).filter(|_| !row.reported(idx)) else { return };
+    /// The fast path: the value equals the configured or first-seen tenant.
+    fn tenant_matches(&self, value: &str) -> bool {
+        match (&self.options.expected_tenant, &self.tenant_seen) {
+            (Some(expected), _) => value.eq_ignore_ascii_case(expected),
+            (None, Some((first, _))) => value.eq_ignore_ascii_case(first),
+            (None, None) => false,
+        }
+    }
+
+    fn check_address(
+        &mut self,
+        row: &mut RowCtx<'_>,
+        idx: usize,
+        check: fn(&str) -> Result<(), String>,
+    ) {
+        let Some(value) = row.fields.get(idx).filter(|_| !row.reported(idx)) else {
+            return;
+        };
         if let Err(why) = check(value) {
-            let msg = if value.is_empty() { why } else { format!("{} {why}", quote(value)) };
+            let msg = if value.is_empty() {
+                why
+            } else {
+                format!("{} {why}", quote(value))
+            };
             self.field_error(row, idx, msg);
         }
     }
@@ -388,8 +443,18 @@ impl<'o, F: FnMut(Row)> Checker<'o, F> {
 
     fn check_duplicates(&mut self, row: &mut RowCtx<'_>) {
         for (idx, other) in [(2usize, "source"), (3, "target")] {
-            let Some(value) = row.fields.get(idx).filter(|v| !v.is_empty() && !row.reported(idx)) else { continue };
-            let set = if idx == 2 { &mut self.source_upns } else { &mut self.target_upns };
+            let Some(value) = row
+                .fields
+                .get(idx)
+                .filter(|v| !v.is_empty() && !row.reported(idx))
+            else {
+                continue;
+            };
+            let set = if idx == 2 {
+                &mut self.source_upns
+            } else {
+                &mut self.target_upns
+            };
             if let Some(first) = set.insert(value, row.line, &mut self.scratch) {
                 let msg = format!(
                     "{} is already mapped on line {first} (case-insensitive); the mapping must be one-to-one: keep one row per {other} user",
@@ -403,12 +468,23 @@ impl<'o, F: FnMut(Row)> Checker<'o, F> {
     fn check_group(&mut self, mut row: RowCtx<'_>) {
         self.check_tenant(&mut row);
         for idx in [2usize, 3] {
-            let Some(value) = row.fields.get(idx).filter(|_| !row.reported(idx)).map(|v| v.to_string()) else { continue };
+            let Some(value) = row
+                .fields
+                .get(idx)
+                .filter(|_| !row.reported(idx))
+                .map(|v| v.to_string())
+            else {
+                continue;
+            };
             if !is_guid(&value) {
                 self.field_error(&mut row, idx, format!("{} is not a group object ID (GUID); copy the group's Object ID from Entra ID", quote(&value)));
                 continue;
             }
-            let seen = if idx == 2 { &mut self.group_sources } else { &mut self.group_targets };
+            let seen = if idx == 2 {
+                &mut self.group_sources
+            } else {
+                &mut self.group_targets
+            };
             if let Some(first) = seen.get(&value.to_ascii_lowercase()) {
                 let msg = format!("{} is already mapped on line {first}; the mapping must be one-to-one: keep one row per group", quote(&value));
                 self.field_error(&mut row, idx, msg);
@@ -421,8 +497,16 @@ impl<'o, F: FnMut(Row)> Checker<'o, F> {
         }
         if let Some(kind) = row.fields.get(5).filter(|_| !row.reported(5)) {
             if !GROUP_TYPES.iter().any(|t| t.eq_ignore_ascii_case(kind)) {
-                let hint = if kind.eq_ignore_ascii_case("m365Group") { " (m365Group is Graph's name for it; the mapping file says O365Group)" } else { "" };
-                let msg = format!("{} is not a group type SharePoint knows{hint}; use one of {}", quote(kind), GROUP_TYPES.join(", "));
+                let hint = if kind.eq_ignore_ascii_case("m365Group") {
+                    " (m365Group is Graph's name for it; the mapping file says O365Group)"
+                } else {
+                    ""
+                };
+                let msg = format!(
+                    "{} is not a group type SharePoint knows{hint}; use one of {}",
+                    quote(kind),
+                    GROUP_TYPES.join(", ")
+                );
                 self.diag(Severity::Warning, row.line, 6, "group type", msg);
             }
         }
@@ -450,6 +534,26 @@ impl<'o, F: FnMut(Row)> Checker<'o, F> {
             users: self.users,
             groups: self.groups,
             diagnostics: self.diags,
+        }
+    }
+}
+
+/// The first column of a row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RowKind {
+    User,
+    Group,
+    Other,
+}
+
+impl RowKind {
+    fn of(value: &str) -> RowKind {
+        if value.eq_ignore_ascii_case("user") {
+            RowKind::User
+        } else if value.eq_ignore_ascii_case("group") {
+            RowKind::Group
+        } else {
+            RowKind::Other
         }
     }
 }

@@ -4,10 +4,10 @@
 
 use std::borrow::Cow;
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
 use std::fs::File;
 use std::io::{self, BufReader, Read};
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 /// The encoding a file announced with its byte order mark (or its absence).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,8 +59,20 @@ pub fn open(path: &Path) -> io::Result<TextFile> {
     let sniff: Cow<'_, [u8]> = match encoding {
         Encoding::Plain => Cow::Borrowed(&head),
         Encoding::Utf8Bom => Cow::Borrowed(&head[3..]),
-        Encoding::Utf16Le => Cow::Owned(encoding_rs::UTF_16LE.decode(&head).0.into_owned().into_bytes()),
-        Encoding::Utf16Be => Cow::Owned(encoding_rs::UTF_16BE.decode(&head).0.into_owned().into_bytes()),
+        Encoding::Utf16Le => Cow::Owned(
+            encoding_rs::UTF_16LE
+                .decode(&head)
+                .0
+                .into_owned()
+                .into_bytes(),
+        ),
+        Encoding::Utf16Be => Cow::Owned(
+            encoding_rs::UTF_16BE
+                .decode(&head)
+                .0
+                .into_owned()
+                .into_bytes(),
+        ),
     };
     let looks_utf16_without_bom = encoding == Encoding::Plain && looks_like_bomless_utf16(&sniff);
     let delimiter = guess_delimiter(&sniff);
@@ -259,7 +271,10 @@ pub fn decode_field(bytes: &[u8]) -> (Cow<'_, str>, bool) {
 
 /// A CSV reader over an opened file, with the settings every input uses: flexible field count
 /// (counted and reported by the caller), no header handling, no trimming (the caller warns).
-pub fn csv_reader(file: TextFile, has_headers: bool) -> (csv::Reader<BufReader<Box<dyn Read + Send>>>, LineIndex) {
+pub fn csv_reader(
+    file: TextFile,
+    has_headers: bool,
+) -> (csv::Reader<BufReader<Box<dyn Read + Send>>>, LineIndex) {
     let lines = file.lines.clone();
     let reader = csv::ReaderBuilder::new()
         .delimiter(file.delimiter)
@@ -337,7 +352,10 @@ mod tests {
 
     #[test]
     fn utf16_without_bom_is_spotted() {
-        let bytes: Vec<u8> = "User,x,y\r\n".encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
+        let bytes: Vec<u8> = "User,x,y\r\n"
+            .encode_utf16()
+            .flat_map(|u| u.to_le_bytes())
+            .collect();
         assert!(looks_like_bomless_utf16(&bytes));
         assert!(!looks_like_bomless_utf16(b"User,x,y,z,w\r\n"));
     }

@@ -13,7 +13,9 @@ use rusqlite::{Connection, OpenFlags};
 /// Why the ledger could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum LedgerError {
-    #[error("ledger {path}: cannot open: {source}; check [ledger].path and the folder's permissions")]
+    #[error(
+        "ledger {path}: cannot open: {source}; check [ledger].path and the folder's permissions"
+    )]
     Open {
         path: PathBuf,
         source: rusqlite::Error,
@@ -54,11 +56,14 @@ impl Ledger {
     /// Opens (creating if needed) and migrates the ledger at `path`.
     pub fn open(path: &Path) -> Result<Ledger, LedgerError> {
         create_private(path)?;
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(path, flags).map_err(|source| LedgerError::Open {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn =
+            Connection::open_with_flags(path, flags).map_err(|source| LedgerError::Open {
+                path: path.to_path_buf(),
+                source,
+            })?;
         let mut ledger = Ledger {
             conn,
             path: path.to_path_buf(),
@@ -100,7 +105,9 @@ pub(crate) fn classify(path: &Path, e: rusqlite::Error) -> LedgerError {
     use rusqlite::ErrorCode;
     let path = path.to_path_buf();
     match e.sqlite_error_code() {
-        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => LedgerError::Corrupt { path, source: e },
+        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => {
+            LedgerError::Corrupt { path, source: e }
+        }
         Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => LedgerError::Locked { path },
         _ => LedgerError::Sql { path, source: e },
     }

@@ -48,7 +48,8 @@ pub fn migrate(ledger: &mut Ledger) -> Result<(), LedgerError> {
             .conn
             .transaction()
             .map_err(|e| super::classify(&path, e))?;
-        tx.execute_batch(sql).map_err(|e| super::classify(&path, e))?;
+        tx.execute_batch(sql)
+            .map_err(|e| super::classify(&path, e))?;
         tx.pragma_update(None, "user_version", i as i64 + 1)
             .map_err(|e| super::classify(&path, e))?;
         tx.commit().map_err(|e| super::classify(&path, e))?;

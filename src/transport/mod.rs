@@ -70,7 +70,11 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// Carries one rendered message. Implementations must be safe to call concurrently.
 pub trait Transport: Send + Sync {
     /// Hands `message` (the complete RFC 5322 bytes) to the server for `envelope`.
-    fn send<'a>(&'a self, envelope: &'a Envelope, message: &'a [u8]) -> BoxFuture<'a, Result<Accepted, SendError>>;
+    fn send<'a>(
+        &'a self,
+        envelope: &'a Envelope,
+        message: &'a [u8],
+    ) -> BoxFuture<'a, Result<Accepted, SendError>>;
 
     /// A short description for logs and the report (`smtp://host:587`, `graph`, `file:/dir`).
     fn describe(&self) -> String;

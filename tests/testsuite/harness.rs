@@ -101,11 +101,15 @@ impl Run {
     /// Asserts that neither stdout nor stderr contains `needle`.
     pub fn lacks(self, needle: &str) -> Self {
         let all = format!("{}{}", self.stdout(), self.stderr());
-        assert!(!all.contains(needle), "did not expect {needle:?} in output\n{all}");
+        assert!(
+            !all.contains(needle),
+            "did not expect {needle:?} in output\n{all}"
+        );
         self
     }
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.output.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout()))
+        serde_json::from_slice(&self.output.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout()))
     }
 }
 

@@ -2,4 +2,6 @@
 //! servers on 127.0.0.1. Each area of the tool has its own module; `harness` is shared.
 
 mod harness;
+mod http_stub;
 mod validate;
+mod webhook;

@@ -24,8 +24,14 @@ pub(crate) fn json_prefixes(json: &Value, list: &str) -> Vec<String> {
         .unwrap_or_else(|| panic!("no {list} array in {json}"))
         .iter()
         .map(|d| {
-            let column = d["column"].as_u64().map(|c| (c, d["column_name"].as_str().expect("column_name")));
-            prefix(d["file"].as_str().expect("file"), d["line"].as_u64(), column)
+            let column = d["column"]
+                .as_u64()
+                .map(|c| (c, d["column_name"].as_str().expect("column_name")));
+            prefix(
+                d["file"].as_str().expect("file"),
+                d["line"].as_u64(),
+                column,
+            )
         })
         .collect()
 }
@@ -34,16 +40,26 @@ pub(crate) fn json_prefixes(json: &Value, list: &str) -> Vec<String> {
 pub(crate) fn json_messages(json: &Value, list: &str) -> Vec<String> {
     json[list]
         .as_array()
-        .map(|a| a.iter().map(|d| d["message"].as_str().unwrap_or_default().to_string()).collect())
+        .map(|a| {
+            a.iter()
+                .map(|d| d["message"].as_str().unwrap_or_default().to_string())
+                .collect()
+        })
         .unwrap_or_default()
 }
 
 /// The (is_warning, prefix) of every diagnostic line a human-format run printed about `files`.
 fn human_prefixes(stderr: &str, files: &[&str]) -> Vec<(bool, String)> {
-    let re = regex::Regex::new(r"^(?::(\d+))?: (warning: )?(?:column (\d+) \(([^)]*)\): )?").unwrap();
+    let re =
+        regex::Regex::new(r"^(?::(\d+))?: (warning: )?(?:column (\d+) \(([^)]*)\): )?").unwrap();
     let mut out = Vec::new();
     for line in stderr.lines() {
-        let Some((file, rest)) = files.iter().find_map(|f| line.strip_prefix(f).map(|r| (*f, r))) else { continue };
+        let Some((file, rest)) = files
+            .iter()
+            .find_map(|f| line.strip_prefix(f).map(|r| (*f, r)))
+        else {
+            continue;
+        };
         let Some(c) = re.captures(rest) else { continue };
         let num = |i: usize| c.get(i).map(|m| m.as_str().parse::<u64>().unwrap());
         let column = num(3).map(|n| (n, c.get(4).unwrap().as_str()));
@@ -65,7 +81,13 @@ struct Case {
 }
 
 const fn bad(file: &'static str, errors: &'static [&'static str], says: &'static str) -> Case {
-    Case { file, status: 2, errors, warnings: &[], says }
+    Case {
+        file,
+        status: 2,
+        errors,
+        warnings: &[],
+        says,
+    }
 }
 
 const QUIRK_WARNINGS: &[&str] = &["1: column 2 (source tenant ID)", "3: column 3 (source UPN)"];
@@ -179,7 +201,13 @@ const CASES: &[Case] = &[
 
 fn with_file(file: &str, list: &[&str]) -> Vec<String> {
     list.iter()
-        .map(|p| if p.is_empty() { file.to_string() } else { format!("{file}:{p}") })
+        .map(|p| {
+            if p.is_empty() {
+                file.to_string()
+            } else {
+                format!("{file}:{p}")
+            }
+        })
         .collect()
 }
 
@@ -194,7 +222,10 @@ fn validate_mapping(file: &str, format: &str) -> Run {
 
 #[test]
 fn every_mapping_fixture_reports_exactly_its_problems() {
-    assert!(CASES.len() >= 34, "at least 30 malformed maps and the four valid ones");
+    assert!(
+        CASES.len() >= 34,
+        "at least 30 malformed maps and the four valid ones"
+    );
     let mut failures = Vec::new();
     for case in CASES {
         if let Err(why) = check_case(case) {
@@ -207,18 +238,31 @@ fn every_mapping_fixture_reports_exactly_its_problems() {
 fn check_case(case: &Case) -> Result<(), String> {
     let run = validate_mapping(case.file, "json");
     if run.code() != case.status {
-        return Err(format!("exit status {} instead of {}\n{}{}", run.code(), case.status, run.stdout(), run.stderr()));
+        return Err(format!(
+            "exit status {} instead of {}\n{}{}",
+            run.code(),
+            case.status,
+            run.stdout(),
+            run.stderr()
+        ));
     }
     let json = run.json();
     let errors = json_prefixes(&json, "errors");
     let warnings = json_prefixes(&json, "warnings");
-    let (want_errors, want_warnings) = (with_file(case.file, case.errors), with_file(case.file, case.warnings));
+    let (want_errors, want_warnings) = (
+        with_file(case.file, case.errors),
+        with_file(case.file, case.warnings),
+    );
     if errors != want_errors || warnings != want_warnings {
         return Err(format!(
             "errors {errors:?}\n  want {want_errors:?}\nwarnings {warnings:?}\n  want {want_warnings:?}\n{json:#}"
         ));
     }
-    let messages = [json_messages(&json, "errors"), json_messages(&json, "warnings")].concat();
+    let messages = [
+        json_messages(&json, "errors"),
+        json_messages(&json, "warnings"),
+    ]
+    .concat();
     if !messages.iter().any(|m| m.contains(case.says)) {
         return Err(format!("no message says {:?}: {messages:#?}", case.says));
     }
@@ -228,17 +272,30 @@ fn check_case(case: &Case) -> Result<(), String> {
     want.sort();
     let got = human_prefixes(&human.stderr(), &[case.file]);
     if human.code() != case.status || got != want {
-        return Err(format!("human output status {} prefixes {got:?}\n  want {want:?}\n{}", human.code(), human.stderr()));
+        return Err(format!(
+            "human output status {} prefixes {got:?}\n  want {want:?}\n{}",
+            human.code(),
+            human.stderr()
+        ));
     }
     Ok(())
 }
 
 #[test]
 fn valid_quirks_read_the_same_in_every_encoding() {
-    for file in ["valid-quirks-utf8-bom.csv", "valid-quirks-utf16le-bom.csv", "valid-quirks-utf16be-bom.csv", "valid-quirks-windows-1252.csv"] {
+    for file in [
+        "valid-quirks-utf8-bom.csv",
+        "valid-quirks-utf16le-bom.csv",
+        "valid-quirks-utf16be-bom.csv",
+        "valid-quirks-windows-1252.csv",
+    ] {
         let run = validate_mapping(file, "json").status(0);
         let json = run.json();
-        assert_eq!((json["users"].as_u64(), json["groups"].as_u64()), (Some(4), Some(1)), "{file}: {json:#}");
+        assert_eq!(
+            (json["users"].as_u64(), json["groups"].as_u64()),
+            (Some(4), Some(1)),
+            "{file}: {json:#}"
+        );
         validate_mapping(file, "human")
             .status(0)
             .contains(&format!("{file}: valid: 4 users, 1 groups, 0 errors"));
@@ -256,23 +313,46 @@ fn tenant_differing_between_rows_is_an_error_without_a_config() {
         .run()
         .status(2);
     let json = run.json();
-    assert_eq!(json_prefixes(&json, "errors"), vec![format!("{map_arg}:3: column 2 (source tenant ID)")]);
-    assert!(json_messages(&json, "errors")[0].contains("differs from 6a0e3f52-9d4b-4c8e-8f2a-1b7c5d3e9f01 on line 1"), "{json:#}");
-    assert_eq!(json_prefixes(&json, "warnings"), vec!["t2t-notify.toml".to_string()]);
-    assert!(json_messages(&json, "warnings")[0].contains("pass --config"), "{json:#}");
+    assert_eq!(
+        json_prefixes(&json, "errors"),
+        vec![format!("{map_arg}:3: column 2 (source tenant ID)")]
+    );
+    assert!(
+        json_messages(&json, "errors")[0]
+            .contains("differs from 6a0e3f52-9d4b-4c8e-8f2a-1b7c5d3e9f01 on line 1"),
+        "{json:#}"
+    );
+    assert_eq!(
+        json_prefixes(&json, "warnings"),
+        vec!["t2t-notify.toml".to_string()]
+    );
+    assert!(
+        json_messages(&json, "warnings")[0].contains("pass --config"),
+        "{json:#}"
+    );
 }
 
 #[test]
 fn json_output_has_the_documented_shape() {
     let run = validate_mapping("every-error-in-one-row.csv", "json").status(2);
     let json = run.json();
-    let mut keys: Vec<&str> = json.as_object().unwrap().keys().map(String::as_str).collect();
+    let mut keys: Vec<&str> = json
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
     keys.sort();
     assert_eq!(keys, ["errors", "groups", "users", "warnings"]);
     assert_eq!(json["users"], 1);
     assert_eq!(json["groups"], 0);
     let first = &json["errors"][0];
-    let mut keys: Vec<&str> = first.as_object().unwrap().keys().map(String::as_str).collect();
+    let mut keys: Vec<&str> = first
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
     keys.sort();
     assert_eq!(keys, ["column", "column_name", "file", "line", "message"]);
     assert_eq!(first["file"], "every-error-in-one-row.csv");
@@ -306,51 +386,105 @@ fn validate_directory(directory: &str) -> Run {
         .current_dir(fixture("directory"))
         .arg("--config")
         .arg(sample_config())
-        .args(["validate", "--format", "json", "--mapping", "map.csv", "--directory", directory])
+        .args([
+            "validate",
+            "--format",
+            "json",
+            "--mapping",
+            "map.csv",
+            "--directory",
+            directory,
+        ])
         .run()
 }
 
 #[test]
 fn directory_exports_with_type_line_utf16_and_semicolons_match_every_user() {
-    for file in ["type-line.csv", "utf16le-type-line.csv", "utf8-bom-no-type-line.csv", "semicolons.csv"] {
+    for file in [
+        "type-line.csv",
+        "utf16le-type-line.csv",
+        "utf8-bom-no-type-line.csv",
+        "semicolons.csv",
+    ] {
         let json = validate_directory(file).status(0).json();
-        assert_eq!(json_prefixes(&json, "warnings"), Vec::<String>::new(), "{file}: {json:#}");
-        assert_eq!(json_prefixes(&json, "errors"), Vec::<String>::new(), "{file}: {json:#}");
+        assert_eq!(
+            json_prefixes(&json, "warnings"),
+            Vec::<String>::new(),
+            "{file}: {json:#}"
+        );
+        assert_eq!(
+            json_prefixes(&json, "errors"),
+            Vec::<String>::new(),
+            "{file}: {json:#}"
+        );
         assert_eq!(json["users"], 3, "{file}");
     }
 }
 
 #[test]
 fn directory_without_upn_column_is_an_error_on_the_header_line() {
-    let json = validate_directory("missing-upn-column.csv").status(2).json();
+    let json = validate_directory("missing-upn-column.csv")
+        .status(2)
+        .json();
     assert_eq!(json_prefixes(&json, "errors"), ["missing-upn-column.csv:2"]);
-    assert!(json_messages(&json, "errors")[0].contains("no UserPrincipalName column"), "{json:#}");
+    assert!(
+        json_messages(&json, "errors")[0].contains("no UserPrincipalName column"),
+        "{json:#}"
+    );
 }
 
 #[test]
 fn directory_duplicates_name_both_lines() {
     let json = validate_directory("duplicates.csv").status(2).json();
     assert_eq!(json_prefixes(&json, "errors"), ["duplicates.csv:5"]);
-    assert!(json_messages(&json, "errors")[0].contains("`USER1@fabrikam.com` already has a row on line 3"), "{json:#}");
+    assert!(
+        json_messages(&json, "errors")[0]
+            .contains("`USER1@fabrikam.com` already has a row on line 3"),
+        "{json:#}"
+    );
 }
 
 #[test]
 fn unmatched_rows_on_both_sides_are_warnings() {
     let json = validate_directory("unmatched.csv").status(0).json();
-    assert_eq!(json_prefixes(&json, "warnings"), ["map.csv:3", "unmatched.csv:4"]);
+    assert_eq!(
+        json_prefixes(&json, "warnings"),
+        ["map.csv:3", "unmatched.csv:4"]
+    );
     let messages = json_messages(&json, "warnings");
-    assert!(messages[0].contains("no row in the directory unmatched.csv for source user3@contoso.com"), "{messages:?}");
-    assert!(messages[1].contains("stranger@fabrikam.com is not in the mapping file map.csv"), "{messages:?}");
+    assert!(
+        messages[0].contains("no row in the directory unmatched.csv for source user3@contoso.com"),
+        "{messages:?}"
+    );
+    assert!(
+        messages[1].contains("stranger@fabrikam.com is not in the mapping file map.csv"),
+        "{messages:?}"
+    );
 }
 
 #[test]
 fn directory_values_are_checked_per_column() {
     let json = validate_directory("bad-values.csv").status(2).json();
-    assert_eq!(json_prefixes(&json, "errors"), ["bad-values.csv:2: column 4 (OneDriveUrl)", "bad-values.csv:4"]);
-    assert_eq!(json_prefixes(&json, "warnings"), ["bad-values.csv:3: column 3 (PreferredLanguage)", "map.csv:3"]);
+    assert_eq!(
+        json_prefixes(&json, "errors"),
+        [
+            "bad-values.csv:2: column 4 (OneDriveUrl)",
+            "bad-values.csv:4"
+        ]
+    );
+    assert_eq!(
+        json_prefixes(&json, "warnings"),
+        [
+            "bad-values.csv:3: column 3 (PreferredLanguage)",
+            "map.csv:3"
+        ]
+    );
     let errors = json_messages(&json, "errors");
     assert!(errors[0].contains("is not an https URL"), "{errors:?}");
-    assert!(errors[1].contains("the row has 3 fields, the header has 4"), "{errors:?}");
+    assert!(
+        errors[1].contains("the row has 3 fields, the header has 4"),
+        "{errors:?}"
+    );
 }
 
 #[test]
@@ -390,7 +524,12 @@ fn unknown_config_key_is_named_with_the_file() {
 #[test]
 fn missing_explicit_config_is_an_input_error() {
     t2t()
-        .args(["--config", "/nonexistent/t2t-notify.toml", "validate", "--mapping"])
+        .args([
+            "--config",
+            "/nonexistent/t2t-notify.toml",
+            "validate",
+            "--mapping",
+        ])
         .arg(root().join("sample-data/identity-map.csv"))
         .run()
         .status(2)
@@ -408,7 +547,12 @@ fn env_override_replaces_the_tenant_the_rows_are_compared_with() {
     let json = run.json();
     let errors = json_messages(&json, "errors");
     assert_eq!(errors.len(), 34, "30 user rows and 4 group rows: {json:#}");
-    assert!(errors.iter().all(|m| m.contains(&format!("is not the source tenant ID in the config ({other})"))), "{errors:?}");
+    assert!(
+        errors.iter().all(|m| m.contains(&format!(
+            "is not the source tenant ID in the config ({other})"
+        ))),
+        "{errors:?}"
+    );
 }
 
 #[test]

@@ -34,7 +34,10 @@ fn good_users_and_groups_pass() {
     let text = format!(
         "{}{}Group,{T},{},{},Sales,O365Group\r\n\r\n\r\n",
         user("a@contoso.com", "a@fabrikam.com"),
-        user("jane_x.com#EXT#@contoso.onmicrosoft.com", "jane@fabrikam.com"),
+        user(
+            "jane_x.com#EXT#@contoso.onmicrosoft.com",
+            "jane@fabrikam.com"
+        ),
         "11111111-1111-1111-1111-111111111111",
         "22222222-2222-2222-2222-222222222222"
     );
@@ -57,8 +60,14 @@ fn duplicates_name_both_lines_case_insensitively() {
     let (s, _) = run(text.as_bytes(), None);
     let m = messages(&s);
     assert_eq!(m.len(), 2, "{m:?}");
-    assert!(m[0].starts_with(":2: column 4 (target UPN)") && m[0].contains("line 1"), "{m:?}");
-    assert!(m[1].starts_with(":3: column 3 (source UPN)") && m[1].contains("line 1"), "{m:?}");
+    assert!(
+        m[0].starts_with(":2: column 4 (target UPN)") && m[0].contains("line 1"),
+        "{m:?}"
+    );
+    assert!(
+        m[1].starts_with(":3: column 3 (source UPN)") && m[1].contains("line 1"),
+        "{m:?}"
+    );
 }
 
 #[test]
@@ -67,30 +76,66 @@ fn every_error_in_a_row_is_reported() {
     let (s, rows) = run(text.as_bytes(), Some(T));
     let m = messages(&s);
     assert!(rows.is_empty());
-    assert!(m.iter().any(|x| x.starts_with(":1: column 2 (source tenant ID)")), "{m:?}");
-    assert!(m.iter().any(|x| x.starts_with(":1: column 3 (source UPN)")), "{m:?}");
-    assert!(m.iter().any(|x| x.starts_with(":1: column 4 (target UPN)")), "{m:?}");
-    assert!(m.iter().any(|x| x.starts_with(":1: column 5 (target email)")), "{m:?}");
-    assert!(m.iter().any(|x| x.starts_with(":1: warning: column 6 (user type)") && x.contains("RegularUser")), "{m:?}");
+    assert!(
+        m.iter()
+            .any(|x| x.starts_with(":1: column 2 (source tenant ID)")),
+        "{m:?}"
+    );
+    assert!(
+        m.iter().any(|x| x.starts_with(":1: column 3 (source UPN)")),
+        "{m:?}"
+    );
+    assert!(
+        m.iter().any(|x| x.starts_with(":1: column 4 (target UPN)")),
+        "{m:?}"
+    );
+    assert!(
+        m.iter()
+            .any(|x| x.starts_with(":1: column 5 (target email)")),
+        "{m:?}"
+    );
+    assert!(
+        m.iter().any(
+            |x| x.starts_with(":1: warning: column 6 (user type)") && x.contains("RegularUser")
+        ),
+        "{m:?}"
+    );
 }
 
 #[test]
 fn tenant_must_match_config_or_first_row() {
     let other = "aaaaaaaa-0000-4000-8000-000000000000";
-    let text = format!("{}User,{other},b@contoso.com,b@fabrikam.com,b@fabrikam.com,RegularUser\n", user("a@contoso.com", "a@fabrikam.com"));
+    let text = format!(
+        "{}User,{other},b@contoso.com,b@fabrikam.com,b@fabrikam.com,RegularUser\n",
+        user("a@contoso.com", "a@fabrikam.com")
+    );
     let (s, _) = run(text.as_bytes(), None);
-    assert!(messages(&s)[0].contains("differs from"), "{:?}", messages(&s));
+    assert!(
+        messages(&s)[0].contains("differs from"),
+        "{:?}",
+        messages(&s)
+    );
     let (s, _) = run(text.as_bytes(), Some(T));
-    assert!(messages(&s)[0].contains("[source].tenant_id"), "{:?}", messages(&s));
+    assert!(
+        messages(&s)[0].contains("[source].tenant_id"),
+        "{:?}",
+        messages(&s)
+    );
 }
 
 #[test]
 fn header_row_is_named() {
-    let text = format!("Type,SourceTenantId,SourceUpn,TargetUpn,TargetEmail,UserType\r\n{}", user("a@contoso.com", "a@fabrikam.com"));
+    let text = format!(
+        "Type,SourceTenantId,SourceUpn,TargetUpn,TargetEmail,UserType\r\n{}",
+        user("a@contoso.com", "a@fabrikam.com")
+    );
     let (s, rows) = run(text.as_bytes(), Some(T));
     let m = messages(&s);
     assert_eq!(m.len(), 1, "{m:?}");
-    assert!(m[0].starts_with(":1: ") && m[0].contains("header row"), "{m:?}");
+    assert!(
+        m[0].starts_with(":1: ") && m[0].contains("header row"),
+        "{m:?}"
+    );
     assert_eq!(rows.len(), 1);
 }
 
@@ -142,7 +187,10 @@ fn wrong_width_names_the_column() {
     let text = format!("User,{T},a@contoso.com,a@fabrikam.com,a@fabrikam.com\nUser,{T},b@contoso.com,b@fabrikam.com,b@fabrikam.com,RegularUser,extra\n");
     let (s, rows) = run(text.as_bytes(), Some(T));
     let m = messages(&s);
-    assert!(m[0].starts_with(":1: column 6 (user type): missing"), "{m:?}");
+    assert!(
+        m[0].starts_with(":1: column 6 (user type): missing"),
+        "{m:?}"
+    );
     assert!(m[1].starts_with(":2: column 7 (extra)"), "{m:?}");
     assert!(rows.is_empty());
 }
