@@ -328,7 +328,7 @@ fn check_timestamp(v: &Value, file: &Arc<str>, diags: &mut Diagnostics) -> Optio
 
 /// A problem reading one export file.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot read the move-state export {path}: {source}")]
+#[error("cannot read the move-state export {}", path.display())]
 pub struct ReadError {
     pub path: PathBuf,
     pub source: io::Error,

@@ -3,5 +3,6 @@
 
 mod harness;
 mod http_stub;
+mod move_state;
 mod validate;
 mod webhook;
