@@ -4,8 +4,9 @@
 use std::io;
 use std::sync::Arc;
 
+use super::check::{check, Place, RawEntry, Value};
 use super::columns::{resolve, Columns, Field};
-use super::{check, MoveEntry, Place, RawEntry, Value};
+use super::MoveEntry;
 use crate::diag::{quote, Column, Diagnostics};
 use crate::inputs::text::{self, TextFile};
 

@@ -8,8 +8,9 @@ use std::sync::Arc;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value as Json};
 
+use super::check::{check, Place, RawEntry, Value};
 use super::columns::{resolve, Field};
-use super::{check, MoveEntry, Place, RawEntry, Value};
+use super::MoveEntry;
 use crate::diag::{quote, Diagnostics};
 use crate::inputs::text::{self, TextFile};
 
@@ -76,7 +77,7 @@ fn items(text: &str) -> Result<Vec<&RawValue>, (Option<u64>, String)> {
     let bad = |e: serde_json::Error| {
         (
             Some(e.line() as u64),
-            format!("column {}: not valid JSON ({e}); export with ConvertTo-Json and save the whole output", e.column()),
+            format!("not valid JSON ({e}); export with ConvertTo-Json and save the whole output"),
         )
     };
     let top: &RawValue = serde_json::from_str(text).map_err(bad)?;
@@ -146,7 +147,7 @@ fn raw_entry(
             Some(Ok(Some(t))) => Some(t),
             Some(Err(why)) => {
                 failed |= matches!(field, Field::Source | Field::State);
-                super::at(diags, crate::diag::Severity::Error, file, &place, why);
+                super::check::at(diags, crate::diag::Severity::Error, file, &place, why);
                 return None;
             }
         };

@@ -1,4 +1,5 @@
 use std::io::Write;
+use std::path::PathBuf;
 
 use super::*;
 
@@ -229,7 +230,7 @@ fn json_syntax_errors_and_missing_properties() {
     );
     assert!(entries.is_empty());
     assert!(
-        diags[0].starts_with("b.json:3: column 9: not valid JSON"),
+        diags[0].starts_with("b.json:3: not valid JSON (expected `:` at line 3 column 9)"),
         "{diags:?}"
     );
     let (_, diags) = read_str(
