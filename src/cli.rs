@@ -44,6 +44,13 @@ pub enum Command {
     /// Write a large synthetic identity map and directory for tests and benchmarks.
     #[command(after_help = "Example:\n  t2t-notify sample --users 100000 --out /tmp/big")]
     Sample(SampleArgs),
+    /// Render every notice without sending: one .eml and HTML per person and a searchable index.html.
+    #[command(
+        after_help = "Example:\n  t2t-notify --config sample-data/t2t-notify.toml preview --mapping sample-data/identity-map.csv --directory sample-data/directory.csv --out preview/\n  t2t-notify --config sample-data/t2t-notify.toml preview --mapping sample-data/identity-map.csv --user ana.martinez0@contoso.com\n\nExit status 0 when every notice rendered and passed the link check, 2 when not (everything that rendered is still written)."
+    )]
+    Preview(PreviewArgs),
+    /// The trust-removal gate: print the removal script, confirm its evidence files, show status.
+    Trust(crate::cmd::trust::TrustArgs),
 }
 
 /// Where the users come from; shared by every command that reads them.
@@ -102,4 +109,23 @@ pub struct SampleArgs {
     /// Folder that receives identity-map.csv and directory.csv.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct PreviewArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Folder for index.html and messages/ (created private: folders 0700, files 0600). Without
+    /// it, the notice of a single --user is printed to the terminal.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Only this person (source UPN, target UPN or address); repeat for more.
+    #[arg(long = "user", value_name = "UPN")]
+    pub users: Vec<String>,
+    /// At most this many people.
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+    /// Campaign name; part of every Message-ID, so use the same one as `send`.
+    #[arg(long, default_value = "post-migration", value_name = "NAME")]
+    pub campaign: String,
 }

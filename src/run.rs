@@ -40,6 +40,8 @@ fn dispatch(cli: &Cli) -> anyhow::Result<Outcome> {
     match &cli.command {
         Command::Validate(args) => cmd::validate::execute(cli, args),
         Command::Sample(args) => cmd::sample::execute(args),
+        Command::Preview(args) => cmd::preview::execute(cli, args),
+        Command::Trust(args) => cmd::trust::execute(cli, args),
     }
 }
 

@@ -2,6 +2,9 @@
 //! were previewed, with SMTP, Graph, file and a recording stub behind it. Every failure carries
 //! its class, decided by the transport from the reply's type, never by callers matching text.
 
+pub mod graph;
+pub mod smtp_oauth;
+
 use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;

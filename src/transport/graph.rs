@@ -1,0 +1,286 @@
+//! Microsoft Graph transport: `POST {graph_url}/v1.0/users/{sender}/sendMail` with the rendered
+//! message base64-encoded as a `text/plain` body (Graph's MIME form), so recipients get exactly
+//! the previewed bytes. An app-only token comes from [`TokenProvider`]; a `401` gets one fresh
+//! token, then stops the run. At most [`DEFAULT_MAX_CONCURRENT`] requests per mailbox are in
+//! flight (Exchange's per-mailbox concurrency limit for Graph).
+//!
+//! Graph saves every message sent in MIME form to the sender's Sent Items; the JSON form's
+//! `saveToSentItems` has no MIME equivalent (see [`config_warnings`]).
+
+mod body;
+mod classify;
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use bytes::Bytes;
+use reqwest::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE};
+use tokio::sync::Semaphore;
+use url::Url;
+
+pub use classify::{classify, parse_retry_after, GraphAnswer, Verdict};
+
+use super::{Accepted, BoxFuture, Envelope, FailureClass, SendError, Transport};
+use crate::config::{Config, ConfigError};
+use crate::inputs::address;
+use crate::oauth::{self, AccessToken, OAuthSettings, TokenProvider};
+use body::TrackedBody;
+
+/// Requests in flight per mailbox (Exchange allows 4 concurrent Graph requests per mailbox).
+pub const DEFAULT_MAX_CONCURRENT: usize = 4;
+
+/// Where and as whom the Graph transport sends.
+#[derive(Debug, Clone)]
+pub struct GraphSettings {
+    /// `https://graph.microsoft.com` or a national cloud's Graph endpoint.
+    pub graph_url: String,
+    /// The sending mailbox's UPN or object ID.
+    pub sender: String,
+    /// Time allowed for one request, token excluded.
+    pub timeout: Duration,
+    pub max_concurrent: usize,
+}
+
+impl GraphSettings {
+    /// The `sendMail` URL of the sender.
+    pub fn send_url(&self) -> Result<Url, url::ParseError> {
+        let mut url = Url::parse(&self.graph_url)?;
+        url.path_segments_mut()
+            .map_err(|_| url::ParseError::RelativeUrlWithCannotBeABaseBase)?
+            .pop_if_empty()
+            .extend(["v1.0", "users", self.sender.as_str(), "sendMail"]);
+        Ok(url)
+    }
+
+    /// The token scope for this Graph endpoint: `{graph_url}/.default`.
+    pub fn scope(&self) -> String {
+        format!("{}/.default", self.graph_url.trim_end_matches('/'))
+    }
+}
+
+/// Sends through Microsoft Graph. Safe to share between tasks.
+pub struct GraphTransport {
+    http: reqwest::Client,
+    send_url: Url,
+    sender: String,
+    tokens: Arc<TokenProvider>,
+    permits: Semaphore,
+}
+
+/// Why the transport could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum GraphError {
+    #[error("graph_url and sender give no valid sendMail URL: {0}")]
+    Url(#[from] url::ParseError),
+    #[error("cannot set up the HTTPS client: {0}")]
+    Client(#[from] reqwest::Error),
+}
+
+/// The outcome of one HTTP attempt.
+enum Attempt {
+    Done(Result<Accepted, SendError>),
+    Unauthorized(String),
+}
+
+impl GraphTransport {
+    /// A transport for `settings`, taking tokens (scope `settings.scope()`) from `tokens`.
+    pub fn new(
+        settings: &GraphSettings,
+        tokens: Arc<TokenProvider>,
+    ) -> anyhow::Result<GraphTransport> {
+        let send_url = settings.send_url()?;
+        Ok(GraphTransport {
+            http: oauth::http_client(settings.timeout)?,
+            send_url,
+            sender: settings.sender.clone(),
+            tokens,
+            permits: Semaphore::new(settings.max_concurrent.max(1)),
+        })
+    }
+
+    /// Builds the transport from `[transport]` (kind = "graph"), reading the secret or the
+    /// certificate. Returns the warnings the admin should see (see [`config_warnings`]);
+    /// every problem found is a [`ConfigError::Invalid`] (exit status 2).
+    pub fn from_config(config: &Config) -> Result<(GraphTransport, Vec<String>), ConfigError> {
+        let invalid = |problems: Vec<String>| ConfigError::Invalid {
+            path: config.path.clone(),
+            problems,
+        };
+        let settings = graph_settings(&config.transport).map_err(invalid)?;
+        let oauth =
+            OAuthSettings::from_config(&config.transport, &settings.scope()).map_err(invalid)?;
+        let tokens = TokenProvider::new(oauth).map_err(|e| invalid(vec![e.to_string()]))?;
+        let transport = GraphTransport::new(&settings, Arc::new(tokens))
+            .map_err(|e| invalid(vec![format!("[transport] {e}")]))?;
+        Ok((transport, config_warnings(config)))
+    }
+
+    async fn deliver(&self, message: &[u8]) -> Result<Accepted, SendError> {
+        let _permit = self.permits.acquire().await.map_err(|_| {
+            SendError::new(FailureClass::Fatal, "the Graph transport was shut down")
+        })?;
+        let body = Bytes::from(STANDARD.encode(message));
+        let token = self.tokens.token().await.map_err(|e| e.to_send_error())?;
+        let refused = match self.attempt(&token, body.clone(), message.len()).await {
+            Attempt::Done(result) => return result,
+            Attempt::Unauthorized(reply) => reply,
+        };
+        tracing::info!("graph: {refused}; getting a fresh token and trying once more");
+        self.tokens.invalidate(&token).await;
+        let fresh = self.tokens.token().await.map_err(|e| e.to_send_error())?;
+        match self.attempt(&fresh, body, message.len()).await {
+            Attempt::Done(result) => result,
+            Attempt::Unauthorized(reply) => Err(SendError::new(
+                FailureClass::Fatal,
+                format!("{reply}; a fresh token was refused too: check the app's Mail.Send application permission, admin consent, and the tenant_id/client_id"),
+            )),
+        }
+    }
+
+    async fn attempt(&self, token: &AccessToken, body: Bytes, message_len: usize) -> Attempt {
+        let request_id = oauth::random_guid();
+        tracing::debug!(
+            "graph: POST {} (Authorization: Bearer <redacted>, Content-Type: text/plain, client-request-id: {request_id}, {} bytes = base64 of {message_len} bytes of MIME)",
+            self.send_url,
+            body.len()
+        );
+        let (tracked, taken) = TrackedBody::new(body);
+        let response = self
+            .http
+            .post(self.send_url.clone())
+            .header(AUTHORIZATION, bearer(token))
+            .header(CONTENT_TYPE, "text/plain")
+            .header("client-request-id", request_id.as_str())
+            .body(reqwest::Body::wrap(tracked))
+            .send()
+            .await;
+        let response = match response {
+            Ok(r) => r,
+            Err(e) => return Attempt::Done(Err(no_answer(&e, taken.load(Ordering::SeqCst)))),
+        };
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = match response.bytes().await {
+            Ok(b) => b,
+            // 202 has no body worth reading: the status alone says the message was taken.
+            Err(_) if status == 202 => Bytes::new(),
+            Err(e) => return Attempt::Done(Err(no_answer(&e, true))),
+        };
+        let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+        let answer = GraphAnswer {
+            status,
+            retry_after: header("retry-after"),
+            request_id: header("request-id"),
+            body: &body,
+        };
+        let verdict = classify(&answer, SystemTime::now());
+        log_verdict(&verdict);
+        match verdict {
+            Verdict::Accepted(a) => Attempt::Done(Ok(a)),
+            Verdict::Failed(e) => Attempt::Done(Err(e)),
+            Verdict::Unauthorized(reply) => Attempt::Unauthorized(reply),
+        }
+    }
+}
+
+fn bearer(token: &AccessToken) -> HeaderValue {
+    let mut value = HeaderValue::from_str(&format!("Bearer {}", token.secret().expose()))
+        .unwrap_or_else(|_| HeaderValue::from_static("Bearer invalid-token-characters"));
+    value.set_sensitive(true);
+    value
+}
+
+fn log_verdict(verdict: &Verdict) {
+    match verdict {
+        Verdict::Accepted(a) => tracing::debug!("graph: <- {}", a.reply),
+        Verdict::Unauthorized(reply) => tracing::debug!("graph: <- {reply}"),
+        Verdict::Failed(e) => tracing::debug!("graph: <- {} ({:?})", e.reply, e.class),
+    }
+}
+
+/// A request that got no HTTP answer. If the connection had taken the body, Graph may have
+/// sent the message.
+fn no_answer(err: &reqwest::Error, body_taken: bool) -> SendError {
+    let maybe_delivered = body_taken && !err.is_connect();
+    let what = if err.is_timeout() {
+        "no answer in time"
+    } else {
+        "no answer"
+    };
+    SendError {
+        class: FailureClass::Transient,
+        reply: format!("{what} from Microsoft Graph: {}", oauth::error_chain(err)),
+        retry_after: None,
+        maybe_delivered,
+    }
+}
+
+impl Transport for GraphTransport {
+    fn send<'a>(
+        &'a self,
+        _envelope: &'a Envelope,
+        message: &'a [u8],
+    ) -> BoxFuture<'a, Result<Accepted, SendError>> {
+        // Graph takes the recipients from the message's To/Cc/Bcc headers, not an envelope.
+        Box::pin(self.deliver(message))
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "graph:{} as {}",
+            self.send_url.origin().ascii_serialization(),
+            self.sender
+        )
+    }
+}
+
+/// Checks the Graph keys of `[transport]` (sender, graph_url).
+pub fn graph_settings(t: &crate::config::Transport) -> Result<GraphSettings, Vec<String>> {
+    let mut problems = Vec::new();
+    let sender = t.sender.as_deref().map(str::trim).unwrap_or("");
+    if sender.is_empty() {
+        problems.push("[transport] sender is missing; set it to the UPN of the mailbox that sends the notices".into());
+    } else if !address::is_guid(sender) && address::check_email(sender).is_err() {
+        problems.push(format!("[transport] sender `{sender}` is not a mailbox address; write the mailbox's UPN, like it-migration@fabrikam.com"));
+    }
+    let graph_url = oauth::checked_base_url(&t.graph_url)
+        .map_err(|why| format!("[transport] graph_url `{}` {why}", t.graph_url));
+    match graph_url {
+        Ok(graph_url) if problems.is_empty() => Ok(GraphSettings {
+            graph_url,
+            sender: sender.to_string(),
+            timeout: Duration::from_secs(t.timeout_secs.max(1)),
+            max_concurrent: DEFAULT_MAX_CONCURRENT,
+        }),
+        Ok(_) => Err(problems),
+        Err(p) => {
+            problems.push(p);
+            Err(problems)
+        }
+    }
+}
+
+/// What the admin should know before a Graph run, without stopping it.
+pub fn config_warnings(config: &Config) -> Vec<String> {
+    let t = &config.transport;
+    let mut warnings = Vec::new();
+    if !t.save_to_sent_items {
+        warnings.push("[transport] save_to_sent_items = false cannot be honoured: Microsoft Graph saves every message sent in MIME form to the sender's Sent Items (t2t-notify sends MIME so people get exactly the previewed message); expect one copy per user in that folder, or set save_to_sent_items = true to acknowledge this".into());
+    }
+    let from = address::parse_mailbox(&config.message.from)
+        .ok()
+        .map(|m| m.email.to_string());
+    if let (Some(from), Some(sender)) = (from, t.sender.as_deref()) {
+        if !from.eq_ignore_ascii_case(sender.trim()) && !address::is_guid(sender.trim()) {
+            warnings.push(format!("[message] from `{from}` differs from [transport] sender `{}`: Graph answers ErrorSendAsDenied unless that mailbox has Send As rights on `{from}`", sender.trim()));
+        }
+    }
+    warnings.extend(oauth::key_file_warnings(t));
+    warnings
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,208 @@
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use super::*;
+
+fn now() -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(1_750_000_000)
+}
+
+fn answer(status: u16, body: &str) -> Verdict {
+    answer_with(status, None, body)
+}
+
+fn answer_with(status: u16, retry_after: Option<&str>, body: &str) -> Verdict {
+    classify(
+        &GraphAnswer {
+            status,
+            retry_after,
+            request_id: Some("5f1c-req"),
+            body: body.as_bytes(),
+        },
+        now(),
+    )
+}
+
+fn graph_error(code: &str, message: &str) -> String {
+    serde_json::json!({"error": {"code": code, "message": message, "innerError": {"date": "2026-01-01T00:00:00", "request-id": "5f1c-req"}}}).to_string()
+}
+
+fn failed(v: Verdict) -> SendError {
+    match v {
+        Verdict::Failed(e) => e,
+        other => panic!("expected a failure, got {other:?}"),
+    }
+}
+
+#[test]
+fn accepted_keeps_request_id() {
+    let Verdict::Accepted(accepted) = answer(202, "") else {
+        panic!("202 must be accepted");
+    };
+    assert_eq!(
+        accepted,
+        Accepted {
+            reply: "202 Accepted (request-id 5f1c-req)".into()
+        }
+    );
+}
+
+#[test]
+fn other_success_codes_are_not_trusted() {
+    let e = failed(answer(200, "<html>proxy login</html>"));
+    assert_eq!(e.class, FailureClass::Fatal);
+}
+
+#[test]
+fn unauthorized_asks_for_a_refresh() {
+    let v = answer(
+        401,
+        &graph_error(
+            "InvalidAuthenticationToken",
+            "Access token has expired or is not yet valid.",
+        ),
+    );
+    let Verdict::Unauthorized(reply) = v else {
+        panic!("401 must ask for a refresh");
+    };
+    assert_eq!(reply, "401 Unauthorized: InvalidAuthenticationToken: Access token has expired or is not yet valid. (request-id 5f1c-req)");
+}
+
+#[test]
+fn throttling_honours_retry_after_seconds() {
+    let e = failed(answer_with(
+        429,
+        Some("17"),
+        &graph_error(
+            "ApplicationThrottled",
+            "Application is over its MailboxConcurrency limit.",
+        ),
+    ));
+    assert_eq!(e.class, FailureClass::Transient);
+    assert_eq!(e.retry_after, Some(Duration::from_secs(17)));
+    assert!(!e.maybe_delivered);
+    assert!(
+        e.reply
+            .starts_with("429 Too Many Requests: ApplicationThrottled: Application is over"),
+        "{}",
+        e.reply
+    );
+}
+
+#[test]
+fn unavailable_honours_retry_after_date() {
+    let date = httpdate::fmt_http_date(now() + Duration::from_secs(120));
+    let e = failed(answer_with(503, Some(&date), ""));
+    assert_eq!(e.class, FailureClass::Transient);
+    assert_eq!(e.retry_after, Some(Duration::from_secs(120)));
+    assert_eq!(e.reply, "503 Service Unavailable (request-id 5f1c-req)");
+}
+
+#[test]
+fn retry_after_forms() {
+    assert_eq!(parse_retry_after("0", now()), Some(Duration::ZERO));
+    assert_eq!(
+        parse_retry_after(" 30 ", now()),
+        Some(Duration::from_secs(30))
+    );
+    let past = httpdate::fmt_http_date(now() - Duration::from_secs(5));
+    assert_eq!(parse_retry_after(&past, now()), Some(Duration::ZERO));
+    assert_eq!(parse_retry_after("soon", now()), None);
+    assert_eq!(parse_retry_after("", now()), None);
+    assert_eq!(parse_retry_after("-3", now()), None);
+}
+
+#[test]
+fn invalid_recipients_fail_the_user_only() {
+    let e = failed(answer(
+        400,
+        &graph_error(
+            "ErrorInvalidRecipients",
+            "At least one recipient isn't valid.",
+        ),
+    ));
+    assert_eq!(e.class, FailureClass::Permanent);
+    assert!(e.reply.contains("ErrorInvalidRecipients"), "{}", e.reply);
+    let e = failed(answer(
+        400,
+        &graph_error("ErrorMessageSizeExceeded", "too big"),
+    ));
+    assert_eq!(e.class, FailureClass::Permanent);
+}
+
+#[test]
+fn access_problems_stop_the_run_with_a_hint() {
+    for (status, code) in [
+        (403, "ErrorAccessDenied"),
+        (403, "ErrorSendAsDenied"),
+        (404, "MailboxNotEnabledForRESTAPI"),
+        (404, "ResourceNotFound"),
+        (400, "ErrorMimeContentInvalidBase64String"),
+        (403, "SomethingNew"),
+        (404, ""),
+    ] {
+        let e = failed(answer(status, &graph_error(code, "no")));
+        assert_eq!(e.class, FailureClass::Fatal, "{status} {code}");
+    }
+    let e = failed(answer(
+        403,
+        &graph_error(
+            "ErrorAccessDenied",
+            "Access is denied. Check credentials and try again.",
+        ),
+    ));
+    assert!(
+        e.reply.contains("Mail.Send application permission"),
+        "{}",
+        e.reply
+    );
+    let e = failed(answer(404, "not json"));
+    assert!(e.reply.contains("check [transport] sender"), "{}", e.reply);
+}
+
+#[test]
+fn quota_pauses_and_stale_info_retries() {
+    let e = failed(answer(
+        403,
+        &graph_error(
+            "ErrorQuotaExceeded",
+            "The process failed to get the correct properties.",
+        ),
+    ));
+    assert_eq!(e.class, FailureClass::Quota);
+    let e = failed(answer(
+        400,
+        &graph_error("ErrorSubmissionQuotaExceeded", "limit"),
+    ));
+    assert_eq!(e.class, FailureClass::Quota);
+    let e = failed(answer(
+        400,
+        &graph_error("MailboxInfoStale", "Mailbox info is stale."),
+    ));
+    assert_eq!(e.class, FailureClass::Transient);
+}
+
+#[test]
+fn unknown_bad_request_fails_the_message_not_the_run() {
+    let e = failed(answer(400, &graph_error("ErrorSomethingUnheardOf", "odd")));
+    assert_eq!(e.class, FailureClass::Permanent);
+    assert!(e.reply.contains("ErrorSomethingUnheardOf: odd"));
+}
+
+#[test]
+fn gateway_errors_may_have_delivered() {
+    for status in [500, 502, 504] {
+        let e = failed(answer(status, &graph_error("UnknownError", "")));
+        assert_eq!(e.class, FailureClass::Transient);
+        assert!(e.maybe_delivered, "{status}");
+    }
+    assert!(!failed(answer(503, "")).maybe_delivered);
+}
+
+#[test]
+fn multi_line_messages_stay_on_one_line() {
+    let e = failed(answer(
+        400,
+        &graph_error("ErrorInvalidRecipients", "line one\r\nline two"),
+    ));
+    assert!(e.reply.contains("line one line two"), "{}", e.reply);
+}

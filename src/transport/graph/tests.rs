@@ -1,0 +1,112 @@
+use std::path::Path;
+
+use super::*;
+
+fn transport(extra: &str) -> crate::config::Transport {
+    toml::from_str(&format!("kind = \"graph\"\n{extra}")).unwrap()
+}
+
+fn config(transport_keys: &str) -> Config {
+    let text = format!(
+        r#"
+[organization]
+name = "Fabrikam"
+helpdesk = "IT"
+[source]
+tenant_id = "6a0e3f52-9d4b-4c8e-8f2a-1b7c5d3e9f01"
+host_urls = ["https://contoso-my.sharepoint.com/"]
+[target]
+tenant_id = "3c9d1e7a-5b2f-4a68-9e0d-7f4b2c8a6d15"
+host_urls = ["https://fabrikam-my.sharepoint.com/"]
+[message]
+from = "Fabrikam IT <it-migration@fabrikam.com>"
+[transport]
+kind = "graph"
+{transport_keys}
+"#
+    );
+    Config::from_str_with_env(&text, Path::new("/etc/t2t/t2t-notify.toml"), &[]).unwrap()
+}
+
+#[test]
+fn send_url_escapes_the_sender() {
+    let s = graph_settings(&transport("sender = \"it-migration@fabrikam.com\"")).unwrap();
+    assert_eq!(
+        s.send_url().unwrap().as_str(),
+        "https://graph.microsoft.com/v1.0/users/it-migration@fabrikam.com/sendMail"
+    );
+    assert_eq!(s.scope(), "https://graph.microsoft.com/.default");
+    assert_eq!(s.max_concurrent, 4);
+    let s = graph_settings(&transport(
+        "sender = \"o'neil+x@fabrikam.com\"\ngraph_url = \"https://graph.microsoft.us/\"",
+    ))
+    .unwrap();
+    assert_eq!(
+        s.send_url().unwrap().as_str(),
+        "https://graph.microsoft.us/v1.0/users/o'neil+x@fabrikam.com/sendMail"
+    );
+    assert_eq!(s.scope(), "https://graph.microsoft.us/.default");
+    let s = graph_settings(&transport(
+        "sender = \"a#b@fabrikam.com\"\ngraph_url = \"http://127.0.0.1:9/prefix\"",
+    ))
+    .unwrap();
+    assert_eq!(
+        s.send_url().unwrap().as_str(),
+        "http://127.0.0.1:9/prefix/v1.0/users/a%23b@fabrikam.com/sendMail"
+    );
+}
+
+#[test]
+fn graph_keys_are_checked() {
+    let all = graph_settings(&transport("")).unwrap_err().join("\n");
+    assert!(all.contains("sender is missing"), "{all}");
+    let all = graph_settings(&transport(
+        "sender = \"not an address\"\ngraph_url = \"http://graph.example\"",
+    ))
+    .unwrap_err();
+    assert_eq!(all.len(), 2, "{all:?}");
+    assert!(
+        all[1].contains("graph_url `http://graph.example` must start with https://"),
+        "{all:?}"
+    );
+}
+
+#[test]
+fn sent_items_and_send_as_are_warned_about() {
+    let c = config("sender = \"notices@fabrikam.com\"");
+    let warnings = config_warnings(&c);
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    assert!(warnings[0].contains("save_to_sent_items = false cannot be honoured"));
+    assert!(warnings[1].contains("ErrorSendAsDenied"));
+    let c = config("sender = \"IT-Migration@fabrikam.com\"\nsave_to_sent_items = true");
+    assert!(config_warnings(&c).is_empty());
+}
+
+#[test]
+fn from_config_reports_every_problem_as_invalid_config() {
+    let c = config("sender = \"it-migration@fabrikam.com\"\nclient_id = \"x\"");
+    let Err(ConfigError::Invalid { path, problems }) = GraphTransport::from_config(&c) else {
+        panic!("expected invalid config");
+    };
+    assert_eq!(path, Path::new("/etc/t2t/t2t-notify.toml"));
+    let all = problems.join("\n");
+    assert!(all.contains("tenant_id is missing"), "{all}");
+    assert!(all.contains("client_id `x` is not a GUID"), "{all}");
+    assert!(all.contains("no credential"), "{all}");
+}
+
+#[test]
+fn from_config_builds_a_transport() {
+    std::env::set_var("T2T_TEST_GRAPH_SECRET_B", "value-b");
+    let c = config(
+        "sender = \"it-migration@fabrikam.com\"\nsave_to_sent_items = true\ntenant_id = \"3c9d1e7a-5b2f-4a68-9e0d-7f4b2c8a6d15\"\nclient_id = \"0b7c2f6e-1d3a-4e5b-9c8d-7a6f5e4d3c2b\"\nclient_secret_env = \"T2T_TEST_GRAPH_SECRET_B\"",
+    );
+    let (t, warnings) = GraphTransport::from_config(&c).unwrap();
+    assert!(warnings.is_empty(), "{warnings:?}");
+    assert_eq!(
+        t.describe(),
+        "graph:https://graph.microsoft.com as it-migration@fabrikam.com"
+    );
+    assert_eq!(t.tokens.scope(), "https://graph.microsoft.com/.default");
+    assert!(!format!("{:?}", t.tokens).contains("value-b"));
+}

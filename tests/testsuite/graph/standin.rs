@@ -1,0 +1,333 @@
+//! A stand-in for the Microsoft identity platform's token endpoint and Microsoft Graph's
+//! `sendMail`, on 127.0.0.1 port 0 (hyper): issues tokens for the client-credentials grant,
+//! accepts only tokens it issued and has not revoked, answers `sendMail` from a script (202 when
+//! the script is empty), and records every request.
+
+use std::collections::{HashSet, VecDeque};
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use tokio::sync::Semaphore;
+
+pub const TENANT: &str = "3c9d1e7a-5b2f-4a68-9e0d-7f4b2c8a6d15";
+pub const CLIENT_ID: &str = "0b7c2f6e-1d3a-4e5b-9c8d-7a6f5e4d3c2b";
+pub const SENDER: &str = "it-migration@fabrikam.com";
+
+/// One request as the stand-in saw it.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub method: String,
+    pub path: String,
+    /// Names lower-cased, in arrival order.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Received {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+    pub fn form(&self) -> Vec<(String, String)> {
+        url::form_urlencoded::parse(&self.body)
+            .into_owned()
+            .collect()
+    }
+    pub fn field(&self, name: &str) -> Option<String> {
+        self.form()
+            .into_iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v)
+    }
+}
+
+/// A scripted answer.
+#[derive(Debug, Clone)]
+pub enum Scripted {
+    Reply {
+        status: u16,
+        headers: Vec<(&'static str, String)>,
+        body: String,
+    },
+    /// Never answer (the client's timeout fires). For `sendMail` scripts only.
+    Hang,
+}
+
+impl Scripted {
+    pub fn status(status: u16, body: &str) -> Scripted {
+        Scripted::Reply {
+            status,
+            headers: vec![("content-type", "application/json".into())],
+            body: body.into(),
+        }
+    }
+    pub fn with_header(self, name: &'static str, value: &str) -> Scripted {
+        match self {
+            Scripted::Reply {
+                status,
+                mut headers,
+                body,
+            } => {
+                headers.push((name, value.to_string()));
+                Scripted::Reply {
+                    status,
+                    headers,
+                    body,
+                }
+            }
+            Scripted::Hang => Scripted::Hang,
+        }
+    }
+    pub fn graph_error(status: u16, code: &str, message: &str) -> Scripted {
+        let body = serde_json::json!({"error": {"code": code, "message": message,
+            "innerError": {"date": "2026-11-27T08:00:00", "request-id": "standin-req"}}});
+        Scripted::status(status, &body.to_string())
+    }
+}
+
+/// What the stand-in knows and has seen.
+pub struct State {
+    pub requests: Vec<Received>,
+    /// `expires_in` of issued tokens.
+    pub expires_in: u64,
+    /// The client secret the token endpoint accepts; `None` expects a client assertion.
+    pub client_secret: Option<String>,
+    pub scope: String,
+    pub issued: Vec<String>,
+    pub revoked: HashSet<String>,
+    /// Refuse every token, as Graph does when the app lacks consent.
+    pub refuse_all: bool,
+    pub token_script: VecDeque<Scripted>,
+    pub graph_script: VecDeque<Scripted>,
+    pub in_flight: usize,
+    pub max_in_flight: usize,
+    nonce: String,
+}
+
+/// The running stand-in; it stops with the test's runtime.
+#[derive(Clone)]
+pub struct StandIn {
+    pub addr: SocketAddr,
+    pub state: Arc<Mutex<State>>,
+    /// When set, `sendMail` requests wait for a permit before answering.
+    gate: Arc<Mutex<Option<Arc<Semaphore>>>>,
+}
+
+impl StandIn {
+    /// Starts a stand-in that accepts `client_secret` (or, with `None`, a client assertion).
+    pub async fn start(client_secret: Option<&str>) -> StandIn {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let nonce: u64 = rand::random();
+        let state = Arc::new(Mutex::new(State {
+            requests: Vec::new(),
+            expires_in: 3599,
+            client_secret: client_secret.map(str::to_string),
+            scope: "https://graph.microsoft.com/.default".into(),
+            issued: Vec::new(),
+            revoked: HashSet::new(),
+            refuse_all: false,
+            token_script: VecDeque::new(),
+            graph_script: VecDeque::new(),
+            in_flight: 0,
+            max_in_flight: 0,
+            nonce: format!("{nonce:016x}"),
+        }));
+        let standin = StandIn {
+            addr,
+            state,
+            gate: Arc::new(Mutex::new(None)),
+        };
+        let server = standin.clone();
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let s = server.clone();
+                tokio::spawn(async move {
+                    let service = service_fn(move |req| {
+                        let s = s.clone();
+                        async move { Ok::<_, Infallible>(s.handle(req).await) }
+                    });
+                    let _ = http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+        standin
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn token_path(&self) -> String {
+        format!("/{TENANT}/oauth2/v2.0/token")
+    }
+
+    pub fn send_path(&self) -> String {
+        format!("/v1.0/users/{SENDER}/sendMail")
+    }
+
+    pub fn with<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
+        f(&mut self.state.lock().unwrap())
+    }
+
+    pub fn requests(&self) -> Vec<Received> {
+        self.with(|s| s.requests.clone())
+    }
+
+    pub fn requests_to(&self, path: &str) -> Vec<Received> {
+        self.requests()
+            .into_iter()
+            .filter(|r| r.path == path)
+            .collect()
+    }
+
+    pub fn script_graph(&self, answers: impl IntoIterator<Item = Scripted>) {
+        self.with(|s| s.graph_script.extend(answers));
+    }
+
+    /// Makes `sendMail` requests wait until [`StandIn::open_gate`].
+    pub fn close_gate(&self) {
+        *self.gate.lock().unwrap() = Some(Arc::new(Semaphore::new(0)));
+    }
+
+    pub fn open_gate(&self) {
+        if let Some(gate) = self.gate.lock().unwrap().take() {
+            gate.add_permits(Semaphore::MAX_PERMITS / 2);
+        }
+    }
+
+    /// Whether `token` is one this stand-in issued and still accepts.
+    pub fn accepts(&self, token: &str) -> bool {
+        self.with(|s| {
+            !s.refuse_all && s.issued.iter().any(|t| t == token) && !s.revoked.contains(token)
+        })
+    }
+
+    async fn handle(&self, req: Request<Incoming>) -> Response<Full<Bytes>> {
+        let (parts, body) = req.into_parts();
+        let body = body
+            .collect()
+            .await
+            .map(|b| b.to_bytes().to_vec())
+            .unwrap_or_default();
+        let received = Received {
+            method: parts.method.to_string(),
+            path: parts.uri.path().to_string(),
+            headers: parts
+                .headers
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        k.as_str().to_string(),
+                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    )
+                })
+                .collect(),
+            body,
+        };
+        self.with(|s| s.requests.push(received.clone()));
+        if received.method == "POST" && received.path == self.token_path() {
+            self.token(&received)
+        } else if received.method == "POST" && received.path == self.send_path() {
+            self.send_mail(&received).await
+        } else {
+            reply(&Scripted::graph_error(
+                404,
+                "ResourceNotFound",
+                "Resource not found",
+            ))
+        }
+    }
+
+    fn token(&self, req: &Received) -> Response<Full<Bytes>> {
+        let mut s = self.state.lock().unwrap();
+        if let Some(answer) = s.token_script.pop_front() {
+            return reply(&answer);
+        }
+        let ok = req.field("grant_type").as_deref() == Some("client_credentials")
+            && req.field("client_id").as_deref() == Some(CLIENT_ID)
+            && req.field("scope") == Some(s.scope.clone())
+            && match &s.client_secret {
+                Some(secret) => req.field("client_secret").as_ref() == Some(secret),
+                None => {
+                    req.field("client_assertion_type").as_deref()
+                        == Some("urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+                        && req.field("client_assertion").is_some()
+                }
+            };
+        if !ok {
+            let body = serde_json::json!({"error": "invalid_client",
+                "error_description": "AADSTS7000215: Invalid client secret provided.\r\nTrace ID: t\r\nCorrelation ID: c",
+                "error_codes": [7000215]});
+            return reply(&Scripted::status(401, &body.to_string()));
+        }
+        let token = format!("tok-{}-{}", s.nonce, s.issued.len() + 1);
+        s.issued.push(token.clone());
+        let body = serde_json::json!({"token_type": "Bearer", "expires_in": s.expires_in,
+            "ext_expires_in": s.expires_in, "access_token": token});
+        reply(&Scripted::status(200, &body.to_string()))
+    }
+
+    async fn send_mail(&self, req: &Received) -> Response<Full<Bytes>> {
+        let bearer = req
+            .header("authorization")
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or("");
+        if !self.accepts(bearer) {
+            return reply(&Scripted::graph_error(
+                401,
+                "InvalidAuthenticationToken",
+                "Access token has expired or is not yet valid.",
+            ));
+        }
+        self.with(|s| {
+            s.in_flight += 1;
+            s.max_in_flight = s.max_in_flight.max(s.in_flight);
+        });
+        let gate = self.gate.lock().unwrap().clone();
+        if let Some(gate) = gate {
+            let _ = gate.acquire().await;
+        }
+        let answer = self.with(|s| {
+            s.in_flight -= 1;
+            s.graph_script.pop_front()
+        });
+        match answer {
+            Some(Scripted::Hang) => std::future::pending().await,
+            Some(answer) => reply(&answer),
+            None => reply(&Scripted::Reply {
+                status: 202,
+                headers: vec![("request-id", "standin-req".into())],
+                body: String::new(),
+            }),
+        }
+    }
+}
+
+fn reply(answer: &Scripted) -> Response<Full<Bytes>> {
+    let Scripted::Reply {
+        status,
+        headers,
+        body,
+    } = answer
+    else {
+        unreachable!("Hang is handled by the caller")
+    };
+    let mut response = Response::builder().status(*status);
+    for (k, v) in headers {
+        response = response.header(*k, v);
+    }
+    response.body(Full::new(Bytes::from(body.clone()))).unwrap()
+}
