@@ -132,29 +132,6 @@ fn detect(head: &[u8]) -> Encoding {
     }
 }
 
-/// A whole small file as text (for JSON): decoded like [`open`], then UTF-8 or, where the bytes
-/// are not UTF-8, Windows-1252 (`legacy` true).
-pub struct WholeText {
-    pub text: String,
-    pub encoding: Encoding,
-    pub legacy: bool,
-    pub looks_utf16_without_bom: bool,
-}
-
-/// Reads all of `path` as text, with the same encoding detection as [`open`].
-pub fn read_whole(path: &Path) -> io::Result<WholeText> {
-    let mut opened = open(path)?;
-    let mut bytes = Vec::new();
-    opened.reader.read_to_end(&mut bytes)?;
-    let (text, legacy) = decode_field(&bytes);
-    Ok(WholeText {
-        text: text.into_owned(),
-        encoding: opened.encoding,
-        legacy,
-        looks_utf16_without_bom: opened.looks_utf16_without_bom,
-    })
-}
-
 /// Answers "which line does this record start on" for a stream read once, front to back,
 /// keeping only the line-break offsets between the last question and what has been read ahead.
 /// A line ends with LF, CRLF or a lone CR (Excel for Mac's "CSV (Macintosh)").
