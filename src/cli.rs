@@ -115,6 +115,8 @@ pub struct SampleArgs {
 pub struct PreviewArgs {
     #[command(flatten)]
     pub input: InputArgs,
+    #[command(flatten)]
+    pub moves: MoveStateArgs,
     /// Folder for index.html and messages/ (created private: folders 0700, files 0600). Without
     /// it, the notice of a single --user is printed to the terminal.
     #[arg(long, value_name = "DIR")]

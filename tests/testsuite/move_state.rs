@@ -230,3 +230,40 @@ fn a_missing_export_names_the_file() {
         .status(1)
         .contains("cannot read the move-state export batch-9.csv");
 }
+
+#[test]
+fn preview_shows_only_ready_users_and_names_the_held_back() {
+    let out = tempfile::tempdir().unwrap();
+    let run = t2t()
+        .current_dir(fixture("move-state"))
+        .arg("--config")
+        .arg(sample_config())
+        .args([
+            "preview",
+            "--mapping",
+            "map.csv",
+            "--move-state",
+            "batch-1.csv",
+        ])
+        .arg("--out")
+        .arg(out.path())
+        .run();
+    let validated = json_of(&["batch-1.csv"], 0);
+    let ready = validated["move_states"]["ready"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("{validated:#}"));
+    let page = std::fs::read_to_string(out.path().join("index.html")).unwrap();
+    let emls = std::fs::read_dir(out.path().join("messages"))
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "eml")
+        })
+        .count() as u64;
+    assert_eq!(emls, ready, "{}", run.stderr());
+    assert!(page.contains("held back by move state"), "{page}");
+    assert!(page.contains("Failed: 1"), "{page}");
+}
