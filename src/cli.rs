@@ -35,9 +35,10 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Check the identity mapping file (and directory) and report every problem.
+    /// Check the identity mapping file (and directory and move-state exports) and report every
+    /// problem.
     #[command(
-        after_help = "Example:\n  t2t-notify --config sample-data/t2t-notify.toml validate --mapping sample-data/identity-map.csv --directory sample-data/directory.csv\n\nExit status 0 when valid (warnings allowed), 2 when not."
+        after_help = "Example:\n  t2t-notify --config sample-data/t2t-notify.toml validate --mapping sample-data/identity-map.csv --directory sample-data/directory.csv\n  t2t-notify validate --mapping map.csv --move-state batch-1.csv --move-state batch-2.json\n\nExit status 0 when valid (warnings allowed), 2 when not."
     )]
     Validate(ValidateArgs),
     /// Write a large synthetic identity map and directory for tests and benchmarks.
@@ -74,6 +75,20 @@ pub struct InputArgs {
     pub directory: Option<PathBuf>,
 }
 
+/// Which users' OneDrive moves finished; shared by validate, preview, send and report.
+#[derive(Debug, Clone, Default, Args)]
+pub struct MoveStateArgs {
+    /// An export of Get-SPOCrossTenantUserContentMoveState (Export-Csv or ConvertTo-Json), one
+    /// per batch; repeat for several. With it, only users whose newest state is Success are
+    /// notified; the others are held back with the reason.
+    #[arg(long = "move-state", value_name = "FILE")]
+    pub move_states: Vec<PathBuf>,
+    /// The batch label for the users of these exports (default: each export's file name
+    /// without extension).
+    #[arg(long, value_name = "NAME", requires = "move_states", value_parser = clap::builder::NonEmptyStringValueParser::new())]
+    pub batch: Option<String>,
+}
+
 /// Output format of `validate` and `report`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
 pub enum Format {
@@ -86,6 +101,8 @@ pub enum Format {
 pub struct ValidateArgs {
     #[command(flatten)]
     pub input: InputArgs,
+    #[command(flatten)]
+    pub moves: MoveStateArgs,
     /// human (one line per problem) or json ({users, groups, warnings, errors}).
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
@@ -127,6 +144,8 @@ pub struct ReportArgs {
 pub struct PreviewArgs {
     #[command(flatten)]
     pub input: InputArgs,
+    #[command(flatten)]
+    pub moves: MoveStateArgs,
     /// Folder for index.html and messages/ (created private: folders 0700, files 0600). Without
     /// it, the notice of a single --user is printed to the terminal.
     #[arg(long, value_name = "DIR")]

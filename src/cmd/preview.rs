@@ -17,8 +17,10 @@ pub fn execute(cli: &Cli, args: &PreviewArgs) -> anyhow::Result<Outcome> {
     let config = crate::run::load_config(cli)?;
     let renderer = Renderer::new(&config).map_err(|e| InvalidInput(e.to_string()))?;
     let sources = Sources {
-        mapping: &args.input.mapping,
         directory: args.input.directory.as_deref(),
+        move_states: &args.moves.move_states,
+        batch: args.moves.batch.as_deref(),
+        ..Sources::new(&args.input.mapping)
     };
     let plan = plan::load(Some(&config), sources, true)?;
     let selection = Selection::new(&args.users, args.limit);
@@ -40,6 +42,7 @@ pub fn execute(cli: &Cli, args: &PreviewArgs) -> anyhow::Result<Outcome> {
                 renderer: &renderer,
                 args,
                 people: &chosen,
+                held_back: held_back_lines(&plan),
             },
             dir,
             &mut problems,
@@ -52,6 +55,14 @@ pub fn execute(cli: &Cli, args: &PreviewArgs) -> anyhow::Result<Outcome> {
     } else {
         Outcome::Invalid
     })
+}
+
+/// One line per reason users are held back by their move state (`Failed` first).
+fn held_back_lines(plan: &plan::Plan) -> Vec<String> {
+    plan.held_back_counts
+        .iter()
+        .map(|(hold, count)| format!("{hold}: {count}"))
+        .collect()
 }
 
 /// Which people the preview covers: `--user` (any of source UPN, target UPN or address,
@@ -230,6 +241,7 @@ mod tests {
             guest: false,
             onedrive_url: String::new(),
             to: vec![target.into()],
+            move_state: None,
         }
     }
 

@@ -1,6 +1,8 @@
 //! Reading the text files admins make in Excel and PowerShell: byte order marks, UTF-16,
-//! Windows-1252, and which separator the file uses. Detection lives here, once, for every
-//! CSV input.
+//! UTF-32, UTF-7, Windows-1252, and which separator the file uses. Detection lives here, once,
+//! for every CSV (and JSON) input.
+
+mod transcode;
 
 use std::borrow::Cow;
 use std::collections::VecDeque;
@@ -17,6 +19,12 @@ pub enum Encoding {
     Utf8Bom,
     Utf16Le,
     Utf16Be,
+    /// PowerShell's `-Encoding UTF32`.
+    Utf32Le,
+    /// PowerShell's `-Encoding BigEndianUTF32`.
+    Utf32Be,
+    /// PowerShell's `-Encoding UTF7` (no byte order mark; spotted by its `+AEA-` runs).
+    Utf7,
 }
 
 impl Encoding {
@@ -26,12 +34,15 @@ impl Encoding {
             Encoding::Utf8Bom => "UTF-8 with BOM",
             Encoding::Utf16Le => "UTF-16 LE",
             Encoding::Utf16Be => "UTF-16 BE",
+            Encoding::Utf32Le => "UTF-32 LE",
+            Encoding::Utf32Be => "UTF-32 BE",
+            Encoding::Utf7 => "UTF-7",
         }
     }
 }
 
-/// A text file opened for CSV reading: UTF-8 bytes (UTF-16 transcoded, BOM removed), with the
-/// separator guessed from the first non-blank line.
+/// A text file opened for CSV reading: UTF-8 bytes (UTF-16, UTF-32 and UTF-7 transcoded, BOM
+/// removed), with the separator guessed from the first non-blank line.
 pub struct TextFile {
     pub reader: BufReader<Box<dyn Read + Send>>,
     /// Line numbers of byte offsets in `reader` (the csv crate miscounts lines after CRLF).
@@ -50,12 +61,7 @@ pub fn open(path: &Path) -> io::Result<TextFile> {
     let mut head = vec![0u8; HEAD];
     let n = read_up_to(&mut file, &mut head)?;
     head.truncate(n);
-    let encoding = match head.as_slice() {
-        [0xEF, 0xBB, 0xBF, ..] => Encoding::Utf8Bom,
-        [0xFF, 0xFE, ..] => Encoding::Utf16Le,
-        [0xFE, 0xFF, ..] => Encoding::Utf16Be,
-        _ => Encoding::Plain,
-    };
+    let encoding = detect(&head);
     let sniff: Cow<'_, [u8]> = match encoding {
         Encoding::Plain => Cow::Borrowed(&head),
         Encoding::Utf8Bom => Cow::Borrowed(&head[3..]),
@@ -73,6 +79,13 @@ pub fn open(path: &Path) -> io::Result<TextFile> {
                 .into_owned()
                 .into_bytes(),
         ),
+        Encoding::Utf32Le => Cow::Owned(transcode::decode_utf32(&head, false).0.into_bytes()),
+        Encoding::Utf32Be => Cow::Owned(transcode::decode_utf32(&head, true).0.into_bytes()),
+        Encoding::Utf7 => Cow::Owned(transcode::decode_utf7(&head).into_bytes()),
+    };
+    let sniff = match sniff.strip_prefix("\u{feff}".as_bytes()) {
+        Some(rest) => Cow::Owned(rest.to_vec()),
+        None => sniff,
     };
     let looks_utf16_without_bom = encoding == Encoding::Plain && looks_like_bomless_utf16(&sniff);
     let delimiter = guess_delimiter(&sniff);
@@ -86,6 +99,9 @@ pub fn open(path: &Path) -> io::Result<TextFile> {
                 .strip_bom(true)
                 .build(rest),
         ),
+        Encoding::Utf32Le => Box::new(transcode::Transcoder::new(rest, transcode::Kind::Utf32Le)),
+        Encoding::Utf32Be => Box::new(transcode::Transcoder::new(rest, transcode::Kind::Utf32Be)),
+        Encoding::Utf7 => Box::new(transcode::Transcoder::new(rest, transcode::Kind::Utf7)),
     };
     let lines = LineIndex::default();
     let counted: Box<dyn Read + Send> = Box::new(Counting {
@@ -102,8 +118,23 @@ pub fn open(path: &Path) -> io::Result<TextFile> {
     })
 }
 
-/// Answers "which line is byte N on" for a stream read once, front to back, keeping only the
-/// newline offsets between the last question and what has been read ahead.
+/// The encoding announced by the byte order mark at the start of `head`, or UTF-7 recognised
+/// by its runs; `Plain` otherwise. (UTF-32 LE's mark starts like UTF-16 LE's, so it goes first.)
+fn detect(head: &[u8]) -> Encoding {
+    match head {
+        [0xEF, 0xBB, 0xBF, ..] => Encoding::Utf8Bom,
+        [0xFF, 0xFE, 0x00, 0x00, ..] => Encoding::Utf32Le,
+        [0x00, 0x00, 0xFE, 0xFF, ..] => Encoding::Utf32Be,
+        [0xFF, 0xFE, ..] => Encoding::Utf16Le,
+        [0xFE, 0xFF, ..] => Encoding::Utf16Be,
+        _ if transcode::looks_like_utf7(head) => Encoding::Utf7,
+        _ => Encoding::Plain,
+    }
+}
+
+/// Answers "which line does this record start on" for a stream read once, front to back,
+/// keeping only the line-break offsets between the last question and what has been read ahead.
+/// A line ends with LF, CRLF or a lone CR (Excel for Mac's "CSV (Macintosh)").
 #[derive(Debug, Clone, Default)]
 pub struct LineIndex {
     state: Arc<Mutex<LineState>>,
@@ -111,31 +142,54 @@ pub struct LineIndex {
 
 #[derive(Debug, Default)]
 struct LineState {
-    pending: VecDeque<u64>,
+    /// Offsets of CR and LF bytes not yet asked about, with the byte.
+    pending: VecDeque<(u64, u8)>,
+    /// Line breaks before the first pending offset.
     counted: u64,
 }
 
+impl LineState {
+    /// Pops the first pending break and counts it (a CR directly followed by LF counts once).
+    fn pop(&mut self) {
+        if let Some((offset, byte)) = self.pending.pop_front() {
+            let crlf = byte == b'\r' && self.pending.front() == Some(&(offset + 1, b'\n'));
+            if !crlf {
+                self.counted += 1;
+            }
+        }
+    }
+}
+
 impl LineIndex {
-    /// The 1-based line a record just read by `reader` started on. (The csv crate's own
-    /// record positions point before the previous terminator and miscount CRLF files.)
-    pub fn record_line<R: Read>(&self, reader: &csv::Reader<R>, record: &csv::ByteRecord) -> u64 {
-        let end = reader.position().byte().saturating_sub(1);
-        let inside = memchr::memchr_iter(b'\n', record.as_slice()).count() as u64;
-        self.line_of(end).saturating_sub(inside).max(1)
+    /// The 1-based line a record just read by `reader` starts on. The csv crate's record
+    /// position points at the previous record's terminator (between CR and LF of a CRLF) and
+    /// before any blank lines it skipped, so those line-break bytes are stepped over first.
+    pub fn record_line<R: Read>(&self, _reader: &csv::Reader<R>, record: &csv::ByteRecord) -> u64 {
+        let start = record.position().map_or(0, |p| p.byte());
+        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        while st.pending.front().is_some_and(|&(o, _)| o < start) {
+            st.pop();
+        }
+        let mut cursor = start;
+        while st.pending.front().is_some_and(|&(o, _)| o == cursor) {
+            st.pop();
+            cursor += 1;
+        }
+        st.counted + 1
     }
 
-    /// The 1-based line of byte `offset`. Offsets must be asked in increasing order.
+    /// The 1-based line of byte `offset` (a byte that is not itself a line break). Offsets
+    /// must be asked in increasing order.
     pub fn line_of(&self, offset: u64) -> u64 {
         let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        while st.pending.front().is_some_and(|&nl| nl < offset) {
-            st.pending.pop_front();
-            st.counted += 1;
+        while st.pending.front().is_some_and(|&(o, _)| o < offset) {
+            st.pop();
         }
         st.counted + 1
     }
 }
 
-/// Records the offset of every newline that passes through.
+/// Records the offset of every CR and LF that passes through.
 struct Counting<R> {
     inner: R,
     offset: u64,
@@ -146,8 +200,8 @@ impl<R: Read> Read for Counting<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
         let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        for i in memchr::memchr_iter(b'\n', &buf[..n]) {
-            st.pending.push_back(self.offset + i as u64);
+        for i in memchr::memchr2_iter(b'\n', b'\r', &buf[..n]) {
+            st.pending.push_back((self.offset + i as u64, buf[i]));
         }
         self.offset += n as u64;
         Ok(n)
@@ -218,9 +272,11 @@ pub fn guess_delimiter(head: &[u8]) -> u8 {
     }
 }
 
+/// The first line with content, skipping Windows PowerShell's `#TYPE` line (it has no
+/// separators).
 fn first_non_blank_line(head: &[u8]) -> &[u8] {
     head.split(|b| *b == b'\n')
-        .find(|l| l.iter().any(|b| !b" \t\r,;".contains(b)))
+        .find(|l| l.iter().any(|b| !b" \t\r,;".contains(b)) && !l.starts_with(b"#TYPE"))
         .unwrap_or(&[])
 }
 
@@ -272,6 +328,10 @@ mod tests {
         assert_eq!(guess_delimiter(b"User\ta\tb\tc\td\te\n"), b'\t');
         assert_eq!(guess_delimiter(b"\n\nUser;a;\"b,c,d,e,f,g\";c;d;e\n"), b';');
         assert_eq!(guess_delimiter(b"single"), b',');
+        assert_eq!(
+            guess_delimiter(b"#TYPE System.Object\r\n\"A\";\"B\"\r\n"),
+            b';'
+        );
     }
 
     #[test]
@@ -284,22 +344,115 @@ mod tests {
         assert!(!legacy);
     }
 
-    #[test]
-    fn line_index_counts_crlf_and_blank_lines() {
-        let path = std::env::temp_dir().join(format!("t2t-lines-{}.csv", std::process::id()));
-        std::fs::write(
-            &path,
-            "a,b\r\nc,d\r\n\r\n\r\ne,\"f\r\ng\"\r\nh,i\r\nj,k\n\nl,\"m\n\"\nn,o",
-        )
-        .unwrap();
-        let (mut r, lines) = csv_reader(open(&path).unwrap(), false);
+    fn record_lines(content: &[u8]) -> Vec<u64> {
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        std::io::Write::write_all(&mut f, content).unwrap();
+        let (mut r, lines) = csv_reader(open(f.path()).unwrap(), false);
         let mut rec = csv::ByteRecord::new();
         let mut got = Vec::new();
         while r.read_byte_record(&mut rec).unwrap() {
             got.push(lines.record_line(&r, &rec));
         }
-        std::fs::remove_file(&path).unwrap();
-        assert_eq!(got, vec![1, 2, 5, 7, 8, 10, 12]);
+        got
+    }
+
+    #[test]
+    fn line_index_counts_crlf_and_blank_lines() {
+        let text = b"a,b\r\nc,d\r\n\r\n\r\ne,\"f\r\ng\"\r\nh,i\r\nj,k\n\nl,\"m\n\"\nn,o";
+        assert_eq!(record_lines(text), vec![1, 2, 5, 7, 8, 10, 12]);
+    }
+
+    #[test]
+    fn line_index_counts_lone_cr_as_a_line_end() {
+        assert_eq!(record_lines(b"a,b\rc,d\r\re,f\r"), vec![1, 2, 4]);
+        assert_eq!(record_lines(b"a,b\r\rc,\"d\re\"\rf,g"), vec![1, 3, 5]);
+    }
+
+    #[test]
+    fn line_index_places_a_quote_left_open_on_its_own_line() {
+        assert_eq!(record_lines(b"a,b\r\nc,\"d\r\ne,f\r\n"), vec![1, 2]);
+        assert_eq!(record_lines(b"a\n\n\nb,\"c\nd\n"), vec![1, 4]);
+    }
+
+    #[test]
+    fn line_index_survives_crlf_split_across_reads() {
+        let mut text = Vec::new();
+        let mut expected = Vec::new();
+        for i in 0..100_000u64 {
+            text.extend_from_slice(format!("{i},x\r\n").as_bytes());
+            expected.push(i + 1);
+        }
+        assert!(text.len() > 2 * BUF);
+        assert_eq!(record_lines(&text), expected);
+    }
+
+    /// UTF-7 the way .NET writes it: only RFC 2152's set D, space, tab, CR and LF direct.
+    fn utf7(text: &str) -> Vec<u8> {
+        use base64::Engine;
+        let direct = |c: char| c.is_ascii_alphanumeric() || "'(),-./:? \t\r\n".contains(c);
+        let (mut out, mut run) = (String::new(), Vec::<u16>::new());
+        let flush = |out: &mut String, run: &mut Vec<u16>| {
+            if !run.is_empty() {
+                let bytes: Vec<u8> = run.drain(..).flat_map(u16::to_be_bytes).collect();
+                out.push('+');
+                out.push_str(&base64::engine::general_purpose::STANDARD_NO_PAD.encode(bytes));
+                out.push('-');
+            }
+        };
+        for c in text.chars() {
+            if direct(c) {
+                flush(&mut out, &mut run);
+                out.push(c);
+            } else {
+                run.extend(c.encode_utf16(&mut [0; 2]).iter());
+            }
+        }
+        flush(&mut out, &mut run);
+        out.into_bytes()
+    }
+
+    #[test]
+    fn powershell_utf32_and_utf7_exports_read_like_utf8() {
+        let text = "#TYPE X\r\n\"Upn\";\"Name\"\r\n\"a@b.com\";\"Zo\u{eb}\"\r\n";
+        let with_bom = format!("\u{feff}{text}");
+        let cases = [
+            (
+                with_bom
+                    .chars()
+                    .flat_map(|c| (c as u32).to_le_bytes())
+                    .collect::<Vec<u8>>(),
+                Encoding::Utf32Le,
+            ),
+            (
+                with_bom
+                    .chars()
+                    .flat_map(|c| (c as u32).to_be_bytes())
+                    .collect(),
+                Encoding::Utf32Be,
+            ),
+            (utf7(text), Encoding::Utf7),
+        ];
+        for (bytes, encoding) in cases {
+            let mut f = tempfile::NamedTempFile::new().unwrap();
+            std::io::Write::write_all(&mut f, &bytes).unwrap();
+            let opened = open(f.path()).unwrap();
+            assert_eq!((opened.encoding, opened.delimiter), (encoding, b';'));
+            let (mut r, lines) = csv_reader(opened, false);
+            let mut rec = csv::StringRecord::new();
+            let mut got = Vec::new();
+            while r.read_record(&mut rec).unwrap() {
+                got.push((
+                    lines.record_line(&r, rec.as_byte_record()),
+                    rec.iter().collect::<Vec<_>>().join("|"),
+                ));
+            }
+            let want = [
+                (1, "#TYPE X".to_string()),
+                (2, "Upn|Name".into()),
+                (3, "a@b.com|Zo\u{eb}".into()),
+            ];
+            assert_eq!(got, want, "{encoding:?}");
+        }
     }
 
     #[test]

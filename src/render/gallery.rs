@@ -42,6 +42,8 @@ pub struct Summary {
     /// `(locale, count)`.
     pub locales: Vec<(String, usize)>,
     pub allowed_domains: Vec<String>,
+    /// Users held back by their move state, one line per reason (not previewed).
+    pub held_back: Vec<String>,
     /// Errors: input validation, rendering, link check. Each one line.
     pub errors: Vec<String>,
     pub warnings: Vec<String>,
@@ -95,7 +97,7 @@ pub fn page_head(s: &Summary) -> String {
         "{HEAD}<header>\n<h1>Notice preview <span class=\"muted\">campaign {campaign}</span></h1>\n\
 <p class=\"facts\"><span>{people} {people_word}</span><span>{rendered} rendered</span><span>locales: {locales}</span>{status}<span class=\"chip neutral\">nothing was sent</span></p>\n\
 <p class=\"facts small\"><span>from {from}</span><span>mapping {mapping}</span><span>config {config}</span><span>generated {generated}</span></p>\n\
-<p class=\"facts small\"><span>links allowed to: {domains}</span></p>\n</header>\n{problems}{BODY_START}",
+<p class=\"facts small\"><span>links allowed to: {domains}</span></p>\n{held}</header>\n{problems}{BODY_START}",
         campaign = escape(&s.campaign),
         people = s.people,
         people_word = if s.people == 1 { "person" } else { "people" },
@@ -107,6 +109,18 @@ pub fn page_head(s: &Summary) -> String {
         generated = escape(&s.generated),
         domains = escape(&s.allowed_domains.join(", ")),
         problems = problems(s),
+        held = held_back(s),
+    )
+}
+
+fn held_back(s: &Summary) -> String {
+    if s.held_back.is_empty() {
+        return String::new();
+    }
+    let lines: Vec<String> = s.held_back.iter().map(|l| escape(l)).collect();
+    format!(
+        "<p class=\"facts small\"><span>held back by move state (not previewed): {}</span></p>\n",
+        lines.join("; ")
     )
 }
 

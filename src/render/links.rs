@@ -16,10 +16,11 @@ pub const MICROSOFT_DOMAINS: [&str; 4] = [
 ];
 
 static ATTRIBUTE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"(?i)\b(?:href|src|action|background|poster|cite|formaction)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>"']+))"#).unwrap()
+    Regex::new(r#"(?i)(?-u:\b)(?:href|src|action|background|poster|cite|formaction)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>"']+))"#).unwrap()
 });
-static PLAIN: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r#"(?i)\b(?:[a-z][a-z0-9+.-]*://|www\.)[^\s<>"'`]+"#).unwrap());
+static PLAIN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?i)(?-u:\b)(?:[a-z][a-z0-9+.-]*://|www\.)[^\s<>"'`]+"#).unwrap()
+});
 static CSS_URL: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r#"(?i)url\(\s*['"]?([^'")\s]+)"#).unwrap());
 

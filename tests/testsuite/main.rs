@@ -5,6 +5,7 @@ mod cdp;
 mod graph;
 mod harness;
 mod http_stub;
+mod move_state;
 mod preview;
 mod report;
 mod send;

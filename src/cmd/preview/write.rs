@@ -27,6 +27,8 @@ pub struct Job<'a> {
     pub renderer: &'a Renderer,
     pub args: &'a PreviewArgs,
     pub people: &'a [&'a Recipient],
+    /// Held back by move state, one line per reason; shown on the page, not rendered.
+    pub held_back: Vec<String>,
 }
 
 /// Renders everyone into `out` and writes `out/index.html`.
@@ -157,6 +159,7 @@ fn summary(
         rendered,
         locales,
         allowed_domains: job.renderer.allowed_hosts().domains().to_vec(),
+        held_back: job.held_back.clone(),
         errors: problems.errors.clone(),
         warnings: problems.warnings.clone(),
     }
