@@ -32,8 +32,8 @@ pub fn test_address(value: &str) -> Result<String, InvalidInput> {
 /// printing the input's errors.
 pub fn people(config: &Config, args: &SendArgs) -> anyhow::Result<Option<Vec<Recipient>>> {
     let sources = Sources {
-        mapping: &args.input.mapping,
         directory: args.input.directory.as_deref(),
+        ..Sources::new(&args.input.mapping)
     };
     let plan = plan::load(Some(config), sources, true)?;
     for e in plan.diagnostics.errors() {
@@ -144,6 +144,6 @@ fn job(
         message: rendered.bytes,
         message_id: rendered.message_id,
         content_hash: rendered.content_sha256,
-        batch: None,
+        batch: r.move_state.as_ref().map(|m| m.batch.clone()),
     })
 }
