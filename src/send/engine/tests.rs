@@ -11,9 +11,11 @@ use crate::exit::Outcome;
 use crate::ledger::deliveries::{Book, DeliveryState};
 use crate::ledger::writer::{CommitPolicy, LedgerWriter};
 use crate::ledger::Ledger;
+use crate::send::retry::Backoff;
 use crate::send::summary::Counts;
 use crate::send::{content_hash, Summary};
 use crate::transport::stub::StubTransport;
+use crate::transport::{Accepted, SendError};
 use crate::transport::{BoxFuture, Envelope, FailureClass};
 
 fn settings() -> Settings {
