@@ -22,7 +22,7 @@ use lettre::transport::smtp::authentication::Mechanism;
 use lettre::transport::smtp::client::{AsyncSmtpConnection, Certificate, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
 
-pub use classify::{classify, enhanced_code, fatal_hint, Enhanced};
+pub use classify::{classify, enhanced_code, fatal_hint, reply_error, Enhanced, QUOTA_PAUSE};
 use session::{Failure, FailureKind, Login, Phase};
 
 use crate::config::{self, Security, SmtpAuth};
@@ -244,18 +244,7 @@ impl SmtpTransport {
         let server = format!("{}:{}", s.host, s.port);
         let first_contact = !self.accepted_any.load(Ordering::Relaxed);
         match failure.kind {
-            FailureKind::Reply { code, text } => {
-                let enhanced = enhanced_code(&text);
-                let mut class = classify(code, enhanced, &text);
-                if failure.phase == Phase::Connect && class == FailureClass::Permanent {
-                    class = FailureClass::Fatal;
-                }
-                let mut reply = format!("{code} {text}");
-                if class == FailureClass::Fatal {
-                    reply = format!("{reply} (from {server}); {}", fatal_hint(Some(code), enhanced));
-                }
-                SendError::new(class, reply)
-            }
+            FailureKind::Reply { code, text } => reply_error(code, &text, failure.phase == Phase::Connect),
             FailureKind::Local(class, text) => SendError::new(class, text),
             FailureKind::Tls(detail) => SendError::new(
                 FailureClass::Fatal,

@@ -10,7 +10,37 @@
 //! - transient: any other `4xx`: retry later;
 //! - permanent: any other `5xx`, e.g. `550 5.1.1` unknown recipient: fail this user only.
 
-use crate::transport::FailureClass;
+use std::time::Duration;
+
+use crate::transport::{FailureClass, SendError};
+
+/// How long a passing quota refusal (`432`, `421`) pauses the run before it is worth trying again.
+pub const QUOTA_PAUSE: Duration = Duration::from_secs(300);
+
+/// The error for a negative reply: its class; the reply, with what to do when the admin must act;
+/// and, for a passing quota refusal (`4xx`), how long to wait. A `5xx` while logging in (before
+/// any message) is about the account, not a recipient: fatal.
+pub fn reply_error(code: u16, text: &str, during_login: bool) -> SendError {
+    let enhanced = enhanced_code(text);
+    let mut class = classify(code, enhanced, text);
+    if during_login && class == FailureClass::Permanent {
+        class = FailureClass::Fatal;
+    }
+    let mut reply = format!("{code} {text}");
+    let too_many_connections =
+        code == 432 || enhanced.is_some_and(|e| (e.class, e.subject, e.detail) == (4, 3, 2));
+    match class {
+        FailureClass::Fatal => reply = format!("{reply}; {}", fatal_hint(Some(code), enhanced)),
+        FailureClass::Quota if too_many_connections => reply.push_str(
+            "; Exchange Online allows 3 connections per mailbox: lower [pacing] concurrency",
+        ),
+        _ => {}
+    }
+    SendError {
+        retry_after: (class == FailureClass::Quota && code < 500).then_some(QUOTA_PAUSE),
+        ..SendError::new(class, reply)
+    }
+}
 
 /// An enhanced status code (RFC 3463), `class.subject.detail`, e.g. `5.1.1`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -171,6 +201,51 @@ mod tests {
         assert_eq!(enhanced_code("1.2.3 nope"), None);
         assert_eq!(enhanced_code("5.1 short"), None);
         assert_eq!(enhanced_code(""), None);
+    }
+
+    #[test]
+    fn reply_errors_carry_hints_and_the_wait_for_passing_quota() {
+        let daily = reply_error(
+            554,
+            "5.2.0 STOREDRV.Submission.Exception:SubmissionQuotaExceededException",
+            false,
+        );
+        assert_eq!(
+            (daily.class, daily.retry_after),
+            (FailureClass::Quota, None),
+            "the day window decides"
+        );
+        let busy = reply_error(
+            432,
+            "4.3.2 STOREDRV.ClientSubmit; sender thread limit exceeded",
+            false,
+        );
+        assert_eq!(
+            (busy.class, busy.retry_after),
+            (FailureClass::Quota, Some(QUOTA_PAUSE))
+        );
+        assert!(
+            busy.reply.contains("lower [pacing] concurrency"),
+            "{}",
+            busy.reply
+        );
+        let auth = reply_error(535, "5.7.3 Authentication unsuccessful", true);
+        assert_eq!(auth.class, FailureClass::Fatal);
+        assert!(
+            auth.reply
+                .starts_with("535 5.7.3 Authentication unsuccessful; "),
+            "{}",
+            auth.reply
+        );
+        assert_eq!(
+            reply_error(554, "5.7.1 no SMTP service here", true).class,
+            FailureClass::Fatal
+        );
+        assert_eq!(
+            reply_error(554, "5.7.1 relay denied", false).class,
+            FailureClass::Permanent
+        );
+        assert!(!reply_error(550, "5.1.1 unknown", false).maybe_delivered);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use lettre::transport::smtp::client::Tls;
 use lettre::transport::smtp::{AsyncSmtpTransportBuilder, Error as SmtpError, PoolConfig};
 use lettre::{AsyncSmtpTransport, Tokio1Executor};
 
-use super::{classify, enhanced_code, fatal_hint, tls_parameters, SmtpConfigError, SmtpSettings};
+use super::{reply_error, tls_parameters, SmtpConfigError, SmtpSettings};
 use crate::config::{Config, Security};
 use crate::transport::smtp_oauth::{oauth_from_config, XOAuth2Smtp};
 use crate::transport::{FailureClass, SendError};
@@ -62,22 +62,15 @@ fn builder(
     )
 }
 
-/// Classifies a failure of lettre's all-in-one send: replies by [`classify`]; TLS and local
+/// Classifies a failure of lettre's all-in-one send: replies by [`reply_error`]; TLS and local
 /// problems are fatal; a connection lost without a reply may have delivered the message (lettre
 /// does not say in which phase it broke), so it is never retried blindly.
 pub fn classify_lettre_error(err: &SmtpError) -> SendError {
     if let Some(code) = err.status() {
-        let code = u16::from(code);
         let text = std::error::Error::source(err)
             .map(ToString::to_string)
             .unwrap_or_default();
-        let enhanced = enhanced_code(&text);
-        let class = classify(code, enhanced, &text);
-        let mut reply = format!("{code} {text}");
-        if class == FailureClass::Fatal {
-            reply = format!("{reply}; {}", fatal_hint(Some(code), enhanced));
-        }
-        return SendError::new(class, reply);
+        return reply_error(u16::from(code), &text, false);
     }
     if err.is_tls() || err.is_client() {
         return SendError::new(
