@@ -73,7 +73,8 @@ fn a_quota_reply_pauses_the_run_and_says_when_to_resume() {
         .status(5)
         .contains("Paused")
         .contains("4.3.2")
-        .contains("Resume at");
+        .contains("lower [pacing] concurrency")
+        .contains("(in 5 min)");
     assert_eq!(
         site.states().len(),
         1,
