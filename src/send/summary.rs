@@ -188,7 +188,7 @@ fn when(at: DateTime<Utc>) -> String {
 }
 
 fn wait(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
-    let minutes = (at - now).num_minutes().max(0);
+    let minutes = ((at - now).num_seconds().max(0) + 59) / 60;
     if minutes < 1 {
         "now".into()
     } else if minutes < 60 {
