@@ -1,12 +1,13 @@
 //! `t2t-notify send`: checks everything that can be checked before a connection is made (the
-//! input, every notice rendered and link-checked, the transport settings, the trust gate), then
-//! hands the notices to the sending engine with the ledger's resume rules, and prints a summary.
+//! input, every notice the ledger lets this run send rendered and link-checked, the transport
+//! settings, the trust gate), then hands the checked notices to the sending engine with the
+//! ledger's resume rules, and prints a summary.
 //! `--test-to ADDR` sends the first few notices to one address, allowed before the gate opens
 //! and recorded apart.
 
+mod check;
 mod prepare;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -22,6 +23,7 @@ use crate::ledger::Ledger;
 use crate::render::Renderer;
 use crate::send::progress::Progress;
 use crate::send::{engine, stop, Candidate, Run, Selection, Settings, Stop, Summary};
+use check::{Keep, Notices};
 
 /// Runs the command.
 pub fn execute(cli: &Cli, args: &SendArgs) -> anyhow::Result<Outcome> {
@@ -35,17 +37,20 @@ pub fn execute(cli: &Cli, args: &SendArgs) -> anyhow::Result<Outcome> {
         return Ok(Outcome::Invalid);
     };
     let renderer = Renderer::new(&config).map_err(|e| InvalidInput(e.to_string()))?;
-    let to_override = test_to.clone().map(|a| vec![a]);
-    if !prepare::render_check(&renderer, &people, &args.campaign, to_override.as_deref()) {
+    let _lock = SendLock::acquire(&config.ledger.path)?;
+    let mut ledger = Ledger::open(&config.ledger.path)?;
+    let selection = selection(&ledger, args, test_to.is_some())?;
+    let total = people.len() as u64;
+    let notices = Notices::new(renderer, &args.campaign, test_to.clone().map(|a| vec![a]));
+    let keep = Keep::for_pacing(config.pacing.per_minute);
+    let Some(candidates) = check::check(&notices, people, &selection, keep) else {
         return Ok(Outcome::Invalid);
-    }
+    };
     let (transport, warnings) =
         crate::transport::from_config(&config).map_err(|e| InvalidInput(e.to_string()))?;
     for warning in warnings {
         tracing::warn!("{warning}");
     }
-    let _lock = SendLock::acquire(&config.ledger.path)?;
-    let mut ledger = Ledger::open(&config.ledger.path)?;
     let gate = gate::check(&config, &ledger)?;
     match (&test_to, gate.is_open()) {
         (None, false) => {
@@ -56,17 +61,8 @@ pub fn execute(cli: &Cli, args: &SendArgs) -> anyhow::Result<Outcome> {
         _ => {}
     }
     list_uncertain(&ledger.settle_leftover_in_flight()?);
-    let selection = match &test_to {
-        Some(_) => Selection::test(),
-        None => Selection::campaign(
-            ledger.delivery_states(&args.campaign)?,
-            args.retry_failed,
-            args.resend_uncertain,
-        ),
-    };
     let history = ledger.submissions_since(Utc::now() - chrono::Duration::hours(24))?;
     let book = book(&args.campaign, test_to.as_deref());
-    let total = people.len() as u64;
     tracing::info!(
         "sending {total} notices of campaign {} with {}{}",
         args.campaign,
@@ -87,8 +83,7 @@ pub fn execute(cli: &Cli, args: &SendArgs) -> anyhow::Result<Outcome> {
         progress: Progress::auto(Some(total), cli.quiet),
         total: Some(total),
     };
-    let candidates = prepare::candidates(Arc::new(renderer), people, &args.campaign, to_override);
-    let summary = run_engine(run, candidates)?;
+    let summary = run_engine(run, candidates.into_iter())?;
     let (_, recorded) = writer.finish();
     println!("{}", summary.render(Utc::now()).trim_end());
     if let Err(e) = recorded {
@@ -96,6 +91,18 @@ pub fn execute(cli: &Cli, args: &SendArgs) -> anyhow::Result<Outcome> {
         return Ok(Outcome::Failure);
     }
     Ok(summary.outcome())
+}
+
+/// Whom the ledger lets this run send to (everyone in a `--test-to` run).
+fn selection(ledger: &Ledger, args: &SendArgs, test: bool) -> anyhow::Result<Selection> {
+    if test {
+        return Ok(Selection::test());
+    }
+    Ok(Selection::campaign(
+        ledger.delivery_states(&args.campaign)?,
+        args.retry_failed,
+        args.resend_uncertain,
+    ))
 }
 
 /// Where this run's attempts are recorded.
