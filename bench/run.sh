@@ -89,15 +89,16 @@ wait_port() {
   exit 1
 }
 
-# Starts smtp-sink with a message counter (-c) and a listen backlog of 4096; sets SINK_PORT,
-# SINK_OUT and SINK_PID. Extra arguments go to smtp-sink (e.g. -d to dump every message).
+# Starts smtp-sink with a message counter (-c), up to 1024 connections (-m) and a listen
+# backlog of 4096; sets SINK_PORT, SINK_OUT and SINK_PID. Extra arguments go to smtp-sink
+# (e.g. -d to dump every message).
 start_sink() { # name [smtp-sink options...]
   local name=$1; shift
   SINK_OUT=$WORK/$name-sink.out
   SINK_PORT=$(free_port)
   local user=()
   [ "$(id -u)" = 0 ] && user=(-u nobody)
-  smtp-sink "${user[@]}" -c "$@" "127.0.0.1:$SINK_PORT" 4096 > "$SINK_OUT" 2>&1 &
+  smtp-sink "${user[@]}" -c -m 1024 "$@" "127.0.0.1:$SINK_PORT" 4096 > "$SINK_OUT" 2>&1 &
   SINK_PID=$!
   PIDS+=("$SINK_PID")
   wait_port "$SINK_PORT"
