@@ -163,13 +163,16 @@ impl Renderer {
             locale: &locale,
             campaign,
         };
+        // One template context (the data as JSON) for the three templates.
+        let context = handlebars::Context::wraps(&data)
+            .map_err(|e| template_error(&format!("{locale}/subject"), &e))?;
         let subject =
-            message::clean_line(&self.fill(false, &format!("{locale}/subject"), &data)?);
+            message::clean_line(&self.fill(false, &format!("{locale}/subject"), &context)?);
         let text = wrap::wrap(
-            &self.fill(false, &format!("{locale}/text"), &data)?,
+            &self.fill(false, &format!("{locale}/text"), &context)?,
             wrap::WIDTH,
         );
-        let html = self.fill(true, &format!("{locale}/html"), &data)?;
+        let html = self.fill(true, &format!("{locale}/html"), &context)?;
         let link_errors = self.check_links(&locale, &subject, &text, &html);
         let to = self.recipients(r, data.recipient.name.as_deref(), to_override)?;
         let message_id = message::message_id(
@@ -213,14 +216,14 @@ impl Renderer {
         &self,
         html: bool,
         template: &str,
-        data: &context::Data<'_>,
+        context: &handlebars::Context,
     ) -> Result<String, RenderError> {
         let hb = if html {
             &self.registry.html
         } else {
             &self.registry.text
         };
-        hb.render(template, data)
+        hb.render_with_context(template, context)
             .map_err(|e| template_error(template, &e))
     }
 
