@@ -208,24 +208,30 @@ impl std::fmt::Display for Block<'_> {
 }
 
 /// The DATA block: every line that starts with `.` gets another one (RFC 5321 4.5.2), and the
-/// block ends with `CRLF . CRLF`.
+/// block ends with `CRLF . CRLF`. Lines are found with memchr and copied whole.
 pub(super) fn data_block(message: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(message.len() + message.len() / 64 + 5);
-    let mut line_start = true;
-    let mut after_cr = false;
-    for &b in message {
-        if b == b'.' && line_start {
-            out.push(b'.');
+    let mut line_start = 0;
+    for lf in memchr::memchr_iter(b'\n', message) {
+        if lf == 0 || message[lf - 1] != b'\r' {
+            continue;
         }
-        out.push(b);
-        line_start = after_cr && b == b'\n';
-        after_cr = b == b'\r';
+        copy_line(&message[line_start..=lf], &mut out);
+        line_start = lf + 1;
     }
+    copy_line(&message[line_start..], &mut out);
     if !out.ends_with(b"\r\n") {
         out.extend_from_slice(b"\r\n");
     }
     out.extend_from_slice(b".\r\n");
     out
+}
+
+fn copy_line(line: &[u8], out: &mut Vec<u8>) {
+    if line.first() == Some(&b'.') {
+        out.push(b'.');
+    }
+    out.extend_from_slice(line);
 }
 
 /// Clears a refused transaction so the session can carry the next message.
@@ -351,5 +357,7 @@ mod tests {
             b"a\n.b\r\n.\r\n",
             "only CRLF ends a line"
         );
+        assert_eq!(data_block(b"\n.a\r\n.b"), b"\n.a\r\n..b\r\n.\r\n");
+        assert_eq!(data_block(b"a\r\n"), b"a\r\n.\r\n");
     }
 }
