@@ -8,6 +8,7 @@
 #   bench/run.sh send       # some cases: validate | preview | send | graph | resume
 #   RUNS=3 bench/run.sh     # fewer timed runs per case (default 5, plus one warm-up)
 #   CONCURRENCY=8 bench/run.sh send   # [pacing] concurrency of the SMTP send (default 16)
+#   T2T_BIN=/tmp/old/t2t-notify bench/run.sh send   # measure another build of t2t-notify
 #
 # Needs: cargo, python3, and (installed with apt-get when missing) hyperfine, postfix
 # (smtp-sink, smtp-source) and GNU time. Work files go to $BENCH_DIR (default /tmp/t2t-bench).
@@ -51,7 +52,7 @@ need python3 python3
 echo "building (release)" >&2
 cargo build --release --quiet --bin t2t-notify --example graph-standin --example graph-client
 TARGET=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
-BIN=$TARGET/release/t2t-notify
+BIN=${T2T_BIN:-$TARGET/release/t2t-notify}  # T2T_BIN=/path: measure another build (before/after)
 EXAMPLES=$TARGET/release/examples
 RESULTS=$WORK/results.tsv
 : > "$RESULTS"
@@ -223,8 +224,19 @@ case_send() {
   sink_count >> "$log"; check_runs "$log" 20000 "send reference (smtp-source, $size bytes)"
   : > "$log"; measure send t2t-notify 20000 "$(fresh_ledger_prepare "$WORK/send-gated.db" "$WORK/send.db" "$log")" "$(send_cmd s20k)"
   sink_count >> "$log"; check_runs "$log" 20000 "send t2t-notify (sink counter per run)"
+  bash -c "$(fresh_ledger_prepare "$WORK/send-gated.db" "$WORK/send.db" /dev/null)"
+  phases send
   stop_sink
   verify_once
+}
+
+# One more untimed run that notes how long the sending itself took (the summary's time) next
+# to the whole process (reading, rendering and checking every notice first).
+phases() { # case
+  local out
+  out=$( { /usr/bin/time -f 'whole process %e s (%U s user CPU, %S s system CPU)' $(send_cmd s20k) | grep -o 'Summary after [0-9.]* s'; } 2>&1 | tr '\n' ' ')
+  echo "$1 t2t-notify phases: ${out/Summary after/sending (engine)}" >> "$WORK/checks.txt"
+  tail -1 "$WORK/checks.txt" >&2
 }
 
 # One more t2t-notify run against a sink that dumps every message: each of the 20,000
@@ -284,6 +296,9 @@ case_graph() {
   $stats >> "$log"; check_standin "$log" "graph reference (minimal reqwest client)"
   : > "$log"; measure graph t2t-notify 20000 "rm -f $WORK/graph.db* && cp $WORK/graph-gated.db $WORK/graph.db && $stats >> $log" "$(send_cmd s20k)"
   $stats >> "$log"; check_standin "$log" "graph t2t-notify"
+  rm -f "$WORK"/graph.db*; cp "$WORK/graph-gated.db" "$WORK/graph.db"
+  phases graph
+  $stats > /dev/null
   kill "$standin_pid" 2>/dev/null || true
 }
 
@@ -311,13 +326,15 @@ case_resume() {
     touch "$WORK/resume-sent.done"
   fi
   start_sink resume
+  local before
+  before=$(tr '\r' '\n' < "$SINK_OUT" | grep -ao 'sess=[0-9]*' | tail -1 || true)
   smtp_env "$SINK_PORT" "$WORK/resume.db" "$CONCURRENCY"
   local log=$WORK/resume-counts
   : > "$log"; measure resume t2t-notify 100000 "$(fresh_ledger_prepare "$WORK/resume-sent.db" "$WORK/resume.db" "$log")" "$(send_cmd s100k)"
   sink_count >> "$log"; check_runs "$log" 0 "resume sends nothing (sink counter per run)"
-  local sessions
-  sessions=$(tr '\r' '\n' < "$SINK_OUT" | grep -ao 'sess=[0-9]*' | tail -1 || true)
-  echo "$([ -z "$sessions" ] && echo OK || echo WRONG) resume opened no SMTP session (${sessions:-sess=0})" >> "$WORK/checks.txt"
+  local after
+  after=$(tr '\r' '\n' < "$SINK_OUT" | grep -ao 'sess=[0-9]*' | tail -1 || true)
+  echo "$([ "$before" = "$after" ] && echo OK || echo WRONG) resume opened no SMTP session (sink sessions before the runs: ${before:-sess=0}, after: ${after:-sess=0}; the one before is the script's own check that the sink listens)" >> "$WORK/checks.txt"
   stop_sink
 }
 
