@@ -7,6 +7,8 @@ mod batches;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
 
 use mail_parser::MimeHeaders;
 use serde_json::Value;
@@ -33,7 +35,8 @@ pub fn send_batches(site: &Site, exports: &[&str], extra: &[&str]) -> Run {
     site.send_mapping(&fixture("move-state/map.csv"), &args)
 }
 
-/// Every summary file next to the ledger, oldest first.
+/// Every summary file next to the ledger, oldest first (two runs in the same second get
+/// `-2` names, which do not sort by time).
 fn summaries(site: &Site) -> Vec<PathBuf> {
     let dir = site.ledger().parent().unwrap().to_path_buf();
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
@@ -44,7 +47,7 @@ fn summaries(site: &Site) -> Vec<PathBuf> {
             name.starts_with("summary-") && name.ends_with(".json")
         })
         .collect();
-    files.sort();
+    files.sort_by_key(|p| std::fs::metadata(p).unwrap().modified().unwrap());
     files
 }
 
@@ -272,6 +275,52 @@ fn the_admin_gets_the_summary_by_mail_and_the_day_budget_counts_it() {
         .contains("rolling 24 h budget")
         .contains("The summary was not mailed to lead@fabrikam.com: the [pacing] per_day budget of 4 recipients is spent");
     assert_eq!(sink.messages().len(), 4);
+    let files = summaries(&site);
+    assert_eq!(files.len(), 2, "one per run: {files:?}");
+    let paused: Value = serde_json::from_slice(&std::fs::read(&files[1]).unwrap()).unwrap();
+    assert_eq!(paused["outcome"]["status"], "paused");
+    assert_eq!(paused["test_to"], "me@fabrikam.com");
+    assert!(paused["paused"]["resume_at"].is_string(), "{paused:#}");
+    assert_eq!(paused["delivery"]["admin_email"]["status"], "not-sent");
+}
+
+#[test]
+fn an_interrupted_run_writes_its_summary_too() {
+    let sink = Sink::start();
+    let site = Site::new(sink.port).env("T2T_NOTIFY_PACING_PER_MINUTE", "300");
+    site.open_gate();
+    let child = site
+        .t2t()
+        .args(["send", "--mapping"])
+        .arg(root().join("sample-data/identity-map.csv"))
+        .command()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while sink.count() < 3 {
+        assert!(Instant::now() < deadline, "no progress");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let interrupt = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(interrupt.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let file = only_summary(&site);
+    assert_eq!(file["outcome"]["status"], "interrupted");
+    assert_eq!(file["outcome"]["exit_code"], 130);
+    let sent = file["this_run"]["sent"].as_u64().unwrap();
+    assert!((3..30).contains(&sent), "{file:#}");
+    assert_eq!(file["ledger"]["sent"], sent);
 }
 
 #[test]
