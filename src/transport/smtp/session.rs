@@ -4,6 +4,7 @@
 //! dropped before the content was sent) from one that may have (dropped while waiting for the
 //! reply to the content), which lettre's all-in-one `send` cannot tell apart.
 
+use crate::diag::error_chain;
 use std::future::Future;
 use std::time::Duration;
 
@@ -270,21 +271,6 @@ fn is_tls_failure(e: &(dyn std::error::Error + 'static)) -> bool {
         current = cause.source();
     }
     false
-}
-
-/// The error and its causes on one line.
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
 }
 
 #[cfg(test)]
