@@ -4,7 +4,6 @@
 //! dropped before the content was sent) from one that may have (dropped while waiting for the
 //! reply to the content), which lettre's all-in-one `send` cannot tell apart.
 
-use crate::diag::error_chain;
 use std::future::Future;
 use std::time::Duration;
 
@@ -17,6 +16,7 @@ use lettre::transport::smtp::response::Response;
 use lettre::transport::smtp::Error as SmtpError;
 
 use crate::config::Security;
+use crate::diag::error_chain;
 use crate::secret::Secret;
 use crate::transport::FailureClass;
 
