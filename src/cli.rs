@@ -139,7 +139,7 @@ pub struct ReportArgs {
     /// Only the users of this migration batch (the label `send` stored with them).
     #[arg(long, value_name = "NAME")]
     pub batch: Option<String>,
-    /// human (a table per campaign), json ({campaigns, test_sends}), csv (one row per user) or
+    /// human (a table per campaign), json ({campaigns, test_sends, held_back}), csv (one row per user) or
     /// html (a self-contained page with totals and a searchable, sortable table).
     #[arg(long, value_enum, default_value_t)]
     pub format: ReportFormat,
