@@ -60,6 +60,9 @@ pub enum Command {
     )]
     Preview(PreviewArgs),
     /// The trust-removal gate: print the removal script, confirm its evidence files, show status.
+    #[command(
+        after_help = "Example (the gate opens when both tenants' evidence is confirmed):\n  t2t-notify trust script --tenant source > remove-trust-source.ps1\n  t2t-notify trust script --tenant target > remove-trust-target.ps1\n  t2t-notify trust confirm trust-evidence-*.json\n  t2t-notify trust status"
+    )]
     Trust(crate::cmd::trust::TrustArgs),
 }
 
