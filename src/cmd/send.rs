@@ -3,8 +3,10 @@
 //! settings, the trust gate), then hands the checked notices to the sending engine with the
 //! ledger's resume rules, and prints a summary.
 //! `--test-to ADDR` sends the first few notices to one address, allowed before the gate opens
-//! and recorded apart.
+//! and recorded apart. With `--move-state` exports only users whose move succeeded are sent to.
+//! However the run ends, the admin summary follows (`after`).
 
+mod after;
 mod check;
 mod prepare;
 
@@ -14,6 +16,7 @@ use anyhow::Context;
 use chrono::Utc;
 
 use crate::cli::{Cli, SendArgs};
+use crate::config::Config;
 use crate::exit::{InvalidInput, Outcome};
 use crate::gate;
 use crate::ledger::deliveries::{Book, DeliveryRow};
@@ -23,38 +26,62 @@ use crate::ledger::Ledger;
 use crate::render::Renderer;
 use crate::send::progress::Progress;
 use crate::send::{engine, stop, Candidate, Run, Selection, Settings, Stop, Summary};
+use after::Trace;
 use check::{Keep, Notices};
 
-/// Runs the command.
+/// Runs the command, then writes, posts and mails the admin summary however the run ended
+/// (once the config could be read: without it there is nowhere to write).
 pub fn execute(cli: &Cli, args: &SendArgs) -> anyhow::Result<Outcome> {
     let config = crate::run::load_config(cli)?;
+    let mut trace = Trace::new(Utc::now());
+    let result = send(cli, &config, args, &mut trace);
+    after::summarize(&config, args, trace, &result);
+    result
+}
+
+fn send(cli: &Cli, config: &Config, args: &SendArgs, trace: &mut Trace) -> anyhow::Result<Outcome> {
     let test_to = args
         .test_to
         .as_deref()
         .map(prepare::test_address)
         .transpose()?;
-    let Some(people) = prepare::people(&config, args)? else {
+    let plan = trace.plan.insert(prepare::plan(config, args)?);
+    if plan.diagnostics.has_errors() {
+        trace.message = Some(format!(
+            "the input has {} errors (input.errors lists them); nothing was sent",
+            plan.diagnostics.errors().count()
+        ));
         return Ok(Outcome::Invalid);
-    };
-    let renderer = Renderer::new(&config).map_err(|e| InvalidInput(e.to_string()))?;
-    let _lock = SendLock::acquire(&config.ledger.path)?;
-    let mut ledger = Ledger::open(&config.ledger.path)?;
-    let selection = selection(&ledger, args, test_to.is_some())?;
+    }
+    let people = std::mem::take(&mut plan.recipients);
+    let renderer = Renderer::new(config).map_err(|e| InvalidInput(e.to_string()))?;
+    trace.lock = Some(SendLock::acquire(&config.ledger.path)?);
+    let ledger = trace.ledger.insert(Ledger::open(&config.ledger.path)?);
+    let selection = selection(ledger, args, test_to.is_some())?;
     let total = people.len() as u64;
     let notices = Notices::new(renderer, &args.campaign, test_to.clone().map(|a| vec![a]));
     let keep = Keep::for_pacing(config.pacing.per_minute);
-    let Some(candidates) = check::check(&notices, people, &selection, keep) else {
-        return Ok(Outcome::Invalid);
+    let candidates = match check::check(&notices, people, &selection, keep) {
+        Ok(candidates) => candidates,
+        Err(problems) => {
+            trace.message = Some(format!(
+                "the notices did not pass the render and link check; nothing was sent: {}",
+                problems.join("; ")
+            ));
+            return Ok(Outcome::Invalid);
+        }
     };
     let (transport, warnings) =
-        crate::transport::from_config(&config).map_err(|e| InvalidInput(e.to_string()))?;
+        crate::transport::from_config(config).map_err(|e| InvalidInput(e.to_string()))?;
     for warning in warnings {
         tracing::warn!("{warning}");
     }
-    let gate = gate::check(&config, &ledger)?;
+    let mut ledger = trace.ledger.take().expect("the ledger was opened above");
+    let gate = trace.gate.insert(gate::check(config, &ledger)?);
     match (&test_to, gate.is_open()) {
         (None, false) => {
             eprintln!("{gate}\nNothing was sent.");
+            trace.ledger = Some(ledger);
             return Ok(Outcome::GateClosed);
         }
         (Some(_), false) => tracing::info!("the trust gate is closed; a --test-to send is allowed"),
@@ -74,7 +101,7 @@ pub fn execute(cli: &Cli, args: &SendArgs) -> anyhow::Result<Outcome> {
     );
     let writer = LedgerWriter::spawn(ledger, book, CommitPolicy::default())?;
     let run = Run {
-        settings: Settings::from_config(&config),
+        settings: Settings::from_config(config),
         transport,
         writer: writer.handle(),
         selection,
@@ -83,11 +110,15 @@ pub fn execute(cli: &Cli, args: &SendArgs) -> anyhow::Result<Outcome> {
         progress: Progress::auto(Some(total), cli.quiet),
         total: Some(total),
     };
-    let summary = run_engine(run, candidates.into_iter())?;
-    let (_, recorded) = writer.finish();
+    let summary = trace
+        .engine
+        .insert(run_engine(run, candidates.into_iter())?);
+    let (ledger, recorded) = writer.finish();
+    trace.ledger = Some(ledger);
     println!("{}", summary.render(Utc::now()).trim_end());
     if let Err(e) = recorded {
         eprintln!("error: {e}");
+        trace.message = Some(format!("the last outcomes could not be recorded: {e}"));
         return Ok(Outcome::Failure);
     }
     Ok(summary.outcome())

@@ -11,6 +11,7 @@ mod report;
 mod send;
 mod sink;
 mod smtp;
+mod summary;
 mod tls_server;
 mod trust;
 mod validate;

@@ -100,14 +100,14 @@ enum Checked {
 }
 
 /// Checks the notice of every person `selection` sends to. Returns the engine's candidates in
-/// mapping order (kept messages ready-made, the others rendered on demand), or `None` after
-/// printing each distinct problem once with how many people it concerns.
+/// mapping order (kept messages ready-made, the others rendered on demand), or each distinct
+/// problem once with how many people it concerns (also printed).
 pub fn check(
     notices: &Notices,
     people: Vec<Recipient>,
     selection: &Selection,
     keep: Keep,
-) -> Option<Vec<Candidate>> {
+) -> Result<Vec<Candidate>, Vec<String>> {
     let mut candidates = Vec::with_capacity(people.len());
     let mut problems = Problems::default();
     let mut kept = (0usize, 0usize);
@@ -139,8 +139,15 @@ pub fn check(
             }
         }
     }
-    problems.print();
-    problems.is_empty().then_some(candidates)
+    let lines = problems.lines();
+    for line in &lines {
+        eprintln!("error: {line}");
+    }
+    if !lines.is_empty() {
+        eprintln!("error: the notices did not pass the render and link check; nothing was sent (`t2t-notify preview` shows them)");
+        return Err(lines);
+    }
+    Ok(candidates)
 }
 
 /// Counts `job` into what is kept when it fits.
@@ -177,17 +184,15 @@ impl Problems {
         self.grouped.is_empty()
     }
 
-    fn print(&self) {
-        for (problem, count, who) in &self.grouped {
-            let people = match count {
-                1 => who.clone(),
-                n => format!("{n} people, e.g. {who}"),
-            };
-            eprintln!("error: {problem} ({people})");
-        }
-        if !self.is_empty() {
-            eprintln!("error: the notices did not pass the render and link check; nothing was sent (`t2t-notify preview` shows them)");
-        }
+    /// `problem (who)` or `problem (N people, e.g. who)`.
+    fn lines(&self) -> Vec<String> {
+        self.grouped
+            .iter()
+            .map(|(problem, count, who)| match count {
+                1 => format!("{problem} ({who})"),
+                n => format!("{problem} ({n} people, e.g. {who})"),
+            })
+            .collect()
     }
 }
 
@@ -238,10 +243,10 @@ mod tests {
         p.add(vec!["bad link".into(), "no name".into()], "a@contoso.com");
         p.add(vec!["bad link".into()], "b@contoso.com");
         assert_eq!(
-            p.grouped,
-            vec![
-                ("bad link".to_string(), 2, "a@contoso.com".to_string()),
-                ("no name".to_string(), 1, "a@contoso.com".to_string())
+            p.lines(),
+            [
+                "bad link (2 people, e.g. a@contoso.com)",
+                "no name (a@contoso.com)"
             ]
         );
     }

@@ -1,12 +1,12 @@
-//! What `send` reads before any connection: the input (the first `--limit` people of the
-//! mapping, with every error printed) and the `--test-to` address. The notices themselves are
-//! checked by [`super::check`].
+//! What `send` reads before any connection: the input (the plan, with every error printed,
+//! the first warnings and who is held back) and the `--test-to` address. The notices
+//! themselves are checked by [`super::check`].
 
 use crate::cli::SendArgs;
 use crate::config::Config;
 use crate::exit::InvalidInput;
 use crate::inputs::address;
-use crate::plan::{self, Recipient, Sources};
+use crate::plan::{self, Plan, Sources};
 
 /// How many users `--test-to` sends when `--limit` is not given.
 pub const TEST_DEFAULT_LIMIT: usize = 3;
@@ -20,14 +20,17 @@ pub fn test_address(value: &str) -> Result<String, InvalidInput> {
     Ok(value.to_string())
 }
 
-/// The people this run is about (the first `--limit` of the mapping), or `None` after
-/// printing the input's errors.
-pub fn people(config: &Config, args: &SendArgs) -> anyhow::Result<Option<Vec<Recipient>>> {
+/// Reads the mapping, directory and move-state exports into the plan, printing its errors,
+/// the first warnings and who is held back. Its recipients are the ready users, the first
+/// `--limit` of them. The caller stops when the plan has errors.
+pub fn plan(config: &Config, args: &SendArgs) -> anyhow::Result<Plan> {
     let sources = Sources {
         directory: args.input.directory.as_deref(),
+        move_states: &args.moves.move_states,
+        batch: args.moves.batch.as_deref(),
         ..Sources::new(&args.input.mapping)
     };
-    let plan = plan::load(Some(config), sources, true)?;
+    let mut plan = plan::load(Some(config), sources, true)?;
     for e in plan.diagnostics.errors() {
         eprintln!("{e}");
     }
@@ -43,14 +46,31 @@ pub fn people(config: &Config, args: &SendArgs) -> anyhow::Result<Option<Vec<Rec
     }
     if plan.diagnostics.has_errors() {
         eprintln!("error: the input has errors (listed above); nothing was sent");
-        return Ok(None);
+        return Ok(plan);
     }
+    print_held_back(&plan);
     let limit = args
         .limit
         .or(args.test_to.as_ref().map(|_| TEST_DEFAULT_LIMIT));
-    let mut people = plan.recipients;
     if let Some(n) = limit {
-        people.truncate(n);
+        plan.recipients.truncate(n);
     }
-    Ok(Some(people))
+    Ok(plan)
+}
+
+/// One line on the users the move-state exports hold back, `Failed` first.
+fn print_held_back(plan: &Plan) {
+    if plan.held_back_counts.is_empty() {
+        return;
+    }
+    let held: u64 = plan.held_back_counts.values().sum();
+    let reasons: Vec<String> = plan
+        .held_back_counts
+        .iter()
+        .map(|(hold, n)| format!("{hold}: {n}"))
+        .collect();
+    eprintln!(
+        "{held} users are held back by their move state and get no notice ({}); the summary lists them",
+        reasons.join(", ")
+    );
 }
