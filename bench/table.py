@@ -60,8 +60,21 @@ def line(case, role, r, ratio_text, goal):
             f"{peak:>8} {rate:>10.0f} {ratio_text:>7}  {goal}")
 
 
+def paired(path):
+    """case -> the rate ratios of alternating (reference, t2t-notify) pairs."""
+    out = {}
+    try:
+        for line in open(path):
+            case, ratios = line.rstrip("\n").split("\t")
+            out[case] = sorted(float(r) for r in ratios.split(",") if r)
+    except FileNotFoundError:
+        pass
+    return out
+
+
 def main():
     rows = load(sys.argv[1])
+    pairs = paired(sys.argv[2]) if len(sys.argv) > 2 else {}
     head = (f"{'case':<9} {'who':<12} {'median s':>9} {'min s':>8} {'max s':>8} {'peak MB':>8} "
             f"{'per s':>10} {'ratio':>7}  goal")
     print(head)
@@ -80,6 +93,11 @@ def main():
         for role in refs[1:] if ref else refs:
             print(f"{'':<9} {'':<12} {'':>9} {'':>8} {'':>8} {'':>8} {'':>10} "
                   f"{ratio(kind, roles[role], r):>7}  (ratio to {role})")
+        if case in pairs:
+            p = pairs[case]
+            print(f"{'':<9} {'':<12} {'':>9} {'':>8} {'':>8} {'':>8} {'':>10} "
+                  f"{p[len(p) // 2]:>7.2f}  (median of {len(p)} alternating pairs with the reference: "
+                  f"{', '.join(f'{x:.2f}' for x in p)})")
     print("\nratio: time cases = t2t-notify time / reference time; "
           "rate cases = t2t-notify rate / reference rate (same run)")
 

@@ -75,6 +75,27 @@ pub struct Rendered {
     pub link_errors: Vec<String>,
 }
 
+/// A notice with its templates filled in and its links checked, before the MIME message.
+#[derive(Debug, Clone)]
+pub struct Draft {
+    pub message_id: String,
+    pub subject: String,
+    pub locale: String,
+    /// The recipients (or the test addresses).
+    pub to: Vec<Mailbox>,
+    pub text: String,
+    pub html: String,
+    /// As in [`Rendered::link_errors`].
+    pub link_errors: Vec<String>,
+}
+
+impl Draft {
+    /// The bytes it holds (subject, text and HTML), for memory bounds.
+    pub fn size(&self) -> usize {
+        self.subject.len() + self.text.len() + self.html.len()
+    }
+}
+
 /// The templates, sender and allowed link hosts, built once from the config.
 pub struct Renderer {
     registry: Registry,
@@ -140,6 +161,18 @@ impl Renderer {
         to_override: Option<&[String]>,
         date: SystemTime,
     ) -> Result<Rendered, RenderError> {
+        let draft = self.draft(r, campaign, to_override)?;
+        self.finish(draft, date)
+    }
+
+    /// The first half of [`Renderer::render`]: the templates filled in and the links checked,
+    /// without the MIME message ([`Renderer::finish`] builds it, e.g. later, on another thread).
+    pub fn draft(
+        &self,
+        r: &Recipient,
+        campaign: &str,
+        to_override: Option<&[String]>,
+    ) -> Result<Draft, RenderError> {
         let locale = locale::choose(
             r.preferred_language(),
             &self.registry.locales,
@@ -181,6 +214,28 @@ impl Renderer {
             to_override.is_some(),
             &self.from_domain,
         );
+        Ok(Draft {
+            message_id,
+            subject,
+            locale,
+            to,
+            text,
+            html,
+            link_errors,
+        })
+    }
+
+    /// The second half of [`Renderer::render`]: the MIME message of a draft, dated `date`.
+    pub fn finish(&self, draft: Draft, date: SystemTime) -> Result<Rendered, RenderError> {
+        let Draft {
+            message_id,
+            subject,
+            locale,
+            to,
+            text,
+            html,
+            link_errors,
+        } = draft;
         let bytes = message::build(&message::Parts {
             from: &self.from,
             reply_to: self.reply_to.as_ref(),

@@ -1,26 +1,29 @@
-//! The render and link check of `send`: every notice this run will send is rendered and its
-//! links checked before anything is sent (users the ledger skips are not rendered at all), and
-//! the rendered messages are kept for the engine, so each notice is rendered once. What is kept
-//! is bounded by [`Keep`]: beyond it a user's notice is rendered again (and checked again) when
-//! its turn comes, so a paced run over 40,000 users does not hold 40,000 messages for hours.
+//! The render and link check of `send`: every notice this run will send has its templates
+//! filled in and its links checked before anything is sent (users the ledger skips are not
+//! rendered at all), and these drafts are kept for the engine, so each notice is rendered once:
+//! the engine's producer builds the MIME message from the draft while earlier messages are
+//! being sent. What is kept is bounded by [`Keep`]: beyond it a user's notice is rendered again
+//! (and checked again) when its turn comes, so a paced run over 40,000 users does not hold
+//! 40,000 notices for hours.
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use rayon::prelude::*;
 
 use crate::plan::Recipient;
-use crate::render::Renderer;
+use crate::render::{Draft, Renderer};
 use crate::send::{Candidate, Job, Selection};
 
-/// People rendered in parallel at a time; their messages are kept or dropped before the next.
+/// People rendered in parallel at a time; their drafts are kept or dropped before the next.
 const CHUNK: usize = 1024;
-/// The most message bytes kept in memory between the check and the send.
+/// The most notice bytes (subject, text, HTML) kept in memory between the check and the send.
 pub const KEEP_BYTES: usize = 512 << 20;
-/// With a `per_minute` limit, keep the messages of this many minutes of sending.
+/// With a `per_minute` limit, keep the notices of this many minutes of sending.
 pub const KEEP_MINUTES: usize = 10;
 
-/// How many checked messages the engine gets ready-made.
+/// How many checked notices the engine gets as drafts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Keep {
     pub bytes: usize,
@@ -58,32 +61,53 @@ impl Notices {
         }
     }
 
-    /// Renders `r`'s notice and checks its links; the problems when it cannot be sent.
-    pub fn job(&self, r: &Recipient) -> Result<Job, Vec<String>> {
+    /// Fills in `r`'s templates and checks the links; the problems when it cannot be sent.
+    pub fn draft(&self, r: &Recipient) -> Result<Draft, Vec<String>> {
+        let draft = self
+            .renderer
+            .draft(r, &self.campaign, self.to.as_deref())
+            .map_err(|e| vec![e.to_string()])?;
+        if !draft.link_errors.is_empty() {
+            return Err(draft.link_errors);
+        }
+        Ok(draft)
+    }
+
+    /// The message of a checked draft, dated now.
+    fn finish(&self, draft: Draft, key: String, batch: Option<String>) -> Result<Job, String> {
         let rendered = self
             .renderer
-            .render(r, &self.campaign, self.to.as_deref())
-            .map_err(|e| vec![e.to_string()])?;
-        if !rendered.link_errors.is_empty() {
-            return Err(rendered.link_errors);
-        }
+            .finish(draft, SystemTime::now())
+            .map_err(|e| e.to_string())?;
         Ok(Job {
-            key: key(r),
+            key,
             envelope: rendered.envelope,
             message: rendered.bytes,
             message_id: rendered.message_id,
             content_hash: rendered.content_sha256,
-            batch: r.move_state.as_ref().map(|m| m.batch.clone()),
+            batch,
         })
     }
 
-    /// A candidate whose notice is rendered (and checked again) only when the engine sends it.
+    /// A candidate whose checked draft becomes its message when the engine takes it.
+    pub fn ready(&self, r: &Recipient, draft: Draft) -> Candidate {
+        let notices = self.clone();
+        let (key, batch) = (key(r), batch(r));
+        Candidate::new(key.clone(), move || notices.finish(draft, key, batch))
+    }
+
+    /// A candidate whose notice is rendered (and checked again) only when the engine takes it.
     pub fn lazy(&self, r: Recipient) -> Candidate {
         let notices = self.clone();
         Candidate::new(key(&r), move || {
-            notices.job(&r).map_err(|problems| problems.join("; "))
+            let draft = notices.draft(&r).map_err(|problems| problems.join("; "))?;
+            notices.finish(draft, key(&r), batch(&r))
         })
     }
+}
+
+fn batch(r: &Recipient) -> Option<String> {
+    r.move_state.as_ref().map(|m| m.batch.clone())
 }
 
 /// The ledger's key of a user: the source UPN in lower case.
@@ -95,7 +119,7 @@ fn key(r: &Recipient) -> String {
 enum Checked {
     /// The ledger skips them: not rendered.
     Skipped,
-    Ready(Job),
+    Ready(Draft),
     Refused(Vec<String>),
 }
 
@@ -123,7 +147,7 @@ pub fn check(
                 let c = match selection.decide(&key(&r)) {
                     Err(_) => Checked::Skipped,
                     Ok(_) => notices
-                        .job(&r)
+                        .draft(&r)
                         .map_or_else(Checked::Refused, Checked::Ready),
                 };
                 (r, c)
@@ -131,8 +155,10 @@ pub fn check(
             .collect();
         for (r, c) in checked {
             match c {
-                Checked::Ready(job) if problems.is_empty() && fits(&mut kept, &job, keep) => {
-                    candidates.push(Candidate::from(job));
+                Checked::Ready(draft)
+                    if problems.is_empty() && fits(&mut kept, draft.size(), keep) =>
+                {
+                    candidates.push(notices.ready(&r, draft));
                 }
                 Checked::Ready(_) | Checked::Skipped => candidates.push(notices.lazy(r)),
                 Checked::Refused(list) => problems.add(list, &r.user.source_upn),
@@ -150,9 +176,9 @@ pub fn check(
     Ok(candidates)
 }
 
-/// Counts `job` into what is kept when it fits.
-fn fits(kept: &mut (usize, usize), job: &Job, keep: Keep) -> bool {
-    let bytes = kept.0 + job.message.len();
+/// Counts a notice of `size` bytes into what is kept when it fits.
+fn fits(kept: &mut (usize, usize), size: usize, keep: Keep) -> bool {
+    let bytes = kept.0 + size;
     if bytes > keep.bytes || kept.1 >= keep.messages {
         return false;
     }
@@ -199,21 +225,6 @@ impl Problems {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::transport::Envelope;
-
-    fn job(bytes: usize) -> Job {
-        Job {
-            key: "a@contoso.com".into(),
-            envelope: Envelope {
-                from: "it@fabrikam.com".into(),
-                to: vec!["a@fabrikam.com".into()],
-            },
-            message: vec![b'x'; bytes],
-            message_id: "<1@fabrikam.com>".into(),
-            content_hash: String::new(),
-            batch: None,
-        }
-    }
 
     #[test]
     fn kept_messages_stop_at_the_byte_and_message_bounds() {
@@ -222,11 +233,11 @@ mod tests {
             messages: 3,
         };
         let mut kept = (0, 0);
-        assert!(fits(&mut kept, &job(100), keep));
-        assert!(fits(&mut kept, &job(100), keep));
-        assert!(!fits(&mut kept, &job(100), keep), "300 bytes > 250");
-        assert!(fits(&mut kept, &job(50), keep));
-        assert!(!fits(&mut kept, &job(1), keep), "a fourth message > 3");
+        assert!(fits(&mut kept, 100, keep));
+        assert!(fits(&mut kept, 100, keep));
+        assert!(!fits(&mut kept, 100, keep), "300 bytes > 250");
+        assert!(fits(&mut kept, 50, keep));
+        assert!(!fits(&mut kept, 1, keep), "a fourth notice > 3");
         assert_eq!(kept, (250, 3));
     }
 
