@@ -2,7 +2,7 @@
 //! with its fault options, aiosmtpd with STARTTLS), with the sample config and a temporary
 //! ledger (`T2T_NOTIFY_LEDGER_PATH`, `T2T_NOTIFY_TRANSPORT_*`, `T2T_NOTIFY_PACING_*`).
 
-mod helpers;
+pub mod helpers;
 
 use std::collections::BTreeMap;
 use std::net::TcpListener;
