@@ -13,6 +13,7 @@ pub mod inputs;
 pub mod ledger;
 pub mod oauth;
 pub mod plan;
+pub mod private_dir;
 pub mod render;
 pub mod run;
 pub mod secret;

@@ -164,7 +164,7 @@ fn create_private(path: &Path) -> Result<(), LedgerError> {
     use std::os::unix::fs::OpenOptionsExt;
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         if !parent.exists() {
-            std::fs::create_dir_all(parent).map_err(|e| LedgerError::Open {
+            crate::private_dir::create_dir_all(parent).map_err(|e| LedgerError::Open {
                 path: path.to_path_buf(),
                 source: rusqlite::Error::ToSqlConversionFailure(Box::new(e)),
             })?;
