@@ -49,6 +49,9 @@ pub fn check_email(s: &str) -> Result<(), String> {
             describe_char(c)
         ));
     }
+    if local.contains("=?") {
+        return Err("contains `=?`, which mail programs decode as an encoded word (RFC 2047) and could read as another address or a line break; no mailbox needs it: check the address".into());
+    }
     check_local_dots(local)?;
     check_domain(domain)
 }
@@ -197,6 +200,10 @@ mod tests {
         assert!(check_email("a+tag@fabrikam.com").is_ok());
         assert!(check_email("a,b@fabrikam.com").is_err());
         assert!(check_email("a@fabrikam.com\0").unwrap_err().contains("NUL"));
+        assert!(check_email("a=b?c@fabrikam.com").is_ok());
+        assert!(check_email("=?utf-8?q?a=0D=0A?=@fabrikam.com")
+            .unwrap_err()
+            .contains("encoded word"));
     }
 
     #[test]
