@@ -167,6 +167,11 @@ fn entry_from(
             }
             Known::OneDriveUrl => match &some {
                 // The row stays (so the user still joins); the error makes the input invalid.
+                // URL parsing drops line breaks and tabs, so they are looked for first: the raw
+                // value is what the notice shows.
+                Some(url) if url.chars().any(|c| c.is_whitespace() || c.is_control()) => {
+                    push(diags, Severity::Error, file, line, i, &names[i], format!("{} contains a line break, tab or space; write the address on one line (a space as %20)", quote(url)));
+                }
                 Some(url) if !url.starts_with("https://") || url::Url::parse(url).is_err() => {
                     push(diags, Severity::Error, file, line, i, &names[i], format!("{} is not an https URL; write the user's new OneDrive address or leave it empty", quote(url)));
                 }
@@ -294,6 +299,18 @@ mod tests {
             errors[1].contains(":4: ") && errors[1].contains("line 3"),
             "{errors:?}"
         );
+    }
+
+    #[test]
+    fn a_onedrive_url_with_a_line_break_or_space_is_an_error() {
+        let f = write(b"UserPrincipalName,OneDriveUrl\na@b.com,\"https://b-my.sharepoint.com/personal/a\r\nBcc: x@evil.example\"\nc@b.com,https://b-my.sharepoint.com/personal/c\td\ne@b.com,https://b-my.sharepoint.com/personal/e f\n");
+        let (dir, diags) = read(f.path()).unwrap();
+        let errors: Vec<String> = diags.errors().map(|d| d.to_string()).collect();
+        assert_eq!(errors.len(), 3, "{errors:?}");
+        assert!(errors
+            .iter()
+            .all(|e| e.contains("(OneDriveUrl)") && e.contains("line break, tab or space")));
+        assert!(dir.entries.iter().all(|e| e.onedrive_url.is_none()));
     }
 
     #[test]
