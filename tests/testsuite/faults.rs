@@ -9,4 +9,4 @@ mod disk;
 mod kills;
 mod ledger_files;
 mod sink_restart;
-mod support;
+pub mod support;

@@ -9,6 +9,7 @@ mod http_stub;
 mod move_state;
 mod preview;
 mod report;
+mod security;
 mod send;
 mod sink;
 mod smtp;
