@@ -111,16 +111,24 @@ impl Ledger {
             .map_err(|e| self.classify(e))
     }
 
-    /// Refuses a damaged file before anything trusts what it says. SQLite reads a page that a
-    /// truncation cut short as zeros, without an error, so rows (users already sent to) could
-    /// vanish silently; `PRAGMA quick_check` reads every page and finds it.
+    /// Refuses a damaged file before anything trusts what it says. SQLite reads the missing
+    /// part of a page that a truncation cut short as zeros, without an error, so a row (a user
+    /// already sent to) could change or vanish silently: the file must hold whole pages. Then
+    /// `PRAGMA quick_check` reads every page and finds pages cut away or overwritten.
     fn check_integrity(&self) -> Result<(), LedgerError> {
-        let mut stmt = self
+        let page_size: u64 = self
             .conn
-            .prepare("PRAGMA quick_check(1)")
+            .query_row("PRAGMA page_size", [], |r| r.get(0))
             .map_err(|e| self.classify(e))?;
-        let verdict: String = stmt
-            .query_row([], |r| r.get(0))
+        let len = std::fs::metadata(&self.path).map_or(0, |m| m.len());
+        if page_size > 0 && !len.is_multiple_of(page_size) {
+            return Err(self.corrupt(format!(
+                "the file ends inside a page ({len} bytes are not whole {page_size}-byte pages): it was cut short"
+            )));
+        }
+        let verdict: String = self
+            .conn
+            .query_row("PRAGMA quick_check(1)", [], |r| r.get(0))
             .map_err(|e| self.classify(e))?;
         if verdict == "ok" {
             return Ok(());
@@ -129,13 +137,17 @@ impl Ledger {
             .lines()
             .find(|l| !l.starts_with("***"))
             .unwrap_or(&verdict);
-        Err(LedgerError::Corrupt {
+        Err(self.corrupt(format!("integrity check: {first}")))
+    }
+
+    fn corrupt(&self, why: String) -> LedgerError {
+        LedgerError::Corrupt {
             path: self.path.clone(),
             source: rusqlite::Error::SqliteFailure(
                 rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CORRUPT),
-                Some(format!("integrity check: {first}")),
+                Some(why),
             ),
-        })
+        }
     }
 
     /// Turns an SQLite error into the ledger error that tells the admin what to do.
@@ -221,7 +233,7 @@ mod tests {
     }
 
     #[test]
-    fn a_file_cut_short_inside_its_last_page_is_refused_as_corrupt() {
+    fn a_file_cut_short_or_with_a_page_overwritten_is_refused_as_corrupt() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("l.db");
         let ledger = Ledger::open(&path).unwrap();
@@ -237,6 +249,13 @@ mod tests {
         drop(ledger);
         let bytes = std::fs::read(&path).unwrap();
         std::fs::write(&path, &bytes[..bytes.len() - 100]).unwrap();
+        let err = Ledger::open(&path).unwrap_err();
+        assert!(matches!(err, LedgerError::Corrupt { .. }), "{err}");
+        assert!(err.to_string().contains("it was cut short"), "{err}");
+        let mut zeroed = bytes.clone();
+        let middle = bytes.len() / 4096 / 2 * 4096;
+        zeroed[middle..middle + 4096].fill(0);
+        std::fs::write(&path, &zeroed).unwrap();
         let err = Ledger::open(&path).unwrap_err();
         assert!(matches!(err, LedgerError::Corrupt { .. }), "{err}");
         assert!(err.to_string().contains("integrity check"), "{err}");
