@@ -3,7 +3,7 @@
 //! as Microsoft documents them; logs at trace level are checked for secrets.
 
 mod smtp_standin;
-mod standin;
+pub mod standin;
 
 use std::path::Path;
 use std::sync::Arc;

@@ -44,7 +44,10 @@ fn a_second_send_started_at_the_same_time_refuses_and_nobody_is_mailed_twice() {
         !loser.stdout.contains("Summary"),
         "the second never started sending\n{loser}"
     );
-    assert!(!winner.has_exited(), "the first is still sending");
+    assert!(
+        winner.wait_until(|| sink.count() >= 1) && !winner.has_exited(),
+        "the first is sending"
+    );
     interrupt(winner.pid());
     let stopped = winner.wait();
     assert_eq!(stopped.code, Some(130), "{stopped}");

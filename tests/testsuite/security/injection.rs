@@ -294,7 +294,8 @@ fn a_value_that_spells_the_mime_boundary_cannot_end_the_text_part() {
     );
 }
 
-fn copy_tree(from: &Path, to: &Path) {
+/// Copies a folder with everything in it.
+pub fn copy_tree(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
         let path = entry.unwrap().path();
