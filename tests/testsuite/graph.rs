@@ -2,6 +2,7 @@
 //! (hyper), and an SMTP server that checks SASL XOAUTH2. Requests are checked field by field
 //! as Microsoft documents them; logs at trace level are checked for secrets.
 
+mod campaign;
 mod smtp_standin;
 mod standin;
 
