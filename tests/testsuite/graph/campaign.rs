@@ -235,6 +235,24 @@ fn the_sample_campaign_goes_out_once_per_user_exactly_as_previewed() {
     }
 }
 
+#[test]
+fn a_refused_client_secret_stops_the_run_before_any_message() {
+    let rt = runtime();
+    let standin = rt.block_on(StandIn::start(Some("the-current-secret")));
+    let site = graph_site(&standin);
+    site.open_gate();
+    site.send(&[])
+        .status(1)
+        .contains("AADSTS7000215: Invalid client secret provided")
+        .lacks(SECRET);
+    assert!(standin.requests_to(&standin.send_path()).is_empty());
+    assert!(site.states().is_empty(), "every user is untouched");
+    site.env(SECRET_VAR, "the-current-secret")
+        .send(&[])
+        .status(0);
+    assert_eq!(accepted(&standin), once_each(&sample_recipients()));
+}
+
 /// The recipient of the sample mapping's user number `i` (0-based).
 fn nth_recipient(i: usize) -> String {
     sample_recipients()[i].clone()
@@ -379,19 +397,20 @@ fn an_invalid_recipient_fails_that_user_and_the_run_goes_on() {
     );
 }
 
+fn access_denied() -> Scripted {
+    Scripted::graph_error(
+        403,
+        "ErrorAccessDenied",
+        "Access is denied. Check credentials and try again.",
+    )
+}
+
 #[test]
 fn access_denied_stops_the_run_and_leaves_the_rest_sendable() {
     let rt = runtime();
     let standin = rt.block_on(StandIn::start(Some(SECRET)));
     let denied = nth_recipient(4);
-    standin.script_recipient(
-        &denied,
-        [Scripted::graph_error(
-            403,
-            "ErrorAccessDenied",
-            "Access is denied. Check credentials and try again.",
-        )],
-    );
+    standin.script_recipient(&denied, [access_denied()]);
     let site = graph_site(&standin);
     site.open_gate();
     site.send(&[])
@@ -410,6 +429,26 @@ fn access_denied_stops_the_run_and_leaves_the_rest_sendable() {
     site.send(&[]).status(0);
     assert_eq!(accepted(&standin), once_each(&sample_recipients()));
     assert_eq!(per_recipient(&standin, None)[&denied], 2);
+}
+
+#[test]
+fn a_stop_reaches_every_message_not_sent_yet_even_above_four_at_a_time() {
+    let rt = runtime();
+    let standin = rt.block_on(StandIn::start(Some(SECRET)));
+    // Slow answers: the first user's refusal comes back while the next ones wait their turn.
+    standin.with(|s| s.delay = Duration::from_millis(300));
+    standin.script_recipient(&nth_recipient(0), [access_denied()]);
+    let site = graph_site(&standin).env("T2T_NOTIFY_PACING_CONCURRENCY", "10");
+    site.open_gate();
+    site.send(&[])
+        .status(1)
+        .contains("[pacing] concurrency = 10 is more than the 4 requests");
+    // Four went out together; at most one more for each of the three that came back first.
+    // Ten workers would have sent ten: the six waiting for the mailbox went out after the stop.
+    let sends = standin.requests_to(&standin.send_path()).len();
+    assert!(sends <= 7, "{sends} sendMails");
+    assert!(standin.with(|s| s.max_in_flight) <= 4);
+    assert_eq!(accepted(&standin).len(), site.states().len());
 }
 
 #[test]
