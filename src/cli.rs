@@ -46,12 +46,12 @@ pub enum Command {
     Sample(SampleArgs),
     /// Show every user's delivery state, attempts, last reply, Message-ID and times, with totals.
     #[command(
-        after_help = "Example:\n  t2t-notify --config sample-data/t2t-notify.toml report --format csv > report.csv\n\nExit status 0."
+        after_help = "Examples:\n  t2t-notify --config sample-data/t2t-notify.toml report --format csv > report.csv\n  t2t-notify report --format html --out report.html --mapping identity-map.csv --move-state batch-1.csv --move-state batch-2.csv\n  t2t-notify report --batch batch-2\n\nExit status 0."
     )]
     Report(ReportArgs),
     /// Send each user's notice once per campaign (after the input, the link check and the trust gate pass).
     #[command(
-        after_help = "Examples:\n  t2t-notify --config t2t-notify.toml send --mapping identity-map.csv --directory directory.csv --test-to me@fabrikam.com\n  t2t-notify --config t2t-notify.toml send --mapping identity-map.csv --directory directory.csv\n\nExit status 0 when everyone has their notice, 1 on a runtime failure (server, authentication, ledger), 2 on invalid input or a link-check error (nothing sent), 3 when the trust gate is closed (nothing sent), 4 when users failed or are uncertain, 5 when paused (quota, day budget, deferred users: run again), 130 after Ctrl-C."
+        after_help = "Examples:\n  t2t-notify --config t2t-notify.toml send --mapping identity-map.csv --directory directory.csv --test-to me@fabrikam.com\n  t2t-notify --config t2t-notify.toml send --mapping identity-map.csv --directory directory.csv --move-state batch-1.csv --move-state batch-2.csv\n\nAfter every run a JSON summary is written next to the ledger (or to [notify] summary_dir), posted to [notify] webhook_url and mailed to [notify] admin_email when set.\n\nExit status 0 when everyone has their notice, 1 on a runtime failure (server, authentication, ledger), 2 on invalid input or a link-check error (nothing sent), 3 when the trust gate is closed (nothing sent), 4 when users failed or are uncertain, 5 when paused (quota, day budget, deferred users: run again), 130 after Ctrl-C."
     )]
     Send(SendArgs),
     /// Render every notice without sending: one .eml and HTML per person and a searchable index.html.
@@ -60,6 +60,9 @@ pub enum Command {
     )]
     Preview(PreviewArgs),
     /// The trust-removal gate: print the removal script, confirm its evidence files, show status.
+    #[command(
+        after_help = "Example (the gate opens when both tenants' evidence is confirmed):\n  t2t-notify trust script --tenant source > remove-trust-source.ps1\n  t2t-notify trust script --tenant target > remove-trust-target.ps1\n  t2t-notify trust confirm trust-evidence-*.json\n  t2t-notify trust status"
+    )]
     Trust(crate::cmd::trust::TrustArgs),
 }
 
@@ -128,6 +131,7 @@ pub enum ReportFormat {
     Human,
     Json,
     Csv,
+    Html,
 }
 
 #[derive(Debug, Args)]
@@ -135,9 +139,24 @@ pub struct ReportArgs {
     /// Only this campaign (default: every campaign in the ledger).
     #[arg(long, value_name = "NAME")]
     pub campaign: Option<String>,
-    /// human (a table per campaign), json ({campaigns, test_sends}) or csv (one row per user).
+    /// Only the users of this migration batch (the label `send` stored with them).
+    #[arg(long, value_name = "NAME")]
+    pub batch: Option<String>,
+    /// human (a table per campaign), json ({campaigns, test_sends, held_back}), csv (one row per user) or
+    /// html (a self-contained page with totals and a searchable, sortable table).
     #[arg(long, value_enum, default_value_t)]
     pub format: ReportFormat,
+    /// Write the report to this file (owner-only, 0600) instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// The identity map, to list the users the move-state exports hold back (with
+    /// --move-state).
+    #[arg(long, value_name = "FILE", requires = "move_states")]
+    pub mapping: Option<PathBuf>,
+    /// Move-state exports (repeatable): users whose move did not succeed are listed as held
+    /// back, with the reason. Needs --mapping.
+    #[arg(long = "move-state", value_name = "FILE", requires = "mapping")]
+    pub move_states: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -165,6 +184,8 @@ pub struct PreviewArgs {
 pub struct SendArgs {
     #[command(flatten)]
     pub input: InputArgs,
+    #[command(flatten)]
+    pub moves: MoveStateArgs,
     /// Campaign name: each user gets one notice per campaign; part of every Message-ID, so use
     /// the same one as `preview`.
     #[arg(long, default_value = "post-migration", value_name = "NAME")]

@@ -11,6 +11,7 @@ pub mod exit;
 pub mod gate;
 pub mod inputs;
 pub mod ledger;
+pub mod notify;
 pub mod oauth;
 pub mod plan;
 pub mod private_dir;

@@ -2,8 +2,10 @@
 //! input, every notice rendered and link-checked, the transport settings, the trust gate), then
 //! hands the notices to the sending engine with the ledger's resume rules, and prints a summary.
 //! `--test-to ADDR` sends the first few notices to one address, allowed before the gate opens
-//! and recorded apart.
+//! and recorded apart. With `--move-state` exports only users whose move succeeded are sent to.
+//! However the run ends, the admin summary follows (`after`).
 
+mod after;
 mod prepare;
 
 use std::sync::Arc;
@@ -13,6 +15,7 @@ use anyhow::Context;
 use chrono::Utc;
 
 use crate::cli::{Cli, SendArgs};
+use crate::config::Config;
 use crate::exit::{InvalidInput, Outcome};
 use crate::gate;
 use crate::ledger::deliveries::{Book, DeliveryRow};
@@ -22,34 +25,56 @@ use crate::ledger::Ledger;
 use crate::render::Renderer;
 use crate::send::progress::Progress;
 use crate::send::{engine, stop, Candidate, Run, Selection, Settings, Stop, Summary};
+use after::Trace;
 
-/// Runs the command.
+/// Runs the command, then writes, posts and mails the admin summary however the run ended
+/// (once the config could be read: without it there is nowhere to write).
 pub fn execute(cli: &Cli, args: &SendArgs) -> anyhow::Result<Outcome> {
     let config = crate::run::load_config(cli)?;
+    let mut trace = Trace::new(Utc::now());
+    let result = send(cli, &config, args, &mut trace);
+    after::summarize(&config, args, trace, &result);
+    result
+}
+
+fn send(cli: &Cli, config: &Config, args: &SendArgs, trace: &mut Trace) -> anyhow::Result<Outcome> {
     let test_to = args
         .test_to
         .as_deref()
         .map(prepare::test_address)
         .transpose()?;
-    let Some(people) = prepare::people(&config, args)? else {
+    let plan = trace.plan.insert(prepare::plan(config, args)?);
+    if plan.diagnostics.has_errors() {
+        trace.message = Some(format!(
+            "the input has {} errors (input.errors lists them); nothing was sent",
+            plan.diagnostics.errors().count()
+        ));
         return Ok(Outcome::Invalid);
-    };
-    let renderer = Renderer::new(&config).map_err(|e| InvalidInput(e.to_string()))?;
+    }
+    let people = std::mem::take(&mut plan.recipients);
+    let renderer = Renderer::new(config).map_err(|e| InvalidInput(e.to_string()))?;
     let to_override = test_to.clone().map(|a| vec![a]);
-    if !prepare::render_check(&renderer, &people, &args.campaign, to_override.as_deref()) {
+    let problems =
+        prepare::render_check(&renderer, &people, &args.campaign, to_override.as_deref());
+    if !problems.is_empty() {
+        trace.message = Some(format!(
+            "the notices did not pass the render and link check; nothing was sent: {}",
+            problems.join("; ")
+        ));
         return Ok(Outcome::Invalid);
     }
     let (transport, warnings) =
-        crate::transport::from_config(&config).map_err(|e| InvalidInput(e.to_string()))?;
+        crate::transport::from_config(config).map_err(|e| InvalidInput(e.to_string()))?;
     for warning in warnings {
         tracing::warn!("{warning}");
     }
-    let _lock = SendLock::acquire(&config.ledger.path)?;
+    trace.lock = Some(SendLock::acquire(&config.ledger.path)?);
     let mut ledger = Ledger::open(&config.ledger.path)?;
-    let gate = gate::check(&config, &ledger)?;
+    let gate = trace.gate.insert(gate::check(config, &ledger)?);
     match (&test_to, gate.is_open()) {
         (None, false) => {
             eprintln!("{gate}\nNothing was sent.");
+            trace.ledger = Some(ledger);
             return Ok(Outcome::GateClosed);
         }
         (Some(_), false) => tracing::info!("the trust gate is closed; a --test-to send is allowed"),
@@ -78,7 +103,7 @@ pub fn execute(cli: &Cli, args: &SendArgs) -> anyhow::Result<Outcome> {
     );
     let writer = LedgerWriter::spawn(ledger, book, CommitPolicy::default())?;
     let run = Run {
-        settings: Settings::from_config(&config),
+        settings: Settings::from_config(config),
         transport,
         writer: writer.handle(),
         selection,
@@ -88,11 +113,13 @@ pub fn execute(cli: &Cli, args: &SendArgs) -> anyhow::Result<Outcome> {
         total: Some(total),
     };
     let candidates = prepare::candidates(Arc::new(renderer), people, &args.campaign, to_override);
-    let summary = run_engine(run, candidates)?;
-    let (_, recorded) = writer.finish();
+    let summary = trace.engine.insert(run_engine(run, candidates)?);
+    let (ledger, recorded) = writer.finish();
+    trace.ledger = Some(ledger);
     println!("{}", summary.render(Utc::now()).trim_end());
     if let Err(e) = recorded {
         eprintln!("error: {e}");
+        trace.message = Some(format!("the last outcomes could not be recorded: {e}"));
         return Ok(Outcome::Failure);
     }
     Ok(summary.outcome())

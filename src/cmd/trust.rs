@@ -40,7 +40,9 @@ pub enum TrustCommand {
     )]
     Confirm(ConfirmArgs),
     /// Show every host pair, the evidence that confirms it, and whether the gate is open.
-    #[command(after_help = "Exit status 0 when the gate is open, 3 when it is closed.")]
+    #[command(
+        after_help = "Example:\n  t2t-notify --config sample-data/t2t-notify.toml trust status\n\nExit status 0 when the gate is open, 3 when it is closed."
+    )]
     Status,
 }
 

@@ -330,7 +330,8 @@ fn delivery_row(r: &Row<'_>) -> rusqlite::Result<DeliveryRow> {
     })
 }
 
-/// Writes `in-flight` rows for `marks` (one attempt more each).
+/// Writes `in-flight` rows for `marks` (one attempt more each). A user's batch is the one of
+/// their first attempt with a batch: a later run with other exports never relabels them.
 pub(crate) fn write_marks(
     tx: &Transaction<'_>,
     book: &Book,
@@ -345,7 +346,7 @@ pub(crate) fn write_marks(
                  ON CONFLICT (campaign, user_key) DO UPDATE SET
                      state = 'in-flight', attempts = attempts + 1, recipients = excluded.recipients,
                      message_id = excluded.message_id, content_hash = excluded.content_hash,
-                     batch = COALESCE(excluded.batch, batch),
+                     batch = COALESCE(batch, excluded.batch),
                      first_attempt_at = COALESCE(first_attempt_at, excluded.first_attempt_at),
                      last_attempt_at = excluded.last_attempt_at, updated_at = excluded.updated_at",
             )?;

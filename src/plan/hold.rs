@@ -30,6 +30,18 @@ impl fmt::Display for Hold {
     }
 }
 
+impl Hold {
+    /// True when the move will not finish by itself (or its state is unknown): the migration
+    /// team must act before the user can be told.
+    pub fn needs_action(&self) -> bool {
+        matches!(
+            self,
+            Hold::State(MoveState::Failed | MoveState::Stopped | MoveState::NotSupported)
+                | Hold::UnknownState(_)
+        )
+    }
+}
+
 /// Whether a user is held back: `None` means notify. Without exports (`exports_given` false)
 /// every mapped user is a candidate: the admin asserts that all moves finished.
 pub fn hold_for(exports_given: bool, entry: Option<&MoveEntry>) -> Option<Hold> {

@@ -16,7 +16,8 @@
   users.forEach(function (u) {
     u.problems = (u.error ? [u.error] : []).concat(u.link_errors);
     u.hay = [u.name || "", u.source, u.target, u.to.join(" "), u.locale, u.subject,
-      u.guest ? "guest" : "member", u.problems.length ? "problem error" : "ok", u.message_id]
+      u.guest ? "guest" : "member", u.problems.length ? "problem error" : "ok", u.message_id,
+      u.batch ? "batch:" + u.batch : ""]
       .join(" ").toLowerCase();
   });
 
@@ -35,6 +36,7 @@
     line1.appendChild(el("span", "name", u.name || u.source));
     line1.appendChild(el("span", "chip locale", u.locale || "?"));
     if (u.guest) { line1.appendChild(el("span", "chip guest", "guest")); }
+    if (u.batch) { line1.appendChild(el("span", "chip locale", u.batch)); }
     line1.appendChild(u.problems.length ? el("span", "chip bad", u.error ? "not rendered" : "link problem")
       : el("span", "chip ok", "links ok"));
     li.appendChild(line1);

@@ -18,6 +18,8 @@ pub struct Entry {
     pub locale: String,
     pub subject: String,
     pub guest: bool,
+    /// The migration batch of the user's move (from `--move-state`), searchable as its name.
+    pub batch: Option<String>,
     pub message_id: String,
     /// Paths relative to `index.html`, when the message was rendered.
     pub eml: Option<String>,
@@ -195,6 +197,7 @@ mod tests {
             locale: "en".into(),
             subject: "S & T".into(),
             guest: false,
+            batch: Some("batch-<2>".into()),
             message_id: "<x@fabrikam.com>".into(),
             eml: Some("messages/00001-a.eml".into()),
             html: Some("messages/00001-a.html".into()),

@@ -13,6 +13,7 @@ mod security;
 mod send;
 mod sink;
 mod smtp;
+mod summary;
 mod tls_server;
 mod trust;
 mod validate;

@@ -266,4 +266,8 @@ fn preview_shows_only_ready_users_and_names_the_held_back() {
     assert_eq!(emls, ready, "{}", run.stderr());
     assert!(page.contains("held back by move state"), "{page}");
     assert!(page.contains("Failed: 1"), "{page}");
+    assert!(
+        page.contains(r#""batch":"batch-1""#),
+        "batch label not in the gallery data"
+    );
 }

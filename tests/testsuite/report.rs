@@ -1,5 +1,7 @@
 //! `report` on a ledger written through the library: every user with state and totals, in the
-//! three formats; a missing ledger is not an error.
+//! human, JSON and CSV formats; a missing ledger is not an error. `browser` opens the HTML page.
+
+mod browser;
 
 use chrono::Utc;
 use t2t_notify::ledger::deliveries::{Book, Mark, Resolution, Settled};

@@ -96,6 +96,7 @@ fn render_one(job: &Job<'_>, messages: &Path, n: usize, r: &Recipient) -> anyhow
         locale: String::new(),
         subject: String::new(),
         guest: r.guest,
+        batch: r.move_state.as_ref().map(|m| m.batch.clone()),
         message_id: String::new(),
         eml: None,
         html: None,

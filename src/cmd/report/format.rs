@@ -1,5 +1,6 @@
-//! The report's three formats, pure functions over the ledger's rows: a human table per
-//! campaign (users who need attention first), JSON, and CSV safe to open in Excel.
+//! The report's formats, pure functions over the ledger's rows (and, with move-state exports,
+//! the users they hold back): a human table per campaign (users who need attention first),
+//! JSON, CSV safe to open in Excel; the HTML page is in `html`.
 
 use std::collections::BTreeMap;
 
@@ -22,7 +23,7 @@ pub struct Totals {
 }
 
 impl Totals {
-    fn add(&mut self, state: DeliveryState) {
+    pub(super) fn add(&mut self, state: DeliveryState) {
         self.users += 1;
         let counter = match state {
             DeliveryState::Sent => &mut self.sent,
@@ -43,15 +44,31 @@ impl Totals {
     }
 }
 
-/// The ledger's rows, grouped by campaign.
+/// A mapped user the move-state exports hold back: never attempted, so not in the ledger.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HeldRow {
+    pub source_upn: String,
+    pub target_upn: String,
+    /// `Failed`, `InProgress`, `unknown state `X``, `not in any move-state export`.
+    pub hold: String,
+    /// The move will not finish by itself: the migration team must act.
+    pub action_needed: bool,
+    pub reason: String,
+    pub batch: Option<String>,
+    /// Where the user's newest entry is (`batch-1.csv:4`).
+    pub export: Option<String>,
+}
+
+/// The ledger's rows, grouped by campaign, and the held-back users when exports were given.
 #[derive(Debug, Clone, Default)]
 pub struct Report {
-    campaigns: BTreeMap<String, Vec<DeliveryRow>>,
-    tests: Vec<TestSendRow>,
+    pub(super) campaigns: BTreeMap<String, Vec<DeliveryRow>>,
+    pub(super) tests: Vec<TestSendRow>,
+    pub(super) held_back: Vec<HeldRow>,
 }
 
 /// Users who need the admin come first.
-fn attention(state: DeliveryState) -> u8 {
+pub(super) fn attention(state: DeliveryState) -> u8 {
     match state {
         DeliveryState::Failed => 0,
         DeliveryState::Uncertain => 1,
@@ -73,7 +90,44 @@ impl Report {
                 (attention(a.state), &a.user_key).cmp(&(attention(b.state), &b.user_key))
             });
         }
-        Report { campaigns, tests }
+        Report {
+            campaigns,
+            tests,
+            held_back: Vec::new(),
+        }
+    }
+
+    /// The same report with the users the move-state exports hold back (kept in the order
+    /// given: `Failed` first).
+    pub fn with_held_back(mut self, held_back: Vec<HeldRow>) -> Report {
+        self.held_back = held_back;
+        self
+    }
+
+    /// Every delivery row, by campaign, users who need attention first.
+    pub fn rows(&self) -> impl Iterator<Item = &DeliveryRow> {
+        self.campaigns.values().flatten()
+    }
+
+    pub fn test_sends(&self) -> &[TestSendRow] {
+        &self.tests
+    }
+
+    pub fn held_back(&self) -> &[HeldRow] {
+        &self.held_back
+    }
+
+    /// Totals per batch label (`None`: users sent without move-state exports), with how many
+    /// held-back users each batch has.
+    pub fn batch_totals(&self) -> BTreeMap<Option<&str>, (Totals, u64)> {
+        let mut out: BTreeMap<Option<&str>, (Totals, u64)> = BTreeMap::new();
+        for r in self.rows() {
+            out.entry(r.batch.as_deref()).or_default().0.add(r.state);
+        }
+        for h in &self.held_back {
+            out.entry(h.batch.as_deref()).or_default().1 += 1;
+        }
+        out
     }
 
     /// Totals per campaign.
@@ -94,6 +148,12 @@ impl Report {
         if lines.is_empty() {
             lines.push("No deliveries recorded.".into());
         }
+        if !self.held_back.is_empty() {
+            lines.push(format!(
+                "Held back by their move state (not notified): {}",
+                self.held_back.len()
+            ));
+        }
         if !self.tests.is_empty() {
             let sent = self
                 .tests
@@ -101,7 +161,7 @@ impl Report {
                 .filter(|t| t.state == DeliveryState::Sent)
                 .count();
             lines.push(format!(
-                "Test sends (--test-to): {} messages, {sent} accepted",
+                "Test sends (--test-to) and admin summaries: {} messages, {sent} accepted",
                 self.tests.len()
             ));
         }
@@ -131,9 +191,19 @@ impl Report {
         if self.campaigns.is_empty() {
             out.push_str("No deliveries recorded.\n");
         }
+        if !self.held_back.is_empty() {
+            out.push_str(&format!(
+                "\nHeld back by their move state, not notified: {}\n\n",
+                self.held_back.len()
+            ));
+            let header = ["REASON", "USER", "TARGET", "BATCH", "WHY"];
+            let cells: Vec<[String; 5]> = self.held_back.iter().map(held_cells).collect();
+            out.push_str(&table(&header, &cells));
+            out.push('\n');
+        }
         if !self.tests.is_empty() {
             out.push_str(&format!(
-                "Test sends (--test-to), recorded apart: {}\n\n",
+                "Test sends (--test-to) and admin summaries, recorded apart: {}\n\n",
                 self.tests.len()
             ));
             let header = ["STATE", "TO", "USER", "MESSAGE-ID", "SENT", "LAST REPLY"];
@@ -151,7 +221,7 @@ impl Report {
             .iter()
             .map(|(name, rows)| json!({"campaign": name, "totals": totals[name.as_str()], "users": rows}))
             .collect();
-        json!({"campaigns": campaigns, "test_sends": self.tests})
+        json!({"campaigns": campaigns, "test_sends": self.tests, "held_back": self.held_back})
     }
 
     /// One row per user with a header.
@@ -188,6 +258,23 @@ impl Report {
                 opt(&r.content_hash),
             ])?;
         }
+        for h in &self.held_back {
+            let opt = |v: &Option<String>| cell(v.as_deref().unwrap_or(""));
+            w.write_record([
+                String::new(),
+                cell(&h.source_upn.to_lowercase()),
+                "held-back".into(),
+                "0".into(),
+                cell(&h.target_upn),
+                String::new(),
+                cell(&h.reason),
+                String::new(),
+                String::new(),
+                String::new(),
+                opt(&h.batch),
+                String::new(),
+            ])?;
+        }
         w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
     }
 }
@@ -214,6 +301,16 @@ fn human_cells(r: &DeliveryRow) -> [String; 7] {
     ]
 }
 
+fn held_cells(h: &HeldRow) -> [String; 5] {
+    [
+        h.hold.clone(),
+        h.source_upn.clone(),
+        h.target_upn.clone(),
+        h.batch.clone().unwrap_or_else(|| "-".into()),
+        one_line(&h.reason),
+    ]
+}
+
 fn test_cells(t: &TestSendRow) -> [String; 6] {
     let o = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
     [
@@ -226,7 +323,7 @@ fn test_cells(t: &TestSendRow) -> [String; 6] {
     ]
 }
 
-fn one_line(text: &str) -> String {
+pub(super) fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 

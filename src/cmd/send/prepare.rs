@@ -12,7 +12,7 @@ use crate::cli::SendArgs;
 use crate::config::Config;
 use crate::exit::InvalidInput;
 use crate::inputs::address;
-use crate::plan::{self, Recipient, Sources};
+use crate::plan::{self, Plan, Recipient, Sources};
 use crate::render::Renderer;
 use crate::send::{Candidate, Job};
 
@@ -28,14 +28,17 @@ pub fn test_address(value: &str) -> Result<String, InvalidInput> {
     Ok(value.to_string())
 }
 
-/// The people this run is about (the first `--limit` of the mapping), or `None` after
-/// printing the input's errors.
-pub fn people(config: &Config, args: &SendArgs) -> anyhow::Result<Option<Vec<Recipient>>> {
+/// Reads the mapping, directory and move-state exports into the plan, printing its errors,
+/// the first warnings and who is held back. Its recipients are the ready users, the first
+/// `--limit` of them. The caller stops when the plan has errors.
+pub fn plan(config: &Config, args: &SendArgs) -> anyhow::Result<Plan> {
     let sources = Sources {
         directory: args.input.directory.as_deref(),
+        move_states: &args.moves.move_states,
+        batch: args.moves.batch.as_deref(),
         ..Sources::new(&args.input.mapping)
     };
-    let plan = plan::load(Some(config), sources, true)?;
+    let mut plan = plan::load(Some(config), sources, true)?;
     for e in plan.diagnostics.errors() {
         eprintln!("{e}");
     }
@@ -51,26 +54,43 @@ pub fn people(config: &Config, args: &SendArgs) -> anyhow::Result<Option<Vec<Rec
     }
     if plan.diagnostics.has_errors() {
         eprintln!("error: the input has errors (listed above); nothing was sent");
-        return Ok(None);
+        return Ok(plan);
     }
+    print_held_back(&plan);
     let limit = args
         .limit
         .or(args.test_to.as_ref().map(|_| TEST_DEFAULT_LIMIT));
-    let mut people = plan.recipients;
     if let Some(n) = limit {
-        people.truncate(n);
+        plan.recipients.truncate(n);
     }
-    Ok(Some(people))
+    Ok(plan)
+}
+
+/// One line on the users the move-state exports hold back, `Failed` first.
+fn print_held_back(plan: &Plan) {
+    if plan.held_back_counts.is_empty() {
+        return;
+    }
+    let held: u64 = plan.held_back_counts.values().sum();
+    let reasons: Vec<String> = plan
+        .held_back_counts
+        .iter()
+        .map(|(hold, n)| format!("{hold}: {n}"))
+        .collect();
+    eprintln!(
+        "{held} users are held back by their move state and get no notice ({}); the summary lists them",
+        reasons.join(", ")
+    );
 }
 
 /// Renders every notice and checks its links; prints each distinct problem once with how many
-/// people it concerns. True when all are fine.
+/// people it concerns, and returns those lines (empty when all are fine).
 pub fn render_check(
     renderer: &Renderer,
     people: &[Recipient],
     campaign: &str,
     to: Option<&[String]>,
-) -> bool {
+) -> Vec<String> {
     let problems: Vec<(String, &str)> = people
         .par_iter()
         .flat_map_iter(|r| {
@@ -93,18 +113,24 @@ pub fn render_check(
             }
         }
     }
-    for (problem, count, who) in &grouped {
-        let people = if *count == 1 {
-            who.to_string()
-        } else {
-            format!("{count} people, e.g. {who}")
-        };
-        eprintln!("error: {problem} ({people})");
+    let lines: Vec<String> = grouped
+        .iter()
+        .map(|(problem, count, who)| {
+            let people = if *count == 1 {
+                who.to_string()
+            } else {
+                format!("{count} people, e.g. {who}")
+            };
+            format!("{problem} ({people})")
+        })
+        .collect();
+    for line in &lines {
+        eprintln!("error: {line}");
     }
-    if !grouped.is_empty() {
+    if !lines.is_empty() {
         eprintln!("error: the notices did not pass the render and link check; nothing was sent (`t2t-notify preview` shows them)");
     }
-    grouped.is_empty()
+    lines
 }
 
 /// The engine's candidates: one per person, rendered only if the ledger says to send.

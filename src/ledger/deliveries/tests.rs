@@ -207,3 +207,38 @@ fn states_round_trip_through_text() {
     }
     assert!("delivered".parse::<DeliveryState>().is_err());
 }
+
+#[test]
+fn a_users_batch_is_the_one_of_their_first_attempt_with_a_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    let in_batch = |key: &str, batch: Option<&str>| Mark {
+        batch: batch.map(str::to_string),
+        ..mark(key)
+    };
+    let ledger = run_writer(open(&dir), campaign(), |w| {
+        block(w.mark_in_flight(vec![in_batch("ana", Some("batch-1")), in_batch("bo", None)]))
+            .unwrap();
+        w.settle(settled("ana", Resolution::Deferred, 0));
+        w.settle(settled("bo", Resolution::Deferred, 0));
+        block(w.mark_in_flight(vec![
+            in_batch("ana", Some("batch-2")),
+            in_batch("bo", Some("batch-2")),
+        ]))
+        .unwrap();
+        w.settle(settled("ana", Resolution::Sent, 1));
+        w.settle(settled("bo", Resolution::Sent, 1));
+    });
+    let rows = ledger.deliveries(Some("post-migration")).unwrap();
+    let batch = |key: &str| {
+        rows.iter()
+            .find(|r| r.user_key == key)
+            .and_then(|r| r.batch.clone())
+    };
+    assert_eq!(
+        batch("ana").as_deref(),
+        Some("batch-1"),
+        "kept, not relabelled"
+    );
+    assert_eq!(batch("bo").as_deref(), Some("batch-2"), "first batch seen");
+    assert!(rows.iter().all(|r| r.attempts == 2));
+}

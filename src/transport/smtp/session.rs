@@ -16,6 +16,7 @@ use lettre::transport::smtp::response::Response;
 use lettre::transport::smtp::Error as SmtpError;
 
 use crate::config::Security;
+use crate::diag::error_chain;
 use crate::secret::Secret;
 use crate::transport::FailureClass;
 
@@ -270,21 +271,6 @@ fn is_tls_failure(e: &(dyn std::error::Error + 'static)) -> bool {
         current = cause.source();
     }
     false
-}
-
-/// The error and its causes on one line.
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
 }
 
 #[cfg(test)]

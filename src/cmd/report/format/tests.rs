@@ -70,7 +70,7 @@ fn human_lists_totals_and_users_needing_attention_first() {
         "replies on one line: {text}"
     );
     assert!(
-        text.contains("Test sends (--test-to), recorded apart: 1"),
+        text.contains("Test sends (--test-to) and admin summaries, recorded apart: 1"),
         "{text}"
     );
     assert!(text.contains("admin@fabrikam.com"), "{text}");
