@@ -115,9 +115,23 @@ pub fn at_every_verbosity(site: &Site, expected: i32) -> Vec<(String, String)> {
         .collect()
 }
 
-/// `report` in every format.
+/// `report` in every format its `--help` lists.
 pub fn reports(site: &Site) -> Vec<(String, String)> {
-    ["human", "json", "csv"]
+    let help = site
+        .t2t()
+        .args(["report", "--help"])
+        .run()
+        .status(0)
+        .stdout();
+    let flat = help.split_whitespace().collect::<Vec<_>>().join(" ");
+    let formats: Vec<String> = flat
+        .split_once("--format <FORMAT>")
+        .and_then(|(_, rest)| rest.split_once("[possible values: "))
+        .and_then(|(_, rest)| rest.split_once(']'))
+        .map(|(list, _)| list.split(", ").map(String::from).collect())
+        .unwrap_or_default();
+    assert!(formats.len() >= 3, "report formats: {formats:?}");
+    formats
         .iter()
         .map(|f| {
             let run = site.t2t().args(["report", "--format", f]).run().status(0);
