@@ -50,6 +50,7 @@ fn ten_sigkills_in_a_10000_user_run_lose_nobody_and_duplicate_nobody() {
     let ledger = LedgerView::read(&site);
     let uncertain = ledger.in_state("uncertain");
     let context = format!("seed {seed}, uncertain per kill {:?}", &reported[1..]);
+    eprintln!("{context} (at most {bound} each)");
     assert_eq!(
         uncertain.len(),
         reported.iter().sum::<usize>(),
@@ -67,6 +68,14 @@ fn ten_sigkills_in_a_10000_user_run_lose_nobody_and_duplicate_nobody() {
     let expected_code = if uncertain.is_empty() { 0 } else { 4 };
     assert_eq!(last.code, Some(expected_code), "{context}\n{last}");
     let got = delivered(&sink);
+    let had_it = uncertain
+        .iter()
+        .filter(|u| got.copies(&ledger.users[*u].recipient) == 1)
+        .count();
+    eprintln!(
+        "{had_it} of the {} uncertain users had their notice",
+        uncertain.len()
+    );
     assert_once_except_uncertain(&ledger, &got, USERS, &context);
     assert_partials_only_for(&ledger, &got, &uncertain, &context);
 
