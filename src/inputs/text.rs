@@ -9,6 +9,8 @@ use std::io::{self, BufReader, Read};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
+mod utf16;
+
 /// The encoding a file announced with its byte order mark (or its absence).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Encoding {
@@ -46,7 +48,11 @@ const BUF: usize = 256 * 1024;
 
 /// Opens `path`, detects its encoding from the BOM and guesses the separator.
 pub fn open(path: &Path) -> io::Result<TextFile> {
-    let mut file = File::open(path)?;
+    from_reader(File::open(path)?)
+}
+
+/// Like [`open`], for bytes that come from elsewhere than a file (fuzzing, tests, stdin).
+pub fn from_reader(mut file: impl Read + Send + 'static) -> io::Result<TextFile> {
     let mut head = vec![0u8; HEAD];
     let n = read_up_to(&mut file, &mut head)?;
     head.truncate(n);
@@ -80,18 +86,15 @@ pub fn open(path: &Path) -> io::Result<TextFile> {
     let rest = io::Cursor::new(head).chain(file);
     let inner: Box<dyn Read + Send> = match encoding {
         Encoding::Plain | Encoding::Utf8Bom => Box::new(Skip { inner: rest, skip }),
-        Encoding::Utf16Le | Encoding::Utf16Be => Box::new(
-            encoding_rs_io::DecodeReaderBytesBuilder::new()
-                .bom_sniffing(true)
-                .strip_bom(true)
-                .build(rest),
-        ),
+        Encoding::Utf16Le => Box::new(utf16::Utf16Reader::new(rest, encoding_rs::UTF_16LE)),
+        Encoding::Utf16Be => Box::new(utf16::Utf16Reader::new(rest, encoding_rs::UTF_16BE)),
     };
     let lines = LineIndex::default();
     let counted: Box<dyn Read + Send> = Box::new(Counting {
         inner,
         offset: 0,
         state: lines.state.clone(),
+        cr_pending: false,
     });
     Ok(TextFile {
         reader: BufReader::with_capacity(BUF, counted),
@@ -113,15 +116,28 @@ pub struct LineIndex {
 struct LineState {
     pending: VecDeque<u64>,
     counted: u64,
+    eof: bool,
 }
 
 impl LineIndex {
     /// The 1-based line a record just read by `reader` started on. (The csv crate's own
     /// record positions point before the previous terminator and miscount CRLF files.)
     pub fn record_line<R: Read>(&self, reader: &csv::Reader<R>, record: &csv::ByteRecord) -> u64 {
-        let end = reader.position().byte().saturating_sub(1);
-        let inside = memchr::memchr_iter(b'\n', record.as_slice()).count() as u64;
+        let position = reader.position().byte();
+        // The byte before the position is the record's terminator, except for a record that
+        // the end of the file closed (an unclosed quote): then it is the record's own content.
+        let end = if self.at_eof() {
+            position
+        } else {
+            position.saturating_sub(1)
+        };
+        let inside: u64 = record.iter().map(line_breaks).sum();
         self.line_of(end).saturating_sub(inside).max(1)
+    }
+
+    /// True once the stream has been read to its end.
+    fn at_eof(&self) -> bool {
+        self.state.lock().unwrap_or_else(|p| p.into_inner()).eof
     }
 
     /// The 1-based line of byte `offset`. Offsets must be asked in increasing order.
@@ -135,19 +151,42 @@ impl LineIndex {
     }
 }
 
-/// Records the offset of every newline that passes through.
+/// Line breaks in a field: LF, CRLF, and CR alone (old Mac files), as the csv crate splits.
+fn line_breaks(field: &[u8]) -> u64 {
+    memchr::memchr2_iter(b'\n', b'\r', field)
+        .filter(|&i| field[i] == b'\n' || field.get(i + 1) != Some(&b'\n'))
+        .count() as u64
+}
+
+/// Records the offset of every line break that passes through: the LF of LF and CRLF, and a
+/// CR alone (which the csv crate also ends a record at).
 struct Counting<R> {
     inner: R,
     offset: u64,
     state: Arc<Mutex<LineState>>,
+    /// The previous read ended with a CR: a line break unless the next byte is LF.
+    cr_pending: bool,
 }
 
 impl<R: Read> Read for Counting<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
         let n = self.inner.read(buf)?;
+        let chunk = &buf[..n];
         let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        for i in memchr::memchr_iter(b'\n', &buf[..n]) {
-            st.pending.push_back(self.offset + i as u64);
+        st.eof |= n == 0;
+        if std::mem::take(&mut self.cr_pending) && chunk.first() != Some(&b'\n') {
+            st.pending.push_back(self.offset - 1);
+        }
+        for i in memchr::memchr2_iter(b'\n', b'\r', chunk) {
+            match chunk.get(i + 1) {
+                _ if chunk[i] == b'\n' => st.pending.push_back(self.offset + i as u64),
+                None => self.cr_pending = true,
+                Some(b'\n') => {}
+                Some(_) => st.pending.push_back(self.offset + i as u64),
+            }
         }
         self.offset += n as u64;
         Ok(n)
@@ -157,7 +196,7 @@ impl<R: Read> Read for Counting<R> {
 /// How much of the file is read up front to detect the encoding and separator.
 const HEAD: usize = 64 * 1024;
 
-fn read_up_to(file: &mut File, buf: &mut [u8]) -> io::Result<usize> {
+fn read_up_to(file: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
     let mut n = 0;
     while n < buf.len() {
         match file.read(&mut buf[n..])? {
@@ -300,6 +339,40 @@ mod tests {
         }
         std::fs::remove_file(&path).unwrap();
         assert_eq!(got, vec![1, 2, 5, 7, 8, 10, 12]);
+    }
+
+    fn record_lines(content: &[u8]) -> Vec<u64> {
+        let opened = from_reader(io::Cursor::new(content.to_vec())).unwrap();
+        let (mut r, lines) = csv_reader(opened, false);
+        let mut rec = csv::ByteRecord::new();
+        let mut got = Vec::new();
+        while r.read_byte_record(&mut rec).unwrap() {
+            got.push(lines.record_line(&r, &rec));
+        }
+        got
+    }
+
+    #[test]
+    fn line_index_counts_lone_carriage_returns() {
+        // Excel for Mac's "CSV (Macintosh)" ends lines with CR alone; the csv crate splits
+        // records there, so the line numbers must too (fuzz/regressions/mapping/lone-cr.csv).
+        assert_eq!(record_lines(b"a,b\rc,d\r\re,f\r"), vec![1, 2, 4]);
+        assert_eq!(record_lines(b"a\r\r\nb\r\x0c\nc"), vec![1, 3, 4, 5]);
+        assert_eq!(
+            record_lines(b"\"x\ry\",z\rw\n\"p\r\nq\"\rr"),
+            vec![1, 3, 4, 6]
+        );
+    }
+
+    #[test]
+    fn record_closed_by_end_of_file_keeps_its_first_line() {
+        // An unclosed quote runs to the end of the file; a final line break inside it is the
+        // record's own, not a terminator (fuzz/regressions/directory/unclosed-quote-at-eof.csv).
+        assert_eq!(record_lines(b"a\n\"b\n"), vec![1, 2]);
+        assert_eq!(record_lines(b"a\r\nb,\"c\r\nd\r"), vec![1, 2]);
+        assert_eq!(record_lines(b"a\nb"), vec![1, 2]);
+        assert_eq!(record_lines(b"a\nb\n"), vec![1, 2]);
+        assert_eq!(record_lines(b"a\n\"b\n\"\n\n"), vec![1, 2]);
     }
 
     #[test]
