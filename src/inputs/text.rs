@@ -376,6 +376,18 @@ mod tests {
     }
 
     #[test]
+    fn files_longer_than_the_buffers_keep_their_line_numbers() {
+        // Past the 64 KB sniffed head, the 256 KB read buffer and the UTF-16 decoder's chunks,
+        // with CR-only line ends so that some CR falls at the end of a read.
+        let text: String = (0..40_000).map(|i| format!("r{i},x\r")).collect();
+        let expected: Vec<u64> = (1..=40_000).collect();
+        assert_eq!(record_lines(text.as_bytes()), expected);
+        let mut utf16 = vec![0xFF, 0xFE];
+        utf16.extend(text.encode_utf16().flat_map(|u| u.to_le_bytes()));
+        assert_eq!(record_lines(&utf16), expected);
+    }
+
+    #[test]
     fn utf16_without_bom_is_spotted() {
         let bytes: Vec<u8> = "User,x,y\r\n"
             .encode_utf16()
