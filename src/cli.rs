@@ -35,14 +35,35 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Check the identity mapping file (and directory) and report every problem.
+    /// Check the identity mapping file (and directory and move-state exports) and report every
+    /// problem.
     #[command(
-        after_help = "Example:\n  t2t-notify --config sample-data/t2t-notify.toml validate --mapping sample-data/identity-map.csv --directory sample-data/directory.csv\n\nExit status 0 when valid (warnings allowed), 2 when not."
+        after_help = "Example:\n  t2t-notify --config sample-data/t2t-notify.toml validate --mapping sample-data/identity-map.csv --directory sample-data/directory.csv\n  t2t-notify validate --mapping map.csv --move-state batch-1.csv --move-state batch-2.json\n\nExit status 0 when valid (warnings allowed), 2 when not."
     )]
     Validate(ValidateArgs),
     /// Write a large synthetic identity map and directory for tests and benchmarks.
     #[command(after_help = "Example:\n  t2t-notify sample --users 100000 --out /tmp/big")]
     Sample(SampleArgs),
+    /// Show every user's delivery state, attempts, last reply, Message-ID and times, with totals.
+    #[command(
+        after_help = "Examples:\n  t2t-notify --config sample-data/t2t-notify.toml report --format csv > report.csv\n  t2t-notify report --format html --out report.html --mapping identity-map.csv --move-state batch-1.csv --move-state batch-2.csv\n  t2t-notify report --batch batch-2\n\nExit status 0."
+    )]
+    Report(ReportArgs),
+    /// Send each user's notice once per campaign (after the input, the link check and the trust gate pass).
+    #[command(
+        after_help = "Examples:\n  t2t-notify --config t2t-notify.toml send --mapping identity-map.csv --directory directory.csv --test-to me@fabrikam.com\n  t2t-notify --config t2t-notify.toml send --mapping identity-map.csv --directory directory.csv --move-state batch-1.csv --move-state batch-2.csv\n\nAfter every run a JSON summary is written next to the ledger (or to [notify] summary_dir), posted to [notify] webhook_url and mailed to [notify] admin_email when set.\n\nExit status 0 when everyone has their notice, 1 on a runtime failure (server, authentication, ledger), 2 on invalid input or a link-check error (nothing sent), 3 when the trust gate is closed (nothing sent), 4 when users failed or are uncertain, 5 when paused (quota, day budget, deferred users: run again), 130 after Ctrl-C."
+    )]
+    Send(SendArgs),
+    /// Render every notice without sending: one .eml and HTML per person and a searchable index.html.
+    #[command(
+        after_help = "Example:\n  t2t-notify --config sample-data/t2t-notify.toml preview --mapping sample-data/identity-map.csv --directory sample-data/directory.csv --out preview/\n  t2t-notify --config sample-data/t2t-notify.toml preview --mapping sample-data/identity-map.csv --user ana.martinez0@contoso.com\n\nExit status 0 when every notice rendered and passed the link check, 2 when not (everything that rendered is still written)."
+    )]
+    Preview(PreviewArgs),
+    /// The trust-removal gate: print the removal script, confirm its evidence files, show status.
+    #[command(
+        after_help = "Example (the gate opens when both tenants' evidence is confirmed):\n  t2t-notify trust script --tenant source > remove-trust-source.ps1\n  t2t-notify trust script --tenant target > remove-trust-target.ps1\n  t2t-notify trust confirm trust-evidence-*.json\n  t2t-notify trust status"
+    )]
+    Trust(crate::cmd::trust::TrustArgs),
 }
 
 /// Where the users come from; shared by every command that reads them.
@@ -57,6 +78,20 @@ pub struct InputArgs {
     pub directory: Option<PathBuf>,
 }
 
+/// Which users' OneDrive moves finished; shared by validate, preview, send and report.
+#[derive(Debug, Clone, Default, Args)]
+pub struct MoveStateArgs {
+    /// An export of Get-SPOCrossTenantUserContentMoveState (Export-Csv or ConvertTo-Json), one
+    /// per batch; repeat for several. With it, only users whose newest state is Success are
+    /// notified; the others are held back with the reason.
+    #[arg(long = "move-state", value_name = "FILE")]
+    pub move_states: Vec<PathBuf>,
+    /// The batch label for the users of these exports (default: each export's file name
+    /// without extension).
+    #[arg(long, value_name = "NAME", requires = "move_states", value_parser = clap::builder::NonEmptyStringValueParser::new())]
+    pub batch: Option<String>,
+}
+
 /// Output format of `validate` and `report`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
 pub enum Format {
@@ -69,6 +104,8 @@ pub enum Format {
 pub struct ValidateArgs {
     #[command(flatten)]
     pub input: InputArgs,
+    #[command(flatten)]
+    pub moves: MoveStateArgs,
     /// human (one line per problem) or json ({users, groups, warnings, errors}).
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
@@ -85,4 +122,86 @@ pub struct SampleArgs {
     /// Folder that receives identity-map.csv and directory.csv.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+}
+
+/// Output format of `report`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum ReportFormat {
+    #[default]
+    Human,
+    Json,
+    Csv,
+    Html,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Only this campaign (default: every campaign in the ledger).
+    #[arg(long, value_name = "NAME")]
+    pub campaign: Option<String>,
+    /// Only the users of this migration batch (the label `send` stored with them).
+    #[arg(long, value_name = "NAME")]
+    pub batch: Option<String>,
+    /// human (a table per campaign), json ({campaigns, test_sends, held_back}), csv (one row per user) or
+    /// html (a self-contained page with totals and a searchable, sortable table).
+    #[arg(long, value_enum, default_value_t)]
+    pub format: ReportFormat,
+    /// Write the report to this file (owner-only, 0600) instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// The identity map, to list the users the move-state exports hold back (with
+    /// --move-state).
+    #[arg(long, value_name = "FILE", requires = "move_states")]
+    pub mapping: Option<PathBuf>,
+    /// Move-state exports (repeatable): users whose move did not succeed are listed as held
+    /// back, with the reason. Needs --mapping.
+    #[arg(long = "move-state", value_name = "FILE", requires = "mapping")]
+    pub move_states: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct PreviewArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub moves: MoveStateArgs,
+    /// Folder for index.html and messages/ (created private: folders 0700, files 0600). Without
+    /// it, the notice of a single --user is printed to the terminal.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Only this person (source UPN, target UPN or address); repeat for more.
+    #[arg(long = "user", value_name = "UPN")]
+    pub users: Vec<String>,
+    /// At most this many people.
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+    /// Campaign name; part of every Message-ID, so use the same one as `send`.
+    #[arg(long, default_value = "post-migration", value_name = "NAME")]
+    pub campaign: String,
+}
+
+#[derive(Debug, Args)]
+pub struct SendArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub moves: MoveStateArgs,
+    /// Campaign name: each user gets one notice per campaign; part of every Message-ID, so use
+    /// the same one as `preview`.
+    #[arg(long, default_value = "post-migration", value_name = "NAME")]
+    pub campaign: String,
+    /// Only the first N users of the mapping (with --test-to: 3 unless given).
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+    /// Send the first N users' notices to this address only, to check them in a real mailbox.
+    /// Allowed before the trust gate opens; recorded apart, no user counts as notified.
+    #[arg(long, value_name = "ADDR", conflicts_with_all = ["retry_failed", "resend_uncertain"])]
+    pub test_to: Option<String>,
+    /// Also try users whose earlier attempt failed permanently.
+    #[arg(long)]
+    pub retry_failed: bool,
+    /// Also send to users who may already have the notice (a run stopped while their message
+    /// was in flight, or the connection dropped after it was sent).
+    #[arg(long)]
+    pub resend_uncertain: bool,
 }

@@ -505,13 +505,12 @@ fn check_host_url(url: &str) -> Result<(), String> {
             "host name `{host}` has an empty part (two dots in a row, or a dot at an end)"
         ));
     }
-    let bare = parsed.path().trim_matches('/').is_empty()
-        && parsed.query().is_none()
+    let plain = parsed.query().is_none()
         && parsed.fragment().is_none()
         && parsed.username().is_empty()
         && parsed.password().is_none();
-    if !bare {
-        return Err("must be the bare host URL, like https://contoso-my.sharepoint.com/ (no path, query or user name)".into());
+    if !plain {
+        return Err("must be the host URL, like https://contoso-my.sharepoint.com/ (no query, fragment or user name)".into());
     }
     Ok(())
 }

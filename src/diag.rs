@@ -130,6 +130,22 @@ impl Diagnostics {
     }
 }
 
+/// An error and its causes on one line (`a: b: c`), for replies and logs; a cause whose text
+/// the line already holds is not repeated.
+pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
 /// Shortens a value for quoting in a message, so a 100 KB field does not flood the terminal.
 pub fn quote(value: &str) -> String {
     const MAX: usize = 60;

@@ -1,7 +1,8 @@
 //! Joins the inputs into the list of people to notify, each with what their notice needs,
 //! and the list of people held back with the reason. No IO beyond what the inputs gave it.
 
-use std::path::Path;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -9,8 +10,12 @@ use serde::Serialize;
 
 use crate::config::{Config, RecipientMode};
 use crate::diag::Diagnostics;
-use crate::inputs::directory::{self, DirectoryEntry};
+use crate::inputs::directory::{self, Directory, DirectoryEntry};
 use crate::inputs::mapping::{self, Row, UserMapping};
+use crate::inputs::move_state::{MoveEntry, MoveStates};
+
+mod hold;
+pub use hold::Hold;
 
 /// One person to notify and everything their notice is built from.
 #[derive(Debug, Clone, Serialize)]
@@ -23,6 +28,9 @@ pub struct Recipient {
     pub onedrive_url: String,
     /// The addresses the notice goes to, per `[message].recipient`.
     pub to: Vec<String>,
+    /// The user's newest move-state entry (state `Success`, with its batch), when exports
+    /// were given.
+    pub move_state: Option<MoveEntry>,
 }
 
 impl Recipient {
@@ -42,16 +50,27 @@ impl Recipient {
 #[derive(Debug, Clone, Serialize)]
 pub struct HeldBack {
     pub user: UserMapping,
+    /// For the admin: the state, batch, place in the export, and what to do.
     pub reason: String,
+    pub hold: Hold,
+    /// The user's newest move-state entry, when an export has one.
+    pub move_state: Option<MoveEntry>,
 }
 
 /// Who gets what, and the problems found on the way.
 #[derive(Debug, Default)]
 pub struct Plan {
     pub recipients: Vec<Recipient>,
+    /// Kept, like `recipients`, only with `keep_recipients`; `held_back_counts` always.
     pub held_back: Vec<HeldBack>,
     pub users: u64,
     pub groups: u64,
+    /// Valid user rows that pass the move-state filter (all of them without exports).
+    pub ready: u64,
+    /// Held-back users per reason, `Failed` first.
+    pub held_back_counts: BTreeMap<Hold, u64>,
+    /// The merged move-state exports, when any were given.
+    pub move_states: Option<MoveStates>,
     pub diagnostics: Diagnostics,
 }
 
@@ -60,10 +79,28 @@ pub struct Plan {
 pub struct Sources<'a> {
     pub mapping: &'a Path,
     pub directory: Option<&'a Path>,
+    /// Move-state exports, one per batch. Empty: every mapped user is a candidate.
+    pub move_states: &'a [PathBuf],
+    /// The batch label for their entries (default: each export's file name).
+    pub batch: Option<&'a str>,
 }
 
-/// Reads the mapping (and directory) and builds the plan. With `keep_recipients` false, rows
-/// are checked and counted but not kept (`validate` on a million rows).
+impl<'a> Sources<'a> {
+    /// Only a mapping file: no directory, no move-state exports.
+    pub fn new(mapping: &'a Path) -> Self {
+        Sources {
+            mapping,
+            directory: None,
+            move_states: &[],
+            batch: None,
+        }
+    }
+}
+
+/// Reads the mapping (and directory and move-state exports) and builds the plan. With
+/// `keep_recipients` false, rows are checked and counted but not kept (`validate` on a million
+/// rows). With move-state exports, only users whose newest entry is `Success` become
+/// recipients; the others are held back with the reason.
 pub fn load(
     config: Option<&Config>,
     sources: Sources<'_>,
@@ -79,51 +116,155 @@ pub fn load(
         }
         None => None,
     };
-    let mut matched = vec![false; directory.as_ref().map_or(0, |d| d.entries.len())];
-    let mut unmatched_users = Diagnostics::default();
+    let states = if sources.move_states.is_empty() {
+        None
+    } else {
+        let (states, diags) = MoveStates::load(sources.move_states, sources.batch)?;
+        plan.diagnostics.extend(diags);
+        Some(states)
+    };
+    let mapping_file: Arc<str> = sources.mapping.display().to_string().into();
+    let mut join = Join::new(mapping_file.clone(), directory.as_ref(), states.as_ref());
     let options = mapping::Options {
         expected_tenant: config.map(|c| c.source.tenant_id.clone()),
     };
-    let mapping_file: Arc<str> = sources.mapping.display().to_string().into();
     let summary = mapping::read(sources.mapping, &options, |row| {
         let Row::User(user) = row else { return };
-        let entry = directory.as_ref().and_then(|d| {
-            let found = d.lookup(&user.source_upn, &user.target_upn);
-            if found.is_none() {
-                unmatched_users.warning(&mapping_file, Some(user.line), format!(
-                    "no row in the directory {} for source {} or target {}; the notice greets without a name and uses the default locale",
-                    d.file, user.source_upn, user.target_upn
-                ));
-            }
-            found.map(|i| {
-                matched[i] = true;
-                d.entries[i].clone()
-            })
-        });
-        if keep_recipients {
-            if let Some(config) = config {
-                plan.recipients.push(recipient(config, user, entry));
-            }
-        }
+        join.user(config, user, keep_recipients, &mut plan);
     })
     .with_context(|| format!("cannot read the mapping file {}", sources.mapping.display()))?;
     plan.users = summary.users;
     plan.groups = summary.groups;
     plan.diagnostics.extend(summary.diagnostics);
-    plan.diagnostics.extend(unmatched_users);
-    if let Some(dir) = &directory {
-        for (entry, _) in dir.entries.iter().zip(&matched).filter(|(_, m)| !**m) {
-            plan.diagnostics.warning(
-                &dir.file,
-                Some(entry.line),
-                format!(
-                "{} is not in the mapping file {} as a source or target UPN; the row is not used",
-                entry.upn, mapping_file
-            ),
-            );
+    let unmatched = join.finish();
+    plan.diagnostics.extend(unmatched);
+    plan.move_states = states;
+    Ok(plan)
+}
+
+/// Joins each mapped user with their directory row and move-state entry, remembering which
+/// rows and entries were used so that the unused ones can be reported.
+struct Join<'a> {
+    mapping_file: Arc<str>,
+    directory: Option<&'a Directory>,
+    states: Option<&'a MoveStates>,
+    directory_used: Vec<bool>,
+    states_used: Vec<bool>,
+    diags: Diagnostics,
+}
+
+impl<'a> Join<'a> {
+    fn new(
+        mapping_file: Arc<str>,
+        directory: Option<&'a Directory>,
+        states: Option<&'a MoveStates>,
+    ) -> Self {
+        Join {
+            mapping_file,
+            directory,
+            states,
+            directory_used: vec![false; directory.map_or(0, |d| d.entries.len())],
+            states_used: vec![false; states.map_or(0, MoveStates::len)],
+            diags: Diagnostics::default(),
         }
     }
-    Ok(plan)
+
+    fn user(&mut self, config: Option<&Config>, user: UserMapping, keep: bool, plan: &mut Plan) {
+        let entry = self.directory_entry(&user);
+        let moved = self.move_entry(&user);
+        match hold::hold_for(self.states.is_some(), moved) {
+            None => {
+                plan.ready += 1;
+                if let (true, Some(config)) = (keep, config) {
+                    let mut r = recipient(config, user, entry);
+                    r.move_state = moved.cloned();
+                    plan.recipients.push(r);
+                }
+            }
+            Some(hold) => {
+                *plan.held_back_counts.entry(hold.clone()).or_default() += 1;
+                if keep {
+                    let reason = hold::reason(&hold, moved);
+                    let move_state = moved.cloned();
+                    plan.held_back.push(HeldBack {
+                        user,
+                        reason,
+                        hold,
+                        move_state,
+                    });
+                }
+            }
+        }
+    }
+
+    fn directory_entry(&mut self, user: &UserMapping) -> Option<DirectoryEntry> {
+        let d = self.directory?;
+        let found = d.lookup(&user.source_upn, &user.target_upn);
+        if found.is_none() {
+            self.diags.warning(&self.mapping_file, Some(user.line), format!(
+                "no row in the directory {} for source {} or target {}; the notice greets without a name and uses the default locale",
+                d.file, user.source_upn, user.target_upn
+            ));
+        }
+        found.map(|i| {
+            self.directory_used[i] = true;
+            d.entries[i].clone()
+        })
+    }
+
+    fn move_entry(&mut self, user: &UserMapping) -> Option<&'a MoveEntry> {
+        let states = self.states?;
+        let i = states.index_of(&user.source_upn)?;
+        self.states_used[i] = true;
+        let e = &states.entries()[i];
+        if let Some(target) = e
+            .target_upn
+            .as_deref()
+            .filter(|t| !t.eq_ignore_ascii_case(&user.target_upn))
+        {
+            self.diags.warning(&e.file, Some(e.line), format!(
+                "{}the export moves {} to {target}, but the mapping file {} maps it to {} (line {}); check which one is right before notifying",
+                item_prefix(e), user.source_upn, self.mapping_file, user.target_upn, user.line
+            ));
+        }
+        Some(e)
+    }
+
+    /// The warnings of the join, with the directory rows and export entries nobody used.
+    fn finish(mut self) -> Diagnostics {
+        if let Some(dir) = self.directory {
+            for (entry, _) in dir
+                .entries
+                .iter()
+                .zip(&self.directory_used)
+                .filter(|(_, m)| !**m)
+            {
+                self.diags.warning(&dir.file, Some(entry.line), format!(
+                    "{} is not in the mapping file {} as a source or target UPN; the row is not used",
+                    entry.upn, self.mapping_file
+                ));
+            }
+        }
+        if let Some(states) = self.states {
+            for (e, _) in states
+                .entries()
+                .iter()
+                .zip(&self.states_used)
+                .filter(|(_, m)| !**m)
+            {
+                self.diags.warning(&e.file, Some(e.line), format!(
+                    "{}{} ({}) is not a source UPN in the mapping file {} (or its row there has errors); the entry is not used",
+                    item_prefix(e), e.source_upn, e.state_label(), self.mapping_file
+                ));
+            }
+        }
+        self.diags
+    }
+}
+
+/// `item [3]: ` for an entry of a JSON export, nothing for CSV.
+fn item_prefix(e: &MoveEntry) -> String {
+    e.index.map(|i| format!("item [{i}]: ")).unwrap_or_default()
 }
 
 /// Builds one recipient from a mapping row and its directory entry.
@@ -154,6 +295,7 @@ pub fn recipient(config: &Config, user: UserMapping, entry: Option<DirectoryEntr
         directory: entry,
         onedrive_url,
         to,
+        move_state: None,
     }
 }
 
@@ -175,24 +317,4 @@ pub fn onedrive_url(host_url: &str, target_upn: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn onedrive_url_follows_sharepoint_rule() {
-        assert_eq!(
-            onedrive_url(
-                "https://contoso-my.sharepoint.com/",
-                "rsimone@contoso.onmicrosoft.com"
-            ),
-            "https://contoso-my.sharepoint.com/personal/rsimone_contoso_onmicrosoft_com"
-        );
-        assert_eq!(
-            onedrive_url(
-                "https://fabrikam-my.sharepoint.com",
-                "Ana.Lopez@Fabrikam.com"
-            ),
-            "https://fabrikam-my.sharepoint.com/personal/ana_lopez_fabrikam_com"
-        );
-    }
-}
+mod tests;

@@ -40,6 +40,10 @@ fn dispatch(cli: &Cli) -> anyhow::Result<Outcome> {
     match &cli.command {
         Command::Validate(args) => cmd::validate::execute(cli, args),
         Command::Sample(args) => cmd::sample::execute(args),
+        Command::Report(args) => cmd::report::execute(cli, args),
+        Command::Send(args) => cmd::send::execute(cli, args),
+        Command::Preview(args) => cmd::preview::execute(cli, args),
+        Command::Trust(args) => cmd::trust::execute(cli, args),
     }
 }
 
@@ -49,13 +53,18 @@ pub fn load_config(cli: &Cli) -> anyhow::Result<Config> {
 }
 
 fn error_code(err: &anyhow::Error) -> i32 {
+    error_outcome(err).code()
+}
+
+/// What an error means for the exit status: invalid input or usage (2), else a failure (1).
+pub fn error_outcome(err: &anyhow::Error) -> Outcome {
     let invalid = err
         .chain()
         .any(|c| c.is::<ConfigError>() || c.is::<InvalidInput>());
     if invalid {
-        Outcome::Invalid.code()
+        Outcome::Invalid
     } else {
-        Outcome::Failure.code()
+        Outcome::Failure
     }
 }
 
@@ -71,6 +80,7 @@ fn init_logging(verbose: u8, quiet: bool) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(false)
         .without_time()
         .try_init();

@@ -1,6 +1,9 @@
 //! Posts the admin summary to `[notify].webhook_url`: plain JSON that a Teams or Power Automate
 //! workflow webhook, or any HTTP endpoint, accepts. Retries on 5xx and connection errors with
 //! backoff; a webhook failure is reported to the caller but never changes what was sent.
+//!
+//! Workflow URLs carry their secret (a `sig=` query, or a token in the path), so errors and
+//! logs name the endpoint by [`redact`]ed URL only: scheme, host and port.
 
 use std::time::Duration;
 
@@ -20,7 +23,7 @@ pub enum WebhookError {
         attempts: u32,
         source: reqwest::Error,
     },
-    #[error("webhook URL `{0}` must be https (http is allowed only for a loopback address)")]
+    #[error("webhook URL {0} must be https (http is allowed only for a loopback address)")]
     Insecure(String),
 }
 
@@ -42,9 +45,23 @@ impl Default for Retry {
     }
 }
 
+/// The URL without what may be secret: `https://host:port/…` (no user, path or query).
+pub fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(u) => {
+            let host = u.host_str().unwrap_or("?");
+            match u.port() {
+                Some(port) => format!("{}://{host}:{port}/…", u.scheme()),
+                None => format!("{}://{host}/…", u.scheme()),
+            }
+        }
+        Err(_) => "(not a URL)".to_string(),
+    }
+}
+
 /// Checks that a webhook URL is https, or http to a loopback host.
 pub fn check_url(url: &str) -> Result<(), WebhookError> {
-    let parsed = url::Url::parse(url).map_err(|_| WebhookError::Insecure(url.to_string()))?;
+    let parsed = url::Url::parse(url).map_err(|_| WebhookError::Insecure(redact(url)))?;
     let loopback = match parsed.host() {
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
         Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
@@ -54,7 +71,7 @@ pub fn check_url(url: &str) -> Result<(), WebhookError> {
     match parsed.scheme() {
         "https" => Ok(()),
         "http" if loopback => Ok(()),
-        _ => Err(WebhookError::Insecure(url.to_string())),
+        _ => Err(WebhookError::Insecure(redact(url))),
     }
 }
 
@@ -65,11 +82,12 @@ pub async fn post(
     retry: Retry,
 ) -> Result<u16, WebhookError> {
     check_url(url)?;
+    let shown = redact(url);
     let client = reqwest::Client::builder()
         .timeout(retry.timeout)
         .build()
         .map_err(|source| WebhookError::Request {
-            url: url.to_string(),
+            url: shown.clone(),
             attempts: 0,
             source,
         })?;
@@ -87,23 +105,24 @@ pub async fn post(
                     let body = resp.text().await.unwrap_or_default();
                     let body: String = body.chars().take(300).collect();
                     return Err(WebhookError::Status {
-                        url: url.to_string(),
+                        url: shown,
                         status: status.as_u16(),
                         attempts: attempt,
                         body,
                     });
                 }
-                tracing::warn!(%url, status = status.as_u16(), attempt, "webhook failed, retrying");
+                tracing::warn!(url = %shown, status = status.as_u16(), attempt, "webhook failed, retrying");
             }
             Err(source) => {
                 if last {
                     return Err(WebhookError::Request {
-                        url: url.to_string(),
+                        url: shown,
                         attempts: attempt,
-                        source,
+                        source: source.without_url(),
                     });
                 }
-                tracing::warn!(%url, error = %source, attempt, "webhook failed, retrying");
+                let source = source.without_url();
+                tracing::warn!(url = %shown, error = %source, attempt, "webhook failed, retrying");
             }
         }
         tokio::time::sleep(delay).await;
@@ -124,5 +143,22 @@ mod tests {
         assert!(check_url("http://hooks.example.com/x").is_err());
         assert!(check_url("ftp://127.0.0.1/x").is_err());
         assert!(check_url("not a url").is_err());
+    }
+
+    #[test]
+    fn errors_and_logs_never_show_the_secret_part_of_the_url() {
+        let url = "https://prod-07.westeurope.logic.azure.com:443/workflows/abc/triggers/manual/paths/invoke?api-version=2016-06-01&sig=S3cr3t";
+        assert_eq!(redact(url), "https://prod-07.westeurope.logic.azure.com/…");
+        assert_eq!(
+            redact("https://user:pw@hooks.example.com:8443/services/T0/B0/XYZ"),
+            "https://hooks.example.com:8443/…"
+        );
+        let insecure = check_url("http://hooks.example.com/services/T0/B0/XYZ?sig=S3cr3t")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            !insecure.contains("S3cr3t") && !insecure.contains("XYZ"),
+            "{insecure}"
+        );
     }
 }

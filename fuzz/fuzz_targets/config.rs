@@ -4,8 +4,8 @@
 //!
 //! Input: the TOML text, then NUL-separated `KEY=VALUE` overrides (the `T2T_NOTIFY_` prefix is
 //! added when missing). Beyond "no panic": an accepted config holds what `validate` promises
-//! (GUID tenants that differ, bare https host URLs written out, a parseable sender, non-zero limits, absolute
-//! paths); errors name the file or the variable; parsing is deterministic; and no output (the
+//! (GUID tenants that differ, https host URLs written out, a parseable sender, non-zero limits,
+//! absolute paths); errors name the file or the variable; parsing is deterministic; and no output (the
 //! config's Debug, the error's text, the OAuth settings' Debug or problems) ever contains the
 //! value of a secret named by a `*_env` key.
 #![no_main]
@@ -85,7 +85,7 @@ fn check_accepted(c: &Config) {
         let host = parsed.host_str().expect("accepted host URL has a host");
         assert!(!host.split('.').any(str::is_empty), "{url:?}");
         assert!(
-            parsed.path().trim_matches('/').is_empty() && parsed.query().is_none(),
+            parsed.query().is_none() && parsed.username().is_empty(),
             "{url:?}"
         );
     }

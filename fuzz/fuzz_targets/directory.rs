@@ -17,7 +17,7 @@ fuzz_target!(|data: &[u8]| {
     let lines = line_count(data);
     let input = std::io::Cursor::new(data.to_vec());
     let (_, valid) = decoded(data);
-    let utf16 = matches!(Bom::of(data), Bom::Utf16Le | Bom::Utf16Be);
+    let utf16 = Bom::of(data).is_utf16();
     let (dir, diags) = match directory::read_from(input, NAME) {
         Ok(read) => read,
         Err(e) => {

@@ -3,13 +3,15 @@
 //! together, under the sample config.
 //!
 //! Input: the mapping file's bytes, then optionally `\n==directory==\n` and the directory
-//! file's bytes. The files are written to a per-process folder under /dev/shm because
-//! `plan::load` reads paths, as the program does.
+//! file's bytes, then optionally `\n==move-state==\n` and a move-state export (CSV or JSON,
+//! recognised by content). The files are written to a per-process folder under /dev/shm
+//! because `plan::load` reads paths, as the program does.
 //!
 //! Beyond "no panic": the detected encoding is the BOM's; the decoded stream is the file's
 //! text; record lines never go backwards and exist in the file; every recipient has valid
 //! addresses and an https OneDrive URL, the directory entry of one of its UPNs, and the
-//! configured tenant; recipients are one-to-one; a plan without errors left nobody out.
+//! configured tenant; recipients are one-to-one; nobody is both notified and held back, every
+//! hold has a reason; a plan without errors notified or held back every user.
 #![no_main]
 
 use std::io::Read;
@@ -23,7 +25,16 @@ use t2t_notify::inputs::text::{self, Encoding};
 use t2t_notify::plan::{self, Sources};
 use t2t_notify_fuzz::{check_diagnostics, check_user, decoded, line_count, Bom, OneToOne};
 
-const MARKER: &[u8] = b"\n==directory==\n";
+const DIR_MARKER: &[u8] = b"\n==directory==\n";
+const MOVE_MARKER: &[u8] = b"\n==move-state==\n";
+
+/// Splits `data` at the first `marker`: (before, after).
+fn cut<'a>(data: &'a [u8], marker: &[u8]) -> (&'a [u8], Option<&'a [u8]>) {
+    match data.windows(marker.len()).position(|w| w == marker) {
+        Some(i) => (&data[..i], Some(&data[i + marker.len()..])),
+        None => (data, None),
+    }
+}
 
 fn config() -> &'static Config {
     static CONFIG: OnceLock<Config> = OnceLock::new();
@@ -53,10 +64,13 @@ fn scratch_dir() -> &'static PathBuf {
 fn check_text_layer(bytes: &[u8]) {
     let opened = text::from_reader(std::io::Cursor::new(bytes.to_vec())).expect("in memory");
     let expected = match Bom::of(bytes) {
+        Bom::None if opened.encoding == Encoding::Utf7 => Encoding::Utf7,
         Bom::None => Encoding::Plain,
         Bom::Utf8 => Encoding::Utf8Bom,
         Bom::Utf16Le => Encoding::Utf16Le,
         Bom::Utf16Be => Encoding::Utf16Be,
+        Bom::Utf32Le => Encoding::Utf32Le,
+        Bom::Utf32Be => Encoding::Utf32Be,
     };
     assert_eq!(opened.encoding, expected);
     assert!(b",;\t".contains(&opened.delimiter));
@@ -67,15 +81,22 @@ fn check_text_layer(bytes: &[u8]) {
         .expect("in memory")
         .reader;
     let read = reader.read_to_end(&mut stream);
-    if valid || expected == Encoding::Plain || expected == Encoding::Utf8Bom {
-        read.expect("valid text reads");
-        assert!(
-            stream == text,
-            "decoded stream differs from the file's text"
-        );
-    } else {
-        let e = read.expect_err("damaged UTF-16 must not decode");
-        assert!(e.to_string().contains("UTF-16"), "{e}");
+    match expected {
+        // Not decoded independently; the readers' decoding is checked by their unit tests.
+        Encoding::Utf7 => {}
+        // Damaged UTF-16 is refused; damaged UTF-32 is read with replacement characters.
+        Encoding::Utf16Le | Encoding::Utf16Be if !valid => {
+            let e = read.expect_err("damaged UTF-16 must not decode");
+            assert!(e.to_string().contains("UTF-16"), "{e}");
+        }
+        Encoding::Utf32Le | Encoding::Utf32Be if !valid => {}
+        _ => {
+            read.expect("valid text reads");
+            assert!(
+                stream == text,
+                "decoded stream differs from the file's text"
+            );
+        }
     }
     let lines = line_count(bytes);
     let (mut csv, index) = text::csv_reader(opened, false);
@@ -92,22 +113,27 @@ fn check_text_layer(bytes: &[u8]) {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let (map, dir) = match data.windows(MARKER.len()).position(|w| w == MARKER) {
-        Some(i) => (&data[..i], Some(&data[i + MARKER.len()..])),
-        None => (data, None),
-    };
+    let (data, moves) = cut(data, MOVE_MARKER);
+    let (map, dir) = cut(data, DIR_MARKER);
     check_text_layer(map);
     let map_path = scratch_dir().join("map.csv");
     let dir_path = scratch_dir().join("directory.csv");
+    let move_path = scratch_dir().join("batch-1.export");
     std::fs::write(&map_path, map).expect("write map");
     if let Some(dir) = dir {
         check_text_layer(dir);
         std::fs::write(&dir_path, dir).expect("write directory");
     }
+    if let Some(moves) = moves {
+        std::fs::write(&move_path, moves).expect("write move state");
+    }
+    let move_states: Vec<PathBuf> = moves.iter().map(|_| move_path.clone()).collect();
     let config = config();
     let sources = Sources {
         mapping: &map_path,
         directory: dir.map(|_| dir_path.as_path()),
+        move_states: &move_states,
+        batch: None,
     };
     let plan = match plan::load(Some(config), sources, true) {
         Ok(plan) => plan,
@@ -117,16 +143,29 @@ fuzz_target!(|data: &[u8]| {
                 text.contains("UTF-16"),
                 "plan failed on a file that is not damaged UTF-16: {text}"
             );
+            assert!(
+                [Some(map), dir, moves]
+                    .into_iter()
+                    .flatten()
+                    .any(|f| Bom::of(f).is_utf16() && !decoded(f).1),
+                "UTF-16 error without a damaged UTF-16 file: {text}"
+            );
             return;
         }
     };
     let map_name = map_path.display().to_string();
     let dir_name = dir_path.display().to_string();
+    let move_name = move_path.display().to_string();
     let map_lines = line_count(map);
     let dir_lines = dir.map_or(0, line_count);
+    let move_lines = moves.map_or(0, line_count);
     check_diagnostics(
         &plan.diagnostics,
-        &[(&map_name, map_lines), (&dir_name, dir_lines)],
+        &[
+            (&map_name, map_lines),
+            (&dir_name, dir_lines),
+            (&move_name, move_lines),
+        ],
     );
 
     let mut once = OneToOne::default();
@@ -163,12 +202,31 @@ fuzz_target!(|data: &[u8]| {
             u.line
         );
     }
-    assert!(plan.recipients.len() as u64 <= plan.users);
+    let held: u64 = plan.held_back_counts.values().sum();
+    assert_eq!(
+        plan.recipients.len() as u64,
+        plan.ready,
+        "recipients vs ready"
+    );
+    assert_eq!(
+        plan.held_back.len() as u64,
+        held,
+        "held-back list vs counts"
+    );
+    assert!(plan.ready + held <= plan.users);
+    for h in &plan.held_back {
+        assert!(!h.reason.trim().is_empty(), "{h:?}");
+        let mailed = plan
+            .recipients
+            .iter()
+            .any(|r| r.user.source_upn.eq_ignore_ascii_case(&h.user.source_upn));
+        assert!(!mailed, "{} both notified and held back", h.user.source_upn);
+    }
     if !plan.diagnostics.has_errors() {
         assert_eq!(
-            plan.recipients.len() as u64,
+            plan.ready + held,
             plan.users,
-            "users left out without an error"
+            "users neither notified nor held back, without an error"
         );
     }
 });

@@ -8,29 +8,40 @@ use t2t_notify::diag::Diagnostics;
 use t2t_notify::inputs::address::{check_email, check_upn, is_guid};
 use t2t_notify::inputs::directory::{is_language_tag, Directory};
 use t2t_notify::inputs::mapping::{GroupMapping, UserMapping};
+use t2t_notify::inputs::text;
 
-/// The encoding a file announces with its byte order mark, as the readers must see it.
+/// The encoding a file announces with its byte order mark, as the readers must see it (UTF-32
+/// LE's mark starts like UTF-16 LE's, so it is checked first).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Bom {
     None,
     Utf8,
     Utf16Le,
     Utf16Be,
+    Utf32Le,
+    Utf32Be,
 }
 
 impl Bom {
     pub fn of(bytes: &[u8]) -> Bom {
         match bytes {
             [0xEF, 0xBB, 0xBF, ..] => Bom::Utf8,
+            [0xFF, 0xFE, 0x00, 0x00, ..] => Bom::Utf32Le,
+            [0x00, 0x00, 0xFE, 0xFF, ..] => Bom::Utf32Be,
             [0xFF, 0xFE, ..] => Bom::Utf16Le,
             [0xFE, 0xFF, ..] => Bom::Utf16Be,
             _ => Bom::None,
         }
     }
+
+    pub fn is_utf16(self) -> bool {
+        matches!(self, Bom::Utf16Le | Bom::Utf16Be)
+    }
 }
 
-/// The text of a file after the BOM, decoded independently of the code under test (UTF-16 with
-/// replacement characters, everything else as bytes), and whether it was valid in its encoding.
+/// The text of a file after the BOM, decoded independently of the code under test (UTF-16 and
+/// UTF-32 with replacement characters, everything else as bytes), and whether it was valid in
+/// its encoding. Files the readers take for UTF-7 (no BOM, `+...-` runs) are not decoded here.
 pub fn decoded(bytes: &[u8]) -> (Vec<u8>, bool) {
     let utf16 = |enc: &'static encoding_rs::Encoding| {
         let body = &bytes[2..];
@@ -38,6 +49,28 @@ pub fn decoded(bytes: &[u8]) -> (Vec<u8>, bool) {
             .decode_without_bom_handling_and_without_replacement(body)
             .is_some();
         let text = enc.decode_without_bom_handling(body).0.into_owned();
+        (text.into_bytes(), valid)
+    };
+    let utf32 = |big: bool| {
+        let body = &bytes[4..];
+        let mut valid = true;
+        let mut text = String::new();
+        for c in body.chunks(4) {
+            let unit = <[u8; 4]>::try_from(c).ok().map(|a| {
+                if big {
+                    u32::from_be_bytes(a)
+                } else {
+                    u32::from_le_bytes(a)
+                }
+            });
+            match unit.and_then(char::from_u32) {
+                Some(ch) => text.push(ch),
+                None => {
+                    valid = false;
+                    text.push('\u{FFFD}');
+                }
+            }
+        }
         (text.into_bytes(), valid)
     };
     match Bom::of(bytes) {
@@ -48,12 +81,34 @@ pub fn decoded(bytes: &[u8]) -> (Vec<u8>, bool) {
         ),
         Bom::Utf16Le => utf16(encoding_rs::UTF_16LE),
         Bom::Utf16Be => utf16(encoding_rs::UTF_16BE),
+        Bom::Utf32Le => utf32(false),
+        Bom::Utf32Be => utf32(true),
     }
 }
 
-/// Lines of a file as an editor counts them: line breaks (LF, CRLF, or CR alone) + 1.
+/// The readers' own decoding of a file (for UTF-7, which is not decoded independently here).
+fn decoded_by_readers(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    if let Ok(mut opened) = text::from_reader(std::io::Cursor::new(bytes.to_vec())) {
+        let _ = std::io::Read::read_to_end(&mut opened.reader, &mut out);
+    }
+    out
+}
+
+/// True when the readers take these bytes for UTF-7 (a heuristic of `inputs::text`).
+pub fn read_as_utf7(bytes: &[u8]) -> bool {
+    text::from_reader(std::io::Cursor::new(bytes.to_vec()))
+        .is_ok_and(|f| f.encoding == text::Encoding::Utf7)
+}
+
+/// Lines of a file as an editor counts them: line breaks (LF, CRLF, or CR alone) + 1. For a
+/// file read as UTF-7 the readers' own decoding is counted.
 pub fn line_count(bytes: &[u8]) -> u64 {
-    let (text, _) = decoded(bytes);
+    let text = if read_as_utf7(bytes) {
+        decoded_by_readers(bytes)
+    } else {
+        decoded(bytes).0
+    };
     let lone_cr = text
         .windows(2)
         .filter(|w| w[0] == b'\r' && w[1] != b'\n')

@@ -1,4 +1,8 @@
 //! One file per subcommand, each with an `execute` that wires the modules together.
 
+pub mod preview;
+pub mod report;
 pub mod sample;
+pub mod send;
+pub mod trust;
 pub mod validate;

@@ -1,4 +1,5 @@
-//! `t2t-notify validate`: check the mapping (and directory) and report every problem.
+//! `t2t-notify validate`: check the mapping (and directory and move-state exports) and report
+//! every problem; with exports, also how many users are ready and why the others are held back.
 
 use serde_json::json;
 
@@ -6,7 +7,8 @@ use crate::cli::{Cli, Format, ValidateArgs};
 use crate::config::Config;
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::exit::Outcome;
-use crate::plan::{self, Sources};
+use crate::inputs::move_state::MoveState;
+use crate::plan::{self, Hold, Sources};
 
 /// Runs the command.
 pub fn execute(cli: &Cli, args: &ValidateArgs) -> anyhow::Result<Outcome> {
@@ -14,6 +16,8 @@ pub fn execute(cli: &Cli, args: &ValidateArgs) -> anyhow::Result<Outcome> {
     let sources = Sources {
         mapping: &args.input.mapping,
         directory: args.input.directory.as_deref(),
+        move_states: &args.moves.move_states,
+        batch: args.moves.batch.as_deref(),
     };
     let mut plan = plan::load(config.as_ref(), sources, false)?;
     if config.is_none() {
@@ -54,6 +58,25 @@ fn print_human(mapping: &str, plan: &plan::Plan) {
         "{mapping}: {verdict}: {} users, {} groups, {errors} errors, {warnings} warnings",
         plan.users, plan.groups
     );
+    if let Some(states) = &plan.move_states {
+        let files: Vec<&str> = states.files().iter().map(|f| f.as_ref()).collect();
+        println!(
+            "move states from {} export(s) ({}):",
+            files.len(),
+            files.join(", ")
+        );
+        println!("  ready to notify (Success): {}", plan.ready);
+        let held: u64 = plan.held_back_counts.values().sum();
+        println!("  held back: {held}");
+        for (hold, count) in &plan.held_back_counts {
+            let note = if *hold == Hold::State(MoveState::Failed) {
+                " (the migration team must retry these moves)"
+            } else {
+                ""
+            };
+            println!("    {hold}: {count}{note}");
+        }
+    }
 }
 
 fn print_json(plan: &plan::Plan) -> anyhow::Result<()> {
@@ -64,12 +87,24 @@ fn print_json(plan: &plan::Plan) -> anyhow::Result<()> {
             .map(json_of)
             .collect()
     };
-    let out = json!({
+    let mut out = json!({
         "users": plan.users,
         "groups": plan.groups,
         "warnings": list(&plan.diagnostics, false),
         "errors": list(&plan.diagnostics, true),
     });
+    if let Some(states) = &plan.move_states {
+        let held: Vec<serde_json::Value> = plan
+            .held_back_counts
+            .iter()
+            .map(|(hold, count)| json!({"reason": hold.to_string(), "hold": hold, "count": count}))
+            .collect();
+        out["move_states"] = json!({
+            "exports": states.files().iter().map(|f| f.as_ref()).collect::<Vec<&str>>(),
+            "ready": plan.ready,
+            "held_back": held,
+        });
+    }
     println!("{}", serde_json::to_string_pretty(&out)?);
     Ok(())
 }

@@ -68,9 +68,7 @@ fn check_common(s: &str, max: usize, what: &str) -> Result<(), String> {
         return Ok(());
     }
     if s.contains(['\r', '\n']) {
-        return Err(
-            "contains a line break; remove it (a quoted value in the file spans two lines)".into(),
-        );
+        return Err("contains a line break; remove it (a quoted value in the file spans two lines, or a double quote is never closed)".into());
     }
     if s.contains('\0') {
         return Err("contains a NUL byte; the file may be UTF-16 without a byte order mark: save it from Excel as \"CSV UTF-8 (Comma delimited)\"".into());

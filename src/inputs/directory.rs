@@ -150,7 +150,6 @@ fn entry_from(
         );
         return None;
     }
-    let mut ok = true;
     for (i, (kind, value)) in kinds.iter().zip(fields).enumerate() {
         let some = (!value.is_empty()).then(|| value.clone());
         match kind {
@@ -176,15 +175,13 @@ fn entry_from(
                     e.preferred_language = some;
                 }
             }
-            Known::OneDriveUrl => {
-                if let Some(url) = &some {
-                    if !url.starts_with("https://") || url::Url::parse(url).is_err() {
-                        ok = false;
-                        push(diags, Severity::Error, file, line, i, &names[i], format!("{} is not an https URL; write the user's new OneDrive address or leave it empty", quote(url)));
-                    }
+            Known::OneDriveUrl => match &some {
+                // The row stays (so the user still joins); the error makes the input invalid.
+                Some(url) if !url.starts_with("https://") || url::Url::parse(url).is_err() => {
+                    push(diags, Severity::Error, file, line, i, &names[i], format!("{} is not an https URL; write the user's new OneDrive address or leave it empty", quote(url)));
                 }
-                e.onedrive_url = some;
-            }
+                _ => e.onedrive_url = some,
+            },
             Known::Extra(name) => {
                 e.extra.insert(name.clone(), value.clone());
             }
@@ -206,7 +203,7 @@ fn entry_from(
         );
         return None;
     }
-    ok.then_some(e)
+    Some(e)
 }
 
 fn push(
@@ -291,8 +288,12 @@ mod tests {
             .message
             .contains("UserPrincipalName"));
 
-        let f = write(b"UserPrincipalName,OneDriveUrl\na@b.com,http://x\na@b.com,\nA@B.COM,\n");
-        let (_, diags) = read(f.path()).unwrap();
+        let f = write(b"UserPrincipalName,OneDriveUrl\nb@b.com,http://x\na@b.com,\nA@B.COM,\n");
+        let (dir, diags) = read(f.path()).unwrap();
+        let kept = &dir.entries[dir
+            .lookup("x@y.com", "b@b.com")
+            .expect("row with a bad URL still joins")];
+        assert_eq!(kept.onedrive_url, None);
         let errors: Vec<String> = diags.errors().map(|d| d.to_string()).collect();
         assert_eq!(errors.len(), 2, "{errors:?}");
         assert!(

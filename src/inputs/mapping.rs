@@ -219,6 +219,14 @@ struct RowCtx<'r> {
     fields: Vec<Cow<'r, str>>,
     names: &'static [&'static str; 6],
     failed: bool,
+    /// Columns (bit per 0-based index) that already have an error: one message per column.
+    reported: u8,
+}
+
+impl RowCtx<'_> {
+    fn reported(&self, idx: usize) -> bool {
+        idx < 8 && self.reported & (1 << idx) != 0
+    }
 }
 
 impl<'o, F: FnMut(Row)> Checker<'o, F> {
@@ -257,6 +265,9 @@ impl<'o, F: FnMut(Row)> Checker<'o, F> {
 
     fn field_error(&mut self, row: &mut RowCtx<'_>, idx: usize, message: String) {
         row.failed = true;
+        if idx < 8 {
+            row.reported |= 1 << idx;
+        }
         self.diag(Severity::Error, row.line, idx + 1, row.names[idx], message);
     }
 
@@ -335,6 +346,7 @@ impl<'o, F: FnMut(Row)> Checker<'o, F> {
             fields,
             names,
             failed: false,
+            reported: 0,
         }
     }
 
@@ -342,8 +354,9 @@ impl<'o, F: FnMut(Row)> Checker<'o, F> {
         let n = row.fields.len();
         if n < 6 {
             let missing = row.names[n..].join(", ");
+            let fields = if n == 1 { "field" } else { "fields" };
             self.field_error(row, n, format!(
-                "missing: the row has {n} fields, a {} row needs 6 (missing: {missing}); add the missing values",
+                "missing: the row has {n} {fields}, a {} row needs 6 (missing: {missing}); add the missing values",
                 if row.names[2] == "source UPN" { "User" } else { "Group" }
             ));
         } else if n > 6 {
@@ -364,7 +377,7 @@ impl<'o, F: FnMut(Row)> Checker<'o, F> {
         let Some(value) = row.fields.get(1) else {
             return;
         };
-        if value.is_empty() && row.failed {
+        if row.reported(1) {
             return;
         }
         if is_guid(value) && self.tenant_matches(value) {
@@ -407,7 +420,7 @@ impl<'o, F: FnMut(Row)> Checker<'o, F> {
         idx: usize,
         check: fn(&str) -> Result<(), String>,
     ) {
-        let Some(value) = row.fields.get(idx) else {
+        let Some(value) = row.fields.get(idx).filter(|_| !row.reported(idx)) else {
             return;
         };
         if let Err(why) = check(value) {
@@ -425,7 +438,7 @@ impl<'o, F: FnMut(Row)> Checker<'o, F> {
         self.check_address(&mut row, 2, address::check_upn);
         self.check_address(&mut row, 3, address::check_upn);
         self.check_address(&mut row, 4, address::check_email);
-        if let Some(kind) = row.fields.get(5) {
+        if let Some(kind) = row.fields.get(5).filter(|_| !row.reported(5)) {
             if !USER_TYPES.iter().any(|t| t.eq_ignore_ascii_case(kind)) {
                 let msg = format!("{} is not a user type SharePoint knows, and the upload silently ignores it; use one of {}", quote(kind), USER_TYPES.join(", "));
                 self.diag(Severity::Warning, row.line, 6, "user type", msg);
@@ -448,7 +461,11 @@ impl<'o, F: FnMut(Row)> Checker<'o, F> {
 
     fn check_duplicates(&mut self, row: &mut RowCtx<'_>) {
         for (idx, other) in [(2usize, "source"), (3, "target")] {
-            let Some(value) = row.fields.get(idx).filter(|v| !v.is_empty()) else {
+            let Some(value) = row
+                .fields
+                .get(idx)
+                .filter(|v| !v.is_empty() && !row.reported(idx))
+            else {
                 continue;
             };
             let set = if idx == 2 {
@@ -469,7 +486,12 @@ impl<'o, F: FnMut(Row)> Checker<'o, F> {
     fn check_group(&mut self, mut row: RowCtx<'_>) {
         self.check_tenant(&mut row);
         for idx in [2usize, 3] {
-            let Some(value) = row.fields.get(idx).map(|v| v.to_string()) else {
+            let Some(value) = row
+                .fields
+                .get(idx)
+                .filter(|_| !row.reported(idx))
+                .map(|v| v.to_string())
+            else {
                 continue;
             };
             if !is_guid(&value) {
@@ -488,10 +510,10 @@ impl<'o, F: FnMut(Row)> Checker<'o, F> {
                 seen.insert(value.to_ascii_lowercase(), row.line);
             }
         }
-        if row.fields.get(4).is_some_and(|v| v.is_empty()) {
+        if row.fields.get(4).is_some_and(|v| v.is_empty()) && !row.reported(4) {
             self.field_error(&mut row, 4, "is empty; write the group name (or the target group ID again, as the Step 5 example does)".into());
         }
-        if let Some(kind) = row.fields.get(5) {
+        if let Some(kind) = row.fields.get(5).filter(|_| !row.reported(5)) {
             if !GROUP_TYPES.iter().any(|t| t.eq_ignore_ascii_case(kind)) {
                 let hint = if kind.eq_ignore_ascii_case("m365Group") {
                     " (m365Group is Graph's name for it; the mapping file says O365Group)"

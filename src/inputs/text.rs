@@ -1,6 +1,9 @@
 //! Reading the text files admins make in Excel and PowerShell: byte order marks, UTF-16,
-//! Windows-1252, and which separator the file uses. Detection lives here, once, for every
-//! CSV input.
+//! UTF-32, UTF-7, Windows-1252, and which separator the file uses. Detection lives here, once,
+//! for every CSV (and JSON) input.
+
+mod transcode;
+mod utf16;
 
 use std::borrow::Cow;
 use std::collections::VecDeque;
@@ -8,8 +11,6 @@ use std::fs::File;
 use std::io::{self, BufReader, Read};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-
-mod utf16;
 
 /// The encoding a file announced with its byte order mark (or its absence).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,6 +20,12 @@ pub enum Encoding {
     Utf8Bom,
     Utf16Le,
     Utf16Be,
+    /// PowerShell's `-Encoding UTF32`.
+    Utf32Le,
+    /// PowerShell's `-Encoding BigEndianUTF32`.
+    Utf32Be,
+    /// PowerShell's `-Encoding UTF7` (no byte order mark; spotted by its `+AEA-` runs).
+    Utf7,
 }
 
 impl Encoding {
@@ -28,12 +35,15 @@ impl Encoding {
             Encoding::Utf8Bom => "UTF-8 with BOM",
             Encoding::Utf16Le => "UTF-16 LE",
             Encoding::Utf16Be => "UTF-16 BE",
+            Encoding::Utf32Le => "UTF-32 LE",
+            Encoding::Utf32Be => "UTF-32 BE",
+            Encoding::Utf7 => "UTF-7",
         }
     }
 }
 
-/// A text file opened for CSV reading: UTF-8 bytes (UTF-16 transcoded, BOM removed), with the
-/// separator guessed from the first non-blank line.
+/// A text file opened for CSV reading: UTF-8 bytes (UTF-16, UTF-32 and UTF-7 transcoded, BOM
+/// removed), with the separator guessed from the first non-blank line.
 pub struct TextFile {
     pub reader: BufReader<Box<dyn Read + Send>>,
     /// Line numbers of byte offsets in `reader` (the csv crate miscounts lines after CRLF).
@@ -56,12 +66,7 @@ pub fn from_reader(mut file: impl Read + Send + 'static) -> io::Result<TextFile>
     let mut head = vec![0u8; HEAD];
     let n = read_up_to(&mut file, &mut head)?;
     head.truncate(n);
-    let encoding = match head.as_slice() {
-        [0xEF, 0xBB, 0xBF, ..] => Encoding::Utf8Bom,
-        [0xFF, 0xFE, ..] => Encoding::Utf16Le,
-        [0xFE, 0xFF, ..] => Encoding::Utf16Be,
-        _ => Encoding::Plain,
-    };
+    let encoding = detect(&head);
     let sniff: Cow<'_, [u8]> = match encoding {
         Encoding::Plain => Cow::Borrowed(&head),
         Encoding::Utf8Bom => Cow::Borrowed(&head[3..]),
@@ -79,6 +84,13 @@ pub fn from_reader(mut file: impl Read + Send + 'static) -> io::Result<TextFile>
                 .into_owned()
                 .into_bytes(),
         ),
+        Encoding::Utf32Le => Cow::Owned(transcode::decode_utf32(&head, false).0.into_bytes()),
+        Encoding::Utf32Be => Cow::Owned(transcode::decode_utf32(&head, true).0.into_bytes()),
+        Encoding::Utf7 => Cow::Owned(transcode::decode_utf7(&head).into_bytes()),
+    };
+    let sniff = match sniff.strip_prefix("\u{feff}".as_bytes()) {
+        Some(rest) => Cow::Owned(rest.to_vec()),
+        None => sniff,
     };
     let looks_utf16_without_bom = encoding == Encoding::Plain && looks_like_bomless_utf16(&sniff);
     let delimiter = guess_delimiter(&sniff);
@@ -88,13 +100,15 @@ pub fn from_reader(mut file: impl Read + Send + 'static) -> io::Result<TextFile>
         Encoding::Plain | Encoding::Utf8Bom => Box::new(Skip { inner: rest, skip }),
         Encoding::Utf16Le => Box::new(utf16::Utf16Reader::new(rest, encoding_rs::UTF_16LE)),
         Encoding::Utf16Be => Box::new(utf16::Utf16Reader::new(rest, encoding_rs::UTF_16BE)),
+        Encoding::Utf32Le => Box::new(transcode::Transcoder::new(rest, transcode::Kind::Utf32Le)),
+        Encoding::Utf32Be => Box::new(transcode::Transcoder::new(rest, transcode::Kind::Utf32Be)),
+        Encoding::Utf7 => Box::new(transcode::Transcoder::new(rest, transcode::Kind::Utf7)),
     };
     let lines = LineIndex::default();
     let counted: Box<dyn Read + Send> = Box::new(Counting {
         inner,
         offset: 0,
         state: lines.state.clone(),
-        cr_pending: false,
     });
     Ok(TextFile {
         reader: BufReader::with_capacity(BUF, counted),
@@ -105,8 +119,23 @@ pub fn from_reader(mut file: impl Read + Send + 'static) -> io::Result<TextFile>
     })
 }
 
-/// Answers "which line is byte N on" for a stream read once, front to back, keeping only the
-/// newline offsets between the last question and what has been read ahead.
+/// The encoding announced by the byte order mark at the start of `head`, or UTF-7 recognised
+/// by its runs; `Plain` otherwise. (UTF-32 LE's mark starts like UTF-16 LE's, so it goes first.)
+fn detect(head: &[u8]) -> Encoding {
+    match head {
+        [0xEF, 0xBB, 0xBF, ..] => Encoding::Utf8Bom,
+        [0xFF, 0xFE, 0x00, 0x00, ..] => Encoding::Utf32Le,
+        [0x00, 0x00, 0xFE, 0xFF, ..] => Encoding::Utf32Be,
+        [0xFF, 0xFE, ..] => Encoding::Utf16Le,
+        [0xFE, 0xFF, ..] => Encoding::Utf16Be,
+        _ if transcode::looks_like_utf7(head) => Encoding::Utf7,
+        _ => Encoding::Plain,
+    }
+}
+
+/// Answers "which line does this record start on" for a stream read once, front to back,
+/// keeping only the line-break offsets between the last question and what has been read ahead.
+/// A line ends with LF, CRLF or a lone CR (Excel for Mac's "CSV (Macintosh)").
 #[derive(Debug, Clone, Default)]
 pub struct LineIndex {
     state: Arc<Mutex<LineState>>,
@@ -114,79 +143,66 @@ pub struct LineIndex {
 
 #[derive(Debug, Default)]
 struct LineState {
-    pending: VecDeque<u64>,
+    /// Offsets of CR and LF bytes not yet asked about, with the byte.
+    pending: VecDeque<(u64, u8)>,
+    /// Line breaks before the first pending offset.
     counted: u64,
-    eof: bool,
+}
+
+impl LineState {
+    /// Pops the first pending break and counts it (a CR directly followed by LF counts once).
+    fn pop(&mut self) {
+        if let Some((offset, byte)) = self.pending.pop_front() {
+            let crlf = byte == b'\r' && self.pending.front() == Some(&(offset + 1, b'\n'));
+            if !crlf {
+                self.counted += 1;
+            }
+        }
+    }
 }
 
 impl LineIndex {
-    /// The 1-based line a record just read by `reader` started on. (The csv crate's own
-    /// record positions point before the previous terminator and miscount CRLF files.)
-    pub fn record_line<R: Read>(&self, reader: &csv::Reader<R>, record: &csv::ByteRecord) -> u64 {
-        let position = reader.position().byte();
-        // The byte before the position is the record's terminator, except for a record that
-        // the end of the file closed (an unclosed quote): then it is the record's own content.
-        let end = if self.at_eof() {
-            position
-        } else {
-            position.saturating_sub(1)
-        };
-        let inside: u64 = record.iter().map(line_breaks).sum();
-        self.line_of(end).saturating_sub(inside).max(1)
+    /// The 1-based line a record just read by `reader` starts on. The csv crate's record
+    /// position points at the previous record's terminator (between CR and LF of a CRLF) and
+    /// before any blank lines it skipped, so those line-break bytes are stepped over first.
+    pub fn record_line<R: Read>(&self, _reader: &csv::Reader<R>, record: &csv::ByteRecord) -> u64 {
+        let start = record.position().map_or(0, |p| p.byte());
+        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        while st.pending.front().is_some_and(|&(o, _)| o < start) {
+            st.pop();
+        }
+        let mut cursor = start;
+        while st.pending.front().is_some_and(|&(o, _)| o == cursor) {
+            st.pop();
+            cursor += 1;
+        }
+        st.counted + 1
     }
 
-    /// True once the stream has been read to its end.
-    fn at_eof(&self) -> bool {
-        self.state.lock().unwrap_or_else(|p| p.into_inner()).eof
-    }
-
-    /// The 1-based line of byte `offset`. Offsets must be asked in increasing order.
+    /// The 1-based line of byte `offset` (a byte that is not itself a line break). Offsets
+    /// must be asked in increasing order.
     pub fn line_of(&self, offset: u64) -> u64 {
         let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        while st.pending.front().is_some_and(|&nl| nl < offset) {
-            st.pending.pop_front();
-            st.counted += 1;
+        while st.pending.front().is_some_and(|&(o, _)| o < offset) {
+            st.pop();
         }
         st.counted + 1
     }
 }
 
-/// Line breaks in a field: LF, CRLF, and CR alone (old Mac files), as the csv crate splits.
-fn line_breaks(field: &[u8]) -> u64 {
-    memchr::memchr2_iter(b'\n', b'\r', field)
-        .filter(|&i| field[i] == b'\n' || field.get(i + 1) != Some(&b'\n'))
-        .count() as u64
-}
-
-/// Records the offset of every line break that passes through: the LF of LF and CRLF, and a
-/// CR alone (which the csv crate also ends a record at).
+/// Records the offset of every CR and LF that passes through.
 struct Counting<R> {
     inner: R,
     offset: u64,
     state: Arc<Mutex<LineState>>,
-    /// The previous read ended with a CR: a line break unless the next byte is LF.
-    cr_pending: bool,
 }
 
 impl<R: Read> Read for Counting<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if buf.is_empty() {
-            return Ok(0);
-        }
         let n = self.inner.read(buf)?;
-        let chunk = &buf[..n];
         let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        st.eof |= n == 0;
-        if std::mem::take(&mut self.cr_pending) && chunk.first() != Some(&b'\n') {
-            st.pending.push_back(self.offset - 1);
-        }
-        for i in memchr::memchr2_iter(b'\n', b'\r', chunk) {
-            match chunk.get(i + 1) {
-                _ if chunk[i] == b'\n' => st.pending.push_back(self.offset + i as u64),
-                None => self.cr_pending = true,
-                Some(b'\n') => {}
-                Some(_) => st.pending.push_back(self.offset + i as u64),
-            }
+        for i in memchr::memchr2_iter(b'\n', b'\r', &buf[..n]) {
+            st.pending.push_back((self.offset + i as u64, buf[i]));
         }
         self.offset += n as u64;
         Ok(n)
@@ -257,9 +273,11 @@ pub fn guess_delimiter(head: &[u8]) -> u8 {
     }
 }
 
+/// The first line with content, skipping Windows PowerShell's `#TYPE` line (it has no
+/// separators).
 fn first_non_blank_line(head: &[u8]) -> &[u8] {
     head.split(|b| *b == b'\n')
-        .find(|l| l.iter().any(|b| !b" \t\r,;".contains(b)))
+        .find(|l| l.iter().any(|b| !b" \t\r,;".contains(b)) && !l.starts_with(b"#TYPE"))
         .unwrap_or(&[])
 }
 
@@ -311,6 +329,10 @@ mod tests {
         assert_eq!(guess_delimiter(b"User\ta\tb\tc\td\te\n"), b'\t');
         assert_eq!(guess_delimiter(b"\n\nUser;a;\"b,c,d,e,f,g\";c;d;e\n"), b';');
         assert_eq!(guess_delimiter(b"single"), b',');
+        assert_eq!(
+            guess_delimiter(b"#TYPE System.Object\r\n\"A\";\"B\"\r\n"),
+            b';'
+        );
     }
 
     #[test]
@@ -323,27 +345,10 @@ mod tests {
         assert!(!legacy);
     }
 
-    #[test]
-    fn line_index_counts_crlf_and_blank_lines() {
-        let path = std::env::temp_dir().join(format!("t2t-lines-{}.csv", std::process::id()));
-        std::fs::write(
-            &path,
-            "a,b\r\nc,d\r\n\r\n\r\ne,\"f\r\ng\"\r\nh,i\r\nj,k\n\nl,\"m\n\"\nn,o",
-        )
-        .unwrap();
-        let (mut r, lines) = csv_reader(open(&path).unwrap(), false);
-        let mut rec = csv::ByteRecord::new();
-        let mut got = Vec::new();
-        while r.read_byte_record(&mut rec).unwrap() {
-            got.push(lines.record_line(&r, &rec));
-        }
-        std::fs::remove_file(&path).unwrap();
-        assert_eq!(got, vec![1, 2, 5, 7, 8, 10, 12]);
-    }
-
     fn record_lines(content: &[u8]) -> Vec<u64> {
-        let opened = from_reader(io::Cursor::new(content.to_vec())).unwrap();
-        let (mut r, lines) = csv_reader(opened, false);
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        std::io::Write::write_all(&mut f, content).unwrap();
+        let (mut r, lines) = csv_reader(open(f.path()).unwrap(), false);
         let mut rec = csv::ByteRecord::new();
         let mut got = Vec::new();
         while r.read_byte_record(&mut rec).unwrap() {
@@ -353,25 +358,33 @@ mod tests {
     }
 
     #[test]
-    fn line_index_counts_lone_carriage_returns() {
-        // Excel for Mac's "CSV (Macintosh)" ends lines with CR alone; the csv crate splits
-        // records there, so the line numbers must too (fuzz/regressions/mapping/lone-cr.csv).
+    fn line_index_counts_crlf_and_blank_lines() {
+        let text = b"a,b\r\nc,d\r\n\r\n\r\ne,\"f\r\ng\"\r\nh,i\r\nj,k\n\nl,\"m\n\"\nn,o";
+        assert_eq!(record_lines(text), vec![1, 2, 5, 7, 8, 10, 12]);
+    }
+
+    #[test]
+    fn line_index_counts_lone_cr_as_a_line_end() {
         assert_eq!(record_lines(b"a,b\rc,d\r\re,f\r"), vec![1, 2, 4]);
+        assert_eq!(record_lines(b"a,b\r\rc,\"d\re\"\rf,g"), vec![1, 3, 5]);
+    }
+
+    #[test]
+    fn line_index_places_a_quote_left_open_on_its_own_line() {
+        assert_eq!(record_lines(b"a,b\r\nc,\"d\r\ne,f\r\n"), vec![1, 2]);
+        assert_eq!(record_lines(b"a\n\n\nb,\"c\nd\n"), vec![1, 4]);
+    }
+
+    #[test]
+    fn line_index_lone_cr_and_open_quote_regressions_from_fuzzing() {
+        // fuzz/regressions/mapping/lone-cr-line-numbers.csv and */unclosed-quote-at-eof.csv
         assert_eq!(record_lines(b"a\r\r\nb\r\x0c\nc"), vec![1, 3, 4, 5]);
         assert_eq!(
             record_lines(b"\"x\ry\",z\rw\n\"p\r\nq\"\rr"),
             vec![1, 3, 4, 6]
         );
-    }
-
-    #[test]
-    fn record_closed_by_end_of_file_keeps_its_first_line() {
-        // An unclosed quote runs to the end of the file; a final line break inside it is the
-        // record's own, not a terminator (fuzz/regressions/directory/unclosed-quote-at-eof.csv).
         assert_eq!(record_lines(b"a\n\"b\n"), vec![1, 2]);
         assert_eq!(record_lines(b"a\r\nb,\"c\r\nd\r"), vec![1, 2]);
-        assert_eq!(record_lines(b"a\nb"), vec![1, 2]);
-        assert_eq!(record_lines(b"a\nb\n"), vec![1, 2]);
         assert_eq!(record_lines(b"a\n\"b\n\"\n\n"), vec![1, 2]);
     }
 
@@ -385,6 +398,87 @@ mod tests {
         let mut utf16 = vec![0xFF, 0xFE];
         utf16.extend(text.encode_utf16().flat_map(|u| u.to_le_bytes()));
         assert_eq!(record_lines(&utf16), expected);
+    }
+
+    #[test]
+    fn line_index_survives_crlf_split_across_reads() {
+        let mut text = Vec::new();
+        let mut expected = Vec::new();
+        for i in 0..100_000u64 {
+            text.extend_from_slice(format!("{i},x\r\n").as_bytes());
+            expected.push(i + 1);
+        }
+        assert!(text.len() > 2 * BUF);
+        assert_eq!(record_lines(&text), expected);
+    }
+
+    /// UTF-7 the way .NET writes it: only RFC 2152's set D, space, tab, CR and LF direct.
+    fn utf7(text: &str) -> Vec<u8> {
+        use base64::Engine;
+        let direct = |c: char| c.is_ascii_alphanumeric() || "'(),-./:? \t\r\n".contains(c);
+        let (mut out, mut run) = (String::new(), Vec::<u16>::new());
+        let flush = |out: &mut String, run: &mut Vec<u16>| {
+            if !run.is_empty() {
+                let bytes: Vec<u8> = run.drain(..).flat_map(u16::to_be_bytes).collect();
+                out.push('+');
+                out.push_str(&base64::engine::general_purpose::STANDARD_NO_PAD.encode(bytes));
+                out.push('-');
+            }
+        };
+        for c in text.chars() {
+            if direct(c) {
+                flush(&mut out, &mut run);
+                out.push(c);
+            } else {
+                run.extend(c.encode_utf16(&mut [0; 2]).iter());
+            }
+        }
+        flush(&mut out, &mut run);
+        out.into_bytes()
+    }
+
+    #[test]
+    fn powershell_utf32_and_utf7_exports_read_like_utf8() {
+        let text = "#TYPE X\r\n\"Upn\";\"Name\"\r\n\"a@b.com\";\"Zo\u{eb}\"\r\n";
+        let with_bom = format!("\u{feff}{text}");
+        let cases = [
+            (
+                with_bom
+                    .chars()
+                    .flat_map(|c| (c as u32).to_le_bytes())
+                    .collect::<Vec<u8>>(),
+                Encoding::Utf32Le,
+            ),
+            (
+                with_bom
+                    .chars()
+                    .flat_map(|c| (c as u32).to_be_bytes())
+                    .collect(),
+                Encoding::Utf32Be,
+            ),
+            (utf7(text), Encoding::Utf7),
+        ];
+        for (bytes, encoding) in cases {
+            let mut f = tempfile::NamedTempFile::new().unwrap();
+            std::io::Write::write_all(&mut f, &bytes).unwrap();
+            let opened = open(f.path()).unwrap();
+            assert_eq!((opened.encoding, opened.delimiter), (encoding, b';'));
+            let (mut r, lines) = csv_reader(opened, false);
+            let mut rec = csv::StringRecord::new();
+            let mut got = Vec::new();
+            while r.read_record(&mut rec).unwrap() {
+                got.push((
+                    lines.record_line(&r, rec.as_byte_record()),
+                    rec.iter().collect::<Vec<_>>().join("|"),
+                ));
+            }
+            let want = [
+                (1, "#TYPE X".to_string()),
+                (2, "Upn|Name".into()),
+                (3, "a@b.com|Zo\u{eb}".into()),
+            ];
+            assert_eq!(got, want, "{encoding:?}");
+        }
     }
 
     #[test]

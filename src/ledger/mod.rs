@@ -4,7 +4,11 @@
 //! The file is created owner-only (0600) since it holds users' addresses, runs in WAL mode,
 //! and carries a schema version that [`schema::migrate`] brings up to date on open.
 
+pub mod deliveries;
+pub mod lock;
 pub mod schema;
+pub mod trust;
+pub mod writer;
 
 use std::path::{Path, PathBuf};
 
@@ -38,6 +42,8 @@ pub enum LedgerError {
         path: PathBuf,
         source: rusqlite::Error,
     },
+    #[error("the ledger writer stopped before it could record this; the messages it had not recorded stay in-flight and are listed as uncertain on the next run")]
+    WriterStopped,
 }
 
 /// An open ledger.

@@ -19,6 +19,51 @@ const MIGRATIONS: &[&str] = &[
         confirmed_at  TEXT NOT NULL,
         PRIMARY KEY (side, host_url, partner_url)
     );",
+    // 2: delivery state per (campaign, user), test sends, and the submissions log that the
+    // rolling 24 h budget is counted from.
+    "CREATE TABLE deliveries (
+        campaign         TEXT NOT NULL,
+        user_key         TEXT NOT NULL,
+        state            TEXT NOT NULL CHECK (state IN
+                             ('pending', 'in-flight', 'sent', 'deferred', 'failed', 'uncertain')),
+        attempts         INTEGER NOT NULL DEFAULT 0,
+        recipients       TEXT NOT NULL,
+        message_id       TEXT,
+        content_hash     TEXT,
+        last_reply       TEXT,
+        batch            TEXT,
+        first_attempt_at TEXT,
+        last_attempt_at  TEXT,
+        sent_at          TEXT,
+        updated_at       TEXT NOT NULL,
+        PRIMARY KEY (campaign, user_key)
+    ) WITHOUT ROWID;
+    CREATE INDEX deliveries_state ON deliveries (state);
+    CREATE TABLE test_sends (
+        run              TEXT NOT NULL,
+        user_key         TEXT NOT NULL,
+        campaign         TEXT NOT NULL,
+        test_to          TEXT NOT NULL,
+        state            TEXT NOT NULL CHECK (state IN
+                             ('pending', 'in-flight', 'sent', 'deferred', 'failed', 'uncertain')),
+        attempts         INTEGER NOT NULL DEFAULT 0,
+        message_id       TEXT,
+        content_hash     TEXT,
+        last_reply       TEXT,
+        first_attempt_at TEXT,
+        last_attempt_at  TEXT,
+        sent_at          TEXT,
+        updated_at       TEXT NOT NULL,
+        PRIMARY KEY (run, user_key)
+    ) WITHOUT ROWID;
+    CREATE TABLE submissions (
+        id         INTEGER PRIMARY KEY,
+        at_ms      INTEGER NOT NULL,
+        recipients INTEGER NOT NULL,
+        campaign   TEXT NOT NULL,
+        test       INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX submissions_at ON submissions (at_ms);",
 ];
 
 /// The version this build writes.

@@ -2,8 +2,14 @@
 //! were previewed, with SMTP, Graph, file and a recording stub behind it. Every failure carries
 //! its class, decided by the transport from the reply's type, never by callers matching text.
 
+mod build;
+pub mod file;
 pub mod graph;
+pub mod smtp;
 pub mod smtp_oauth;
+pub mod stub;
+
+pub use build::{from_config, max_in_flight, BuildError};
 
 use std::future::Future;
 use std::pin::Pin;
@@ -81,4 +87,9 @@ pub trait Transport: Send + Sync {
 
     /// A short description for logs and the report (`smtp://host:587`, `graph`, `file:/dir`).
     fn describe(&self) -> String;
+
+    /// Closes open connections politely at the end of a run (SMTP `QUIT`).
+    fn shutdown(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async {})
+    }
 }

@@ -1,0 +1,289 @@
+//! `t2t-notify preview`: renders every notice exactly as `send` would, and sends nothing. With
+//! `--out DIR` it writes one `.eml`, the HTML body and the text body per person and a searchable
+//! `DIR/index.html`; without it, a single `--user` is printed to the terminal. Needs no gate
+//! and no server. Input, render or link-check problems: everything that could be rendered is
+//! still written, the problems are listed, and the exit status is 2.
+
+mod files;
+mod write;
+
+use crate::cli::{Cli, PreviewArgs};
+use crate::exit::{InvalidInput, Outcome};
+use crate::plan::{self, Recipient, Sources};
+use crate::render::{Rendered, Renderer};
+
+/// Runs the command.
+pub fn execute(cli: &Cli, args: &PreviewArgs) -> anyhow::Result<Outcome> {
+    let config = crate::run::load_config(cli)?;
+    let renderer = Renderer::new(&config).map_err(|e| InvalidInput(e.to_string()))?;
+    let sources = Sources {
+        directory: args.input.directory.as_deref(),
+        move_states: &args.moves.move_states,
+        batch: args.moves.batch.as_deref(),
+        ..Sources::new(&args.input.mapping)
+    };
+    let plan = plan::load(Some(&config), sources, true)?;
+    let selection = Selection::new(&args.users, args.limit);
+    let chosen = selection.apply(&plan.recipients);
+    let mut problems = Problems::default();
+    for d in plan.diagnostics.sorted() {
+        problems.input(d);
+    }
+    for upn in selection.unmatched(&plan.recipients) {
+        problems.error(format!(
+            "--user {upn}: no user with this source UPN, target UPN or address in {}",
+            args.input.mapping.display()
+        ));
+    }
+    let outcome = match &args.out {
+        Some(dir) => write::gallery(
+            &write::Job {
+                config: &config,
+                renderer: &renderer,
+                args,
+                people: &chosen,
+                held_back: held_back_lines(&plan),
+            },
+            dir,
+            &mut problems,
+        )?,
+        None => print_one(&renderer, args, &chosen, &mut problems)?,
+    };
+    problems.print();
+    Ok(if problems.errors.is_empty() {
+        outcome
+    } else {
+        Outcome::Invalid
+    })
+}
+
+/// One line per reason users are held back by their move state (`Failed` first).
+fn held_back_lines(plan: &plan::Plan) -> Vec<String> {
+    plan.held_back_counts
+        .iter()
+        .map(|(hold, count)| format!("{hold}: {count}"))
+        .collect()
+}
+
+/// Which people the preview covers: `--user` (any of source UPN, target UPN or address,
+/// case-insensitive), then `--limit`. A later filter (move state, batch) adds its test to
+/// [`Selection::keep`].
+pub struct Selection {
+    users: Vec<String>,
+    limit: Option<usize>,
+}
+
+impl Selection {
+    pub fn new(users: &[String], limit: Option<usize>) -> Self {
+        Selection {
+            users: users.iter().map(|u| u.trim().to_lowercase()).collect(),
+            limit,
+        }
+    }
+
+    /// True when `r` is in the preview.
+    pub fn keep(&self, r: &Recipient) -> bool {
+        self.users.is_empty() || self.users.iter().any(|u| matches_user(r, u))
+    }
+
+    /// The kept people, in mapping order, at most `--limit`.
+    pub fn apply<'a>(&self, recipients: &'a [Recipient]) -> Vec<&'a Recipient> {
+        let kept = recipients.iter().filter(|r| self.keep(r));
+        match self.limit {
+            Some(n) => kept.take(n).collect(),
+            None => kept.collect(),
+        }
+    }
+
+    /// The `--user` values that match nobody in the mapping.
+    pub fn unmatched(&self, recipients: &[Recipient]) -> Vec<String> {
+        self.users
+            .iter()
+            .filter(|u| !recipients.iter().any(|r| matches_user(r, u)))
+            .cloned()
+            .collect()
+    }
+}
+
+fn matches_user(r: &Recipient, lower: &str) -> bool {
+    [&r.user.source_upn, &r.user.target_upn, &r.user.target_email]
+        .iter()
+        .any(|v| v.to_lowercase() == lower)
+}
+
+/// Everything that went wrong, for stderr and the page. Identical render problems of many
+/// people are counted once, with one example.
+#[derive(Default)]
+pub struct Problems {
+    pub errors: Vec<String>,
+    pub warnings: Vec<String>,
+    grouped: Vec<(String, usize, String)>,
+}
+
+impl Problems {
+    fn input(&mut self, d: &crate::diag::Diagnostic) {
+        match d.severity {
+            crate::diag::Severity::Error => self.errors.push(d.to_string()),
+            crate::diag::Severity::Warning => self.warnings.push(d.to_string()),
+        }
+    }
+
+    fn error(&mut self, message: String) {
+        self.errors.push(message);
+    }
+
+    /// A problem of one person's notice; the same problem for many people is listed once.
+    pub fn person(&mut self, problem: &str, who: &str) {
+        match self.grouped.iter_mut().find(|(p, _, _)| p == problem) {
+            Some((_, count, _)) => *count += 1,
+            None => self.grouped.push((problem.to_string(), 1, who.to_string())),
+        }
+    }
+
+    /// Folds the grouped problems into `errors`.
+    pub fn finish(&mut self) {
+        for (problem, count, who) in self.grouped.drain(..) {
+            let people = if count == 1 {
+                who
+            } else {
+                format!("{count} people, e.g. {who}")
+            };
+            self.errors.push(format!("{problem} ({people})"));
+        }
+    }
+
+    fn print(&mut self) {
+        self.finish();
+        for w in &self.warnings {
+            eprintln!("{w}");
+        }
+        for e in &self.errors {
+            eprintln!("error: {e}");
+        }
+    }
+}
+
+/// Prints the one chosen person's notice: the headers people see, then the text part.
+fn print_one(
+    renderer: &Renderer,
+    args: &PreviewArgs,
+    chosen: &[&Recipient],
+    problems: &mut Problems,
+) -> anyhow::Result<Outcome> {
+    let [person] = chosen else {
+        return Err(InvalidInput(format!(
+            "without --out, pass exactly one --user UPN to print its notice ({} people selected); use --out DIR to preview everyone",
+            chosen.len()
+        ))
+        .into());
+    };
+    match renderer.render(person, &args.campaign, None) {
+        Ok(rendered) => {
+            for e in &rendered.link_errors {
+                problems.person(e, &person.user.source_upn);
+            }
+            print!("{}", terminal_text(&rendered));
+        }
+        Err(e) => problems.person(&e.to_string(), &person.user.source_upn),
+    }
+    Ok(Outcome::Success)
+}
+
+/// The notice as a person reads it: the headers, a blank line, the text part.
+pub fn terminal_text(r: &Rendered) -> String {
+    let head = String::from_utf8_lossy(&r.bytes);
+    let header = |name: &str| -> String {
+        head.split("\r\n\r\n")
+            .next()
+            .unwrap_or_default()
+            .split("\r\n")
+            .find(|l| {
+                l.len() > name.len()
+                    && l[..name.len()].eq_ignore_ascii_case(name)
+                    && l[name.len()..].starts_with(':')
+            })
+            .map(|l| l[name.len() + 1..].trim().to_string())
+            .unwrap_or_default()
+    };
+    let link_check = if r.link_errors.is_empty() {
+        "ok".to_string()
+    } else {
+        format!("{} problem(s)", r.link_errors.len())
+    };
+    format!(
+        "From: {}\nReply-To: {}\nTo: {}\nSubject: {}\nMessage-ID: {}\nLocale: {}\nLink check: {link_check}\n\n{}\n",
+        header("From"),
+        header("Reply-To"),
+        r.envelope.to.join(", "),
+        r.subject,
+        r.message_id,
+        r.locale,
+        r.text.trim_end()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inputs::mapping::UserMapping;
+
+    fn person(source: &str, target: &str) -> Recipient {
+        Recipient {
+            user: UserMapping {
+                line: 1,
+                source_tenant: String::new(),
+                source_upn: source.into(),
+                target_upn: target.into(),
+                target_email: target.into(),
+                user_type: "RegularUser".into(),
+            },
+            directory: None,
+            guest: false,
+            onedrive_url: String::new(),
+            to: vec![target.into()],
+            move_state: None,
+        }
+    }
+
+    #[test]
+    fn selection_matches_any_identity_case_insensitively_then_limits() {
+        let people = [
+            person("a@contoso.com", "a@fabrikam.com"),
+            person("b@contoso.com", "b@fabrikam.com"),
+            person("c@contoso.com", "c@fabrikam.com"),
+        ];
+        let users = [
+            "B@FABRIKAM.COM".to_string(),
+            "a@contoso.com".into(),
+            "zed@contoso.com".into(),
+        ];
+        let s = Selection::new(&users, None);
+        let chosen: Vec<&str> = s
+            .apply(&people)
+            .iter()
+            .map(|r| r.user.source_upn.as_str())
+            .collect();
+        assert_eq!(chosen, ["a@contoso.com", "b@contoso.com"]);
+        assert_eq!(s.unmatched(&people), ["zed@contoso.com"]);
+        let limited = Selection::new(&users, Some(1));
+        assert_eq!(limited.apply(&people).len(), 1);
+        assert_eq!(limited.unmatched(&people), ["zed@contoso.com"]);
+        assert_eq!(Selection::new(&[], Some(2)).apply(&people).len(), 2);
+    }
+
+    #[test]
+    fn same_problem_of_many_people_is_listed_once() {
+        let mut p = Problems::default();
+        p.person("template en/text, line 3: x", "a@contoso.com");
+        p.person("template en/text, line 3: x", "b@contoso.com");
+        p.person("other", "c@contoso.com");
+        p.finish();
+        assert_eq!(
+            p.errors,
+            [
+                "template en/text, line 3: x (2 people, e.g. a@contoso.com)",
+                "other (c@contoso.com)"
+            ]
+        );
+    }
+}

@@ -1,0 +1,179 @@
+//! Writes a whole preview folder: renders people in parallel chunks (rayon), writes each
+//! person's files as soon as they are rendered, streams one list row per person to a side
+//! file, and finally assembles `index.html`. Only one chunk of messages is in memory at once.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::{BufReader, BufWriter, Write};
+use std::path::Path;
+
+use anyhow::Context;
+use rayon::prelude::*;
+
+use super::{files, Problems};
+use crate::cli::PreviewArgs;
+use crate::config::Config;
+use crate::exit::Outcome;
+use crate::plan::Recipient;
+use crate::render::gallery::{self, Entry, Summary};
+use crate::render::Renderer;
+
+/// People rendered together; their messages are dropped before the next chunk starts.
+const CHUNK: usize = 1024;
+
+/// What one preview run works on.
+pub struct Job<'a> {
+    pub config: &'a Config,
+    pub renderer: &'a Renderer,
+    pub args: &'a PreviewArgs,
+    pub people: &'a [&'a Recipient],
+    /// Held back by move state, one line per reason; shown on the page, not rendered.
+    pub held_back: Vec<String>,
+}
+
+/// Renders everyone into `out` and writes `out/index.html`.
+pub fn gallery(job: &Job<'_>, out: &Path, problems: &mut Problems) -> anyhow::Result<Outcome> {
+    files::create_private_dir(out)
+        .with_context(|| format!("cannot create the output folder {}", out.display()))?;
+    let messages = files::messages_dir(out)
+        .with_context(|| format!("cannot prepare {}/messages", out.display()))?;
+    let rows_path = out.join(".index-rows.tmp");
+    let mut rows = BufWriter::new(
+        files::create_private(&rows_path)
+            .with_context(|| format!("cannot write {}", rows_path.display()))?,
+    );
+    let mut locales: BTreeMap<String, usize> = BTreeMap::new();
+    let mut rendered = 0;
+    let mut first = true;
+    for (c, chunk) in job.people.chunks(CHUNK).enumerate() {
+        let entries: Vec<anyhow::Result<Entry>> = chunk
+            .par_iter()
+            .enumerate()
+            .map(|(i, r)| render_one(job, &messages, c * CHUNK + i + 1, r))
+            .collect();
+        for entry in entries {
+            let entry = entry?;
+            if entry.error.is_none() {
+                rendered += 1;
+                *locales.entry(entry.locale.clone()).or_default() += 1;
+            }
+            record_problems(&entry, problems);
+            if !first {
+                rows.write_all(b",\n")?;
+            }
+            first = false;
+            rows.write_all(gallery::entry_json(&entry).as_bytes())?;
+        }
+    }
+    rows.flush()?;
+    drop(rows);
+    problems.finish();
+    let summary = summary(job, rendered, locales.into_iter().collect(), problems);
+    assemble(out, &rows_path, &summary)
+        .with_context(|| format!("cannot write {}/index.html", out.display()))?;
+    println!(
+        "{}: {} of {} notices rendered ({}); {} problem(s); nothing was sent",
+        out.join("index.html").display(),
+        summary.rendered,
+        summary.people,
+        summary
+            .locales
+            .iter()
+            .map(|(l, n)| format!("{l} {n}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        summary.errors.len()
+    );
+    Ok(Outcome::Success)
+}
+
+fn render_one(job: &Job<'_>, messages: &Path, n: usize, r: &Recipient) -> anyhow::Result<Entry> {
+    let mut entry = Entry {
+        name: r.display_name().map(crate::render::message::clean_line),
+        source: r.user.source_upn.clone(),
+        target: r.user.target_upn.clone(),
+        to: r.to.clone(),
+        locale: String::new(),
+        subject: String::new(),
+        guest: r.guest,
+        batch: r.move_state.as_ref().map(|m| m.batch.clone()),
+        message_id: String::new(),
+        eml: None,
+        html: None,
+        txt: None,
+        link_errors: Vec::new(),
+        error: None,
+    };
+    let rendered = match job.renderer.render(r, &job.args.campaign, None) {
+        Ok(rendered) => rendered,
+        Err(e) => {
+            entry.error = Some(e.to_string());
+            return Ok(entry);
+        }
+    };
+    let stem = files::stem(n, &r.user.source_upn);
+    let mut text = Vec::with_capacity(rendered.text.len() + 3);
+    text.extend_from_slice("\u{feff}".as_bytes());
+    text.extend_from_slice(rendered.text.as_bytes());
+    for (ext, bytes) in [
+        ("eml", rendered.bytes.as_slice()),
+        ("html", rendered.html.as_bytes()),
+        ("txt", text.as_slice()),
+    ] {
+        let path = messages.join(format!("{stem}.{ext}"));
+        files::write_private(&path, bytes)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    entry.eml = Some(format!("messages/{stem}.eml"));
+    entry.html = Some(format!("messages/{stem}.html"));
+    entry.txt = Some(format!("messages/{stem}.txt"));
+    entry.locale = rendered.locale;
+    entry.subject = rendered.subject;
+    entry.message_id = rendered.message_id;
+    entry.to = rendered.envelope.to;
+    entry.link_errors = rendered.link_errors;
+    Ok(entry)
+}
+
+fn record_problems(entry: &Entry, problems: &mut Problems) {
+    if let Some(e) = &entry.error {
+        problems.person(e, &entry.source);
+    }
+    for e in &entry.link_errors {
+        problems.person(e, &entry.source);
+    }
+}
+
+fn summary(
+    job: &Job<'_>,
+    rendered: usize,
+    locales: Vec<(String, usize)>,
+    problems: &Problems,
+) -> Summary {
+    Summary {
+        campaign: job.args.campaign.clone(),
+        generated: chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
+        from: job.config.message.from.clone(),
+        config: job.config.path.display().to_string(),
+        mapping: job.args.input.mapping.display().to_string(),
+        people: job.people.len(),
+        rendered,
+        locales,
+        allowed_domains: job.renderer.allowed_hosts().domains().to_vec(),
+        held_back: job.held_back.clone(),
+        errors: problems.errors.clone(),
+        warnings: problems.warnings.clone(),
+    }
+}
+
+/// `index.html` = head (summary, problems) + the streamed rows + the script, then the side
+/// file is removed.
+fn assemble(out: &Path, rows_path: &Path, summary: &Summary) -> std::io::Result<()> {
+    let index = out.join("index.html");
+    let mut page = BufWriter::new(files::create_private(&index)?);
+    page.write_all(gallery::page_head(summary).as_bytes())?;
+    std::io::copy(&mut BufReader::new(fs::File::open(rows_path)?), &mut page)?;
+    page.write_all(gallery::PAGE_TAIL.as_bytes())?;
+    page.flush()?;
+    fs::remove_file(rows_path)
+}

@@ -1,0 +1,417 @@
+//! `report --format html`: one self-contained page for the migration lead (inline CSS and a
+//! small inline script, no remote resource, a Content-Security-Policy that forbids any). Totals
+//! per batch and per campaign, the users who need someone called out (failed, uncertain, held
+//! back with `Failed` first), and a table of every user that the script makes searchable and
+//! sortable. Every value is HTML-escaped; the table is plain HTML, so it reads without script.
+
+use std::fmt::Write;
+
+use super::format::{attention, one_line, HeldRow, Report, Totals};
+use crate::ledger::deliveries::{DeliveryRow, DeliveryState, TestSendRow};
+use crate::render::gallery::escape;
+
+const CSS: &str = include_str!("report.css");
+const JS: &str = include_str!("report.js");
+/// How many users a callout lists before "and N more" (the table has them all).
+const CALLOUT_LISTED: usize = 25;
+
+/// What the page says about itself.
+#[derive(Debug, Clone, Default)]
+pub struct PageFacts {
+    pub generated: String,
+    pub ledger: String,
+    pub campaign: Option<String>,
+    pub batch: Option<String>,
+    /// The move-state exports the held-back users come from.
+    pub exports: Vec<String>,
+}
+
+/// The whole page.
+pub fn page(report: &Report, facts: &PageFacts) -> String {
+    let mut out = String::with_capacity(4096 + 600 * report.rows().count());
+    head(&mut out, report, facts);
+    cards(&mut out, report);
+    callouts(&mut out, report);
+    batch_table(&mut out, report);
+    campaign_table(&mut out, report);
+    user_table(&mut out, report);
+    test_sends(&mut out, report.test_sends());
+    let _ = write!(out, "</main>\n<script>\n{JS}</script>\n</body>\n</html>\n");
+    out
+}
+
+fn head(out: &mut String, report: &Report, f: &PageFacts) {
+    let scope = match (&f.campaign, &f.batch) {
+        (Some(c), Some(b)) => format!("campaign {}, batch {}", escape(c), escape(b)),
+        (Some(c), None) => format!("campaign {}", escape(c)),
+        (None, Some(b)) => format!("batch {}", escape(b)),
+        (None, None) => {
+            let n = report.totals().len();
+            format!("{n} campaign{}", if n == 1 { "" } else { "s" })
+        }
+    };
+    let exports = if f.exports.is_empty() {
+        String::new()
+    } else {
+        let names: Vec<String> = f.exports.iter().map(|e| escape(e)).collect();
+        format!("<span>move-state exports: {}</span>", names.join(", "))
+    };
+    let _ = write!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'\">\n\
+<meta name=\"referrer\" content=\"no-referrer\">\n<title>t2t-notify report</title>\n<style>\n{CSS}</style>\n</head>\n<body>\n\
+<header>\n<h1>OneDrive move notices <span class=\"muted\">{scope}</span></h1>\n\
+<div class=\"facts small\"><span>generated {}</span><span>ledger {}</span>{exports}</div>\n</header>\n<main>\n",
+        escape(&f.generated),
+        escape(&f.ledger),
+    );
+}
+
+fn grand_total(report: &Report) -> Totals {
+    let mut t = Totals::default();
+    report.rows().for_each(|r| t.add(r.state));
+    t
+}
+
+fn cards(out: &mut String, report: &Report) {
+    let t = grand_total(report);
+    let held = report.held_back().len() as u64;
+    out.push_str("<section class=\"cards\" id=\"cards\">\n");
+    let cards: [(&str, u64, &str); 7] = [
+        ("in the ledger", t.users, "neutral"),
+        ("sent", t.sent, "ok"),
+        (
+            "failed",
+            t.failed,
+            if t.failed > 0 { "bad" } else { "neutral" },
+        ),
+        (
+            "uncertain",
+            t.uncertain,
+            if t.uncertain > 0 { "warn" } else { "neutral" },
+        ),
+        ("deferred", t.deferred, "neutral"),
+        ("in flight or pending", t.in_flight + t.pending, "neutral"),
+        ("held back", held, if held > 0 { "warn" } else { "neutral" }),
+    ];
+    for (label, n, class) in cards {
+        let _ = writeln!(
+            out,
+            "<div class=\"card {class}\" data-card=\"{label}\"><div class=\"n\">{n}</div><div class=\"label\">{label}</div></div>"
+        );
+    }
+    out.push_str("</section>\n");
+}
+
+fn callouts(out: &mut String, report: &Report) {
+    let failed: Vec<&DeliveryRow> = report
+        .rows()
+        .filter(|r| r.state == DeliveryState::Failed)
+        .collect();
+    let uncertain: Vec<&DeliveryRow> = report
+        .rows()
+        .filter(|r| matches!(r.state, DeliveryState::Uncertain | DeliveryState::InFlight))
+        .collect();
+    if failed.is_empty() && uncertain.is_empty() && report.held_back().is_empty() {
+        out.push_str("<section class=\"callout ok\"><h2>Nobody needs attention</h2><p>No user failed, is uncertain or is held back.</p></section>\n");
+        return;
+    }
+    held_callout(out, report.held_back());
+    row_callout(
+        out,
+        "failed",
+        "Failed",
+        "The server refused these notices; the reply says why. Fix the address, then <code>send --retry-failed</code>.",
+        &failed,
+    );
+    row_callout(
+        out,
+        "uncertain",
+        "Uncertain",
+        "These notices may have been delivered (the connection dropped after the message was sent, or a run stopped). Check a mailbox before <code>send --resend-uncertain</code>.",
+        &uncertain,
+    );
+}
+
+fn held_callout(out: &mut String, held: &[HeldRow]) {
+    if held.is_empty() {
+        return;
+    }
+    let _ = write!(
+        out,
+        "<section class=\"callout warn\" id=\"held-back\"><h2>Held back: {} not notified</h2>\n<p>Their newest move state is not <b>Success</b>. <b>Failed</b> moves need the migration team; the others get their notice from a later run with the next export.</p>\n<ul class=\"reasons\">\n",
+        users(held.len())
+    );
+    let mut groups: Vec<(&str, bool, Vec<&HeldRow>)> = Vec::new();
+    for h in held {
+        match groups.iter_mut().find(|g| g.0 == h.hold) {
+            Some(g) => g.2.push(h),
+            None => groups.push((&h.hold, h.action_needed, vec![h])),
+        }
+    }
+    for (hold, action, users) in groups {
+        let class = if action { "bad" } else { "neutral" };
+        let note = if action {
+            " <span class=\"act\">the migration team must act</span>"
+        } else {
+            ""
+        };
+        let _ = write!(
+            out,
+            "<li><span class=\"chip {class}\">{}: {}</span>{note}<ul>",
+            escape(hold),
+            users.len()
+        );
+        for h in users.iter().take(CALLOUT_LISTED) {
+            let _ = write!(
+                out,
+                "<li><b>{}</b> &rarr; {} <span class=\"muted\">{}</span></li>",
+                escape(&h.source_upn),
+                escape(&h.target_upn),
+                escape(&one_line(&h.reason))
+            );
+        }
+        more(out, users.len());
+        out.push_str("</ul></li>\n");
+    }
+    out.push_str("</ul></section>\n");
+}
+
+fn row_callout(out: &mut String, id: &str, title: &str, hint: &str, rows: &[&DeliveryRow]) {
+    if rows.is_empty() {
+        return;
+    }
+    let class = if id == "failed" { "bad" } else { "warn" };
+    let _ = write!(
+        out,
+        "<section class=\"callout {class}\" id=\"{id}\"><h2>{title}: {}</h2>\n<p>{hint}</p>\n<ul>",
+        users(rows.len())
+    );
+    for r in rows.iter().take(CALLOUT_LISTED) {
+        let _ = write!(
+            out,
+            "<li><b>{}</b> <span class=\"muted\">({} attempts)</span> <span class=\"reply\">{}</span></li>",
+            escape(&r.user_key),
+            r.attempts,
+            escape(&one_line(r.last_reply.as_deref().unwrap_or("-")))
+        );
+    }
+    more(out, rows.len());
+    out.push_str("</ul></section>\n");
+}
+
+/// `1 user`, `2 users`.
+fn users(n: usize) -> String {
+    format!("{n} user{}", if n == 1 { "" } else { "s" })
+}
+
+fn more(out: &mut String, total: usize) {
+    if total > CALLOUT_LISTED {
+        let _ = write!(
+            out,
+            "<li class=\"muted\">and {} more (search the table below)</li>",
+            total - CALLOUT_LISTED
+        );
+    }
+}
+
+const STATE_COLUMNS: [&str; 7] = [
+    "users",
+    "sent",
+    "deferred",
+    "failed",
+    "uncertain",
+    "in flight",
+    "pending",
+];
+
+fn totals_cells(t: &Totals) -> [u64; 7] {
+    [
+        t.users,
+        t.sent,
+        t.deferred,
+        t.failed,
+        t.uncertain,
+        t.in_flight,
+        t.pending,
+    ]
+}
+
+fn totals_header(out: &mut String, first: &str, held: bool) {
+    let _ = write!(out, "<thead><tr><th>{first}</th>");
+    for c in STATE_COLUMNS {
+        let _ = write!(out, "<th class=\"num\">{c}</th>");
+    }
+    if held {
+        out.push_str("<th class=\"num\">held back</th>");
+    }
+    out.push_str("</tr></thead>\n<tbody>\n");
+}
+
+fn totals_row(out: &mut String, name: &str, t: &Totals, held: Option<u64>) {
+    let _ = write!(out, "<tr><th scope=\"row\">{name}</th>");
+    for (n, column) in totals_cells(t).iter().zip(STATE_COLUMNS) {
+        let class = match (column, *n > 0) {
+            ("failed", true) => "num bad",
+            ("uncertain", true) => "num warn",
+            _ => "num",
+        };
+        let _ = write!(out, "<td class=\"{class}\">{n}</td>");
+    }
+    if let Some(h) = held {
+        let class = if h > 0 { "num warn" } else { "num" };
+        let _ = write!(out, "<td class=\"{class}\">{h}</td>");
+    }
+    out.push_str("</tr>\n");
+}
+
+fn batch_table(out: &mut String, report: &Report) {
+    let batches = report.batch_totals();
+    if batches.is_empty() {
+        return;
+    }
+    let held = !report.held_back().is_empty();
+    out.push_str(
+        "<section class=\"panel\"><h2>Per batch</h2>\n<table class=\"totals\" id=\"batches\">\n",
+    );
+    totals_header(out, "batch", held);
+    for (batch, (totals, held_n)) in &batches {
+        let name = match batch {
+            Some(b) => escape(b),
+            None => "<span class=\"muted\">no batch</span>".into(),
+        };
+        totals_row(out, &name, totals, held.then_some(*held_n));
+    }
+    out.push_str("</tbody></table></section>\n");
+}
+
+fn campaign_table(out: &mut String, report: &Report) {
+    let totals = report.totals();
+    if totals.is_empty() {
+        out.push_str("<section class=\"panel\"><h2>Per campaign</h2><p class=\"muted\">No deliveries recorded.</p></section>\n");
+        return;
+    }
+    out.push_str("<section class=\"panel\"><h2>Per campaign</h2>\n<table class=\"totals\" id=\"campaigns\">\n");
+    totals_header(out, "campaign", false);
+    for (campaign, t) in &totals {
+        totals_row(out, &escape(campaign), t, None);
+    }
+    out.push_str("</tbody></table></section>\n");
+}
+
+const USER_COLUMNS: [(&str, &str); 11] = [
+    ("campaign", "text"),
+    ("source UPN", "text"),
+    ("target", "text"),
+    ("state", "state"),
+    ("attempts", "num"),
+    ("last reply or reason", "text"),
+    ("Message-ID", "text"),
+    ("batch", "text"),
+    ("first attempt", "text"),
+    ("last attempt", "text"),
+    ("sent", "text"),
+];
+
+fn user_table(out: &mut String, report: &Report) {
+    let total = report.rows().count() + report.held_back().len();
+    let _ = write!(
+        out,
+        "<section class=\"panel users\"><h2>Users</h2>\n<div class=\"searchbar\"><input id=\"search\" type=\"search\" placeholder=\"Search: UPN, address, state, reply, Message-ID, batch\" aria-label=\"Search users\" autocomplete=\"off\"> <span id=\"count\" class=\"muted\">{total} of {total} users</span></div>\n<div class=\"scroll\"><table id=\"users\">\n<thead><tr>"
+    );
+    for (i, (name, kind)) in USER_COLUMNS.iter().enumerate() {
+        let _ = write!(
+            out,
+            "<th data-col=\"{i}\" data-kind=\"{kind}\" aria-sort=\"none\"><button type=\"button\">{name}</button></th>"
+        );
+    }
+    out.push_str("</tr></thead>\n<tbody>\n");
+    for r in report.rows() {
+        delivery_row(out, r);
+    }
+    for h in report.held_back() {
+        held_row(out, h);
+    }
+    out.push_str("</tbody></table></div>\n</section>\n");
+}
+
+fn cell(out: &mut String, value: Option<&str>) {
+    match value {
+        Some(v) if !v.is_empty() => {
+            let _ = write!(out, "<td>{}</td>", escape(v));
+        }
+        _ => out.push_str("<td class=\"muted\">-</td>"),
+    }
+}
+
+fn delivery_row(out: &mut String, r: &DeliveryRow) {
+    let state = r.state.as_str();
+    let _ = write!(
+        out,
+        "<tr class=\"s-{state}\" data-rank=\"{}\">",
+        attention(r.state)
+    );
+    cell(out, Some(&r.campaign));
+    cell(out, Some(&r.user_key));
+    cell(out, Some(&r.recipients.join(", ")));
+    let _ = write!(
+        out,
+        "<td><span class=\"state s-{state}\">{state}</span></td>"
+    );
+    let _ = write!(out, "<td class=\"num\">{}</td>", r.attempts);
+    cell(out, r.last_reply.as_deref().map(one_line).as_deref());
+    cell(out, r.message_id.as_deref());
+    cell(out, r.batch.as_deref());
+    cell(out, r.first_attempt_at.as_deref());
+    cell(out, r.last_attempt_at.as_deref());
+    cell(out, r.sent_at.as_deref());
+    out.push_str("</tr>\n");
+}
+
+fn held_row(out: &mut String, h: &HeldRow) {
+    out.push_str("<tr class=\"s-held-back\" data-rank=\"9\">");
+    cell(out, None);
+    cell(out, Some(&h.source_upn.to_lowercase()));
+    cell(out, Some(&h.target_upn));
+    let _ = write!(
+        out,
+        "<td><span class=\"state s-held-back\">held back</span> <span class=\"hold{}\">{}</span></td>",
+        if h.action_needed { " act" } else { "" },
+        escape(&h.hold)
+    );
+    out.push_str("<td class=\"num\">0</td>");
+    cell(out, Some(&one_line(&h.reason)));
+    cell(out, None);
+    cell(out, h.batch.as_deref());
+    for _ in 0..3 {
+        cell(out, None);
+    }
+    out.push_str("</tr>\n");
+}
+
+fn test_sends(out: &mut String, tests: &[TestSendRow]) {
+    if tests.is_empty() {
+        return;
+    }
+    let _ = write!(
+        out,
+        "<section class=\"panel\"><h2>Test sends and admin summaries: {}</h2>\n<p class=\"muted\">Sent to one address (<code>--test-to</code>, <code>[notify] admin_email</code>); no user counts as notified by them.</p>\n<table class=\"totals\" id=\"tests\"><thead><tr><th>run</th><th>to</th><th>user</th><th>state</th><th>sent</th><th>reply</th></tr></thead><tbody>\n",
+        tests.len()
+    );
+    for t in tests {
+        out.push_str("<tr>");
+        cell(out, Some(&t.run));
+        cell(out, Some(&t.test_to));
+        cell(out, Some(&t.user_key));
+        cell(out, Some(t.state.as_str()));
+        cell(out, t.sent_at.as_deref());
+        cell(out, t.last_reply.as_deref().map(one_line).as_deref());
+        out.push_str("</tr>\n");
+    }
+    out.push_str("</tbody></table></section>\n");
+}
+
+#[cfg(test)]
+mod tests;

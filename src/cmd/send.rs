@@ -1,0 +1,190 @@
+//! `t2t-notify send`: checks everything that can be checked before a connection is made (the
+//! input, every notice rendered and link-checked, the transport settings, the trust gate), then
+//! hands the notices to the sending engine with the ledger's resume rules, and prints a summary.
+//! `--test-to ADDR` sends the first few notices to one address, allowed before the gate opens
+//! and recorded apart. With `--move-state` exports only users whose move succeeded are sent to.
+//! However the run ends, the admin summary follows (`after`).
+
+mod after;
+mod prepare;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use chrono::Utc;
+
+use crate::cli::{Cli, SendArgs};
+use crate::config::Config;
+use crate::exit::{InvalidInput, Outcome};
+use crate::gate;
+use crate::ledger::deliveries::{Book, DeliveryRow};
+use crate::ledger::lock::SendLock;
+use crate::ledger::writer::{CommitPolicy, LedgerWriter};
+use crate::ledger::Ledger;
+use crate::render::Renderer;
+use crate::send::progress::Progress;
+use crate::send::{engine, stop, Candidate, Run, Selection, Settings, Stop, Summary};
+use after::Trace;
+
+/// Runs the command, then writes, posts and mails the admin summary however the run ended
+/// (once the config could be read: without it there is nowhere to write).
+pub fn execute(cli: &Cli, args: &SendArgs) -> anyhow::Result<Outcome> {
+    let config = crate::run::load_config(cli)?;
+    let mut trace = Trace::new(Utc::now());
+    let result = send(cli, &config, args, &mut trace);
+    after::summarize(&config, args, trace, &result);
+    result
+}
+
+fn send(cli: &Cli, config: &Config, args: &SendArgs, trace: &mut Trace) -> anyhow::Result<Outcome> {
+    let test_to = args
+        .test_to
+        .as_deref()
+        .map(prepare::test_address)
+        .transpose()?;
+    let plan = trace.plan.insert(prepare::plan(config, args)?);
+    if plan.diagnostics.has_errors() {
+        trace.message = Some(format!(
+            "the input has {} errors (input.errors lists them); nothing was sent",
+            plan.diagnostics.errors().count()
+        ));
+        return Ok(Outcome::Invalid);
+    }
+    let people = std::mem::take(&mut plan.recipients);
+    let renderer = Renderer::new(config).map_err(|e| InvalidInput(e.to_string()))?;
+    let to_override = test_to.clone().map(|a| vec![a]);
+    let problems =
+        prepare::render_check(&renderer, &people, &args.campaign, to_override.as_deref());
+    if !problems.is_empty() {
+        trace.message = Some(format!(
+            "the notices did not pass the render and link check; nothing was sent: {}",
+            problems.join("; ")
+        ));
+        return Ok(Outcome::Invalid);
+    }
+    let (transport, warnings) =
+        crate::transport::from_config(config).map_err(|e| InvalidInput(e.to_string()))?;
+    for warning in warnings {
+        tracing::warn!("{warning}");
+    }
+    trace.lock = Some(SendLock::acquire(&config.ledger.path)?);
+    let mut ledger = Ledger::open(&config.ledger.path)?;
+    let gate = trace.gate.insert(gate::check(config, &ledger)?);
+    match (&test_to, gate.is_open()) {
+        (None, false) => {
+            eprintln!("{gate}\nNothing was sent.");
+            trace.ledger = Some(ledger);
+            return Ok(Outcome::GateClosed);
+        }
+        (Some(_), false) => tracing::info!("the trust gate is closed; a --test-to send is allowed"),
+        _ => {}
+    }
+    list_uncertain(&ledger.settle_leftover_in_flight()?);
+    let selection = match &test_to {
+        Some(_) => Selection::test(),
+        None => Selection::campaign(
+            ledger.delivery_states(&args.campaign)?,
+            args.retry_failed,
+            args.resend_uncertain,
+        ),
+    };
+    let history = ledger.submissions_since(Utc::now() - chrono::Duration::hours(24))?;
+    let book = book(&args.campaign, test_to.as_deref());
+    let total = people.len() as u64;
+    tracing::info!(
+        "sending {total} notices of campaign {} with {}{}",
+        args.campaign,
+        transport.describe(),
+        test_to
+            .as_deref()
+            .map(|a| format!(", all to {a} (test)"))
+            .unwrap_or_default()
+    );
+    let writer = LedgerWriter::spawn(ledger, book, CommitPolicy::default())?;
+    let run = Run {
+        settings: Settings::from_config(config),
+        transport,
+        writer: writer.handle(),
+        selection,
+        history,
+        stop: Stop::new(),
+        progress: Progress::auto(Some(total), cli.quiet),
+        total: Some(total),
+    };
+    let candidates = prepare::candidates(Arc::new(renderer), people, &args.campaign, to_override);
+    let summary = trace.engine.insert(run_engine(run, candidates)?);
+    let (ledger, recorded) = writer.finish();
+    trace.ledger = Some(ledger);
+    println!("{}", summary.render(Utc::now()).trim_end());
+    if let Err(e) = recorded {
+        eprintln!("error: {e}");
+        trace.message = Some(format!("the last outcomes could not be recorded: {e}"));
+        return Ok(Outcome::Failure);
+    }
+    Ok(summary.outcome())
+}
+
+/// Where this run's attempts are recorded.
+fn book(campaign: &str, test_to: Option<&str>) -> Book {
+    match test_to {
+        Some(to) => Book::Test {
+            campaign: campaign.to_string(),
+            run: crate::ledger::deliveries::timestamp(Utc::now()),
+            to: to.to_string(),
+        },
+        None => Book::Campaign {
+            campaign: campaign.to_string(),
+        },
+    }
+}
+
+/// Runs the engine on a tokio runtime, with Ctrl-C handling.
+fn run_engine<I>(run: Run, candidates: I) -> anyhow::Result<Summary>
+where
+    I: Iterator<Item = Candidate> + Send + 'static,
+{
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let stop = run.stop.clone();
+    let writer = run.writer.clone();
+    let summary = runtime.block_on(async move {
+        let watcher = stop::watch_ctrl_c(stop, move || async move {
+            let _ = tokio::time::timeout(Duration::from_secs(3), writer.flush()).await;
+        });
+        let summary = engine::run(run, candidates).await;
+        watcher.abort();
+        summary
+    });
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    Ok(summary)
+}
+
+/// Lists the users a killed run left in flight: they may have their notice.
+fn list_uncertain(rows: &[DeliveryRow]) {
+    if rows.is_empty() {
+        return;
+    }
+    eprintln!(
+        "{} users were in flight when an earlier run stopped; they may have received the notice and are now `uncertain` (sent again only with --resend-uncertain):",
+        rows.len()
+    );
+    const SHOWN: usize = 50;
+    for row in rows.iter().take(SHOWN) {
+        eprintln!(
+            "  {} ({}, {})",
+            row.user_key,
+            row.campaign,
+            row.message_id.as_deref().unwrap_or("-")
+        );
+    }
+    if rows.len() > SHOWN {
+        eprintln!(
+            "  ... and {} more (`t2t-notify report` lists them all)",
+            rows.len() - SHOWN
+        );
+    }
+}

@@ -1,0 +1,127 @@
+//! The CSV form: `Export-Csv` output, a header row (after Windows PowerShell's optional
+//! `#TYPE` line) and one row per move, in whatever encoding and separator PowerShell used.
+
+use std::io;
+use std::sync::Arc;
+
+use super::check::{check, Place, RawEntry, Value};
+use super::columns::{resolve, Columns, Field};
+use super::MoveEntry;
+use crate::diag::{quote, Column, Diagnostics};
+use crate::inputs::text::{self, TextFile};
+
+/// The header: names as written, and which field is where.
+struct Header {
+    names: Vec<String>,
+    source: usize,
+    state: usize,
+    columns: Columns,
+}
+
+/// Reads every row of an opened CSV export.
+pub(super) fn read(
+    file: &Arc<str>,
+    opened: TextFile,
+    batch: &str,
+    diags: &mut Diagnostics,
+) -> io::Result<Vec<MoveEntry>> {
+    let (mut reader, lines) = text::csv_reader(opened, false);
+    let mut record = csv::ByteRecord::new();
+    let mut header: Option<Header> = None;
+    let mut entries = Vec::new();
+    let mut rows = 0u64;
+    while reader
+        .read_byte_record(&mut record)
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?
+    {
+        let line = lines.record_line(&reader, &record);
+        let fields: Vec<String> = record
+            .iter()
+            .map(|b| text::decode_field(b).0.trim().to_string())
+            .collect();
+        if fields.iter().all(String::is_empty) {
+            continue;
+        }
+        let Some(head) = &header else {
+            if fields[0].starts_with("#TYPE") {
+                continue;
+            }
+            match read_header(fields, file, line, diags) {
+                Some(h) => header = Some(h),
+                None => return Ok(Vec::new()),
+            }
+            continue;
+        };
+        rows += 1;
+        if fields.len() != head.names.len() {
+            diags.error(file, Some(line), format!(
+                "the row has {} fields, the header has {}; export again with Export-Csv (values that contain the separator must be in double quotes)",
+                fields.len(),
+                head.names.len()
+            ));
+            continue;
+        }
+        if let Some(entry) = check(raw_entry(line, head, fields), file, batch, diags) {
+            entries.push(entry);
+        }
+    }
+    match header {
+        None => diags.error(file, None, "the file has no header row; export with Export-Csv, which writes the column names first"),
+        Some(_) if rows == 0 => diags.warning(file, None, "the export lists no moves; nobody in it can be notified"),
+        Some(_) => {}
+    }
+    Ok(entries)
+}
+
+/// Reads the header row; reports and returns `None` when a required column is missing.
+fn read_header(
+    names: Vec<String>,
+    file: &Arc<str>,
+    line: u64,
+    diags: &mut Diagnostics,
+) -> Option<Header> {
+    let columns = resolve(&names);
+    for (field, found, what) in [
+        (Field::Source, columns.source, "the source user"),
+        (Field::State, columns.state, "the move state"),
+    ] {
+        if found.is_none() {
+            diags.error(file, Some(line), format!(
+                "the header row has no column for {what} (found {}); name it one of {} (case does not matter)",
+                quote(&names.join(",")),
+                field.names().join(", ")
+            ));
+        }
+    }
+    Some(Header {
+        source: columns.source?,
+        state: columns.state?,
+        names,
+        columns,
+    })
+}
+
+/// The values of one row, each with its column.
+fn raw_entry(line: u64, head: &Header, mut fields: Vec<String>) -> RawEntry {
+    let mut value = |idx: usize| Value {
+        text: Some(std::mem::take(&mut fields[idx])),
+        place: Place {
+            line,
+            column: Some(Column {
+                index: idx + 1,
+                name: head.names[idx].clone(),
+            }),
+            item: None,
+        },
+    };
+    let c = head.columns;
+    RawEntry {
+        line,
+        index: None,
+        source: value(head.source),
+        state: value(head.state),
+        target: c.target.map(&mut value),
+        timestamp: c.timestamp.map(&mut value),
+        job_id: c.job_id.map(&mut value),
+    }
+}

@@ -1,0 +1,231 @@
+//! The JSON form: `ConvertTo-Json` output, an array of objects, or a single object when the
+//! cmdlet returned one result. Diagnostics name the line of the object's `{` and its array
+//! index (`item [3]`), as `$states[3]` would in PowerShell.
+
+use std::io::{self, Read};
+use std::sync::Arc;
+
+use serde_json::value::RawValue;
+use serde_json::{Map, Value as Json};
+
+use super::check::{check, Place, RawEntry, Value};
+use super::columns::{resolve, Field};
+use super::MoveEntry;
+use crate::diag::{quote, Diagnostics};
+use crate::inputs::text::{self, TextFile};
+
+/// Reads every object of an opened JSON export.
+pub(super) fn read(
+    file: &Arc<str>,
+    mut opened: TextFile,
+    batch: &str,
+    diags: &mut Diagnostics,
+) -> io::Result<Vec<MoveEntry>> {
+    let mut bytes = Vec::new();
+    opened.reader.read_to_end(&mut bytes)?;
+    let (text, _) = text::decode_field(&bytes);
+    let items = match items(&text) {
+        Ok(items) => items,
+        Err((line, message)) => {
+            diags.error(file, line, message);
+            return Ok(Vec::new());
+        }
+    };
+    if items.is_empty() {
+        diags.warning(
+            file,
+            None,
+            "the export lists no moves; nobody in it can be notified",
+        );
+    }
+    let mut lines = LineCounter::default();
+    let mut entries = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let offset = item.get().as_ptr() as usize - text.as_ptr() as usize;
+        let line = lines.line_at(text.as_bytes(), offset);
+        let index = i as u64;
+        let object = match serde_json::from_str::<Json>(item.get()) {
+            Ok(Json::Object(object)) => object,
+            Ok(other) => {
+                diags.error(
+                    file,
+                    Some(line),
+                    format!(
+                        "item [{i}]: is {}, not an object with the move's properties",
+                        kind(&other)
+                    ),
+                );
+                continue;
+            }
+            Err(e) => {
+                diags.error(file, Some(line), format!("item [{i}]: {e}"));
+                continue;
+            }
+        };
+        if i == 0 && !has_required(&object, file, line, diags) {
+            return Ok(Vec::new());
+        }
+        if let Some(raw) = raw_entry(&object, line, index, file, diags) {
+            entries.extend(check(raw, file, batch, diags));
+        }
+    }
+    Ok(entries)
+}
+
+/// The objects of the file: the array's items, or the one object.
+fn items(text: &str) -> Result<Vec<&RawValue>, (Option<u64>, String)> {
+    let bad = |e: serde_json::Error| {
+        (
+            Some(e.line() as u64),
+            format!("not valid JSON ({e}); export with ConvertTo-Json and save the whole output"),
+        )
+    };
+    let top: &RawValue = serde_json::from_str(text).map_err(bad)?;
+    match top.get().trim_start().as_bytes().first() {
+        Some(b'[') => serde_json::from_str(top.get()).map_err(bad),
+        Some(b'{') => Ok(vec![top]),
+        _ => Err((
+            None,
+            "the file is JSON but neither an array nor an object; export with ConvertTo-Json"
+                .into(),
+        )),
+    }
+}
+
+/// Checks that the first object has the two required properties; reports once when not.
+fn has_required(
+    object: &Map<String, Json>,
+    file: &Arc<str>,
+    line: u64,
+    diags: &mut Diagnostics,
+) -> bool {
+    let keys: Vec<&String> = object.keys().collect();
+    let columns = resolve(&keys);
+    let found = keys
+        .iter()
+        .map(|k| k.as_str())
+        .collect::<Vec<_>>()
+        .join(",");
+    let mut ok = true;
+    for (field, present, what) in [
+        (Field::Source, columns.source, "the source user"),
+        (Field::State, columns.state, "the move state"),
+    ] {
+        if present.is_none() {
+            ok = false;
+            diags.error(file, Some(line), format!(
+                "item [0]: no property for {what} (found {}); name it one of {} (case does not matter)",
+                quote(&found),
+                field.names().join(", ")
+            ));
+        }
+    }
+    ok
+}
+
+/// The values of one object, each with its property name. `None` (reported) when the source
+/// user or the state is not text.
+fn raw_entry(
+    object: &Map<String, Json>,
+    line: u64,
+    index: u64,
+    file: &Arc<str>,
+    diags: &mut Diagnostics,
+) -> Option<RawEntry> {
+    let keys: Vec<&String> = object.keys().collect();
+    let columns = resolve(&keys);
+    let mut failed = false;
+    let mut value = |field: Field, at: Option<usize>| {
+        let key = at.map_or(field.preferred(), |i| keys[i].as_str());
+        let place = Place {
+            line,
+            column: None,
+            item: Some((index, key.to_string())),
+        };
+        let text = match at.map(|i| text_of(&object[keys[i].as_str()], field)) {
+            None | Some(Ok(None)) => None,
+            Some(Ok(Some(t))) => Some(t),
+            Some(Err(why)) => {
+                failed |= matches!(field, Field::Source | Field::State);
+                super::check::at(diags, crate::diag::Severity::Error, file, &place, why);
+                return None;
+            }
+        };
+        Some(Value { text, place })
+    };
+    let source = value(Field::Source, columns.source);
+    let state = value(Field::State, columns.state);
+    let target = columns.target.and_then(|i| value(Field::Target, Some(i)));
+    let timestamp = columns
+        .timestamp
+        .and_then(|i| value(Field::Timestamp, Some(i)));
+    let job_id = columns.job_id.and_then(|i| value(Field::JobId, Some(i)));
+    if failed {
+        return None;
+    }
+    Some(RawEntry {
+        line,
+        index: Some(index),
+        source: source?,
+        state: state?,
+        target,
+        timestamp,
+        job_id,
+    })
+}
+
+/// A property's value as text. A `DateTime` that Windows PowerShell serialised as an object
+/// (`{"value": "/Date(...)/", "DateTime": "..."}`) gives its `value`.
+fn text_of(v: &Json, field: Field) -> Result<Option<String>, String> {
+    match v {
+        Json::Null => Ok(None),
+        Json::String(s) => Ok(Some(s.clone())),
+        Json::Number(n) => Ok(Some(n.to_string())),
+        Json::Bool(b) => Ok(Some(b.to_string())),
+        Json::Object(m) if field == Field::Timestamp => {
+            let inner = ["value", "DateTime"]
+                .iter()
+                .find_map(|want| m.iter().find(|(k, _)| k.eq_ignore_ascii_case(want)))
+                .map(|(_, v)| v);
+            match inner {
+                Some(inner @ (Json::String(_) | Json::Number(_))) => text_of(inner, field),
+                _ => Err("is an object without a `value` or `DateTime` property; export the time as text".into()),
+            }
+        }
+        other => Err(format!(
+            "is {}, not text; select the property as text before ConvertTo-Json",
+            kind(other)
+        )),
+    }
+}
+
+fn kind(v: &Json) -> &'static str {
+    match v {
+        Json::Null => "null",
+        Json::Bool(_) => "a boolean",
+        Json::Number(_) => "a number",
+        Json::String(_) => "a string",
+        Json::Array(_) => "an array",
+        Json::Object(_) => "an object",
+    }
+}
+
+/// Counts line breaks (LF, CRLF, lone CR) up to increasing offsets.
+#[derive(Default)]
+struct LineCounter {
+    pos: usize,
+    line: u64,
+}
+
+impl LineCounter {
+    fn line_at(&mut self, text: &[u8], offset: usize) -> u64 {
+        for i in self.pos..offset.min(text.len()) {
+            let lone_cr = text[i] == b'\r' && text.get(i + 1) != Some(&b'\n');
+            if text[i] == b'\n' || lone_cr {
+                self.line += 1;
+            }
+        }
+        self.pos = self.pos.max(offset);
+        self.line + 1
+    }
+}

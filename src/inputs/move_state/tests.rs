@@ -1,0 +1,387 @@
+use std::io::Write;
+use std::path::PathBuf;
+
+use super::*;
+
+/// Writes `content` to a file named `name` in a fresh folder; keeps the folder alive.
+fn file(name: &str, content: &[u8]) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
+    std::fs::File::create(&path)
+        .unwrap()
+        .write_all(content)
+        .unwrap();
+    (dir, path)
+}
+
+fn read_str(name: &str, content: &str) -> (Vec<MoveEntry>, Vec<String>) {
+    let (_dir, path) = file(name, content.as_bytes());
+    let (entries, diags) = read(&path).unwrap();
+    (entries, messages(&diags, &path))
+}
+
+/// Diagnostics without the folder: `name:LINE: ...`.
+fn messages(diags: &Diagnostics, path: &Path) -> Vec<String> {
+    let folder = format!("{}/", path.parent().unwrap().display());
+    diags
+        .sorted()
+        .iter()
+        .map(|d| d.to_string().replace(&folder, ""))
+        .collect()
+}
+
+const CSV: &str = "#TYPE Microsoft.Online.SharePoint.TenantAdministration.SPOCrossTenantUserContentMoveState\r\n\
+\"SourceUserPrincipalName\",\"TargetUserPrincipalName\",\"MoveState\",\"TimeStamp\",\"MoveJobId\"\r\n\
+\"ana@contoso.com\",\"ana@fabrikam.com\",\"Success\",\"03/01/2025 10:00:00\",\"6f1c\"\r\n\
+\"bo@contoso.com\",\"bo@fabrikam.com\",\"failed\",\"2025-03-01T11:00:00Z\",\"\"\r\n";
+
+#[test]
+fn csv_export_with_type_line() {
+    let (entries, diags) = read_str("batch-1.csv", CSV);
+    assert!(diags.is_empty(), "{diags:?}");
+    assert_eq!(entries.len(), 2);
+    let ana = &entries[0];
+    assert_eq!(
+        (ana.source_upn.as_str(), ana.target_upn.as_deref()),
+        ("ana@contoso.com", Some("ana@fabrikam.com"))
+    );
+    assert_eq!(ana.state, Some(MoveState::Success));
+    assert_eq!(ana.timestamp, parse_timestamp("2025-03-01T10:00:00Z"));
+    assert_eq!(ana.job_id.as_deref(), Some("6f1c"));
+    assert_eq!(
+        (ana.batch.as_str(), ana.line, ana.index),
+        ("batch-1", 3, None)
+    );
+    assert!(
+        ana.location().ends_with("batch-1.csv:3"),
+        "{}",
+        ana.location()
+    );
+    let bo = &entries[1];
+    assert_eq!(
+        (
+            bo.state,
+            bo.state_text.as_str(),
+            bo.job_id.as_deref(),
+            bo.line
+        ),
+        (Some(MoveState::Failed), "failed", None, 4)
+    );
+}
+
+#[test]
+fn csv_with_other_names_and_semicolons_after_type_line() {
+    let text = "#TYPE X\nsource upn;STATE;Last Modified\nana@contoso.com;InProgress;\n";
+    let (entries, diags) = read_str("b.csv", text);
+    assert!(diags.is_empty(), "{diags:?}");
+    assert_eq!(entries[0].state, Some(MoveState::InProgress));
+    assert_eq!(
+        (entries[0].target_upn.as_deref(), entries[0].timestamp),
+        (None, None)
+    );
+}
+
+#[test]
+fn csv_row_problems_are_located() {
+    let text = "SourceUpn,State,TimeStamp\n\
+ana@contoso.com,Archived,\n\
+bo@contoso.com,4,\n\
+,Success,\n\
+cy@contoso,Success,\n\
+dee@contoso.com,Success,last week\n\
+eve@contoso.com,Success\n\
+fay@contoso.com,,\n";
+    let (entries, diags) = read_str("b.csv", text);
+    assert_eq!(
+        diags,
+        vec![
+            "b.csv:2: warning: column 2 (State): `Archived` is not a move state t2t-notify knows (NotStarted, Scheduled, ReadytoTrigger, InProgress, Success, Rescheduled, Failed, Stopped, Queued, NotSupported); the user is held back, not guessed",
+            "b.csv:3: column 2 (State): `4` is a number (PowerShell wrote the state's enum value, which t2t-notify does not guess); export the names: add -EnumsAsStrings to ConvertTo-Json (PowerShell 7), or turn the state into text first, e.g. Select-Object SourceUserPrincipalName, @{n='MoveState';e={\"$($_.MoveState)\"}}, TimeStamp | ConvertTo-Json",
+            "b.csv:4: column 1 (SourceUpn): is empty; every entry needs the source user's UPN",
+            "b.csv:5: column 1 (SourceUpn): `cy@contoso` domain `contoso` has no dot; write the full domain, e.g. contoso.com",
+            "b.csv:6: warning: column 3 (TimeStamp): `last week` is not a time t2t-notify can read (ISO 8601 like 2025-03-01T10:00:00Z, /Date(1740823200000)/, or MM/dd/yyyy HH:mm:ss); the entry counts as undated, so a later export wins over it",
+            "b.csv:7: the row has 2 fields, the header has 3; export again with Export-Csv (values that contain the separator must be in double quotes)",
+            "b.csv:8: column 2 (State): is empty; every entry needs the move state (Success, Failed, ...)",
+        ]
+    );
+    let kept: Vec<(&str, Option<MoveState>)> = entries
+        .iter()
+        .map(|e| (e.source_upn.as_str(), e.state))
+        .collect();
+    assert_eq!(
+        kept,
+        [
+            ("ana@contoso.com", None),
+            ("bo@contoso.com", None),
+            ("dee@contoso.com", Some(MoveState::Success))
+        ]
+    );
+    assert_eq!(entries[0].state_label(), "unknown state `Archived`");
+}
+
+#[test]
+fn csv_without_required_columns_names_the_accepted_ones() {
+    let (entries, diags) = read_str(
+        "b.csv",
+        "#TYPE X\r\nUserPrincipalName,DisplayName\r\nana@contoso.com,Ana\r\n",
+    );
+    assert!(entries.is_empty());
+    assert_eq!(diags.len(), 2, "{diags:?}");
+    assert!(diags[0].starts_with("b.csv:2: the header row has no column for the source user (found `UserPrincipalName,DisplayName`); name it one of SourceUserPrincipalName, SourceUserUpn"), "{diags:?}");
+    assert!(
+        diags[1].contains("no column for the move state") && diags[1].contains("MoveState, State"),
+        "{diags:?}"
+    );
+}
+
+#[test]
+fn empty_exports_are_reported() {
+    assert_eq!(read_str("e.csv", " \r\n").1, ["e.csv: the file is empty; export the move state with Get-SPOCrossTenantUserContentMoveState -PartnerCrossTenantHostUrl <url> | Export-Csv <file> (or ConvertTo-Json)"]);
+    assert_eq!(
+        read_str("h.csv", "#TYPE X\r\nSourceUpn,State\r\n").1,
+        ["h.csv: warning: the export lists no moves; nobody in it can be notified"]
+    );
+    assert_eq!(read_str("t.csv", "#TYPE X\r\n").1, ["t.csv: the file has no header row; export with Export-Csv, which writes the column names first"]);
+    assert_eq!(
+        read_str("a.json", "[]").1,
+        ["a.json: warning: the export lists no moves; nobody in it can be notified"]
+    );
+}
+
+const JSON: &str = "[\r\n    {\r\n        \"SourceUserPrincipalName\":  \"ana@contoso.com\",\r\n        \"MoveState\":  \"Success\",\r\n        \"TimeStamp\":  \"\\/Date(1740823200000)\\/\"\r\n    },\r\n    {\r\n        \"sourceuserupn\":  \"bo@contoso.com\",\r\n        \"state\":  \"ReadyToTrigger\",\r\n        \"LastModified\":  {\"value\": \"\\/Date(1740826800000)\\/\", \"DisplayHint\": 2, \"DateTime\": \"Saturday, March 1, 2025 11:00:00 AM\"},\r\n        \"JobId\":  17\r\n    }\r\n]\r\n";
+
+#[test]
+fn json_array_from_windows_powershell() {
+    let (entries, diags) = read_str("batch-2.json", JSON);
+    assert!(diags.is_empty(), "{diags:?}");
+    assert_eq!(entries.len(), 2);
+    assert_eq!(
+        (entries[0].line, entries[0].index, entries[0].batch.as_str()),
+        (2, Some(0), "batch-2")
+    );
+    assert_eq!(
+        entries[0].timestamp,
+        parse_timestamp("2025-03-01T10:00:00Z")
+    );
+    assert_eq!((entries[1].line, entries[1].index), (7, Some(1)));
+    assert_eq!(entries[1].state, Some(MoveState::ReadyToTrigger));
+    assert_eq!(
+        entries[1].timestamp,
+        parse_timestamp("2025-03-01T11:00:00Z")
+    );
+    assert_eq!(entries[1].job_id.as_deref(), Some("17"));
+    assert!(
+        entries[1].location().ends_with("batch-2.json:7 (item [1])"),
+        "{}",
+        entries[1].location()
+    );
+}
+
+#[test]
+fn json_single_object_in_utf16_and_utf8_bom() {
+    let text = "{\n  \"SourceUpn\": \"ana@contoso.com\",\n  \"State\": \"Failed\",\n  \"TimeStamp\": \"2025-03-01T10:00:00.0000000+00:00\"\n}\n";
+    let mut utf16 = vec![0xFF, 0xFE];
+    utf16.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+    let mut bom = b"\xEF\xBB\xBF".to_vec();
+    bom.extend_from_slice(text.as_bytes());
+    for content in [utf16, bom] {
+        let (_dir, path) = file("one.json", &content);
+        let (entries, diags) = read(&path).unwrap();
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(
+            (entries[0].state, entries[0].line, entries[0].index),
+            (Some(MoveState::Failed), 1, Some(0))
+        );
+        assert_eq!(
+            entries[0].timestamp,
+            parse_timestamp("2025-03-01T10:00:00Z")
+        );
+    }
+}
+
+#[test]
+fn json_problems_name_line_and_item() {
+    let text = "[\n{\"SourceUpn\": \"ana@contoso.com\", \"State\": 4},\n{\"SourceUpn\": [\"x\"], \"State\": \"Success\"},\n\"oops\",\n{\"SourceUpn\": \"cy@contoso.com\", \"State\": \"Done\", \"TimeStamp\": {\"x\": 1}}\n]";
+    let (entries, diags) = read_str("b.json", text);
+    assert_eq!(diags.len(), 5, "{diags:?}");
+    assert!(
+        diags[0].starts_with("b.json:2: item [0] (State): `4` is a number"),
+        "{diags:?}"
+    );
+    assert_eq!(diags[1], "b.json:3: item [1] (SourceUpn): is an array, not text; select the property as text before ConvertTo-Json");
+    assert_eq!(
+        diags[2],
+        "b.json:4: item [2]: is a string, not an object with the move's properties"
+    );
+    assert_eq!(diags[3], "b.json:5: item [3] (TimeStamp): is an object without a `value` or `DateTime` property; export the time as text");
+    assert!(
+        diags[4].starts_with("b.json:5: warning: item [3] (State): `Done` is not a move state"),
+        "{diags:?}"
+    );
+    let users: Vec<&str> = entries.iter().map(|e| e.source_upn.as_str()).collect();
+    assert_eq!(users, ["ana@contoso.com", "cy@contoso.com"]);
+}
+
+#[test]
+fn json_syntax_errors_and_missing_properties() {
+    let (entries, diags) = read_str(
+        "b.json",
+        "[\n{\"SourceUpn\": \"a@b.com\",\n\"State\" \"Success\"}\n]",
+    );
+    assert!(entries.is_empty());
+    assert!(
+        diags[0].starts_with("b.json:3: not valid JSON (expected `:` at line 3 column 9)"),
+        "{diags:?}"
+    );
+    let (_, diags) = read_str(
+        "b.json",
+        "[{\"UserPrincipalName\": \"a@b.com\", \"MoveState\": \"Success\"}]",
+    );
+    assert_eq!(diags.len(), 1, "{diags:?}");
+    assert!(diags[0].starts_with("b.json:1: item [0]: no property for the source user (found `MoveState,UserPrincipalName`)"), "{diags:?}");
+}
+
+fn entry(upn: &str, state: MoveState, ts: Option<&str>, batch: &str) -> MoveEntry {
+    MoveEntry {
+        source_upn: upn.into(),
+        target_upn: None,
+        state: Some(state),
+        state_text: state.name().into(),
+        timestamp: ts.and_then(parse_timestamp),
+        job_id: None,
+        batch: batch.into(),
+        file: format!("{batch}.csv").into(),
+        line: 2,
+        index: None,
+    }
+}
+
+#[test]
+fn newest_entry_wins_then_the_later_file() {
+    let mut states = MoveStates::default();
+    states.add(
+        vec![
+            entry(
+                "ana@contoso.com",
+                MoveState::Success,
+                Some("2025-03-02T00:00:00Z"),
+                "b1",
+            ),
+            entry(
+                "bo@contoso.com",
+                MoveState::Failed,
+                Some("2025-03-01T00:00:00Z"),
+                "b1",
+            ),
+            entry("cy@contoso.com", MoveState::InProgress, None, "b1"),
+            entry(
+                "dee@contoso.com",
+                MoveState::InProgress,
+                Some("2025-03-01T00:00:00Z"),
+                "b1",
+            ),
+        ],
+        None,
+    );
+    states.add(
+        vec![
+            entry(
+                "ANA@contoso.com",
+                MoveState::Failed,
+                Some("2025-03-01T00:00:00Z"),
+                "b2",
+            ),
+            entry(
+                "bo@contoso.com",
+                MoveState::Success,
+                Some("2025-03-03T00:00:00Z"),
+                "b2",
+            ),
+            entry(
+                "cy@contoso.com",
+                MoveState::Success,
+                Some("2025-03-01T00:00:00Z"),
+                "b2",
+            ),
+            entry(
+                "dee@contoso.com",
+                MoveState::Rescheduled,
+                Some("2025-03-01T00:00:00Z"),
+                "b2",
+            ),
+        ],
+        None,
+    );
+    let state = |u: &str| {
+        states
+            .state_of(u)
+            .map(|e| (e.state.unwrap(), e.batch.as_str()))
+    };
+    assert_eq!(
+        state("Ana@Contoso.com"),
+        Some((MoveState::Success, "b1")),
+        "older timestamp in a later file loses"
+    );
+    assert_eq!(state("bo@contoso.com"), Some((MoveState::Success, "b2")));
+    assert_eq!(
+        state("cy@contoso.com"),
+        Some((MoveState::Success, "b2")),
+        "undated: the later file wins"
+    );
+    assert_eq!(
+        state("dee@contoso.com"),
+        Some((MoveState::Rescheduled, "b2")),
+        "same time: the later file wins"
+    );
+    assert_eq!(state("nobody@contoso.com"), None);
+    assert_eq!(states.len(), 4);
+}
+
+#[test]
+fn load_reads_files_in_order_and_applies_the_batch_label() {
+    let dir = tempfile::tempdir().unwrap();
+    let one = dir.path().join("batch-1.csv");
+    let two = dir.path().join("batch-2.json");
+    std::fs::write(
+        &one,
+        "SourceUpn,State\r\nana@contoso.com,InProgress\r\nbo@contoso.com,Nope\r\n",
+    )
+    .unwrap();
+    std::fs::write(
+        &two,
+        "{\"SourceUpn\": \"ana@contoso.com\", \"State\": \"Success\"}",
+    )
+    .unwrap();
+    let (states, diags) = MoveStates::load(&[one.clone(), two.clone()], None).unwrap();
+    assert_eq!(diags.warnings().count(), 1);
+    assert_eq!(states.state_of("ana@contoso.com").unwrap().batch, "batch-2");
+    assert_eq!(states.state_of("bo@contoso.com").unwrap().state, None);
+    assert_eq!(states.files().len(), 2);
+    let (states, _) = MoveStates::load(&[one, two], Some("wave 3")).unwrap();
+    assert!(states.entries().iter().all(|e| e.batch == "wave 3"));
+    let err = MoveStates::load(&[dir.path().join("missing.csv")], None).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("cannot read the move-state export")
+            && err.to_string().contains("missing.csv"),
+        "{err}"
+    );
+}
+
+#[test]
+fn states_parse_case_insensitively_and_sort_failed_first() {
+    assert_eq!(
+        MoveState::parse("readytotrigger"),
+        Some(MoveState::ReadyToTrigger)
+    );
+    assert_eq!(MoveState::parse(" SUCCESS "), Some(MoveState::Success));
+    assert_eq!(MoveState::parse("Succeeded"), None);
+    assert_eq!(MoveState::ReadyToTrigger.to_string(), "ReadytoTrigger");
+    let mut all = MoveState::ALL.to_vec();
+    all.sort();
+    assert_eq!(all[0], MoveState::Failed);
+    assert_eq!(
+        serde_json::to_string(&MoveState::InProgress).unwrap(),
+        "\"InProgress\""
+    );
+}

@@ -1,0 +1,122 @@
+//! The data a template sees. Every name a shipped template uses is always present (empty
+//! values are `null`), so strict mode only fails on a real typo or a column a user lacks.
+//!
+//! - `recipient`: `name` (DisplayName, else GivenName, else null), `given_name`, `guest`,
+//!   `source_upn`, `previous_account` (a guest's home address), `target_upn`, `email`,
+//!   `onedrive_url`, `directory` (every extra directory column, e.g. `directory.Department`)
+//! - `organization`: `name`, `helpdesk`; `sender`: `name`, `address`
+//! - `links`: `app_launcher` (Microsoft 365), `onedrive` (the person's new OneDrive)
+//! - `locale`, `campaign`
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::message::clean_line;
+use crate::plan::Recipient;
+
+/// The Microsoft 365 app launcher, where people sign in and find OneDrive.
+pub const APP_LAUNCHER: &str = "https://www.microsoft365.com/";
+
+#[derive(Debug, Serialize)]
+pub struct Data<'a> {
+    pub recipient: RecipientData<'a>,
+    pub organization: Organization<'a>,
+    pub sender: Sender<'a>,
+    pub links: Links<'a>,
+    pub locale: &'a str,
+    pub campaign: &'a str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RecipientData<'a> {
+    pub name: Option<String>,
+    pub given_name: Option<String>,
+    pub guest: bool,
+    pub source_upn: &'a str,
+    pub previous_account: String,
+    pub target_upn: &'a str,
+    pub email: &'a str,
+    pub onedrive_url: &'a str,
+    pub directory: BTreeMap<&'a str, String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Organization<'a> {
+    pub name: &'a str,
+    pub helpdesk: &'a str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Sender<'a> {
+    pub name: Option<&'a str>,
+    pub address: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Links<'a> {
+    pub app_launcher: &'a str,
+    pub onedrive: &'a str,
+}
+
+/// The template data for one person.
+pub fn recipient(r: &Recipient) -> RecipientData<'_> {
+    let directory = r
+        .directory
+        .iter()
+        .flat_map(|d| d.extra.iter())
+        .map(|(k, v)| (k.as_str(), clean_line(v)))
+        .collect();
+    RecipientData {
+        name: r.display_name().map(clean_line).filter(|n| !n.is_empty()),
+        given_name: r
+            .directory
+            .as_ref()
+            .and_then(|d| d.given_name.as_deref())
+            .map(clean_line)
+            .filter(|n| !n.is_empty()),
+        guest: r.guest,
+        source_upn: &r.user.source_upn,
+        previous_account: previous_account(&r.user.source_upn),
+        target_upn: &r.user.target_upn,
+        email: &r.user.target_email,
+        onedrive_url: &r.onedrive_url,
+        directory,
+    }
+}
+
+/// A guest's address at home: `jane_fabrikam.com#EXT#@contoso.onmicrosoft.com` is
+/// `jane@fabrikam.com` (the last `_` stands for the `@`). Other UPNs are returned as they are.
+pub fn previous_account(source_upn: &str) -> String {
+    let upper = source_upn.to_ascii_uppercase();
+    let Some(ext) = upper.find("#EXT#@") else {
+        return source_upn.to_string();
+    };
+    let local = &source_upn[..ext];
+    match local.rfind('_') {
+        Some(i) if i > 0 && i + 1 < local.len() => format!("{}@{}", &local[..i], &local[i + 1..]),
+        _ => source_upn.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn guest_home_address() {
+        assert_eq!(
+            previous_account("noah.novak9_partner.example#EXT#@contoso.onmicrosoft.com"),
+            "noah.novak9@partner.example"
+        );
+        assert_eq!(
+            previous_account("a_b_c.com#ext#@contoso.onmicrosoft.com"),
+            "a_b@c.com"
+        );
+        assert_eq!(previous_account("ana@contoso.com"), "ana@contoso.com");
+        assert_eq!(
+            previous_account("_x#EXT#@contoso.onmicrosoft.com"),
+            "_x#EXT#@contoso.onmicrosoft.com"
+        );
+    }
+}

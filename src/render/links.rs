@@ -1,0 +1,277 @@
+//! The link check: every URL in a rendered notice (HTML `href`/`src`, and plain URLs in the
+//! text and the HTML) must be `https` on an allowed host, so the notice never teaches people to
+//! click a look-alike. A host is allowed when it equals an allowed domain or is a subdomain of
+//! one; `contoso-my.sharepoint.com.evil.example` is neither of `contoso-my.sharepoint.com`.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+/// Microsoft's sign-in and app hosts, always allowed.
+pub const MICROSOFT_DOMAINS: [&str; 4] = [
+    "office.com",
+    "microsoft365.com",
+    "microsoft.com",
+    "login.microsoftonline.com",
+];
+
+static ATTRIBUTE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?i)(?-u:\b)(?:href|src|action|background|poster|cite|formaction)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>"']+))"#).unwrap()
+});
+static PLAIN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?i)(?-u:\b)(?:[a-z][a-z0-9+.-]*://|www\.)[^\s<>"'`]+"#).unwrap()
+});
+static CSS_URL: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#"(?i)url\(\s*['"]?([^'")\s]+)"#).unwrap());
+
+/// The hosts links may point to.
+#[derive(Debug, Clone)]
+pub struct AllowedHosts {
+    domains: Vec<String>,
+}
+
+impl AllowedHosts {
+    /// Microsoft's hosts plus `extra` (tenant hosts, `[message].allowed_link_domains`).
+    pub fn new<'a>(extra: impl IntoIterator<Item = &'a str>) -> Self {
+        let mut domains: Vec<String> = MICROSOFT_DOMAINS.iter().map(|d| d.to_string()).collect();
+        for d in extra {
+            let d = d
+                .trim()
+                .trim_start_matches("*.")
+                .trim_end_matches('.')
+                .to_ascii_lowercase();
+            if !d.is_empty() && !domains.contains(&d) {
+                domains.push(d);
+            }
+        }
+        AllowedHosts { domains }
+    }
+
+    /// The allowed domains, for messages and the gallery.
+    pub fn domains(&self) -> &[String] {
+        &self.domains
+    }
+
+    /// True when `host` is an allowed domain or below one.
+    pub fn allows(&self, host: &str) -> bool {
+        let host = host.trim_end_matches('.').to_ascii_lowercase();
+        self.domains.iter().any(|d| {
+            host == *d
+                || (host.len() > d.len()
+                    && host.ends_with(d.as_str())
+                    && host.as_bytes()[host.len() - d.len() - 1] == b'.')
+        })
+    }
+
+    /// Checks one URL; the error says why it is refused.
+    pub fn check(&self, raw: &str) -> Result<(), String> {
+        let candidate = if raw.len() >= 4 && raw[..4].eq_ignore_ascii_case("www.") {
+            format!("https://{raw}")
+        } else {
+            raw.to_string()
+        };
+        let url = url::Url::parse(&candidate).map_err(|e| format!("is not a valid URL ({e})"))?;
+        if url.scheme() != "https" {
+            return Err(format!(
+                "uses {}:, only https links are allowed",
+                url.scheme()
+            ));
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err("has a user name before the host, a trick to hide the real host".into());
+        }
+        if url.port().is_some() {
+            return Err("names a port; links must use the standard https port".into());
+        }
+        match url.host() {
+            Some(url::Host::Domain(host)) if self.allows(host) => Ok(()),
+            Some(url::Host::Domain(host)) => Err(format!(
+                "host {host} is not one of the tenants' hosts, Microsoft's hosts or [message].allowed_link_domains"
+            )),
+            Some(_) => Err("points to an IP address, not a host name".into()),
+            None => Err("has no host".into()),
+        }
+    }
+}
+
+/// Every URL in an HTML document: attribute values (entities decoded), CSS `url(...)`, and
+/// plain URLs in the text.
+pub fn urls_in_html(html: &str) -> Vec<String> {
+    let mut urls: Vec<String> = ATTRIBUTE
+        .captures_iter(html)
+        .filter_map(|c| c.get(1).or(c.get(2)).or(c.get(3)))
+        .map(|m| decode_entities(m.as_str().trim()))
+        .collect();
+    urls.extend(CSS_URL.captures_iter(html).map(|c| decode_entities(&c[1])));
+    for url in urls_in_text(&decode_entities(html)) {
+        if !urls.contains(&url) {
+            urls.push(url);
+        }
+    }
+    urls
+}
+
+/// Every plain URL (`scheme://...` or `www....`) in a text, without trailing punctuation.
+pub fn urls_in_text(text: &str) -> Vec<String> {
+    PLAIN
+        .find_iter(text)
+        .map(|m| {
+            m.as_str()
+                .trim_end_matches(['.', ',', ';', ':', '!', '?', ')', ']', '}', '*', '_'])
+                .to_string()
+        })
+        .collect()
+}
+
+/// Decodes the character references that can hide a URL's real text.
+fn decode_entities(s: &str) -> String {
+    if !s.contains('&') {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find('&') {
+        out.push_str(&rest[..i]);
+        rest = &rest[i..];
+        match rest
+            .find(';')
+            .filter(|&end| end <= 10)
+            .and_then(|end| entity(&rest[1..end]).map(|c| (c, end)))
+        {
+            Some((c, end)) => {
+                out.push(c);
+                rest = &rest[end + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn entity(name: &str) -> Option<char> {
+    let code = if let Some(hex) = name.strip_prefix("#x").or_else(|| name.strip_prefix("#X")) {
+        u32::from_str_radix(hex, 16).ok()?
+    } else if let Some(dec) = name.strip_prefix('#') {
+        dec.parse().ok()?
+    } else {
+        return match name {
+            "amp" => Some('&'),
+            "lt" => Some('<'),
+            "gt" => Some('>'),
+            "quot" => Some('"'),
+            "apos" => Some('\''),
+            "colon" => Some(':'),
+            "sol" => Some('/'),
+            "period" => Some('.'),
+            _ => None,
+        };
+    };
+    char::from_u32(code)
+}
+
+/// Checks every URL of one rendered part; problems are `template NAME: URL: why`.
+pub fn check_part(
+    allowed: &AllowedHosts,
+    template: &str,
+    urls: &[String],
+    problems: &mut Vec<String>,
+) {
+    for url in urls {
+        if let Err(why) = allowed.check(url) {
+            let line = format!("template {template}: {url}: {why}");
+            if !problems.contains(&line) {
+                problems.push(line);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn allowed() -> AllowedHosts {
+        AllowedHosts::new(["contoso-my.sharepoint.com", "help.fabrikam.com"])
+    }
+
+    #[test]
+    fn look_alike_host_is_refused() {
+        let a = allowed();
+        assert!(a
+            .check("https://contoso-my.sharepoint.com/personal/x")
+            .is_ok());
+        let why = a
+            .check("https://contoso-my.sharepoint.com.evil.example/personal/x")
+            .unwrap_err();
+        assert!(
+            why.contains("contoso-my.sharepoint.com.evil.example"),
+            "{why}"
+        );
+        assert!(a.check("https://evilcontoso-my.sharepoint.com/").is_err());
+        assert!(a
+            .check("https://contoso-my.sharepoint.com@evil.example/")
+            .is_err());
+    }
+
+    #[test]
+    fn subdomains_of_microsoft_hosts_pass_and_other_schemes_fail() {
+        let a = allowed();
+        assert!(a.check("https://www.microsoft365.com/").is_ok());
+        assert!(a
+            .check("https://support.microsoft.com/en-us/office")
+            .is_ok());
+        assert!(a.check("https://login.microsoftonline.com/").is_ok());
+        assert!(a.check("https://microsoftonline.com/").is_err());
+        assert!(a
+            .check("http://www.office.com/")
+            .unwrap_err()
+            .contains("http:"));
+        assert!(a.check("javascript:alert(1)").is_err());
+        assert!(a
+            .check("https://10.0.0.1/")
+            .unwrap_err()
+            .contains("IP address"));
+        assert!(a
+            .check("https://www.office.com:8443/")
+            .unwrap_err()
+            .contains("port"));
+        assert!(a.check("www.office.com").is_ok());
+    }
+
+    #[test]
+    fn finds_urls_in_attributes_css_and_text() {
+        let html = r#"<a href="https://a.example/x?y=1&amp;z=2">go</a> <img src='https://b.example/i.png'>
+            <td style="background:url(https://c.example/bg.png)">see https://d.example/p, or www.e.example.</td>
+            <a href="&#104;ttps://f.example/">hidden</a>"#;
+        let urls = urls_in_html(html);
+        for want in [
+            "https://a.example/x?y=1&z=2",
+            "https://b.example/i.png",
+            "https://c.example/bg.png",
+            "https://d.example/p",
+            "www.e.example",
+            "https://f.example/",
+        ] {
+            assert!(urls.iter().any(|u| u == want), "{want} not in {urls:?}");
+        }
+    }
+
+    #[test]
+    fn problems_name_template_and_url() {
+        let mut problems = Vec::new();
+        let urls =
+            urls_in_text("Open https://contoso-my.sharepoint.com.evil.example/personal/x today.");
+        check_part(&allowed(), "en/text", &urls, &mut problems);
+        assert_eq!(problems.len(), 1);
+        assert!(
+            problems[0].starts_with(
+                "template en/text: https://contoso-my.sharepoint.com.evil.example/personal/x: host"
+            ),
+            "{problems:?}"
+        );
+    }
+}

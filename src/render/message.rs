@@ -1,0 +1,198 @@
+//! Builds the MIME message with lettre: `multipart/alternative` (text, then HTML), UTF-8,
+//! encoded display names, a stable `Message-ID`, and the headers that keep out-of-office
+//! replies away (`Auto-Submitted`, `X-Auto-Response-Suppress`). Every value that reaches a
+//! header is cleaned of control characters first, so no CSV field can add a header.
+
+use std::time::SystemTime;
+
+use lettre::message::header::{self, Header, HeaderName, HeaderValue};
+use lettre::message::{Mailbox, MultiPart, SinglePart};
+use sha2::{Digest, Sha256};
+
+/// `Auto-Submitted: auto-generated` (RFC 3834): tells servers not to auto-reply.
+#[derive(Debug, Clone)]
+struct AutoSubmitted;
+
+impl Header for AutoSubmitted {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("Auto-Submitted")
+    }
+    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(AutoSubmitted)
+    }
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), "auto-generated".into())
+    }
+}
+
+/// `X-Auto-Response-Suppress: All`: tells Exchange and Outlook to send no automatic replies.
+#[derive(Debug, Clone)]
+struct AutoResponseSuppress;
+
+impl Header for AutoResponseSuppress {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("X-Auto-Response-Suppress")
+    }
+    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(AutoResponseSuppress)
+    }
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), "All".into())
+    }
+}
+
+/// What goes into one message.
+pub struct Parts<'a> {
+    pub from: &'a Mailbox,
+    pub reply_to: Option<&'a Mailbox>,
+    pub to: Vec<Mailbox>,
+    pub subject: &'a str,
+    pub message_id: &'a str,
+    pub date: SystemTime,
+    pub text: &'a str,
+    pub html: &'a str,
+}
+
+/// The complete RFC 5322 message. The MIME boundary is derived from the Message-ID, so two
+/// renders of the same notice differ only in the `Date` header.
+pub fn build(p: &Parts<'_>) -> Result<Vec<u8>, lettre::error::Error> {
+    let mut builder = lettre::Message::builder()
+        .from(p.from.clone())
+        .subject(p.subject)
+        .message_id(Some(p.message_id.to_string()))
+        .date(p.date)
+        .header(AutoSubmitted)
+        .header(AutoResponseSuppress);
+    if let Some(reply_to) = p.reply_to {
+        builder = builder.reply_to(reply_to.clone());
+    }
+    for to in &p.to {
+        builder = builder.to(to.clone());
+    }
+    let body = MultiPart::alternative()
+        .boundary(boundary(p.message_id))
+        .singlepart(
+            SinglePart::builder()
+                .header(header::ContentType::TEXT_PLAIN)
+                .body(p.text.to_string()),
+        )
+        .singlepart(
+            SinglePart::builder()
+                .header(header::ContentType::TEXT_HTML)
+                .body(p.html.to_string()),
+        );
+    Ok(builder.multipart(body)?.formatted())
+}
+
+fn boundary(message_id: &str) -> String {
+    let digest = Sha256::digest(message_id.as_bytes());
+    format!("=_t2t_{}", hex::encode(&digest[..12]))
+}
+
+/// `<32 hex digits@domain>`, the same for the same campaign, user and test flag on every run.
+pub fn message_id(campaign: &str, source_upn: &str, test: bool, domain: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(campaign.as_bytes());
+    h.update([0]);
+    h.update(source_upn.to_lowercase().as_bytes());
+    h.update([0, u8::from(test)]);
+    format!(
+        "<{}@{}>",
+        hex::encode(&h.finalize()[..16]),
+        domain.to_ascii_lowercase()
+    )
+}
+
+/// sha256 over everything that is the same on every render: the headers except `Date`, the
+/// text and the HTML.
+pub fn content_sha256(bytes: &[u8], text: &str, html: &str) -> String {
+    let head_end = bytes
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or(bytes.len());
+    let head = String::from_utf8_lossy(&bytes[..head_end]);
+    let mut h = Sha256::new();
+    let mut in_date = false;
+    for line in head.split("\r\n") {
+        let continuation = line.starts_with([' ', '\t']);
+        if !continuation {
+            in_date = line.len() >= 5 && line[..5].eq_ignore_ascii_case("date:");
+        }
+        if !in_date {
+            h.update(line.as_bytes());
+            h.update(b"\r\n");
+        }
+    }
+    h.update([0]);
+    h.update(text.as_bytes());
+    h.update([0]);
+    h.update(html.as_bytes());
+    hex::encode(h.finalize())
+}
+
+/// A value fit for a header or a greeting: control characters, line and paragraph
+/// separators and bidirectional overrides become spaces, runs of spaces one space.
+pub fn clean_line(s: &str) -> String {
+    let replaced: String = s
+        .chars()
+        .map(|c| {
+            if c.is_control() || is_format_trick(c) {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect();
+    replaced.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn is_format_trick(c: char) -> bool {
+    matches!(c, '\u{2028}' | '\u{2029}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn message_id_is_stable_case_insensitive_and_differs_for_tests() {
+        let a = message_id("post-migration", "Ana@Contoso.com", false, "fabrikam.com");
+        assert_eq!(
+            a,
+            message_id("post-migration", "ana@contoso.com", false, "fabrikam.com")
+        );
+        assert_ne!(
+            a,
+            message_id("post-migration", "ana@contoso.com", true, "fabrikam.com")
+        );
+        assert_ne!(
+            a,
+            message_id("reminder", "ana@contoso.com", false, "fabrikam.com")
+        );
+        assert!(
+            a.starts_with('<')
+                && a.ends_with("@fabrikam.com>")
+                && a.len() == 32 + "<@fabrikam.com>".len()
+        );
+    }
+
+    #[test]
+    fn clean_line_removes_line_breaks_and_bidi_tricks() {
+        assert_eq!(
+            clean_line("Eve\r\nBcc: x@evil.example"),
+            "Eve Bcc: x@evil.example"
+        );
+        assert_eq!(clean_line("  a\t\u{202E}b\u{2028}c  "), "a b c");
+        assert_eq!(clean_line("Zoë García"), "Zoë García");
+    }
+
+    #[test]
+    fn content_hash_ignores_only_the_date() {
+        let a = b"From: a\r\nDate: Mon, 1 Jan 2024\r\n 00:00:00\r\nTo: b\r\n\r\nbody";
+        let b = b"From: a\r\nDate: Tue, 2 Jan 2024\r\n 11:11:11\r\nTo: b\r\n\r\nbody";
+        let c = b"From: a\r\nDate: Tue, 2 Jan 2024\r\nTo: c\r\n\r\nbody";
+        assert_eq!(content_sha256(a, "t", "h"), content_sha256(b, "t", "h"));
+        assert_ne!(content_sha256(a, "t", "h"), content_sha256(c, "t", "h"));
+        assert_ne!(content_sha256(a, "t", "h"), content_sha256(a, "t", "x"));
+    }
+}

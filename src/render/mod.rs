@@ -1,0 +1,343 @@
+//! Turns one recipient into the exact message that is previewed and sent: the Handlebars
+//! templates (strict mode) in the person's locale, the link check, and the MIME message built
+//! with lettre. Pure: recipient in, bytes out; `preview` and `send` share it, so what an admin
+//! previews is byte for byte what goes out (but the `Date` header).
+//!
+//! Files: `registry` (templates), `locale` (choice), `context` (template data), `message`
+//! (MIME), `wrap` (text part line length), `links` (link check), `gallery` (the preview's index
+//! page).
+
+pub mod context;
+pub mod gallery;
+pub mod links;
+pub mod locale;
+pub mod message;
+pub mod registry;
+pub mod wrap;
+
+use std::time::SystemTime;
+
+use handlebars::RenderErrorReason;
+use lettre::message::Mailbox;
+use lettre::Address;
+
+use crate::config::Config;
+use crate::plan::Recipient;
+use crate::transport::Envelope;
+use links::AllowedHosts;
+use registry::Registry;
+
+/// Why a renderer could not be built or a notice could not be rendered.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error("the templates cannot be used:\n  {}", .0.join("\n  "))]
+    Templates(Vec<String>),
+    #[error("[message].default_locale `{locale}` has no complete folder in {dir} (locales found: {found}); set default_locale to one of them")]
+    DefaultLocale {
+        locale: String,
+        dir: String,
+        found: String,
+    },
+    #[error("[message] {field} `{value}`: {why}")]
+    Sender {
+        field: &'static str,
+        value: String,
+        why: String,
+    },
+    #[error("template {template}, line {line}: {message}")]
+    Template {
+        template: String,
+        line: String,
+        message: String,
+    },
+    #[error("`{value}` is not a usable recipient address ({why})")]
+    Address { value: String, why: String },
+    #[error("cannot build the message: {0}")]
+    Build(#[from] lettre::error::Error),
+}
+
+/// Everything about one rendered notice.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    /// Stable per (campaign, lower-case source UPN, test or not): `<hex@from-domain>`.
+    pub message_id: String,
+    pub subject: String,
+    pub locale: String,
+    /// `from` = `[message].from` address, `to` = the recipients (or the test addresses).
+    pub envelope: Envelope,
+    /// The complete RFC 5322 message, exactly what is sent.
+    pub bytes: Vec<u8>,
+    pub text: String,
+    pub html: String,
+    /// sha256 over what does not change between renders (headers but `Date`, text, HTML).
+    pub content_sha256: String,
+    /// `template <name>: <url>: <why>`; `send` refuses to send when this is not empty.
+    pub link_errors: Vec<String>,
+}
+
+/// The templates, sender and allowed link hosts, built once from the config.
+pub struct Renderer {
+    registry: Registry,
+    allowed: AllowedHosts,
+    from: Mailbox,
+    reply_to: Option<Mailbox>,
+    from_domain: String,
+    default_locale: String,
+    organization: crate::config::Organization,
+}
+
+impl Renderer {
+    /// Loads `[message].templates` and checks the sender and default locale.
+    pub fn new(config: &Config) -> Result<Renderer, RenderError> {
+        let dir = &config.message.templates;
+        let registry = registry::load(dir).map_err(RenderError::Templates)?;
+        let default_locale = config.message.default_locale.clone();
+        if !registry.locales.contains(&default_locale) {
+            return Err(RenderError::DefaultLocale {
+                locale: default_locale,
+                dir: dir.display().to_string(),
+                found: registry
+                    .locales
+                    .iter()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
+        }
+        let from = sender("from", &config.message.from)?;
+        let reply_to = config
+            .message
+            .reply_to
+            .as_deref()
+            .map(|r| sender("reply_to", r))
+            .transpose()?;
+        Ok(Renderer {
+            registry,
+            allowed: allowed_hosts(config),
+            from_domain: from.email.domain().to_string(),
+            from,
+            reply_to,
+            default_locale,
+            organization: config.organization.clone(),
+        })
+    }
+
+    /// Renders the notice for `r` now. `to_override` replaces the recipients (`send --test-to`).
+    pub fn render(
+        &self,
+        r: &Recipient,
+        campaign: &str,
+        to_override: Option<&[String]>,
+    ) -> Result<Rendered, RenderError> {
+        self.render_at(r, campaign, to_override, SystemTime::now())
+    }
+
+    /// Renders with a given `Date` (snapshot tests).
+    pub fn render_at(
+        &self,
+        r: &Recipient,
+        campaign: &str,
+        to_override: Option<&[String]>,
+        date: SystemTime,
+    ) -> Result<Rendered, RenderError> {
+        let locale = locale::choose(
+            r.preferred_language(),
+            &self.registry.locales,
+            &self.default_locale,
+        )
+        .to_string();
+        let data = context::Data {
+            recipient: context::recipient(r),
+            organization: context::Organization {
+                name: &self.organization.name,
+                helpdesk: &self.organization.helpdesk,
+            },
+            sender: context::Sender {
+                name: self.from.name.as_deref(),
+                address: self.from.email.to_string(),
+            },
+            links: context::Links {
+                app_launcher: context::APP_LAUNCHER,
+                onedrive: &r.onedrive_url,
+            },
+            locale: &locale,
+            campaign,
+        };
+        let subject =
+            message::clean_line(&self.fill(false, &format!("{locale}/subject"), &data)?);
+        let text = wrap::wrap(
+            &self.fill(false, &format!("{locale}/text"), &data)?,
+            wrap::WIDTH,
+        );
+        let html = self.fill(true, &format!("{locale}/html"), &data)?;
+        let link_errors = self.check_links(&locale, &subject, &text, &html);
+        let to = self.recipients(r, data.recipient.name.as_deref(), to_override)?;
+        let message_id = message::message_id(
+            campaign,
+            &r.user.source_upn,
+            to_override.is_some(),
+            &self.from_domain,
+        );
+        let bytes = message::build(&message::Parts {
+            from: &self.from,
+            reply_to: self.reply_to.as_ref(),
+            to: to.clone(),
+            subject: &subject,
+            message_id: &message_id,
+            date,
+            text: &text,
+            html: &html,
+        })?;
+        Ok(Rendered {
+            content_sha256: message::content_sha256(&bytes, &text, &html),
+            envelope: Envelope {
+                from: self.from.email.to_string(),
+                to: to.iter().map(|m| m.email.to_string()).collect(),
+            },
+            message_id,
+            subject,
+            locale,
+            bytes,
+            text,
+            html,
+            link_errors,
+        })
+    }
+
+    /// The hosts links may point to.
+    pub fn allowed_hosts(&self) -> &AllowedHosts {
+        &self.allowed
+    }
+
+    fn fill(
+        &self,
+        html: bool,
+        template: &str,
+        data: &context::Data<'_>,
+    ) -> Result<String, RenderError> {
+        let hb = if html {
+            &self.registry.html
+        } else {
+            &self.registry.text
+        };
+        hb.render(template, data)
+            .map_err(|e| template_error(template, &e))
+    }
+
+    fn check_links(&self, locale: &str, subject: &str, text: &str, html: &str) -> Vec<String> {
+        let mut problems = Vec::new();
+        links::check_part(
+            &self.allowed,
+            &format!("{locale}/subject"),
+            &links::urls_in_text(subject),
+            &mut problems,
+        );
+        links::check_part(
+            &self.allowed,
+            &format!("{locale}/text"),
+            &links::urls_in_text(text),
+            &mut problems,
+        );
+        links::check_part(
+            &self.allowed,
+            &format!("{locale}/html"),
+            &links::urls_in_html(html),
+            &mut problems,
+        );
+        problems
+    }
+
+    fn recipients(
+        &self,
+        r: &Recipient,
+        name: Option<&str>,
+        to_override: Option<&[String]>,
+    ) -> Result<Vec<Mailbox>, RenderError> {
+        let (list, name) = match to_override {
+            Some(list) => (list, None),
+            None => (r.to.as_slice(), name),
+        };
+        if list.is_empty() {
+            return Err(RenderError::Address {
+                value: String::new(),
+                why: "no recipient address".into(),
+            });
+        }
+        list.iter()
+            .map(|a| {
+                let address: Address =
+                    a.trim()
+                        .parse()
+                        .map_err(|e: lettre::address::AddressError| RenderError::Address {
+                            value: a.clone(),
+                            why: e.to_string(),
+                        })?;
+                Ok(Mailbox::new(name.map(str::to_string), address))
+            })
+            .collect()
+    }
+}
+
+fn sender(field: &'static str, value: &str) -> Result<Mailbox, RenderError> {
+    let mut mailbox =
+        crate::inputs::address::parse_mailbox(value).map_err(|why| RenderError::Sender {
+            field,
+            value: value.to_string(),
+            why,
+        })?;
+    mailbox.name = mailbox
+        .name
+        .map(|n| message::clean_line(&n))
+        .filter(|n| !n.is_empty());
+    Ok(mailbox)
+}
+
+/// Microsoft's hosts, both tenants' host URL domains and `[message].allowed_link_domains`.
+fn allowed_hosts(config: &Config) -> AllowedHosts {
+    let tenant_hosts: Vec<String> = config
+        .source
+        .host_urls
+        .iter()
+        .chain(&config.target.host_urls)
+        .filter_map(|u| {
+            url::Url::parse(u.trim())
+                .ok()?
+                .host_str()
+                .map(str::to_string)
+        })
+        .collect();
+    AllowedHosts::new(
+        tenant_hosts.iter().map(String::as_str).chain(
+            config
+                .message
+                .allowed_link_domains
+                .iter()
+                .map(String::as_str),
+        ),
+    )
+}
+
+fn template_error(template: &str, e: &handlebars::RenderError) -> RenderError {
+    let message = match e.reason() {
+        RenderErrorReason::MissingVariable(Some(name)) => format!(
+            "`{name}` is not a known variable (strict mode); check the spelling, or see templates/README.md for the names templates can use"
+        ),
+        reason => reason.to_string(),
+    };
+    let line = match (e.line_no, e.column_no) {
+        (Some(l), Some(c)) => format!("{l}, column {c}"),
+        (Some(l), None) => l.to_string(),
+        _ => "?".into(),
+    };
+    RenderError::Template {
+        template: e
+            .template_name
+            .clone()
+            .unwrap_or_else(|| template.to_string()),
+        line,
+        message,
+    }
+}
+
+#[cfg(test)]
+mod tests;

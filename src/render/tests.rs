@@ -1,0 +1,435 @@
+//! Tests of the whole renderer on the shipped templates and sample config: snapshots of the
+//! text and HTML per kind of person and locale, headers, escaping, injection, strict mode and
+//! the link check.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use super::*;
+use crate::inputs::directory::DirectoryEntry;
+use crate::inputs::mapping::UserMapping;
+
+/// 2026-03-02 09:30:00 UTC, so snapshots do not change with the clock.
+fn fixed_date() -> SystemTime {
+    SystemTime::UNIX_EPOCH + Duration::from_secs(1_772_443_800)
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The sample config, read as if from `sample-data/`, with `edit` applied to its text.
+fn config_with(edit: impl Fn(String) -> String) -> Config {
+    let path = root().join("sample-data/t2t-notify.toml");
+    let text = edit(std::fs::read_to_string(&path).unwrap());
+    Config::from_str_with_env(&text, &path, &[]).unwrap()
+}
+
+fn config() -> Config {
+    config_with(|t| t)
+}
+
+fn person(
+    source: &str,
+    target: &str,
+    user_type: &str,
+    name: Option<&str>,
+    language: Option<&str>,
+) -> Recipient {
+    let user = UserMapping {
+        line: 1,
+        source_tenant: "6a0e3f52-9d4b-4c8e-8f2a-1b7c5d3e9f01".into(),
+        source_upn: source.into(),
+        target_upn: target.into(),
+        target_email: target.into(),
+        user_type: user_type.into(),
+    };
+    let entry = name.map(|n| DirectoryEntry {
+        line: 2,
+        upn: target.into(),
+        display_name: Some(n.into()),
+        given_name: n.split(' ').next().map(str::to_string),
+        preferred_language: language.map(str::to_string),
+        ..DirectoryEntry::default()
+    });
+    crate::plan::recipient(&config(), user, entry)
+}
+
+fn member() -> Recipient {
+    person(
+        "ana.martinez0@contoso.com",
+        "ana.martinez0@fabrikam.com",
+        "RegularUser",
+        Some("Ana Martinez"),
+        Some("en-US"),
+    )
+}
+
+fn guest() -> Recipient {
+    person(
+        "noah.novak9_partner.example#EXT#@contoso.onmicrosoft.com",
+        "noah.novak9@fabrikam.com",
+        "GuestUser",
+        Some("Noah Novak"),
+        Some("en-GB"),
+    )
+}
+
+fn render(r: &Recipient) -> Rendered {
+    Renderer::new(&config())
+        .unwrap()
+        .render_at(r, "post-migration", None, fixed_date())
+        .unwrap()
+}
+
+fn parse(bytes: &[u8]) -> mail_parser::Message<'_> {
+    mail_parser::MessageParser::default()
+        .parse(bytes)
+        .expect("parseable message")
+}
+
+#[test]
+fn snapshot_member_en() {
+    let r = render(&member());
+    assert!(r.link_errors.is_empty(), "{:?}", r.link_errors);
+    insta::assert_snapshot!("member_en_subject", r.subject);
+    insta::assert_snapshot!("member_en_text", r.text);
+    insta::assert_snapshot!("member_en_html", r.html);
+}
+
+#[test]
+fn snapshot_guest_en() {
+    let r = render(&guest());
+    assert!(r.link_errors.is_empty(), "{:?}", r.link_errors);
+    insta::assert_snapshot!("guest_en_subject", r.subject);
+    insta::assert_snapshot!("guest_en_text", r.text);
+    insta::assert_snapshot!("guest_en_html", r.html);
+}
+
+#[test]
+fn snapshot_non_ascii_name_de_at_falls_back_to_de() {
+    let r = render(&person(
+        "zoe.garcia2@contoso.com",
+        "zoe.garcia2@fabrikam.com",
+        "RegularUser",
+        Some("Zoë García-Ødegaard"),
+        Some("de-AT"),
+    ));
+    assert_eq!(r.locale, "de");
+    assert!(r.link_errors.is_empty(), "{:?}", r.link_errors);
+    insta::assert_snapshot!("member_de_subject", r.subject);
+    insta::assert_snapshot!("member_de_text", r.text);
+    insta::assert_snapshot!("member_de_html", r.html);
+}
+
+#[test]
+fn snapshot_guest_de() {
+    let mut g = guest();
+    g.directory.as_mut().unwrap().preferred_language = Some("de-DE".into());
+    let r = render(&g);
+    assert_eq!(r.locale, "de");
+    insta::assert_snapshot!("guest_de_text", r.text);
+    insta::assert_snapshot!("guest_de_html", r.html);
+}
+
+#[test]
+fn snapshot_member_fr() {
+    let r = render(&person(
+        "lukasz.weiss4@contoso.com",
+        "lukasz.weiss4@fabrikam.com",
+        "RegularUser",
+        Some("Łukasz Weiß"),
+        Some("fr-FR"),
+    ));
+    assert_eq!(r.locale, "fr");
+    assert!(r.link_errors.is_empty(), "{:?}", r.link_errors);
+    insta::assert_snapshot!("member_fr_subject", r.subject);
+    insta::assert_snapshot!("member_fr_text", r.text);
+    insta::assert_snapshot!("member_fr_html", r.html);
+}
+
+#[test]
+fn snapshot_guest_fr() {
+    let mut g = guest();
+    g.directory.as_mut().unwrap().preferred_language = Some("fr".into());
+    let r = render(&g);
+    assert_eq!(r.locale, "fr");
+    insta::assert_snapshot!("guest_fr_text", r.text);
+    insta::assert_snapshot!("guest_fr_html", r.html);
+}
+
+#[test]
+fn without_directory_row_greets_neutrally_in_the_default_locale() {
+    let r = render(&person(
+        "x@contoso.com",
+        "x@fabrikam.com",
+        "RegularUser",
+        None,
+        None,
+    ));
+    assert_eq!(r.locale, "en");
+    assert!(r.text.starts_with("Hello,\n"), "{}", r.text);
+    assert!(r.html.contains(">Hello,</p>"));
+}
+
+#[test]
+fn html_declares_its_language_and_has_no_scripts_or_remote_images() {
+    for (lang, expected) in [("en", "en"), ("de-CH", "de"), ("fr-CA", "fr")] {
+        let r = render(&person(
+            "a@contoso.com",
+            "a@fabrikam.com",
+            "RegularUser",
+            Some("A"),
+            Some(lang),
+        ));
+        assert!(
+            r.html.contains(&format!("<html lang=\"{expected}\"")),
+            "{lang}"
+        );
+        let lower = r.html.to_lowercase();
+        assert!(
+            !lower.contains("<script") && !lower.contains("<img") && !lower.contains("javascript:")
+        );
+    }
+}
+
+#[test]
+fn headers_are_complete_and_parse_back() {
+    let r = render(&member());
+    let text = String::from_utf8(r.bytes.clone()).unwrap();
+    let head = &text[..text.find("\r\n\r\n").unwrap()];
+    assert_eq!(head.matches("MIME-Version: 1.0").count(), 1, "{head}");
+    assert!(head.contains("Auto-Submitted: auto-generated"), "{head}");
+    assert!(head.contains("X-Auto-Response-Suppress: All"), "{head}");
+    assert!(head.contains("Date: Mon, 02 Mar 2026 09:30:00"), "{head}");
+    let m = parse(&r.bytes);
+    assert_eq!(m.message_id(), Some(r.message_id.trim_matches(['<', '>'])));
+    let to = m.to().unwrap().first().unwrap();
+    assert_eq!(to.address(), Some("ana.martinez0@fabrikam.com"));
+    assert_eq!(to.name(), Some("Ana Martinez"));
+    assert_eq!(
+        m.from().unwrap().first().unwrap().address(),
+        Some("it-migration@fabrikam.com")
+    );
+    assert_eq!(
+        m.reply_to().unwrap().first().unwrap().address(),
+        Some("servicedesk@fabrikam.com")
+    );
+    assert_eq!(m.subject(), Some(r.subject.as_str()));
+    assert_eq!(
+        m.body_text(0).unwrap().replace("\r\n", "\n").trim_end(),
+        r.text.trim_end()
+    );
+    assert_eq!(
+        m.body_html(0).unwrap().replace("\r\n", "\n").trim_end(),
+        r.html.trim_end()
+    );
+    assert_eq!(r.envelope.from, "it-migration@fabrikam.com");
+    assert_eq!(r.envelope.to, ["ana.martinez0@fabrikam.com"]);
+}
+
+#[test]
+fn non_ascii_display_name_is_encoded_and_the_address_stays_parseable() {
+    let r = render(&person(
+        "b@contoso.com",
+        "bjorn.obrien14@fabrikam.com",
+        "RegularUser",
+        Some("Björn O'Brien, Jr. \"BJ\""),
+        None,
+    ));
+    let head = String::from_utf8_lossy(&r.bytes);
+    let to_line = head.lines().find(|l| l.starts_with("To:")).unwrap();
+    assert!(
+        to_line.contains("<bjorn.obrien14@fabrikam.com>"),
+        "{to_line}"
+    );
+    assert!(to_line.is_ascii(), "{to_line}");
+    let m = parse(&r.bytes);
+    let to = m.to().unwrap().first().unwrap();
+    assert_eq!(to.address(), Some("bjorn.obrien14@fabrikam.com"));
+    assert_eq!(to.name(), Some("Björn O'Brien, Jr. \"BJ\""));
+}
+
+#[test]
+fn line_breaks_in_a_name_cannot_add_headers() {
+    let r = render(&person(
+        "e@contoso.com",
+        "eve@fabrikam.com",
+        "RegularUser",
+        Some("Eve\r\nBcc: attacker@evil.example\r\n\r\nInjected body"),
+        None,
+    ));
+    let m = parse(&r.bytes);
+    assert!(m.bcc().is_none());
+    assert_eq!(m.header_values("Bcc").count(), 0);
+    assert_eq!(
+        m.to().unwrap().first().unwrap().address(),
+        Some("eve@fabrikam.com")
+    );
+    assert_eq!(m.to().unwrap().iter().count(), 1);
+    assert!(
+        r.text
+            .starts_with("Hello Eve Bcc: attacker@evil.example Injected body,"),
+        "{}",
+        &r.text[..80]
+    );
+    assert_eq!(m.subject(), Some(r.subject.as_str()));
+}
+
+#[test]
+fn every_field_is_html_escaped() {
+    let r = render(&person(
+        "x@contoso.com",
+        "x@fabrikam.com",
+        "RegularUser",
+        Some("<img src=x onerror=alert(1)>"),
+        None,
+    ));
+    assert!(!r.html.contains("<img"), "raw tag in HTML");
+    assert!(
+        r.html
+            .contains("&lt;img src&#x3D;x onerror&#x3D;alert(1)&gt;"),
+        "{}",
+        &r.html[..2000.min(r.html.len())]
+    );
+    assert!(r.text.contains("Hello <img src=x onerror=alert(1)>,"));
+    assert!(r.link_errors.is_empty(), "{:?}", r.link_errors);
+}
+
+#[test]
+fn look_alike_onedrive_url_is_a_link_error() {
+    let mut r = member();
+    r.onedrive_url = "https://contoso-my.sharepoint.com.evil.example/personal/ana".into();
+    let out = Renderer::new(&config())
+        .unwrap()
+        .render_at(&r, "post-migration", None, fixed_date())
+        .unwrap();
+    assert!(!out.link_errors.is_empty());
+    assert!(
+        out.link_errors.iter().any(|e| e.starts_with(
+            "template en/text: https://contoso-my.sharepoint.com.evil.example/personal/ana: host"
+        )),
+        "{:?}",
+        out.link_errors
+    );
+    assert!(
+        out.link_errors
+            .iter()
+            .any(|e| e.starts_with("template en/html: ")),
+        "{:?}",
+        out.link_errors
+    );
+}
+
+#[test]
+fn message_id_and_content_hash_are_stable_and_test_mode_differs() {
+    let renderer = Renderer::new(&config()).unwrap();
+    let m = member();
+    let a = renderer
+        .render_at(&m, "post-migration", None, fixed_date())
+        .unwrap();
+    let b = renderer
+        .render_at(
+            &m,
+            "post-migration",
+            None,
+            fixed_date() + Duration::from_secs(3600),
+        )
+        .unwrap();
+    assert_eq!(a.message_id, b.message_id);
+    assert_eq!(a.content_sha256, b.content_sha256);
+    assert_ne!(a.bytes, b.bytes);
+    let test = ["tester@fabrikam.com".to_string()];
+    let t = renderer
+        .render_at(&m, "post-migration", Some(&test), fixed_date())
+        .unwrap();
+    assert_ne!(t.message_id, a.message_id);
+    assert_eq!(t.envelope.to, ["tester@fabrikam.com"]);
+    let parsed = parse(&t.bytes);
+    let to = parsed.to().unwrap().first().unwrap();
+    assert_eq!(
+        (to.address(), to.name()),
+        (Some("tester@fabrikam.com"), None)
+    );
+    let bad = ["not an address\r\nBcc: x@evil.example".to_string()];
+    assert!(matches!(
+        renderer.render_at(&m, "c", Some(&bad), fixed_date()),
+        Err(RenderError::Address { .. })
+    ));
+}
+
+/// A copy of the shipped templates in a temp folder, with `edit` applied to one file.
+fn templates_with(file: &str, edit: impl Fn(String) -> String) -> (tempfile::TempDir, Config) {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&root().join("templates"), dir.path());
+    let path = dir.path().join(file);
+    std::fs::write(&path, edit(std::fs::read_to_string(&path).unwrap())).unwrap();
+    let templates = dir.path().display().to_string();
+    let config = config_with(|t| {
+        t.replace(
+            "templates = \"../templates\"",
+            &format!("templates = {templates:?}"),
+        )
+    });
+    (dir, config)
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        let dest = to.join(path.file_name().unwrap());
+        if path.is_dir() {
+            std::fs::create_dir_all(&dest).unwrap();
+            copy_dir(&path, &dest);
+        } else {
+            std::fs::copy(&path, &dest).unwrap();
+        }
+    }
+}
+
+#[test]
+fn strict_mode_names_the_template_and_line_of_a_missing_variable() {
+    let (_dir, config) = templates_with("en/text/permissions.hbs", |t| {
+        format!("{t}\nSee {{{{recipient.departmnet}}}}.\n")
+    });
+    let err = Renderer::new(&config)
+        .unwrap()
+        .render_at(&member(), "c", None, fixed_date())
+        .unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        msg.starts_with("template en/text/permissions, line 11, column 5:"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("`recipient.departmnet` is not a known variable"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn a_link_to_a_foreign_host_in_a_template_is_reported() {
+    let (_dir, config) = templates_with("de/html/help.hbs", |t| {
+        t.replace(
+            "</p>",
+            " <a href=\"http://help.example.net/reset\">Hilfe</a></p>",
+        )
+    });
+    let mut r = member();
+    r.directory.as_mut().unwrap().preferred_language = Some("de".into());
+    let out = Renderer::new(&config)
+        .unwrap()
+        .render_at(&r, "c", None, fixed_date())
+        .unwrap();
+    assert_eq!(out.link_errors, ["template de/html: http://help.example.net/reset: uses http:, only https links are allowed"]);
+}
+
+#[test]
+fn a_missing_default_locale_is_refused() {
+    let config = config_with(|t| t.replace("default_locale = \"en\"", "default_locale = \"es\""));
+    let err = Renderer::new(&config).err().unwrap().to_string();
+    assert!(
+        err.contains("`es` has no complete folder") && err.contains("de, en, fr"),
+        "{err}"
+    );
+}

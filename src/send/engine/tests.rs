@@ -1,0 +1,721 @@
+//! The engine against the recording stub transport and a real ledger file: resume rules,
+//! retries, every failure class, budget, interruption and concurrency.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::*;
+use crate::exit::Outcome;
+use crate::ledger::deliveries::{Book, DeliveryState};
+use crate::ledger::writer::{CommitPolicy, LedgerWriter};
+use crate::ledger::Ledger;
+use crate::send::retry::Backoff;
+use crate::send::summary::Counts;
+use crate::send::{content_hash, Summary};
+use crate::transport::stub::StubTransport;
+use crate::transport::{Accepted, SendError};
+use crate::transport::{BoxFuture, Envelope, FailureClass};
+
+fn settings() -> Settings {
+    Settings {
+        concurrency: 3,
+        per_minute: 0,
+        per_day: 0,
+        max_attempts: 3,
+        backoff: Backoff {
+            base: Duration::from_millis(5),
+            max: Duration::from_millis(20),
+        },
+        window: 8,
+        unavailable_after: 1000,
+    }
+}
+
+fn address(i: usize) -> String {
+    format!("user{i}@fabrikam.com")
+}
+
+fn job(i: usize) -> Job {
+    let message =
+        format!("Message-ID: <{i}@t2t>\r\nSubject: moved\r\n\r\nHello {i}\r\n").into_bytes();
+    Job {
+        key: format!("user{i}@contoso.com"),
+        envelope: Envelope {
+            from: "it@fabrikam.com".into(),
+            to: vec![address(i)],
+        },
+        content_hash: content_hash(&message),
+        message,
+        message_id: format!("<{i}@t2t>"),
+        batch: None,
+    }
+}
+
+fn jobs(n: usize) -> Vec<Job> {
+    (0..n).map(job).collect()
+}
+
+fn campaign() -> Book {
+    Book::Campaign {
+        campaign: "post-migration".into(),
+    }
+}
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    path: PathBuf,
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ledger.db");
+        Ledger::open(&path).unwrap();
+        Fixture { _dir: dir, path }
+    }
+
+    fn states(&self) -> HashMap<String, DeliveryState> {
+        Ledger::open(&self.path)
+            .unwrap()
+            .delivery_states("post-migration")
+            .unwrap()
+    }
+
+    fn selection(&self, retry_failed: bool, resend_uncertain: bool) -> Selection {
+        Selection::campaign(self.states(), retry_failed, resend_uncertain)
+    }
+
+    async fn send(
+        &self,
+        settings: Settings,
+        transport: Arc<dyn Transport>,
+        selection: Selection,
+        jobs: Vec<Job>,
+    ) -> Summary {
+        self.send_with(
+            settings,
+            transport,
+            selection,
+            campaign(),
+            Stop::new(),
+            jobs,
+        )
+        .await
+    }
+
+    async fn send_with(
+        &self,
+        settings: Settings,
+        transport: Arc<dyn Transport>,
+        selection: Selection,
+        book: Book,
+        stop: Stop,
+        jobs: Vec<Job>,
+    ) -> Summary {
+        let ledger = Ledger::open(&self.path).unwrap();
+        let history = ledger
+            .submissions_since(Utc::now() - chrono::Duration::hours(24))
+            .unwrap();
+        let writer = LedgerWriter::spawn(ledger, book, CommitPolicy::default()).unwrap();
+        let total = Some(jobs.len() as u64);
+        let run_ = Run {
+            settings,
+            transport,
+            writer: writer.handle(),
+            selection,
+            history,
+            stop,
+            progress: Progress::Silent,
+            total,
+        };
+        let summary = run(run_, jobs).await;
+        let (_, result) = tokio::task::spawn_blocking(move || writer.finish())
+            .await
+            .unwrap();
+        result.unwrap();
+        summary
+    }
+}
+
+fn transient(reply: &str) -> SendError {
+    SendError::new(FailureClass::Transient, reply)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn everyone_gets_one_message_and_a_rerun_sends_nothing() {
+    let f = Fixture::new();
+    let stub = Arc::new(StubTransport::new());
+    let summary = f
+        .send(
+            settings(),
+            stub.clone(),
+            f.selection(false, false),
+            jobs(50),
+        )
+        .await;
+    assert_eq!(
+        summary.counts,
+        Counts {
+            sent: 50,
+            ..Counts::default()
+        }
+    );
+    assert_eq!(summary.outcome(), Outcome::Success);
+    let mut to = stub.accepted_to();
+    to.sort();
+    to.dedup();
+    assert_eq!(to.len(), 50);
+    assert_eq!(stub.attempts().len(), 50);
+    assert!(f.states().values().all(|s| *s == DeliveryState::Sent));
+
+    let again = Arc::new(StubTransport::new());
+    let summary = f
+        .send(settings(), again.clone(), f.selection(true, true), jobs(50))
+        .await;
+    assert_eq!(
+        summary.counts,
+        Counts {
+            skipped_sent: 50,
+            ..Counts::default()
+        }
+    );
+    assert!(again.attempts().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn never_more_than_concurrency_messages_at_once() {
+    let f = Fixture::new();
+    let stub = Arc::new(StubTransport::with_delay(Duration::from_millis(20)));
+    let summary = f
+        .send(
+            settings(),
+            stub.clone(),
+            f.selection(false, false),
+            jobs(30),
+        )
+        .await;
+    assert_eq!(summary.counts.sent, 30);
+    assert_eq!(stub.max_in_flight(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transient_failure_is_retried_in_the_same_run() {
+    let f = Fixture::new();
+    let stub = Arc::new(StubTransport::new());
+    stub.fail_times(&address(4), 2, transient("451 4.3.0 try later"));
+    let summary = f
+        .send(
+            settings(),
+            stub.clone(),
+            f.selection(false, false),
+            jobs(10),
+        )
+        .await;
+    assert_eq!(summary.counts.sent, 10);
+    assert_eq!(summary.outcome(), Outcome::Success);
+    let ledger = Ledger::open(&f.path).unwrap();
+    let row = ledger
+        .deliveries(None)
+        .unwrap()
+        .into_iter()
+        .find(|r| r.user_key == "user4@contoso.com")
+        .unwrap();
+    assert_eq!((row.state, row.attempts), (DeliveryState::Sent, 3));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn out_of_attempts_is_deferred_and_the_next_run_delivers() {
+    let f = Fixture::new();
+    let stub = Arc::new(StubTransport::new());
+    stub.fail_always(&address(2), transient("450 4.2.1 mailbox busy"));
+    let summary = f
+        .send(settings(), stub.clone(), f.selection(false, false), jobs(5))
+        .await;
+    assert_eq!(
+        summary.counts,
+        Counts {
+            sent: 4,
+            deferred: 1,
+            ..Counts::default()
+        }
+    );
+    assert_eq!(summary.outcome(), Outcome::Paused);
+    assert_eq!(f.states()["user2@contoso.com"], DeliveryState::Deferred);
+
+    let healthy = Arc::new(StubTransport::new());
+    let summary = f
+        .send(
+            settings(),
+            healthy.clone(),
+            f.selection(false, false),
+            jobs(5),
+        )
+        .await;
+    assert_eq!(
+        summary.counts,
+        Counts {
+            sent: 1,
+            skipped_sent: 4,
+            ..Counts::default()
+        }
+    );
+    assert_eq!(healthy.accepted_to(), [address(2)]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_permanent_failure_fails_that_user_only_until_retry_failed() {
+    let f = Fixture::new();
+    let stub = Arc::new(StubTransport::new());
+    stub.fail_always(
+        &address(1),
+        SendError::new(FailureClass::Permanent, "550 5.1.1 unknown user"),
+    );
+    let summary = f
+        .send(settings(), stub.clone(), f.selection(false, false), jobs(6))
+        .await;
+    assert_eq!(
+        summary.counts,
+        Counts {
+            sent: 5,
+            failed: 1,
+            ..Counts::default()
+        }
+    );
+    assert_eq!(summary.outcome(), Outcome::SomeFailed);
+    let rows = Ledger::open(&f.path).unwrap().deliveries(None).unwrap();
+    let failed = rows
+        .iter()
+        .find(|r| r.state == DeliveryState::Failed)
+        .unwrap();
+    assert_eq!(failed.last_reply.as_deref(), Some("550 5.1.1 unknown user"));
+    assert_eq!(failed.attempts, 1, "a permanent failure is not retried");
+
+    let plain = f
+        .send(
+            settings(),
+            Arc::new(StubTransport::new()),
+            f.selection(false, false),
+            jobs(6),
+        )
+        .await;
+    assert_eq!(
+        plain.counts,
+        Counts {
+            skipped_sent: 5,
+            skipped_failed: 1,
+            ..Counts::default()
+        }
+    );
+    assert_eq!(plain.outcome(), Outcome::SomeFailed);
+    let retry = f
+        .send(
+            settings(),
+            Arc::new(StubTransport::new()),
+            f.selection(true, false),
+            jobs(6),
+        )
+        .await;
+    assert_eq!(
+        retry.counts,
+        Counts {
+            sent: 1,
+            skipped_sent: 5,
+            ..Counts::default()
+        }
+    );
+    assert_eq!(retry.outcome(), Outcome::Success);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn possibly_delivered_is_uncertain_and_resent_only_on_request() {
+    let f = Fixture::new();
+    let stub = Arc::new(StubTransport::new());
+    let mut lost = transient("connection lost after the message was sent");
+    lost.maybe_delivered = true;
+    stub.fail_always(&address(0), lost);
+    let summary = f
+        .send(settings(), stub.clone(), f.selection(false, false), jobs(3))
+        .await;
+    assert_eq!(
+        summary.counts,
+        Counts {
+            sent: 2,
+            uncertain: 1,
+            ..Counts::default()
+        }
+    );
+    assert_eq!(stub.attempts().len(), 3, "no blind retry");
+    let plain = f
+        .send(
+            settings(),
+            Arc::new(StubTransport::new()),
+            f.selection(false, false),
+            jobs(3),
+        )
+        .await;
+    assert_eq!(plain.counts.skipped_uncertain, 1);
+    let resend = f
+        .send(
+            settings(),
+            Arc::new(StubTransport::new()),
+            f.selection(false, true),
+            jobs(3),
+        )
+        .await;
+    assert_eq!(
+        resend.counts,
+        Counts {
+            sent: 1,
+            skipped_sent: 2,
+            ..Counts::default()
+        }
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quota_stops_new_messages_keeps_the_user_deferred_and_says_when_to_resume() {
+    let f = Fixture::new();
+    let stub = Arc::new(StubTransport::new());
+    let mut quota = SendError::new(FailureClass::Quota, "421 4.4.2 rate exceeded");
+    quota.retry_after = Some(Duration::from_secs(600));
+    stub.fail_always(&address(3), quota);
+    let one_at_a_time = Settings {
+        concurrency: 1,
+        window: 1,
+        ..settings()
+    };
+    let before = Utc::now();
+    let summary = f
+        .send(
+            one_at_a_time,
+            stub.clone(),
+            f.selection(false, false),
+            jobs(10),
+        )
+        .await;
+    assert_eq!(
+        summary.counts,
+        Counts {
+            sent: 3,
+            deferred: 1,
+            ..Counts::default()
+        }
+    );
+    assert_eq!(summary.outcome(), Outcome::Paused);
+    let Some(StopReason::Quota { resume_at, reply }) = summary.stop else {
+        panic!("{:?}", summary.stop)
+    };
+    assert!(resume_at >= before + chrono::Duration::seconds(600));
+    assert!(reply.contains("4.4.2"));
+    let states = f.states();
+    assert_eq!(
+        states.len(),
+        4,
+        "users after the quota reply are untouched: {states:?}"
+    );
+    assert_eq!(states["user3@contoso.com"], DeliveryState::Deferred);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fatal_failure_stops_the_run_and_leaves_the_user_as_before() {
+    let f = Fixture::new();
+    let stub = Arc::new(StubTransport::new());
+    stub.fail_always(
+        &address(0),
+        SendError::new(FailureClass::Fatal, "535 5.7.3 Authentication unsuccessful"),
+    );
+    let summary = f
+        .send(
+            settings(),
+            stub.clone(),
+            f.selection(false, false),
+            jobs(20),
+        )
+        .await;
+    assert_eq!(summary.outcome(), Outcome::Failure);
+    assert!(matches!(&summary.stop, Some(StopReason::Fatal { reason }) if reason.contains("535")));
+    let states = f.states();
+    assert!(
+        !states.contains_key("user0@contoso.com"),
+        "the user is as before: no row"
+    );
+    assert!(
+        states.values().all(|s| *s == DeliveryState::Sent),
+        "nothing left in flight: {states:?}"
+    );
+    assert!(
+        stub.attempts().len() < 20,
+        "no new messages after the fatal reply"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_day_budget_counts_earlier_runs_and_pauses() {
+    let f = Fixture::new();
+    let budget = Settings {
+        per_day: 5,
+        ..settings()
+    };
+    let first = f
+        .send(
+            budget.clone(),
+            Arc::new(StubTransport::new()),
+            f.selection(false, false),
+            jobs(3),
+        )
+        .await;
+    assert_eq!(first.counts.sent, 3);
+    let stub = Arc::new(StubTransport::new());
+    let second = f
+        .send(budget, stub.clone(), f.selection(false, false), jobs(10))
+        .await;
+    assert_eq!(second.counts.sent, 2, "5 a day, 3 already spent");
+    assert_eq!(second.outcome(), Outcome::Paused);
+    let Some(StopReason::DayBudget { resume_at }) = second.stop else {
+        panic!("{:?}", second.stop)
+    };
+    assert!(resume_at > Utc::now() + chrono::Duration::hours(23));
+    assert_eq!(f.states().len(), 5, "the others are untouched");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stopping_lets_messages_in_flight_finish_and_leaves_nothing_in_flight() {
+    let f = Fixture::new();
+    let stub = Arc::new(StubTransport::with_delay(Duration::from_millis(30)));
+    let stop = Stop::new();
+    let stopper = {
+        let (stop, stub) = (stop.clone(), stub.clone());
+        tokio::spawn(async move {
+            while stub.accepted().len() < 5 {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            stop.request(StopReason::Interrupted);
+        })
+    };
+    let summary = f
+        .send_with(
+            settings(),
+            stub.clone(),
+            f.selection(false, false),
+            campaign(),
+            stop,
+            jobs(200),
+        )
+        .await;
+    stopper.await.unwrap();
+    assert_eq!(summary.outcome(), Outcome::Interrupted);
+    assert!(
+        summary.counts.sent >= 5 && summary.counts.sent < 200,
+        "{:?}",
+        summary.counts
+    );
+    let states = f.states();
+    assert_eq!(
+        states.len() as u64,
+        summary.counts.sent,
+        "marked but unstarted messages were given back"
+    );
+    assert!(states.values().all(|s| *s == DeliveryState::Sent));
+    assert_eq!(stub.accepted().len() as u64, summary.counts.sent);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_test_run_sends_everyone_given_and_changes_no_user_state() {
+    let f = Fixture::new();
+    f.send(
+        settings(),
+        Arc::new(StubTransport::new()),
+        f.selection(false, false),
+        jobs(2),
+    )
+    .await;
+    let book = Book::Test {
+        campaign: "post-migration".into(),
+        run: "run-1".into(),
+        to: "admin@fabrikam.com".into(),
+    };
+    let stub = Arc::new(StubTransport::new());
+    let summary = f
+        .send_with(
+            settings(),
+            stub.clone(),
+            Selection::test(),
+            book,
+            Stop::new(),
+            jobs(3),
+        )
+        .await;
+    assert_eq!(summary.counts.sent, 3);
+    let ledger = Ledger::open(&f.path).unwrap();
+    assert_eq!(ledger.test_sends(None).unwrap().len(), 3);
+    assert_eq!(ledger.deliveries(None).unwrap().len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_keeps_refusing_pauses_the_run() {
+    let f = Fixture::new();
+    let stub = Arc::new(StubTransport::new());
+    for i in 0..50 {
+        stub.fail_always(&address(i), transient("451 4.3.0 try later"));
+    }
+    let s = Settings {
+        max_attempts: 1,
+        unavailable_after: 5,
+        concurrency: 1,
+        window: 1,
+        ..settings()
+    };
+    let summary = f
+        .send(s, stub.clone(), f.selection(false, false), jobs(50))
+        .await;
+    assert!(
+        matches!(summary.stop, Some(StopReason::Unavailable { .. })),
+        "{:?}",
+        summary.stop
+    );
+    assert_eq!(summary.counts.deferred, 5);
+    assert_eq!(summary.outcome(), Outcome::Paused);
+}
+
+/// A transport that checks, before accepting, that the ledger already says `in-flight`.
+struct CheckingTransport {
+    path: PathBuf,
+}
+
+fn state_on_disk(path: &Path, key: &str) -> Option<DeliveryState> {
+    Ledger::open(path)
+        .unwrap()
+        .delivery_states("post-migration")
+        .unwrap()
+        .get(key)
+        .copied()
+}
+
+impl Transport for CheckingTransport {
+    fn send<'a>(
+        &'a self,
+        envelope: &'a Envelope,
+        _message: &'a [u8],
+    ) -> BoxFuture<'a, Result<Accepted, SendError>> {
+        let path = self.path.clone();
+        let key = envelope.to[0].replace("@fabrikam.com", "@contoso.com");
+        Box::pin(async move {
+            let state = tokio::task::spawn_blocking(move || state_on_disk(&path, &key))
+                .await
+                .unwrap();
+            match state {
+                Some(DeliveryState::InFlight) => Ok(Accepted {
+                    reply: "250 ok".into(),
+                }),
+                other => Err(SendError::new(
+                    FailureClass::Permanent,
+                    format!("state on disk was {other:?}"),
+                )),
+            }
+        })
+    }
+    fn describe(&self) -> String {
+        "checking".into()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_flight_is_on_disk_before_the_message_is_handed_over() {
+    let f = Fixture::new();
+    let checking = Arc::new(CheckingTransport {
+        path: f.path.clone(),
+    });
+    let summary = f
+        .send(settings(), checking, f.selection(false, false), jobs(40))
+        .await;
+    assert_eq!(
+        summary.counts,
+        Counts {
+            sent: 40,
+            ..Counts::default()
+        }
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_are_built_only_for_users_the_run_sends_to() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let f = Fixture::new();
+    f.send(
+        settings(),
+        Arc::new(StubTransport::new()),
+        f.selection(false, false),
+        jobs(5),
+    )
+    .await;
+    let builds = Arc::new(AtomicUsize::new(0));
+    let candidates: Vec<Candidate> = (0..8)
+        .map(|i| {
+            let builds = Arc::clone(&builds);
+            Candidate::new(format!("user{i}@contoso.com"), move || {
+                builds.fetch_add(1, Ordering::SeqCst);
+                if i == 7 {
+                    Err("template broke".into())
+                } else {
+                    Ok(job(i))
+                }
+            })
+        })
+        .collect();
+    let ledger = Ledger::open(&f.path).unwrap();
+    let writer = LedgerWriter::spawn(ledger, campaign(), CommitPolicy::default()).unwrap();
+    let run_ = Run {
+        settings: settings(),
+        transport: Arc::new(StubTransport::new()),
+        writer: writer.handle(),
+        selection: f.selection(false, false),
+        history: Vec::new(),
+        stop: Stop::new(),
+        progress: Progress::Silent,
+        total: None,
+    };
+    let summary = run(run_, candidates).await;
+    tokio::task::spawn_blocking(move || writer.finish().1.unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        builds.load(Ordering::SeqCst),
+        3,
+        "users 0-4 were sent before: not built"
+    );
+    assert_eq!(
+        summary.counts,
+        Counts {
+            sent: 2,
+            failed: 1,
+            skipped_sent: 5,
+            ..Counts::default()
+        }
+    );
+    assert!(
+        !f.states().contains_key("user7@contoso.com"),
+        "an unbuilt message is not in the ledger"
+    );
+}
+
+#[test]
+fn a_graph_run_has_no_more_workers_than_graph_takes_per_mailbox() {
+    let sample = include_str!("../../../sample-data/t2t-notify.toml");
+    let settings = |kind: &str, concurrency: &str| {
+        let env = [
+            ("T2T_NOTIFY_TRANSPORT_KIND".to_string(), kind.to_string()),
+            (
+                "T2T_NOTIFY_PACING_CONCURRENCY".to_string(),
+                concurrency.to_string(),
+            ),
+        ];
+        let config =
+            Config::from_str_with_env(sample, Path::new("/tmp/t2t-notify.toml"), &env).unwrap();
+        Settings::from_config(&config)
+    };
+    assert_eq!(settings("graph", "10").concurrency, 4);
+    assert_eq!(settings("graph", "2").concurrency, 2);
+    assert_eq!(settings("file", "10").concurrency, 10);
+}

@@ -1,0 +1,87 @@
+//! The sending engine: takes rendered messages (jobs) one by one, skips users the ledger says
+//! are done, and hands the rest to a [`Transport`](crate::transport::Transport) with the
+//! mailbox's pacing, bounded concurrency, retries with backoff, and every step recorded in the
+//! ledger: `in-flight` committed before a message leaves, its outcome after.
+//!
+//! The engine knows nothing about templates or SMTP: any transport (SMTP, Graph, file, the test
+//! stub) plugs in, and candidates come from any iterator. See [`engine::run`].
+
+pub mod engine;
+pub mod pacing;
+pub mod progress;
+pub mod retry;
+pub mod select;
+pub mod stop;
+pub mod summary;
+
+pub use engine::{run, Run, Settings};
+pub use select::Selection;
+pub use stop::{Stop, StopReason};
+pub use summary::Summary;
+
+use crate::transport::Envelope;
+
+/// One rendered message for one user.
+#[derive(Debug, Clone)]
+pub struct Job {
+    /// The user's source UPN in lower case: the ledger's key.
+    pub key: String,
+    pub envelope: Envelope,
+    /// The complete RFC 5322 message, exactly as previewed.
+    pub message: Vec<u8>,
+    pub message_id: String,
+    /// SHA-256 of the message, recorded with the attempt.
+    pub content_hash: String,
+    /// The migration batch the user belongs to, when known.
+    pub batch: Option<String>,
+}
+
+/// One user the run may send to. The message is built only when the ledger says the user is
+/// to be sent (a rerun after 39,000 of 40,000 were sent renders 1,000 messages, not 40,000).
+pub struct Candidate {
+    pub key: String,
+    build: Box<dyn FnOnce() -> Result<Job, String> + Send>,
+}
+
+impl Candidate {
+    /// A user keyed by `key` whose message `build` makes (or says why it cannot).
+    pub fn new(
+        key: String,
+        build: impl FnOnce() -> Result<Job, String> + Send + 'static,
+    ) -> Candidate {
+        Candidate {
+            key,
+            build: Box::new(build),
+        }
+    }
+
+    /// Builds the message.
+    pub fn build(self) -> Result<Job, String> {
+        (self.build)()
+    }
+}
+
+impl From<Job> for Candidate {
+    fn from(job: Job) -> Candidate {
+        Candidate::new(job.key.clone(), move || Ok(job))
+    }
+}
+
+impl std::fmt::Debug for Candidate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Candidate").field("key", &self.key).finish()
+    }
+}
+
+impl Job {
+    /// How many recipients the message spends from the day's budget.
+    pub fn recipients(&self) -> u32 {
+        u32::try_from(self.envelope.to.len()).unwrap_or(u32::MAX)
+    }
+}
+
+/// The hex SHA-256 of a message, for [`Job::content_hash`].
+pub fn content_hash(message: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(message))
+}

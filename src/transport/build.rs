@@ -1,0 +1,104 @@
+//! Builds the transport that `[transport] kind` (and, for SMTP, `auth`) names.
+
+use std::sync::Arc;
+
+use crate::config::{Config, ConfigError, SmtpAuth, TransportKind};
+use crate::transport::file::FileTransport;
+use crate::transport::graph::{GraphTransport, DEFAULT_MAX_CONCURRENT};
+use crate::transport::smtp::xoauth2::{self, XOAuth2Error};
+use crate::transport::smtp::{SmtpConfigError, SmtpSettings, SmtpTransport};
+use crate::transport::Transport;
+
+/// Why no transport could be built: always a problem in `[transport]` (exit status 2).
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error(transparent)]
+    Smtp(#[from] SmtpConfigError),
+    #[error(transparent)]
+    XOAuth2(#[from] XOAuth2Error),
+    #[error(transparent)]
+    Graph(#[from] ConfigError),
+}
+
+/// The transport for this config, and warnings the admin should see. Connects to nothing yet.
+pub fn from_config(config: &Config) -> Result<(Arc<dyn Transport>, Vec<String>), BuildError> {
+    let t = &config.transport;
+    Ok(match (t.kind, t.auth) {
+        (TransportKind::File, _) => (Arc::new(FileTransport::new(&t.dir)), Vec::new()),
+        (TransportKind::Smtp, SmtpAuth::Xoauth2) => (
+            Arc::new(xoauth2::from_config(config, config.pacing.concurrency)?),
+            Vec::new(),
+        ),
+        (TransportKind::Smtp, _) => (
+            Arc::new(SmtpTransport::new(SmtpSettings::from_config(t)?)?),
+            Vec::new(),
+        ),
+        (TransportKind::Graph, _) => {
+            let (graph, warnings) = GraphTransport::from_config(config)?;
+            (Arc::new(graph), warnings)
+        }
+    })
+}
+
+/// The most messages the transport of `config` carries at once, when it has a limit of its own
+/// (Graph: [`DEFAULT_MAX_CONCURRENT`] requests per mailbox). More workers than that would only
+/// wait inside the transport, where a stop (Ctrl-C, a fatal reply) no longer reaches them.
+pub fn max_in_flight(config: &Config) -> Option<usize> {
+    match config.transport.kind {
+        TransportKind::Graph => Some(DEFAULT_MAX_CONCURRENT),
+        TransportKind::File | TransportKind::Smtp => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(transport: &str) -> Config {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/sample-data/t2t-notify.toml"
+        ))
+        .unwrap();
+        let text = text.replace("[transport]\n", &format!("[transport]\n{transport}\n"));
+        let text = text.replace("kind = \"file\"\n", "");
+        Config::from_str_with_env(&text, std::path::Path::new("/tmp/x/t2t-notify.toml"), &[])
+            .unwrap()
+    }
+
+    #[test]
+    fn each_kind_builds_its_transport() {
+        let (file, _) = from_config(&config("kind = \"file\"")).unwrap();
+        assert_eq!(file.describe(), "file:/tmp/x/outbox");
+        let (smtp, _) = from_config(&config(
+            "kind = \"smtp\"\nhost = \"127.0.0.1\"\nport = 2525\nsecurity = \"none\"",
+        ))
+        .unwrap();
+        assert_eq!(smtp.describe(), "smtp://127.0.0.1:2525");
+        let oauth = "kind = \"smtp\"\nhost = \"smtp.office365.com\"\nauth = \"xoauth2\"\nusername = \"it@fabrikam.com\"\ntenant_id = \"3c9d1e7a-5b2f-4a68-9e0d-7f4b2c8a6d15\"\nclient_id = \"0b7c2f6e-1d3a-4e5b-9c8d-7a6f5e4d3c2b\"\nclient_secret_env = \"PATH\"";
+        let (xoauth2, _) = from_config(&config(oauth)).unwrap();
+        assert_eq!(xoauth2.describe(), "smtp+starttls://smtp.office365.com:587");
+    }
+
+    #[test]
+    fn only_graph_limits_the_messages_in_flight() {
+        assert_eq!(max_in_flight(&config("kind = \"graph\"")), Some(4));
+        assert_eq!(max_in_flight(&config("kind = \"file\"")), None);
+        let smtp = "kind = \"smtp\"\nhost = \"127.0.0.1\"\nsecurity = \"none\"";
+        assert_eq!(max_in_flight(&config(smtp)), None);
+    }
+
+    #[test]
+    fn bad_settings_name_the_key() {
+        let err = from_config(&config("kind = \"smtp\"")).err().unwrap();
+        assert!(err.to_string().contains("needs host"), "{err}");
+        let err = from_config(&config(
+            "kind = \"smtp\"\nhost = \"mail.fabrikam.com\"\nsecurity = \"none\"",
+        ))
+        .err()
+        .unwrap();
+        assert!(err.to_string().contains("security = \"none\""), "{err}");
+        let err = from_config(&config("kind = \"graph\"")).err().unwrap();
+        assert!(err.to_string().contains("[transport]"), "{err}");
+    }
+}

@@ -1,0 +1,294 @@
+//! One SMTP session step by step (connect, TLS, authenticate; then MAIL, RCPT, DATA and the
+//! content for each message) with lettre's connection, keeping track of the phase a failure
+//! happened in. The phase is what tells a message that surely did not arrive (the connection
+//! dropped before the content was sent) from one that may have (dropped while waiting for the
+//! reply to the content), which lettre's all-in-one `send` cannot tell apart.
+
+use std::future::Future;
+use std::time::Duration;
+
+use lettre::address::Envelope as LettreEnvelope;
+use lettre::transport::smtp::authentication::{Credentials, Mechanism};
+use lettre::transport::smtp::client::{AsyncSmtpConnection, TlsParameters};
+use lettre::transport::smtp::commands::{Data, Mail, Quit, Rcpt, Rset};
+use lettre::transport::smtp::extension::{ClientId, Extension, MailBodyParameter, MailParameter};
+use lettre::transport::smtp::response::Response;
+use lettre::transport::smtp::Error as SmtpError;
+
+use crate::config::Security;
+use crate::diag::error_chain;
+use crate::secret::Secret;
+use crate::transport::FailureClass;
+
+/// Where in the session a failure happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Phase {
+    /// TCP, TLS, greeting, EHLO, STARTTLS, AUTH.
+    Connect,
+    Mail,
+    Rcpt,
+    Data,
+    /// The message was being sent or its reply awaited.
+    Content,
+}
+
+/// What went wrong.
+#[derive(Debug)]
+pub(super) enum FailureKind {
+    /// The server answered with a negative reply.
+    Reply { code: u16, text: String },
+    /// No answer within the timeout.
+    Timeout,
+    /// The TLS handshake failed (certificate, protocol).
+    Tls(String),
+    /// The connection broke or the server's answer could not be read.
+    Broken(String),
+    /// Refused here before anything was sent, with the class it deserves.
+    Local(FailureClass, String),
+}
+
+#[derive(Debug)]
+pub(super) struct Failure {
+    pub phase: Phase,
+    pub kind: FailureKind,
+}
+
+impl Failure {
+    fn new(phase: Phase, kind: FailureKind) -> Failure {
+        Failure { phase, kind }
+    }
+
+    /// Whether the connection can still carry the next message (after a reset).
+    pub fn leaves_connection_usable(&self) -> bool {
+        matches!(self.kind, FailureKind::Reply { code, .. } if code != 421)
+            || matches!(self.kind, FailureKind::Local(..))
+    }
+}
+
+/// How to reach and log in to the server.
+pub(super) struct Login<'a> {
+    pub host: &'a str,
+    pub port: u16,
+    pub security: Security,
+    pub tls: Option<&'a TlsParameters>,
+    pub hello: &'a ClientId,
+    pub auth: Option<(Mechanism, &'a str, &'a Secret)>,
+    pub timeout: Duration,
+}
+
+/// Opens a session ready for MAIL: connected, encrypted as configured, authenticated.
+pub(super) async fn connect(login: &Login<'_>) -> Result<AsyncSmtpConnection, Failure> {
+    let fail = |kind| Failure::new(Phase::Connect, kind);
+    let implicit_tls = match login.security {
+        Security::Tls => login.tls.cloned(),
+        _ => None,
+    };
+    let mut conn = timed(
+        login.timeout,
+        AsyncSmtpConnection::connect_tokio1(
+            (login.host, login.port),
+            Some(login.timeout),
+            login.hello,
+            implicit_tls,
+            None,
+        ),
+    )
+    .await
+    .map_err(&fail)?;
+    if login.security == Security::Starttls {
+        if !conn.can_starttls() {
+            return Err(fail(FailureKind::Local(
+                FailureClass::Fatal,
+                format!(
+                    "{}:{} does not offer STARTTLS; use security = \"tls\" for an implicit-TLS port (465), or check host and port",
+                    login.host, login.port
+                ),
+            )));
+        }
+        let tls = login
+            .tls
+            .cloned()
+            .expect("starttls always has TLS parameters");
+        timed(login.timeout, conn.starttls(tls, login.hello))
+            .await
+            .map_err(&fail)?;
+    }
+    if let Some((mechanism, username, password)) = login.auth {
+        let credentials = Credentials::new(username.to_string(), password.expose().to_string());
+        timed(login.timeout, conn.auth(&[mechanism], &credentials))
+            .await
+            .map_err(&fail)?;
+    }
+    Ok(conn)
+}
+
+/// Sends one message on an open session.
+pub(super) async fn transact(
+    conn: &mut AsyncSmtpConnection,
+    envelope: &LettreEnvelope,
+    message: &[u8],
+    timeout: Duration,
+) -> Result<Response, Failure> {
+    let params =
+        mail_parameters(conn, envelope, message).map_err(|k| Failure::new(Phase::Mail, k))?;
+    let mail = Mail::new(envelope.from().cloned(), params);
+    timed(timeout, conn.command(mail))
+        .await
+        .map_err(|k| Failure::new(Phase::Mail, k))?;
+    for to in envelope.to() {
+        timed(timeout, conn.command(Rcpt::new(to.clone(), vec![])))
+            .await
+            .map_err(|k| Failure::new(Phase::Rcpt, k))?;
+    }
+    timed(timeout, conn.command(Data))
+        .await
+        .map_err(|k| Failure::new(Phase::Data, k))?;
+    let sent = match String::from_utf8(data_block(message)) {
+        Ok(block) => timed(timeout, conn.command(Block(&block))).await,
+        Err(_) => timed(timeout, conn.message(message)).await,
+    };
+    sent.map_err(|k| Failure::new(Phase::Content, k))
+}
+
+/// The message content as one write: lettre's `message` writes the content and the final
+/// `.` separately, and that write-write-read pattern waits out Nagle's algorithm and the
+/// server's delayed ACK (about 40 ms per message).
+struct Block<'a>(&'a str);
+
+impl std::fmt::Display for Block<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+/// The DATA block: every line that starts with `.` gets another one (RFC 5321 4.5.2), and the
+/// block ends with `CRLF . CRLF`.
+pub(super) fn data_block(message: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(message.len() + message.len() / 64 + 5);
+    let mut line_start = true;
+    let mut after_cr = false;
+    for &b in message {
+        if b == b'.' && line_start {
+            out.push(b'.');
+        }
+        out.push(b);
+        line_start = after_cr && b == b'\n';
+        after_cr = b == b'\r';
+    }
+    if !out.ends_with(b"\r\n") {
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b".\r\n");
+    out
+}
+
+/// Clears a refused transaction so the session can carry the next message.
+pub(super) async fn reset(conn: &mut AsyncSmtpConnection, timeout: Duration) -> bool {
+    timed(timeout, conn.command(Rset)).await.is_ok()
+}
+
+/// Ends a session politely.
+pub(super) async fn quit(mut conn: AsyncSmtpConnection, timeout: Duration) {
+    let _ = timed(timeout, conn.command(Quit)).await;
+}
+
+/// `BODY=8BITMIME` and `SMTPUTF8` when the message or addresses need them and the server
+/// offers them; a refusal for this message when it does not.
+fn mail_parameters(
+    conn: &AsyncSmtpConnection,
+    envelope: &LettreEnvelope,
+    message: &[u8],
+) -> Result<Vec<MailParameter>, FailureKind> {
+    let info = conn.server_info();
+    let mut params = Vec::new();
+    let non_ascii = |a: &lettre::Address| !AsRef::<str>::as_ref(a).is_ascii();
+    if envelope.from().is_some_and(non_ascii) || envelope.to().iter().any(non_ascii) {
+        if !info.supports_feature(Extension::SmtpUtfEight) {
+            return Err(FailureKind::Local(
+                FailureClass::Permanent,
+                "an address has non-ASCII characters and the server does not offer SMTPUTF8".into(),
+            ));
+        }
+        params.push(MailParameter::SmtpUtfEight);
+    }
+    if !message.is_ascii() {
+        if !info.supports_feature(Extension::EightBitMime) {
+            return Err(FailureKind::Local(
+                FailureClass::Permanent,
+                "the message has 8-bit content and the server does not offer 8BITMIME".into(),
+            ));
+        }
+        params.push(MailParameter::Body(MailBodyParameter::EightBitMime));
+    }
+    Ok(params)
+}
+
+/// Runs one step with a time limit and turns lettre's error into a [`FailureKind`] by type.
+async fn timed<T>(
+    limit: Duration,
+    step: impl Future<Output = Result<T, SmtpError>>,
+) -> Result<T, FailureKind> {
+    match tokio::time::timeout(limit, step).await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(e)) => Err(kind_of(&e)),
+        Err(_) => Err(FailureKind::Timeout),
+    }
+}
+
+fn kind_of(e: &SmtpError) -> FailureKind {
+    if let Some(code) = e.status() {
+        let text = std::error::Error::source(e)
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        return FailureKind::Reply {
+            code: code.into(),
+            text,
+        };
+    }
+    if e.is_timeout() {
+        return FailureKind::Timeout;
+    }
+    let detail = error_chain(e);
+    if e.is_tls() || is_tls_failure(e) {
+        FailureKind::Tls(detail)
+    } else {
+        FailureKind::Broken(detail)
+    }
+}
+
+/// Whether rustls is somewhere in the error's causes (lettre reports a failed handshake as a
+/// connection error; the rustls error inside says what it really was).
+fn is_tls_failure(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current = Some(e);
+    while let Some(cause) = current {
+        let inner_io = cause
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            .is_some_and(|inner| inner.is::<rustls::Error>());
+        if inner_io || cause.is::<rustls::Error>() {
+            return true;
+        }
+        current = cause.source();
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::data_block;
+
+    #[test]
+    fn leading_dots_are_doubled_and_the_block_is_terminated_once() {
+        assert_eq!(
+            data_block(b".a\r\nb\r\n.\r\n..c\r\n"),
+            b"..a\r\nb\r\n..\r\n...c\r\n.\r\n"
+        );
+        assert_eq!(data_block(b"no newline"), b"no newline\r\n.\r\n");
+        assert_eq!(data_block(b""), b"\r\n.\r\n");
+        assert_eq!(
+            data_block(b"a\n.b\r\n"),
+            b"a\n.b\r\n.\r\n",
+            "only CRLF ends a line"
+        );
+    }
+}

@@ -1,0 +1,137 @@
+//! Settings checks and failure mapping of the SMTP transport (the real-server tests live in
+//! `tests/testsuite/smtp.rs`).
+
+use super::*;
+
+fn transport(host: &str, security: Security) -> config::Transport {
+    config::Transport {
+        kind: config::TransportKind::Smtp,
+        host: Some(host.into()),
+        security,
+        ..config::Transport::default()
+    }
+}
+
+#[test]
+fn security_none_is_only_for_this_machine() {
+    for host in ["127.0.0.1", "localhost", "::1", "[::1]", "127.0.0.53"] {
+        SmtpSettings::from_config(&transport(host, Security::None)).unwrap();
+    }
+    let err =
+        SmtpSettings::from_config(&transport("smtp.office365.com", Security::None)).unwrap_err();
+    assert!(matches!(err, SmtpConfigError::Insecure(_)));
+    assert!(err.to_string().contains("starttls"), "{err}");
+}
+
+#[test]
+fn ports_default_by_security() {
+    let port = |s| {
+        SmtpSettings::from_config(&transport("127.0.0.1", s))
+            .unwrap()
+            .port
+    };
+    assert_eq!(port(Security::Starttls), 587);
+    assert_eq!(port(Security::Tls), 465);
+    assert_eq!(port(Security::None), 25);
+}
+
+#[test]
+fn login_needs_a_username_and_a_password_variable() {
+    let mut t = transport("smtp.office365.com", Security::Starttls);
+    t.auth = SmtpAuth::Login;
+    assert!(matches!(
+        SmtpSettings::from_config(&t),
+        Err(SmtpConfigError::MissingUsername("login"))
+    ));
+    t.username = Some("it-migration@fabrikam.com".into());
+    assert!(matches!(
+        SmtpSettings::from_config(&t),
+        Err(SmtpConfigError::MissingPasswordEnv("login"))
+    ));
+    t.password_env = Some("T2T_TEST_SMTP_PASSWORD_SURELY_UNSET".into());
+    let err = SmtpSettings::from_config(&t).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("T2T_TEST_SMTP_PASSWORD_SURELY_UNSET"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_password_never_shows_in_debug_output() {
+    let mut t = transport("smtp.office365.com", Security::Starttls);
+    t.auth = SmtpAuth::Plain;
+    t.username = Some("it@fabrikam.com".into());
+    t.password_env = Some("PATH".into());
+    let settings = SmtpSettings::from_config(&t).unwrap();
+    let path = std::env::var("PATH").unwrap();
+    assert!(!format!("{settings:?}").contains(&path));
+}
+
+#[test]
+fn password_settings_leave_xoauth2_to_its_own_builder() {
+    let mut t = transport("smtp.office365.com", Security::Starttls);
+    t.auth = SmtpAuth::Xoauth2;
+    assert!(matches!(
+        SmtpSettings::from_config(&t),
+        Err(SmtpConfigError::Xoauth2)
+    ));
+}
+
+#[test]
+fn a_ca_file_that_is_not_a_certificate_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("ca.pem");
+    std::fs::write(&bad, "hello").unwrap();
+    let mut t = transport("mail.fabrikam.com", Security::Starttls);
+    t.ca_file = Some(bad);
+    let err = SmtpTransport::new(SmtpSettings::from_config(&t).unwrap())
+        .err()
+        .unwrap();
+    assert!(
+        matches!(err, SmtpConfigError::CaFileInvalid { .. }),
+        "{err}"
+    );
+    t.ca_file = Some(dir.path().join("missing.pem"));
+    let err = SmtpTransport::new(SmtpSettings::from_config(&t).unwrap())
+        .err()
+        .unwrap();
+    assert!(matches!(err, SmtpConfigError::CaFileRead { .. }), "{err}");
+}
+
+#[test]
+fn a_lost_connection_is_fatal_only_before_anything_was_accepted() {
+    let first = lost(Phase::Connect, true, "h:25", "refused".into());
+    assert_eq!(first.class, FailureClass::Fatal);
+    assert!(first.reply.contains("host, port"), "{}", first.reply);
+    assert_eq!(
+        lost(Phase::Connect, false, "h:25", "refused".into()).class,
+        FailureClass::Transient
+    );
+}
+
+#[test]
+fn only_a_connection_lost_after_the_content_may_have_delivered() {
+    for phase in [Phase::Mail, Phase::Rcpt, Phase::Data] {
+        let e = lost(phase, false, "h:25", "eof".into());
+        assert_eq!(
+            (e.class, e.maybe_delivered),
+            (FailureClass::Transient, false),
+            "{phase:?}"
+        );
+    }
+    let e = lost(Phase::Content, false, "h:25", "eof".into());
+    assert_eq!(
+        (e.class, e.maybe_delivered),
+        (FailureClass::Transient, true)
+    );
+}
+
+#[test]
+fn describe_names_scheme_host_and_port() {
+    let settings = SmtpSettings::from_config(&transport("127.0.0.1", Security::None)).unwrap();
+    assert_eq!(
+        SmtpTransport::new(settings).unwrap().describe(),
+        "smtp://127.0.0.1:25"
+    );
+}

@@ -1,0 +1,175 @@
+//! A transport for tests of the engine: records every message it is given, in memory, and can
+//! be told to fail chosen recipients (always, or a number of times) with a chosen class.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use crate::transport::{Accepted, BoxFuture, Envelope, SendError, Transport};
+
+/// One message the stub took.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recorded {
+    pub envelope: Envelope,
+    pub message: Vec<u8>,
+}
+
+/// A planned failure for one recipient address.
+#[derive(Debug, Clone)]
+struct Fault {
+    error: SendError,
+    /// How many more times to fail; `None` for always.
+    remaining: Option<u32>,
+}
+
+/// The recording transport.
+#[derive(Debug, Default)]
+pub struct StubTransport {
+    accepted: Mutex<Vec<Recorded>>,
+    attempts: Mutex<Vec<Recorded>>,
+    faults: Mutex<HashMap<String, Fault>>,
+    delay: Option<Duration>,
+    /// (now, most ever) messages being handled at once.
+    in_flight: Mutex<(usize, usize)>,
+}
+
+impl StubTransport {
+    /// A stub that accepts everything at once.
+    pub fn new() -> StubTransport {
+        StubTransport::default()
+    }
+
+    /// A stub that takes `delay` for every message (for pacing and concurrency tests).
+    pub fn with_delay(delay: Duration) -> StubTransport {
+        StubTransport {
+            delay: Some(delay),
+            ..StubTransport::default()
+        }
+    }
+
+    /// Fails every message to `address` with `error`.
+    pub fn fail_always(&self, address: &str, error: SendError) {
+        self.set_fault(address, error, None);
+    }
+
+    /// Fails the next `times` messages to `address` with `error`, then accepts.
+    pub fn fail_times(&self, address: &str, times: u32, error: SendError) {
+        self.set_fault(address, error, Some(times));
+    }
+
+    fn set_fault(&self, address: &str, error: SendError, remaining: Option<u32>) {
+        let fault = Fault { error, remaining };
+        lock(&self.faults).insert(address.to_ascii_lowercase(), fault);
+    }
+
+    /// Every message accepted, in the order they were accepted.
+    pub fn accepted(&self) -> Vec<Recorded> {
+        lock(&self.accepted).clone()
+    }
+
+    /// Every message handed over, accepted or not.
+    pub fn attempts(&self) -> Vec<Recorded> {
+        lock(&self.attempts).clone()
+    }
+
+    /// The most messages the stub was handling at the same time.
+    pub fn max_in_flight(&self) -> usize {
+        lock(&self.in_flight).1
+    }
+
+    /// The first recipient of every accepted message.
+    pub fn accepted_to(&self) -> Vec<String> {
+        self.accepted()
+            .into_iter()
+            .filter_map(|r| r.envelope.to.into_iter().next())
+            .collect()
+    }
+
+    fn planned_failure(&self, envelope: &Envelope) -> Option<SendError> {
+        let mut faults = lock(&self.faults);
+        let key = envelope
+            .to
+            .iter()
+            .map(|to| to.to_ascii_lowercase())
+            .find(|to| faults.contains_key(to))?;
+        let fault = faults.get_mut(&key)?;
+        match &mut fault.remaining {
+            None => Some(fault.error.clone()),
+            Some(0) => None,
+            Some(n) => {
+                *n -= 1;
+                Some(fault.error.clone())
+            }
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Transport for StubTransport {
+    fn send<'a>(
+        &'a self,
+        envelope: &'a Envelope,
+        message: &'a [u8],
+    ) -> BoxFuture<'a, Result<Accepted, SendError>> {
+        Box::pin(async move {
+            let record = Recorded {
+                envelope: envelope.clone(),
+                message: message.to_vec(),
+            };
+            lock(&self.attempts).push(record.clone());
+            {
+                let mut n = lock(&self.in_flight);
+                n.0 += 1;
+                n.1 = n.1.max(n.0);
+            }
+            if let Some(delay) = self.delay {
+                tokio::time::sleep(delay).await;
+            }
+            lock(&self.in_flight).0 -= 1;
+            if let Some(error) = self.planned_failure(envelope) {
+                return Err(error);
+            }
+            let n = {
+                let mut accepted = lock(&self.accepted);
+                accepted.push(record);
+                accepted.len()
+            };
+            Ok(Accepted {
+                reply: format!("250 2.0.0 Ok: queued as STUB{n}"),
+            })
+        })
+    }
+
+    fn describe(&self) -> String {
+        "stub".into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transport::FailureClass;
+
+    #[tokio::test]
+    async fn records_and_fails_as_told() {
+        let stub = StubTransport::new();
+        stub.fail_times(
+            "b@x.com",
+            1,
+            SendError::new(FailureClass::Transient, "451 4.3.0 try later"),
+        );
+        let env = |to: &str| Envelope {
+            from: "it@x.com".into(),
+            to: vec![to.into()],
+        };
+        stub.send(&env("a@x.com"), b"one").await.unwrap();
+        let err = stub.send(&env("B@x.com"), b"two").await.unwrap_err();
+        assert_eq!(err.class, FailureClass::Transient);
+        stub.send(&env("b@x.com"), b"two").await.unwrap();
+        assert_eq!(stub.accepted_to(), ["a@x.com", "b@x.com"]);
+        assert_eq!(stub.attempts().len(), 3);
+    }
+}

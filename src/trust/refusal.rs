@@ -1,0 +1,168 @@
+//! Why an evidence file was refused: which file, which field, what is wrong with it, and what to
+//! run to get a file that will be accepted.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+
+use crate::config::Side;
+
+use super::VerifyResult;
+
+/// A field of the evidence file, by the name it has in the JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Field {
+    /// The file as a whole (unreadable, not JSON, not one object).
+    File,
+    Format,
+    Side,
+    CrossTenantHostUrl,
+    PartnerCrossTenantHostUrl,
+    PartnerRole,
+    Scenario,
+    VerifyResult,
+    CheckedAtUtc,
+    CheckedBy,
+}
+
+impl Field {
+    /// Every field the file must have, in the order the script writes them.
+    pub const REQUIRED: [Field; 9] = [
+        Field::Format,
+        Field::Side,
+        Field::CrossTenantHostUrl,
+        Field::PartnerCrossTenantHostUrl,
+        Field::PartnerRole,
+        Field::Scenario,
+        Field::VerifyResult,
+        Field::CheckedAtUtc,
+        Field::CheckedBy,
+    ];
+
+    /// The JSON property name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Field::File => "(file)",
+            Field::Format => "Format",
+            Field::Side => "Side",
+            Field::CrossTenantHostUrl => "CrossTenantHostUrl",
+            Field::PartnerCrossTenantHostUrl => "PartnerCrossTenantHostUrl",
+            Field::PartnerRole => "PartnerRole",
+            Field::Scenario => "Scenario",
+            Field::VerifyResult => "VerifyResult",
+            Field::CheckedAtUtc => "CheckedAtUtc",
+            Field::CheckedBy => "CheckedBy",
+        }
+    }
+}
+
+impl fmt::Display for Field {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// What is wrong with a field (the "why" of a refusal).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Problem {
+    #[error("cannot be read: {0}")]
+    Unreadable(String),
+    #[error("{0}")]
+    Undecodable(String),
+    #[error("is not JSON: {0}")]
+    NotJson(String),
+    #[error(
+        "is a JSON {0}, not one object like {{\"Format\": \"t2t-notify/trust-evidence/1\", ...}}"
+    )]
+    NotAnObject(&'static str),
+    #[error("is missing")]
+    Missing,
+    #[error("appears more than once (names are compared ignoring case, as PowerShell does)")]
+    Duplicate,
+    #[error("is a JSON {0}, not text")]
+    NotAString(&'static str),
+    #[error("is empty")]
+    Empty,
+    #[error("`{0}` is not an evidence format this t2t-notify reads (it reads `t2t-notify/trust-evidence/1`)")]
+    UnknownFormat(String),
+    #[error("`{0}` is neither `source` nor `target`")]
+    UnknownSide(String),
+    #[error("says {}, but the host URL `{url}` is one of the [{1}] host_urls: the file was written on the {1} tenant", claimed.as_str(), actual.as_str())]
+    SideMismatch {
+        claimed: Side,
+        url: String,
+        actual: Side,
+    },
+    #[error("`{url}` is not one of the [{}] host_urls ({})", side.as_str(), configured.join(", "))]
+    HostNotConfigured {
+        url: String,
+        side: Side,
+        configured: Vec<String>,
+    },
+    #[error("`{url}` is one of this side's own ([{}]) host_urls; the partner must be one of the [{}] host_urls", side.as_str(), side.partner().as_str())]
+    PartnerOnSameSide { url: String, side: Side },
+    #[error("`{0}` is not a role; the cmdlets know `Source` and `Target`")]
+    UnknownPartnerRole(String),
+    #[error("is `{found}`, but the {} tenant names its partner's role, `{expected}`{}", side.as_str(), seed_note(*side))]
+    WrongPartnerRole {
+        found: String,
+        expected: &'static str,
+        side: Side,
+    },
+    #[error("is `{0}`; a cross-tenant OneDrive migration uses the scenario `MnA`")]
+    WrongScenario(String),
+    #[error("is `{}`: {}", .0.as_str(), .0.meaning())]
+    TrustNotRemoved(VerifyResult),
+    #[error("`{0}` is not an answer of Verify-SPOCrossTenantRelationship (NotEstablished, NotEstablishedByPartner, DormantByPartner, CouldNotContactPartner, GoodToProceed)")]
+    UnknownVerifyResult(String),
+    #[error("`{0}` is not a UTC time like 2026-11-27T06:00:00Z")]
+    NotATimestamp(String),
+    #[error("{} is in the future (now {}): the evidence cannot have been checked yet", at.format("%Y-%m-%dT%H:%M:%SZ"), now.format("%Y-%m-%dT%H:%M:%SZ"))]
+    InFuture {
+        at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    },
+}
+
+/// The seed page's command for the target tenant repeats the source's `-PartnerRole Target`.
+fn seed_note(side: Side) -> &'static str {
+    match side {
+        Side::Target => " (Microsoft's post-migration page wrongly repeats the source's `-PartnerRole Target` for the target tenant)",
+        Side::Source => "",
+    }
+}
+
+/// One reason an evidence file was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// The file as the admin named it.
+    pub file: String,
+    pub field: Field,
+    pub problem: Problem,
+    /// What to run or change to get a file that is accepted.
+    pub fix: String,
+}
+
+impl Refusal {
+    pub fn new(file: &str, field: Field, problem: Problem, fix: impl Into<String>) -> Refusal {
+        Refusal {
+            file: file.to_string(),
+            field,
+            problem,
+            fix: fix.into(),
+        }
+    }
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.field {
+            Field::File => write!(f, "{}: {}; {}", self.file, self.problem, self.fix),
+            field => write!(
+                f,
+                "{}: field {field}: {}; {}",
+                self.file, self.problem, self.fix
+            ),
+        }
+    }
+}

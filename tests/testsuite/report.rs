@@ -1,0 +1,93 @@
+//! `report` on a ledger written through the library: every user with state and totals, in the
+//! human, JSON and CSV formats; a missing ledger is not an error. `browser` opens the HTML page.
+
+mod browser;
+
+use chrono::Utc;
+use t2t_notify::ledger::deliveries::{Book, Mark, Resolution, Settled};
+use t2t_notify::ledger::writer::{CommitPolicy, LedgerWriter};
+use t2t_notify::ledger::Ledger;
+
+use crate::harness::*;
+
+fn write_ledger(path: &std::path::Path) {
+    let ledger = Ledger::open(path).unwrap();
+    let book = Book::Campaign {
+        campaign: "post-migration".into(),
+    };
+    let writer = LedgerWriter::spawn(ledger, book, CommitPolicy::default()).unwrap();
+    let handle = writer.handle();
+    let marks = ["ana", "jose", "zoe"].map(|u| Mark {
+        user_key: format!("{u}@contoso.com"),
+        recipients: vec![format!("{u}@fabrikam.com")],
+        message_id: format!("<{u}@t2t-notify>"),
+        content_hash: "00".into(),
+        batch: None,
+        at: Utc::now(),
+    });
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    rt.block_on(handle.mark_in_flight(marks.to_vec())).unwrap();
+    for (u, resolution, reply) in [
+        ("ana", Resolution::Sent, "250 2.0.0 Ok: queued as A1"),
+        ("jose", Resolution::Failed, "550 5.1.1 User unknown"),
+        ("zoe", Resolution::Deferred, "450 4.2.1 try later"),
+    ] {
+        handle.settle(Settled {
+            user_key: format!("{u}@contoso.com"),
+            resolution,
+            reply: Some(reply.into()),
+            at: Utc::now(),
+            submitted: u32::from(resolution == Resolution::Sent),
+        });
+    }
+    writer.finish().1.unwrap();
+}
+
+fn report(ledger: &std::path::Path, format: &str) -> Run {
+    t2t()
+        .arg("--config")
+        .arg(sample_config())
+        .env("T2T_NOTIFY_LEDGER_PATH", ledger)
+        .args(["report", "--format", format])
+        .run()
+}
+
+#[test]
+fn every_user_with_state_reply_and_totals_in_each_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("t2t.db");
+    write_ledger(&ledger);
+    report(&ledger, "human")
+        .status(0)
+        .contains("Campaign post-migration: 3 users: 1 sent, 1 deferred, 1 failed")
+        .contains("550 5.1.1 User unknown")
+        .contains("<ana@t2t-notify>");
+    let json = report(&ledger, "json").status(0).json();
+    let users = json["campaigns"][0]["users"].as_array().unwrap();
+    assert_eq!(users.len(), 3);
+    assert_eq!(json["campaigns"][0]["totals"]["sent"], 1);
+    let ana = users
+        .iter()
+        .find(|u| u["user_key"] == "ana@contoso.com")
+        .unwrap();
+    assert_eq!(ana["state"], "sent");
+    assert_eq!(ana["attempts"], 1);
+    assert!(ana["sent_at"].is_string());
+    let csv = report(&ledger, "csv").status(0);
+    assert_eq!(csv.stdout().lines().count(), 4, "{}", csv.stdout());
+    assert!(csv.stderr().contains("3 users"), "{}", csv.stderr());
+}
+
+#[test]
+fn no_ledger_yet_is_reported_not_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    report(&dir.path().join("none.db"), "human")
+        .status(0)
+        .contains("nothing has been sent");
+    assert!(
+        !dir.path().join("none.db").exists(),
+        "report does not create a ledger"
+    );
+}

@@ -1,0 +1,202 @@
+//! The SMTP transport against real servers on 127.0.0.1: Postfix's smtp-sink with its fault
+//! options, and an aiosmtpd server with STARTTLS and AUTH behind a private CA.
+
+use std::time::Duration;
+
+use t2t_notify::config::Security;
+use t2t_notify::secret::Secret;
+use t2t_notify::transport::smtp::{SmtpSettings, SmtpTransport};
+use t2t_notify::transport::{Envelope, FailureClass, SendError, Transport};
+
+use crate::sink::Sink;
+use crate::tls_server::{TestPki, TlsServer};
+
+fn plain(port: u16) -> SmtpTransport {
+    SmtpTransport::new(SmtpSettings {
+        host: "127.0.0.1".into(),
+        port,
+        security: Security::None,
+        auth: None,
+        ca_file: None,
+        timeout: Duration::from_secs(10),
+    })
+    .unwrap()
+}
+
+fn envelope(to: &str) -> Envelope {
+    Envelope {
+        from: "it-migration@fabrikam.com".into(),
+        to: vec![to.into()],
+    }
+}
+
+const MESSAGE: &[u8] = b"From: it-migration@fabrikam.com\r\nTo: ana@fabrikam.com\r\nSubject: Your OneDrive has moved\r\nMessage-ID: <1@t2t>\r\n\r\nHello Ana\r\n.leading dot\r\n";
+
+fn block<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(f)
+}
+
+async fn send(t: &SmtpTransport, to: &str) -> Result<String, SendError> {
+    t.send(&envelope(to), MESSAGE).await.map(|a| a.reply)
+}
+
+#[test]
+fn delivers_over_one_reused_session() {
+    let sink = Sink::start();
+    let t = plain(sink.port);
+    block(async {
+        for i in 0..5 {
+            let reply = send(&t, &format!("user{i}@fabrikam.com")).await.unwrap();
+            assert!(reply.starts_with("250"), "{reply}");
+        }
+        t.shutdown().await;
+    });
+    let deliveries = sink.deliveries();
+    assert_eq!(deliveries.len(), 5);
+    assert!(deliveries.values().all(|n| *n == 1));
+    let text = &sink.messages()[0].text;
+    assert!(
+        text.contains("\n.leading dot"),
+        "dot-stuffing undone by the server: {text}"
+    );
+}
+
+fn failure(sink: &Sink) -> SendError {
+    block(send(&plain(sink.port), "ana@fabrikam.com")).unwrap_err()
+}
+
+#[test]
+fn soft_rejects_are_transient_and_surely_not_delivered() {
+    for command in ["RCPT", "DATA", "."] {
+        let sink = Sink::options().soft_reject(command).start();
+        let e = failure(&sink);
+        assert_eq!(
+            (e.class, e.maybe_delivered),
+            (FailureClass::Transient, false),
+            "-r {command}: {e:?}"
+        );
+        assert!(e.reply.starts_with("450 4.3.0"), "{}", e.reply);
+        if command != "." {
+            // smtp-sink dumps a transaction as it reads it, even one it then rejects at ".".
+            assert!(sink.messages().is_empty(), "-r {command}");
+        }
+    }
+}
+
+#[test]
+fn a_hard_reject_fails_the_user_with_the_reply() {
+    let sink = Sink::options()
+        .hard_reject("RCPT")
+        .hard_reply("550 5.1.1 <ana@fabrikam.com>: Recipient address rejected: User unknown")
+        .start();
+    let t = plain(sink.port);
+    block(async {
+        let e = send(&t, "ana@fabrikam.com").await.unwrap_err();
+        assert_eq!(e.class, FailureClass::Permanent);
+        assert!(
+            e.reply.contains("5.1.1") && e.reply.contains("User unknown"),
+            "{}",
+            e.reply
+        );
+    });
+}
+
+#[test]
+fn a_421_after_the_message_is_quota() {
+    let sink = Sink::options().reply_421_after(".").start();
+    let e = failure(&sink);
+    assert_eq!(e.class, FailureClass::Quota, "{e:?}");
+    assert!(!e.maybe_delivered, "the server answered: not accepted");
+}
+
+#[test]
+fn a_disconnect_before_the_content_is_retried_after_it_is_uncertain() {
+    let sink = Sink::options().disconnect_after("DATA").start();
+    let first = plain(sink.port);
+    // Once something was accepted a dropped connection is a passing problem; before, too.
+    let e = block(send(&first, "ana@fabrikam.com")).unwrap_err();
+    assert_eq!(
+        (e.class, e.maybe_delivered),
+        (FailureClass::Transient, false),
+        "{e:?}"
+    );
+    let sink = Sink::options().disconnect_after(".").start();
+    let e = failure(&sink);
+    assert_eq!(
+        (e.class, e.maybe_delivered),
+        (FailureClass::Transient, true),
+        "{e:?}"
+    );
+    assert!(e.reply.contains("may have been delivered"), "{}", e.reply);
+}
+
+#[test]
+fn nobody_listening_is_fatal_with_what_to_check() {
+    let port = crate::sink::free_port();
+    let e = block(send(&plain(port), "ana@fabrikam.com")).unwrap_err();
+    assert_eq!(e.class, FailureClass::Fatal);
+    assert!(
+        e.reply.contains("check [transport] host, port"),
+        "{}",
+        e.reply
+    );
+}
+
+fn starttls(port: u16, ca_file: Option<std::path::PathBuf>, password: &str) -> SmtpTransport {
+    SmtpTransport::new(SmtpSettings {
+        host: "127.0.0.1".into(),
+        port,
+        security: Security::Starttls,
+        auth: Some((
+            lettre::transport::smtp::authentication::Mechanism::Login,
+            "it-migration@fabrikam.com".into(),
+            Secret::new(password),
+        )),
+        ca_file,
+        timeout: Duration::from_secs(10),
+    })
+    .unwrap()
+}
+
+#[test]
+fn starttls_verifies_the_certificate_and_accepts_a_private_ca() {
+    let pki = TestPki::new();
+    let server = TlsServer::start(&pki, "it-migration@fabrikam.com", "correct horse");
+    let untrusted = block(send(
+        &starttls(server.port, None, "correct horse"),
+        "ana@fabrikam.com",
+    ))
+    .unwrap_err();
+    assert_eq!(untrusted.class, FailureClass::Fatal, "{untrusted:?}");
+    assert!(
+        untrusted.reply.contains("TLS") && untrusted.reply.contains("ca_file"),
+        "{}",
+        untrusted.reply
+    );
+    let trusted = starttls(server.port, Some(pki.ca()), "correct horse");
+    block(async {
+        send(&trusted, "ana@fabrikam.com").await.unwrap();
+        send(&trusted, "jose@fabrikam.com").await.unwrap();
+    });
+    assert_eq!(server.received(), ["ana@fabrikam.com", "jose@fabrikam.com"]);
+}
+
+#[test]
+fn a_wrong_password_is_fatal_and_never_shown() {
+    let pki = TestPki::new();
+    let server = TlsServer::start(&pki, "it-migration@fabrikam.com", "correct horse");
+    let e = block(send(
+        &starttls(server.port, Some(pki.ca()), "battery staple"),
+        "ana@fabrikam.com",
+    ))
+    .unwrap_err();
+    assert_eq!(e.class, FailureClass::Fatal, "{e:?}");
+    assert!(e.reply.starts_with("535 5.7.3"), "{}", e.reply);
+    assert!(e.reply.contains("password_env"), "{}", e.reply);
+    assert!(!format!("{e:?}").contains("battery staple"));
+    assert!(server.received().is_empty());
+}
