@@ -68,13 +68,23 @@ fn known(header: &str) -> Known {
 
 /// Reads the directory at `path`; problems are returned, never stop at the first.
 pub fn read(path: &Path) -> io::Result<(Directory, Diagnostics)> {
-    let file: Arc<str> = path.display().to_string().into();
+    read_opened(text::open(path)?, path.display().to_string().into())
+}
+
+/// Like [`read`], for the bytes of `reader`; diagnostics name the file `name`.
+pub fn read_from(
+    reader: impl io::Read + Send + 'static,
+    name: &str,
+) -> io::Result<(Directory, Diagnostics)> {
+    read_opened(text::from_reader(reader)?, name.into())
+}
+
+fn read_opened(opened: text::TextFile, file: Arc<str>) -> io::Result<(Directory, Diagnostics)> {
     let mut diags = Diagnostics::default();
     let mut dir = Directory {
         file: file.clone(),
         ..Directory::default()
     };
-    let opened = text::open(path)?;
     let (mut reader, lines) = text::csv_reader(opened, false);
     let mut record = csv::ByteRecord::new();
     let mut header: Option<(Vec<Known>, Vec<String>)> = None;
