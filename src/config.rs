@@ -480,6 +480,11 @@ impl Side {
 
 /// Lower-cases a host URL and gives it exactly one trailing slash, so evidence written by
 /// PowerShell compares equal to the config however it was typed.
+///
+/// ```
+/// use t2t_notify::config::normalize_host_url;
+/// assert_eq!(normalize_host_url("HTTPS://Contoso-my.SharePoint.com"), "https://contoso-my.sharepoint.com/");
+/// ```
 pub fn normalize_host_url(url: &str) -> String {
     let trimmed = url.trim().trim_end_matches('/');
     format!("{}/", trimmed.to_ascii_lowercase())

@@ -7,6 +7,12 @@ pub const MAX_UPN_LEN: usize = 113;
 pub const MAX_EMAIL_LEN: usize = 254;
 
 /// True for `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` in hexadecimal (either case).
+///
+/// ```
+/// use t2t_notify::inputs::address::is_guid;
+/// assert!(is_guid("6a0e3f52-9d4b-4c8e-8f2a-1b7c5d3e9f01"));
+/// assert!(!is_guid("{6a0e3f52-9d4b-4c8e-8f2a-1b7c5d3e9f01}"));
+/// ```
 pub fn is_guid(s: &str) -> bool {
     let b = s.as_bytes();
     b.len() == 36
