@@ -35,6 +35,11 @@ for target in $(cargo fuzz list); do
         failed+=("$target")
     fi
 done
+# The plan target's scratch folders (one per fuzzing process); keep those of live processes.
+for dir in /dev/shm/t2t-fuzz-plan-* "${TMPDIR:-/tmp}"/t2t-fuzz-plan-*; do
+    [ -d "$dir" ] || continue
+    kill -0 "${dir##*-}" 2>/dev/null || rm -rf "$dir"
+done
 if ((${#failed[@]})); then
     echo "fuzz smoke failed: ${failed[*]}; reproduce with: RUSTC_BOOTSTRAP=1 cargo fuzz run -O -a TARGET fuzz/artifacts/TARGET/crash-..." >&2
     exit 1
