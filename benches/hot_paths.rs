@@ -1,5 +1,6 @@
 //! In-process micro-benchmarks of the hot paths: reading identity-map rows, rendering one
-//! notice (templates + MIME), and loading the sample plan. Run with `cargo bench`.
+//! notice (templates + MIME), and the two parts of a render that profiles show high: building
+//! the MIME message (quoted-printable) and the link check. Run with `cargo bench`.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -8,7 +9,7 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use t2t_notify::config::Config;
 use t2t_notify::inputs::mapping;
 use t2t_notify::plan::{self, Sources};
-use t2t_notify::render::Renderer;
+use t2t_notify::render::{links, message, Renderer};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -73,5 +74,42 @@ fn render_one(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, parse_rows, render_one);
+fn mime_and_links(c: &mut Criterion) {
+    let config = sample_config();
+    let renderer = Renderer::new(&config).unwrap();
+    let map = root().join("sample-data/identity-map.csv");
+    let plan = plan::load(Some(&config), Sources::new(&map), true).unwrap();
+    let notice = renderer
+        .render(&plan.recipients[0], "post-migration", None)
+        .unwrap();
+    let from: lettre::message::Mailbox = config.message.from.parse().unwrap();
+    let to: lettre::message::Mailbox = notice.envelope.to[0].parse().unwrap();
+    let mut group = c.benchmark_group("render parts");
+    group.bench_function("MIME message (lettre, quoted-printable)", |b| {
+        b.iter(|| {
+            message::build(&message::Parts {
+                from: &from,
+                reply_to: None,
+                to: vec![to.clone()],
+                subject: &notice.subject,
+                message_id: &notice.message_id,
+                date: std::time::SystemTime::now(),
+                text: &notice.text,
+                html: &notice.html,
+            })
+            .unwrap()
+        })
+    });
+    group.bench_function("link check (text and HTML)", |b| {
+        b.iter(|| {
+            (
+                links::urls_in_text(&notice.text),
+                links::urls_in_html(&notice.html),
+            )
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, parse_rows, render_one, mime_and_links);
 criterion_main!(benches);

@@ -1,14 +1,15 @@
 //! `t2t-notify send`: checks everything that can be checked before a connection is made (the
-//! input, every notice rendered and link-checked, the transport settings, the trust gate), then
-//! hands the notices to the sending engine with the ledger's resume rules, and prints a summary.
+//! input, every notice the ledger lets this run send rendered and link-checked, the transport
+//! settings, the trust gate), then hands the checked notices to the sending engine with the
+//! ledger's resume rules, and prints a summary.
 //! `--test-to ADDR` sends the first few notices to one address, allowed before the gate opens
 //! and recorded apart. With `--move-state` exports only users whose move succeeded are sent to.
 //! However the run ends, the admin summary follows (`after`).
 
 mod after;
+mod check;
 mod prepare;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -26,6 +27,7 @@ use crate::render::Renderer;
 use crate::send::progress::Progress;
 use crate::send::{engine, stop, Candidate, Run, Selection, Settings, Stop, Summary};
 use after::Trace;
+use check::{Keep, Notices};
 
 /// Runs the command, then writes, posts and mails the admin summary however the run ended
 /// (once the config could be read: without it there is nowhere to write).
@@ -53,23 +55,28 @@ fn send(cli: &Cli, config: &Config, args: &SendArgs, trace: &mut Trace) -> anyho
     }
     let people = std::mem::take(&mut plan.recipients);
     let renderer = Renderer::new(config).map_err(|e| InvalidInput(e.to_string()))?;
-    let to_override = test_to.clone().map(|a| vec![a]);
-    let problems =
-        prepare::render_check(&renderer, &people, &args.campaign, to_override.as_deref());
-    if !problems.is_empty() {
-        trace.message = Some(format!(
-            "the notices did not pass the render and link check; nothing was sent: {}",
-            problems.join("; ")
-        ));
-        return Ok(Outcome::Invalid);
-    }
+    trace.lock = Some(SendLock::acquire(&config.ledger.path)?);
+    let ledger = trace.ledger.insert(Ledger::open(&config.ledger.path)?);
+    let selection = selection(ledger, args, test_to.is_some())?;
+    let total = people.len() as u64;
+    let notices = Notices::new(renderer, &args.campaign, test_to.clone().map(|a| vec![a]));
+    let keep = Keep::for_pacing(config.pacing.per_minute);
+    let candidates = match check::check(&notices, people, &selection, keep) {
+        Ok(candidates) => candidates,
+        Err(problems) => {
+            trace.message = Some(format!(
+                "the notices did not pass the render and link check; nothing was sent: {}",
+                problems.join("; ")
+            ));
+            return Ok(Outcome::Invalid);
+        }
+    };
     let (transport, warnings) =
         crate::transport::from_config(config).map_err(|e| InvalidInput(e.to_string()))?;
     for warning in warnings {
         tracing::warn!("{warning}");
     }
-    trace.lock = Some(SendLock::acquire(&config.ledger.path)?);
-    let mut ledger = Ledger::open(&config.ledger.path)?;
+    let mut ledger = trace.ledger.take().expect("the ledger was opened above");
     let gate = trace.gate.insert(gate::check(config, &ledger)?);
     match (&test_to, gate.is_open()) {
         (None, false) => {
@@ -81,17 +88,8 @@ fn send(cli: &Cli, config: &Config, args: &SendArgs, trace: &mut Trace) -> anyho
         _ => {}
     }
     list_uncertain(&ledger.settle_leftover_in_flight()?);
-    let selection = match &test_to {
-        Some(_) => Selection::test(),
-        None => Selection::campaign(
-            ledger.delivery_states(&args.campaign)?,
-            args.retry_failed,
-            args.resend_uncertain,
-        ),
-    };
     let history = ledger.submissions_since(Utc::now() - chrono::Duration::hours(24))?;
     let book = book(&args.campaign, test_to.as_deref());
-    let total = people.len() as u64;
     tracing::info!(
         "sending {total} notices of campaign {} with {}{}",
         args.campaign,
@@ -112,8 +110,9 @@ fn send(cli: &Cli, config: &Config, args: &SendArgs, trace: &mut Trace) -> anyho
         progress: Progress::auto(Some(total), cli.quiet),
         total: Some(total),
     };
-    let candidates = prepare::candidates(Arc::new(renderer), people, &args.campaign, to_override);
-    let summary = trace.engine.insert(run_engine(run, candidates)?);
+    let summary = trace
+        .engine
+        .insert(run_engine(run, candidates.into_iter())?);
     let (ledger, recorded) = writer.finish();
     trace.ledger = Some(ledger);
     println!("{}", summary.render(Utc::now()).trim_end());
@@ -123,6 +122,18 @@ fn send(cli: &Cli, config: &Config, args: &SendArgs, trace: &mut Trace) -> anyho
         return Ok(Outcome::Failure);
     }
     Ok(summary.outcome())
+}
+
+/// Whom the ledger lets this run send to (everyone in a `--test-to` run).
+fn selection(ledger: &Ledger, args: &SendArgs, test: bool) -> anyhow::Result<Selection> {
+    if test {
+        return Ok(Selection::test());
+    }
+    Ok(Selection::campaign(
+        ledger.delivery_states(&args.campaign)?,
+        args.retry_failed,
+        args.resend_uncertain,
+    ))
 }
 
 /// Where this run's attempts are recorded.

@@ -3,6 +3,8 @@
 //! click a look-alike. A host is allowed when it equals an allowed domain or is a subdomain of
 //! one; `contoso-my.sharepoint.com.evil.example` is neither of `contoso-my.sharepoint.com`.
 
+mod plain;
+
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -17,9 +19,6 @@ pub const MICROSOFT_DOMAINS: [&str; 4] = [
 
 static ATTRIBUTE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"(?i)(?-u:\b)(?:href|src|action|background|poster|cite|formaction)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>"']+))"#).unwrap()
-});
-static PLAIN: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"(?i)(?-u:\b)(?:[a-z][a-z0-9+.-]*://|www\.)[^\s<>"'`]+"#).unwrap()
 });
 static CSS_URL: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r#"(?i)url\(\s*['"]?([^'")\s]+)"#).unwrap());
@@ -113,10 +112,10 @@ pub fn urls_in_html(html: &str) -> Vec<String> {
 
 /// Every plain URL (`scheme://...` or `www....`) in a text, without trailing punctuation.
 pub fn urls_in_text(text: &str) -> Vec<String> {
-    PLAIN
-        .find_iter(text)
-        .map(|m| {
-            m.as_str()
+    plain::spans(text)
+        .into_iter()
+        .map(|span| {
+            text[span]
                 .trim_end_matches(['.', ',', ';', ':', '!', '?', ')', ']', '}', '*', '_'])
                 .to_string()
         })

@@ -75,6 +75,27 @@ pub struct Rendered {
     pub link_errors: Vec<String>,
 }
 
+/// A notice with its templates filled in and its links checked, before the MIME message.
+#[derive(Debug, Clone)]
+pub struct Draft {
+    pub message_id: String,
+    pub subject: String,
+    pub locale: String,
+    /// The recipients (or the test addresses).
+    pub to: Vec<Mailbox>,
+    pub text: String,
+    pub html: String,
+    /// As in [`Rendered::link_errors`].
+    pub link_errors: Vec<String>,
+}
+
+impl Draft {
+    /// The bytes it holds (subject, text and HTML), for memory bounds.
+    pub fn size(&self) -> usize {
+        self.subject.len() + self.text.len() + self.html.len()
+    }
+}
+
 /// The templates, sender and allowed link hosts, built once from the config.
 pub struct Renderer {
     registry: Registry,
@@ -140,6 +161,18 @@ impl Renderer {
         to_override: Option<&[String]>,
         date: SystemTime,
     ) -> Result<Rendered, RenderError> {
+        let draft = self.draft(r, campaign, to_override)?;
+        self.finish(draft, date)
+    }
+
+    /// The first half of [`Renderer::render`]: the templates filled in and the links checked,
+    /// without the MIME message ([`Renderer::finish`] builds it, e.g. later, on another thread).
+    pub fn draft(
+        &self,
+        r: &Recipient,
+        campaign: &str,
+        to_override: Option<&[String]>,
+    ) -> Result<Draft, RenderError> {
         let locale = locale::choose(
             r.preferred_language(),
             &self.registry.locales,
@@ -163,13 +196,16 @@ impl Renderer {
             locale: &locale,
             campaign,
         };
+        // One template context (the data as JSON) for the three templates.
+        let context = handlebars::Context::wraps(&data)
+            .map_err(|e| template_error(&format!("{locale}/subject"), &e))?;
         let subject =
-            message::clean_line(&self.fill(false, &format!("{locale}/subject"), &data)?);
+            message::clean_line(&self.fill(false, &format!("{locale}/subject"), &context)?);
         let text = wrap::wrap(
-            &self.fill(false, &format!("{locale}/text"), &data)?,
+            &self.fill(false, &format!("{locale}/text"), &context)?,
             wrap::WIDTH,
         );
-        let html = self.fill(true, &format!("{locale}/html"), &data)?;
+        let html = self.fill(true, &format!("{locale}/html"), &context)?;
         let link_errors = self.check_links(&locale, &subject, &text, &html);
         let to = self.recipients(r, data.recipient.name.as_deref(), to_override)?;
         let message_id = message::message_id(
@@ -178,6 +214,28 @@ impl Renderer {
             to_override.is_some(),
             &self.from_domain,
         );
+        Ok(Draft {
+            message_id,
+            subject,
+            locale,
+            to,
+            text,
+            html,
+            link_errors,
+        })
+    }
+
+    /// The second half of [`Renderer::render`]: the MIME message of a draft, dated `date`.
+    pub fn finish(&self, draft: Draft, date: SystemTime) -> Result<Rendered, RenderError> {
+        let Draft {
+            message_id,
+            subject,
+            locale,
+            to,
+            text,
+            html,
+            link_errors,
+        } = draft;
         let bytes = message::build(&message::Parts {
             from: &self.from,
             reply_to: self.reply_to.as_ref(),
@@ -213,14 +271,14 @@ impl Renderer {
         &self,
         html: bool,
         template: &str,
-        data: &context::Data<'_>,
+        context: &handlebars::Context,
     ) -> Result<String, RenderError> {
         let hb = if html {
             &self.registry.html
         } else {
             &self.registry.text
         };
-        hb.render(template, data)
+        hb.render_with_context(template, context)
             .map_err(|e| template_error(template, &e))
     }
 

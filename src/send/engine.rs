@@ -51,7 +51,8 @@ pub struct Settings {
     /// Attempts per message in one run (`[transport] max_attempts`).
     pub max_attempts: u32,
     pub backoff: Backoff,
-    /// The most `in-flight` marks committed in one transaction.
+    /// The most `in-flight` marks committed in one transaction; also the most messages a
+    /// killed run can leave `uncertain` beyond those being sent.
     pub window: usize,
     /// Deferred messages in a row, with no success between, after which the run pauses.
     pub unavailable_after: u32,
@@ -63,8 +64,10 @@ impl Settings {
     pub fn from_config(config: &Config) -> Settings {
         let wanted = config.pacing.concurrency.max(1) as usize;
         let concurrency = crate::transport::max_in_flight(config).map_or(wanted, |n| wanted.min(n));
+        // One commit (one fsync) per window: with pacing off, the most messages a run can
+        // send per second is the window over the commit time (a few ms on a plain disk).
         let window = if config.pacing.per_minute == 0 {
-            (concurrency * 4).clamp(8, 256)
+            (concurrency * 16).clamp(64, 512)
         } else {
             concurrency
         };

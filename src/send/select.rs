@@ -25,12 +25,18 @@ pub struct Selection {
 }
 
 impl Selection {
-    /// Selection for a campaign run over `states`.
+    /// Selection for a campaign run over `states`. Rows still `in-flight` count as `uncertain`:
+    /// they are what an earlier run left, and the run settles them so before it sends.
     pub fn campaign(
-        states: HashMap<String, DeliveryState>,
+        mut states: HashMap<String, DeliveryState>,
         retry_failed: bool,
         resend_uncertain: bool,
     ) -> Self {
+        for state in states.values_mut() {
+            if *state == DeliveryState::InFlight {
+                *state = DeliveryState::Uncertain;
+            }
+        }
         Selection {
             states,
             retry_failed,
@@ -105,6 +111,20 @@ mod tests {
         assert_eq!(plain.decide("new"), Ok(None));
         assert_eq!(plain.decide("deferred"), Ok(Some(DeliveryState::Deferred)));
         assert_eq!(plain.decide("pending"), Ok(Some(DeliveryState::Pending)));
+    }
+
+    #[test]
+    fn leftover_in_flight_rows_are_uncertain() {
+        let states = HashMap::from([("left".to_string(), DeliveryState::InFlight)]);
+        assert_eq!(
+            Selection::campaign(states.clone(), false, false).decide("left"),
+            Err(Skip::Uncertain)
+        );
+        assert_eq!(
+            Selection::campaign(states, false, true).decide("left"),
+            Ok(Some(DeliveryState::Uncertain)),
+            "restored as uncertain, never as in-flight, if it does not leave"
+        );
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! in which phase a connection dropped, which decides whether a message may have been delivered.
 
 mod classify;
+mod pipeline;
 mod session;
 pub mod xoauth2;
 
@@ -19,11 +20,11 @@ use std::time::Duration;
 
 use lettre::address::{Address, Envelope as LettreEnvelope};
 use lettre::transport::smtp::authentication::Mechanism;
-use lettre::transport::smtp::client::{AsyncSmtpConnection, Certificate, TlsParameters};
+use lettre::transport::smtp::client::{Certificate, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
 
 pub use classify::{classify, enhanced_code, fatal_hint, reply_error, Enhanced, QUOTA_PAUSE};
-use session::{Failure, FailureKind, Login, Phase};
+use session::{Failure, FailureKind, Login, Phase, Session};
 
 use crate::config::{self, Security, SmtpAuth};
 use crate::secret::{Secret, SecretError};
@@ -148,7 +149,7 @@ pub struct SmtpTransport {
     settings: SmtpSettings,
     tls: Option<TlsParameters>,
     hello: ClientId,
-    idle: Mutex<Vec<AsyncSmtpConnection>>,
+    idle: Mutex<Vec<Session>>,
     /// Set once the server accepted a message: from then on, connection failures are treated as
     /// a passing problem rather than a wrong setting.
     accepted_any: AtomicBool,
@@ -186,11 +187,11 @@ impl SmtpTransport {
         }
     }
 
-    fn checkout(&self) -> Option<AsyncSmtpConnection> {
+    fn checkout(&self) -> Option<Session> {
         self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop()
     }
 
-    fn checkin(&self, conn: AsyncSmtpConnection) {
+    fn checkin(&self, conn: Session) {
         self.idle
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -224,7 +225,9 @@ impl SmtpTransport {
                 })
             }
             Err(failure) => {
-                if failure.leaves_connection_usable() && session::reset(&mut conn, timeout).await {
+                if failure.leaves_connection_usable()
+                    && session::reset(&mut conn.conn, timeout).await
+                {
                     self.checkin(conn);
                 }
                 Err(self.send_error(failure))
@@ -232,7 +235,7 @@ impl SmtpTransport {
         }
     }
 
-    async fn connect(&self) -> Result<AsyncSmtpConnection, SendError> {
+    async fn connect(&self) -> Result<Session, SendError> {
         session::connect(&self.login())
             .await
             .map_err(|f| self.send_error(f))
@@ -361,7 +364,7 @@ impl Transport for SmtpTransport {
         Box::pin(async move {
             let idle = std::mem::take(&mut *self.idle.lock().unwrap_or_else(|e| e.into_inner()));
             for conn in idle {
-                session::quit(conn, self.settings.timeout).await;
+                session::quit(conn.conn, self.settings.timeout).await;
             }
         })
     }

@@ -34,6 +34,28 @@ fn everyone_gets_exactly_one_notice_and_a_rerun_sends_nothing() {
 }
 
 #[test]
+fn notices_arrive_once_without_pipelining_and_with_two_recipients_each() {
+    let stepwise = Sink::options().without_pipelining().start();
+    let site = Site::new(stepwise.port);
+    site.open_gate();
+    site.send(&[])
+        .status(0)
+        .contains("sent                          30");
+    assert_eq!(stepwise.deliveries(), once_each(&sample_recipients()));
+
+    let sink = Sink::start();
+    let both = Site::new(sink.port).env("T2T_NOTIFY_MESSAGE_RECIPIENT", "both");
+    both.open_gate();
+    both.send(&[])
+        .status(0)
+        .contains("sent                          30");
+    assert_eq!(sink.messages().len(), 30);
+    let got = sink.deliveries();
+    assert_eq!(got.len(), 60, "target email and source UPN: {got:?}");
+    assert!(got.values().all(|&n| n == 1), "{got:?}");
+}
+
+#[test]
 fn soft_rejects_are_deferred_then_delivered_on_a_rerun() {
     for (what, sink) in [
         ("-r RCPT", Sink::options().soft_reject("RCPT").start()),

@@ -59,6 +59,11 @@ impl SinkOptions {
         self.args.extend(["-b".into(), reply.into()]);
         self
     }
+    /// Do not announce PIPELINING: the client must wait for each reply.
+    pub fn without_pipelining(mut self) -> Self {
+        self.args.push("-p".into());
+        self
+    }
     /// Starts the sink.
     pub fn start(self) -> Sink {
         Sink::start_with(&self.args)

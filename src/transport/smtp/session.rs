@@ -2,7 +2,8 @@
 //! content for each message) with lettre's connection, keeping track of the phase a failure
 //! happened in. The phase is what tells a message that surely did not arrive (the connection
 //! dropped before the content was sent) from one that may have (dropped while waiting for the
-//! reply to the content), which lettre's all-in-one `send` cannot tell apart.
+//! reply to the content), which lettre's all-in-one `send` cannot tell apart. When the server
+//! offers PIPELINING, MAIL, RCPT and DATA go out together ([`super::pipeline`]).
 
 use std::future::Future;
 use std::time::Duration;
@@ -10,7 +11,7 @@ use std::time::Duration;
 use lettre::address::Envelope as LettreEnvelope;
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{AsyncSmtpConnection, TlsParameters};
-use lettre::transport::smtp::commands::{Data, Mail, Quit, Rcpt, Rset};
+use lettre::transport::smtp::commands::{Data, Ehlo, Mail, Quit, Rcpt, Rset};
 use lettre::transport::smtp::extension::{ClientId, Extension, MailBodyParameter, MailParameter};
 use lettre::transport::smtp::response::Response;
 use lettre::transport::smtp::Error as SmtpError;
@@ -54,7 +55,7 @@ pub(super) struct Failure {
 }
 
 impl Failure {
-    fn new(phase: Phase, kind: FailureKind) -> Failure {
+    pub fn new(phase: Phase, kind: FailureKind) -> Failure {
         Failure { phase, kind }
     }
 
@@ -63,6 +64,13 @@ impl Failure {
         matches!(self.kind, FailureKind::Reply { code, .. } if code != 421)
             || matches!(self.kind, FailureKind::Local(..))
     }
+}
+
+/// An open session, ready for MAIL, and whether it may pipeline.
+pub(super) struct Session {
+    pub conn: AsyncSmtpConnection,
+    /// The server offers PIPELINING (RFC 2920).
+    pub pipelining: bool,
 }
 
 /// How to reach and log in to the server.
@@ -77,7 +85,7 @@ pub(super) struct Login<'a> {
 }
 
 /// Opens a session ready for MAIL: connected, encrypted as configured, authenticated.
-pub(super) async fn connect(login: &Login<'_>) -> Result<AsyncSmtpConnection, Failure> {
+pub(super) async fn connect(login: &Login<'_>) -> Result<Session, Failure> {
     let fail = |kind| Failure::new(Phase::Connect, kind);
     let implicit_tls = match login.security {
         Security::Tls => login.tls.cloned(),
@@ -113,36 +121,49 @@ pub(super) async fn connect(login: &Login<'_>) -> Result<AsyncSmtpConnection, Fa
             .await
             .map_err(&fail)?;
     }
+    let pipelining = timed(login.timeout, offers_pipelining(&mut conn, login.hello))
+        .await
+        .map_err(&fail)?;
     if let Some((mechanism, username, password)) = login.auth {
         let credentials = Credentials::new(username.to_string(), password.expose().to_string());
         timed(login.timeout, conn.auth(&[mechanism], &credentials))
             .await
             .map_err(&fail)?;
     }
-    Ok(conn)
+    Ok(Session { conn, pipelining })
+}
+
+/// Asks the server's extensions again (lettre keeps only those it uses) to learn whether it
+/// offers PIPELINING; before AUTH, since EHLO starts the session over.
+async fn offers_pipelining(
+    conn: &mut AsyncSmtpConnection,
+    hello: &ClientId,
+) -> Result<bool, SmtpError> {
+    let reply = conn.command(Ehlo::new(hello.clone())).await?;
+    let pipelining = reply.message().any(|line| {
+        line.split_whitespace()
+            .next()
+            .is_some_and(|word| word.eq_ignore_ascii_case("PIPELINING"))
+    });
+    Ok(pipelining)
 }
 
 /// Sends one message on an open session.
 pub(super) async fn transact(
-    conn: &mut AsyncSmtpConnection,
+    session: &mut Session,
     envelope: &LettreEnvelope,
     message: &[u8],
     timeout: Duration,
 ) -> Result<Response, Failure> {
+    let conn = &mut session.conn;
     let params =
         mail_parameters(conn, envelope, message).map_err(|k| Failure::new(Phase::Mail, k))?;
     let mail = Mail::new(envelope.from().cloned(), params);
-    timed(timeout, conn.command(mail))
-        .await
-        .map_err(|k| Failure::new(Phase::Mail, k))?;
-    for to in envelope.to() {
-        timed(timeout, conn.command(Rcpt::new(to.clone(), vec![])))
-            .await
-            .map_err(|k| Failure::new(Phase::Rcpt, k))?;
+    if session.pipelining {
+        super::pipeline::envelope(conn, mail, envelope.to(), timeout).await?;
+    } else {
+        stepwise(conn, mail, envelope.to(), timeout).await?;
     }
-    timed(timeout, conn.command(Data))
-        .await
-        .map_err(|k| Failure::new(Phase::Data, k))?;
     let sent = match String::from_utf8(data_block(message)) {
         Ok(block) => timed(timeout, conn.command(Block(&block))).await,
         Err(_) => timed(timeout, conn.message(message)).await,
@@ -150,10 +171,36 @@ pub(super) async fn transact(
     sent.map_err(|k| Failure::new(Phase::Content, k))
 }
 
+/// MAIL, each RCPT and DATA, each waiting for its reply.
+async fn stepwise(
+    conn: &mut AsyncSmtpConnection,
+    mail: Mail,
+    to: &[lettre::Address],
+    timeout: Duration,
+) -> Result<(), Failure> {
+    timed(timeout, conn.command(mail))
+        .await
+        .map_err(|k| Failure::new(Phase::Mail, k))?;
+    for address in to {
+        timed(timeout, conn.command(Rcpt::new(address.clone(), vec![])))
+            .await
+            .map_err(|k| Failure::new(Phase::Rcpt, k))?;
+    }
+    data(conn, timeout).await
+}
+
+/// DATA on its own.
+pub(super) async fn data(conn: &mut AsyncSmtpConnection, timeout: Duration) -> Result<(), Failure> {
+    timed(timeout, conn.command(Data))
+        .await
+        .map(drop)
+        .map_err(|k| Failure::new(Phase::Data, k))
+}
+
 /// The message content as one write: lettre's `message` writes the content and the final
 /// `.` separately, and that write-write-read pattern waits out Nagle's algorithm and the
 /// server's delayed ACK (about 40 ms per message).
-struct Block<'a>(&'a str);
+pub(super) struct Block<'a>(pub &'a str);
 
 impl std::fmt::Display for Block<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -162,24 +209,30 @@ impl std::fmt::Display for Block<'_> {
 }
 
 /// The DATA block: every line that starts with `.` gets another one (RFC 5321 4.5.2), and the
-/// block ends with `CRLF . CRLF`.
+/// block ends with `CRLF . CRLF`. Lines are found with memchr and copied whole.
 pub(super) fn data_block(message: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(message.len() + message.len() / 64 + 5);
-    let mut line_start = true;
-    let mut after_cr = false;
-    for &b in message {
-        if b == b'.' && line_start {
-            out.push(b'.');
+    let mut line_start = 0;
+    for lf in memchr::memchr_iter(b'\n', message) {
+        if lf == 0 || message[lf - 1] != b'\r' {
+            continue;
         }
-        out.push(b);
-        line_start = after_cr && b == b'\n';
-        after_cr = b == b'\r';
+        copy_line(&message[line_start..=lf], &mut out);
+        line_start = lf + 1;
     }
+    copy_line(&message[line_start..], &mut out);
     if !out.ends_with(b"\r\n") {
         out.extend_from_slice(b"\r\n");
     }
     out.extend_from_slice(b".\r\n");
     out
+}
+
+fn copy_line(line: &[u8], out: &mut Vec<u8>) {
+    if line.first() == Some(&b'.') {
+        out.push(b'.');
+    }
+    out.extend_from_slice(line);
 }
 
 /// Clears a refused transaction so the session can carry the next message.
@@ -224,7 +277,7 @@ fn mail_parameters(
 }
 
 /// Runs one step with a time limit and turns lettre's error into a [`FailureKind`] by type.
-async fn timed<T>(
+pub(super) async fn timed<T>(
     limit: Duration,
     step: impl Future<Output = Result<T, SmtpError>>,
 ) -> Result<T, FailureKind> {
@@ -290,5 +343,7 @@ mod tests {
             b"a\n.b\r\n.\r\n",
             "only CRLF ends a line"
         );
+        assert_eq!(data_block(b"\n.a\r\n.b"), b"\n.a\r\n..b\r\n.\r\n");
+        assert_eq!(data_block(b"a\r\n"), b"a\r\n.\r\n");
     }
 }
