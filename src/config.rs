@@ -320,9 +320,7 @@ impl Config {
             path: path.to_path_buf(),
             source,
         })?;
-        let env: Vec<(String, String)> = std::env::vars()
-            .filter(|(k, _)| k.starts_with(ENV_PREFIX))
-            .collect();
+        let env = prefixed_env(std::env::vars_os())?;
         Config::from_str_with_env(&text, path, &env)
     }
 
@@ -482,20 +480,68 @@ impl Side {
 
 /// Lower-cases a host URL and gives it exactly one trailing slash, so evidence written by
 /// PowerShell compares equal to the config however it was typed.
+///
+/// ```
+/// use t2t_notify::config::normalize_host_url;
+/// assert_eq!(normalize_host_url("HTTPS://Contoso-my.SharePoint.com"), "https://contoso-my.sharepoint.com/");
+/// ```
 pub fn normalize_host_url(url: &str) -> String {
     let trimmed = url.trim().trim_end_matches('/');
     format!("{}/", trimmed.to_ascii_lowercase())
 }
 
+/// A host URL as `Get-SPOCrossTenantHostUrl` prints it: `https://<host>/`, written out in full
+/// (the URL parser forgives `https:/host` and `https:\\host`, but the notices and the trust
+/// evidence use the text as written).
 fn check_host_url(url: &str) -> Result<(), String> {
-    let parsed = url::Url::parse(url.trim()).map_err(|e| format!("is not a URL ({e})"))?;
-    if parsed.scheme() != "https" {
+    let text = url.trim();
+    let parsed = url::Url::parse(text).map_err(|e| format!("is not a URL ({e})"))?;
+    let written_https = text
+        .get(..8)
+        .is_some_and(|p| p.eq_ignore_ascii_case("https://"));
+    if parsed.scheme() != "https" || !written_https {
         return Err("must start with https://".into());
     }
-    if parsed.host_str().is_none() {
+    let Some(host) = parsed.host_str() else {
         return Err("has no host name".into());
+    };
+    if host.split('.').any(str::is_empty) {
+        return Err(format!(
+            "host name `{host}` has an empty part (two dots in a row, or a dot at an end)"
+        ));
+    }
+    let plain = parsed.query().is_none()
+        && parsed.fragment().is_none()
+        && parsed.username().is_empty()
+        && parsed.password().is_none();
+    if !plain {
+        return Err("must be the host URL, like https://contoso-my.sharepoint.com/ (no query, fragment or user name)".into());
     }
     Ok(())
+}
+
+/// The `T2T_NOTIFY_*` variables among `vars`. Other variables are not looked at, so one that is
+/// not UTF-8 (which `std::env::vars` panics on) cannot stop the program; one of ours is an error.
+fn prefixed_env(
+    vars: impl IntoIterator<Item = (std::ffi::OsString, std::ffi::OsString)>,
+) -> Result<Vec<(String, String)>, ConfigError> {
+    let mut env = Vec::new();
+    for (name, value) in vars {
+        if !name.as_encoded_bytes().starts_with(ENV_PREFIX.as_bytes()) {
+            continue;
+        }
+        let shown = name.to_string_lossy().into_owned();
+        match (name.into_string(), value.into_string()) {
+            (Ok(name), Ok(value)) => env.push((name, value)),
+            _ => {
+                return Err(ConfigError::Env {
+                    name: shown,
+                    message: "is not valid UTF-8; set it to plain text or unset it".into(),
+                })
+            }
+        }
+    }
+    Ok(env)
 }
 
 /// Applies `T2T_NOTIFY_<SECTION>_<KEY>=value` to the parsed table. Values are read as TOML

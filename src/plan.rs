@@ -301,6 +301,13 @@ pub fn recipient(config: &Config, user: UserMapping, entry: Option<DirectoryEntr
 
 /// The new OneDrive address: `https://<tenant>-my.sharepoint.com/personal/<UPN with . , space
 /// and @ as _>`. SharePoint may add a number on a clash; the directory's OneDriveUrl overrides.
+///
+/// ```
+/// assert_eq!(
+///     t2t_notify::plan::onedrive_url("https://contoso-my.sharepoint.com/", "rsimone@contoso.onmicrosoft.com"),
+///     "https://contoso-my.sharepoint.com/personal/rsimone_contoso_onmicrosoft_com"
+/// );
+/// ```
 pub fn onedrive_url(host_url: &str, target_upn: &str) -> String {
     let host = host_url.trim().trim_end_matches('/');
     let site: String = target_upn

@@ -124,3 +124,72 @@ fn host_urls_normalise() {
         "https://contoso-my.sharepoint.com/"
     );
 }
+
+#[test]
+fn host_urls_must_be_https_urls_written_out() {
+    // fuzz/regressions/config/host-url-missing-slash.toml: the URL parser reads `https:/sag/x`
+    // as https://sag/x, so it was accepted and every OneDrive link was built from the typo.
+    for (url, why) in [
+        (
+            "https:/contoso-my.sharepoint.com",
+            "must start with https://",
+        ),
+        (
+            "https:\\\\contoso-my.sharepoint.com",
+            "must start with https://",
+        ),
+        ("https:/sag/a-my.sharepoint.com", "must start with https://"),
+        ("https://fabrikam-my..sharepoint.com/", "empty part"),
+        (
+            "https://admin@contoso-my.sharepoint.com/",
+            "no query, fragment or user name",
+        ),
+        (
+            "https://contoso-my.sharepoint.com/?a=b",
+            "no query, fragment or user name",
+        ),
+        (
+            "https://contoso-my.sharepoint.com/#x",
+            "no query, fragment or user name",
+        ),
+    ] {
+        let text = GOOD.replace("https://contoso-my.sharepoint.com/", url);
+        let err = parse(&text, &[]).unwrap_err().to_string();
+        assert!(err.contains(why), "{url}: {err}");
+    }
+    for url in [
+        "HTTPS://Contoso-my.SharePoint.com",
+        " https://contoso-my.sharepoint.com// ",
+    ] {
+        parse(
+            &GOOD.replace("https://contoso-my.sharepoint.com/", url),
+            &[],
+        )
+        .unwrap();
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn environment_that_is_not_utf8_is_no_panic() {
+    // Config::load used std::env::vars(), which panics when any variable is not UTF-8.
+    use std::ffi::OsString;
+    use std::os::unix::ffi::OsStringExt;
+    let os = |b: &[u8]| OsString::from_vec(b.to_vec());
+    let vars = vec![
+        (os(b"LANG_JUNK"), os(b"caf\xe9")),
+        (os(b"T2T_NOTIFY_PACING_PER_MINUTE"), os(b"10")),
+    ];
+    let env = prefixed_env(vars).unwrap();
+    assert_eq!(
+        env,
+        vec![("T2T_NOTIFY_PACING_PER_MINUTE".to_string(), "10".to_string())]
+    );
+    let err = prefixed_env(vec![(os(b"T2T_NOTIFY_ORGANIZATION_NAME"), os(b"\xff"))])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("T2T_NOTIFY_ORGANIZATION_NAME") && err.contains("UTF-8"),
+        "{err}"
+    );
+}

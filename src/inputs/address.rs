@@ -7,6 +7,12 @@ pub const MAX_UPN_LEN: usize = 113;
 pub const MAX_EMAIL_LEN: usize = 254;
 
 /// True for `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` in hexadecimal (either case).
+///
+/// ```
+/// use t2t_notify::inputs::address::is_guid;
+/// assert!(is_guid("6a0e3f52-9d4b-4c8e-8f2a-1b7c5d3e9f01"));
+/// assert!(!is_guid("{6a0e3f52-9d4b-4c8e-8f2a-1b7c5d3e9f01}"));
+/// ```
 pub fn is_guid(s: &str) -> bool {
     let b = s.as_bytes();
     b.len() == 36
@@ -48,6 +54,9 @@ pub fn check_email(s: &str) -> Result<(), String> {
             "character {} is not allowed in an email address",
             describe_char(c)
         ));
+    }
+    if local.contains("=?") {
+        return Err("contains `=?`, which mail programs decode as an encoded word (RFC 2047) and could read as another address or a line break; no mailbox needs it: check the address".into());
     }
     check_local_dots(local)?;
     check_domain(domain)
@@ -197,6 +206,10 @@ mod tests {
         assert!(check_email("a+tag@fabrikam.com").is_ok());
         assert!(check_email("a,b@fabrikam.com").is_err());
         assert!(check_email("a@fabrikam.com\0").unwrap_err().contains("NUL"));
+        assert!(check_email("a=b?c@fabrikam.com").is_ok());
+        assert!(check_email("=?utf-8?q?a=0D=0A?=@fabrikam.com")
+            .unwrap_err()
+            .contains("encoded word"));
     }
 
     #[test]

@@ -68,13 +68,23 @@ fn known(header: &str) -> Known {
 
 /// Reads the directory at `path`; problems are returned, never stop at the first.
 pub fn read(path: &Path) -> io::Result<(Directory, Diagnostics)> {
-    let file: Arc<str> = path.display().to_string().into();
+    read_opened(text::open(path)?, path.display().to_string().into())
+}
+
+/// Like [`read`], for the bytes of `reader`; diagnostics name the file `name`.
+pub fn read_from(
+    reader: impl io::Read + Send + 'static,
+    name: &str,
+) -> io::Result<(Directory, Diagnostics)> {
+    read_opened(text::from_reader(reader)?, name.into())
+}
+
+fn read_opened(opened: text::TextFile, file: Arc<str>) -> io::Result<(Directory, Diagnostics)> {
     let mut diags = Diagnostics::default();
     let mut dir = Directory {
         file: file.clone(),
         ..Directory::default()
     };
-    let opened = text::open(path)?;
     let (mut reader, lines) = text::csv_reader(opened, false);
     let mut record = csv::ByteRecord::new();
     let mut header: Option<(Vec<Known>, Vec<String>)> = None;
@@ -167,6 +177,11 @@ fn entry_from(
             }
             Known::OneDriveUrl => match &some {
                 // The row stays (so the user still joins); the error makes the input invalid.
+                // URL parsing drops line breaks and tabs, so they are looked for first: the raw
+                // value is what the notice shows.
+                Some(url) if url.chars().any(|c| c.is_whitespace() || c.is_control()) => {
+                    push(diags, Severity::Error, file, line, i, &names[i], format!("{} contains a line break, tab or space; write the address on one line (a space as %20)", quote(url)));
+                }
                 Some(url) if !url.starts_with("https://") || url::Url::parse(url).is_err() => {
                     push(diags, Severity::Error, file, line, i, &names[i], format!("{} is not an https URL; write the user's new OneDrive address or leave it empty", quote(url)));
                 }
@@ -294,6 +309,18 @@ mod tests {
             errors[1].contains(":4: ") && errors[1].contains("line 3"),
             "{errors:?}"
         );
+    }
+
+    #[test]
+    fn a_onedrive_url_with_a_line_break_or_space_is_an_error() {
+        let f = write(b"UserPrincipalName,OneDriveUrl\na@b.com,\"https://b-my.sharepoint.com/personal/a\r\nBcc: x@evil.example\"\nc@b.com,https://b-my.sharepoint.com/personal/c\td\ne@b.com,https://b-my.sharepoint.com/personal/e f\n");
+        let (dir, diags) = read(f.path()).unwrap();
+        let errors: Vec<String> = diags.errors().map(|d| d.to_string()).collect();
+        assert_eq!(errors.len(), 3, "{errors:?}");
+        assert!(errors
+            .iter()
+            .all(|e| e.contains("(OneDriveUrl)") && e.contains("line break, tab or space")));
+        assert!(dir.entries.iter().all(|e| e.onedrive_url.is_none()));
     }
 
     #[test]

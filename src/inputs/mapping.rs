@@ -92,8 +92,26 @@ const GROUP_COLUMNS: [&str; 6] = [
 
 /// Reads and checks the mapping file at `path`, calling `on_row` for every good row.
 pub fn read(path: &Path, options: &Options, on_row: impl FnMut(Row)) -> io::Result<Summary> {
-    let file: Arc<str> = path.display().to_string().into();
     let opened = text::open(path)?;
+    read_opened(opened, path.display().to_string().into(), options, on_row)
+}
+
+/// Like [`read`], for the bytes of `reader`; diagnostics name the file `name`.
+pub fn read_from(
+    reader: impl io::Read + Send + 'static,
+    name: &str,
+    options: &Options,
+    on_row: impl FnMut(Row),
+) -> io::Result<Summary> {
+    read_opened(text::from_reader(reader)?, name.into(), options, on_row)
+}
+
+fn read_opened(
+    opened: text::TextFile,
+    file: Arc<str>,
+    options: &Options,
+    on_row: impl FnMut(Row),
+) -> io::Result<Summary> {
     let mut checker = Checker::new(file.clone(), options, on_row);
     if opened.looks_utf16_without_bom {
         checker.diags.error(&file, None, "the file looks like UTF-16 without a byte order mark (every other byte is NUL); save it from Excel as \"CSV UTF-8 (Comma delimited)\"");

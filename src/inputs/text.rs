@@ -3,6 +3,7 @@
 //! for every CSV (and JSON) input.
 
 mod transcode;
+mod utf16;
 
 use std::borrow::Cow;
 use std::collections::VecDeque;
@@ -57,7 +58,11 @@ const BUF: usize = 256 * 1024;
 
 /// Opens `path`, detects its encoding from the BOM and guesses the separator.
 pub fn open(path: &Path) -> io::Result<TextFile> {
-    let mut file = File::open(path)?;
+    from_reader(File::open(path)?)
+}
+
+/// Like [`open`], for bytes that come from elsewhere than a file (fuzzing, tests, stdin).
+pub fn from_reader(mut file: impl Read + Send + 'static) -> io::Result<TextFile> {
     let mut head = vec![0u8; HEAD];
     let n = read_up_to(&mut file, &mut head)?;
     head.truncate(n);
@@ -93,12 +98,8 @@ pub fn open(path: &Path) -> io::Result<TextFile> {
     let rest = io::Cursor::new(head).chain(file);
     let inner: Box<dyn Read + Send> = match encoding {
         Encoding::Plain | Encoding::Utf8Bom => Box::new(Skip { inner: rest, skip }),
-        Encoding::Utf16Le | Encoding::Utf16Be => Box::new(
-            encoding_rs_io::DecodeReaderBytesBuilder::new()
-                .bom_sniffing(true)
-                .strip_bom(true)
-                .build(rest),
-        ),
+        Encoding::Utf16Le => Box::new(utf16::Utf16Reader::new(rest, encoding_rs::UTF_16LE)),
+        Encoding::Utf16Be => Box::new(utf16::Utf16Reader::new(rest, encoding_rs::UTF_16BE)),
         Encoding::Utf32Le => Box::new(transcode::Transcoder::new(rest, transcode::Kind::Utf32Le)),
         Encoding::Utf32Be => Box::new(transcode::Transcoder::new(rest, transcode::Kind::Utf32Be)),
         Encoding::Utf7 => Box::new(transcode::Transcoder::new(rest, transcode::Kind::Utf7)),
@@ -211,7 +212,7 @@ impl<R: Read> Read for Counting<R> {
 /// How much of the file is read up front to detect the encoding and separator.
 const HEAD: usize = 64 * 1024;
 
-fn read_up_to(file: &mut File, buf: &mut [u8]) -> io::Result<usize> {
+fn read_up_to(file: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
     let mut n = 0;
     while n < buf.len() {
         match file.read(&mut buf[n..])? {
@@ -372,6 +373,31 @@ mod tests {
     fn line_index_places_a_quote_left_open_on_its_own_line() {
         assert_eq!(record_lines(b"a,b\r\nc,\"d\r\ne,f\r\n"), vec![1, 2]);
         assert_eq!(record_lines(b"a\n\n\nb,\"c\nd\n"), vec![1, 4]);
+    }
+
+    #[test]
+    fn line_index_lone_cr_and_open_quote_regressions_from_fuzzing() {
+        // fuzz/regressions/mapping/lone-cr-line-numbers.csv and */unclosed-quote-at-eof.csv
+        assert_eq!(record_lines(b"a\r\r\nb\r\x0c\nc"), vec![1, 3, 4, 5]);
+        assert_eq!(
+            record_lines(b"\"x\ry\",z\rw\n\"p\r\nq\"\rr"),
+            vec![1, 3, 4, 6]
+        );
+        assert_eq!(record_lines(b"a\n\"b\n"), vec![1, 2]);
+        assert_eq!(record_lines(b"a\r\nb,\"c\r\nd\r"), vec![1, 2]);
+        assert_eq!(record_lines(b"a\n\"b\n\"\n\n"), vec![1, 2]);
+    }
+
+    #[test]
+    fn files_longer_than_the_buffers_keep_their_line_numbers() {
+        // Past the 64 KB sniffed head, the 256 KB read buffer and the UTF-16 decoder's chunks,
+        // with CR-only line ends so that some CR falls at the end of a read.
+        let text: String = (0..40_000).map(|i| format!("r{i},x\r")).collect();
+        let expected: Vec<u64> = (1..=40_000).collect();
+        assert_eq!(record_lines(text.as_bytes()), expected);
+        let mut utf16 = vec![0xFF, 0xFE];
+        utf16.extend(text.encode_utf16().flat_map(|u| u.to_le_bytes()));
+        assert_eq!(record_lines(&utf16), expected);
     }
 
     #[test]

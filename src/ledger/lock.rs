@@ -49,10 +49,7 @@ impl SendLock {
         match file.try_lock() {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {
-                let holder = std::fs::read_to_string(&path)
-                    .ok()
-                    .map(|pid| pid.trim().to_string())
-                    .filter(|pid| !pid.is_empty())
+                let holder = holder(&path)
                     .map(|pid| format!(" (process {pid})"))
                     .unwrap_or_default();
                 return Err(LockError::Busy {
@@ -72,6 +69,19 @@ impl SendLock {
     pub fn path(&self) -> &Path {
         &self.path
     }
+}
+
+/// The PID the holder wrote into the lock file. A holder that has only just taken the lock may
+/// not have written it yet, so an empty file is read again for a moment.
+fn holder(path: &Path) -> Option<String> {
+    for _ in 0..25 {
+        let pid = std::fs::read_to_string(path).ok()?.trim().to_string();
+        if !pid.is_empty() {
+            return Some(pid);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    None
 }
 
 /// `<ledger>.lock`, next to the ledger.
@@ -100,5 +110,24 @@ mod tests {
         );
         drop(first);
         SendLock::acquire(&ledger).unwrap();
+    }
+
+    #[test]
+    fn a_holder_that_writes_its_pid_a_moment_late_is_still_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = dir.path().join("t2t.db");
+        let lock = lock_path(&ledger);
+        let file = File::create(&lock).unwrap();
+        file.try_lock().unwrap();
+        let late = std::thread::spawn({
+            let lock = lock.clone();
+            move || {
+                std::thread::sleep(std::time::Duration::from_millis(100));
+                std::fs::write(lock, "4242\n").unwrap();
+            }
+        });
+        let err = SendLock::acquire(&ledger).unwrap_err();
+        late.join().unwrap();
+        assert!(err.to_string().contains("(process 4242)"), "{err}");
     }
 }

@@ -29,6 +29,16 @@ pub enum LedgerError {
         path: PathBuf,
         source: rusqlite::Error,
     },
+    #[error("ledger {path}: the disk that holds it is full ({source}); free space on that disk, or set [ledger].path to a disk with room, and run again")]
+    DiskFull {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    #[error("ledger {path}: reading or writing the disk that holds it failed ({source}); check that there is free space on that disk, that no file-size limit (ulimit -f) applies and that the disk works, and run again")]
+    Disk {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
     #[error("ledger {path} is locked by another process (another t2t-notify send?); wait for it to finish")]
     Locked { path: PathBuf },
     #[error("ledger {path} has schema version {found}, newer than this t2t-notify understands ({supported}); use a newer t2t-notify")]
@@ -75,6 +85,7 @@ impl Ledger {
             path: path.to_path_buf(),
         };
         ledger.configure()?;
+        ledger.check_integrity()?;
         schema::migrate(&mut ledger)?;
         Ok(ledger)
     }
@@ -100,6 +111,45 @@ impl Ledger {
             .map_err(|e| self.classify(e))
     }
 
+    /// Refuses a damaged file before anything trusts what it says. SQLite reads the missing
+    /// part of a page that a truncation cut short as zeros, without an error, so a row (a user
+    /// already sent to) could change or vanish silently: the file must hold whole pages. Then
+    /// `PRAGMA quick_check` reads every page and finds pages cut away or overwritten.
+    fn check_integrity(&self) -> Result<(), LedgerError> {
+        let page_size: u64 = self
+            .conn
+            .query_row("PRAGMA page_size", [], |r| r.get(0))
+            .map_err(|e| self.classify(e))?;
+        let len = std::fs::metadata(&self.path).map_or(0, |m| m.len());
+        if page_size > 0 && !len.is_multiple_of(page_size) {
+            return Err(self.corrupt(format!(
+                "the file ends inside a page ({len} bytes are not whole {page_size}-byte pages): it was cut short"
+            )));
+        }
+        let verdict: String = self
+            .conn
+            .query_row("PRAGMA quick_check(1)", [], |r| r.get(0))
+            .map_err(|e| self.classify(e))?;
+        if verdict == "ok" {
+            return Ok(());
+        }
+        let first = verdict
+            .lines()
+            .find(|l| !l.starts_with("***"))
+            .unwrap_or(&verdict);
+        Err(self.corrupt(format!("integrity check: {first}")))
+    }
+
+    fn corrupt(&self, why: String) -> LedgerError {
+        LedgerError::Corrupt {
+            path: self.path.clone(),
+            source: rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CORRUPT),
+                Some(why),
+            ),
+        }
+    }
+
     /// Turns an SQLite error into the ledger error that tells the admin what to do.
     pub(crate) fn classify(&self, e: rusqlite::Error) -> LedgerError {
         classify(&self.path, e)
@@ -115,6 +165,8 @@ pub(crate) fn classify(path: &Path, e: rusqlite::Error) -> LedgerError {
             LedgerError::Corrupt { path, source: e }
         }
         Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => LedgerError::Locked { path },
+        Some(ErrorCode::DiskFull) => LedgerError::DiskFull { path, source: e },
+        Some(ErrorCode::SystemIoFailure) => LedgerError::Disk { path, source: e },
         _ => LedgerError::Sql { path, source: e },
     }
 }
@@ -124,7 +176,7 @@ fn create_private(path: &Path) -> Result<(), LedgerError> {
     use std::os::unix::fs::OpenOptionsExt;
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         if !parent.exists() {
-            std::fs::create_dir_all(parent).map_err(|e| LedgerError::Open {
+            crate::private_dir::create_dir_all(parent).map_err(|e| LedgerError::Open {
                 path: path.to_path_buf(),
                 source: rusqlite::Error::ToSqlConversionFailure(Box::new(e)),
             })?;
@@ -160,6 +212,53 @@ mod tests {
         assert_eq!(schema::version(&ledger).unwrap(), schema::CURRENT);
         drop(ledger);
         Ledger::open(&path).unwrap();
+    }
+
+    #[test]
+    fn disk_errors_name_the_ledger_and_the_disk() {
+        use rusqlite::ffi;
+        let failure = |code| rusqlite::Error::SqliteFailure(ffi::Error::new(code), None);
+        let path = Path::new("/data/t2t.db");
+        let full = classify(path, failure(ffi::SQLITE_FULL));
+        assert!(matches!(full, LedgerError::DiskFull { .. }), "{full}");
+        let write = classify(path, failure(ffi::SQLITE_IOERR_WRITE));
+        assert!(matches!(write, LedgerError::Disk { .. }), "{write}");
+        for e in [full, write] {
+            let text = e.to_string();
+            assert!(
+                text.starts_with("ledger /data/t2t.db: ") && text.contains("free space on"),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_file_cut_short_or_with_a_page_overwritten_is_refused_as_corrupt() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("l.db");
+        let ledger = Ledger::open(&path).unwrap();
+        for i in 0..2000 {
+            ledger
+                .conn
+                .execute(
+                    "INSERT INTO submissions (at_ms, recipients, campaign) VALUES (?1, 1, 'c')",
+                    [i],
+                )
+                .unwrap();
+        }
+        drop(ledger);
+        let bytes = std::fs::read(&path).unwrap();
+        std::fs::write(&path, &bytes[..bytes.len() - 100]).unwrap();
+        let err = Ledger::open(&path).unwrap_err();
+        assert!(matches!(err, LedgerError::Corrupt { .. }), "{err}");
+        assert!(err.to_string().contains("it was cut short"), "{err}");
+        let mut zeroed = bytes.clone();
+        let middle = bytes.len() / 4096 / 2 * 4096;
+        zeroed[middle..middle + 4096].fill(0);
+        std::fs::write(&path, &zeroed).unwrap();
+        let err = Ledger::open(&path).unwrap_err();
+        assert!(matches!(err, LedgerError::Corrupt { .. }), "{err}");
+        assert!(err.to_string().contains("integrity check"), "{err}");
     }
 
     #[test]

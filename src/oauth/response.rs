@@ -141,6 +141,10 @@ pub fn parse_token_answer(answer: &TokenAnswer<'_>) -> Result<TokenGrant, OAuthE
     })
 }
 
+/// The longest lifetime believed from `expires_in` (Microsoft issues 60-90 minute tokens). A
+/// value near `u64::MAX` seconds would panic the token cache when added to an `Instant`.
+pub const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 60 * 60);
+
 fn parse_grant(body: &[u8]) -> Option<TokenGrant> {
     let raw: RawGrant = serde_json::from_slice(body).ok()?;
     let seconds = match raw.expires_in {
@@ -152,7 +156,7 @@ fn parse_grant(body: &[u8]) -> Option<TokenGrant> {
     }
     Some(TokenGrant {
         access_token: Secret::new(raw.access_token),
-        expires_in: Duration::from_secs(seconds),
+        expires_in: Duration::from_secs(seconds).min(MAX_TOKEN_LIFETIME),
     })
 }
 
@@ -210,6 +214,21 @@ mod tests {
         assert!(!err.to_string().contains("s3cret"));
         assert!(err.to_string().contains("check `authority`"));
         assert!(answer(200, r#"{"access_token":"","expires_in":1}"#).is_err());
+    }
+
+    #[test]
+    fn huge_expires_in_is_capped() {
+        // fuzz/regressions/replies/token-expires-in-u64-max: `requested_at + expires_in` in the
+        // token cache panicked on this answer.
+        let g = answer(
+            200,
+            r#"{"access_token":"eyJ0","expires_in":18446744073709551615}"#,
+        )
+        .unwrap();
+        assert_eq!(g.expires_in, MAX_TOKEN_LIFETIME);
+        assert!(std::time::Instant::now()
+            .checked_add(g.expires_in)
+            .is_some());
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! Builds the MIME message with lettre: `multipart/alternative` (text, then HTML), UTF-8,
 //! encoded display names, a stable `Message-ID`, and the headers that keep out-of-office
 //! replies away (`Auto-Submitted`, `X-Auto-Response-Suppress`). Every value that reaches a
-//! header is cleaned of control characters first, so no CSV field can add a header.
+//! header is cleaned of control characters first, so no CSV field can add a header. Both parts
+//! are quoted-printable: it encodes every `=`, so no line of a part can spell the `--=_t2t_`
+//! boundary and end the part early, whatever a directory field contains.
 
 use std::time::SystemTime;
 
@@ -74,11 +76,13 @@ pub fn build(p: &Parts<'_>) -> Result<Vec<u8>, lettre::error::Error> {
         .singlepart(
             SinglePart::builder()
                 .header(header::ContentType::TEXT_PLAIN)
+                .header(header::ContentTransferEncoding::QuotedPrintable)
                 .body(p.text.to_string()),
         )
         .singlepart(
             SinglePart::builder()
                 .header(header::ContentType::TEXT_HTML)
+                .header(header::ContentTransferEncoding::QuotedPrintable)
                 .body(p.html.to_string()),
         );
     Ok(builder.multipart(body)?.formatted())
@@ -184,6 +188,34 @@ mod tests {
         );
         assert_eq!(clean_line("  a\t\u{202E}b\u{2028}c  "), "a b c");
         assert_eq!(clean_line("Zoë García"), "Zoë García");
+    }
+
+    #[test]
+    fn a_part_that_spells_the_boundary_cannot_end_early() {
+        let id = "<1@fabrikam.com>";
+        let fence = format!("--{}", boundary(id));
+        let from: Mailbox = "it@fabrikam.com".parse().unwrap();
+        let text = format!("Hello,\n{fence}--\nshort ascii lines\n");
+        let bytes = build(&Parts {
+            from: &from,
+            reply_to: None,
+            to: vec!["ana@fabrikam.com".parse().unwrap()],
+            subject: "s",
+            message_id: id,
+            date: SystemTime::UNIX_EPOCH,
+            text: &text,
+            html: &format!("<p>{fence}</p>"),
+        })
+        .unwrap();
+        let raw = String::from_utf8(bytes).unwrap();
+        let fences: Vec<&str> = raw.lines().filter(|l| l.starts_with(&fence)).collect();
+        assert_eq!(fences.len(), 3, "two parts and the end:\n{raw}");
+        assert_eq!(
+            raw.matches("Content-Transfer-Encoding: quoted-printable")
+                .count(),
+            2,
+            "{raw}"
+        );
     }
 
     #[test]

@@ -59,9 +59,11 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// The settings of `[pacing]` and `[transport]`.
+    /// The settings of `[pacing]` and `[transport]`; `concurrency` no higher than the
+    /// transport carries at once, so a stop reaches every message that has not left.
     pub fn from_config(config: &Config) -> Settings {
-        let concurrency = config.pacing.concurrency.max(1) as usize;
+        let wanted = config.pacing.concurrency.max(1) as usize;
+        let concurrency = crate::transport::max_in_flight(config).map_or(wanted, |n| wanted.min(n));
         // One commit (one fsync) per window: with pacing off, the most messages a run can
         // send per second is the window over the commit time (a few ms on a plain disk).
         let window = if config.pacing.per_minute == 0 {

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use crate::config::{Config, ConfigError, SmtpAuth, TransportKind};
 use crate::transport::file::FileTransport;
-use crate::transport::graph::GraphTransport;
+use crate::transport::graph::{GraphTransport, DEFAULT_MAX_CONCURRENT};
 use crate::transport::smtp::xoauth2::{self, XOAuth2Error};
 use crate::transport::smtp::{SmtpConfigError, SmtpSettings, SmtpTransport};
 use crate::transport::Transport;
@@ -40,6 +40,16 @@ pub fn from_config(config: &Config) -> Result<(Arc<dyn Transport>, Vec<String>),
     })
 }
 
+/// The most messages the transport of `config` carries at once, when it has a limit of its own
+/// (Graph: [`DEFAULT_MAX_CONCURRENT`] requests per mailbox). More workers than that would only
+/// wait inside the transport, where a stop (Ctrl-C, a fatal reply) no longer reaches them.
+pub fn max_in_flight(config: &Config) -> Option<usize> {
+    match config.transport.kind {
+        TransportKind::Graph => Some(DEFAULT_MAX_CONCURRENT),
+        TransportKind::File | TransportKind::Smtp => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -68,6 +78,14 @@ mod tests {
         let oauth = "kind = \"smtp\"\nhost = \"smtp.office365.com\"\nauth = \"xoauth2\"\nusername = \"it@fabrikam.com\"\ntenant_id = \"3c9d1e7a-5b2f-4a68-9e0d-7f4b2c8a6d15\"\nclient_id = \"0b7c2f6e-1d3a-4e5b-9c8d-7a6f5e4d3c2b\"\nclient_secret_env = \"PATH\"";
         let (xoauth2, _) = from_config(&config(oauth)).unwrap();
         assert_eq!(xoauth2.describe(), "smtp+starttls://smtp.office365.com:587");
+    }
+
+    #[test]
+    fn only_graph_limits_the_messages_in_flight() {
+        assert_eq!(max_in_flight(&config("kind = \"graph\"")), Some(4));
+        assert_eq!(max_in_flight(&config("kind = \"file\"")), None);
+        let smtp = "kind = \"smtp\"\nhost = \"127.0.0.1\"\nsecurity = \"none\"";
+        assert_eq!(max_in_flight(&config(smtp)), None);
     }
 
     #[test]

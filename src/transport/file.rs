@@ -65,7 +65,7 @@ fn header_value(message: &[u8], name: &str) -> Option<String> {
 }
 
 fn write_private(dir: &Path, path: &Path, message: &[u8]) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
+    crate::private_dir::create_dir_all(dir)?;
     let tmp = path.with_extension("eml.tmp");
     let mut file = std::fs::OpenOptions::new()
         .write(true)

@@ -278,6 +278,9 @@ pub fn config_warnings(config: &Config) -> Vec<String> {
             warnings.push(format!("[message] from `{from}` differs from [transport] sender `{}`: Graph answers ErrorSendAsDenied unless that mailbox has Send As rights on `{from}`", sender.trim()));
         }
     }
+    if config.pacing.concurrency as usize > DEFAULT_MAX_CONCURRENT {
+        warnings.push(format!("[pacing] concurrency = {} is more than the {DEFAULT_MAX_CONCURRENT} requests Microsoft Graph takes per mailbox at a time; t2t-notify sends {DEFAULT_MAX_CONCURRENT} at a time", config.pacing.concurrency));
+    }
     warnings.extend(oauth::key_file_warnings(t));
     warnings
 }

@@ -9,7 +9,7 @@ pub mod smtp;
 pub mod smtp_oauth;
 pub mod stub;
 
-pub use build::{from_config, BuildError};
+pub use build::{from_config, max_in_flight, BuildError};
 
 use std::future::Future;
 use std::pin::Pin;

@@ -1,9 +1,11 @@
 //! Graph sendMail and OAuth2 against stand-ins on 127.0.0.1: the token endpoint and Graph
 //! (hyper), and an SMTP server that checks SASL XOAUTH2. Requests are checked field by field
-//! as Microsoft documents them; logs at trace level are checked for secrets.
+//! as Microsoft documents them; logs at trace level are checked for secrets. `campaign` runs
+//! the built binary's `send` through both.
 
+mod campaign;
 mod smtp_standin;
-mod standin;
+pub mod standin;
 
 use std::path::Path;
 use std::sync::Arc;

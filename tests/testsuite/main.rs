@@ -2,12 +2,14 @@
 //! servers on 127.0.0.1. Each area of the tool has its own module; `harness` is shared.
 
 mod cdp;
+mod faults;
 mod graph;
 mod harness;
 mod http_stub;
 mod move_state;
 mod preview;
 mod report;
+mod security;
 mod send;
 mod sink;
 mod smtp;

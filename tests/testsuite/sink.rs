@@ -1,6 +1,7 @@
 //! Postfix's `smtp-sink` on 127.0.0.1 as a real SMTP server for the sending tests: a free port,
 //! fault options (soft and hard rejects, disconnects, 421), every message dumped into a temp
-//! folder so tests can count recipients, and the process stopped by its PID on drop.
+//! folder so tests can count recipients, killed and restarted on the same port for crash tests,
+//! and the process stopped by its PID on drop.
 
 #![allow(dead_code)]
 
@@ -18,6 +19,7 @@ pub struct Sink {
     child: Child,
     pub port: u16,
     dump: tempfile::TempDir,
+    args: Vec<String>,
 }
 
 /// Options for the next sink.
@@ -88,37 +90,41 @@ impl Sink {
 
     fn start_with(args: &[String]) -> Sink {
         let dump = tempfile::tempdir().expect("temp dir for the sink's dumps");
-        let as_root = std::fs::metadata(dump.path())
-            .map(|m| m.uid() == 0)
-            .unwrap_or(false);
-        if as_root {
+        if as_root(&dump) {
             // smtp-sink refuses to run as root without -u; `nobody` must be able to write dumps.
             std::fs::set_permissions(dump.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
         }
         for _ in 0..20 {
             let port = free_port();
-            let mut cmd = Command::new(SMTP_SINK);
-            if as_root {
-                cmd.args(["-u", "nobody"]);
+            if let Some(child) = spawn_listening(args, &dump, port) {
+                return Sink {
+                    child,
+                    port,
+                    dump,
+                    args: args.to_vec(),
+                };
             }
-            cmd.args(args)
-                .arg("-d")
-                .arg(dump.path().join("m."))
-                .arg(format!("127.0.0.1:{port}"))
-                .arg("1024")
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::piped());
-            let mut child = cmd
-                .spawn()
-                .unwrap_or_else(|e| panic!("cannot start {SMTP_SINK}: {e}; install postfix"));
-            if wait_until_listening(&mut child, port) {
-                return Sink { child, port, dump };
-            }
-            let _ = child.kill();
-            let _ = child.wait();
         }
         panic!("smtp-sink did not start on any free port");
+    }
+
+    /// Kills the sink with SIGKILL, as a crashing server dies: connections drop mid-command.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Starts the sink again on the same port and dump folder (after [`Sink::kill`]).
+    pub fn restart(&mut self) {
+        self.kill();
+        for _ in 0..50 {
+            if let Some(child) = spawn_listening(&self.args, &self.dump, self.port) {
+                self.child = child;
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("smtp-sink did not restart on port {}", self.port);
     }
 
     /// The PID, for tests that stop it themselves.
@@ -177,6 +183,37 @@ impl Drop for Sink {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+fn as_root(dump: &tempfile::TempDir) -> bool {
+    std::fs::metadata(dump.path())
+        .map(|m| m.uid() == 0)
+        .unwrap_or(false)
+}
+
+/// Runs smtp-sink on `port` dumping into `dump`; `None` if it did not listen there.
+fn spawn_listening(args: &[String], dump: &tempfile::TempDir, port: u16) -> Option<Child> {
+    let mut cmd = Command::new(SMTP_SINK);
+    if as_root(dump) {
+        cmd.args(["-u", "nobody"]);
+    }
+    cmd.args(args)
+        .arg("-d")
+        .arg(dump.path().join("m."))
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("1024")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let mut child = cmd
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {SMTP_SINK}: {e}; install postfix"));
+    if wait_until_listening(&mut child, port) {
+        return Some(child);
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    None
 }
 
 /// A port nobody listens on right now (the OS picks it; the sink binds it next).

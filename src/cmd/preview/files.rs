@@ -8,18 +8,10 @@ use std::path::{Path, PathBuf};
 /// The extensions preview writes into `messages/`; only these are removed on a re-run.
 const OWN_EXTENSIONS: [&str; 3] = ["eml", "html", "txt"];
 
-/// Creates `dir` (and parents) if missing; a folder preview creates is readable by its owner only.
+/// Creates `dir` (and parents) if missing; every folder preview creates is readable by its
+/// owner only.
 pub fn create_private_dir(dir: &Path) -> io::Result<()> {
-    if dir.is_dir() {
-        return Ok(());
-    }
-    if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
-        fs::create_dir_all(parent)?;
-    }
-    let mut builder = fs::DirBuilder::new();
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir)
+    crate::private_dir::create_dir_all(dir)
 }
 
 /// Opens `path` for writing, truncated, with mode 0600 even when it existed before.

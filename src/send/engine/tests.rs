@@ -699,3 +699,23 @@ async fn messages_are_built_only_for_users_the_run_sends_to() {
         "an unbuilt message is not in the ledger"
     );
 }
+
+#[test]
+fn a_graph_run_has_no_more_workers_than_graph_takes_per_mailbox() {
+    let sample = include_str!("../../../sample-data/t2t-notify.toml");
+    let settings = |kind: &str, concurrency: &str| {
+        let env = [
+            ("T2T_NOTIFY_TRANSPORT_KIND".to_string(), kind.to_string()),
+            (
+                "T2T_NOTIFY_PACING_CONCURRENCY".to_string(),
+                concurrency.to_string(),
+            ),
+        ];
+        let config =
+            Config::from_str_with_env(sample, Path::new("/tmp/t2t-notify.toml"), &env).unwrap();
+        Settings::from_config(&config)
+    };
+    assert_eq!(settings("graph", "10").concurrency, 4);
+    assert_eq!(settings("graph", "2").concurrency, 2);
+    assert_eq!(settings("file", "10").concurrency, 10);
+}

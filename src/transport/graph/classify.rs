@@ -164,17 +164,25 @@ fn reason(status: u16) -> &'static str {
         .unwrap_or("")
 }
 
-/// Parses `Retry-After` as delta-seconds or an HTTP date (in the past: no wait).
+/// The longest wait a `Retry-After` can ask for. More than a day is a broken header, and a
+/// wait near `u64::MAX` seconds would panic whoever adds it to an `Instant`.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// Parses `Retry-After` as delta-seconds or an HTTP date (in the past: no wait), at most
+/// [`MAX_RETRY_AFTER`].
 pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let value = value.trim();
     if value.is_empty() {
         return None;
     }
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
-    }
-    let when = httpdate::parse_http_date(value).ok()?;
-    Some(when.duration_since(now).unwrap_or(Duration::ZERO))
+    let wait = match value.parse::<u64>() {
+        Ok(seconds) => Duration::from_secs(seconds),
+        Err(_) => {
+            let when = httpdate::parse_http_date(value).ok()?;
+            when.duration_since(now).unwrap_or(Duration::ZERO)
+        }
+    };
+    Some(wait.min(MAX_RETRY_AFTER))
 }
 
 #[cfg(test)]

@@ -83,6 +83,18 @@ fn sent_items_and_send_as_are_warned_about() {
 }
 
 #[test]
+fn more_concurrency_than_graph_takes_is_warned_about() {
+    let keys = "sender = \"it-migration@fabrikam.com\"\nsave_to_sent_items = true";
+    let c = config(&format!("{keys}\n[pacing]\nconcurrency = 4"));
+    assert!(config_warnings(&c).is_empty());
+    let c = config(&format!("{keys}\n[pacing]\nconcurrency = 10"));
+    assert_eq!(
+        config_warnings(&c),
+        vec!["[pacing] concurrency = 10 is more than the 4 requests Microsoft Graph takes per mailbox at a time; t2t-notify sends 4 at a time".to_string()]
+    );
+}
+
+#[test]
 fn from_config_reports_every_problem_as_invalid_config() {
     let c = config("sender = \"it-migration@fabrikam.com\"\nclient_id = \"x\"");
     let Err(ConfigError::Invalid { path, problems }) = GraphTransport::from_config(&c) else {

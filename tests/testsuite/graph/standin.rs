@@ -1,12 +1,18 @@
 //! A stand-in for the Microsoft identity platform's token endpoint and Microsoft Graph's
 //! `sendMail`, on 127.0.0.1 port 0 (hyper): issues tokens for the client-credentials grant,
-//! accepts only tokens it issued and has not revoked, answers `sendMail` from a script (202 when
-//! the script is empty), and records every request.
+//! accepts only tokens it issued, has not revoked and that have not expired, answers `sendMail`
+//! from a script per recipient or a shared one (202 when both are empty), optionally after a
+//! delay, and records every request with its arrival time and the status it was answered.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use chrono::{DateTime, Utc};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -29,6 +35,10 @@ pub struct Received {
     /// Names lower-cased, in arrival order.
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+    /// When the request arrived (before its body was read).
+    pub at: DateTime<Utc>,
+    /// The status it was answered with; `None` while unanswered or for a hung request.
+    pub status: Option<u16>,
 }
 
 impl Received {
@@ -49,6 +59,17 @@ impl Received {
             .find(|(k, _)| k == name)
             .map(|(_, v)| v)
     }
+    /// The MIME message of a `sendMail` request: its base64 body decoded.
+    pub fn mime(&self) -> Option<Vec<u8>> {
+        STANDARD.decode(&self.body).ok()
+    }
+    /// The first `To` address of the `sendMail` message, lower case.
+    pub fn recipient(&self) -> Option<String> {
+        let mime = self.mime()?;
+        let message = mail_parser::MessageParser::default().parse(&mime)?;
+        let to = message.to()?.first()?.address()?.to_lowercase();
+        Some(to)
+    }
 }
 
 /// A scripted answer.
@@ -61,6 +82,9 @@ pub enum Scripted {
     },
     /// Never answer (the client's timeout fires). For `sendMail` scripts only.
     Hang,
+    /// `429 ApplicationThrottled` with `Retry-After` as the HTTP date `after` from the moment
+    /// of answering. For `sendMail` scripts only.
+    ThrottledUntil { after: Duration },
 }
 
 impl Scripted {
@@ -85,7 +109,15 @@ impl Scripted {
                     body,
                 }
             }
-            Scripted::Hang => Scripted::Hang,
+            other => other,
+        }
+    }
+    /// Graph's answer to a message it took: `202 Accepted`, empty body.
+    pub fn accepted() -> Scripted {
+        Scripted::Reply {
+            status: 202,
+            headers: vec![("request-id", "standin-req".into())],
+            body: String::new(),
         }
     }
     pub fn graph_error(status: u16, code: &str, message: &str) -> Scripted {
@@ -104,11 +136,17 @@ pub struct State {
     pub client_secret: Option<String>,
     pub scope: String,
     pub issued: Vec<String>,
+    /// When each issued token expires (by the `expires_in` it was issued with).
+    pub expiry: HashMap<String, Instant>,
     pub revoked: HashSet<String>,
     /// Refuse every token, as Graph does when the app lacks consent.
     pub refuse_all: bool,
     pub token_script: VecDeque<Scripted>,
     pub graph_script: VecDeque<Scripted>,
+    /// Answers for the messages to one address (lower case), used before `graph_script`.
+    pub by_recipient: HashMap<String, VecDeque<Scripted>>,
+    /// How long each `sendMail` takes before it is answered.
+    pub delay: Duration,
     pub in_flight: usize,
     pub max_in_flight: usize,
     nonce: String,
@@ -135,10 +173,13 @@ impl StandIn {
             client_secret: client_secret.map(str::to_string),
             scope: "https://graph.microsoft.com/.default".into(),
             issued: Vec::new(),
+            expiry: HashMap::new(),
             revoked: HashSet::new(),
             refuse_all: false,
             token_script: VecDeque::new(),
             graph_script: VecDeque::new(),
+            by_recipient: HashMap::new(),
+            delay: Duration::ZERO,
             in_flight: 0,
             max_in_flight: 0,
             nonce: format!("{nonce:016x}"),
@@ -197,6 +238,16 @@ impl StandIn {
         self.with(|s| s.graph_script.extend(answers));
     }
 
+    /// Answers for the next messages to `address`, in order; then the shared script applies.
+    pub fn script_recipient(&self, address: &str, answers: impl IntoIterator<Item = Scripted>) {
+        self.with(|s| {
+            s.by_recipient
+                .entry(address.to_lowercase())
+                .or_default()
+                .extend(answers)
+        });
+    }
+
     /// Makes `sendMail` requests wait until [`StandIn::open_gate`].
     pub fn close_gate(&self) {
         *self.gate.lock().unwrap() = Some(Arc::new(Semaphore::new(0)));
@@ -211,11 +262,15 @@ impl StandIn {
     /// Whether `token` is one this stand-in issued and still accepts.
     pub fn accepts(&self, token: &str) -> bool {
         self.with(|s| {
-            !s.refuse_all && s.issued.iter().any(|t| t == token) && !s.revoked.contains(token)
+            !s.refuse_all
+                && s.issued.iter().any(|t| t == token)
+                && !s.revoked.contains(token)
+                && s.expiry.get(token).is_some_and(|&end| Instant::now() < end)
         })
     }
 
     async fn handle(&self, req: Request<Incoming>) -> Response<Full<Bytes>> {
+        let at = Utc::now();
         let (parts, body) = req.into_parts();
         let body = body
             .collect()
@@ -236,9 +291,14 @@ impl StandIn {
                 })
                 .collect(),
             body,
+            at,
+            status: None,
         };
-        self.with(|s| s.requests.push(received.clone()));
-        if received.method == "POST" && received.path == self.token_path() {
+        let index = self.with(|s| {
+            s.requests.push(received.clone());
+            s.requests.len() - 1
+        });
+        let response = if received.method == "POST" && received.path == self.token_path() {
             self.token(&received)
         } else if received.method == "POST" && received.path == self.send_path() {
             self.send_mail(&received).await
@@ -248,7 +308,9 @@ impl StandIn {
                 "ResourceNotFound",
                 "Resource not found",
             ))
-        }
+        };
+        self.with(|s| s.requests[index].status = Some(response.status().as_u16()));
+        response
     }
 
     fn token(&self, req: &Received) -> Response<Full<Bytes>> {
@@ -275,6 +337,8 @@ impl StandIn {
         }
         let token = format!("tok-{}-{}", s.nonce, s.issued.len() + 1);
         s.issued.push(token.clone());
+        let end = Instant::now() + Duration::from_secs(s.expires_in);
+        s.expiry.insert(token.clone(), end);
         let body = serde_json::json!({"token_type": "Bearer", "expires_in": s.expires_in,
             "ext_expires_in": s.expires_in, "access_token": token});
         reply(&Scripted::status(200, &body.to_string()))
@@ -300,18 +364,28 @@ impl StandIn {
         if let Some(gate) = gate {
             let _ = gate.acquire().await;
         }
+        tokio::time::sleep(self.with(|s| s.delay)).await;
+        let recipient = req.recipient().unwrap_or_default();
         let answer = self.with(|s| {
             s.in_flight -= 1;
-            s.graph_script.pop_front()
+            s.by_recipient
+                .get_mut(&recipient)
+                .and_then(VecDeque::pop_front)
+                .or_else(|| s.graph_script.pop_front())
         });
         match answer {
             Some(Scripted::Hang) => std::future::pending().await,
+            Some(Scripted::ThrottledUntil { after }) => {
+                let date = httpdate::fmt_http_date(SystemTime::now() + after);
+                let throttled = Scripted::graph_error(
+                    429,
+                    "ApplicationThrottled",
+                    "Application is over its MailboxConcurrency limit.",
+                );
+                reply(&throttled.with_header("retry-after", &date))
+            }
             Some(answer) => reply(&answer),
-            None => reply(&Scripted::Reply {
-                status: 202,
-                headers: vec![("request-id", "standin-req".into())],
-                body: String::new(),
-            }),
+            None => reply(&Scripted::accepted()),
         }
     }
 }
@@ -323,7 +397,7 @@ fn reply(answer: &Scripted) -> Response<Full<Bytes>> {
         body,
     } = answer
     else {
-        unreachable!("Hang is handled by the caller")
+        unreachable!("Hang and ThrottledUntil are handled by the caller")
     };
     let mut response = Response::builder().status(*status);
     for (k, v) in headers {

@@ -206,3 +206,23 @@ fn multi_line_messages_stay_on_one_line() {
     ));
     assert!(e.reply.contains("line one line two"), "{}", e.reply);
 }
+
+#[test]
+fn retry_after_is_capped_at_a_day() {
+    // fuzz/regressions/replies/retry-after-u64-max: Duration::from_secs(u64::MAX) panics when
+    // added to an Instant.
+    let day = Some(MAX_RETRY_AFTER);
+    assert_eq!(parse_retry_after("18446744073709551615", now()), day);
+    assert_eq!(
+        parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT", now()),
+        day
+    );
+    assert_eq!(
+        parse_retry_after("86399", now()),
+        Some(Duration::from_secs(86_399))
+    );
+    let e = failed(answer_with(429, Some("18446744073709551615"), ""));
+    assert!(std::time::Instant::now()
+        .checked_add(e.retry_after.unwrap())
+        .is_some());
+}
