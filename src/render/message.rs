@@ -8,7 +8,7 @@
 use std::time::SystemTime;
 
 use lettre::message::header::{self, Header, HeaderName, HeaderValue};
-use lettre::message::{Mailbox, MultiPart, SinglePart};
+use lettre::message::{Body, Mailbox, MultiPart, SinglePart};
 use sha2::{Digest, Sha256};
 
 /// `Auto-Submitted: auto-generated` (RFC 3834): tells servers not to auto-reply.
@@ -73,19 +73,19 @@ pub fn build(p: &Parts<'_>) -> Result<Vec<u8>, lettre::error::Error> {
     }
     let body = MultiPart::alternative()
         .boundary(boundary(p.message_id))
-        .singlepart(
-            SinglePart::builder()
-                .header(header::ContentType::TEXT_PLAIN)
-                .header(header::ContentTransferEncoding::QuotedPrintable)
-                .body(p.text.to_string()),
-        )
-        .singlepart(
-            SinglePart::builder()
-                .header(header::ContentType::TEXT_HTML)
-                .header(header::ContentTransferEncoding::QuotedPrintable)
-                .body(p.html.to_string()),
-        );
+        .singlepart(quoted_printable(header::ContentType::TEXT_PLAIN, p.text))
+        .singlepart(quoted_printable(header::ContentType::TEXT_HTML, p.html));
     Ok(builder.multipart(body)?.formatted())
+}
+
+/// A part encoded by [`super::qp`] (one pass, every `=` encoded) rather than by lettre, which
+/// would scan the part to choose an encoding and normalise its line breaks first.
+fn quoted_printable(content_type: header::ContentType, body: &str) -> SinglePart {
+    let encoded = Body::dangerous_pre_encoded(
+        super::qp::encode(body),
+        header::ContentTransferEncoding::QuotedPrintable,
+    );
+    SinglePart::builder().header(content_type).body(encoded)
 }
 
 fn boundary(message_id: &str) -> String {

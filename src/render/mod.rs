@@ -3,8 +3,8 @@
 //! with lettre. Pure: recipient in, bytes out; `preview` and `send` share it, so what an admin
 //! previews is byte for byte what goes out (but the `Date` header).
 //!
-//! Files: `registry` (templates), `locale` (choice), `context` (template data), `message`
-//! (MIME), `wrap` (text part line length), `links` (link check), `gallery` (the preview's index
+//! Files: `registry` (templates), `shapes` (templates filled in once per shape of data), `locale` (choice), `context` (template data), `message`
+//! (MIME), `qp` (quoted-printable), `wrap` (text part line length), `links` (link check), `gallery` (the preview's index
 //! page).
 
 pub mod context;
@@ -12,7 +12,9 @@ pub mod gallery;
 pub mod links;
 pub mod locale;
 pub mod message;
+pub mod qp;
 pub mod registry;
+pub mod shapes;
 pub mod wrap;
 
 use std::time::SystemTime;
@@ -99,6 +101,8 @@ impl Draft {
 /// The templates, sender and allowed link hosts, built once from the config.
 pub struct Renderer {
     registry: Registry,
+    /// `None` when the templates use helpers that make a per-shape render inexact.
+    shapes: Option<shapes::Shapes>,
     allowed: AllowedHosts,
     from: Mailbox,
     reply_to: Option<Mailbox>,
@@ -133,6 +137,7 @@ impl Renderer {
             .map(|r| sender("reply_to", r))
             .transpose()?;
         Ok(Renderer {
+            shapes: shapes::Shapes::new(&registry),
             registry,
             allowed: allowed_hosts(config),
             from_domain: from.email.domain().to_string(),
@@ -196,16 +201,19 @@ impl Renderer {
             locale: &locale,
             campaign,
         };
-        // One template context (the data as JSON) for the three templates.
-        let context = handlebars::Context::wraps(&data)
-            .map_err(|e| template_error(&format!("{locale}/subject"), &e))?;
-        let subject =
-            message::clean_line(&self.fill(false, &format!("{locale}/subject"), &context)?);
-        let text = wrap::wrap(
-            &self.fill(false, &format!("{locale}/text"), &context)?,
-            wrap::WIDTH,
-        );
-        let html = self.fill(true, &format!("{locale}/html"), &context)?;
+        let value = serde_json::to_value(&data).map_err(|e| {
+            template_error(
+                &format!("{locale}/subject"),
+                &RenderErrorReason::SerdeError(e).into(),
+            )
+        })?;
+        let [subject, text, html] = match self.shapes.as_ref().and_then(|s| s.fill(&locale, &value))
+        {
+            Some(filled) => filled,
+            None => self.fill_all(&locale, value)?,
+        };
+        let subject = message::clean_line(&subject);
+        let text = wrap::wrap(&text, wrap::WIDTH);
         let link_errors = self.check_links(&locale, &subject, &text, &html);
         let to = self.recipients(r, data.recipient.name.as_deref(), to_override)?;
         let message_id = message::message_id(
@@ -262,9 +270,26 @@ impl Renderer {
         })
     }
 
+    /// The same renderer with every notice filled in by Handlebars in full (tests compare both).
+    #[cfg(test)]
+    pub(crate) fn without_shapes(mut self) -> Renderer {
+        self.shapes = None;
+        self
+    }
+
     /// The hosts links may point to.
     pub fn allowed_hosts(&self) -> &AllowedHosts {
         &self.allowed
+    }
+
+    /// Subject, text and HTML rendered by Handlebars from one template context.
+    fn fill_all(&self, locale: &str, value: serde_json::Value) -> Result<[String; 3], RenderError> {
+        let context = handlebars::Context::from(value);
+        Ok([
+            self.fill(false, &format!("{locale}/subject"), &context)?,
+            self.fill(false, &format!("{locale}/text"), &context)?,
+            self.fill(true, &format!("{locale}/html"), &context)?,
+        ])
     }
 
     fn fill(

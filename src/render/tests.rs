@@ -276,6 +276,82 @@ fn line_breaks_in_a_name_cannot_add_headers() {
     assert_eq!(m.subject(), Some(r.subject.as_str()));
 }
 
+/// A person whose every field is drawn from awkward pieces: markup, quotes, `{{`, bidi and
+/// zero-width characters, non-ASCII, empty values, line breaks in directory columns.
+fn awkward_person(state: &mut u64, n: usize) -> Recipient {
+    const PIECES: [&str; 16] = [
+        "Ana",
+        " ",
+        "<img src=x onerror=alert(1)>",
+        "\"",
+        "'",
+        "&amp;",
+        "{{name}}",
+        "=",
+        "\u{202E}",
+        "Zoë",
+        "李",
+        "`",
+        "https://evil.example/x",
+        "\n",
+        "",
+        "\u{E000}",
+    ];
+    let next = |state: &mut u64| {
+        *state ^= *state << 13;
+        *state ^= *state >> 7;
+        *state ^= *state << 17;
+        *state
+    };
+    let text = |state: &mut u64| -> String {
+        let len = next(state) % 5;
+        (0..len)
+            .map(|_| PIECES[(next(state) % 16) as usize])
+            .collect()
+    };
+    let name = text(state);
+    let language = ["en", "de-AT", "fr-CA", "es", ""][(next(state) % 5) as usize];
+    let user_type = if next(state) % 3 == 0 {
+        "GuestUser"
+    } else {
+        "RegularUser"
+    };
+    let mut r = person(
+        &format!("user{n}@contoso.com"),
+        &format!("user{n}@fabrikam.com"),
+        user_type,
+        (next(state) % 4 != 0).then_some(name.as_str()),
+        (!language.is_empty()).then_some(language),
+    );
+    if let Some(entry) = r.directory.as_mut() {
+        entry.given_name = Some(text(state));
+        entry.extra.insert("Department".into(), text(state));
+        entry.extra.insert("Office".into(), text(state));
+    }
+    r
+}
+
+#[test]
+fn shapes_fill_in_exactly_what_handlebars_renders() {
+    let fast = Renderer::new(&config()).unwrap();
+    assert!(fast.shapes.is_some(), "the shipped templates qualify");
+    let full = Renderer::new(&config()).unwrap().without_shapes();
+    let mut state = 0x2545_F491_4F6C_DD1D;
+    for n in 0..600 {
+        let r = awkward_person(&mut state, n);
+        let a = fast.draft(&r, "post-migration", None).unwrap();
+        let b = full.draft(&r, "post-migration", None).unwrap();
+        assert_eq!(
+            (&a.subject, &a.text, &a.html, &a.link_errors, &a.locale),
+            (&b.subject, &b.text, &b.html, &b.link_errors, &b.locale),
+            "person {n}: {:?}",
+            r.directory
+        );
+    }
+    let shapes = fast.shapes.as_ref().unwrap().len();
+    assert!((2..600).contains(&shapes), "{shapes} shapes for 600 people");
+}
+
 #[test]
 fn every_field_is_html_escaped() {
     let r = render(&person(
