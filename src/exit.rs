@@ -15,7 +15,7 @@ pub enum Outcome {
     SomeFailed,
     /// 5: paused (quota or time window); run again to resume.
     Paused,
-    /// 130: interrupted with Ctrl-C after finishing the messages in flight.
+    /// 130: interrupted with Ctrl-C or SIGTERM after finishing the messages in flight.
     Interrupted,
 }
 

@@ -1,6 +1,6 @@
-//! Why a run stops early, shared between the engine's tasks and the Ctrl-C watcher: the first
-//! Ctrl-C stops starting new messages (the ones in flight finish and are recorded), a second
-//! one aborts at once.
+//! Why a run stops early, shared between the engine's tasks and the signal watcher: the first
+//! Ctrl-C (SIGINT) or SIGTERM (what `kill`, `timeout` and service managers send) stops starting
+//! new messages (the ones in flight finish and are recorded), a second one aborts at once.
 
 use std::sync::{Arc, Mutex};
 
@@ -10,7 +10,7 @@ use tokio::sync::Notify;
 /// Why the run stopped before every job was done.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StopReason {
-    /// Ctrl-C.
+    /// Ctrl-C or SIGTERM.
     Interrupted,
     /// The server said the mailbox is out of budget.
     Quota {
@@ -89,26 +89,67 @@ impl Stop {
     }
 }
 
-/// Watches for Ctrl-C: the first press raises the flag and says what happens; the second runs
-/// `abort` (which should commit what the ledger has queued) and exits with status 130.
+/// Watches for Ctrl-C and SIGTERM: the first raises the flag and says what happens; the second
+/// runs `abort` (which should commit what the ledger has queued) and exits with status 130.
 pub fn watch_ctrl_c<F, Fut>(stop: Stop, abort: F) -> tokio::task::JoinHandle<()>
 where
     F: FnOnce() -> Fut + Send + 'static,
     Fut: std::future::Future<Output = ()> + Send,
 {
     tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_err() {
+        let Ok(mut signals) = Signals::new() else {
             return;
-        }
-        eprintln!("\nInterrupted: no new messages are started; waiting for the ones in flight to finish. Press Ctrl-C again to abort at once (their users are then listed as uncertain next time).");
+        };
+        let Some(first) = signals.next().await else {
+            return;
+        };
+        eprintln!("\nInterrupted ({first}): no new messages are started; waiting for the ones in flight to finish. Press Ctrl-C again to abort at once (their users are then listed as uncertain next time).");
         stop.request(StopReason::Interrupted);
-        if tokio::signal::ctrl_c().await.is_err() {
+        if signals.next().await.is_none() {
             return;
         }
         eprintln!("\nAborted.");
         abort().await;
         std::process::exit(130);
     })
+}
+
+/// The signals that stop a run.
+struct Signals {
+    #[cfg(unix)]
+    interrupt: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    #[cfg(unix)]
+    fn new() -> std::io::Result<Signals> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(Signals {
+            interrupt: signal(SignalKind::interrupt())?,
+            terminate: signal(SignalKind::terminate())?,
+        })
+    }
+
+    #[cfg(not(unix))]
+    fn new() -> std::io::Result<Signals> {
+        Ok(Signals {})
+    }
+
+    /// The name of the next signal; `None` when signals can no longer be received.
+    #[cfg(unix)]
+    async fn next(&mut self) -> Option<&'static str> {
+        tokio::select! {
+            got = self.interrupt.recv() => got.map(|()| "Ctrl-C"),
+            got = self.terminate.recv() => got.map(|()| "SIGTERM"),
+        }
+    }
+
+    #[cfg(not(unix))]
+    async fn next(&mut self) -> Option<&'static str> {
+        tokio::signal::ctrl_c().await.ok().map(|()| "Ctrl-C")
+    }
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! Two `send` processes started at the same moment on one ledger: one runs, the other refuses
 //! to start with a clear error naming the process that holds the ledger, and the server sees
-//! each user once.
+//! each user once. And SIGTERM, which stops a run as gracefully as Ctrl-C.
 
 use std::time::{Duration, Instant};
 
@@ -56,9 +56,48 @@ fn a_second_send_started_at_the_same_time_refuses_and_nobody_is_mailed_twice() {
     assert_eq!(sink.deliveries(), once_each(&sample_recipients()));
 }
 
+#[test]
+fn sigterm_stops_like_ctrl_c_and_a_rerun_sends_the_rest_once() {
+    let sink = Sink::start();
+    let site = Site::new(sink.port).env("T2T_NOTIFY_PACING_PER_MINUTE", "120");
+    site.open_gate();
+    let sample = root().join("sample-data");
+    let mut run = Running::spawn(&site, &sample, &[], "term");
+    assert!(
+        run.wait_until(|| sink.count() >= 2) && !run.has_exited(),
+        "the run is sending"
+    );
+    signal(run.pid(), libc::SIGTERM);
+    let stopped = run.wait();
+    assert_eq!(stopped.code, Some(130), "{stopped}");
+    assert!(
+        stopped.stderr.contains("Interrupted (SIGTERM)"),
+        "{stopped}"
+    );
+    let states: Vec<String> = site.report()["campaigns"][0]["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["state"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert!(
+        states.iter().all(|s| s == "sent"),
+        "a graceful stop leaves nothing in flight: {states:?}"
+    );
+    assert!(states.len() < sample_recipients().len(), "it stopped early");
+    site.env("T2T_NOTIFY_PACING_PER_MINUTE", "0")
+        .send(&[])
+        .status(0);
+    assert_eq!(sink.deliveries(), once_each(&sample_recipients()));
+}
+
 /// Ctrl-C for a running `send`.
 fn interrupt(pid: u32) {
+    signal(pid, libc::SIGINT);
+}
+
+fn signal(pid: u32, signal: libc::c_int) {
     // SAFETY: a plain kill(2) on a child of this process.
-    let sent = unsafe { libc::kill(pid as libc::pid_t, libc::SIGINT) };
-    assert_eq!(sent, 0, "SIGINT to {pid}");
+    let sent = unsafe { libc::kill(pid as libc::pid_t, signal) };
+    assert_eq!(sent, 0, "signal {signal} to {pid}");
 }
