@@ -11,6 +11,7 @@ import sys
 GOALS = {
     "validate": ("time", 2.0, 200_000, "under 2 s, under 200 MB peak RSS"),
     "preview": ("time", 5.0, None, "under 5 s"),
+    "preview-shm": ("time", 5.0, None, "under 5 s (in memory, no disk)"),
     "send": ("rate", 0.7, None, "at least 0.7 of the reference's rate"),
     "graph": ("rate", 0.7, None, "at least 0.7 of the reference's rate"),
     "resume": ("time", 2.0, None, "under 2 s, sends nothing"),

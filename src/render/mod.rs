@@ -71,10 +71,16 @@ pub struct Rendered {
     pub bytes: Vec<u8>,
     pub text: String,
     pub html: String,
-    /// sha256 over what does not change between renders (headers but `Date`, text, HTML).
-    pub content_sha256: String,
     /// `template <name>: <url>: <why>`; `send` refuses to send when this is not empty.
     pub link_errors: Vec<String>,
+}
+
+impl Rendered {
+    /// sha256 over what does not change between renders (headers but `Date`, text, HTML): the
+    /// ledger's content hash. Computed on demand, since `preview` has no use for it.
+    pub fn content_sha256(&self) -> String {
+        message::content_sha256(&self.bytes, &self.text, &self.html)
+    }
 }
 
 /// A notice with its templates filled in and its links checked, before the MIME message.
@@ -255,7 +261,6 @@ impl Renderer {
             html: &html,
         })?;
         Ok(Rendered {
-            content_sha256: message::content_sha256(&bytes, &text, &html),
             envelope: Envelope {
                 from: self.from.email.to_string(),
                 to: to.iter().map(|m| m.email.to_string()).collect(),

@@ -413,7 +413,7 @@ fn message_id_and_content_hash_are_stable_and_test_mode_differs() {
         )
         .unwrap();
     assert_eq!(a.message_id, b.message_id);
-    assert_eq!(a.content_sha256, b.content_sha256);
+    assert_eq!(a.content_sha256(), b.content_sha256());
     assert_ne!(a.bytes, b.bytes);
     let test = ["tester@fabrikam.com".to_string()];
     let t = renderer

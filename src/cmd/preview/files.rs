@@ -14,16 +14,32 @@ pub fn create_private_dir(dir: &Path) -> io::Result<()> {
     crate::private_dir::create_dir_all(dir)
 }
 
-/// Opens `path` for writing, truncated, with mode 0600 even when it existed before.
+/// Opens `path` for writing, truncated, with mode 0600 even when it existed before. A new file
+/// is created with that mode (umask can only take bits away); only a file that already existed
+/// needs its mode set again.
 pub fn create_private(path: &Path) -> io::Result<File> {
+    match open_private(path, true) {
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            let file = open_private(path, false)?;
+            #[cfg(unix)]
+            file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
+            Ok(file)
+        }
+        other => other,
+    }
+}
+
+fn open_private(path: &Path, new: bool) -> io::Result<File> {
     let mut options = OpenOptions::new();
-    options.write(true).create(true).truncate(true);
+    options.write(true);
+    if new {
+        options.create_new(true);
+    } else {
+        options.create(true).truncate(true);
+    }
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let file = options.open(path)?;
-    #[cfg(unix)]
-    file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
-    Ok(file)
+    options.open(path)
 }
 
 /// Writes a whole private file.

@@ -79,12 +79,13 @@ impl Notices {
             .renderer
             .finish(draft, SystemTime::now())
             .map_err(|e| e.to_string())?;
+        let content_hash = rendered.content_sha256();
         Ok(Job {
             key,
             envelope: rendered.envelope,
             message: rendered.bytes,
             message_id: rendered.message_id,
-            content_hash: rendered.content_sha256,
+            content_hash,
             batch,
         })
     }
