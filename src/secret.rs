@@ -20,7 +20,10 @@ impl Secret {
         match std::env::var(name) {
             Ok(v) if !v.is_empty() => Ok(Secret(v)),
             Ok(_) => Err(SecretError::Empty(name.to_string())),
-            Err(_) => Err(SecretError::Missing(name.to_string())),
+            Err(std::env::VarError::NotUnicode(_)) => {
+                Err(SecretError::NotUnicode(name.to_string()))
+            }
+            Err(std::env::VarError::NotPresent) => Err(SecretError::Missing(name.to_string())),
         }
     }
 
@@ -49,6 +52,8 @@ pub enum SecretError {
     Missing(String),
     #[error("environment variable {0} is empty; set it to the secret value")]
     Empty(String),
+    #[error("environment variable {0} is not valid UTF-8; set it to the secret value as text")]
+    NotUnicode(String),
 }
 
 #[cfg(test)]
@@ -67,5 +72,17 @@ mod tests {
     fn missing_variable_names_it() {
         let err = Secret::from_env("T2T_TEST_SURELY_UNSET_VAR").unwrap_err();
         assert!(err.to_string().contains("T2T_TEST_SURELY_UNSET_VAR"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_value_that_is_not_utf8_is_named_as_such() {
+        use std::os::unix::ffi::OsStrExt;
+        let name = "T2T_TEST_SECRET_NOT_UTF8";
+        // SAFETY: no other test reads or writes this variable.
+        unsafe { std::env::set_var(name, std::ffi::OsStr::from_bytes(b"pa\xffss")) };
+        let err = Secret::from_env(name).unwrap_err();
+        assert!(err.to_string().contains("not valid UTF-8"), "{err}");
+        assert!(!err.to_string().contains("pa\u{fffd}ss"), "{err}");
     }
 }

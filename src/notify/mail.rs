@@ -95,6 +95,9 @@ pub fn build(
         .subject(crate::render::message::clean_line(&text::subject(summary)))
         .message_id(Some(message_id.clone()))
         .date(date)
+        // An out-of-office reply to the summary would land in the sending mailbox.
+        .header(crate::render::message::AutoSubmitted)
+        .header(crate::render::message::AutoResponseSuppress)
         .multipart(body)?;
     Ok(Built {
         bytes: message.formatted(),
@@ -315,6 +318,15 @@ mod tests {
         let back: serde_json::Value = serde_json::from_slice(attachment.contents()).unwrap();
         assert_eq!(back["campaign"], "post-migration");
         assert_eq!(built.envelope.to, ["lead@fabrikam.com"]);
+        let header = |name: &str| {
+            parsed
+                .header_raw(name)
+                .map(str::trim)
+                .unwrap_or_default()
+                .to_string()
+        };
+        assert_eq!(header("Auto-Submitted"), "auto-generated");
+        assert_eq!(header("X-Auto-Response-Suppress"), "All");
         assert!(
             built.message_id.ends_with("@fabrikam.com>"),
             "{}",

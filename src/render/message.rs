@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 
 /// `Auto-Submitted: auto-generated` (RFC 3834): tells servers not to auto-reply.
 #[derive(Debug, Clone)]
-struct AutoSubmitted;
+pub(crate) struct AutoSubmitted;
 
 impl Header for AutoSubmitted {
     fn name() -> HeaderName {
@@ -29,7 +29,7 @@ impl Header for AutoSubmitted {
 
 /// `X-Auto-Response-Suppress: All`: tells Exchange and Outlook to send no automatic replies.
 #[derive(Debug, Clone)]
-struct AutoResponseSuppress;
+pub(crate) struct AutoResponseSuppress;
 
 impl Header for AutoResponseSuppress {
     fn name() -> HeaderName {
