@@ -4,7 +4,7 @@
 //! line of the file; every accepted row passes the address checks; accepted rows are one-to-one;
 //! a row with a field error is never accepted; a file without errors had every row accepted
 //! (nobody skipped silently); bytes that are not UTF-8 in a file without a UTF-16 BOM are
-//! warned about; a damaged UTF-16 file (unpaired surrogate, odd length) is an error, never
+//! warned about; a damaged UTF-16 or UTF-32 file (unpaired surrogate, odd length) is an error, never
 //! read with replacement characters.
 #![no_main]
 
@@ -12,7 +12,7 @@ use libfuzzer_sys::fuzz_target;
 use t2t_notify::inputs::mapping::{self, Options, Row};
 use t2t_notify_fuzz::{
     check_diagnostics, check_group, check_user, decoded, field_error_lines, line_count,
-    read_as_utf7, Bom, OneToOne,
+    read_as_utf7, refused_as_damaged, Bom, OneToOne,
 };
 
 const NAME: &str = "map.csv";
@@ -22,21 +22,18 @@ fuzz_target!(|data: &[u8]| {
     let mut rows = Vec::new();
     let input = std::io::Cursor::new(data.to_vec());
     let (_, valid) = decoded(data);
-    let utf16 = Bom::of(data).is_utf16();
+    let unicode = Bom::of(data).is_utf16() || Bom::of(data).is_utf32();
     let summary = match mapping::read_from(input, NAME, &Options::default(), |r| rows.push(r)) {
         Ok(summary) => summary,
         Err(e) => {
-            assert!(
-                utf16 && !valid && e.to_string().contains("UTF-16"),
-                "read failed: {e}"
-            );
+            assert!(refused_as_damaged(data, &e.to_string()), "read failed: {e}");
             return;
         }
     };
     let diags = &summary.diagnostics;
     assert!(
-        valid || !utf16 || diags.has_errors(),
-        "damaged UTF-16 read without an error"
+        valid || !unicode || diags.has_errors(),
+        "damaged UTF-16 or UTF-32 read without an error"
     );
     check_diagnostics(diags, &[(NAME, lines)]);
 

@@ -82,14 +82,22 @@ fn check_text_layer(bytes: &[u8]) {
         .reader;
     let read = reader.read_to_end(&mut stream);
     match expected {
-        // Not decoded independently; the readers' decoding is checked by their unit tests.
-        Encoding::Utf7 => {}
-        // Damaged UTF-16 is refused; damaged UTF-32 is read with replacement characters.
+        // Not decoded independently (the readers' unit tests check the decoding); damage is an
+        // error that says UTF-7.
+        Encoding::Utf7 => {
+            if let Err(e) = read {
+                assert!(e.to_string().contains("UTF-7"), "{e}");
+            }
+        }
+        // Damaged UTF-16 and UTF-32 are refused, never read with replacement characters.
         Encoding::Utf16Le | Encoding::Utf16Be if !valid => {
             let e = read.expect_err("damaged UTF-16 must not decode");
             assert!(e.to_string().contains("UTF-16"), "{e}");
         }
-        Encoding::Utf32Le | Encoding::Utf32Be if !valid => {}
+        Encoding::Utf32Le | Encoding::Utf32Be if !valid => {
+            let e = read.expect_err("damaged UTF-32 must not decode");
+            assert!(e.to_string().contains("UTF-32"), "{e}");
+        }
         _ => {
             read.expect("valid text reads");
             assert!(
@@ -139,17 +147,17 @@ fuzz_target!(|data: &[u8]| {
         Ok(plan) => plan,
         Err(e) => {
             let text = format!("{e:#}");
-            assert!(
-                text.contains("UTF-16"),
-                "plan failed on a file that is not damaged UTF-16: {text}"
-            );
-            assert!(
-                [Some(map), dir, moves]
-                    .into_iter()
-                    .flatten()
-                    .any(|f| Bom::of(f).is_utf16() && !decoded(f).1),
-                "UTF-16 error without a damaged UTF-16 file: {text}"
-            );
+            let files = || [Some(map), dir, moves].into_iter().flatten();
+            let damaged = if text.contains("UTF-16") {
+                files().any(|f| Bom::of(f).is_utf16() && !decoded(f).1)
+            } else if text.contains("UTF-32") {
+                files().any(|f| Bom::of(f).is_utf32() && !decoded(f).1)
+            } else if text.contains("UTF-7") {
+                files().any(t2t_notify_fuzz::read_as_utf7)
+            } else {
+                false
+            };
+            assert!(damaged, "plan failed, but no file is damaged UTF-16, UTF-32 or UTF-7: {text}");
             return;
         }
     };

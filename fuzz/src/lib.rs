@@ -37,6 +37,10 @@ impl Bom {
     pub fn is_utf16(self) -> bool {
         matches!(self, Bom::Utf16Le | Bom::Utf16Be)
     }
+
+    pub fn is_utf32(self) -> bool {
+        matches!(self, Bom::Utf32Le | Bom::Utf32Be)
+    }
 }
 
 /// The text of a file after the BOM, decoded independently of the code under test (UTF-16 and
@@ -93,6 +97,16 @@ fn decoded_by_readers(bytes: &[u8]) -> Vec<u8> {
         let _ = std::io::Read::read_to_end(&mut opened.reader, &mut out);
     }
     out
+}
+
+/// True when `error` is the readers' refusal of a damaged file and these bytes are one:
+/// UTF-16 or UTF-32 (by BOM) that does not decode, or a file read as UTF-7.
+pub fn refused_as_damaged(data: &[u8], error: &str) -> bool {
+    let (_, valid) = decoded(data);
+    let bom = Bom::of(data);
+    (bom.is_utf16() && !valid && error.contains("UTF-16"))
+        || (bom.is_utf32() && !valid && error.contains("UTF-32"))
+        || (read_as_utf7(data) && error.contains("UTF-7"))
 }
 
 /// True when the readers take these bytes for UTF-7 (a heuristic of `inputs::text`).

@@ -88,15 +88,25 @@ fn read_opened(opened: text::TextFile, file: Arc<str>) -> io::Result<(Directory,
     let (mut reader, lines) = text::csv_reader(opened, false);
     let mut record = csv::ByteRecord::new();
     let mut header: Option<(Vec<Known>, Vec<String>)> = None;
+    let mut legacy_warned = false;
     while reader
         .read_byte_record(&mut record)
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?
     {
         let line = lines.record_line(&reader, &record);
+        let mut legacy = false;
         let fields: Vec<String> = record
             .iter()
-            .map(|b| text::decode_field(b).0.trim().to_string())
+            .map(|b| {
+                let (text, not_utf8) = text::decode_field(b);
+                legacy |= not_utf8;
+                text.trim().to_string()
+            })
             .collect();
+        if legacy && !legacy_warned {
+            legacy_warned = true;
+            diags.warning(&file, Some(line), "the file is not UTF-8; read as Windows-1252 (Excel's \"CSV (Comma delimited)\" or Export-Csv in Windows PowerShell 5.1 without -Encoding); export it with -Encoding utf8 so that names outside Western Europe survive");
+        }
         if fields.iter().all(String::is_empty) {
             continue;
         }
@@ -280,6 +290,17 @@ mod tests {
         assert_eq!(e.display_name.as_deref(), Some("Ana Martínez"));
         assert_eq!(e.preferred_language.as_deref(), Some("es-ES"));
         assert_eq!(e.extra["Department"], "Sales");
+    }
+
+    #[test]
+    fn windows_1252_is_read_with_one_warning_on_its_first_line() {
+        let f = write(b"UserPrincipalName,DisplayName\r\nana@fabrikam.com,Ana Mart\xednez\r\nzoe@fabrikam.com,Zo\xeb\r\n");
+        let (dir, diags) = read(f.path()).unwrap();
+        assert_eq!(dir.entries[1].display_name.as_deref(), Some("Zoë"));
+        let text = format!("{diags:?}");
+        assert_eq!(text.matches("Windows-1252").count(), 1, "{text}");
+        assert!(diags.errors().next().is_none(), "{text}");
+        assert!(text.contains("line: Some(2)"), "{text}");
     }
 
     #[test]

@@ -84,9 +84,17 @@ pub fn from_reader(mut file: impl Read + Send + 'static) -> io::Result<TextFile>
                 .into_owned()
                 .into_bytes(),
         ),
-        Encoding::Utf32Le => Cow::Owned(transcode::decode_utf32(&head, false).0.into_bytes()),
-        Encoding::Utf32Be => Cow::Owned(transcode::decode_utf32(&head, true).0.into_bytes()),
-        Encoding::Utf7 => Cow::Owned(transcode::decode_utf7(&head).into_bytes()),
+        // Only to guess the separator: damage is reported by the reader, with its line.
+        Encoding::Utf32Le | Encoding::Utf32Be => Cow::Owned(
+            transcode::decode_utf32(&head, encoding == Encoding::Utf32Be)
+                .map_or_else(|damaged| damaged.text, |(text, _)| text)
+                .into_bytes(),
+        ),
+        Encoding::Utf7 => Cow::Owned(
+            transcode::decode_utf7(&head)
+                .unwrap_or_else(|damaged| damaged.text)
+                .into_bytes(),
+        ),
     };
     let sniff = match sniff.strip_prefix("\u{feff}".as_bytes()) {
         Some(rest) => Cow::Owned(rest.to_vec()),

@@ -1,7 +1,9 @@
 //! Decoders for the encodings PowerShell's `Out-File` and `Export-Csv` can write that
 //! encoding_rs does not know: UTF-32 LE and BE (`-Encoding UTF32`, `BigEndianUTF32`, with a
 //! byte order mark) and UTF-7 (`-Encoding UTF7`, no byte order mark). Pure functions on bytes,
-//! and a reader that streams them as UTF-8.
+//! and a reader that streams them as UTF-8. Like the UTF-16 reader, a damaged file (a code that
+//! is no character, bytes missing at the end, an unpaired surrogate in UTF-7) is an error that
+//! names the line, never a U+FFFD mailed in someone's name.
 
 use std::io::{self, BufRead, BufReader, Read};
 
@@ -13,9 +15,15 @@ pub enum Kind {
     Utf7,
 }
 
+/// A code that is no character, after `text` (what decoded before it).
+#[derive(Debug, PartialEq, Eq)]
+pub struct Damaged {
+    pub text: String,
+}
+
 /// Decodes the complete 4-byte units at the front of `bytes`; returns the text and how many
 /// bytes it used (the rest is an incomplete unit to carry over).
-pub fn decode_utf32(bytes: &[u8], big_endian: bool) -> (String, usize) {
+pub fn decode_utf32(bytes: &[u8], big_endian: bool) -> Result<(String, usize), Damaged> {
     let mut out = String::with_capacity(bytes.len() / 4);
     let whole = bytes.len() / 4 * 4;
     for unit in bytes[..whole].chunks_exact(4) {
@@ -25,14 +33,17 @@ pub fn decode_utf32(bytes: &[u8], big_endian: bool) -> (String, usize) {
         } else {
             u32::from_le_bytes(unit)
         };
-        out.push(char::from_u32(code).unwrap_or('\u{FFFD}'));
+        match char::from_u32(code) {
+            Some(c) => out.push(c),
+            None => return Err(Damaged { text: out }),
+        }
     }
-    (out, whole)
+    Ok((out, whole))
 }
 
 /// Decodes UTF-7 (RFC 2152): ASCII as itself, `+-` as `+`, and `+<modified base64>[-]` as
 /// UTF-16 code units. A base64 run never spans a line end, so lines can be decoded one by one.
-pub fn decode_utf7(bytes: &[u8]) -> String {
+pub fn decode_utf7(bytes: &[u8]) -> Result<String, Damaged> {
     let mut out = String::with_capacity(bytes.len());
     let mut units: Vec<u16> = Vec::new();
     let mut i = 0;
@@ -40,11 +51,10 @@ pub fn decode_utf7(bytes: &[u8]) -> String {
         let b = bytes[i];
         i += 1;
         if b != b'+' {
-            out.push(if b.is_ascii() {
-                char::from(b)
-            } else {
-                '\u{FFFD}'
-            });
+            if !b.is_ascii() {
+                return Err(Damaged { text: out });
+            }
+            out.push(char::from(b));
             continue;
         }
         if bytes.get(i) == Some(&b'-') {
@@ -67,9 +77,14 @@ pub fn decode_utf7(bytes: &[u8]) -> String {
         if bytes.get(i) == Some(&b'-') {
             i += 1;
         }
-        out.extend(char::decode_utf16(units.iter().copied()).map(|r| r.unwrap_or('\u{FFFD}')));
+        for c in char::decode_utf16(units.iter().copied()) {
+            match c {
+                Ok(c) => out.push(c),
+                Err(_) => return Err(Damaged { text: out }),
+            }
+        }
     }
-    out
+    Ok(out)
 }
 
 fn base64_value(c: u8) -> Option<u32> {
@@ -100,6 +115,8 @@ pub struct Transcoder<R> {
     pos: usize,
     carry: Vec<u8>,
     started: bool,
+    /// Line breaks decoded so far, for the error message.
+    lines: u64,
 }
 
 impl<R: Read> Transcoder<R> {
@@ -111,6 +128,7 @@ impl<R: Read> Transcoder<R> {
             pos: 0,
             carry: Vec::new(),
             started: false,
+            lines: 0,
         }
     }
 
@@ -118,7 +136,7 @@ impl<R: Read> Transcoder<R> {
     fn refill(&mut self) -> io::Result<bool> {
         self.out.clear();
         self.pos = 0;
-        let text = match self.kind {
+        let decoded = match self.kind {
             Kind::Utf7 => {
                 let mut line = Vec::new();
                 if self.inner.read_until(b'\n', &mut line)? == 0 {
@@ -132,18 +150,22 @@ impl<R: Read> Transcoder<R> {
                     if self.carry.is_empty() {
                         return Ok(false);
                     }
-                    self.carry.clear();
-                    "\u{FFFD}".to_string()
+                    Err(Damaged {
+                        text: String::new(),
+                    })
                 } else {
                     let n = chunk.len();
                     self.carry.extend_from_slice(chunk);
                     self.inner.consume(n);
-                    let (text, used) = decode_utf32(&self.carry, self.kind == Kind::Utf32Be);
-                    self.carry.drain(..used);
-                    text
+                    decode_utf32(&self.carry, self.kind == Kind::Utf32Be).map(|(text, used)| {
+                        self.carry.drain(..used);
+                        text
+                    })
                 }
             }
         };
+        let text = decoded.map_err(|damaged| self.damaged(&damaged.text))?;
+        self.lines += count_breaks(&text);
         let text = if self.started {
             text.as_str()
         } else {
@@ -153,6 +175,36 @@ impl<R: Read> Transcoder<R> {
         self.out.extend_from_slice(text.as_bytes());
         Ok(true)
     }
+
+    /// The error for damage after `before` in the current piece.
+    fn damaged(&self, before: &str) -> io::Error {
+        let (name, how) = match self.kind {
+            Kind::Utf7 => (
+                "UTF-7",
+                "a byte that is not ASCII, or an unpaired surrogate",
+            ),
+            Kind::Utf32Le | Kind::Utf32Be => (
+                "UTF-32",
+                "a code that is no character, or bytes missing at the end",
+            ),
+        };
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "line {}: the file is {name} but damaged there ({how}); export it again with -Encoding utf8",
+                self.lines + count_breaks(before) + 1
+            ),
+        )
+    }
+}
+
+/// Line breaks in `text`: LF, and CR not followed by LF.
+fn count_breaks(text: &str) -> u64 {
+    let bytes = text.as_bytes();
+    let crs = memchr::memchr_iter(b'\r', bytes)
+        .filter(|&i| bytes.get(i + 1) != Some(&b'\n'))
+        .count();
+    (memchr::memchr_iter(b'\n', bytes).count() + crs) as u64
 }
 
 impl<R: Read> Read for Transcoder<R> {
@@ -179,16 +231,37 @@ mod tests {
         s
     }
 
+    fn error(bytes: &[u8], kind: Kind) -> String {
+        let mut s = String::new();
+        let err = Transcoder::new(bytes, kind)
+            .read_to_string(&mut s)
+            .unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+        err.to_string()
+    }
+
     #[test]
     fn utf7_follows_rfc_2152() {
-        assert_eq!(decode_utf7(b"Hi Mom -+Jjo--!"), "Hi Mom -\u{263A}-!");
-        assert_eq!(decode_utf7(b"A+ImIDkQ."), "A\u{2262}\u{0391}.");
-        assert_eq!(decode_utf7(b"1 +- 1"), "1 + 1");
+        let utf7 = |b: &[u8]| decode_utf7(b).unwrap();
+        assert_eq!(utf7(b"Hi Mom -+Jjo--!"), "Hi Mom -\u{263A}-!");
+        assert_eq!(utf7(b"A+ImIDkQ."), "A\u{2262}\u{0391}.");
+        assert_eq!(utf7(b"1 +- 1"), "1 + 1");
         assert_eq!(
-            decode_utf7(b"+ACI-ana+AEA-contoso.com+ACI-"),
+            utf7(b"+ACI-ana+AEA-contoso.com+ACI-"),
             "\"ana@contoso.com\""
         );
-        assert_eq!(decode_utf7(b"+2D3eAA-"), "\u{1F600}");
+        assert_eq!(utf7(b"+2D3eAA-"), "\u{1F600}");
+    }
+
+    #[test]
+    fn damaged_utf7_is_an_error_naming_the_line() {
+        assert!(decode_utf7(b"a\xe9").is_err());
+        assert!(decode_utf7(b"+2D0-").is_err(), "a lone high surrogate");
+        let message = error(b"+ACI-a+ACI-\r\n+ACI-b\xff+ACI-\r\n", Kind::Utf7);
+        assert!(
+            message.starts_with("line 2: the file is UTF-7 but damaged"),
+            "{message}"
+        );
     }
 
     #[test]
@@ -214,9 +287,31 @@ mod tests {
             .collect();
         assert_eq!(through(&le, Kind::Utf32Le), "a,é\r\n😀\n");
         assert_eq!(through(&be, Kind::Utf32Be), "a,é\r\n😀\n");
-        assert_eq!(
-            through(&le[..le.len() - 2], Kind::Utf32Le),
-            "a,é\r\n😀\u{FFFD}"
+    }
+
+    #[test]
+    fn damaged_utf32_is_an_error_naming_the_line() {
+        let units =
+            |codes: &[u32]| -> Vec<u8> { codes.iter().flat_map(|c| c.to_le_bytes()).collect() };
+        let cut = units(&[0xFEFF, 'a' as u32, '\n' as u32, 'b' as u32]);
+        let message = error(&cut[..cut.len() - 2], Kind::Utf32Le);
+        assert!(
+            message.starts_with("line 2: the file is UTF-32 but damaged"),
+            "{message}"
+        );
+        let surrogate = units(&[
+            'a' as u32,
+            '\r' as u32,
+            '\n' as u32,
+            'b' as u32,
+            '\n' as u32,
+            0xD800,
+        ]);
+        let message = error(&surrogate, Kind::Utf32Le);
+        assert!(message.starts_with("line 3: "), "{message}");
+        assert!(
+            message.contains("export it again with -Encoding utf8"),
+            "{message}"
         );
     }
 
