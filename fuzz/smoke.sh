@@ -35,8 +35,9 @@ for target in $(cargo fuzz list); do
         failed+=("$target")
     fi
 done
-# The plan target's scratch folders (one per fuzzing process); keep those of live processes.
-for dir in /dev/shm/t2t-fuzz-plan-* "${TMPDIR:-/tmp}"/t2t-fuzz-plan-*; do
+# The plan and move_state targets' scratch folders (one per fuzzing process); keep those of
+# live processes.
+for dir in /dev/shm/t2t-fuzz-{plan,move-state}-* "${TMPDIR:-/tmp}"/t2t-fuzz-{plan,move-state}-*; do
     [ -d "$dir" ] || continue
     kill -0 "${dir##*-}" 2>/dev/null || rm -rf "$dir"
 done

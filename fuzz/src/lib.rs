@@ -2,6 +2,10 @@
 //! whatever bytes it is given, beyond "does not panic". Each check panics with the offending
 //! value, so libFuzzer keeps the input as a crash.
 
+pub mod evidence;
+pub mod links;
+pub mod mime;
+
 use std::collections::HashMap;
 
 use t2t_notify::diag::Diagnostics;

@@ -5,6 +5,10 @@
 pub const MAX_UPN_LEN: usize = 113;
 /// Longest email address (RFC 5321 path limit).
 pub const MAX_EMAIL_LEN: usize = 254;
+/// Longest part before the @ (RFC 5321; Entra ID's limit for a UPN's prefix too).
+pub const MAX_LOCAL_PART_LEN: usize = 64;
+/// Longest part of a domain name between dots (RFC 1035).
+pub const MAX_DOMAIN_LABEL_LEN: usize = 63;
 
 /// True for `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` in hexadecimal (either case).
 ///
@@ -37,7 +41,7 @@ pub fn check_upn(s: &str) -> Result<(), String> {
             describe_char(c)
         ));
     }
-    check_local_dots(local)?;
+    check_local_part(local)?;
     check_domain(domain)
 }
 
@@ -58,8 +62,13 @@ pub fn check_email(s: &str) -> Result<(), String> {
     if local.contains("=?") {
         return Err("contains `=?`, which mail programs decode as an encoded word (RFC 2047) and could read as another address or a line break; no mailbox needs it: check the address".into());
     }
-    check_local_dots(local)?;
-    check_domain(domain)
+    check_local_part(local)?;
+    check_domain(domain)?;
+    // The notice is addressed with lettre: refuse here what it would refuse at `send`, such as
+    // an international domain whose ASCII form (IDNA, `xn--...`) has a part over 63 characters.
+    s.parse::<lettre::Address>()
+        .map(|_| ())
+        .map_err(|e| format!("cannot be used to send mail ({e}); check the address"))
 }
 
 /// Parses `Name <address@domain>` or a bare address into a lettre mailbox.
@@ -103,7 +112,13 @@ fn split_at_sign(s: &str) -> Result<(&str, &str), String> {
     }
 }
 
-fn check_local_dots(local: &str) -> Result<(), String> {
+fn check_local_part(local: &str) -> Result<(), String> {
+    if local.len() > MAX_LOCAL_PART_LEN {
+        return Err(format!(
+            "the part before the @ is {} bytes long (letters like é count two); it has at most {MAX_LOCAL_PART_LEN}",
+            local.len()
+        ));
+    }
     if local.starts_with('.') || local.ends_with('.') {
         return Err("the part before the @ starts or ends with a dot".into());
     }
@@ -125,6 +140,12 @@ fn check_domain(domain: &str) -> Result<(), String> {
     for label in domain.split('.') {
         if label.is_empty() {
             return Err(format!("domain `{domain}` has an empty part between dots"));
+        }
+        if label.len() > MAX_DOMAIN_LABEL_LEN && label.is_ascii() {
+            return Err(format!(
+                "domain `{domain}` has a part of {} characters; a domain name's parts have at most {MAX_DOMAIN_LABEL_LEN}",
+                label.len()
+            ));
         }
         if label.starts_with('-') || label.ends_with('-') {
             return Err(format!(
@@ -210,6 +231,38 @@ mod tests {
         assert!(check_email("=?utf-8?q?a=0D=0A?=@fabrikam.com")
             .unwrap_err()
             .contains("encoded word"));
+    }
+
+    /// Found by the `render` fuzz target (`fuzz/regressions/render/email-domain-label-too-long`):
+    /// the mapping accepted target emails that lettre refuses, so `validate` passed a user whose
+    /// notice `preview` and `send` then could not address.
+    #[test]
+    fn emails_the_mapping_accepts_can_be_addressed() {
+        let label = "j".repeat(64);
+        let long = format!("noah@fabrikam.com{label}");
+        assert!(
+            check_email(&long).unwrap_err().contains("at most 63"),
+            "{long}"
+        );
+        assert!(check_upn(&long).unwrap_err().contains("at most 63"));
+        assert!(check_email(&format!("noah@{}.com", "j".repeat(63))).is_ok());
+        let local = format!("{}@fabrikam.com", "n".repeat(65));
+        assert!(check_email(&local).unwrap_err().contains("at most 64"));
+        assert!(check_upn(&local).unwrap_err().contains("at most 64"));
+        assert!(check_email(&format!("{}@fabrikam.com", "n".repeat(64))).is_ok());
+        // 60 letters, but 66 characters once IDNA writes them in ASCII (xn--...).
+        let idn = format!("noah@{}.com", "\u{E9}".repeat(60));
+        assert!(idn.parse::<lettre::Address>().is_err());
+        assert!(check_email(&idn)
+            .unwrap_err()
+            .contains("cannot be used to send mail"));
+        for ok in [
+            "josé.garcía@fabrikam.com",
+            "a+tag@fabrikam.com",
+            "a=b?c@fabrikam.com",
+        ] {
+            assert!(ok.parse::<lettre::Address>().is_ok(), "{ok}");
+        }
     }
 
     #[test]

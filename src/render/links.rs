@@ -64,7 +64,7 @@ impl AllowedHosts {
 
     /// Checks one URL; the error says why it is refused.
     pub fn check(&self, raw: &str) -> Result<(), String> {
-        let candidate = if raw.len() >= 4 && raw[..4].eq_ignore_ascii_case("www.") {
+        let candidate = if raw.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("www.")) {
             format!("https://{raw}")
         } else {
             raw.to_string()
@@ -257,6 +257,23 @@ mod tests {
         ] {
             assert!(urls.iter().any(|u| u == want), "{want} not in {urls:?}");
         }
+    }
+
+    /// Found by the `render` fuzz target (`fuzz/regressions/render/link-not-char-boundary`):
+    /// the `www.` test sliced the first four bytes, inside a character when the link starts
+    /// with a short multi-byte one, so a display name like `abcſ://x` (the long s counts as a
+    /// scheme letter) panicked `preview` and `send`.
+    #[test]
+    fn links_with_multibyte_characters_in_the_first_four_bytes_are_checked() {
+        let a = allowed();
+        assert!(a.check("abc\u{17F}://evil.example/").is_err());
+        assert!(a.check("a \u{FFFD}( x").is_err());
+        assert!(a.check("ww\u{E9}.office.com").is_err());
+        let urls = urls_in_text("Hello abc\u{17F}://evil.example/ today");
+        assert_eq!(urls, ["abc\u{17F}://evil.example/"]);
+        let mut problems = Vec::new();
+        check_part(&a, "en/text", &urls, &mut problems);
+        assert_eq!(problems.len(), 1, "{problems:?}");
     }
 
     #[test]

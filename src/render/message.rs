@@ -120,7 +120,9 @@ pub fn content_sha256(bytes: &[u8], text: &str, html: &str) -> String {
     for line in head.split("\r\n") {
         let continuation = line.starts_with([' ', '\t']);
         if !continuation {
-            in_date = line.len() >= 5 && line[..5].eq_ignore_ascii_case("date:");
+            in_date = line
+                .get(..5)
+                .is_some_and(|p| p.eq_ignore_ascii_case("date:"));
         }
         if !in_date {
             h.update(line.as_bytes());
@@ -132,6 +134,17 @@ pub fn content_sha256(bytes: &[u8], text: &str, html: &str) -> String {
     h.update([0]);
     h.update(html.as_bytes());
     hex::encode(h.finalize())
+}
+
+/// Longest display name a header carries: Entra ID's limit for `displayName`. lettre folds a
+/// header only between words, so a longer name (a directory value of one long word) would
+/// make a line longer than the 998 characters RFC 5322 allows, which relays cut or refuse.
+pub const MAX_HEADER_NAME_CHARS: usize = 256;
+
+/// A cleaned name as a header carries it: cut at [`MAX_HEADER_NAME_CHARS`] characters.
+pub fn header_name(name: &str) -> String {
+    let cut: String = name.chars().take(MAX_HEADER_NAME_CHARS).collect();
+    cut.trim_end().to_string()
 }
 
 /// A value fit for a header or a greeting: control characters, line and paragraph

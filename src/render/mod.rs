@@ -360,7 +360,7 @@ impl Renderer {
                             value: a.clone(),
                             why: e.to_string(),
                         })?;
-                Ok(Mailbox::new(name.map(str::to_string), address))
+                Ok(Mailbox::new(name.map(message::header_name), address))
             })
             .collect()
     }

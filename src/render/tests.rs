@@ -352,6 +352,87 @@ fn shapes_fill_in_exactly_what_handlebars_renders() {
     assert!((2..600).contains(&shapes), "{shapes} shapes for 600 people");
 }
 
+/// Found by the `render` fuzz target (`fuzz/regressions/render/long-word-display-name`): a
+/// display name of one 2,000-character word went into `To:` whole, a header line of 2,034
+/// bytes (RFC 5322 allows 998; Postfix cuts lines at 2,048).
+#[test]
+fn a_long_display_name_keeps_every_header_line_within_998_characters() {
+    let config = config_with(|t| t.replace("recipient = \"target-email\"", "recipient = \"both\""));
+    let name = format!("\"{}\\", "A".repeat(2000));
+    let user = UserMapping {
+        line: 1,
+        source_tenant: "6a0e3f52-9d4b-4c8e-8f2a-1b7c5d3e9f01".into(),
+        source_upn: "ana@contoso.com".into(),
+        target_upn: "ana@fabrikam.com".into(),
+        target_email: "ana@fabrikam.com".into(),
+        user_type: "RegularUser".into(),
+    };
+    let entry = DirectoryEntry {
+        line: 2,
+        upn: "ana@fabrikam.com".into(),
+        display_name: Some(name.clone()),
+        ..DirectoryEntry::default()
+    };
+    let r = Renderer::new(&config)
+        .unwrap()
+        .render_at(
+            &crate::plan::recipient(&config, user, Some(entry)),
+            "post-migration",
+            None,
+            fixed_date(),
+        )
+        .unwrap();
+    for line in r.bytes.split(|b| *b == b'\n') {
+        assert!(line.len() <= 999, "a line of {} bytes", line.len());
+    }
+    let m = parse(&r.bytes);
+    let to: Vec<_> = m.to().unwrap().iter().collect();
+    assert_eq!(to.len(), 2);
+    assert_eq!(to[0].address(), Some("ana@fabrikam.com"));
+    assert_eq!(to[1].address(), Some("ana@contoso.com"));
+    let cut: String = name.chars().take(message::MAX_HEADER_NAME_CHARS).collect();
+    assert_eq!(to[0].name(), Some(cut.as_str()));
+    assert!(r.text.contains(&name), "the greeting keeps the whole name");
+}
+
+/// Found by the `render` fuzz target (`fuzz/regressions/render/non-ascii-address-without-name`):
+/// the content hash looked for `Date:` in the first five bytes of every header line, inside
+/// the `é` of `To: é@...`, so an international address (the mapping allows one) of a person
+/// without a directory name panicked `preview` and `send`.
+#[test]
+fn an_international_address_without_a_name_renders() {
+    let r = render(&person(
+        "e@contoso.com",
+        "\u{E9}@fabrikam.com",
+        "RegularUser",
+        None,
+        None,
+    ));
+    let head = String::from_utf8_lossy(&r.bytes);
+    assert!(head.contains("\r\nTo: \u{E9}@fabrikam.com\r\n"), "{head}");
+    assert_eq!(r.envelope.to, ["\u{E9}@fabrikam.com"]);
+    let later = Renderer::new(&config())
+        .unwrap()
+        .render_at(
+            &person(
+                "e@contoso.com",
+                "\u{E9}@fabrikam.com",
+                "RegularUser",
+                None,
+                None,
+            ),
+            "post-migration",
+            None,
+            fixed_date() + Duration::from_secs(3600),
+        )
+        .unwrap();
+    assert_eq!(
+        r.content_sha256(),
+        later.content_sha256(),
+        "only the Date differs"
+    );
+}
+
 #[test]
 fn every_field_is_html_escaped() {
     let r = render(&person(

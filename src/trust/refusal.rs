@@ -83,45 +83,61 @@ pub enum Problem {
     NotAString(&'static str),
     #[error("is empty")]
     Empty,
-    #[error("`{0}` is not an evidence format this t2t-notify reads (it reads `t2t-notify/trust-evidence/1`)")]
+    #[error("`{}` is not an evidence format this t2t-notify reads (it reads `t2t-notify/trust-evidence/1`)", shown(.0))]
     UnknownFormat(String),
-    #[error("`{0}` is neither `source` nor `target`")]
+    #[error("`{}` is neither `source` nor `target`", shown(.0))]
     UnknownSide(String),
-    #[error("says {}, but the host URL `{url}` is one of the [{1}] host_urls: the file was written on the {1} tenant", claimed.as_str(), actual.as_str())]
+    #[error("says {}, but the host URL `{}` is one of the [{2}] host_urls: the file was written on the {2} tenant", claimed.as_str(), shown(url), actual.as_str())]
     SideMismatch {
         claimed: Side,
         url: String,
         actual: Side,
     },
-    #[error("`{url}` is not one of the [{}] host_urls ({})", side.as_str(), configured.join(", "))]
+    #[error("`{}` is not one of the [{}] host_urls ({})", shown(url), side.as_str(), configured.join(", "))]
     HostNotConfigured {
         url: String,
         side: Side,
         configured: Vec<String>,
     },
-    #[error("`{url}` is one of this side's own ([{}]) host_urls; the partner must be one of the [{}] host_urls", side.as_str(), side.partner().as_str())]
+    #[error("`{}` is one of this side's own ([{}]) host_urls; the partner must be one of the [{}] host_urls", shown(url), side.as_str(), side.partner().as_str())]
     PartnerOnSameSide { url: String, side: Side },
-    #[error("`{0}` is not a role; the cmdlets know `Source` and `Target`")]
+    #[error("`{}` is not a role; the cmdlets know `Source` and `Target`", shown(.0))]
     UnknownPartnerRole(String),
-    #[error("is `{found}`, but the {} tenant names its partner's role, `{expected}`{}", side.as_str(), seed_note(*side))]
+    #[error("is `{}`, but the {} tenant names its partner's role, `{expected}`{}", shown(found), side.as_str(), seed_note(*side))]
     WrongPartnerRole {
         found: String,
         expected: &'static str,
         side: Side,
     },
-    #[error("is `{0}`; a cross-tenant OneDrive migration uses the scenario `MnA`")]
+    #[error("is `{}`; a cross-tenant OneDrive migration uses the scenario `MnA`", shown(.0))]
     WrongScenario(String),
     #[error("is `{}`: {}", .0.as_str(), .0.meaning())]
     TrustNotRemoved(VerifyResult),
-    #[error("`{0}` is not an answer of Verify-SPOCrossTenantRelationship (NotEstablished, NotEstablishedByPartner, DormantByPartner, CouldNotContactPartner, GoodToProceed)")]
+    #[error("`{}` is not an answer of Verify-SPOCrossTenantRelationship (NotEstablished, NotEstablishedByPartner, DormantByPartner, CouldNotContactPartner, GoodToProceed)", shown(.0))]
     UnknownVerifyResult(String),
-    #[error("`{0}` is not a UTC time like 2026-11-27T06:00:00Z")]
+    #[error("`{}` is not a UTC time like 2026-11-27T06:00:00Z", shown(.0))]
     NotATimestamp(String),
     #[error("{} is in the future (now {}): the evidence cannot have been checked yet", at.format("%Y-%m-%dT%H:%M:%SZ"), now.format("%Y-%m-%dT%H:%M:%SZ"))]
     InFuture {
         at: DateTime<Utc>,
         now: DateTime<Utc>,
     },
+}
+
+/// A value from the file as a message shows it: control characters, line and paragraph
+/// separators and bidirectional controls escaped (`\n`, `\u{202e}`), so a file cannot end
+/// the refusal's line, forge another line of output or reorder what the terminal shows.
+fn shown(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        let trick = matches!(c, '\u{2028}' | '\u{2029}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
+        if c.is_control() || trick {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// The seed page's command for the target tenant repeats the source's `-PartnerRole Target`.

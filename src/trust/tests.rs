@@ -400,3 +400,43 @@ fn script_safe_urls_escape_powershell_specials() {
     );
     assert!(!script.contains("$x"));
 }
+
+/// Found by the `trust` fuzz target (`fuzz/regressions/trust/format-with-control-character`):
+/// values from the file were shown as they were, so a field holding a line break, a C1 control
+/// or a bidirectional override printed a refusal over several lines (one could read as
+/// `accepted: ...`) or reordered on the terminal.
+#[test]
+fn refusals_show_the_files_values_escaped_on_one_line() {
+    let text = std::fs::read_to_string(fixtures().join("accepted-source.json")).unwrap();
+    let forged = text
+        .replace(
+            "t2t-notify/trust-evidence/1",
+            "t2t-notify/trust-evide\\u0080ce/1",
+        )
+        .replace("\"Target\"", "\"x\\naccepted: all pairs\"")
+        .replace("\"MnA\"", "\"M\\u202enA\\r\"");
+    let rejection = check("f.json", forged.as_bytes(), &sample_hosts(), now()).unwrap_err();
+    let fields: Vec<Field> = rejection.refusals.iter().map(|r| r.field).collect();
+    assert_eq!(fields, [Field::Format, Field::PartnerRole, Field::Scenario]);
+    for refusal in &rejection.refusals {
+        let shown = refusal.to_string();
+        assert!(
+            !shown
+                .chars()
+                .any(|c| c.is_control() || ('\u{202A}'..='\u{202E}').contains(&c)),
+            "{shown:?}"
+        );
+    }
+    let shown: Vec<String> = rejection.refusals.iter().map(|r| r.to_string()).collect();
+    assert!(
+        shown[0].contains("`t2t-notify/trust-evide\\u{80}ce/1`"),
+        "{}",
+        shown[0]
+    );
+    assert!(
+        shown[1].contains("`x\\naccepted: all pairs`"),
+        "{}",
+        shown[1]
+    );
+    assert!(shown[2].contains("`M\\u{202e}nA`"), "{}", shown[2]);
+}
