@@ -6,8 +6,8 @@
 //! bytes. They are written to a per-process folder under /dev/shm as `batch-1.export` and
 //! `batch-2.export`, because the reader takes paths.
 //!
-//! Beyond "no panic": reading is deterministic and never fails, except on damaged UTF-16, with
-//! a UTF-16 error (or an error about what came before the damage); every diagnostic names its
+//! Beyond "no panic": reading is deterministic and never fails, except on damaged UTF-16,
+//! UTF-32 or UTF-7, with an error naming the encoding (or an error about what came before the damage); every diagnostic names its
 //! file and a line that exists; every entry has a valid source UPN, a trimmed state whose known
 //! name is parsed right, its file's batch label and a line of the file, in file order; nobody
 //! is skipped silently (a file without errors yields one entry per data row or JSON item,
@@ -26,7 +26,7 @@ use t2t_notify::diag::Diagnostics;
 use t2t_notify::inputs::address::check_upn;
 use t2t_notify::inputs::move_state::{self, MoveEntry, MoveState, MoveStates};
 use t2t_notify::inputs::text;
-use t2t_notify_fuzz::{check_diagnostics, decoded, line_count, Bom};
+use t2t_notify_fuzz::{check_diagnostics, line_count, refused_as_damaged};
 
 const MARKER: &[u8] = b"\n==next==\n";
 const LABEL: &str = "wave 3";
@@ -53,7 +53,7 @@ fn split(data: &[u8]) -> Vec<&[u8]> {
 }
 
 /// The text layer's decoding of a file and its separator (the layer is checked by `plan`);
-/// `None` for damaged UTF-16.
+/// `None` for damaged UTF-16, UTF-32 or UTF-7.
 fn stream(bytes: &[u8]) -> Option<(Vec<u8>, u8)> {
     let mut opened = text::from_reader(std::io::Cursor::new(bytes.to_vec())).expect("in memory");
     let mut out = Vec::new();
@@ -63,7 +63,7 @@ fn stream(bytes: &[u8]) -> Option<(Vec<u8>, u8)> {
 
 /// How many moves the export lists, counted without the reader: JSON items, or CSV rows after
 /// the `#TYPE` line and the header (blank rows are not moves). `None` for JSON that does not
-/// parse and for damaged UTF-16.
+/// parse and for damaged UTF-16, UTF-32 or UTF-7.
 fn moves_listed(bytes: &[u8]) -> Option<usize> {
     let (text, delimiter) = stream(bytes)?;
     let first = text.iter().find(|b| !b.is_ascii_whitespace());
@@ -101,11 +101,7 @@ fn read_one(path: &Path, bytes: &[u8], batch: &str) -> Option<(Vec<MoveEntry>, D
     let (entries, diags) = match move_state::read(path) {
         Ok(read) => read,
         Err(e) => {
-            let damaged = Bom::of(bytes).is_utf16() && !decoded(bytes).1;
-            assert!(
-                damaged && e.to_string().contains("UTF-16"),
-                "read failed: {e}"
-            );
+            assert!(refused_as_damaged(bytes, &e.to_string()), "read failed: {e}");
             return None;
         }
     };
@@ -135,7 +131,7 @@ fn read_one(path: &Path, bytes: &[u8], batch: &str) -> Option<(Vec<MoveEntry>, D
         }
         // Read up to a header without the required columns, which is an error.
         None if stream(bytes).is_none() => {
-            assert!(diags.has_errors(), "damaged UTF-16 read without an error");
+            assert!(diags.has_errors(), "damaged UTF-16, UTF-32 or UTF-7 read without an error");
         }
         None => {}
     }
@@ -237,7 +233,7 @@ fuzz_target!(|data: &[u8]| {
         let Some((entries, d)) = read_one(path, bytes, &format!("batch-{}", i + 1)) else {
             assert!(
                 MoveStates::load(&paths, None).is_err(),
-                "damaged UTF-16 merged"
+                "a damaged export merged"
             );
             return;
         };
