@@ -453,6 +453,27 @@ fn every_field_is_html_escaped() {
     assert!(r.link_errors.is_empty(), "{:?}", r.link_errors);
 }
 
+/// Left open by the first `render` fuzz runs: a scheme glued to a word passed the check.
+#[test]
+fn a_link_glued_to_a_word_in_a_name_is_a_link_error() {
+    for name in ["Ana x_https://evil.example/", "Ana 1https://evil.example/"] {
+        let out = render(&person(
+            "ana@contoso.com",
+            "ana@fabrikam.com",
+            "RegularUser",
+            Some(name),
+            Some("en"),
+        ));
+        assert!(
+            out.link_errors
+                .iter()
+                .any(|e| e.starts_with("template en/text: https://evil.example/")),
+            "{name}: {:?}",
+            out.link_errors
+        );
+    }
+}
+
 #[test]
 fn look_alike_onedrive_url_is_a_link_error() {
     let mut r = member();

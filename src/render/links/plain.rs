@@ -1,6 +1,7 @@
 //! Finds plain URLs in a text: what the pattern
-//! `(?i)(?-u:\b)(?:[a-z][a-z0-9+.-]*://|www\.)[^\s<>"'`]+` finds, leftmost first, without a
-//! regex. That pattern starts with a character class, so a regex engine has no literal to skip
+//! `(?i)(?:[a-z][a-z0-9+.-]*://|(?-u:\b)www\.)[^\s<>"'`]+` finds, leftmost first, without a
+//! regex. A scheme needs no word boundary before it: `x_https://evil.example/` in a display
+//! name is checked like any other link (a mail reader may well link its `https://` part). That pattern starts with a character class, so a regex engine has no literal to skip
 //! ahead with and runs its automaton over every byte of every notice (the link check was a
 //! tenth of `send`'s CPU time); here memchr jumps from one `://` or `www.` to the next and the
 //! scheme is read backwards from there. The tests compare both on random texts.
@@ -53,7 +54,7 @@ fn next_scheme(text: &str, from: usize) -> Option<(usize, usize)> {
 }
 
 /// The leftmost start of a scheme that ends at `colon`: within the run of scheme characters
-/// before it, the first letter at a word boundary, not before `from`.
+/// before it, the first letter, not before `from`.
 fn scheme_start(text: &str, colon: usize, from: usize) -> Option<usize> {
     let run_start = text[..colon]
         .char_indices()
@@ -61,11 +62,10 @@ fn scheme_start(text: &str, colon: usize, from: usize) -> Option<usize> {
         .take_while(|&(_, c)| is_scheme_char(c))
         .last()
         .map(|(i, _)| i)?;
-    let bytes = text.as_bytes();
     text[run_start..colon]
         .char_indices()
         .map(|(i, c)| (run_start + i, c))
-        .find(|&(s, c)| s >= from && is_scheme_letter(c) && word_boundary(bytes, s))
+        .find(|&(s, c)| s >= from && is_scheme_letter(c))
         .map(|(s, _)| s)
 }
 
@@ -121,7 +121,7 @@ mod tests {
 
     /// The pattern this module stands in for.
     fn oracle(text: &str) -> Vec<Range<usize>> {
-        let re = Regex::new(r#"(?i)(?-u:\b)(?:[a-z][a-z0-9+.-]*://|www\.)[^\s<>"'`]+"#).unwrap();
+        let re = Regex::new(r#"(?i)(?:[a-z][a-z0-9+.-]*://|(?-u:\b)www\.)[^\s<>"'`]+"#).unwrap();
         re.find_iter(text).map(|m| m.range()).collect()
     }
 
@@ -140,6 +140,7 @@ mod tests {
                 "https://x.example/",
                 "HTTPS://Y.example/p?q=1",
                 "ftp://z.example",
+                "http://no",
                 "www.ok.example"
             ]
         );
