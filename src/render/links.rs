@@ -94,14 +94,17 @@ impl AllowedHosts {
 }
 
 /// Every URL in an HTML document: attribute values (entities decoded), CSS `url(...)`, and
-/// plain URLs in the text.
+/// plain URLs in the text, each with the URLs inside it (see [`urls_in_text`]).
 pub fn urls_in_html(html: &str) -> Vec<String> {
-    let mut urls: Vec<String> = ATTRIBUTE
+    let mut urls = Vec::new();
+    let attributes = ATTRIBUTE
         .captures_iter(html)
         .filter_map(|c| c.get(1).or(c.get(2)).or(c.get(3)))
-        .map(|m| decode_entities(m.as_str().trim()))
-        .collect();
-    urls.extend(CSS_URL.captures_iter(html).map(|c| decode_entities(&c[1])));
+        .map(|m| decode_entities(m.as_str().trim()));
+    let css = CSS_URL.captures_iter(html).map(|c| decode_entities(&c[1]));
+    for url in attributes.chain(css) {
+        add_with_nested(url, &mut urls);
+    }
     for url in urls_in_text(&decode_entities(html)) {
         if !urls.contains(&url) {
             urls.push(url);
@@ -110,16 +113,33 @@ pub fn urls_in_html(html: &str) -> Vec<String> {
     urls
 }
 
-/// Every plain URL (`scheme://...` or `www....`) in a text, without trailing punctuation.
+/// Every plain URL (`scheme://...` or `www....`) in a text, without trailing punctuation, and
+/// every URL inside one of them (`https://allowed.example/?next=https://evil.example/` is also
+/// checked as `https://evil.example/`: an allowed host that redirects is no reason to pass a
+/// link to another).
 pub fn urls_in_text(text: &str) -> Vec<String> {
-    plain::spans(text)
-        .into_iter()
-        .map(|span| {
-            text[span]
-                .trim_end_matches(['.', ',', ';', ':', '!', '?', ')', ']', '}', '*', '_'])
-                .to_string()
-        })
-        .collect()
+    let mut out = Vec::new();
+    for span in plain::spans(text) {
+        add_with_nested(without_trailing_punctuation(&text[span]), &mut out);
+    }
+    out
+}
+
+/// `url`, then the URLs in what follows its `://` (or its `www.`).
+fn add_with_nested(url: String, out: &mut Vec<String>) {
+    let body = url.find("://").map(|i| i + 3).or_else(|| {
+        url.get(..4)
+            .filter(|w| w.eq_ignore_ascii_case("www."))
+            .map(|_| 4)
+    });
+    let nested = body.map(|b| urls_in_text(&url[b..])).unwrap_or_default();
+    out.push(url);
+    out.extend(nested);
+}
+
+fn without_trailing_punctuation(url: &str) -> String {
+    url.trim_end_matches(['.', ',', ';', ':', '!', '?', ')', ']', '}', '*', '_'])
+        .to_string()
 }
 
 /// Decodes the character references that can hide a URL's real text.
@@ -192,6 +212,26 @@ pub fn check_part(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_url_inside_a_url_is_checked_too() {
+        let text = "See https://contoso-my.sharepoint.com/personal/a?next=https://evil.example/x.";
+        let urls = urls_in_text(text);
+        assert_eq!(
+            urls,
+            [
+                "https://contoso-my.sharepoint.com/personal/a?next=https://evil.example/x",
+                "https://evil.example/x"
+            ]
+        );
+        let html =
+            "<a href=\"https://contoso-my.sharepoint.com/r?u=https&#x3A;//evil.example/\">x</a>";
+        assert!(urls_in_html(html).contains(&"https://evil.example/".to_string()));
+        assert_eq!(
+            urls_in_text("https://www.office.com/"),
+            ["https://www.office.com/", "www.office.com/"]
+        );
+    }
 
     fn allowed() -> AllowedHosts {
         AllowedHosts::new(["contoso-my.sharepoint.com", "help.fabrikam.com"])
