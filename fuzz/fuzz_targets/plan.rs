@@ -47,16 +47,7 @@ fn config() -> &'static Config {
 
 fn scratch_dir() -> &'static PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let base = if Path::new("/dev/shm").is_dir() {
-            PathBuf::from("/dev/shm")
-        } else {
-            std::env::temp_dir()
-        };
-        let dir = base.join(format!("t2t-fuzz-plan-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("scratch folder");
-        dir
-    })
+    DIR.get_or_init(|| t2t_notify_fuzz::scratch_dir("plan"))
 }
 
 /// What `inputs::text` makes of one file: the BOM's encoding, a known separator, the decoded

@@ -239,3 +239,17 @@ pub fn check_directory(dir: &Directory, lines: u64) {
         }
     }
 }
+
+/// A folder of this fuzzing process for targets whose code under test reads paths:
+/// `/dev/shm/t2t-fuzz-<target>-<pid>` (or under the temp folder); `smoke.sh` removes the ones
+/// of processes that are gone.
+pub fn scratch_dir(target: &str) -> std::path::PathBuf {
+    let base = if std::path::Path::new("/dev/shm").is_dir() {
+        std::path::PathBuf::from("/dev/shm")
+    } else {
+        std::env::temp_dir()
+    };
+    let dir = base.join(format!("t2t-fuzz-{target}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("scratch folder");
+    dir
+}
