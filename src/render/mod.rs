@@ -3,9 +3,9 @@
 //! with lettre. Pure: recipient in, bytes out; `preview` and `send` share it, so what an admin
 //! previews is byte for byte what goes out (but the `Date` header).
 //!
-//! Files: `registry` (templates), `shapes` (templates filled in once per shape of data), `locale` (choice), `context` (template data), `message`
-//! (MIME), `qp` (quoted-printable), `wrap` (text part line length), `links` (link check), `gallery` (the preview's index
-//! page).
+//! Files: `registry` (templates), `shapes` (templates filled in once per shape of data),
+//! `locale` (choice), `context` (template data), `message` (MIME), `qp` (quoted-printable),
+//! `wrap` (text part line length), `links` (link check), `gallery` (the preview's index page).
 
 pub mod context;
 pub mod gallery;
