@@ -1,9 +1,11 @@
 //! Builds the MIME message with lettre: `multipart/alternative` (text, then HTML), UTF-8,
 //! encoded display names, a stable `Message-ID`, and the headers that keep out-of-office
 //! replies away (`Auto-Submitted`, `X-Auto-Response-Suppress`). Every value that reaches a
-//! header is cleaned of control characters first, so no CSV field can add a header. Both parts
-//! are quoted-printable: it encodes every `=`, so no line of a part can spell the `--=_t2t_`
-//! boundary and end the part early, whatever a directory field contains.
+//! header is cleaned of control characters first, so no CSV field can add a header. A part goes
+//! `7bit` when it can (ASCII in short lines, see [`super::seven_bit`]) and quoted-printable
+//! otherwise; a part holding the text of the
+//! `--=_t2t_` boundary family always goes quoted-printable, which encodes every `=`, so no line
+//! of a part can end it early, whatever a directory field contains.
 
 use std::time::SystemTime;
 
@@ -73,18 +75,24 @@ pub fn build(p: &Parts<'_>) -> Result<Vec<u8>, lettre::error::Error> {
     }
     let body = MultiPart::alternative()
         .boundary(boundary(p.message_id))
-        .singlepart(quoted_printable(header::ContentType::TEXT_PLAIN, p.text))
-        .singlepart(quoted_printable(header::ContentType::TEXT_HTML, p.html));
+        .singlepart(part(header::ContentType::TEXT_PLAIN, p.text))
+        .singlepart(part(header::ContentType::TEXT_HTML, p.html));
     Ok(builder.multipart(body)?.formatted())
 }
 
-/// A part encoded by [`super::qp`] (one pass, every `=` encoded) rather than by lettre, which
-/// would scan the part to choose an encoding and normalise its line breaks first.
-fn quoted_printable(content_type: header::ContentType, body: &str) -> SinglePart {
-    let encoded = Body::dangerous_pre_encoded(
-        super::qp::encode(body),
-        header::ContentTransferEncoding::QuotedPrintable,
-    );
+/// A part encoded here, `7bit` when it can be, else by [`super::qp`] (one pass, every `=`
+/// encoded), rather than by lettre, which would scan the part to choose an encoding and
+/// normalise its line breaks first.
+fn part(content_type: header::ContentType, body: &str) -> SinglePart {
+    let encoded = match super::seven_bit::encode(body) {
+        Some(bytes) => {
+            Body::dangerous_pre_encoded(bytes, header::ContentTransferEncoding::SevenBit)
+        }
+        None => Body::dangerous_pre_encoded(
+            super::qp::encode(body),
+            header::ContentTransferEncoding::QuotedPrintable,
+        ),
+    };
     SinglePart::builder().header(content_type).body(encoded)
 }
 

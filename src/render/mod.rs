@@ -4,8 +4,9 @@
 //! previews is byte for byte what goes out (but the `Date` header).
 //!
 //! Files: `registry` (templates), `shapes` (templates filled in once per shape of data),
-//! `locale` (choice), `context` (template data), `message` (MIME), `qp` (quoted-printable),
-//! `wrap` (text part line length), `links` (link check), `gallery` (the preview's index page).
+//! `locale` (choice), `context` (template data), `message` (MIME), `seven_bit` and `qp` (part
+//! encodings), `wrap` (text part line length), `links` (link check), `gallery` (the preview's
+//! index page).
 
 pub mod context;
 pub mod gallery;
@@ -14,6 +15,7 @@ pub mod locale;
 pub mod message;
 pub mod qp;
 pub mod registry;
+pub mod seven_bit;
 pub mod shapes;
 pub mod wrap;
 

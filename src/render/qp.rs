@@ -75,13 +75,44 @@ fn line_break(bytes: &[u8], i: usize) -> Option<usize> {
     }
 }
 
-/// How many bytes from `i` on (at most `room`) stand for themselves.
+/// How many bytes from `i` on (at most `room`) stand for themselves: eight at a time while
+/// none of them needs a look ([`needs_a_look`]), then one at a time from the first that does.
 fn plain_run(bytes: &[u8], i: usize, room: usize) -> usize {
-    bytes[i..]
+    let end = i + room.min(bytes.len() - i);
+    let mut j = i;
+    while let Some(chunk) = bytes.get(j..j + 8).filter(|_| j + 8 <= end) {
+        let word = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+        let flagged = needs_a_look(word);
+        if flagged != 0 {
+            j += (flagged.trailing_zeros() / 8) as usize;
+            break;
+        }
+        j += 8;
+    }
+    j + bytes[j..end]
         .iter()
-        .take(room)
         .position(|&b| !PLAIN[usize::from(b)])
-        .unwrap_or_else(|| room.min(bytes.len() - i))
+        .unwrap_or(end - j)
+        - i
+}
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGH: u64 = 0x8080_8080_8080_8080;
+
+/// The high bit of each byte of `word` (little-endian) that may not stand for itself: outside
+/// ASCII, below space (a tab among them, which [`PLAIN`] then lets through), `=` or DEL. Only
+/// the lowest flagged byte is exact (a borrow can flag bytes above it), which is the one
+/// [`plain_run`] uses.
+fn needs_a_look(word: u64) -> u64 {
+    let below_space = word.wrapping_sub(ONES * 0x20) & !word;
+    let equals = zero_byte(word ^ (ONES * u64::from(b'=')));
+    let delete = zero_byte(word ^ (ONES * 0x7F));
+    ((word | below_space) & HIGH) | equals | delete
+}
+
+/// The high bit of each zero byte of `x` (exact for the lowest one).
+fn zero_byte(x: u64) -> u64 {
+    x.wrapping_sub(ONES) & !x & HIGH
 }
 
 fn soft_break(out: &mut Vec<u8>, column: &mut usize) {
@@ -164,6 +195,43 @@ mod tests {
             "a\u{202E}b\u{1F600}c",
         ] {
             check(text);
+        }
+    }
+
+    #[test]
+    fn plain_runs_are_what_a_byte_by_byte_look_finds() {
+        let scalar = |bytes: &[u8], i: usize, room: usize| {
+            bytes[i..]
+                .iter()
+                .take(room)
+                .position(|&b| !PLAIN[usize::from(b)])
+                .unwrap_or_else(|| room.min(bytes.len() - i))
+        };
+        let mut state: u64 = 0x2545_F491_4F6C_DD1D;
+        for _ in 0..20_000 {
+            let len = (state % 40) as usize;
+            let bytes: Vec<u8> = (0..len)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    // Mostly plain text, now and then any byte at all.
+                    if state.is_multiple_of(5) {
+                        (state >> 8) as u8
+                    } else {
+                        b"abc XYZ.,;:/-_09"[(state >> 8) as usize % 16]
+                    }
+                })
+                .collect();
+            for i in 0..len {
+                for room in [1, 7, 8, 9, 16, 75] {
+                    assert_eq!(
+                        plain_run(&bytes, i, room),
+                        scalar(&bytes, i, room),
+                        "{bytes:?} from {i} room {room}"
+                    );
+                }
+            }
         }
     }
 

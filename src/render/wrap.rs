@@ -18,30 +18,46 @@ pub fn wrap(text: &str, width: usize) -> String {
 }
 
 fn wrap_line(line: &str, width: usize, out: &mut String) {
-    if line.chars().count() <= width {
+    if line.len() <= width || line.chars().count() <= width {
         out.push_str(line);
         return;
     }
-    let hang = " ".repeat(hanging_indent(line));
+    let hang = hanging_indent(line);
     let mut col = 0;
-    for (i, word) in line.split(' ').enumerate() {
-        let len = word.chars().count();
-        if i == 0 {
+    let mut start = 0;
+    let bytes = line.as_bytes();
+    while start <= line.len() {
+        let end = bytes[start..]
+            .iter()
+            .position(|&b| b == b' ')
+            .map_or(line.len(), |i| start + i);
+        let word = &line[start..end];
+        let len = char_count(word);
+        if start == 0 {
             out.push_str(word);
             col = len;
-        } else if col > hang.len() && col + 1 + len > width {
-            while out.ends_with(' ') {
-                out.pop();
-            }
+        } else if col > hang && col + 1 + len > width {
+            let kept = out.trim_end_matches(' ').len();
+            out.truncate(kept);
             out.push('\n');
-            out.push_str(&hang);
+            out.extend(std::iter::repeat_n(' ', hang));
             out.push_str(word);
-            col = hang.len() + len;
+            col = hang + len;
         } else {
             out.push(' ');
             out.push_str(word);
             col += 1 + len;
         }
+        start = end + 1;
+    }
+}
+
+/// Characters in `word`; its length in bytes when it is ASCII, as most words are.
+fn char_count(word: &str) -> usize {
+    if word.is_ascii() {
+        word.len()
+    } else {
+        word.chars().count()
     }
 }
 
@@ -78,6 +94,78 @@ mod tests {
             wrap(text, 30),
             "  12. Select the cloud icon in\n      the menu bar, then the\n      gear."
         );
+    }
+
+    /// The wrapper as first written (split on spaces, count characters), kept as the oracle
+    /// for the byte-wise one.
+    fn reference(text: &str, width: usize) -> String {
+        let mut out = String::new();
+        for (i, line) in text.split('\n').enumerate() {
+            if i > 0 {
+                out.push('\n');
+            }
+            let line = line.trim_end();
+            if line.chars().count() <= width {
+                out.push_str(line);
+                continue;
+            }
+            let hang = " ".repeat(hanging_indent(line));
+            let mut col = 0;
+            for (j, word) in line.split(' ').enumerate() {
+                let len = word.chars().count();
+                if j == 0 {
+                    out.push_str(word);
+                    col = len;
+                } else if col > hang.len() && col + 1 + len > width {
+                    while out.ends_with(' ') {
+                        out.pop();
+                    }
+                    out.push('\n');
+                    out.push_str(&hang);
+                    out.push_str(word);
+                    col = hang.len() + len;
+                } else {
+                    out.push(' ');
+                    out.push_str(word);
+                    col += 1 + len;
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn wraps_random_texts_like_the_reference() {
+        use rand::prelude::*;
+        let mut rng = StdRng::seed_from_u64(7);
+        let pieces = [
+            "a",
+            "word",
+            "  ",
+            " ",
+            "é",
+            "ünïcödé",
+            "1. ",
+            "- ",
+            "https://x.example/long/path",
+            "\n",
+            "\t",
+            "\u{a0}",
+        ];
+        for _ in 0..3000 {
+            let n = rng.random_range(0..60);
+            let text: String = (0..n)
+                .map(|_| *pieces.choose(&mut rng).unwrap())
+                .collect::<Vec<_>>()
+                .join(if rng.random_bool(0.7) { " " } else { "" });
+            for width in [4, 12, 30, 76] {
+                assert_eq!(
+                    wrap(&text, width),
+                    reference(&text, width),
+                    "{text:?} at {width}"
+                );
+            }
+        }
     }
 
     #[test]
