@@ -1,10 +1,11 @@
 //! `t2t-notify preview`: renders every notice exactly as `send` would, and sends nothing. With
-//! `--out DIR` it writes one `.eml`, the HTML body and the text body per person and a searchable
-//! `DIR/index.html`; without it, a single `--user` is printed to the terminal. Needs no gate
-//! and no server. Input, render or link-check problems: everything that could be rendered is
+//! `--out DIR` it writes one `.eml` and the HTML body per person, the text bodies (one page per
+//! folder of people) and a searchable `DIR/index.html`; without it, a single `--user` is
+//! printed to the terminal. Needs no gate and no server. Input, render or link-check problems: everything that could be rendered is
 //! still written, the problems are listed, and the exit status is 2.
 
 mod files;
+pub use files::TEXT_PAGE;
 mod write;
 
 use crate::cli::{Cli, PreviewArgs};

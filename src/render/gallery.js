@@ -73,7 +73,7 @@
 
   function showFrame() {
     if (!selected) { return; }
-    var src = view === "html" ? selected.html : selected.txt;
+    var src = view === "html" ? selected.html : selected.text;
     frame.src = src || "about:blank";
     tabHtml.classList.toggle("active", view === "html");
     tabText.classList.toggle("active", view === "text");

@@ -24,7 +24,8 @@ pub struct Entry {
     /// Paths relative to `index.html`, when the message was rendered.
     pub eml: Option<String>,
     pub html: Option<String>,
-    pub txt: Option<String>,
+    /// The text part: its place in its folder's text page (`messages/000/text.html#p000001`).
+    pub text: Option<String>,
     /// Link-check problems (the notice was rendered but must not be sent).
     pub link_errors: Vec<String>,
     /// Why the notice could not be rendered at all.
@@ -65,17 +66,22 @@ fn script_safe(json: &str) -> String {
 
 /// HTML-escapes text for element content and attribute values.
 pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
+    let mut out = String::with_capacity(s.len() + s.len() / 16);
+    let mut copied = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let reference = match b {
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'&' => "&amp;",
+            b'"' => "&quot;",
+            b'\'' => "&#39;",
+            _ => continue,
+        };
+        out.push_str(&s[copied..i]);
+        out.push_str(reference);
+        copied = i + 1;
     }
+    out.push_str(&s[copied..]);
     out
 }
 
@@ -201,7 +207,7 @@ mod tests {
             message_id: "<x@fabrikam.com>".into(),
             eml: Some("messages/00001-a.eml".into()),
             html: Some("messages/00001-a.html".into()),
-            txt: Some("messages/00001-a.txt".into()),
+            text: Some("messages/000/text.html#p000001".into()),
             link_errors: vec![],
             error: None,
         }

@@ -117,3 +117,24 @@ impl Run {
 pub fn sample_config() -> PathBuf {
     root().join("sample-data/t2t-notify.toml")
 }
+
+/// The per-person files with extension `ext` a preview wrote into the numbered folders under
+/// `out/messages/` (not the folders' text pages), sorted.
+pub fn preview_files(out: &Path, ext: &str) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut folders = vec![out.join("messages")];
+    while let Some(dir) = folders.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                folders.push(path);
+            } else if path.extension().is_some_and(|e| e == ext)
+                && !path.ends_with(t2t_notify::cmd::preview::TEXT_PAGE)
+            {
+                found.push(path);
+            }
+        }
+    }
+    found.sort();
+    found
+}

@@ -253,16 +253,7 @@ fn preview_shows_only_ready_users_and_names_the_held_back() {
         .as_u64()
         .unwrap_or_else(|| panic!("{validated:#}"));
     let page = std::fs::read_to_string(out.path().join("index.html")).unwrap();
-    let emls = std::fs::read_dir(out.path().join("messages"))
-        .unwrap()
-        .filter(|e| {
-            e.as_ref()
-                .unwrap()
-                .path()
-                .extension()
-                .is_some_and(|x| x == "eml")
-        })
-        .count() as u64;
+    let emls = crate::harness::preview_files(out.path(), "eml").len() as u64;
     assert_eq!(emls, ready, "{}", run.stderr());
     assert!(page.contains("held back by move state"), "{page}");
     assert!(page.contains("Failed: 1"), "{page}");

@@ -30,13 +30,7 @@ fn sample_directory() -> PathBuf {
 }
 
 fn files_with(dir: &Path, ext: &str) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(dir.join("messages"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == ext))
-        .collect();
-    v.sort();
-    v
+    crate::harness::preview_files(dir, ext)
 }
 
 /// Source UPNs of the `User` rows of a mapping file.
@@ -138,11 +132,13 @@ fn output_folders_are_0700_and_files_0600() {
     assert_eq!(mode(&out), 0o700);
     assert_eq!(mode(&out.join("messages")), 0o700);
     assert_eq!(mode(&out.join("index.html")), 0o600);
-    let all: Vec<PathBuf> = std::fs::read_dir(out.join("messages"))
+    let folder = out.join("messages/000");
+    assert_eq!(mode(&folder), 0o700);
+    let all: Vec<PathBuf> = std::fs::read_dir(&folder)
         .unwrap()
         .map(|e| e.unwrap().path())
         .collect();
-    assert_eq!(all.len(), 9, "3 people x eml, html, txt");
+    assert_eq!(all.len(), 7, "3 people x eml, html, and the text page");
     assert!(all.iter().all(|p| mode(p) == 0o600));
 }
 

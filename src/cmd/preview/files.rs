@@ -1,12 +1,63 @@
 //! Private output for `preview`: folders 0700 and files 0600 (they hold people's addresses),
-//! one `.eml`, `.html` and `.txt` per person under `messages/`, and the streamed list rows.
+//! one `.eml` and `.html` per person in numbered folders under `messages/`, one page of text
+//! parts per folder, and the streamed list rows.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-/// The extensions preview writes into `messages/`; only these are removed on a re-run.
+/// The extensions preview writes under `messages/`; only these are removed on a re-run (`txt`
+/// from versions that wrote one text file per person).
 const OWN_EXTENSIONS: [&str; 3] = ["eml", "html", "txt"];
+
+/// Each folder's page of text parts.
+pub const TEXT_PAGE: &str = "text.html";
+
+/// The text page shows the part named by the URL's fragment, or all of them without one.
+const TEXT_PAGE_HEAD: &str = concat!(
+    "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Plain-text parts</title>\n",
+    "<style>body{margin:0;padding:12px 16px;color:#1f2328;background:#fff}",
+    "pre{display:none;margin:0 0 24px 0;white-space:pre-wrap;",
+    "font:14px/1.45 ui-monospace,Consolas,monospace}",
+    "pre:target,body:not(:has(pre:target)) pre{display:block}</style>\n</head><body>\n"
+);
+
+/// The plain-text parts of one folder's people as one page, each in a `<pre id="p000042">`
+/// shown by `text.html#p000042`: the gallery's text view costs one file per folder, not one
+/// per person.
+pub struct TextPage {
+    html: String,
+    parts: usize,
+}
+
+impl TextPage {
+    pub fn new() -> Self {
+        TextPage {
+            html: TEXT_PAGE_HEAD.to_string(),
+            parts: 0,
+        }
+    }
+
+    /// Adds person number `n`'s text part; returns its anchor.
+    pub fn add(&mut self, n: usize, text: &str) -> String {
+        let anchor = format!("p{n:06}");
+        self.html.push_str(&format!("<pre id=\"{anchor}\">"));
+        self.html.push_str(&crate::render::gallery::escape(text));
+        self.html.push_str("</pre>\n");
+        self.parts += 1;
+        anchor
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.parts == 0
+    }
+
+    /// Writes the page, private.
+    pub fn write(mut self, path: &Path) -> io::Result<()> {
+        self.html.push_str("</body></html>\n");
+        write_private(path, self.html.as_bytes())
+    }
+}
 
 /// Creates `dir` (and parents) if missing; every folder preview creates is readable by its
 /// owner only.
@@ -47,11 +98,29 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
     create_private(path)?.write_all(bytes)
 }
 
-/// The `messages/` folder of an output folder, emptied of an earlier preview's files.
+/// The `messages/` folder of an output folder, emptied of an earlier preview's files: its own
+/// files there and in the numbered folders, and the numbered folders left empty.
 pub fn messages_dir(out: &Path) -> io::Result<PathBuf> {
     let dir = out.join("messages");
     create_private_dir(&dir)?;
+    remove_own_files(&dir)?;
     for entry in fs::read_dir(&dir)? {
+        let path = entry?.path();
+        let numbered = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+        if numbered && path.is_dir() {
+            remove_own_files(&path)?;
+            // Kept when it holds files of someone else's.
+            let _ = fs::remove_dir(&path);
+        }
+    }
+    Ok(dir)
+}
+
+fn remove_own_files(dir: &Path) -> io::Result<()> {
+    for entry in fs::read_dir(dir)? {
         let path = entry?.path();
         let own = path
             .extension()
@@ -61,7 +130,7 @@ pub fn messages_dir(out: &Path) -> io::Result<PathBuf> {
             fs::remove_file(&path)?;
         }
     }
-    Ok(dir)
+    Ok(())
 }
 
 /// A file name stem for person number `n`: `000042-ana.martinez0_contoso.com`.
@@ -84,6 +153,17 @@ pub fn stem(n: usize, source_upn: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_page_escapes_and_anchors_each_part() {
+        let mut page = TextPage::new();
+        assert!(page.is_empty());
+        assert_eq!(page.add(42, "a <b> & c"), "p000042");
+        assert!(page
+            .html
+            .ends_with("<pre id=\"p000042\">a &lt;b&gt; &amp; c</pre>\n"));
+        assert!(!page.is_empty());
+    }
 
     #[test]
     fn stems_are_safe_file_names() {
@@ -123,8 +203,17 @@ mod tests {
             fs::metadata(&messages).unwrap().permissions().mode() & 0o777,
             0o700
         );
+        let folder = messages.join("003");
+        create_private_dir(&folder).unwrap();
+        fs::write(folder.join("000001-a.eml"), "x").unwrap();
+        fs::write(folder.join(TEXT_PAGE), "x").unwrap();
+        let kept = messages.join("004");
+        create_private_dir(&kept).unwrap();
+        fs::write(kept.join("notes.md"), "x").unwrap();
         messages_dir(&out).unwrap();
         assert!(!messages.join("old.eml").exists() && !file.exists());
         assert!(messages.join("keep.md").exists());
+        assert!(!folder.exists(), "an emptied numbered folder goes");
+        assert!(kept.join("notes.md").exists());
     }
 }

@@ -1,6 +1,9 @@
-//! Writes a whole preview folder: renders people in parallel chunks (rayon), writes each
-//! person's files as soon as they are rendered, streams one list row per person to a side
-//! file, and finally assembles `index.html`. Only one chunk of messages is in memory at once.
+//! Writes a whole preview folder: people go into folders of [`FOLDER`] under `messages/`, each
+//! folder rendered and written by one thread (rayon), a few folders at a time; each person's
+//! files are written as soon as they are rendered, one list row per person is streamed to a
+//! side file, and `index.html` is assembled at the end. Only the people of the folders being
+//! worked on are in memory at once. One thread per folder because a folder takes one file
+//! creation at a time: two threads creating files in one folder mostly wait for each other.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -18,8 +21,8 @@ use crate::plan::Recipient;
 use crate::render::gallery::{self, Entry, Summary};
 use crate::render::Renderer;
 
-/// People rendered together; their messages are dropped before the next chunk starts.
-const CHUNK: usize = 1024;
+/// People per folder under `messages/` (`messages/000/` holds people 1 to 1000).
+pub const FOLDER: usize = 1000;
 
 /// What one preview run works on.
 pub struct Job<'a> {
@@ -45,14 +48,19 @@ pub fn gallery(job: &Job<'_>, out: &Path, problems: &mut Problems) -> anyhow::Re
     let mut locales: BTreeMap<String, usize> = BTreeMap::new();
     let mut rendered = 0;
     let mut first = true;
-    for (c, chunk) in job.people.chunks(CHUNK).enumerate() {
-        let entries: Vec<anyhow::Result<Entry>> = chunk
+    let folders: Vec<(usize, &[&Recipient])> = job.people.chunks(FOLDER).enumerate().collect();
+    let at_once = 2 * rayon::current_num_threads().max(1);
+    for round in folders.chunks(at_once) {
+        let done: Vec<anyhow::Result<Vec<Entry>>> = round
             .par_iter()
-            .enumerate()
-            .map(|(i, r)| render_one(job, &messages, c * CHUNK + i + 1, r))
+            .map(|&(f, people)| render_folder(job, &messages, f, people))
             .collect();
-        for entry in entries {
-            let entry = entry?;
+        for entry in done
+            .into_iter()
+            .collect::<anyhow::Result<Vec<_>>>()?
+            .into_iter()
+            .flatten()
+        {
             if entry.error.is_none() {
                 rendered += 1;
                 *locales.entry(entry.locale.clone()).or_default() += 1;
@@ -87,7 +95,56 @@ pub fn gallery(job: &Job<'_>, out: &Path, problems: &mut Problems) -> anyhow::Re
     Ok(Outcome::Success)
 }
 
-fn render_one(job: &Job<'_>, messages: &Path, n: usize, r: &Recipient) -> anyhow::Result<Entry> {
+/// Renders folder number `f` of `people` into `messages/NNN/`: each person's `.eml` and `.html`,
+/// and one `text.html` with everyone's text part.
+fn render_folder(
+    job: &Job<'_>,
+    messages: &Path,
+    f: usize,
+    people: &[&Recipient],
+) -> anyhow::Result<Vec<Entry>> {
+    let folder = Folder::new(messages, f)?;
+    let mut texts = files::TextPage::new();
+    let entries = people
+        .iter()
+        .enumerate()
+        .map(|(i, r)| render_one(job, &folder, f * FOLDER + i + 1, r, &mut texts))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    if !texts.is_empty() {
+        let path = folder.dir.join(files::TEXT_PAGE);
+        texts
+            .write(&path)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(entries)
+}
+
+/// One folder under `messages/`: where its files go and how `index.html` links to them.
+struct Folder {
+    dir: std::path::PathBuf,
+    link: String,
+}
+
+impl Folder {
+    fn new(messages: &Path, f: usize) -> anyhow::Result<Self> {
+        let name = format!("{f:03}");
+        let dir = messages.join(&name);
+        files::create_private_dir(&dir)
+            .with_context(|| format!("cannot create the folder {}", dir.display()))?;
+        Ok(Folder {
+            dir,
+            link: format!("messages/{name}"),
+        })
+    }
+}
+
+fn render_one(
+    job: &Job<'_>,
+    folder: &Folder,
+    n: usize,
+    r: &Recipient,
+    texts: &mut files::TextPage,
+) -> anyhow::Result<Entry> {
     let mut entry = Entry {
         name: r.display_name().map(crate::render::message::clean_line),
         source: r.user.source_upn.clone(),
@@ -100,7 +157,7 @@ fn render_one(job: &Job<'_>, messages: &Path, n: usize, r: &Recipient) -> anyhow
         message_id: String::new(),
         eml: None,
         html: None,
-        txt: None,
+        text: None,
         link_errors: Vec::new(),
         error: None,
     };
@@ -112,21 +169,18 @@ fn render_one(job: &Job<'_>, messages: &Path, n: usize, r: &Recipient) -> anyhow
         }
     };
     let stem = files::stem(n, &r.user.source_upn);
-    let mut text = Vec::with_capacity(rendered.text.len() + 3);
-    text.extend_from_slice("\u{feff}".as_bytes());
-    text.extend_from_slice(rendered.text.as_bytes());
     for (ext, bytes) in [
         ("eml", rendered.bytes.as_slice()),
         ("html", rendered.html.as_bytes()),
-        ("txt", text.as_slice()),
     ] {
-        let path = messages.join(format!("{stem}.{ext}"));
+        let path = folder.dir.join(format!("{stem}.{ext}"));
         files::write_private(&path, bytes)
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
-    entry.eml = Some(format!("messages/{stem}.eml"));
-    entry.html = Some(format!("messages/{stem}.html"));
-    entry.txt = Some(format!("messages/{stem}.txt"));
+    let anchor = texts.add(n, &rendered.text);
+    entry.eml = Some(format!("{}/{stem}.eml", folder.link));
+    entry.html = Some(format!("{}/{stem}.html", folder.link));
+    entry.text = Some(format!("{}/{}#{anchor}", folder.link, files::TEXT_PAGE));
     entry.locale = rendered.locale;
     entry.subject = rendered.subject;
     entry.message_id = rendered.message_id;

@@ -118,10 +118,8 @@ fn previewed(site: &Site, out: &Path) -> BTreeMap<String, Vec<u8>> {
         .arg(out)
         .run()
         .status(0);
-    std::fs::read_dir(out.join("messages"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+    crate::harness::preview_files(out, "eml")
+        .into_iter()
         .map(|p| {
             let bytes = std::fs::read(p).unwrap();
             (message_id(&bytes), bytes)

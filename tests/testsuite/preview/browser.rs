@@ -12,6 +12,9 @@ use crate::cdp::Browser;
 const LISTED: &str =
     "Array.from(document.querySelectorAll('#list .user')).map(e => e.dataset.source)";
 
+/// The text of every `<pre>` of a text page that is displayed.
+const VISIBLE_PARTS: &str = "Array.from(document.querySelectorAll('pre')).filter(p => getComputedStyle(p).display !== 'none').map(p => p.textContent)";
+
 fn search(browser: &mut Browser, page: &str, text: &str) -> Vec<String> {
     let js = format!(
         "(() => {{ const s = document.getElementById('search'); s.value = {}; s.dispatchEvent(new Event('input')); return {LISTED}; }})()",
@@ -59,7 +62,7 @@ fn gallery_lists_everyone_filters_and_logs_no_errors() {
         frame
             .as_str()
             .unwrap()
-            .starts_with("messages/000001-ana.martinez0"),
+            .starts_with("messages/000/000001-ana.martinez0"),
         "{frame}"
     );
     browser.screenshot(&page, &shots().join("gallery.png"));
@@ -106,6 +109,32 @@ fn gallery_lists_everyone_filters_and_logs_no_errors() {
     let lang = browser.eval(&message_page, "document.documentElement.lang");
     assert_eq!(lang, "de");
     browser.screenshot(&message_page, &shots().join("message-guest-de.png"));
+
+    // The text tab: the folder's text page, showing only this person's part.
+    browser.eval(&page, "document.getElementById('tab-text').click(); 0");
+    let text = browser.eval(
+        &page,
+        "document.getElementById('frame').getAttribute('src')",
+    );
+    let text = text.as_str().unwrap();
+    assert!(text.starts_with("messages/000/text.html#p0000"), "{text}");
+    let text_page = browser.new_page(800, 1200);
+    browser.navigate(&text_page, &format!("file://{}", out.join(text).display()));
+    let shown = browser.eval(&text_page, VISIBLE_PARTS);
+    assert_eq!(shown.as_array().unwrap().len(), 1, "{shown}");
+    assert!(
+        shown[0].as_str().unwrap().contains("yuki.odegaard19"),
+        "{shown}"
+    );
+    browser.screenshot(&text_page, &shots().join("text-guest-de.png"));
+    let whole = format!("file://{}", out.join("messages/000/text.html").display());
+    browser.navigate(&text_page, &whole);
+    let all = browser.eval(&text_page, VISIBLE_PARTS);
+    assert_eq!(
+        all.as_array().unwrap().len(),
+        30,
+        "without an anchor, every part"
+    );
 
     let errors = browser.errors();
     assert!(errors.is_empty(), "browser errors: {errors:#?}");

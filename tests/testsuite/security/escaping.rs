@@ -40,10 +40,8 @@ const EVERY_FIELD: &str = r#"{{#> shared/html/layout title="t" preheader="p"}}
 /// The HTML part of the only `.eml` under `out/messages`, written next to it as `part.html`.
 fn html_part(out: &Path) -> String {
     let messages = out.join("messages");
-    let eml = std::fs::read_dir(&messages)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.extension().is_some_and(|e| e == "eml"))
+    let eml = crate::harness::preview_files(out, "eml")
+        .pop()
         .expect("one notice");
     let bytes = std::fs::read(eml).unwrap();
     let m = MessageParser::default().parse(&bytes).unwrap();

@@ -80,13 +80,7 @@ fn hostile_directory(users: &[(String, String, String)]) -> String {
 }
 
 fn emls(out: &Path) -> Vec<PathBuf> {
-    let mut all: Vec<PathBuf> = std::fs::read_dir(out.join("messages"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "eml"))
-        .collect();
-    all.sort();
-    all
+    crate::harness::preview_files(out, "eml")
 }
 
 /// The header names of the raw message, unfolded, in order.
