@@ -66,6 +66,15 @@ impl LedgerWriter {
             .conn
             .pragma_update(None, "synchronous", "FULL")
             .map_err(|e| ledger.classify(e))?;
+        // A send updates rows all over the table (they are keyed by UPN, sent in mapping
+        // order): a 64 MB page cache keeps them from being read back from the file, and a WAL
+        // of up to 20,000 pages (80 MB) before a checkpoint copies each page into the database
+        // once for many commits instead of once for every few (with pacing off, the sending
+        // of 20,000 notices took 1.1 s instead of 1.3 s; BENCHMARKS.md).
+        ledger
+            .conn
+            .execute_batch("PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 20000;")
+            .map_err(|e| ledger.classify(e))?;
         let (tx, rx) = mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("ledger-writer".into())

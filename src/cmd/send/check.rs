@@ -125,8 +125,14 @@ enum Checked {
 }
 
 /// Checks the notice of every person `selection` sends to. Returns the engine's candidates in
-/// mapping order (kept messages ready-made, the others rendered on demand), or each distinct
-/// problem once with how many people it concerns (also printed).
+/// the ledger's key order (kept messages ready-made, the others rendered on demand), or each
+/// distinct problem once with how many people it concerns (also printed).
+///
+/// Key order (lower-case source UPN), not mapping order: the ledger keeps its rows in that
+/// order, so consecutive messages update neighbouring rows and a group commit writes a few
+/// pages rather than one page per message (a 20,000-notice send wrote 350 MB to the disk in
+/// mapping order, 130 MB in key order). `--limit` has already chosen its people in mapping
+/// order; a day budget that runs out leaves the people last in key order for the next run.
 pub fn check(
     notices: &Notices,
     people: Vec<Recipient>,
@@ -174,6 +180,7 @@ pub fn check(
         eprintln!("error: the notices did not pass the render and link check; nothing was sent (`t2t-notify preview` shows them)");
         return Err(lines);
     }
+    candidates.sort_by(|a, b| a.key.cmp(&b.key));
     Ok(candidates)
 }
 
