@@ -13,6 +13,7 @@ GOALS = {
     "preview": ("time", 5.0, None, "under 5 s"),
     "preview-shm": ("time", 5.0, None, "under 5 s (in memory, no disk)"),
     "send": ("rate", 0.7, None, "at least 0.7 of the reference's rate"),
+    "send-4k": ("rate", 0.7, None, "at least 0.7 of the reference's rate (4 KB notices)"),
     "graph": ("rate", 0.7, None, "at least 0.7 of the reference's rate"),
     "resume": ("time", 2.0, None, "under 2 s, sends nothing"),
 }
