@@ -215,6 +215,32 @@ mod tests {
     }
 
     #[test]
+    fn only_in_flight_rows_are_indexed_by_state_and_the_leftover_query_uses_that() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Ledger::open(&dir.path().join("l.db")).unwrap();
+        let plan: String = ledger
+            .conn
+            .query_row(
+                "EXPLAIN QUERY PLAN SELECT user_key FROM deliveries WHERE state = 'in-flight'",
+                [],
+                |r| r.get(3),
+            )
+            .unwrap();
+        assert!(plan.contains("deliveries_in_flight"), "{plan}");
+        let indexes: Vec<String> = ledger
+            .conn
+            .prepare(
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'deliveries'",
+            )
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(indexes, ["deliveries_in_flight"]);
+    }
+
+    #[test]
     fn disk_errors_name_the_ledger_and_the_disk() {
         use rusqlite::ffi;
         let failure = |code| rusqlite::Error::SqliteFailure(ffi::Error::new(code), None);
