@@ -7,7 +7,7 @@
 #   bench/run.sh            # every case
 #   bench/run.sh send       # some cases: validate | preview | preview_shm | send | send_4k | graph | resume
 #   RUNS=3 bench/run.sh     # fewer timed runs per case (default 5, plus one warm-up)
-#   PREVIEW_RUNS=3 bench/run.sh preview   # the preview case (300,000 files a run) runs once by default
+#   PREVIEW_RUNS=3 bench/run.sh preview   # the preview case (200,000 files a run) runs once by default
 #   CONCURRENCY=8 bench/run.sh send   # [pacing] concurrency of the SMTP send (default 16)
 #   T2T_BIN=/tmp/old/t2t-notify bench/run.sh send   # measure another build of t2t-notify
 #
@@ -222,7 +222,9 @@ preview_made() {
   local build
   build=$(sha256sum "$BIN" | cut -c1-16)
   if [ "$(cat "$WORK/p100k-made.done" 2>/dev/null)" != "$build" ]; then
-    rm -rf "$WORK/p100k-made"
+    # Moved aside, deleted after the case (see case_preview).
+    mkdir -p "$WORK/preview-trash"
+    [ ! -e "$WORK/p100k-made" ] || mv "$WORK/p100k-made" "$WORK/preview-trash/made-$(date +%s%N)"
     "$BIN" $PREVIEW_ARGS --out "$WORK/p100k-made" >/dev/null 2>&1 || true
     "$EXAMPLES/write-floor" list "$WORK/p100k-made" > "$WORK/p100k-manifest.tsv"
     echo "$build" > "$WORK/p100k-made.done"
@@ -234,7 +236,7 @@ case_preview() {
   local args=$PREVIEW_ARGS
   preview_made
   echo "preview folder: $(find "$WORK/p100k-made" -type f | wc -l) files, $(du -sm "$WORK/p100k-made" | cut -f1) MB" >> "$WORK/checks.txt"
-  # Each side writes 300,000 files; on a slow disk one run takes minutes, so fewer runs here.
+  # Each side writes 200,000 files; on a slow disk one run takes minutes, so fewer runs here.
   local RUNS=${PREVIEW_RUNS:-1}
   # Earlier runs' folders are renamed away, not deleted, until the case is over: on this
   # machine's ext4 (no journal) creating files soon after deleting many costs up to 20 times
@@ -260,7 +262,7 @@ case_preview_shm() {
   measure preview-shm reference 100000 "rm -rf $shm/copy" "cp -r $shm/made $shm/copy"
   measure preview-shm write-floor 100000 "rm -rf $shm/floor" "$EXAMPLES/write-floor write $WORK/p100k-manifest.tsv $shm/floor"
   measure preview-shm t2t-notify 100000 "rm -rf $shm/out" "$BIN $args --out $shm/out > /dev/null 2>&1"
-  rm -rf "$shm"
+  rm -rf "$shm" "$WORK/preview-trash"
 }
 
 # 20,000 notices over SMTP to smtp-sink, pacing off, ledger on, against smtp-source sending
@@ -439,7 +441,7 @@ case_resume() {
 }
 
 : > "$WORK/checks.txt"
-cases=${*:-validate send graph resume preview preview_shm}
+cases=${*:-validate send send_4k graph resume preview preview_shm}
 for c in $cases; do
   echo "== $c (load $(cut -d' ' -f1-3 /proc/loadavg))" >&2
   "case_$c"
