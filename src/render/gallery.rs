@@ -64,6 +64,24 @@ fn script_safe(json: &str) -> String {
         .replace('&', "\\u0026")
 }
 
+/// HTML-escapes text for element content (`<pre>`, not attribute values): `&`, `<` and `>`,
+/// jumping from one to the next.
+pub fn escape_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + s.len() / 64);
+    let mut copied = 0;
+    for i in memchr::memchr3_iter(b'&', b'<', b'>', s.as_bytes()) {
+        out.push_str(&s[copied..i]);
+        out.push_str(match s.as_bytes()[i] {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            _ => "&gt;",
+        });
+        copied = i + 1;
+    }
+    out.push_str(&s[copied..]);
+    out
+}
+
 /// HTML-escapes text for element content and attribute values.
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + s.len() / 16);
@@ -223,6 +241,16 @@ mod tests {
         let back: serde_json::Value = serde_json::from_str(&json).unwrap();
         assert_eq!(back["name"], "</script><script>alert(1)</script>");
         assert_eq!(back["subject"], "S & T");
+    }
+
+    #[test]
+    fn element_text_escapes_only_what_ends_text() {
+        assert_eq!(
+            escape_text("a <b> & \"c\" 'd' é"),
+            "a &lt;b&gt; &amp; \"c\" 'd' é"
+        );
+        assert_eq!(escape_text(""), "");
+        assert_eq!(escape_text("&&"), "&amp;&amp;");
     }
 
     #[test]

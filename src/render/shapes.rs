@@ -251,7 +251,14 @@ fn segments(out: &str, leaves: usize) -> Option<Vec<Segment>> {
 }
 
 fn put_together(segments: &[Segment], strings: &[&str]) -> String {
-    let mut out = String::with_capacity(segments.len() * 64);
+    let size = segments
+        .iter()
+        .map(|segment| match segment {
+            Segment::Text(t) => t.len(),
+            Segment::Hole { leaf, .. } => strings[*leaf].len() + 8,
+        })
+        .sum();
+    let mut out = String::with_capacity(size);
     for segment in segments {
         match segment {
             Segment::Text(t) => out.push_str(t),
@@ -262,10 +269,32 @@ fn put_together(segments: &[Segment], strings: &[&str]) -> String {
             Segment::Hole {
                 leaf,
                 escaped: true,
-            } => out.push_str(&handlebars::html_escape(strings[*leaf])),
+            } => push_escaped(&mut out, strings[*leaf]),
         }
     }
     out
+}
+
+/// Appends `value` escaped exactly as [`handlebars::html_escape`] escapes it, without a
+/// `String` of its own.
+fn push_escaped(out: &mut String, value: &str) {
+    let mut copied = 0;
+    for (i, b) in value.bytes().enumerate() {
+        let reference = match b {
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            b'&' => "&amp;",
+            b'\'' => "&#x27;",
+            b'`' => "&#x60;",
+            b'=' => "&#x3D;",
+            _ => continue,
+        };
+        out.push_str(&value[copied..i]);
+        out.push_str(reference);
+        copied = i + 1;
+    }
+    out.push_str(&value[copied..]);
 }
 
 fn template_ok(t: &Template) -> bool {
@@ -329,6 +358,24 @@ fn plain_path(p: &Parameter) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn escaping_into_the_output_is_what_handlebars_does() {
+        let alphabet = ["a", "<", ">", "\"", "&", "'", "`", "=", "é", "😀", " ", "x"];
+        let mut state: u64 = 0x1234_5678_9ABC_DEF1;
+        for _ in 0..3000 {
+            let mut value = String::new();
+            for _ in 0..(state % 24) {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                value.push_str(alphabet[(state % alphabet.len() as u64) as usize]);
+            }
+            let mut out = String::from("before ");
+            push_escaped(&mut out, &value);
+            assert_eq!(out, format!("before {}", handlebars::html_escape(&value)));
+        }
+    }
 
     fn registry(files: &[(&str, &str)]) -> Registry {
         let dir = tempfile::tempdir().unwrap();

@@ -8,11 +8,14 @@ pub const WIDTH: usize = 76;
 /// Wraps every line of `text` longer than `width` characters.
 pub fn wrap(text: &str, width: usize) -> String {
     let mut out = String::with_capacity(text.len() + text.len() / 32);
-    for (i, line) in text.split('\n').enumerate() {
-        if i > 0 {
+    let mut start = 0;
+    let ends = memchr::memchr_iter(b'\n', text.as_bytes()).chain([text.len()]);
+    for end in ends {
+        if start > 0 {
             out.push('\n');
         }
-        wrap_line(line.trim_end(), width, &mut out);
+        wrap_line(text[start..end].trim_end(), width, &mut out);
+        start = end + 1;
     }
     out
 }

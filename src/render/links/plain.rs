@@ -7,6 +7,7 @@
 //! scheme is read backwards from there. The tests compare both on random texts.
 
 use std::ops::Range;
+use std::sync::LazyLock;
 
 use memchr::memmem;
 
@@ -38,9 +39,10 @@ pub fn spans(text: &str) -> Vec<Range<usize>> {
 /// The leftmost `scheme://` URL starting at or after `from`: its start and where its body
 /// (after `://`) starts.
 fn next_scheme(text: &str, from: usize) -> Option<(usize, usize)> {
-    let finder = memmem::Finder::new(b"://");
+    static SCHEME_END: LazyLock<memmem::Finder<'static>> =
+        LazyLock::new(|| memmem::Finder::new(b"://"));
     let mut at = from;
-    while let Some(i) = finder.find(&text.as_bytes()[at..]) {
+    while let Some(i) = SCHEME_END.find(&text.as_bytes()[at..]) {
         let colon = at + i;
         let body = colon + 3;
         if body_end(text, body) > body {
