@@ -3,12 +3,14 @@
 //!
 //! Outcomes are committed in groups (every [`CommitPolicy::max_delay`] or
 //! [`CommitPolicy::max_rows`], whichever comes first), so durability does not cost one fsync per
-//! message. `in-flight` marks are different: [`WriterHandle::mark_in_flight`] commits the whole
+//! message. They wait in a shared queue, and the thread is woken only by the first outcome of a
+//! group and by the one that fills it, not by every message (a wake-up per message cost more
+//! CPU than writing its row). `in-flight` marks are different: [`WriterHandle::mark_in_flight`] commits the whole
 //! window of marks (with any outcomes still waiting) in one transaction and only then answers, so
 //! a message is never handed to the server before its mark is on disk. The connection runs with
 //! `synchronous=FULL`: a commit survives a power cut, not only a killed process.
 
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -37,15 +39,21 @@ type Reply = oneshot::Sender<Result<(), LedgerError>>;
 
 enum Command {
     Marks(Vec<Mark>, Reply),
-    Settled(Settled),
+    /// Outcomes are waiting in the queue: the first of a group, or a full group.
+    Queued,
     Flush(Reply),
     Close(Reply),
 }
+
+/// Outcomes not yet handed to the writer thread.
+type Queue = Arc<Mutex<Vec<Settled>>>;
 
 /// The running writer thread; [`LedgerWriter::finish`] commits what is left and hands the
 /// ledger back.
 pub struct LedgerWriter {
     tx: mpsc::Sender<Command>,
+    queue: Queue,
+    max_rows: usize,
     thread: JoinHandle<Ledger>,
 }
 
@@ -53,6 +61,8 @@ pub struct LedgerWriter {
 #[derive(Clone)]
 pub struct WriterHandle {
     tx: mpsc::Sender<Command>,
+    queue: Queue,
+    max_rows: usize,
 }
 
 impl LedgerWriter {
@@ -66,8 +76,8 @@ impl LedgerWriter {
             .conn
             .pragma_update(None, "synchronous", "FULL")
             .map_err(|e| ledger.classify(e))?;
-        // A send updates rows all over the table (they are keyed by UPN, sent in mapping
-        // order): a 64 MB page cache keeps them from being read back from the file, and a WAL
+        // A send updates many of the table's rows: a 64 MB page cache keeps them from being
+        // read back from the file, and a WAL
         // of up to 20,000 pages (80 MB) before a checkpoint copies each page into the database
         // once for many commits instead of once for every few (with pacing off, the sending
         // of 20,000 notices took 1.1 s instead of 1.3 s; BENCHMARKS.md).
@@ -76,27 +86,34 @@ impl LedgerWriter {
             .execute_batch("PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 20000;")
             .map_err(|e| ledger.classify(e))?;
         let (tx, rx) = mpsc::channel();
+        let queue = Queue::default();
+        let worker = Worker {
+            ledger,
+            book,
+            policy,
+            queue: queue.clone(),
+        };
         let thread = std::thread::Builder::new()
             .name("ledger-writer".into())
-            .spawn(move || {
-                Worker {
-                    ledger,
-                    book,
-                    policy,
-                }
-                .run(rx)
-            })
+            .spawn(move || worker.run(rx))
             .map_err(|e| LedgerError::Open {
                 path: std::path::PathBuf::from("ledger-writer thread"),
                 source: rusqlite::Error::ToSqlConversionFailure(Box::new(e)),
             })?;
-        Ok(LedgerWriter { tx, thread })
+        Ok(LedgerWriter {
+            tx,
+            queue,
+            max_rows: policy.max_rows.max(1),
+            thread,
+        })
     }
 
     /// A handle for the engine's tasks.
     pub fn handle(&self) -> WriterHandle {
         WriterHandle {
             tx: self.tx.clone(),
+            queue: self.queue.clone(),
+            max_rows: self.max_rows,
         }
     }
 
@@ -130,7 +147,13 @@ impl WriterHandle {
 
     /// Queues how an attempt ended; committed with the next group.
     pub fn settle(&self, settled: Settled) {
-        if self.tx.send(Command::Settled(settled)).is_err() {
+        let waiting = {
+            let mut queue = lock(&self.queue);
+            queue.push(settled);
+            queue.len()
+        };
+        let wake = waiting == 1 || waiting == self.max_rows;
+        if wake && self.tx.send(Command::Queued).is_err() {
             tracing::error!(
                 "the ledger writer has stopped; this outcome stays in-flight and becomes uncertain"
             );
@@ -149,10 +172,18 @@ fn closed() -> LedgerError {
     LedgerError::WriterStopped
 }
 
+/// The queue, even if a thread panicked while holding it (a `Vec` push cannot leave it torn).
+fn lock(queue: &Queue) -> std::sync::MutexGuard<'_, Vec<Settled>> {
+    queue
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 struct Worker {
     ledger: Ledger,
     book: Book,
     policy: CommitPolicy,
+    queue: Queue,
 }
 
 impl Worker {
@@ -164,10 +195,9 @@ impl Worker {
                 self.policy.max_delay.saturating_sub(t.elapsed())
             });
             match rx.recv_timeout(wait) {
-                Ok(Command::Settled(s)) => {
-                    pending.push(s);
+                Ok(Command::Queued) => {
                     oldest.get_or_insert_with(Instant::now);
-                    if pending.len() >= self.policy.max_rows {
+                    if lock(&self.queue).len() >= self.policy.max_rows {
                         self.commit_logged(&mut pending, &mut oldest);
                     }
                 }
@@ -205,6 +235,7 @@ impl Worker {
 
     /// One transaction: the queued outcomes first, then the marks.
     fn commit(&mut self, pending: &mut Vec<Settled>, marks: &[Mark]) -> Result<(), LedgerError> {
+        pending.append(&mut lock(&self.queue));
         if pending.is_empty() && marks.is_empty() {
             return Ok(());
         }
