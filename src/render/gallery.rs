@@ -85,21 +85,14 @@ pub fn escape_text(s: &str) -> String {
 /// HTML-escapes text for element content and attribute values.
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + s.len() / 16);
-    let mut copied = 0;
-    for (i, b) in s.bytes().enumerate() {
-        let reference = match b {
-            b'<' => "&lt;",
-            b'>' => "&gt;",
-            b'&' => "&amp;",
-            b'"' => "&quot;",
-            b'\'' => "&#39;",
-            _ => continue,
-        };
-        out.push_str(&s[copied..i]);
-        out.push_str(reference);
-        copied = i + 1;
-    }
-    out.push_str(&s[copied..]);
+    super::escape::push_replaced(&mut out, s, |b| match b {
+        b'<' => Some("&lt;"),
+        b'>' => Some("&gt;"),
+        b'&' => Some("&amp;"),
+        b'"' => Some("&quot;"),
+        b'\'' => Some("&#39;"),
+        _ => None,
+    });
     out
 }
 

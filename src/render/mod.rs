@@ -4,11 +4,12 @@
 //! previews is byte for byte what goes out (but the `Date` header).
 //!
 //! Files: `registry` (templates), `shapes` (templates filled in once per shape of data),
-//! `locale` (choice), `context` (template data), `message` (MIME), `seven_bit` and `qp` (part
-//! encodings), `wrap` (text part line length), `links` (link check), `gallery` (the preview's
-//! index page).
+//! `locale` (choice), `context` (template data), `escape` (character references), `message`
+//! (MIME), `seven_bit` and `qp` (part encodings), `wrap` (text part line length), `links` (link
+//! check), `gallery` (the preview's index page).
 
 pub mod context;
+mod escape;
 pub mod gallery;
 pub mod links;
 pub mod locale;

@@ -278,23 +278,16 @@ fn put_together(segments: &[Segment], strings: &[&str]) -> String {
 /// Appends `value` escaped exactly as [`handlebars::html_escape`] escapes it, without a
 /// `String` of its own.
 fn push_escaped(out: &mut String, value: &str) {
-    let mut copied = 0;
-    for (i, b) in value.bytes().enumerate() {
-        let reference = match b {
-            b'<' => "&lt;",
-            b'>' => "&gt;",
-            b'"' => "&quot;",
-            b'&' => "&amp;",
-            b'\'' => "&#x27;",
-            b'`' => "&#x60;",
-            b'=' => "&#x3D;",
-            _ => continue,
-        };
-        out.push_str(&value[copied..i]);
-        out.push_str(reference);
-        copied = i + 1;
-    }
-    out.push_str(&value[copied..]);
+    super::escape::push_replaced(out, value, |b| match b {
+        b'<' => Some("&lt;"),
+        b'>' => Some("&gt;"),
+        b'"' => Some("&quot;"),
+        b'&' => Some("&amp;"),
+        b'\'' => Some("&#x27;"),
+        b'`' => Some("&#x60;"),
+        b'=' => Some("&#x3D;"),
+        _ => None,
+    });
 }
 
 fn template_ok(t: &Template) -> bool {
