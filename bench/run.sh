@@ -32,6 +32,8 @@ RUNS=${RUNS:-5}
 CONCURRENCY=${CONCURRENCY:-16}
 WORK=${BENCH_DIR:-/tmp/t2t-bench}
 CONF=$ROOT/sample-data/t2t-notify.toml
+# The 100,000-user preview both preview cases run (with --out added).
+PREVIEW_ARGS="--config $CONF preview --mapping $WORK/p100k/identity-map.csv --directory $WORK/p100k/directory.csv"
 mkdir -p "$WORK"
 export PATH="$PATH:/usr/sbin"
 
@@ -233,7 +235,6 @@ preview_made() {
 
 case_preview() {
   sync  # what earlier cases left to write back is not written during this one
-  PREVIEW_ARGS="--config $CONF preview --mapping $WORK/p100k/identity-map.csv --directory $WORK/p100k/directory.csv"
   local args=$PREVIEW_ARGS
   preview_made
   echo "preview folder: $(find "$WORK/p100k-made" -type f | wc -l) files, $(du -sm "$WORK/p100k-made" | cut -f1) MB" >> "$WORK/checks.txt"
@@ -254,7 +255,6 @@ case_preview() {
 # The same preview into memory (/dev/shm): what rendering costs without the disk.
 case_preview_shm() {
   sync
-  PREVIEW_ARGS="--config $CONF preview --mapping $WORK/p100k/identity-map.csv --directory $WORK/p100k/directory.csv"
   local args=$PREVIEW_ARGS
   preview_made
   local shm=/dev/shm/t2t-bench-preview

@@ -80,8 +80,8 @@ fn line_break(bytes: &[u8], i: usize) -> Option<usize> {
 fn plain_run(bytes: &[u8], i: usize, room: usize) -> usize {
     let end = i + room.min(bytes.len() - i);
     let mut j = i;
-    while let Some(chunk) = bytes.get(j..j + 8).filter(|_| j + 8 <= end) {
-        let word = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+    while j + 8 <= end {
+        let word = u64::from_le_bytes(bytes[j..j + 8].try_into().expect("eight bytes"));
         let flagged = needs_a_look(word);
         if flagged != 0 {
             j += (flagged.trailing_zeros() / 8) as usize;

@@ -104,31 +104,29 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
 pub fn messages_dir(out: &Path) -> io::Result<PathBuf> {
     let dir = out.join("messages");
     create_private_dir(&dir)?;
-    remove_own_files(&dir)?;
-    for entry in fs::read_dir(&dir)? {
-        let path = entry?.path();
-        let numbered = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
-        if numbered && path.is_dir() {
-            remove_own_files(&path)?;
-            // Kept when it holds files of someone else's.
-            let _ = fs::remove_dir(&path);
-        }
-    }
+    remove_own(&dir, true)?;
     Ok(dir)
 }
 
-fn remove_own_files(dir: &Path) -> io::Result<()> {
+/// Removes the preview's own files in `dir` and, with `folders`, its numbered folders' (and
+/// those folders, when that empties them).
+fn remove_own(dir: &Path, folders: bool) -> io::Result<()> {
     for entry in fs::read_dir(dir)? {
         let path = entry?.path();
         let own = path
             .extension()
             .and_then(|e| e.to_str())
             .is_some_and(|e| OWN_EXTENSIONS.contains(&e));
+        let numbered = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
         if own && path.is_file() {
             fs::remove_file(&path)?;
+        } else if folders && numbered && path.is_dir() {
+            remove_own(&path, false)?;
+            // Kept when it holds files of someone else's.
+            let _ = fs::remove_dir(&path);
         }
     }
     Ok(())
