@@ -70,7 +70,7 @@ impl Dispatcher {
                 Some(_) => self.give_back_ready(),
                 None => {
                     self.launch_ready();
-                    if self.marking.is_none() {
+                    if self.marking.is_none() && self.wants_marks() {
                         self.start_marking();
                     }
                 }
@@ -97,6 +97,14 @@ impl Dispatcher {
             };
             self.workers.spawn(attempt(Arc::clone(&self.shared), task));
         }
+    }
+
+    /// Whether the next window's marks are due: once the marked messages waiting for a
+    /// worker are down to half a window. Marking whenever a worker took one would commit a
+    /// few marks at a time, each commit with its fsync (a 20,000-notice send made about 700
+    /// commits instead of about 160).
+    fn wants_marks(&self) -> bool {
+        self.ready.len() <= self.shared.settings.window / 2
     }
 
     /// Takes as many messages as budget, pacer and window allow right now and starts writing
