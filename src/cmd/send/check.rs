@@ -1,10 +1,10 @@
 //! The render and link check of `send`: every notice this run will send has its templates
 //! filled in and its links checked before anything is sent (users the ledger skips are not
-//! rendered at all), and these drafts are kept for the engine, so each notice is rendered once:
-//! the engine's producer builds the MIME message from the draft while earlier messages are
-//! being sent. What is kept is bounded by [`Keep`]: beyond it a user's notice is rendered again
-//! (and checked again) when its turn comes, so a paced run over 40,000 users does not hold
-//! 40,000 notices for hours.
+//! rendered at all). While memory allows ([`Keep`]), the checked notice is built into its
+//! message in the same parallel pass, so each notice is rendered once and the engine's
+//! phase, where the CPU is shared with the sockets and the ledger, only sends. Beyond that
+//! bound a user's notice is rendered again (and checked again) when its turn comes, so a
+//! paced run over 40,000 users does not hold 40,000 messages for hours.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -16,14 +16,14 @@ use crate::plan::Recipient;
 use crate::render::{Draft, Renderer};
 use crate::send::{Candidate, Job, Selection};
 
-/// People rendered in parallel at a time; their drafts are kept or dropped before the next.
+/// People rendered in parallel at a time; their messages are kept or dropped before the next.
 const CHUNK: usize = 1024;
-/// The most notice bytes (subject, text, HTML) kept in memory between the check and the send.
+/// The most message bytes kept in memory between the check and the send.
 pub const KEEP_BYTES: usize = 512 << 20;
 /// With a `per_minute` limit, keep the notices of this many minutes of sending.
 pub const KEEP_MINUTES: usize = 10;
 
-/// How many checked notices the engine gets as drafts.
+/// How many checked notices the engine gets as built messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Keep {
     pub bytes: usize,
@@ -90,13 +90,6 @@ impl Notices {
         })
     }
 
-    /// A candidate whose checked draft becomes its message when the engine takes it.
-    pub fn ready(&self, r: &Recipient, draft: Draft) -> Candidate {
-        let notices = self.clone();
-        let (key, batch) = (key(r), batch(r));
-        Candidate::new(key.clone(), move || notices.finish(draft, key, batch))
-    }
-
     /// A candidate whose notice is rendered (and checked again) only when the engine takes it.
     pub fn lazy(&self, r: Recipient) -> Candidate {
         let notices = self.clone();
@@ -120,7 +113,10 @@ fn key(r: &Recipient) -> String {
 enum Checked {
     /// The ledger skips them: not rendered.
     Skipped,
-    Ready(Draft),
+    /// Checked, and the message built while memory is still to spare.
+    Built(Job),
+    /// Checked; rendered again when its turn comes.
+    Passed,
     Refused(Vec<String>),
 }
 
@@ -148,26 +144,33 @@ pub fn check(
         if chunk.is_empty() {
             break;
         }
+        let build = problems.is_empty() && has_room(kept, keep);
         let checked: Vec<(Recipient, Checked)> = chunk
             .into_par_iter()
             .map(|r| {
                 let c = match selection.decide(&key(&r)) {
                     Err(_) => Checked::Skipped,
-                    Ok(_) => notices
-                        .draft(&r)
-                        .map_or_else(Checked::Refused, Checked::Ready),
+                    Ok(_) => match notices.draft(&r) {
+                        Err(problems) => Checked::Refused(problems),
+                        Ok(draft) if build => notices
+                            .finish(draft, key(&r), batch(&r))
+                            .map_or_else(|e| Checked::Refused(vec![e]), Checked::Built),
+                        Ok(_) => Checked::Passed,
+                    },
                 };
                 (r, c)
             })
             .collect();
         for (r, c) in checked {
             match c {
-                Checked::Ready(draft)
-                    if problems.is_empty() && fits(&mut kept, draft.size(), keep) =>
+                Checked::Built(job)
+                    if problems.is_empty() && fits(&mut kept, job.message.len(), keep) =>
                 {
-                    candidates.push(notices.ready(&r, draft));
+                    candidates.push(Candidate::from(job));
                 }
-                Checked::Ready(_) | Checked::Skipped => candidates.push(notices.lazy(r)),
+                Checked::Built(_) | Checked::Passed | Checked::Skipped => {
+                    candidates.push(notices.lazy(r))
+                }
                 Checked::Refused(list) => problems.add(list, &r.user.source_upn),
             }
         }
@@ -182,6 +185,11 @@ pub fn check(
     }
     candidates.sort_by(|a, b| a.key.cmp(&b.key));
     Ok(candidates)
+}
+
+/// Whether anything more can be kept.
+fn has_room(kept: (usize, usize), keep: Keep) -> bool {
+    kept.0 < keep.bytes && kept.1 < keep.messages
 }
 
 /// Counts a notice of `size` bytes into what is kept when it fits.
