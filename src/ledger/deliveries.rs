@@ -132,7 +132,7 @@ pub struct Settled {
 }
 
 /// One row of the `deliveries` table.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DeliveryRow {
     pub campaign: String,
     pub user_key: String,
@@ -169,6 +169,32 @@ pub struct TestSendRow {
 pub struct Submission {
     pub at: DateTime<Utc>,
     pub recipients: u32,
+}
+
+/// Where a campaign stands: users per state, and the rows an admin must look at (`failed`
+/// and `uncertain`), without reading every row.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Standing {
+    pub counts: HashMap<DeliveryState, u64>,
+    /// The `failed` and `uncertain` rows, by user.
+    pub attention: Vec<DeliveryRow>,
+}
+
+impl Standing {
+    /// The states an admin must look at.
+    pub const ATTENTION: [DeliveryState; 2] = [DeliveryState::Failed, DeliveryState::Uncertain];
+
+    /// The standing of a campaign whose rows are `rows`.
+    pub fn from_rows(rows: &[DeliveryRow]) -> Standing {
+        let mut standing = Standing::default();
+        for row in rows {
+            *standing.counts.entry(row.state).or_default() += 1;
+            if Standing::ATTENTION.contains(&row.state) {
+                standing.attention.push(row.clone());
+            }
+        }
+        standing
+    }
 }
 
 /// A time as the ledger stores it: RFC 3339, UTC, milliseconds.
@@ -230,6 +256,27 @@ impl Ledger {
                 r
             })
             .collect())
+    }
+
+    /// How `campaign` stands: a count per state and the rows that need attention.
+    pub fn standing(&self, campaign: &str) -> Result<Standing, LedgerError> {
+        let counted = || -> rusqlite::Result<HashMap<DeliveryState, u64>> {
+            let mut stmt = self.conn.prepare(
+                "SELECT state, COUNT(*) FROM deliveries WHERE campaign = ?1 GROUP BY state",
+            )?;
+            let rows = stmt.query_map([campaign], |r| {
+                Ok((parse_state(&r.get::<_, String>(0)?)?, r.get::<_, u64>(1)?))
+            })?;
+            rows.collect()
+        };
+        let counts = counted().map_err(|e| self.classify(e))?;
+        let attention = select_deliveries(
+            &self.conn,
+            "WHERE campaign = ?1 AND state IN ('failed', 'uncertain')",
+            &[&campaign],
+        )
+        .map_err(|e| self.classify(e))?;
+        Ok(Standing { counts, attention })
     }
 
     /// Every delivery row of `campaign` (all campaigns when `None`), by campaign and user.

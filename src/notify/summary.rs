@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::exit::Outcome;
 use crate::gate::GateStatus;
-use crate::ledger::deliveries::{DeliveryRow, DeliveryState};
+use crate::ledger::deliveries::{DeliveryState, Standing};
 use crate::plan::{HeldBack, Hold, Plan};
 use crate::send::summary::{stop_line, Counts};
 use crate::send::{StopReason, Summary};
@@ -39,8 +39,8 @@ pub struct RunRecord<'a> {
     pub gate: Option<&'a GateStatus>,
     /// What the sending engine reports, when it ran.
     pub engine: Option<&'a Summary>,
-    /// The campaign's rows in the ledger after the run, when the ledger could be read.
-    pub ledger: Option<&'a [DeliveryRow]>,
+    /// Where the campaign stands in the ledger after the run, when the ledger could be read.
+    pub ledger: Option<&'a Standing>,
 }
 
 /// The summary document (JSON).
@@ -197,7 +197,7 @@ pub struct Paused {
 
 /// Builds the summary of one run.
 pub fn build(record: &RunRecord<'_>) -> AdminSummary {
-    let rows = record.ledger.unwrap_or(&[]);
+    let rows = record.ledger.map_or(&[][..], |l| &l.attention);
     let since = crate::ledger::deliveries::timestamp(record.started);
     AdminSummary {
         kind: KIND,
@@ -350,13 +350,11 @@ fn input_info(mapping: &str, plan: &Plan) -> InputInfo {
     }
 }
 
-fn state_counts(rows: &[DeliveryRow]) -> BTreeMap<&'static str, u64> {
-    let mut counts: BTreeMap<&'static str, u64> =
-        DeliveryState::ALL.iter().map(|s| (s.as_str(), 0)).collect();
-    for row in rows {
-        *counts.entry(row.state.as_str()).or_default() += 1;
-    }
-    counts
+fn state_counts(standing: &Standing) -> BTreeMap<&'static str, u64> {
+    DeliveryState::ALL
+        .iter()
+        .map(|s| (s.as_str(), standing.counts.get(s).copied().unwrap_or(0)))
+        .collect()
 }
 
 fn held_back(held: &[HeldBack]) -> HeldBackInfo {
@@ -385,7 +383,11 @@ fn held_back(held: &[HeldBack]) -> HeldBackInfo {
     }
 }
 
-fn ledger_users(rows: &[DeliveryRow], state: DeliveryState, since: &str) -> Vec<LedgerUser> {
+fn ledger_users(
+    rows: &[crate::ledger::deliveries::DeliveryRow],
+    state: DeliveryState,
+    since: &str,
+) -> Vec<LedgerUser> {
     rows.iter()
         .filter(|r| r.state == state)
         .map(|r| LedgerUser {

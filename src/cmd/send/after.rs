@@ -10,7 +10,7 @@ use crate::cli::SendArgs;
 use crate::config::Config;
 use crate::exit::Outcome;
 use crate::gate::GateStatus;
-use crate::ledger::deliveries::DeliveryRow;
+use crate::ledger::deliveries::Standing;
 use crate::ledger::lock::SendLock;
 use crate::ledger::Ledger;
 use crate::notify::{self, file, mail, AdminSummary, RunRecord};
@@ -59,7 +59,7 @@ pub fn summarize(
         Ok(outcome) => (*outcome, None),
         Err(e) => (crate::run::error_outcome(e), Some(format!("{e:#}"))),
     };
-    let rows = campaign_rows(config, &mut trace, &args.campaign);
+    let standing = campaign_standing(config, &mut trace, &args.campaign);
     let mapping = args.input.mapping.display().to_string();
     let mut summary = notify::build(&RunRecord {
         campaign: &args.campaign,
@@ -72,7 +72,7 @@ pub fn summarize(
         plan: trace.plan.as_ref(),
         gate: trace.gate.as_ref(),
         engine: trace.engine.as_ref(),
-        ledger: rows.as_deref(),
+        ledger: standing.as_ref(),
     });
     let path = write_file(config, &trace, &summary);
     let short = summary.limited(LISTED);
@@ -99,14 +99,14 @@ pub fn summarize(
     }
 }
 
-/// The campaign's ledger rows: from the run's ledger, else from the file if one exists.
-fn campaign_rows(config: &Config, trace: &mut Trace, campaign: &str) -> Option<Vec<DeliveryRow>> {
+/// Where the campaign stands in the ledger: from the run's ledger, else from the file if one
+/// exists.
+fn campaign_standing(config: &Config, trace: &mut Trace, campaign: &str) -> Option<Standing> {
     if trace.ledger.is_none() && config.ledger.path.exists() {
         trace.ledger = Ledger::open(&config.ledger.path).ok();
     }
-    let rows = trace.ledger.as_ref()?.deliveries(Some(campaign));
-    match rows {
-        Ok(rows) => Some(rows),
+    match trace.ledger.as_ref()?.standing(campaign) {
+        Ok(standing) => Some(standing),
         Err(e) => {
             eprintln!("warning: the summary has no ledger counts: {e}");
             None

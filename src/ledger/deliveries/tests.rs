@@ -242,3 +242,43 @@ fn a_users_batch_is_the_one_of_their_first_attempt_with_a_batch() {
     assert_eq!(batch("bo").as_deref(), Some("batch-2"), "first batch seen");
     assert!(rows.iter().all(|r| r.attempts == 2));
 }
+
+#[test]
+fn a_campaigns_standing_counts_every_state_and_lists_only_who_needs_attention() {
+    let dir = tempfile::tempdir().unwrap();
+    let other = Book::Campaign {
+        campaign: "other".into(),
+    };
+    let ledger = run_writer(open(&dir), other, |w| {
+        block(w.mark_in_flight(vec![mark("ana")])).unwrap();
+        w.settle(settled("ana", Resolution::Failed, 0));
+    });
+    let ledger = run_writer(ledger, campaign(), |w| {
+        let keys = ["ana", "bo", "cy", "di", "ed", "flo"];
+        block(w.mark_in_flight(keys.iter().map(|k| mark(k)).collect())).unwrap();
+        w.settle(settled("ana", Resolution::Sent, 1));
+        w.settle(settled("bo", Resolution::Sent, 1));
+        w.settle(settled("cy", Resolution::Failed, 0));
+        w.settle(settled("di", Resolution::Uncertain, 1));
+        w.settle(settled("ed", Resolution::Deferred, 0));
+    });
+    let standing = ledger.standing("post-migration").unwrap();
+    let rows = ledger.deliveries(Some("post-migration")).unwrap();
+    assert_eq!(standing, Standing::from_rows(&rows));
+    assert_eq!(standing.counts[&DeliveryState::Sent], 2);
+    assert_eq!(standing.counts[&DeliveryState::InFlight], 1, "flo");
+    assert!(!standing.counts.contains_key(&DeliveryState::Pending));
+    let listed: Vec<_> = standing
+        .attention
+        .iter()
+        .map(|r| (r.user_key.as_str(), r.state))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            ("cy", DeliveryState::Failed),
+            ("di", DeliveryState::Uncertain)
+        ],
+        "the other campaign's failed row is not listed"
+    );
+}

@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use super::*;
 use crate::inputs::mapping::UserMapping;
 use crate::inputs::move_state::{MoveEntry, MoveState};
+use crate::ledger::deliveries::DeliveryRow;
 use crate::plan::HeldBack;
 use crate::trust::Pair;
 
@@ -157,7 +158,7 @@ pub(crate) fn sample_summary() -> AdminSummary {
         plan: Some(&plan),
         gate: Some(&GateStatus::Open),
         engine: Some(&engine),
-        ledger: Some(&rows),
+        ledger: Some(&Standing::from_rows(&rows)),
     })
 }
 
@@ -252,7 +253,7 @@ fn a_closed_gate_lists_the_missing_pairs_with_their_commands() {
         plan: Some(&plan),
         gate: Some(&gate),
         engine: None,
-        ledger: Some(&[]),
+        ledger: Some(&Standing::default()),
     });
     assert_eq!((s.outcome.status, s.outcome.exit_code), ("gate-closed", 3));
     assert_eq!(s.outcome.message, "trust gate closed: ...");
@@ -374,7 +375,7 @@ fn the_limited_version_keeps_the_counts_and_says_how_many_are_not_listed() {
         plan: Some(&plan),
         gate: Some(&GateStatus::Open),
         engine: None,
-        ledger: Some(&rows),
+        ledger: Some(&Standing::from_rows(&rows)),
     });
     assert_eq!(full.omitted(), 0);
     let short = full.limited(3);
