@@ -150,6 +150,7 @@ pub struct SmtpTransport {
     tls: Option<TlsParameters>,
     hello: ClientId,
     idle: Mutex<Vec<Session>>,
+    sender: Sender,
     /// Set once the server accepted a message: from then on, connection failures are treated as
     /// a passing problem rather than a wrong setting.
     accepted_any: AtomicBool,
@@ -167,6 +168,7 @@ impl SmtpTransport {
             tls,
             hello: ClientId::default(),
             idle: Mutex::new(Vec::new()),
+            sender: Sender::default(),
             accepted_any: AtomicBool::new(false),
         })
     }
@@ -203,7 +205,7 @@ impl SmtpTransport {
         envelope: &Envelope,
         message: &[u8],
     ) -> Result<Accepted, SendError> {
-        let envelope = lettre_envelope(envelope)?;
+        let envelope = lettre_envelope(&self.sender, envelope)?;
         let timeout = self.settings.timeout;
         let (mut conn, reused) = match self.checkout() {
             Some(conn) => (conn, true),
@@ -317,16 +319,34 @@ pub(crate) fn tls_parameters(settings: &SmtpSettings) -> Result<TlsParameters, S
     })
 }
 
-fn lettre_envelope(envelope: &Envelope) -> Result<LettreEnvelope, SendError> {
-    let from: Address = envelope.from.parse().map_err(|e| {
+/// The sender's address, parsed: every message of a run has the same one.
+#[derive(Default)]
+struct Sender(std::sync::OnceLock<(String, Address)>);
+
+impl Sender {
+    fn address(&self, from: &str) -> Result<Address, SendError> {
+        match self.0.get() {
+            Some((text, address)) if text == from => Ok(address.clone()),
+            _ => {
+                let address = sender_address(from)?;
+                let _ = self.0.set((from.to_string(), address.clone()));
+                Ok(address)
+            }
+        }
+    }
+}
+
+fn sender_address(from: &str) -> Result<Address, SendError> {
+    from.parse().map_err(|e| {
         SendError::new(
             FailureClass::Fatal,
-            format!(
-                "the sender address `{}` is not valid ({e}); fix [message] from",
-                envelope.from
-            ),
+            format!("the sender address `{from}` is not valid ({e}); fix [message] from"),
         )
-    })?;
+    })
+}
+
+fn lettre_envelope(sender: &Sender, envelope: &Envelope) -> Result<LettreEnvelope, SendError> {
+    let from = sender.address(&envelope.from)?;
     let to = envelope
         .to
         .iter()
