@@ -102,7 +102,7 @@ impl Dispatcher {
     /// Whether the next window's marks are due: once the marked messages waiting for a
     /// worker are down to half a window. Marking whenever a worker took one would commit a
     /// few marks at a time, each commit with its fsync (a 20,000-notice send made about 700
-    /// commits instead of about 160).
+    /// commits; now about 330 with a window of 128).
     fn wants_marks(&self) -> bool {
         self.ready.len() <= self.shared.settings.window / 2
     }
