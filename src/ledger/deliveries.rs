@@ -462,7 +462,6 @@ pub(crate) fn write_settled(
     let mut submit = tx.prepare_cached(
         "INSERT INTO submissions (at_ms, recipients, campaign, test) VALUES (?1, ?2, ?3, ?4)",
     )?;
-    let mut log = SecondSums::default();
     for s in settled {
         let at = timestamp(s.at);
         let state = match s.resolution {
@@ -481,42 +480,15 @@ pub(crate) fn write_settled(
         };
         update.execute(params![state.as_str(), s.reply, at, key_val, s.user_key])?;
         if s.submitted > 0 {
-            if let Some((at_ms, recipients)) = log.add(s.at.timestamp_millis(), s.submitted) {
-                submit.execute(params![at_ms, recipients, book.campaign(), test])?;
-            }
+            submit.execute(params![
+                s.at.timestamp_millis(),
+                s.submitted,
+                book.campaign(),
+                test
+            ])?;
         }
-    }
-    if let Some((at_ms, recipients)) = log.take() {
-        submit.execute(params![at_ms, recipients, book.campaign(), test])?;
     }
     Ok(())
-}
-
-/// Sums the submissions of one second into one row of the log, stamped with the latest of
-/// them: a send at full speed writes a row a second, not a row a message, and the rolling
-/// windows counted from the log err late (a recipient counts until a second later at most),
-/// never early.
-#[derive(Default)]
-struct SecondSums {
-    current: Option<(i64, u32)>,
-}
-
-impl SecondSums {
-    /// Adds a submission; returns the row of the second before when this one starts a new one.
-    fn add(&mut self, at_ms: i64, recipients: u32) -> Option<(i64, u32)> {
-        match &mut self.current {
-            Some((last, sum)) if last.div_euclid(1000) == at_ms.div_euclid(1000) => {
-                *last = (*last).max(at_ms);
-                *sum = sum.saturating_add(recipients);
-                None
-            }
-            _ => self.current.replace((at_ms, recipients)),
-        }
-    }
-
-    fn take(&mut self) -> Option<(i64, u32)> {
-        self.current.take()
-    }
 }
 
 #[cfg(test)]
