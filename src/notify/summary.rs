@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::exit::Outcome;
 use crate::gate::GateStatus;
-use crate::ledger::deliveries::{DeliveryState, Standing};
+use crate::ledger::deliveries::{DeliveryRow, DeliveryState, Standing};
 use crate::plan::{HeldBack, Hold, Plan};
 use crate::send::summary::{stop_line, Counts};
 use crate::send::{StopReason, Summary};
@@ -383,11 +383,7 @@ fn held_back(held: &[HeldBack]) -> HeldBackInfo {
     }
 }
 
-fn ledger_users(
-    rows: &[crate::ledger::deliveries::DeliveryRow],
-    state: DeliveryState,
-    since: &str,
-) -> Vec<LedgerUser> {
+fn ledger_users(rows: &[DeliveryRow], state: DeliveryState, since: &str) -> Vec<LedgerUser> {
     rows.iter()
         .filter(|r| r.state == state)
         .map(|r| LedgerUser {

@@ -100,13 +100,6 @@ pub struct Draft {
     pub link_errors: Vec<String>,
 }
 
-impl Draft {
-    /// The bytes it holds (subject, text and HTML), for memory bounds.
-    pub fn size(&self) -> usize {
-        self.subject.len() + self.text.len() + self.html.len()
-    }
-}
-
 /// The templates, sender and allowed link hosts, built once from the config.
 pub struct Renderer {
     registry: Registry,
