@@ -42,7 +42,8 @@ use producer::spawn_producer;
 /// How the engine paces and retries.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// Messages in flight at once (`[pacing] concurrency`).
+    /// Messages in flight at once: `[pacing] concurrency` connections times the messages the
+    /// transport keeps on each.
     pub concurrency: usize,
     /// `[pacing] per_minute`; 0 for no limit.
     pub per_minute: u32,
@@ -59,18 +60,20 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// The settings of `[pacing]` and `[transport]`; `concurrency` no higher than the
-    /// transport carries at once, so a stop reaches every message that has not left.
+    /// The settings of `[pacing]` and `[transport]`: `concurrency` connections (no more than
+    /// the transport carries at once, so a stop reaches every message that has not left), each
+    /// with the messages in flight the transport wants on it.
     pub fn from_config(config: &Config) -> Settings {
         let wanted = config.pacing.concurrency.max(1) as usize;
-        let concurrency = crate::transport::max_in_flight(config).map_or(wanted, |n| wanted.min(n));
+        let connections = crate::transport::max_in_flight(config).map_or(wanted, |n| wanted.min(n));
+        let concurrency = connections * crate::transport::messages_per_connection(config);
         // Marks are committed half a window at a time (one fsync each): with pacing off, the
         // most messages a run can send per second is half the window over the commit time (a
         // few ms on a plain disk). Eight messages per connection measured faster than sixteen
         // or thirty-two (smaller commits that share the CPU better with the sending), and a
         // killed run leaves at most the window plus `concurrency` users uncertain.
         let window = if config.pacing.per_minute == 0 {
-            (concurrency * 8).clamp(64, 512)
+            (connections * 8).clamp(64, 512).max(concurrency * 2)
         } else {
             concurrency
         };
@@ -81,7 +84,7 @@ impl Settings {
             max_attempts: config.transport.max_attempts.max(1),
             backoff: Backoff::default(),
             window,
-            unavailable_after: (concurrency as u32 * 4).max(20),
+            unavailable_after: (connections as u32 * 4).max(20),
         }
     }
 }

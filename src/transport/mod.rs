@@ -9,7 +9,7 @@ pub mod smtp;
 pub mod smtp_oauth;
 pub mod stub;
 
-pub use build::{from_config, max_in_flight, BuildError};
+pub use build::{from_config, max_in_flight, messages_per_connection, BuildError};
 
 use std::future::Future;
 use std::pin::Pin;
@@ -41,6 +41,9 @@ pub enum FailureClass {
     Fatal,
     /// This recipient cannot be reached (unknown user): fail this user, go on.
     Permanent,
+    /// Not a failure of the message: the run is stopping and the transport gives it back
+    /// unsent, as it was before the attempt.
+    Withdrawn,
 }
 
 /// Why one message was not accepted.
@@ -87,6 +90,10 @@ pub trait Transport: Send + Sync {
 
     /// A short description for logs and the report (`smtp://host:587`, `graph`, `file:/dir`).
     fn describe(&self) -> String;
+
+    /// Starts no more messages: those still waiting inside the transport come back
+    /// [`FailureClass::Withdrawn`]; those already on their way finish. For a run that stops.
+    fn halt(&self) {}
 
     /// Closes open connections politely at the end of a run (SMTP `QUIT`).
     fn shutdown(&self) -> BoxFuture<'_, ()> {

@@ -1,21 +1,22 @@
-//! SMTP submission with lettre over tokio: one transport per run holding a small pool of open,
-//! authenticated sessions (at most one per concurrent sender), STARTTLS or implicit TLS with the
-//! certificate always verified (against the system's roots plus an optional private CA), and
-//! every failure classified by the type of lettre's error and the reply's codes.
+//! SMTP submission with lettre over tokio: one transport per run holding at most `connections`
+//! open, authenticated sessions ([`lane`]), STARTTLS or implicit TLS with the certificate always
+//! verified (against the system's roots plus an optional private CA), and every failure
+//! classified by the type of lettre's error and the reply's codes.
 //!
-//! The pool is ours rather than lettre's `AsyncSmtpTransport` pool for two reasons: that pool
-//! sends a NOOP before every reuse (one extra round trip per message), and its `send` cannot say
-//! in which phase a connection dropped, which decides whether a message may have been delivered.
+//! The sessions are ours rather than lettre's `AsyncSmtpTransport` pool for three reasons: that
+//! pool sends a NOOP before every reuse (one extra round trip per message), its `send` cannot say
+//! in which phase a connection dropped, which decides whether a message may have been delivered,
+//! and it cannot send the next message's envelope behind this one's content.
 
 mod classify;
+mod lane;
 mod pipeline;
 mod session;
 pub mod xoauth2;
 
 use std::net::IpAddr;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
+use std::sync::Arc;
 use std::time::Duration;
 
 use lettre::address::{Address, Envelope as LettreEnvelope};
@@ -24,7 +25,8 @@ use lettre::transport::smtp::client::{Certificate, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
 
 pub use classify::{classify, enhanced_code, fatal_hint, reply_error, Enhanced, QUOTA_PAUSE};
-use session::{Failure, FailureKind, Login, Phase, Session};
+use lane::{Lanes, Request};
+use session::{Failure, FailureKind, Login, Phase};
 
 use crate::config::{self, Security, SmtpAuth};
 use crate::secret::{Secret, SecretError};
@@ -144,110 +146,33 @@ pub fn is_loopback(host: &str) -> bool {
         || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
-/// The SMTP transport of one run.
-pub struct SmtpTransport {
+/// Where and how to open a session: the settings with their TLS parameters.
+pub(crate) struct Endpoint {
     settings: SmtpSettings,
     tls: Option<TlsParameters>,
     hello: ClientId,
-    idle: Mutex<Vec<Session>>,
-    sender: Sender,
-    /// Set once the server accepted a message: from then on, connection failures are treated as
-    /// a passing problem rather than a wrong setting.
-    accepted_any: AtomicBool,
 }
 
-impl SmtpTransport {
-    /// Prepares the transport (TLS roots, private CA). Does not connect.
-    pub fn new(settings: SmtpSettings) -> Result<SmtpTransport, SmtpConfigError> {
-        let tls = match settings.security {
-            Security::None => None,
-            Security::Starttls | Security::Tls => Some(tls_parameters(&settings)?),
-        };
-        Ok(SmtpTransport {
-            settings,
-            tls,
-            hello: ClientId::default(),
-            idle: Mutex::new(Vec::new()),
-            sender: Sender::default(),
-            accepted_any: AtomicBool::new(false),
-        })
-    }
-
+impl Endpoint {
     fn login(&self) -> Login<'_> {
+        let s = &self.settings;
         Login {
-            host: &self.settings.host,
-            port: self.settings.port,
-            security: self.settings.security,
+            host: &s.host,
+            port: s.port,
+            security: s.security,
             tls: self.tls.as_ref(),
             hello: &self.hello,
-            auth: self
-                .settings
-                .auth
-                .as_ref()
-                .map(|(m, u, p)| (*m, u.as_str(), p)),
-            timeout: self.settings.timeout,
+            auth: s.auth.as_ref().map(|(m, u, p)| (*m, u.as_str(), p)),
+            timeout: s.timeout,
         }
-    }
-
-    fn checkout(&self) -> Option<Session> {
-        self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop()
-    }
-
-    fn checkin(&self, conn: Session) {
-        self.idle
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(conn);
-    }
-
-    async fn send_message(
-        &self,
-        envelope: &Envelope,
-        message: &[u8],
-    ) -> Result<Accepted, SendError> {
-        let envelope = lettre_envelope(&self.sender, envelope)?;
-        let timeout = self.settings.timeout;
-        let (mut conn, reused) = match self.checkout() {
-            Some(conn) => (conn, true),
-            None => (self.connect().await?, false),
-        };
-        let mut result = session::transact(&mut conn, &envelope, message, timeout).await;
-        if reused && result.as_ref().is_err_and(is_stale_session) {
-            tracing::debug!("a pooled SMTP session had been closed by the server; reconnecting");
-            conn = self.connect().await?;
-            result = session::transact(&mut conn, &envelope, message, timeout).await;
-        }
-        match result {
-            Ok(response) => {
-                self.accepted_any.store(true, Ordering::Relaxed);
-                self.checkin(conn);
-                let text: Vec<&str> = response.message().collect();
-                Ok(Accepted {
-                    reply: format!("{} {}", response.code(), text.join(" ")),
-                })
-            }
-            Err(failure) => {
-                if failure.leaves_connection_usable()
-                    && session::reset(&mut conn.conn, timeout).await
-                {
-                    self.checkin(conn);
-                }
-                Err(self.send_error(failure))
-            }
-        }
-    }
-
-    async fn connect(&self) -> Result<Session, SendError> {
-        session::connect(&self.login())
-            .await
-            .map_err(|f| self.send_error(f))
     }
 
     /// Turns a session failure into the error the engine acts on.
-    fn send_error(&self, failure: Failure) -> SendError {
+    /// Turns a session failure into the error the engine acts on; `first_contact` while the
+    /// server never accepted a message of this run.
+    fn send_error(&self, failure: Failure, first_contact: bool) -> SendError {
         let s = &self.settings;
         let server = format!("{}:{}", s.host, s.port);
-        let first_contact = !self.accepted_any.load(Ordering::Relaxed);
         match failure.kind {
             FailureKind::Reply { code, text } => reply_error(code, &text, failure.phase == Phase::Connect),
             FailureKind::Local(class, text) => SendError::new(class, text),
@@ -263,6 +188,69 @@ impl SmtpTransport {
                 lost(failure.phase, first_contact, &server, cause)
             }
         }
+    }
+}
+
+/// The SMTP transport of one run.
+pub struct SmtpTransport {
+    lanes: Arc<Lanes>,
+    sender: Sender,
+}
+
+impl SmtpTransport {
+    /// Prepares the transport (TLS roots, private CA) with one session per message in flight.
+    /// Does not connect.
+    pub fn new(settings: SmtpSettings) -> Result<SmtpTransport, SmtpConfigError> {
+        SmtpTransport::with_connections(settings, usize::MAX)
+    }
+
+    /// Like [`SmtpTransport::new`], with at most `connections` sessions: more messages than
+    /// that wait in a queue, and the first waiting one rides behind a message's content.
+    pub fn with_connections(
+        settings: SmtpSettings,
+        connections: usize,
+    ) -> Result<SmtpTransport, SmtpConfigError> {
+        let tls = match settings.security {
+            Security::None => None,
+            Security::Starttls | Security::Tls => Some(tls_parameters(&settings)?),
+        };
+        let endpoint = Endpoint {
+            settings,
+            tls,
+            hello: ClientId::default(),
+        };
+        Ok(SmtpTransport {
+            lanes: Arc::new(Lanes::new(endpoint, connections)),
+            sender: Sender::default(),
+        })
+    }
+
+    fn settings(&self) -> &SmtpSettings {
+        &self.lanes.endpoint().settings
+    }
+
+    async fn send_message(
+        &self,
+        envelope: &Envelope,
+        message: &[u8],
+    ) -> Result<Accepted, SendError> {
+        let envelope = lettre_envelope(&self.sender, envelope)?;
+        let (reply, outcome) = tokio::sync::oneshot::channel();
+        self.lanes.submit(Request::new(envelope, message, reply));
+        let response = outcome.await.unwrap_or_else(|_| {
+            // The lane is gone without an answer: the content may have left.
+            let server = self.settings().describe();
+            Err(lost(
+                Phase::Content,
+                false,
+                &server,
+                "its task ended".into(),
+            ))
+        })?;
+        let text: Vec<&str> = response.message().collect();
+        Ok(Accepted {
+            reply: format!("{} {}", response.code(), text.join(" ")),
+        })
     }
 }
 
@@ -284,16 +272,6 @@ fn lost(phase: Phase, first_contact: bool, server: &str, cause: String) -> SendE
         },
         _ => SendError::new(FailureClass::Transient, format!("the connection to {server} was lost ({cause})")),
     }
-}
-
-/// A pooled session the server had already closed: it fails on MAIL without a reply, or
-/// with the `421` a server sends when it times an idle session out.
-fn is_stale_session(failure: &Failure) -> bool {
-    failure.phase == Phase::Mail
-        && matches!(
-            failure.kind,
-            FailureKind::Broken(_) | FailureKind::Reply { code: 421, .. }
-        )
 }
 
 pub(crate) fn tls_parameters(settings: &SmtpSettings) -> Result<TlsParameters, SmtpConfigError> {
@@ -377,16 +355,15 @@ impl Transport for SmtpTransport {
     }
 
     fn describe(&self) -> String {
-        self.settings.describe()
+        self.settings().describe()
     }
 
     fn shutdown(&self) -> BoxFuture<'_, ()> {
-        Box::pin(async move {
-            let idle = std::mem::take(&mut *self.idle.lock().unwrap_or_else(|e| e.into_inner()));
-            for conn in idle {
-                session::quit(conn.conn, self.settings.timeout).await;
-            }
-        })
+        Box::pin(self.lanes.close())
+    }
+
+    fn halt(&self) {
+        self.lanes.halt();
     }
 }
 

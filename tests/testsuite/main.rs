@@ -13,6 +13,7 @@ mod security;
 mod send;
 mod sink;
 mod smtp;
+mod smtp_peer;
 mod summary;
 mod tls_server;
 mod trust;

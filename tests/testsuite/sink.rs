@@ -20,6 +20,8 @@ pub struct Sink {
     pub port: u16,
     dump: tempfile::TempDir,
     args: Vec<String>,
+    /// How many times it was started: each start names its dumps apart.
+    starts: u32,
 }
 
 /// Options for the next sink.
@@ -96,12 +98,13 @@ impl Sink {
         }
         for _ in 0..20 {
             let port = free_port();
-            if let Some(child) = spawn_listening(args, &dump, port) {
+            if let Some(child) = spawn_listening(args, &dump, port, 1) {
                 return Sink {
                     child,
                     port,
                     dump,
                     args: args.to_vec(),
+                    starts: 1,
                 };
             }
         }
@@ -117,8 +120,9 @@ impl Sink {
     /// Starts the sink again on the same port and dump folder (after [`Sink::kill`]).
     pub fn restart(&mut self) {
         self.kill();
+        self.starts += 1;
         for _ in 0..50 {
-            if let Some(child) = spawn_listening(&self.args, &self.dump, self.port) {
+            if let Some(child) = spawn_listening(&self.args, &self.dump, self.port, self.starts) {
                 self.child = child;
                 return;
             }
@@ -191,15 +195,23 @@ fn as_root(dump: &tempfile::TempDir) -> bool {
         .unwrap_or(false)
 }
 
-/// Runs smtp-sink on `port` dumping into `dump`; `None` if it did not listen there.
-fn spawn_listening(args: &[String], dump: &tempfile::TempDir, port: u16) -> Option<Child> {
+/// Runs smtp-sink on `port` dumping into `dump`; `None` if it did not listen there. Each start
+/// of a sink has its own file prefix: smtp-sink names dumps with a pseudo-random number whose
+/// seed a restart can repeat, and it dies ("mail_file_open: something is looping") when the
+/// names it draws are all taken.
+fn spawn_listening(
+    args: &[String],
+    dump: &tempfile::TempDir,
+    port: u16,
+    start: u32,
+) -> Option<Child> {
     let mut cmd = Command::new(SMTP_SINK);
     if as_root(dump) {
         cmd.args(["-u", "nobody"]);
     }
     cmd.args(args)
         .arg("-d")
-        .arg(dump.path().join("m."))
+        .arg(dump.path().join(format!("m{start}.")))
         .arg(format!("127.0.0.1:{port}"))
         .arg("1024")
         .stdin(Stdio::null())
@@ -232,8 +244,13 @@ pub fn wait_until_listening(child: &mut Child, port: u16) -> bool {
         if let Ok(Some(_)) = child.try_wait() {
             return false;
         }
-        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return true;
+        if let Ok(stream) = TcpStream::connect(("127.0.0.1", port)) {
+            // A connection to itself (the OS can pick the port as this socket's own) is not
+            // the child listening; nor is anything else once the child has exited.
+            let own = stream.local_addr().ok() == stream.peer_addr().ok();
+            if !own && matches!(child.try_wait(), Ok(None)) {
+                return true;
+            }
         }
         std::thread::sleep(Duration::from_millis(20));
     }

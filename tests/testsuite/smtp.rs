@@ -1,6 +1,8 @@
 //! The SMTP transport against real servers on 127.0.0.1: Postfix's smtp-sink with its fault
-//! options, and an aiosmtpd server with STARTTLS and AUTH behind a private CA.
+//! options, an aiosmtpd server with STARTTLS and AUTH behind a private CA, and a scripted peer
+//! that shows how commands travel.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use t2t_notify::config::Security;
@@ -9,18 +11,39 @@ use t2t_notify::transport::smtp::{SmtpSettings, SmtpTransport};
 use t2t_notify::transport::{Envelope, FailureClass, SendError, Transport};
 
 use crate::sink::Sink;
+use crate::smtp_peer::Peer;
 use crate::tls_server::{TestPki, TlsServer};
 
-fn plain(port: u16) -> SmtpTransport {
-    SmtpTransport::new(SmtpSettings {
+fn settings(port: u16) -> SmtpSettings {
+    SmtpSettings {
         host: "127.0.0.1".into(),
         port,
         security: Security::None,
         auth: None,
         ca_file: None,
         timeout: Duration::from_secs(10),
+    }
+}
+
+fn plain(port: u16) -> SmtpTransport {
+    SmtpTransport::new(settings(port)).unwrap()
+}
+
+/// Sends to `n` recipients at once over at most `connections` sessions; the outcomes in the
+/// order of the recipients.
+fn send_all(port: u16, connections: usize, n: usize) -> Vec<Result<String, SendError>> {
+    let t = Arc::new(SmtpTransport::with_connections(settings(port), connections).unwrap());
+    block(async move {
+        let mut sends = tokio::task::JoinSet::new();
+        for i in 0..n {
+            let t = Arc::clone(&t);
+            sends.spawn(async move { (i, send(&t, &format!("user{i}@fabrikam.com")).await) });
+        }
+        let mut outcomes = sends.join_all().await;
+        outcomes.sort_by_key(|(i, _)| *i);
+        t.shutdown().await;
+        outcomes.into_iter().map(|(_, outcome)| outcome).collect()
     })
-    .unwrap()
 }
 
 fn envelope(to: &str) -> Envelope {
@@ -199,4 +222,57 @@ fn a_wrong_password_is_fatal_and_never_shown() {
     assert!(e.reply.contains("password_env"), "{}", e.reply);
     assert!(!format!("{e:?}").contains("battery staple"));
     assert!(server.received().is_empty());
+}
+
+#[test]
+fn messages_beyond_the_connections_wait_and_their_envelopes_ride_behind_contents() {
+    let peer = Peer::start();
+    let outcomes = send_all(peer.port, 2, 30);
+    assert!(outcomes.iter().all(|o| o.is_ok()), "{outcomes:?}");
+    assert_eq!(
+        peer.count(|s| &s.sessions),
+        2,
+        "no more sessions than asked"
+    );
+    assert_eq!(peer.count(|s| &s.messages), 30);
+    assert_eq!(
+        peer.count(|s| &s.rode),
+        28,
+        "every envelope but each session's first came with the previous content"
+    );
+}
+
+#[test]
+fn a_quota_reply_withdraws_the_messages_still_waiting() {
+    let sink = Sink::options()
+        .soft_reject("RCPT")
+        .soft_reply("432 4.3.2 STOREDRV.ClientSubmit; sender thread limit exceeded")
+        .start();
+    let outcomes = send_all(sink.port, 1, 10);
+    let classes: Vec<FailureClass> = outcomes
+        .iter()
+        .map(|o| o.as_ref().unwrap_err().class)
+        .collect();
+    assert_eq!(classes[0], FailureClass::Quota, "{outcomes:?}");
+    assert!(
+        classes[1..].iter().all(|c| *c == FailureClass::Withdrawn),
+        "nothing starts after a quota reply: {outcomes:?}"
+    );
+}
+
+#[test]
+fn a_server_that_drops_after_each_content_still_gets_every_message_once() {
+    let sink = Sink::options().disconnect_after(".").start();
+    let outcomes = send_all(sink.port, 1, 5);
+    for outcome in &outcomes {
+        let e = outcome.as_ref().unwrap_err();
+        assert_eq!(
+            (e.class, e.maybe_delivered),
+            (FailureClass::Transient, true),
+            "each content left once and its answer was lost: {e:?}"
+        );
+    }
+    let deliveries = sink.deliveries();
+    assert_eq!(deliveries.len(), 5, "{deliveries:?}");
+    assert!(deliveries.values().all(|n| *n == 1), "{deliveries:?}");
 }

@@ -16,7 +16,7 @@ use tokio::time::Instant;
 
 use super::worker::attempt;
 use super::{lock, Finished, Shared, Task};
-use crate::ledger::deliveries::{Mark, Resolution, Settled};
+use crate::ledger::deliveries::Mark;
 use crate::ledger::LedgerError;
 use crate::send::pacing::Admission;
 use crate::send::stop::StopReason;
@@ -67,7 +67,10 @@ impl Dispatcher {
             match self.shared.stop.reason() {
                 // The day budget only stops new admissions: what was admitted fits in it.
                 Some(StopReason::DayBudget { .. }) => self.launch_ready(),
-                Some(_) => self.give_back_ready(),
+                Some(_) => {
+                    self.shared.transport.halt();
+                    self.give_back_ready();
+                }
                 None => {
                     self.launch_ready();
                     if self.marking.is_none() && self.wants_marks() {
@@ -262,18 +265,7 @@ impl Dispatcher {
     fn give_back_ready(&mut self) {
         let wall = Utc::now();
         for task in self.ready.drain(..) {
-            lock(&self.shared.pacer).cancel();
-            lock(&self.shared.budget).settle(task.job.recipients(), false, wall);
-            self.shared.writer.settle(Settled {
-                user_key: task.job.key.clone(),
-                resolution: Resolution::Revert { prior: task.prior },
-                reply: None,
-                at: wall,
-                submitted: 0,
-            });
-            if task.attempts > 0 {
-                self.shared.counts.add(Count::Deferred);
-            }
+            self.shared.give_back(task, wall);
         }
     }
 

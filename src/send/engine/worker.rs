@@ -1,9 +1,9 @@
 //! One attempt of one message on a worker task, and what its outcome means: recorded in the
-//! ledger, counted, retried later, or the run paused or stopped.
+//! ledger, counted, retried later, the run paused or stopped, or the message given back unsent.
 
 use std::sync::Arc;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use tokio::time::Instant;
 
 use super::{lock, Finished, Shared, Task};
@@ -20,7 +20,6 @@ pub(super) async fn attempt(shared: Arc<Shared>, mut task: Task) -> Finished {
         .transport
         .send(&task.job.envelope, &task.job.message)
         .await;
-    lock(&shared.pacer).finish(Instant::now());
     match result {
         Ok(accepted) => {
             shared.accepted(&task, accepted);
@@ -31,7 +30,10 @@ pub(super) async fn attempt(shared: Arc<Shared>, mut task: Task) -> Finished {
 }
 
 impl Shared {
+    /// Records how an attempt ended: the pacer counts it, the day budget keeps or frees its
+    /// recipients, the ledger gets the outcome.
     fn settle(&self, task: &Task, resolution: Resolution, reply: &str, submitted: bool) {
+        lock(&self.pacer).finish(Instant::now());
         let at = Utc::now();
         let recipients = task.job.recipients();
         lock(&self.budget).settle(recipients, submitted, at);
@@ -101,6 +103,10 @@ impl Shared {
                     reply: error.reply,
                 });
             }
+            Action::GiveBack => {
+                task.attempts -= 1;
+                self.give_back(task, Utc::now());
+            }
             Action::Stop => {
                 self.settle(
                     &task,
@@ -114,6 +120,23 @@ impl Shared {
             }
         }
         Finished::Done
+    }
+
+    /// A marked message that never left: back to the state it had in the ledger, its pacer
+    /// slot and day budget freed.
+    pub(super) fn give_back(&self, task: Task, wall: DateTime<Utc>) {
+        lock(&self.pacer).cancel();
+        lock(&self.budget).settle(task.job.recipients(), false, wall);
+        self.writer.settle(Settled {
+            user_key: task.job.key.clone(),
+            resolution: Resolution::Revert { prior: task.prior },
+            reply: None,
+            at: wall,
+            submitted: 0,
+        });
+        if task.attempts > 0 {
+            self.counts.add(Count::Deferred);
+        }
     }
 
     /// Pauses the run when too many messages in a row were deferred: the server is not

@@ -1,8 +1,8 @@
 //! SMTP PIPELINING (RFC 2920): MAIL, the RCPTs and, for a single recipient, DATA go out in one
-//! write and their replies are read in order, so a message costs two round trips (commands,
-//! content) instead of four. With several recipients DATA waits for the RCPT replies: once a
-//! server has said `354` to DATA, the only way not to deliver to the recipients it accepted
-//! would be to drop the connection.
+//! write and their replies are read in order. With several recipients DATA waits for the RCPT
+//! replies: once a server has said `354` to DATA, the only way not to deliver to the recipients
+//! it accepted would be to drop the connection. The envelope can also ride behind the previous
+//! message's content ([`super::lane`]), so a message costs one round trip.
 //!
 //! The first refusal is the answer (a refused RCPT fails the message as it does without
 //! pipelining); the replies after it are still read, so the session stays in step.
@@ -23,16 +23,26 @@ pub(super) async fn envelope(
     to: &[Address],
     timeout: Duration,
 ) -> Result<(), Failure> {
-    let with_data = to.len() == 1;
-    let group = commands(mail, to, with_data);
+    let group = commands(mail, to);
+    let first = timed(timeout, conn.command(Block(&group))).await;
+    replies(conn, first, to, timeout).await
+}
+
+/// Reads the replies to an envelope that is already on its way, the MAIL reply first; `Ok`
+/// once the server waits for the content.
+pub(super) async fn replies(
+    conn: &mut AsyncSmtpConnection,
+    mail_reply: Result<Response, FailureKind>,
+    to: &[Address],
+    timeout: Duration,
+) -> Result<(), Failure> {
     let mut first = None;
-    let reply = timed(timeout, conn.command(Block(&group))).await;
-    note(&mut first, Phase::Mail, reply)?;
+    note(&mut first, Phase::Mail, mail_reply)?;
     for _ in to {
         let reply = timed(timeout, conn.read_response()).await;
         note(&mut first, Phase::Rcpt, reply)?;
     }
-    if !with_data {
+    if !with_data(to) {
         return match first {
             Some(refused) => Err(refused),
             None => data(conn, timeout).await,
@@ -50,13 +60,18 @@ pub(super) async fn envelope(
     }
 }
 
+/// DATA goes in the same group as the envelope only for a single recipient.
+fn with_data(to: &[Address]) -> bool {
+    to.len() == 1
+}
+
 /// The commands of one envelope as one block of text.
-fn commands(mail: Mail, to: &[Address], with_data: bool) -> String {
+pub(super) fn commands(mail: Mail, to: &[Address]) -> String {
     let mut group = mail.to_string();
     for address in to {
         group.push_str(&Rcpt::new(address.clone(), vec![]).to_string());
     }
-    if with_data {
+    if with_data(to) {
         group.push_str(&Data.to_string());
     }
     group
@@ -100,13 +115,13 @@ mod tests {
     fn one_recipient_sends_data_in_the_same_write() {
         let mail = Mail::new(Some(address("it@fabrikam.com")), vec![]);
         assert_eq!(
-            commands(mail, &[address("ana@fabrikam.com")], true),
+            commands(mail, &[address("ana@fabrikam.com")]),
             "MAIL FROM:<it@fabrikam.com>\r\nRCPT TO:<ana@fabrikam.com>\r\nDATA\r\n"
         );
         let mail = Mail::new(Some(address("it@fabrikam.com")), vec![]);
         let two = [address("a@fabrikam.com"), address("a@contoso.com")];
         assert_eq!(
-            commands(mail, &two, false),
+            commands(mail, &two),
             "MAIL FROM:<it@fabrikam.com>\r\nRCPT TO:<a@fabrikam.com>\r\nRCPT TO:<a@contoso.com>\r\n"
         );
     }

@@ -13,7 +13,6 @@ use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{AsyncSmtpConnection, TlsParameters};
 use lettre::transport::smtp::commands::{Data, Ehlo, Mail, Quit, Rcpt, Rset};
 use lettre::transport::smtp::extension::{ClientId, Extension, MailBodyParameter, MailParameter};
-use lettre::transport::smtp::response::Response;
 use lettre::transport::smtp::Error as SmtpError;
 
 use crate::config::Security;
@@ -148,27 +147,32 @@ async fn offers_pipelining(
     Ok(pipelining)
 }
 
-/// Sends one message on an open session.
-pub(super) async fn transact(
+/// The MAIL command for `envelope` on this session, with the parameters the message needs.
+pub(super) fn mail_command(
+    session: &Session,
+    envelope: &LettreEnvelope,
+    message_is_ascii: bool,
+) -> Result<Mail, Failure> {
+    let params = mail_parameters(&session.conn, envelope, message_is_ascii)
+        .map_err(|k| Failure::new(Phase::Mail, k))?;
+    Ok(Mail::new(envelope.from().cloned(), params))
+}
+
+/// Opens the transaction for one message: the envelope, pipelined when the server offers it;
+/// `Ok` once the server waits for the content.
+pub(super) async fn open(
     session: &mut Session,
     envelope: &LettreEnvelope,
-    message: &[u8],
+    message_is_ascii: bool,
     timeout: Duration,
-) -> Result<Response, Failure> {
+) -> Result<(), Failure> {
+    let mail = mail_command(session, envelope, message_is_ascii)?;
     let conn = &mut session.conn;
-    let params =
-        mail_parameters(conn, envelope, message).map_err(|k| Failure::new(Phase::Mail, k))?;
-    let mail = Mail::new(envelope.from().cloned(), params);
     if session.pipelining {
-        super::pipeline::envelope(conn, mail, envelope.to(), timeout).await?;
+        super::pipeline::envelope(conn, mail, envelope.to(), timeout).await
     } else {
-        stepwise(conn, mail, envelope.to(), timeout).await?;
+        stepwise(conn, mail, envelope.to(), timeout).await
     }
-    let sent = match String::from_utf8(data_block(message)) {
-        Ok(block) => timed(timeout, conn.command(Block(&block))).await,
-        Err(_) => timed(timeout, conn.message(message)).await,
-    };
-    sent.map_err(|k| Failure::new(Phase::Content, k))
 }
 
 /// MAIL, each RCPT and DATA, each waiting for its reply.
@@ -197,14 +201,28 @@ pub(super) async fn data(conn: &mut AsyncSmtpConnection, timeout: Duration) -> R
         .map_err(|k| Failure::new(Phase::Data, k))
 }
 
-/// The message content as one write: lettre's `message` writes the content and the final
-/// `.` separately, and that write-write-read pattern waits out Nagle's algorithm and the
-/// server's delayed ACK (about 40 ms per message).
+/// Text for one write: lettre's `message` writes the content and the final `.` separately,
+/// and that write-write-read pattern waits out Nagle's algorithm and the server's delayed ACK
+/// (about 40 ms per message).
 pub(super) struct Block<'a>(pub &'a str);
 
 impl std::fmt::Display for Block<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.0)
+    }
+}
+
+/// A message's content and the next message's envelope, as one write (RFC 2920 3.1: the
+/// content may open a command group).
+pub(super) struct Group<'a> {
+    pub content: &'a str,
+    pub next_envelope: &'a str,
+}
+
+impl std::fmt::Display for Group<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.content)?;
+        f.write_str(self.next_envelope)
     }
 }
 
@@ -250,7 +268,7 @@ pub(super) async fn quit(mut conn: AsyncSmtpConnection, timeout: Duration) {
 fn mail_parameters(
     conn: &AsyncSmtpConnection,
     envelope: &LettreEnvelope,
-    message: &[u8],
+    message_is_ascii: bool,
 ) -> Result<Vec<MailParameter>, FailureKind> {
     let info = conn.server_info();
     let mut params = Vec::new();
@@ -264,7 +282,7 @@ fn mail_parameters(
         }
         params.push(MailParameter::SmtpUtfEight);
     }
-    if !message.is_ascii() {
+    if !message_is_ascii {
         if !info.supports_feature(Extension::EightBitMime) {
             return Err(FailureKind::Local(
                 FailureClass::Permanent,

@@ -31,6 +31,7 @@ pub fn fleet(port: u16, users: u64) -> (Site, PathBuf) {
 pub fn in_flight_bound() -> usize {
     let text = std::fs::read_to_string(sample_config()).unwrap();
     let env = [
+        ("T2T_NOTIFY_TRANSPORT_KIND", "smtp"),
         ("T2T_NOTIFY_PACING_PER_MINUTE", "0"),
         ("T2T_NOTIFY_PACING_CONCURRENCY", &CONCURRENCY.to_string()),
     ]
