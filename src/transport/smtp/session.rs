@@ -1,9 +1,10 @@
-//! One SMTP session step by step (connect, TLS, authenticate; then MAIL, RCPT, DATA and the
-//! content for each message) with lettre's connection, keeping track of the phase a failure
-//! happened in. The phase is what tells a message that surely did not arrive (the connection
-//! dropped before the content was sent) from one that may have (dropped while waiting for the
-//! reply to the content), which lettre's all-in-one `send` cannot tell apart. When the server
-//! offers PIPELINING, MAIL, RCPT and DATA go out together ([`super::pipeline`]).
+//! The steps of one SMTP session (connect, TLS, authenticate; then MAIL, RCPT and DATA for each
+//! message) with lettre's connection, keeping track of the phase a failure happened in. The
+//! phase is what tells a message that surely did not arrive (the connection dropped before the
+//! content was sent) from one that may have (dropped while waiting for the reply to the
+//! content), which lettre's all-in-one `send` cannot tell apart. When the server offers
+//! PIPELINING, MAIL, RCPT and DATA go out together ([`super::pipeline`]); the content and what
+//! rides behind it are written by the session's lane ([`super::lane`]).
 
 use std::future::Future;
 use std::time::Duration;
