@@ -147,7 +147,7 @@ pub fn is_loopback(host: &str) -> bool {
 }
 
 /// Where and how to open a session: the settings with their TLS parameters.
-pub(crate) struct Endpoint {
+struct Endpoint {
     settings: SmtpSettings,
     tls: Option<TlsParameters>,
     hello: ClientId,
@@ -167,7 +167,6 @@ impl Endpoint {
         }
     }
 
-    /// Turns a session failure into the error the engine acts on.
     /// Turns a session failure into the error the engine acts on; `first_contact` while the
     /// server never accepted a message of this run.
     fn send_error(&self, failure: Failure, first_contact: bool) -> SendError {
