@@ -276,3 +276,30 @@ fn a_server_that_drops_after_each_content_still_gets_every_message_once() {
     assert_eq!(deliveries.len(), 5, "{deliveries:?}");
     assert!(deliveries.values().all(|n| *n == 1), "{deliveries:?}");
 }
+
+#[test]
+fn after_a_quota_reply_to_a_content_the_envelope_behind_it_finishes_and_the_rest_are_withdrawn() {
+    let peer = Peer::refusing_content(
+        1,
+        "554 5.2.0 STOREDRV.Submission.Exception:SubmissionQuotaExceededException; Failed to process message",
+    );
+    let outcomes = send_all(peer.port, 1, 5);
+    let classes: Vec<Option<FailureClass>> = outcomes
+        .iter()
+        .map(|o| o.as_ref().err().map(|e| e.class))
+        .collect();
+    assert_eq!(
+        classes,
+        [
+            Some(FailureClass::Quota),
+            None,
+            Some(FailureClass::Withdrawn),
+            Some(FailureClass::Withdrawn),
+            Some(FailureClass::Withdrawn),
+        ],
+        "the second message's envelope had left with the first content: it is sent and \
+         answered; the others never start: {outcomes:?}"
+    );
+    assert_eq!(peer.count(|s| &s.messages), 2);
+    assert_eq!(peer.count(|s| &s.rode), 1);
+}

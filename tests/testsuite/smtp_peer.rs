@@ -1,7 +1,8 @@
-//! A small SMTP server on 127.0.0.1 that offers PIPELINING, accepts everything, and records
-//! what smtp-sink cannot show: whether a message's envelope arrived in the same read as the
-//! previous message's content (it rode behind it), and how many sessions were opened. It
-//! answers like a pipelining server: every complete command of a read, then one write.
+//! A small SMTP server on 127.0.0.1 that offers PIPELINING, accepts everything (or refuses one
+//! chosen content), and records what smtp-sink cannot show: whether a message's envelope
+//! arrived in the same read as the previous message's content (it rode behind it), and how
+//! many sessions were opened. It answers like a pipelining server: every complete command of a
+//! read, then one write.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -22,8 +23,24 @@ pub struct Peer {
     pub seen: Arc<Seen>,
 }
 
+/// The content the peer refuses (1 for the first it receives) and its reply.
+#[derive(Clone, Copy)]
+struct Refusal {
+    content: usize,
+    reply: &'static str,
+}
+
 impl Peer {
     pub fn start() -> Peer {
+        Peer::launch(None)
+    }
+
+    /// A peer that answers the `content`-th message content with `reply` (without CRLF).
+    pub fn refusing_content(content: usize, reply: &'static str) -> Peer {
+        Peer::launch(Some(Refusal { content, reply }))
+    }
+
+    fn launch(refusal: Option<Refusal>) -> Peer {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let seen = Arc::new(Seen::default());
@@ -32,7 +49,7 @@ impl Peer {
             for stream in listener.incoming().flatten() {
                 shared.sessions.fetch_add(1, Ordering::SeqCst);
                 let seen = Arc::clone(&shared);
-                std::thread::spawn(move || serve(stream, &seen));
+                std::thread::spawn(move || serve(stream, &seen, refusal));
             }
         });
         Peer { port, seen }
@@ -43,7 +60,7 @@ impl Peer {
     }
 }
 
-fn serve(mut stream: TcpStream, seen: &Seen) {
+fn serve(mut stream: TcpStream, seen: &Seen, refusal: Option<Refusal>) {
     let _ = stream.write_all(b"220 peer ESMTP\r\n");
     let mut pending = Vec::new();
     let mut in_data = false;
@@ -64,7 +81,10 @@ fn serve(mut stream: TcpStream, seen: &Seen) {
                     in_data = false;
                     after_content = true;
                     let n = seen.messages.fetch_add(1, Ordering::SeqCst) + 1;
-                    replies.push_str(&format!("250 2.0.0 Ok: queued as {n}\r\n"));
+                    match refusal {
+                        Some(r) if r.content == n => replies.push_str(&format!("{}\r\n", r.reply)),
+                        _ => replies.push_str(&format!("250 2.0.0 Ok: queued as {n}\r\n")),
+                    }
                 }
                 continue;
             }
