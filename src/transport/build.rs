@@ -57,8 +57,8 @@ pub fn max_in_flight(config: &Config) -> Option<usize> {
 /// password or no authentication sends the next message's envelope behind the current one's
 /// content, which needs that message in hand when the content goes: one message whose content
 /// is on its way, one whose envelope rides behind it, and one waiting for the moment the first
-/// is answered (with two, a third of the messages found nobody waiting in a 20,000-notice
-/// send). The others carry one message per connection.
+/// is answered (with two, more than a quarter of the messages found nobody waiting in a
+/// 20,000-notice send). The others carry one message per connection.
 pub fn messages_per_connection(config: &Config) -> usize {
     match (config.transport.kind, config.transport.auth) {
         (TransportKind::Smtp, SmtpAuth::Xoauth2) => 1,
