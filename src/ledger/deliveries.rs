@@ -271,10 +271,11 @@ impl Ledger {
             rows.collect()
         };
         let counts = counted().map_err(|e| self.classify(e))?;
+        let [first, second] = Standing::ATTENTION.map(DeliveryState::as_str);
         let attention = select_deliveries(
             &self.conn,
-            "WHERE campaign = ?1 AND state IN ('failed', 'uncertain')",
-            &[&campaign],
+            "WHERE campaign = ?1 AND state IN (?2, ?3)",
+            &[&campaign, &first, &second],
         )
         .map_err(|e| self.classify(e))?;
         Ok(Standing { counts, attention })

@@ -33,12 +33,12 @@ pub(super) type Outcome = Result<Response, SendError>;
 
 /// One message for a lane, and where its outcome goes.
 pub(super) struct Request {
-    pub envelope: LettreEnvelope,
-    pub content: Content,
-    pub ascii: bool,
-    pub reply: oneshot::Sender<Outcome>,
+    envelope: LettreEnvelope,
+    content: Content,
+    ascii: bool,
+    reply: oneshot::Sender<Outcome>,
     /// Already moved once to a new session after its envelope met a closed one.
-    pub moved: bool,
+    moved: bool,
 }
 
 impl Request {
@@ -73,7 +73,7 @@ impl Request {
 }
 
 /// The message content ready for the wire.
-pub(super) enum Content {
+enum Content {
     /// Dot-stuffed and ending with `CRLF . CRLF`: written as one block.
     Block(String),
     /// Not UTF-8: lettre's `message` stuffs and ends it (and nothing rides behind it).
