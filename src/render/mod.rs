@@ -3,10 +3,9 @@
 //! with lettre. Pure: recipient in, bytes out; `preview` and `send` share it, so what an admin
 //! previews is byte for byte what goes out (but the `Date` header).
 //!
-//! Files: `registry` (templates), `shapes` (templates filled in once per shape of data),
-//! `locale` (choice), `context` (template data), `escape` (character references), `message`
-//! (MIME), `seven_bit` and `qp` (part encodings), `wrap` (text part line length), `links` (link
-//! check), `gallery` (the preview's index page).
+//! Files: `registry` (templates), `locale` (choice), `context` (template data), `escape`
+//! (character references), `message` (MIME), `seven_bit` and `qp` (part encodings), `wrap`
+//! (text part line length), `links` (link check), `gallery` (the preview's index page).
 
 pub mod context;
 mod escape;
@@ -17,7 +16,6 @@ pub mod message;
 pub mod qp;
 pub mod registry;
 pub mod seven_bit;
-pub mod shapes;
 pub mod wrap;
 
 use std::time::SystemTime;
@@ -103,8 +101,6 @@ pub struct Draft {
 /// The templates, sender and allowed link hosts, built once from the config.
 pub struct Renderer {
     registry: Registry,
-    /// `None` when the templates use helpers that make a per-shape render inexact.
-    shapes: Option<shapes::Shapes>,
     allowed: AllowedHosts,
     from: Mailbox,
     reply_to: Option<Mailbox>,
@@ -139,7 +135,6 @@ impl Renderer {
             .map(|r| sender("reply_to", r))
             .transpose()?;
         Ok(Renderer {
-            shapes: shapes::Shapes::new(&registry),
             registry,
             allowed: allowed_hosts(config),
             from_domain: from.email.domain().to_string(),
@@ -209,11 +204,7 @@ impl Renderer {
                 &RenderErrorReason::SerdeError(e).into(),
             )
         })?;
-        let [subject, text, html] = match self.shapes.as_ref().and_then(|s| s.fill(&locale, &value))
-        {
-            Some(filled) => filled,
-            None => self.fill_all(&locale, value)?,
-        };
+        let [subject, text, html] = self.fill_all(&locale, value)?;
         let subject = message::clean_line(&subject);
         let text = wrap::wrap(&text, wrap::WIDTH);
         let link_errors = self.check_links(&locale, &subject, &text, &html);
@@ -269,13 +260,6 @@ impl Renderer {
             html,
             link_errors,
         })
-    }
-
-    /// The same renderer with every notice filled in by Handlebars in full (tests compare both).
-    #[cfg(test)]
-    pub(crate) fn without_shapes(mut self) -> Renderer {
-        self.shapes = None;
-        self
     }
 
     /// The hosts links may point to.
