@@ -64,35 +64,20 @@ fn script_safe(json: &str) -> String {
         .replace('&', "\\u0026")
 }
 
-/// HTML-escapes text for element content (`<pre>`, not attribute values): `&`, `<` and `>`,
-/// jumping from one to the next.
-pub fn escape_text(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + s.len() / 64);
-    let mut copied = 0;
-    for i in memchr::memchr3_iter(b'&', b'<', b'>', s.as_bytes()) {
-        out.push_str(&s[copied..i]);
-        out.push_str(match s.as_bytes()[i] {
-            b'&' => "&amp;",
-            b'<' => "&lt;",
-            _ => "&gt;",
-        });
-        copied = i + 1;
-    }
-    out.push_str(&s[copied..]);
-    out
-}
-
-/// HTML-escapes text for element content and attribute values.
+/// HTML-escapes text for element content and attribute values: the one escaper of the pages
+/// we write (gallery, preview text pages, report); templates are escaped by Handlebars.
 pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + s.len() / 16);
-    super::escape::push_replaced(&mut out, s, |b| match b {
-        b'<' => Some("&lt;"),
-        b'>' => Some("&gt;"),
-        b'&' => Some("&amp;"),
-        b'"' => Some("&quot;"),
-        b'\'' => Some("&#39;"),
-        _ => None,
-    });
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
     out
 }
 
@@ -237,13 +222,13 @@ mod tests {
     }
 
     #[test]
-    fn element_text_escapes_only_what_ends_text() {
+    fn escape_replaces_markup_and_quotes_and_keeps_the_rest() {
         assert_eq!(
-            escape_text("a <b> & \"c\" 'd' é"),
-            "a &lt;b&gt; &amp; \"c\" 'd' é"
+            escape("a <b> & \"c\" 'd' é"),
+            "a &lt;b&gt; &amp; &quot;c&quot; &#39;d&#39; é"
         );
-        assert_eq!(escape_text(""), "");
-        assert_eq!(escape_text("&&"), "&amp;&amp;");
+        assert_eq!(escape(""), "");
+        assert_eq!(escape("&&"), "&amp;&amp;");
     }
 
     #[test]

@@ -42,8 +42,7 @@ impl TextPage {
     pub fn add(&mut self, n: usize, text: &str) -> String {
         let anchor = format!("p{n:06}");
         self.html.push_str(&format!("<pre id=\"{anchor}\">"));
-        self.html
-            .push_str(&crate::render::gallery::escape_text(text));
+        self.html.push_str(&crate::render::gallery::escape(text));
         self.html.push_str("</pre>\n");
         self.parts += 1;
         anchor
