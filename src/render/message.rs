@@ -86,14 +86,21 @@ fn headers(p: &Parts<'_>) -> MessageBuilder {
 /// The start of every boundary [`boundary`] makes.
 const BOUNDARY_FAMILY: &str = "=_t2t_";
 
-/// A part, encoded by lettre. lettre sends short ASCII lines as `7bit`, as they are; with a
-/// random boundary that is safe, but ours is derived from the Message-ID (so a preview is the
-/// message sent, byte for byte, and the content hash is stable), and a directory value could
-/// spell it and end the part early. A part holding the boundary family's text therefore goes
-/// quoted-printable, which encodes every `=`, so no line of it can be a boundary.
+/// A part, encoded by lettre, which sends ASCII in short lines as `7bit`, as it is. Two kinds
+/// of part must not travel that way, so they are sent quoted-printable (every `=`, CR and NUL
+/// encoded) instead:
+///
+/// - one holding the boundary family's text: lettre's random boundaries are safe to leave to
+///   chance, but ours is derived from the Message-ID (so a preview is the message sent, byte
+///   for byte, and the content hash is stable), and a directory value could spell it and end
+///   the part early;
+/// - one holding a CR that starts no line break, or a NUL (a template saved with old Mac line
+///   ends, a config value): lettre copies them into a `7bit` part, which RFC 5322 forbids and
+///   relays refuse or read as a line break.
 fn part(content_type: header::ContentType, body: &str) -> SinglePart {
     let builder = SinglePart::builder().header(content_type);
-    if body.contains(BOUNDARY_FAMILY) {
+    let bare_cr = body.split("\r\n").any(|piece| piece.contains('\r'));
+    if body.contains(BOUNDARY_FAMILY) || bare_cr || body.contains('\0') {
         builder
             .header(header::ContentTransferEncoding::QuotedPrintable)
             .body(body.to_string())
@@ -243,6 +250,38 @@ mod tests {
             2,
             "{raw}"
         );
+    }
+
+    /// lettre would copy these into a `7bit` part as they are.
+    #[test]
+    fn a_bare_cr_or_nul_never_reaches_the_message() {
+        let from: Mailbox = "it@fabrikam.com".parse().unwrap();
+        for odd in ["old\rmac\rlines\n", "a nul \0 here\n"] {
+            let bytes = build(&Parts {
+                from: &from,
+                reply_to: None,
+                to: vec!["ana@fabrikam.com".parse().unwrap()],
+                subject: "s",
+                message_id: "<1@fabrikam.com>",
+                date: SystemTime::UNIX_EPOCH,
+                text: odd,
+                html: "<p>short ascii</p>",
+            })
+            .unwrap();
+            assert!(!bytes.contains(&0), "{odd:?}");
+            let bare_cr = bytes
+                .iter()
+                .enumerate()
+                .any(|(i, b)| *b == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
+            assert!(!bare_cr, "{odd:?}");
+            let raw = String::from_utf8(bytes).unwrap();
+            assert_eq!(
+                raw.matches("Content-Transfer-Encoding: quoted-printable")
+                    .count(),
+                1,
+                "{raw}"
+            );
+        }
     }
 
     #[test]
