@@ -186,16 +186,6 @@ impl LineIndex {
         }
         st.counted + 1
     }
-
-    /// The 1-based line of byte `offset` (a byte that is not itself a line break). Offsets
-    /// must be asked in increasing order.
-    pub fn line_of(&self, offset: u64) -> u64 {
-        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        while st.pending.front().is_some_and(|&(o, _)| o < offset) {
-            st.pop();
-        }
-        st.counted + 1
-    }
 }
 
 /// Records the offset of every CR and LF that passes through.
