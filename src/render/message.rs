@@ -2,7 +2,7 @@
 //! HTML), UTF-8, encoded display names, a stable `Message-ID`, and the headers that keep
 //! out-of-office replies away (`Auto-Submitted`, `X-Auto-Response-Suppress`). Every value that
 //! reaches a header is cleaned of control characters first, so no CSV field can add a header.
-//! lettre chooses each part's transfer encoding, but for one case (see [`part`]).
+//! lettre chooses each part's transfer encoding, but for the parts [`part`] names.
 
 use std::time::SystemTime;
 
