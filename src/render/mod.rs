@@ -255,6 +255,7 @@ impl Renderer {
             date,
             text: &text,
             html: &html,
+            content_language: &locale,
         })?;
         Ok(Rendered {
             envelope: Envelope {

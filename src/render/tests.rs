@@ -611,3 +611,27 @@ fn a_missing_default_locale_is_refused() {
         "{err}"
     );
 }
+
+#[test]
+fn every_message_states_its_content_language() {
+    for (lang, expected) in [("en-US", "en"), ("de-AT", "de"), ("fr-CA", "fr")] {
+        let r = render(&person(
+            "a@contoso.com",
+            "a@fabrikam.com",
+            "RegularUser",
+            Some("A"),
+            Some(lang),
+        ));
+        let raw = String::from_utf8(r.bytes.clone()).unwrap();
+        let head = &raw[..raw.find("\r\n\r\n").unwrap()];
+        assert_eq!(
+            head.matches("\r\nContent-Language: ").count(),
+            1,
+            "{lang}: {head}"
+        );
+        assert!(
+            head.contains(&format!("\r\nContent-Language: {expected}\r\n")),
+            "{lang}: {head}"
+        );
+    }
+}
