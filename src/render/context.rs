@@ -4,7 +4,9 @@
 //! - `recipient`: `name` (DisplayName, else GivenName, else null), `given_name`, `guest`,
 //!   `source_upn`, `previous_account` (a guest's home address), `target_upn`, `email`,
 //!   `onedrive_url`, `directory` (every extra directory column, e.g. `directory.Department`)
-//! - `organization`: `name`, `helpdesk`; `sender`: `name`, `address`
+//! - `organization`: `name`, `helpdesk`, and the helpdesk text split at its first https URL
+//!   (`helpdesk_before`, `helpdesk_url`, `helpdesk_after`) so HTML can make the URL a link;
+//!   `sender`: `name`, `address`
 //! - `links`: `app_launcher` (Microsoft 365), `onedrive` (the person's new OneDrive)
 //! - `locale`, `campaign`
 
@@ -45,6 +47,41 @@ pub struct RecipientData<'a> {
 pub struct Organization<'a> {
     pub name: &'a str,
     pub helpdesk: &'a str,
+    /// The helpdesk text before its first `https://` URL (all of it when it has none).
+    pub helpdesk_before: &'a str,
+    /// That URL, without trailing punctuation, or null.
+    pub helpdesk_url: Option<&'a str>,
+    /// The text after the URL.
+    pub helpdesk_after: &'a str,
+}
+
+impl<'a> Organization<'a> {
+    pub fn new(name: &'a str, helpdesk: &'a str) -> Self {
+        let (helpdesk_before, helpdesk_url, helpdesk_after) = split_first_url(helpdesk);
+        Organization {
+            name,
+            helpdesk,
+            helpdesk_before,
+            helpdesk_url,
+            helpdesk_after,
+        }
+    }
+}
+
+/// `("Desk, ", Some("https://help.example"), ".")` for `Desk, https://help.example.`: the text
+/// around the first `https://` URL, which runs to the next space and loses trailing punctuation.
+pub fn split_first_url(text: &str) -> (&str, Option<&str>, &str) {
+    let Some(start) = text.to_ascii_lowercase().find("https://") else {
+        return (text, None, "");
+    };
+    let rest = &text[start..];
+    let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+    let url =
+        rest[..end].trim_end_matches(['.', ',', ';', ':', '!', '?', ')', ']', '>', '"', '\'']);
+    if url.len() <= "https://".len() {
+        return (text, None, "");
+    }
+    (&text[..start], Some(url), &text[start + url.len()..])
 }
 
 #[derive(Debug, Serialize)]
@@ -102,6 +139,20 @@ pub fn previous_account(source_upn: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_first_https_url_of_the_helpdesk_text_is_split_out() {
+        assert_eq!(
+            split_first_url("Desk, +1 555 0100, https://help.fabrikam.com"),
+            ("Desk, +1 555 0100, ", Some("https://help.fabrikam.com"), "")
+        );
+        assert_eq!(
+            split_first_url("See HTTPS://help.example/it. Or call."),
+            ("See ", Some("HTTPS://help.example/it"), ". Or call.")
+        );
+        assert_eq!(split_first_url("Call 0100"), ("Call 0100", None, ""));
+        assert_eq!(split_first_url("x https:// y"), ("x https:// y", None, ""));
+    }
 
     #[test]
     fn guest_home_address() {

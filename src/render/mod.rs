@@ -188,10 +188,10 @@ impl Renderer {
         .to_string();
         let data = context::Data {
             recipient: context::recipient(r),
-            organization: context::Organization {
-                name: &self.organization.name,
-                helpdesk: &self.organization.helpdesk,
-            },
+            organization: context::Organization::new(
+                &self.organization.name,
+                &self.organization.helpdesk,
+            ),
             sender: context::Sender {
                 name: self.from.name.as_deref(),
                 address: self.from.email.to_string(),

@@ -635,3 +635,87 @@ fn every_message_states_its_content_language() {
         );
     }
 }
+
+/// A member and a guest in each shipped locale.
+fn every_variant() -> Vec<(String, Recipient)> {
+    let mut out = Vec::new();
+    for lang in ["en", "de", "fr"] {
+        let mut m = member();
+        m.directory.as_mut().unwrap().preferred_language = Some(lang.into());
+        let mut g = guest();
+        g.directory.as_mut().unwrap().preferred_language = Some(lang.into());
+        out.push((format!("{lang} member"), m));
+        out.push((format!("{lang} guest"), g));
+    }
+    out
+}
+
+#[test]
+fn no_notice_carries_hidden_text() {
+    const HIDING: [&str; 12] = [
+        "display:none",
+        "opacity:0",
+        "font-size:0",
+        "font-size:1px",
+        "line-height:0",
+        "line-height:1px",
+        "max-height:0",
+        "max-width:0",
+        "visibility:hidden",
+        "mso-hide:all",
+        "color:transparent",
+        " hidden",
+    ];
+    for (label, r) in every_variant() {
+        let html = render(&r)
+            .html
+            .to_ascii_lowercase()
+            .replace([' ', '\n'], "");
+        let tags = render(&r).html.to_ascii_lowercase();
+        for pattern in HIDING {
+            let found = if pattern == " hidden" {
+                tags.contains(" hidden>") || tags.contains(" hidden ") || tags.contains(" hidden=")
+            } else {
+                html.contains(pattern)
+            };
+            assert!(!found, "{label}: `{pattern}` hides text");
+        }
+    }
+}
+
+#[test]
+fn every_variant_has_a_title_heading_and_five_section_headings() {
+    for (label, r) in every_variant() {
+        let html = render(&r).html;
+        assert_eq!(html.matches("<h1 ").count(), 1, "{label}");
+        assert_eq!(
+            html.matches("<h2 ").count(),
+            5,
+            "{label}: four sections and help"
+        );
+        let title = &html[html.find("<title>").unwrap() + 7..html.find("</title>").unwrap()];
+        let h1 = html.split("<h1 ").nth(1).unwrap();
+        let h1 = &h1[h1.find('>').unwrap() + 1..h1.find("</h1>").unwrap()];
+        assert_eq!(title, h1, "{label}");
+        let guest_words = ["shared files", "freigegebene Dateien", "fichiers partagés"];
+        assert_eq!(
+            guest_words.iter().any(|w| title.contains(w)),
+            r.guest,
+            "{label}: {title}"
+        );
+    }
+}
+
+#[test]
+fn the_helpdesk_url_is_a_link() {
+    for (label, r) in every_variant() {
+        let html = render(&r).html;
+        assert!(
+            html.contains(
+                "+1 555 0100, <a href=\"https://help.fabrikam.com\" style=\"color:#0f62ab;\">https://help.fabrikam.com</a></p>"
+            ),
+            "{label}"
+        );
+        assert!(render(&r).link_errors.is_empty(), "{label}");
+    }
+}
