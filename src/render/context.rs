@@ -1,7 +1,8 @@
 //! The data a template sees. Every name a shipped template uses is always present (empty
 //! values are `null`), so strict mode only fails on a real typo or a column a user lacks.
 //!
-//! - `recipient`: `name` (DisplayName, else GivenName, else null), `given_name`, `guest`,
+//! - `recipient`: `name` (DisplayName, else GivenName, else null), `given_name`,
+//!   `greeting_name` (GivenName, else a DisplayName not written "Last, First", else null), `guest`,
 //!   `source_upn`, `previous_account` (a guest's home address), `target_upn`, `email`,
 //!   `onedrive_url`, `directory` (every extra directory column, e.g. `directory.Department`)
 //! - `organization`: `name`, `helpdesk`, and the helpdesk text split at its first https URL
@@ -34,6 +35,8 @@ pub struct Data<'a> {
 pub struct RecipientData<'a> {
     pub name: Option<String>,
     pub given_name: Option<String>,
+    /// The name to greet with: see [`greeting_name`].
+    pub greeting_name: Option<String>,
     pub guest: bool,
     pub source_upn: &'a str,
     pub previous_account: String,
@@ -104,14 +107,17 @@ pub fn recipient(r: &Recipient) -> RecipientData<'_> {
         .flat_map(|d| d.extra.iter())
         .map(|(k, v)| (k.as_str(), clean_line(v)))
         .collect();
+    let name = r.display_name().map(clean_line).filter(|n| !n.is_empty());
+    let given_name = r
+        .directory
+        .as_ref()
+        .and_then(|d| d.given_name.as_deref())
+        .map(clean_line)
+        .filter(|n| !n.is_empty());
     RecipientData {
-        name: r.display_name().map(clean_line).filter(|n| !n.is_empty()),
-        given_name: r
-            .directory
-            .as_ref()
-            .and_then(|d| d.given_name.as_deref())
-            .map(clean_line)
-            .filter(|n| !n.is_empty()),
+        greeting_name: greeting_name(given_name.as_deref(), name.as_deref()),
+        name,
+        given_name,
         guest: r.guest,
         source_upn: &r.user.source_upn,
         previous_account: previous_account(&r.user.source_upn),
@@ -120,6 +126,15 @@ pub fn recipient(r: &Recipient) -> RecipientData<'_> {
         onedrive_url: &r.onedrive_url,
         directory,
     }
+}
+
+/// Who the greeting names: the GivenName when the directory has one; else the DisplayName,
+/// unless it is written "Last, First" (`Müller, Hans` would read "Hello Müller, Hans,"); else
+/// nobody, and the templates greet neutrally.
+pub fn greeting_name(given_name: Option<&str>, display_name: Option<&str>) -> Option<String> {
+    given_name
+        .or(display_name.filter(|d| !d.contains(',')))
+        .map(str::to_string)
 }
 
 /// A guest's address at home: `jane_fabrikam.com#EXT#@contoso.onmicrosoft.com` is
@@ -152,6 +167,24 @@ mod tests {
         );
         assert_eq!(split_first_url("Call 0100"), ("Call 0100", None, ""));
         assert_eq!(split_first_url("x https:// y"), ("x https:// y", None, ""));
+    }
+
+    #[test]
+    fn the_greeting_prefers_the_given_name_and_never_reads_last_first() {
+        assert_eq!(
+            greeting_name(Some("Hans"), Some("Müller, Hans")).as_deref(),
+            Some("Hans")
+        );
+        assert_eq!(
+            greeting_name(Some("Ana"), Some("Ana Martínez")).as_deref(),
+            Some("Ana")
+        );
+        assert_eq!(greeting_name(None, Some("Müller, Hans")), None);
+        assert_eq!(
+            greeting_name(None, Some("Ana Martínez")).as_deref(),
+            Some("Ana Martínez")
+        );
+        assert_eq!(greeting_name(None, None), None);
     }
 
     #[test]

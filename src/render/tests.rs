@@ -55,6 +55,12 @@ fn person(
     crate::plan::recipient(&config(), user, entry)
 }
 
+/// `r` without a GivenName, so that its DisplayName is what the greeting shows.
+fn display_name_only(mut r: Recipient) -> Recipient {
+    r.directory.as_mut().unwrap().given_name = None;
+    r
+}
+
 fn member() -> Recipient {
     person(
         "ana.martinez0@contoso.com",
@@ -252,13 +258,13 @@ fn non_ascii_display_name_is_encoded_and_the_address_stays_parseable() {
 
 #[test]
 fn line_breaks_in_a_name_cannot_add_headers() {
-    let r = render(&person(
+    let r = render(&display_name_only(person(
         "e@contoso.com",
         "eve@fabrikam.com",
         "RegularUser",
         Some("Eve\r\nBcc: attacker@evil.example\r\n\r\nInjected body"),
         None,
-    ));
+    )));
     let m = parse(&r.bytes);
     assert!(m.bcc().is_none());
     assert_eq!(m.header_values("Bcc").count(), 0);
@@ -435,13 +441,13 @@ fn an_international_address_without_a_name_renders() {
 
 #[test]
 fn every_field_is_html_escaped() {
-    let r = render(&person(
+    let r = render(&display_name_only(person(
         "x@contoso.com",
         "x@fabrikam.com",
         "RegularUser",
         Some("<img src=x onerror=alert(1)>"),
         None,
-    ));
+    )));
     assert!(!r.html.contains("<img"), "raw tag in HTML");
     assert!(
         r.html
@@ -457,13 +463,13 @@ fn every_field_is_html_escaped() {
 #[test]
 fn a_link_glued_to_a_word_in_a_name_is_a_link_error() {
     for name in ["Ana x_https://evil.example/", "Ana 1https://evil.example/"] {
-        let out = render(&person(
+        let out = render(&display_name_only(person(
             "ana@contoso.com",
             "ana@fabrikam.com",
             "RegularUser",
             Some(name),
             Some("en"),
-        ));
+        )));
         assert!(
             out.link_errors
                 .iter()
@@ -718,4 +724,28 @@ fn the_helpdesk_url_is_a_link() {
         );
         assert!(render(&r).link_errors.is_empty(), "{label}");
     }
+}
+
+#[test]
+fn a_last_first_display_name_never_reaches_the_greeting() {
+    let mut r = person(
+        "hans.mueller@contoso.com",
+        "hans.mueller@fabrikam.com",
+        "RegularUser",
+        Some("Müller, Hans"),
+        Some("de-DE"),
+    );
+    r.directory.as_mut().unwrap().given_name = Some("Hans".into());
+    let with_given = render(&r);
+    assert!(
+        with_given.text.starts_with("Hallo Hans,\n"),
+        "{}",
+        with_given.text
+    );
+    assert!(with_given.html.contains(">Hallo Hans,</p>"));
+    r.directory.as_mut().unwrap().given_name = None;
+    let without = render(&r);
+    assert!(without.text.starts_with("Guten Tag,\n"), "{}", without.text);
+    assert!(!without.html.contains("Müller, Hans,"));
+    assert!(!without.text.contains("Müller, Hans,"));
 }

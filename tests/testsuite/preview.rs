@@ -156,7 +156,7 @@ fn one_user_prints_to_the_terminal() {
         .run()
         .status(0)
         .contains("Subject: Ihr OneDrive ist in Ihr neues Fabrikam-Konto umgezogen")
-        .contains("Guten Tag Zoë García,")
+        .contains("Hallo Zoë,")
         .contains("Link check: ok");
 }
 
