@@ -120,7 +120,12 @@ pub fn recipient(r: &Recipient) -> RecipientData<'_> {
         given_name,
         guest: r.guest,
         source_upn: &r.user.source_upn,
-        previous_account: previous_account(&r.user.source_upn),
+        previous_account: if r.guest {
+            crate::plan::guest_address(&r.user, r.directory.as_ref())
+                .unwrap_or_else(|| r.user.source_upn.clone())
+        } else {
+            r.user.source_upn.clone()
+        },
         target_upn: &r.user.target_upn,
         email: &r.user.target_email,
         onedrive_url: &r.onedrive_url,
@@ -140,15 +145,7 @@ pub fn greeting_name(given_name: Option<&str>, display_name: Option<&str>) -> Op
 /// A guest's address at home: `jane_fabrikam.com#EXT#@contoso.onmicrosoft.com` is
 /// `jane@fabrikam.com` (the last `_` stands for the `@`). Other UPNs are returned as they are.
 pub fn previous_account(source_upn: &str) -> String {
-    let upper = source_upn.to_ascii_uppercase();
-    let Some(ext) = upper.find("#EXT#@") else {
-        return source_upn.to_string();
-    };
-    let local = &source_upn[..ext];
-    match local.rfind('_') {
-        Some(i) if i > 0 && i + 1 < local.len() => format!("{}@{}", &local[..i], &local[i + 1..]),
-        _ => source_upn.to_string(),
-    }
+    crate::plan::home_address(source_upn).unwrap_or_else(|| source_upn.to_string())
 }
 
 #[cfg(test)]
