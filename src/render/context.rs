@@ -5,7 +5,7 @@
 //!   `greeting_name` (GivenName, else a DisplayName not written "Last, First", else null), `guest`,
 //!   `source_upn`, `previous_account` (a guest's home address), `target_upn`, `email`,
 //!   `onedrive_url`, `directory` (every extra directory column, e.g. `directory.Department`)
-//! - `organization`: `name`, `helpdesk`, and the helpdesk text split at its first https URL
+//! - `organization`: `name`, `source_name` (or null), `helpdesk`, and the helpdesk text split at its first https URL
 //!   (`helpdesk_before`, `helpdesk_url`, `helpdesk_after`) so HTML can make the URL a link;
 //!   `sender`: `name`, `address`
 //! - `links`: `app_launcher` (Microsoft 365), `onedrive` (the person's new OneDrive)
@@ -50,6 +50,8 @@ pub struct RecipientData<'a> {
 pub struct Organization<'a> {
     pub name: &'a str,
     pub helpdesk: &'a str,
+    /// `[organization].source_name`, or null.
+    pub source_name: Option<&'a str>,
     /// The helpdesk text before its first `https://` URL (all of it when it has none).
     pub helpdesk_before: &'a str,
     /// That URL, without trailing punctuation, or null.
@@ -59,11 +61,12 @@ pub struct Organization<'a> {
 }
 
 impl<'a> Organization<'a> {
-    pub fn new(name: &'a str, helpdesk: &'a str) -> Self {
+    pub fn new(name: &'a str, helpdesk: &'a str, source_name: Option<&'a str>) -> Self {
         let (helpdesk_before, helpdesk_url, helpdesk_after) = split_first_url(helpdesk);
         Organization {
             name,
             helpdesk,
+            source_name: source_name.map(str::trim).filter(|s| !s.is_empty()),
             helpdesk_before,
             helpdesk_url,
             helpdesk_after,

@@ -191,6 +191,7 @@ impl Renderer {
             organization: context::Organization::new(
                 &self.organization.name,
                 &self.organization.helpdesk,
+                self.organization.source_name.as_deref(),
             ),
             sender: context::Sender {
                 name: self.from.name.as_deref(),

@@ -749,3 +749,65 @@ fn a_last_first_display_name_never_reaches_the_greeting() {
     assert!(!without.html.contains("Müller, Hans,"));
     assert!(!without.text.contains("Müller, Hans,"));
 }
+
+#[test]
+fn guests_get_the_guest_safe_sync_steps_and_their_own_address() {
+    // Words of the member steps that would unlink a guest's own account or move its files.
+    const MEMBER_ONLY: [&str; 9] = [
+        "Unlink",
+        "Verknüpfung dieses",
+        "Dissocier",
+        "copy them to another folder",
+        "kopieren Sie diese zuerst",
+        "copiez-les d'abord",
+        "start syncing again",
+        "wieder synchronisiert",
+        "synchronisent de nouveau",
+    ];
+    const ADD_ACCOUNT: [&str; 3] = ["Add an account", "Konto hinzufügen", "Ajouter un compte"];
+    for (label, r) in every_variant() {
+        let out = render(&r);
+        for part in [&out.text, &out.html] {
+            let unsafe_words: Vec<&str> = MEMBER_ONLY
+                .iter()
+                .copied()
+                .filter(|w| part.contains(w))
+                .collect();
+            let adds = ADD_ACCOUNT.iter().any(|w| part.contains(w));
+            if r.guest {
+                assert!(unsafe_words.is_empty(), "{label}: {unsafe_words:?}");
+                assert!(adds, "{label}");
+                assert!(
+                    !part.contains("#EXT#"),
+                    "{label}: the raw guest UPN is shown"
+                );
+                assert!(part.contains("noah.novak9@partner.example"), "{label}");
+                assert!(part.contains("Contoso"), "{label}: the source is named");
+            } else {
+                assert_eq!(unsafe_words.len(), 3, "{label}: {unsafe_words:?}");
+                assert!(!adds, "{label}");
+            }
+        }
+    }
+}
+
+#[test]
+fn without_a_source_name_a_guest_notice_names_no_organisation_wrongly() {
+    let config = config_with(|t| t.replace("source_name = \"Contoso\"\n", ""));
+    assert!(config.organization.source_name.is_none());
+    let renderer = Renderer::new(&config).unwrap();
+    for (label, r) in every_variant().into_iter().filter(|(_, r)| r.guest) {
+        let out = renderer
+            .render_at(&r, "post-migration", None, fixed_date())
+            .unwrap();
+        assert!(!out.text.contains("Contoso"), "{label}");
+        // The guest account lived in the source tenant: the target is not where it was.
+        for wrong in [
+            "files at Fabrikam",
+            "bei Fabrikam mit Dateien",
+            "fichiers de Fabrikam",
+        ] {
+            assert!(!out.text.contains(wrong), "{label}: {wrong}");
+        }
+    }
+}

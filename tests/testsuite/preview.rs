@@ -155,7 +155,7 @@ fn one_user_prints_to_the_terminal() {
         .args(["--user", "ZOE.GARCIA2@fabrikam.com"])
         .run()
         .status(0)
-        .contains("Subject: Ihr OneDrive ist in Ihr neues Fabrikam-Konto umgezogen")
+        .contains("Subject: Ihr OneDrive ist in Ihr neues Konto bei Fabrikam umgezogen")
         .contains("Hallo Zoë,")
         .contains("Link check: ok");
 }
