@@ -2,6 +2,7 @@
 //! parses back cleanly, problems give exit 2 while everything renderable is still written.
 
 mod browser;
+mod guests;
 mod widths;
 
 use std::collections::HashSet;
