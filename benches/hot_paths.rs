@@ -96,6 +96,7 @@ fn mime_and_links(c: &mut Criterion) {
                 date: std::time::SystemTime::now(),
                 text: &notice.text,
                 html: &notice.html,
+                content_language: &notice.locale,
             })
             .unwrap()
         })

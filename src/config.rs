@@ -53,6 +53,10 @@ pub struct Config {
 pub struct Organization {
     pub name: String,
     pub helpdesk: String,
+    /// The organisation of the source tenant, named in guests' notices (their guest account
+    /// lived there); without it those notices do not name it.
+    #[serde(default)]
+    pub source_name: Option<String>,
 }
 
 /// `[source]` and `[target]`: one tenant.

@@ -172,7 +172,14 @@ impl<'a> Join<'a> {
     fn user(&mut self, config: Option<&Config>, user: UserMapping, keep: bool, plan: &mut Plan) {
         let entry = self.directory_entry(&user);
         let moved = self.move_entry(&user);
-        match hold::hold_for(self.states.is_some(), moved) {
+        let hold = hold::hold_for(self.states.is_some(), moved).or_else(|| {
+            let mode = config?.message.recipient;
+            let unreachable = user.is_guest()
+                && mode != RecipientMode::TargetEmail
+                && guest_address(&user, entry.as_ref()).is_none();
+            unreachable.then_some(Hold::GuestWithoutAddress)
+        });
+        match hold {
             None => {
                 plan.ready += 1;
                 if let (true, Some(config)) = (keep, config) {
@@ -283,11 +290,16 @@ pub fn recipient(config: &Config, user: UserMapping, entry: Option<DirectoryEntr
     if matches!(
         config.message.recipient,
         RecipientMode::SourceUpn | RecipientMode::Both
-    ) && !to
-        .iter()
-        .any(|t: &String| t.eq_ignore_ascii_case(&user.source_upn))
-    {
-        to.push(user.source_upn.clone());
+    ) {
+        // A guest's source UPN is no mailbox: their own address stands for it.
+        let source = if user.is_guest() {
+            guest_address(&user, entry.as_ref())
+        } else {
+            Some(user.source_upn.clone())
+        };
+        if let Some(source) = source.filter(|s| !to.iter().any(|t| t.eq_ignore_ascii_case(s))) {
+            to.push(source);
+        }
     }
     Recipient {
         guest: user.is_guest(),
@@ -297,6 +309,26 @@ pub fn recipient(config: &Config, user: UserMapping, entry: Option<DirectoryEntr
         to,
         move_state: None,
     }
+}
+
+/// Where a guest of the source tenant reads mail: the directory's Mail, else the home address
+/// spelled in their `#EXT#` UPN (`jane_fabrikam.com#EXT#@contoso.onmicrosoft.com` is
+/// `jane@fabrikam.com`, the last `_` standing for the `@`); `None` when neither gives one.
+pub fn guest_address(user: &UserMapping, entry: Option<&DirectoryEntry>) -> Option<String> {
+    let mail = entry
+        .and_then(|e| e.mail.as_deref())
+        .map(str::trim)
+        .filter(|m| !m.is_empty());
+    mail.map(str::to_string)
+        .or_else(|| home_address(&user.source_upn))
+}
+
+/// The home address in a `#EXT#` UPN, or `None` for any other UPN.
+pub fn home_address(upn: &str) -> Option<String> {
+    let ext = upn.to_ascii_uppercase().find("#EXT#@")?;
+    let local = &upn[..ext];
+    let i = local.rfind('_')?;
+    (i > 0 && i + 1 < local.len()).then(|| format!("{}@{}", &local[..i], &local[i + 1..]))
 }
 
 /// The new OneDrive address: `https://<tenant>-my.sharepoint.com/personal/<UPN with . , space

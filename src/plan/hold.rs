@@ -18,6 +18,9 @@ pub enum Hold {
     UnknownState(String),
     /// Mapped, but in none of the exports.
     NotInAnyExport,
+    /// A guest whose notice would go to their `#EXT#` UPN (`[message].recipient` is
+    /// `source-upn` or `both`), which is no mailbox, and who has no address of their own.
+    GuestWithoutAddress,
 }
 
 impl fmt::Display for Hold {
@@ -26,6 +29,7 @@ impl fmt::Display for Hold {
             Hold::State(s) => f.write_str(s.name()),
             Hold::UnknownState(s) => write!(f, "unknown state `{s}`"),
             Hold::NotInAnyExport => f.write_str("not in any move-state export"),
+            Hold::GuestWithoutAddress => f.write_str("guest without a mail address"),
         }
     }
 }
@@ -38,6 +42,7 @@ impl Hold {
             self,
             Hold::State(MoveState::Failed | MoveState::Stopped | MoveState::NotSupported)
                 | Hold::UnknownState(_)
+                | Hold::GuestWithoutAddress
         )
     }
 }
@@ -69,6 +74,7 @@ pub fn reason(hold: &Hold, entry: Option<&MoveEntry>) -> String {
         Hold::State(s) => format!("move {s}{source}: not finished yet; run again with the next export"),
         Hold::UnknownState(text) => format!("move state `{text}`{source} is not one t2t-notify knows; held back rather than guessed"),
         Hold::NotInAnyExport => "not in any move-state export; add the export of the batch that moved this user".into(),
+        Hold::GuestWithoutAddress => "a guest: [message].recipient would mail their #EXT# UPN, which is no mailbox, and neither the directory's Mail nor the UPN gives their own address; add a Mail column to the directory, or use recipient = \"target-email\"".into(),
     }
 }
 

@@ -174,3 +174,97 @@ fn counts_without_keeping_people() {
         "ana and fay are in two exports"
     );
 }
+
+fn config_recipient(mode: &str) -> Config {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data/t2t-notify.toml");
+    let text = std::fs::read_to_string(&path).unwrap().replace(
+        "recipient = \"target-email\"",
+        &format!("recipient = \"{mode}\""),
+    );
+    Config::from_str_with_env(&text, &path, &[]).unwrap()
+}
+
+const TENANT: &str = "6a0e3f52-9d4b-4c8e-8f2a-1b7c5d3e9f01";
+
+/// A plan of `rows` (source UPN, user type) with a directory giving `mail` to the first.
+fn guests_plan(mode: &str, rows: &[(&str, &str)], mail: &str) -> Plan {
+    let dir = tempfile::tempdir().unwrap();
+    let (map, directory) = (dir.path().join("map.csv"), dir.path().join("dir.csv"));
+    let mut m = String::new();
+    let mut d = String::from("UserPrincipalName,DisplayName,Mail\n");
+    for (i, (source, kind)) in rows.iter().enumerate() {
+        m.push_str(&format!(
+            "User,{TENANT},{source},u{i}@fabrikam.com,u{i}@fabrikam.com,{kind}\n"
+        ));
+        let mail = if i == 0 { mail } else { "" };
+        d.push_str(&format!("u{i}@fabrikam.com,User {i},{mail}\n"));
+    }
+    std::fs::write(&map, m).unwrap();
+    std::fs::write(&directory, d).unwrap();
+    let sources = Sources {
+        directory: Some(&directory),
+        ..Sources::new(&map)
+    };
+    load(Some(&config_recipient(mode)), sources, true).unwrap()
+}
+
+#[test]
+fn a_guest_is_mailed_at_their_own_address_never_at_the_ext_upn() {
+    let rows = [
+        (
+            "jane_partner.example#EXT#@contoso.onmicrosoft.com",
+            "GuestUser",
+        ),
+        ("li_home.example#EXT#@contoso.onmicrosoft.com", "GuestUser"),
+        ("ana@contoso.com", "RegularUser"),
+    ];
+    let plan = guests_plan("source-upn", &rows, "Jane.Doe@partner.example");
+    let to: Vec<Vec<String>> = plan.recipients.iter().map(|r| r.to.clone()).collect();
+    assert_eq!(
+        to,
+        [
+            vec!["Jane.Doe@partner.example".to_string()],
+            vec!["li@home.example".to_string()],
+            vec!["ana@contoso.com".to_string()],
+        ]
+    );
+    let both = guests_plan("both", &rows, "");
+    assert_eq!(
+        both.recipients[0].to,
+        ["u0@fabrikam.com", "jane@partner.example"]
+    );
+    assert!(plan.held_back.is_empty() && both.held_back.is_empty());
+}
+
+#[test]
+fn a_guest_without_an_address_of_their_own_is_held_back_with_the_reason() {
+    let rows = [
+        ("_x#EXT#@contoso.onmicrosoft.com", "GuestUser"),
+        ("guest.without.ext@contoso.com", "GuestUser"),
+        ("ana@contoso.com", "RegularUser"),
+    ];
+    for mode in ["source-upn", "both"] {
+        let plan = guests_plan(mode, &rows, "");
+        let held: Vec<(&str, &Hold)> = plan
+            .held_back
+            .iter()
+            .map(|h| (h.user.source_upn.as_str(), &h.hold))
+            .collect();
+        assert_eq!(
+            held,
+            [
+                (rows[0].0, &Hold::GuestWithoutAddress),
+                (rows[1].0, &Hold::GuestWithoutAddress)
+            ],
+            "{mode}"
+        );
+        assert!(plan.held_back[0].reason.contains("add a Mail column"));
+        assert_eq!(plan.held_back_counts[&Hold::GuestWithoutAddress], 2);
+        assert_eq!(plan.recipients.len(), 1, "{mode}");
+    }
+    let with_mail = guests_plan("source-upn", &rows, "x@partner.example");
+    assert_eq!(with_mail.recipients[0].to, ["x@partner.example"]);
+    let target = guests_plan("target-email", &rows, "");
+    assert!(target.held_back.is_empty());
+    assert_eq!(target.recipients.len(), 3);
+}

@@ -1,10 +1,13 @@
 //! The data a template sees. Every name a shipped template uses is always present (empty
 //! values are `null`), so strict mode only fails on a real typo or a column a user lacks.
 //!
-//! - `recipient`: `name` (DisplayName, else GivenName, else null), `given_name`, `guest`,
+//! - `recipient`: `name` (DisplayName, else GivenName, else null), `given_name`,
+//!   `greeting_name` (GivenName, else a DisplayName not written "Last, First", else null), `guest`,
 //!   `source_upn`, `previous_account` (a guest's home address), `target_upn`, `email`,
 //!   `onedrive_url`, `directory` (every extra directory column, e.g. `directory.Department`)
-//! - `organization`: `name`, `helpdesk`; `sender`: `name`, `address`
+//! - `organization`: `name`, `source_name` (or null), `helpdesk`, and the helpdesk text split at its first https URL
+//!   (`helpdesk_before`, `helpdesk_url`, `helpdesk_after`) so HTML can make the URL a link;
+//!   `sender`: `name`, `address`
 //! - `links`: `app_launcher` (Microsoft 365), `onedrive` (the person's new OneDrive)
 //! - `locale`, `campaign`
 
@@ -32,6 +35,8 @@ pub struct Data<'a> {
 pub struct RecipientData<'a> {
     pub name: Option<String>,
     pub given_name: Option<String>,
+    /// The name to greet with: see [`greeting_name`].
+    pub greeting_name: Option<String>,
     pub guest: bool,
     pub source_upn: &'a str,
     pub previous_account: String,
@@ -45,6 +50,44 @@ pub struct RecipientData<'a> {
 pub struct Organization<'a> {
     pub name: &'a str,
     pub helpdesk: &'a str,
+    /// `[organization].source_name`, or null.
+    pub source_name: Option<&'a str>,
+    /// The helpdesk text before its first `https://` URL (all of it when it has none).
+    pub helpdesk_before: &'a str,
+    /// That URL, without trailing punctuation, or null.
+    pub helpdesk_url: Option<&'a str>,
+    /// The text after the URL.
+    pub helpdesk_after: &'a str,
+}
+
+impl<'a> Organization<'a> {
+    pub fn new(name: &'a str, helpdesk: &'a str, source_name: Option<&'a str>) -> Self {
+        let (helpdesk_before, helpdesk_url, helpdesk_after) = split_first_url(helpdesk);
+        Organization {
+            name,
+            helpdesk,
+            source_name: source_name.map(str::trim).filter(|s| !s.is_empty()),
+            helpdesk_before,
+            helpdesk_url,
+            helpdesk_after,
+        }
+    }
+}
+
+/// `("Desk, ", Some("https://help.example"), ".")` for `Desk, https://help.example.`: the text
+/// around the first `https://` URL, which runs to the next space and loses trailing punctuation.
+pub fn split_first_url(text: &str) -> (&str, Option<&str>, &str) {
+    let Some(start) = text.to_ascii_lowercase().find("https://") else {
+        return (text, None, "");
+    };
+    let rest = &text[start..];
+    let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+    let url =
+        rest[..end].trim_end_matches(['.', ',', ';', ':', '!', '?', ')', ']', '>', '"', '\'']);
+    if url.len() <= "https://".len() {
+        return (text, None, "");
+    }
+    (&text[..start], Some(url), &text[start + url.len()..])
 }
 
 #[derive(Debug, Serialize)]
@@ -67,17 +110,25 @@ pub fn recipient(r: &Recipient) -> RecipientData<'_> {
         .flat_map(|d| d.extra.iter())
         .map(|(k, v)| (k.as_str(), clean_line(v)))
         .collect();
+    let name = r.display_name().map(clean_line).filter(|n| !n.is_empty());
+    let given_name = r
+        .directory
+        .as_ref()
+        .and_then(|d| d.given_name.as_deref())
+        .map(clean_line)
+        .filter(|n| !n.is_empty());
     RecipientData {
-        name: r.display_name().map(clean_line).filter(|n| !n.is_empty()),
-        given_name: r
-            .directory
-            .as_ref()
-            .and_then(|d| d.given_name.as_deref())
-            .map(clean_line)
-            .filter(|n| !n.is_empty()),
+        greeting_name: greeting_name(given_name.as_deref(), name.as_deref()),
+        name,
+        given_name,
         guest: r.guest,
         source_upn: &r.user.source_upn,
-        previous_account: previous_account(&r.user.source_upn),
+        previous_account: if r.guest {
+            crate::plan::guest_address(&r.user, r.directory.as_ref())
+                .unwrap_or_else(|| r.user.source_upn.clone())
+        } else {
+            r.user.source_upn.clone()
+        },
         target_upn: &r.user.target_upn,
         email: &r.user.target_email,
         onedrive_url: &r.onedrive_url,
@@ -85,23 +136,56 @@ pub fn recipient(r: &Recipient) -> RecipientData<'_> {
     }
 }
 
+/// Who the greeting names: the GivenName when the directory has one; else the DisplayName,
+/// unless it is written "Last, First" (`Müller, Hans` would read "Hello Müller, Hans,"); else
+/// nobody, and the templates greet neutrally.
+pub fn greeting_name(given_name: Option<&str>, display_name: Option<&str>) -> Option<String> {
+    given_name
+        .or(display_name.filter(|d| !d.contains(',')))
+        .map(str::to_string)
+}
+
 /// A guest's address at home: `jane_fabrikam.com#EXT#@contoso.onmicrosoft.com` is
 /// `jane@fabrikam.com` (the last `_` stands for the `@`). Other UPNs are returned as they are.
 pub fn previous_account(source_upn: &str) -> String {
-    let upper = source_upn.to_ascii_uppercase();
-    let Some(ext) = upper.find("#EXT#@") else {
-        return source_upn.to_string();
-    };
-    let local = &source_upn[..ext];
-    match local.rfind('_') {
-        Some(i) if i > 0 && i + 1 < local.len() => format!("{}@{}", &local[..i], &local[i + 1..]),
-        _ => source_upn.to_string(),
-    }
+    crate::plan::home_address(source_upn).unwrap_or_else(|| source_upn.to_string())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_first_https_url_of_the_helpdesk_text_is_split_out() {
+        assert_eq!(
+            split_first_url("Desk, +1 555 0100, https://help.fabrikam.com"),
+            ("Desk, +1 555 0100, ", Some("https://help.fabrikam.com"), "")
+        );
+        assert_eq!(
+            split_first_url("See HTTPS://help.example/it. Or call."),
+            ("See ", Some("HTTPS://help.example/it"), ". Or call.")
+        );
+        assert_eq!(split_first_url("Call 0100"), ("Call 0100", None, ""));
+        assert_eq!(split_first_url("x https:// y"), ("x https:// y", None, ""));
+    }
+
+    #[test]
+    fn the_greeting_prefers_the_given_name_and_never_reads_last_first() {
+        assert_eq!(
+            greeting_name(Some("Hans"), Some("Müller, Hans")).as_deref(),
+            Some("Hans")
+        );
+        assert_eq!(
+            greeting_name(Some("Ana"), Some("Ana Martínez")).as_deref(),
+            Some("Ana")
+        );
+        assert_eq!(greeting_name(None, Some("Müller, Hans")), None);
+        assert_eq!(
+            greeting_name(None, Some("Ana Martínez")).as_deref(),
+            Some("Ana Martínez")
+        );
+        assert_eq!(greeting_name(None, None), None);
+    }
 
     #[test]
     fn guest_home_address() {

@@ -45,7 +45,7 @@ pub struct Summary {
     /// `(locale, count)`.
     pub locales: Vec<(String, usize)>,
     pub allowed_domains: Vec<String>,
-    /// Users held back by their move state, one line per reason (not previewed).
+    /// Users held back (move state, or a guest without an address), one line per reason.
     pub held_back: Vec<String>,
     /// Errors: input validation, rendering, link check. Each one line.
     pub errors: Vec<String>,
@@ -123,7 +123,7 @@ fn held_back(s: &Summary) -> String {
     }
     let lines: Vec<String> = s.held_back.iter().map(|l| escape(l)).collect();
     format!(
-        "<p class=\"facts small\"><span>held back by move state (not previewed): {}</span></p>\n",
+        "<p class=\"facts small\"><span>held back (not previewed): {}</span></p>\n",
         lines.join("; ")
     )
 }

@@ -42,6 +42,33 @@ impl Header for AutoResponseSuppress {
     }
 }
 
+/// `Content-Language: de` (RFC 3282): the language of the notice, for screen readers and
+/// translation offers. Its value comes from [`Parts::content_language`].
+#[derive(Debug, Clone)]
+pub(crate) struct ContentLanguage(pub String);
+
+impl Header for ContentLanguage {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("Content-Language")
+    }
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(ContentLanguage(s.trim().to_string()))
+    }
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), self.0.clone())
+    }
+}
+
+/// The language tag of a locale folder name: `de_AT` -> `de-AT`; anything but letters, digits
+/// and `-` is dropped, so a folder name cannot add a header.
+pub fn language_tag(locale: &str) -> String {
+    locale
+        .chars()
+        .map(|c| if c == '_' { '-' } else { c })
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .collect()
+}
+
 /// What goes into one message.
 pub struct Parts<'a> {
     pub from: &'a Mailbox,
@@ -52,6 +79,8 @@ pub struct Parts<'a> {
     pub date: SystemTime,
     pub text: &'a str,
     pub html: &'a str,
+    /// The notice's language (the locale folder), for the `Content-Language` header.
+    pub content_language: &'a str,
 }
 
 /// The complete RFC 5322 message. The MIME boundary is derived from the Message-ID, so two
@@ -73,7 +102,8 @@ fn headers(p: &Parts<'_>) -> MessageBuilder {
         .message_id(Some(p.message_id.to_string()))
         .date(p.date)
         .header(AutoSubmitted)
-        .header(AutoResponseSuppress);
+        .header(AutoResponseSuppress)
+        .header(ContentLanguage(language_tag(p.content_language)));
     if let Some(reply_to) = p.reply_to {
         builder = builder.reply_to(reply_to.clone());
     }
@@ -215,6 +245,12 @@ mod tests {
     }
 
     #[test]
+    fn a_language_tag_cannot_carry_a_line_break() {
+        assert_eq!(language_tag("de_AT"), "de-AT");
+        assert_eq!(language_tag("fr\r\nBcc: x"), "frBccx");
+    }
+
+    #[test]
     fn clean_line_removes_line_breaks_and_bidi_tricks() {
         assert_eq!(
             clean_line("Eve\r\nBcc: x@evil.example"),
@@ -239,6 +275,7 @@ mod tests {
             date: SystemTime::UNIX_EPOCH,
             text: &text,
             html: &format!("<p>{fence}</p>"),
+            content_language: "en",
         })
         .unwrap();
         let raw = String::from_utf8(bytes).unwrap();
@@ -266,6 +303,7 @@ mod tests {
                 date: SystemTime::UNIX_EPOCH,
                 text: odd,
                 html: "<p>short ascii</p>",
+                content_language: "en",
             })
             .unwrap();
             assert!(!bytes.contains(&0), "{odd:?}");
@@ -296,6 +334,7 @@ mod tests {
             date: SystemTime::UNIX_EPOCH,
             text: "t",
             html: "h",
+            content_language: "en",
         };
         assert!(matches!(
             build(&parts),

@@ -180,10 +180,11 @@ impl Renderer {
         .to_string();
         let data = context::Data {
             recipient: context::recipient(r),
-            organization: context::Organization {
-                name: &self.organization.name,
-                helpdesk: &self.organization.helpdesk,
-            },
+            organization: context::Organization::new(
+                &self.organization.name,
+                &self.organization.helpdesk,
+                self.organization.source_name.as_deref(),
+            ),
             sender: context::Sender {
                 name: self.from.name.as_deref(),
                 address: self.from.email.to_string(),
@@ -243,6 +244,7 @@ impl Renderer {
             date,
             text: &text,
             html: &html,
+            content_language: &locale,
         })?;
         Ok(Rendered {
             envelope: Envelope {

@@ -55,6 +55,12 @@ fn person(
     crate::plan::recipient(&config(), user, entry)
 }
 
+/// `r` without a GivenName, so that its DisplayName is what the greeting shows.
+fn display_name_only(mut r: Recipient) -> Recipient {
+    r.directory.as_mut().unwrap().given_name = None;
+    r
+}
+
 fn member() -> Recipient {
     person(
         "ana.martinez0@contoso.com",
@@ -252,13 +258,13 @@ fn non_ascii_display_name_is_encoded_and_the_address_stays_parseable() {
 
 #[test]
 fn line_breaks_in_a_name_cannot_add_headers() {
-    let r = render(&person(
+    let r = render(&display_name_only(person(
         "e@contoso.com",
         "eve@fabrikam.com",
         "RegularUser",
         Some("Eve\r\nBcc: attacker@evil.example\r\n\r\nInjected body"),
         None,
-    ));
+    )));
     let m = parse(&r.bytes);
     assert!(m.bcc().is_none());
     assert_eq!(m.header_values("Bcc").count(), 0);
@@ -359,13 +365,13 @@ fn an_international_address_without_a_name_renders() {
 
 #[test]
 fn every_field_is_html_escaped() {
-    let r = render(&person(
+    let r = render(&display_name_only(person(
         "x@contoso.com",
         "x@fabrikam.com",
         "RegularUser",
         Some("<img src=x onerror=alert(1)>"),
         None,
-    ));
+    )));
     assert!(!r.html.contains("<img"), "raw tag in HTML");
     assert!(
         r.html
@@ -381,13 +387,13 @@ fn every_field_is_html_escaped() {
 #[test]
 fn a_link_glued_to_a_word_in_a_name_is_a_link_error() {
     for name in ["Ana x_https://evil.example/", "Ana 1https://evil.example/"] {
-        let out = render(&person(
+        let out = render(&display_name_only(person(
             "ana@contoso.com",
             "ana@fabrikam.com",
             "RegularUser",
             Some(name),
             Some("en"),
-        ));
+        )));
         assert!(
             out.link_errors
                 .iter()
@@ -534,4 +540,198 @@ fn a_missing_default_locale_is_refused() {
         err.contains("`es` has no complete folder") && err.contains("de, en, fr"),
         "{err}"
     );
+}
+
+#[test]
+fn every_message_states_its_content_language() {
+    for (lang, expected) in [("en-US", "en"), ("de-AT", "de"), ("fr-CA", "fr")] {
+        let r = render(&person(
+            "a@contoso.com",
+            "a@fabrikam.com",
+            "RegularUser",
+            Some("A"),
+            Some(lang),
+        ));
+        let raw = String::from_utf8(r.bytes.clone()).unwrap();
+        let head = &raw[..raw.find("\r\n\r\n").unwrap()];
+        assert_eq!(
+            head.matches("\r\nContent-Language: ").count(),
+            1,
+            "{lang}: {head}"
+        );
+        assert!(
+            head.contains(&format!("\r\nContent-Language: {expected}\r\n")),
+            "{lang}: {head}"
+        );
+    }
+}
+
+/// A member and a guest in each shipped locale.
+fn every_variant() -> Vec<(String, Recipient)> {
+    let mut out = Vec::new();
+    for lang in ["en", "de", "fr"] {
+        let mut m = member();
+        m.directory.as_mut().unwrap().preferred_language = Some(lang.into());
+        let mut g = guest();
+        g.directory.as_mut().unwrap().preferred_language = Some(lang.into());
+        out.push((format!("{lang} member"), m));
+        out.push((format!("{lang} guest"), g));
+    }
+    out
+}
+
+#[test]
+fn no_notice_carries_hidden_text() {
+    const HIDING: [&str; 12] = [
+        "display:none",
+        "opacity:0",
+        "font-size:0",
+        "font-size:1px",
+        "line-height:0",
+        "line-height:1px",
+        "max-height:0",
+        "max-width:0",
+        "visibility:hidden",
+        "mso-hide:all",
+        "color:transparent",
+        " hidden",
+    ];
+    for (label, r) in every_variant() {
+        let html = render(&r)
+            .html
+            .to_ascii_lowercase()
+            .replace([' ', '\n'], "");
+        let tags = render(&r).html.to_ascii_lowercase();
+        for pattern in HIDING {
+            let found = if pattern == " hidden" {
+                tags.contains(" hidden>") || tags.contains(" hidden ") || tags.contains(" hidden=")
+            } else {
+                html.contains(pattern)
+            };
+            assert!(!found, "{label}: `{pattern}` hides text");
+        }
+    }
+}
+
+#[test]
+fn every_variant_has_a_title_heading_and_five_section_headings() {
+    for (label, r) in every_variant() {
+        let html = render(&r).html;
+        assert_eq!(html.matches("<h1 ").count(), 1, "{label}");
+        assert_eq!(
+            html.matches("<h2 ").count(),
+            5,
+            "{label}: four sections and help"
+        );
+        let title = &html[html.find("<title>").unwrap() + 7..html.find("</title>").unwrap()];
+        let h1 = html.split("<h1 ").nth(1).unwrap();
+        let h1 = &h1[h1.find('>').unwrap() + 1..h1.find("</h1>").unwrap()];
+        assert_eq!(title, h1, "{label}");
+        let guest_words = ["shared files", "freigegebene Dateien", "fichiers partagés"];
+        assert_eq!(
+            guest_words.iter().any(|w| title.contains(w)),
+            r.guest,
+            "{label}: {title}"
+        );
+    }
+}
+
+#[test]
+fn the_helpdesk_url_is_a_link() {
+    for (label, r) in every_variant() {
+        let html = render(&r).html;
+        assert!(
+            html.contains(
+                "+1 555 0100, <a href=\"https://help.fabrikam.com\" style=\"color:#0f62ab;\">https://help.fabrikam.com</a></p>"
+            ),
+            "{label}"
+        );
+        assert!(render(&r).link_errors.is_empty(), "{label}");
+    }
+}
+
+#[test]
+fn a_last_first_display_name_never_reaches_the_greeting() {
+    let mut r = person(
+        "hans.mueller@contoso.com",
+        "hans.mueller@fabrikam.com",
+        "RegularUser",
+        Some("Müller, Hans"),
+        Some("de-DE"),
+    );
+    r.directory.as_mut().unwrap().given_name = Some("Hans".into());
+    let with_given = render(&r);
+    assert!(
+        with_given.text.starts_with("Hallo Hans,\n"),
+        "{}",
+        with_given.text
+    );
+    assert!(with_given.html.contains(">Hallo Hans,</p>"));
+    r.directory.as_mut().unwrap().given_name = None;
+    let without = render(&r);
+    assert!(without.text.starts_with("Guten Tag,\n"), "{}", without.text);
+    assert!(!without.html.contains("Müller, Hans,"));
+    assert!(!without.text.contains("Müller, Hans,"));
+}
+
+#[test]
+fn guests_get_the_guest_safe_sync_steps_and_their_own_address() {
+    // Words of the member steps that would unlink a guest's own account or move its files.
+    const MEMBER_ONLY: [&str; 9] = [
+        "Unlink",
+        "Verknüpfung dieses",
+        "Dissocier",
+        "copy them to another folder",
+        "kopieren Sie diese zuerst",
+        "copiez-les d'abord",
+        "start syncing again",
+        "wieder synchronisiert",
+        "synchronisent de nouveau",
+    ];
+    const ADD_ACCOUNT: [&str; 3] = ["Add an account", "Konto hinzufügen", "Ajouter un compte"];
+    for (label, r) in every_variant() {
+        let out = render(&r);
+        for part in [&out.text, &out.html] {
+            let unsafe_words: Vec<&str> = MEMBER_ONLY
+                .iter()
+                .copied()
+                .filter(|w| part.contains(w))
+                .collect();
+            let adds = ADD_ACCOUNT.iter().any(|w| part.contains(w));
+            if r.guest {
+                assert!(unsafe_words.is_empty(), "{label}: {unsafe_words:?}");
+                assert!(adds, "{label}");
+                assert!(
+                    !part.contains("#EXT#"),
+                    "{label}: the raw guest UPN is shown"
+                );
+                assert!(part.contains("noah.novak9@partner.example"), "{label}");
+                assert!(part.contains("Contoso"), "{label}: the source is named");
+            } else {
+                assert_eq!(unsafe_words.len(), 3, "{label}: {unsafe_words:?}");
+                assert!(!adds, "{label}");
+            }
+        }
+    }
+}
+
+#[test]
+fn without_a_source_name_a_guest_notice_names_no_organisation_wrongly() {
+    let config = config_with(|t| t.replace("source_name = \"Contoso\"\n", ""));
+    assert!(config.organization.source_name.is_none());
+    let renderer = Renderer::new(&config).unwrap();
+    for (label, r) in every_variant().into_iter().filter(|(_, r)| r.guest) {
+        let out = renderer
+            .render_at(&r, "post-migration", None, fixed_date())
+            .unwrap();
+        assert!(!out.text.contains("Contoso"), "{label}");
+        // The guest account lived in the source tenant: the target is not where it was.
+        for wrong in [
+            "files at Fabrikam",
+            "bei Fabrikam mit Dateien",
+            "fichiers de Fabrikam",
+        ] {
+            assert!(!out.text.contains(wrong), "{label}: {wrong}");
+        }
+    }
 }

@@ -255,7 +255,7 @@ fn preview_shows_only_ready_users_and_names_the_held_back() {
     let page = std::fs::read_to_string(out.path().join("index.html")).unwrap();
     let emls = crate::harness::preview_files(out.path(), "eml").len() as u64;
     assert_eq!(emls, ready, "{}", run.stderr());
-    assert!(page.contains("held back by move state"), "{page}");
+    assert!(page.contains("held back (not previewed)"), "{page}");
     assert!(page.contains("Failed: 1"), "{page}");
     assert!(
         page.contains(r#""batch":"batch-1""#),

@@ -37,13 +37,14 @@ const COLUMNS: [&str; 6] = [
 ];
 
 /// The headers a notice has, each exactly once.
-const HEADERS: [&str; 10] = [
+const HEADERS: [&str; 11] = [
     "From",
     "Subject",
     "Message-ID",
     "Date",
     "Auto-Submitted",
     "X-Auto-Response-Suppress",
+    "Content-Language",
     "Reply-To",
     "To",
     "MIME-Version",
