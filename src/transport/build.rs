@@ -53,18 +53,9 @@ pub fn max_in_flight(config: &Config) -> Option<usize> {
     }
 }
 
-/// How many messages the engine keeps in flight per connection. The SMTP transport with a
-/// password or no authentication sends the next message's envelope behind the current one's
-/// content, which needs that message in hand when the content goes: one message whose content
-/// is on its way, one whose envelope rides behind it, and one waiting for the moment the first
-/// is answered (with two, more than a quarter of the messages found nobody waiting in a
-/// 20,000-notice send). The others carry one message per connection.
-pub fn messages_per_connection(config: &Config) -> usize {
-    match (config.transport.kind, config.transport.auth) {
-        (TransportKind::Smtp, SmtpAuth::Xoauth2) => 1,
-        (TransportKind::Smtp, _) => 3,
-        (TransportKind::File | TransportKind::Graph, _) => 1,
-    }
+/// How many messages the engine keeps in flight per connection: one, for every transport.
+pub fn messages_per_connection(_config: &Config) -> usize {
+    1
 }
 
 #[cfg(test)]
@@ -103,14 +94,6 @@ mod tests {
         assert_eq!(max_in_flight(&config("kind = \"file\"")), None);
         let smtp = "kind = \"smtp\"\nhost = \"127.0.0.1\"\nsecurity = \"none\"";
         assert_eq!(max_in_flight(&config(smtp)), None);
-    }
-
-    #[test]
-    fn only_password_smtp_keeps_three_messages_per_connection() {
-        let smtp = "kind = \"smtp\"\nhost = \"127.0.0.1\"\nsecurity = \"none\"";
-        assert_eq!(messages_per_connection(&config(smtp)), 3);
-        assert_eq!(messages_per_connection(&config("kind = \"file\"")), 1);
-        assert_eq!(messages_per_connection(&config("kind = \"graph\"")), 1);
     }
 
     #[test]

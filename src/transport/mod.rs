@@ -41,9 +41,6 @@ pub enum FailureClass {
     Fatal,
     /// This recipient cannot be reached (unknown user): fail this user, go on.
     Permanent,
-    /// Not a failure of the message: the run is stopping and the transport gives it back
-    /// unsent, as it was before the attempt.
-    Withdrawn,
 }
 
 /// Why one message was not accepted.
@@ -70,10 +67,6 @@ impl SendError {
             maybe_delivered: false,
         }
     }
-
-    pub fn is_transient(&self) -> bool {
-        self.class == FailureClass::Transient
-    }
 }
 
 /// A boxed future, so transports can sit behind `dyn Transport`.
@@ -90,10 +83,6 @@ pub trait Transport: Send + Sync {
 
     /// A short description for logs and the report (`smtp://host:587`, `graph`, `file:/dir`).
     fn describe(&self) -> String;
-
-    /// Starts no more messages: those still waiting inside the transport come back
-    /// [`FailureClass::Withdrawn`]; those already on their way finish. For a run that stops.
-    fn halt(&self) {}
 
     /// Closes open connections politely at the end of a run (SMTP `QUIT`).
     fn shutdown(&self) -> BoxFuture<'_, ()> {

@@ -1,32 +1,30 @@
 //! SMTP submission with lettre over tokio: one transport per run holding at most `connections`
-//! open, authenticated sessions ([`lane`]), STARTTLS or implicit TLS with the certificate always
-//! verified (against the system's roots plus an optional private CA), and every failure
-//! classified by the type of lettre's error and the reply's codes.
+//! open, authenticated sessions, one message at a time on each, STARTTLS or implicit TLS with
+//! the certificate always verified (against the system's roots plus an optional private CA),
+//! and every failure classified by the type of lettre's error and the reply's codes.
 //!
-//! The sessions are ours rather than lettre's `AsyncSmtpTransport` pool for three reasons: that
-//! pool sends a NOOP before every reuse (one extra round trip per message), its `send` cannot say
-//! in which phase a connection dropped, which decides whether a message may have been delivered,
-//! and it cannot send the next message's envelope behind this one's content.
+//! The sessions are ours ([`session`]) rather than lettre's `AsyncSmtpTransport` pool because
+//! that pool's `send` cannot say in which phase a connection dropped, and that decides whether
+//! a message may have been delivered (`uncertain`) or surely was not (retried).
 
 mod classify;
-mod lane;
-mod pipeline;
 mod session;
 pub mod xoauth2;
 
 use std::net::IpAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use lettre::address::{Address, Envelope as LettreEnvelope};
 use lettre::transport::smtp::authentication::Mechanism;
 use lettre::transport::smtp::client::{Certificate, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
+use lettre::transport::smtp::response::Response;
 
 pub use classify::{classify, enhanced_code, fatal_hint, reply_error, Enhanced, QUOTA_PAUSE};
-use lane::{Lanes, Request};
-use session::{Failure, FailureKind, Login, Phase};
+use session::{Failure, FailureKind, Login, Phase, Session};
 
 use crate::config::{self, Security, SmtpAuth};
 use crate::secret::{Secret, SecretError};
@@ -192,8 +190,15 @@ impl Endpoint {
 
 /// The SMTP transport of one run.
 pub struct SmtpTransport {
-    lanes: Arc<Lanes>,
+    endpoint: Endpoint,
     sender: Sender,
+    /// One permit per session the run may hold open.
+    slots: tokio::sync::Semaphore,
+    /// Open sessions waiting for their next message.
+    idle: Mutex<Vec<Session>>,
+    /// Set once the server accepted a message: from then on, connection failures are treated
+    /// as a passing problem rather than a wrong setting.
+    accepted_any: AtomicBool,
 }
 
 impl SmtpTransport {
@@ -204,7 +209,7 @@ impl SmtpTransport {
     }
 
     /// Like [`SmtpTransport::new`], with at most `connections` sessions: more messages than
-    /// that wait in a queue, and the first waiting one rides behind a message's content.
+    /// that wait for a session to be free.
     pub fn with_connections(
         settings: SmtpSettings,
         connections: usize,
@@ -218,14 +223,18 @@ impl SmtpTransport {
             tls,
             hello: ClientId::default(),
         };
+        let connections = connections.clamp(1, tokio::sync::Semaphore::MAX_PERMITS);
         Ok(SmtpTransport {
-            lanes: Arc::new(Lanes::new(endpoint, connections)),
+            endpoint,
             sender: Sender::default(),
+            slots: tokio::sync::Semaphore::new(connections),
+            idle: Mutex::new(Vec::new()),
+            accepted_any: AtomicBool::new(false),
         })
     }
 
     fn settings(&self) -> &SmtpSettings {
-        &self.lanes.endpoint().settings
+        &self.endpoint.settings
     }
 
     async fn send_message(
@@ -234,23 +243,84 @@ impl SmtpTransport {
         message: &[u8],
     ) -> Result<Accepted, SendError> {
         let envelope = lettre_envelope(&self.sender, envelope)?;
-        let (reply, outcome) = tokio::sync::oneshot::channel();
-        self.lanes.submit(Request::new(envelope, message, reply));
-        let response = outcome.await.unwrap_or_else(|_| {
-            // The lane is gone without an answer: the content may have left.
-            let server = self.settings().describe();
-            Err(lost(
-                Phase::Content,
-                false,
-                &server,
-                "its task ended".into(),
-            ))
-        })?;
-        let text: Vec<&str> = response.message().collect();
-        Ok(Accepted {
-            reply: format!("{} {}", response.code(), text.join(" ")),
-        })
+        let _slot = self
+            .slots
+            .acquire()
+            .await
+            .expect("the semaphore is never closed");
+        match self.carry(&envelope, message).await {
+            Ok(response) => {
+                self.accepted_any.store(true, Ordering::Relaxed);
+                let text: Vec<&str> = response.message().collect();
+                Ok(Accepted {
+                    reply: format!("{} {}", response.code(), text.join(" ")),
+                })
+            }
+            Err(failure) => {
+                let first_contact = !self.accepted_any.load(Ordering::Relaxed);
+                Err(self.endpoint.send_error(failure, first_contact))
+            }
+        }
     }
+
+    /// Carries one message on an idle session, or a new one, and puts the session back when it
+    /// can carry the next message. A session the server closed while it was idle is replaced:
+    /// nothing of the message had left on it.
+    async fn carry(&self, envelope: &LettreEnvelope, message: &[u8]) -> Result<Response, Failure> {
+        let timeout = self.settings().timeout;
+        loop {
+            let idle = lock(&self.idle).pop();
+            let reused = idle.is_some();
+            let mut session = match idle {
+                Some(session) => session,
+                None => session::connect(&self.endpoint.login()).await?,
+            };
+            if let Err(failure) =
+                session::open(&mut session, envelope, message.is_ascii(), timeout).await
+            {
+                if reused && is_stale_session(&failure) {
+                    tracing::debug!("an SMTP session had been closed by the server; reconnecting");
+                    continue;
+                }
+                if failure.leaves_connection_usable() && session::reset(&mut session, timeout).await
+                {
+                    lock(&self.idle).push(session);
+                }
+                return Err(failure);
+            }
+            let reply = session::content(&mut session, message, timeout).await;
+            let usable = match &reply {
+                Ok(_) => true,
+                Err(kind) => matches!(kind, FailureKind::Reply { code, .. } if *code != 421),
+            };
+            if usable {
+                lock(&self.idle).push(session);
+            }
+            return reply.map_err(|kind| Failure::new(Phase::Content, kind));
+        }
+    }
+
+    /// Ends every idle session politely.
+    async fn close(&self) {
+        let idle = std::mem::take(&mut *lock(&self.idle));
+        for session in idle {
+            session::quit(session, self.settings().timeout).await;
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A session the server had already closed: it fails on MAIL without a reply, or with the
+/// `421` a server sends when it times an idle session out.
+fn is_stale_session(failure: &Failure) -> bool {
+    failure.phase == Phase::Mail
+        && matches!(
+            failure.kind,
+            FailureKind::Broken(_) | FailureKind::Reply { code: 421, .. }
+        )
 }
 
 /// A connection that failed or went silent: fatal before anything was ever accepted from
@@ -358,11 +428,7 @@ impl Transport for SmtpTransport {
     }
 
     fn shutdown(&self) -> BoxFuture<'_, ()> {
-        Box::pin(self.lanes.close())
-    }
-
-    fn halt(&self) {
-        self.lanes.halt();
+        Box::pin(self.close())
     }
 }
 

@@ -1,8 +1,6 @@
-//! A small SMTP server on 127.0.0.1 that offers PIPELINING, accepts everything (or refuses one
-//! chosen content), and records what smtp-sink cannot show: whether a message's envelope
-//! arrived in the same read as the previous message's content (it rode behind it), and how
-//! many sessions were opened. It answers like a pipelining server: every complete command of a
-//! read, then one write.
+//! A small SMTP server on 127.0.0.1 that accepts everything
+//! and records what smtp-sink cannot show: how many sessions were opened. It answers every
+//! complete command of a read, then writes.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -14,8 +12,6 @@ use std::sync::Arc;
 pub struct Seen {
     pub sessions: AtomicUsize,
     pub messages: AtomicUsize,
-    /// Envelopes whose MAIL came in the same read as the previous message's final `.`.
-    pub rode: AtomicUsize,
 }
 
 pub struct Peer {
@@ -23,24 +19,12 @@ pub struct Peer {
     pub seen: Arc<Seen>,
 }
 
-/// The content the peer refuses (1 for the first it receives) and its reply.
-#[derive(Clone, Copy)]
-struct Refusal {
-    content: usize,
-    reply: &'static str,
-}
-
 impl Peer {
     pub fn start() -> Peer {
-        Peer::launch(None)
+        Peer::launch()
     }
 
-    /// A peer that answers the `content`-th message content with `reply` (without CRLF).
-    pub fn refusing_content(content: usize, reply: &'static str) -> Peer {
-        Peer::launch(Some(Refusal { content, reply }))
-    }
-
-    fn launch(refusal: Option<Refusal>) -> Peer {
+    fn launch() -> Peer {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let seen = Arc::new(Seen::default());
@@ -49,7 +33,7 @@ impl Peer {
             for stream in listener.incoming().flatten() {
                 shared.sessions.fetch_add(1, Ordering::SeqCst);
                 let seen = Arc::clone(&shared);
-                std::thread::spawn(move || serve(stream, &seen, refusal));
+                std::thread::spawn(move || serve(stream, &seen));
             }
         });
         Peer { port, seen }
@@ -60,7 +44,7 @@ impl Peer {
     }
 }
 
-fn serve(mut stream: TcpStream, seen: &Seen, refusal: Option<Refusal>) {
+fn serve(mut stream: TcpStream, seen: &Seen) {
     let _ = stream.write_all(b"220 peer ESMTP\r\n");
     let mut pending = Vec::new();
     let mut in_data = false;
@@ -72,29 +56,20 @@ fn serve(mut stream: TcpStream, seen: &Seen, refusal: Option<Refusal>) {
         };
         pending.extend_from_slice(&buf[..n]);
         let mut replies = String::new();
-        let mut after_content = false;
         while let Some(end) = pending.windows(2).position(|w| w == b"\r\n") {
             let line: Vec<u8> = pending.drain(..end + 2).collect();
             let line = String::from_utf8_lossy(&line[..end]).to_string();
             if in_data {
                 if line == "." {
                     in_data = false;
-                    after_content = true;
                     let n = seen.messages.fetch_add(1, Ordering::SeqCst) + 1;
-                    match refusal {
-                        Some(r) if r.content == n => replies.push_str(&format!("{}\r\n", r.reply)),
-                        _ => replies.push_str(&format!("250 2.0.0 Ok: queued as {n}\r\n")),
-                    }
+                    replies.push_str(&format!("250 2.0.0 Ok: queued as {n}\r\n"));
                 }
                 continue;
             }
             let verb = line.get(..4).unwrap_or("").to_ascii_uppercase();
-            if verb == "MAIL" && after_content {
-                seen.rode.fetch_add(1, Ordering::SeqCst);
-            }
-            after_content = false;
             match verb.as_str() {
-                "EHLO" => replies.push_str("250-peer\r\n250-PIPELINING\r\n250 8BITMIME\r\n"),
+                "EHLO" => replies.push_str("250-peer\r\n250 8BITMIME\r\n"),
                 "DATA" => {
                     in_data = true;
                     replies.push_str("354 End data with <CR><LF>.<CR><LF>\r\n");

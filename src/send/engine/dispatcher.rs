@@ -67,10 +67,7 @@ impl Dispatcher {
             match self.shared.stop.reason() {
                 // The day budget only stops new admissions: what was admitted fits in it.
                 Some(StopReason::DayBudget { .. }) => self.launch_ready(),
-                Some(_) => {
-                    self.shared.transport.halt();
-                    self.give_back_ready();
-                }
+                Some(_) => self.give_back_ready(),
                 None => {
                     self.launch_ready();
                     if self.marking.is_none() && self.wants_marks() {

@@ -1,5 +1,5 @@
 //! One attempt of one message on a worker task, and what its outcome means: recorded in the
-//! ledger, counted, retried later, the run paused or stopped, or the message given back unsent.
+//! ledger, counted, retried later, or the run paused or stopped.
 
 use std::sync::Arc;
 
@@ -102,10 +102,6 @@ impl Shared {
                     resume_at,
                     reply: error.reply,
                 });
-            }
-            Action::GiveBack => {
-                task.attempts -= 1;
-                self.give_back(task, Utc::now());
             }
             Action::Stop => {
                 self.settle(
