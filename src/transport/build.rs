@@ -26,7 +26,10 @@ pub fn from_config(config: &Config) -> Result<(Arc<dyn Transport>, Vec<String>),
     Ok(match (t.kind, t.auth) {
         (TransportKind::File, _) => (Arc::new(FileTransport::new(&t.dir)), Vec::new()),
         (TransportKind::Smtp, SmtpAuth::Xoauth2) => (
-            Arc::new(xoauth2::from_config(config, config.pacing.concurrency)?),
+            Arc::new(xoauth2::from_config(
+                config,
+                config.pacing.concurrency.max(1) as usize,
+            )?),
             Vec::new(),
         ),
         (TransportKind::Smtp, _) => (

@@ -6,7 +6,6 @@ mod build;
 pub mod file;
 pub mod graph;
 pub mod smtp;
-pub mod smtp_oauth;
 pub mod stub;
 
 pub use build::{from_config, max_in_flight, messages_per_connection, BuildError};

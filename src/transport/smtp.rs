@@ -14,7 +14,7 @@ pub mod xoauth2;
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use lettre::address::{Address, Envelope as LettreEnvelope};
@@ -27,6 +27,7 @@ pub use classify::{classify, enhanced_code, fatal_hint, reply_error, Enhanced, Q
 use session::{Failure, FailureKind, Login, Phase, Session};
 
 use crate::config::{self, Security, SmtpAuth};
+use crate::oauth::{AccessToken, TokenProvider};
 use crate::secret::{Secret, SecretError};
 use crate::transport::{Accepted, BoxFuture, Envelope, FailureClass, SendError, Transport};
 
@@ -188,9 +189,17 @@ impl Endpoint {
     }
 }
 
+/// How an XOAUTH2 session logs in: the sending mailbox and where its app-only tokens come from.
+struct OAuthLogin {
+    user: String,
+    tokens: Arc<TokenProvider>,
+}
+
 /// The SMTP transport of one run.
 pub struct SmtpTransport {
     endpoint: Endpoint,
+    /// Set for `auth = "xoauth2"`: each session logs in with a current token.
+    oauth: Option<OAuthLogin>,
     sender: Sender,
     /// One permit per session the run may hold open.
     slots: tokio::sync::Semaphore,
@@ -226,11 +235,68 @@ impl SmtpTransport {
         let connections = connections.clamp(1, tokio::sync::Semaphore::MAX_PERMITS);
         Ok(SmtpTransport {
             endpoint,
+            oauth: None,
             sender: Sender::default(),
             slots: tokio::sync::Semaphore::new(connections),
             idle: Mutex::new(Vec::new()),
             accepted_any: AtomicBool::new(false),
         })
+    }
+
+    /// Like [`SmtpTransport::with_connections`], each session authenticated with SASL XOAUTH2
+    /// as `user` with an app-only token from `tokens` (the settings' own `auth` is not used).
+    pub fn with_xoauth2(
+        settings: SmtpSettings,
+        connections: usize,
+        user: &str,
+        tokens: Arc<TokenProvider>,
+    ) -> Result<SmtpTransport, SmtpConfigError> {
+        let mut transport = SmtpTransport::with_connections(settings, connections)?;
+        transport.oauth = Some(OAuthLogin {
+            user: user.to_string(),
+            tokens,
+        });
+        Ok(transport)
+    }
+
+    /// Opens a session, logged in as configured. With XOAUTH2, a `535` (authentication failed)
+    /// drops the token and tries once more with a fresh one; a second `535` is fatal.
+    async fn connect(&self) -> Result<Session, Failure> {
+        let Some(oauth) = &self.oauth else {
+            return session::connect(&self.endpoint.login()).await;
+        };
+        let token = oauth_token(oauth).await?;
+        let failure = match self.connect_with(oauth, &token).await {
+            Err(failure) if failure.is_auth_refusal() => failure,
+            other => return other,
+        };
+        tracing::info!("smtp: {failure}; getting a fresh token and trying once more");
+        oauth.tokens.invalidate(&token).await;
+        let fresh = oauth_token(oauth).await?;
+        match self.connect_with(oauth, &fresh).await {
+            Err(failure) if failure.is_auth_refusal() => Err(Failure::new(
+                Phase::Connect,
+                FailureKind::Local(
+                    FailureClass::Fatal,
+                    format!("{failure}; a fresh token was refused too: check SMTP.SendAsApp with admin consent, the Exchange service principal (New-ServicePrincipal) and its FullAccess on the mailbox, and that SMTP AUTH is enabled for it"),
+                ),
+            )),
+            other => other,
+        }
+    }
+
+    async fn connect_with(
+        &self,
+        oauth: &OAuthLogin,
+        token: &AccessToken,
+    ) -> Result<Session, Failure> {
+        tracing::debug!(
+            "smtp: building connections for token {}",
+            token.generation()
+        );
+        let mut login = self.endpoint.login();
+        login.auth = Some((Mechanism::Xoauth2, &oauth.user, token.secret()));
+        session::connect(&login).await
     }
 
     fn settings(&self) -> &SmtpSettings {
@@ -273,7 +339,7 @@ impl SmtpTransport {
             let reused = idle.is_some();
             let mut session = match idle {
                 Some(session) => session,
-                None => session::connect(&self.endpoint.login()).await?,
+                None => self.connect().await?,
             };
             if let Err(failure) =
                 session::open(&mut session, envelope, message.is_ascii(), timeout).await
@@ -307,6 +373,14 @@ impl SmtpTransport {
             session::quit(session, self.settings().timeout).await;
         }
     }
+}
+
+/// A current token, or why there is none, as a failure before anything was sent.
+async fn oauth_token(oauth: &OAuthLogin) -> Result<AccessToken, Failure> {
+    oauth.tokens.token().await.map_err(|e| {
+        let error = e.to_send_error();
+        Failure::new(Phase::Connect, FailureKind::Local(error.class, error.reply))
+    })
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

@@ -56,9 +56,25 @@ pub(super) struct Failure {
     pub kind: FailureKind,
 }
 
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.kind {
+            FailureKind::Reply { code, text } => write!(f, "{code} {text}"),
+            FailureKind::Timeout => f.write_str("no answer in time"),
+            FailureKind::Tls(detail) | FailureKind::Broken(detail) => f.write_str(detail),
+            FailureKind::Local(_, text) => f.write_str(text),
+        }
+    }
+}
+
 impl Failure {
     pub fn new(phase: Phase, kind: FailureKind) -> Failure {
         Failure { phase, kind }
+    }
+
+    /// `535`: the server refused the credentials.
+    pub fn is_auth_refusal(&self) -> bool {
+        matches!(self.kind, FailureKind::Reply { code: 535, .. })
     }
 
     /// Whether the connection can still carry the next message (after a reset).
