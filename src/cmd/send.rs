@@ -101,7 +101,7 @@ fn send(cli: &Cli, config: &Config, args: &SendArgs, trace: &mut Trace) -> anyho
     );
     let writer = LedgerWriter::spawn(ledger, book, CommitPolicy::default())?;
     let run = Run {
-        settings: Settings::from_config(config),
+        settings: Settings::new(config, transport.as_ref()),
         transport,
         writer: writer.handle(),
         selection,

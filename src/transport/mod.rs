@@ -8,7 +8,7 @@ pub mod graph;
 pub mod smtp;
 pub mod stub;
 
-pub use build::{from_config, max_in_flight, messages_per_connection, BuildError};
+pub use build::{from_config, BuildError};
 
 use std::future::Future;
 use std::pin::Pin;
@@ -79,6 +79,12 @@ pub trait Transport: Send + Sync {
         envelope: &'a Envelope,
         message: &'a [u8],
     ) -> BoxFuture<'a, Result<Accepted, SendError>>;
+
+    /// The most messages this transport carries at once: each takes one of its connections
+    /// (an SMTP session, a Graph request) for its whole attempt, and connections are reused for
+    /// the next message. The engine starts no more than this, so a stop (Ctrl-C, a fatal reply)
+    /// reaches every message that has not left instead of one waiting inside the transport.
+    fn max_in_flight(&self) -> usize;
 
     /// A short description for logs and the report (`smtp://host:587`, `graph`, `file:/dir`).
     fn describe(&self) -> String;

@@ -203,6 +203,7 @@ pub struct SmtpTransport {
     sender: Sender,
     /// One permit per session the run may hold open.
     slots: tokio::sync::Semaphore,
+    connections: usize,
     /// Open sessions waiting for their next message.
     idle: Mutex<Vec<Session>>,
     /// Set once the server accepted a message: from then on, connection failures are treated
@@ -238,6 +239,7 @@ impl SmtpTransport {
             oauth: None,
             sender: Sender::default(),
             slots: tokio::sync::Semaphore::new(connections),
+            connections,
             idle: Mutex::new(Vec::new()),
             accepted_any: AtomicBool::new(false),
         })
@@ -495,6 +497,10 @@ impl Transport for SmtpTransport {
         message: &'a [u8],
     ) -> BoxFuture<'a, Result<Accepted, SendError>> {
         Box::pin(self.send_message(envelope, message))
+    }
+
+    fn max_in_flight(&self) -> usize {
+        self.connections
     }
 
     fn describe(&self) -> String {

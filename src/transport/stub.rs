@@ -143,6 +143,11 @@ impl Transport for StubTransport {
         })
     }
 
+    /// No limit of its own: the engine's settings decide.
+    fn max_in_flight(&self) -> usize {
+        usize::MAX
+    }
+
     fn describe(&self) -> String {
         "stub".into()
     }

@@ -616,6 +616,10 @@ impl Transport for CheckingTransport {
             }
         })
     }
+    fn max_in_flight(&self) -> usize {
+        usize::MAX
+    }
+
     fn describe(&self) -> String {
         "checking".into()
     }
@@ -701,22 +705,11 @@ async fn messages_are_built_only_for_users_the_run_sends_to() {
 }
 
 #[test]
-fn a_graph_run_has_no_more_workers_than_graph_takes_per_mailbox() {
+fn a_run_has_as_many_workers_as_the_transport_carries_at_once() {
     let sample = include_str!("../../../sample-data/t2t-notify.toml");
-    let settings = |kind: &str, concurrency: &str| {
-        let env = [
-            ("T2T_NOTIFY_TRANSPORT_KIND".to_string(), kind.to_string()),
-            (
-                "T2T_NOTIFY_PACING_CONCURRENCY".to_string(),
-                concurrency.to_string(),
-            ),
-        ];
-        let config =
-            Config::from_str_with_env(sample, Path::new("/tmp/t2t-notify.toml"), &env).unwrap();
-        Settings::from_config(&config)
-    };
-    assert_eq!(settings("graph", "10").concurrency, 4);
-    assert_eq!(settings("graph", "2").concurrency, 2);
-    assert_eq!(settings("file", "10").concurrency, 10);
-    assert_eq!(settings("smtp", "10").concurrency, 10);
+    let config = Config::from_str_with_env(sample, Path::new("/tmp/t2t-notify.toml"), &[]).unwrap();
+    let file = crate::transport::file::FileTransport::new("/tmp/x").with_max_in_flight(5);
+    let settings = Settings::new(&config, &file);
+    assert_eq!(settings.concurrency, 5);
+    assert!(settings.window >= settings.concurrency);
 }

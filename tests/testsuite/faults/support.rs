@@ -38,7 +38,8 @@ pub fn in_flight_bound() -> usize {
     .map(|(k, v)| (k.to_string(), v.to_string()));
     let config =
         t2t_notify::config::Config::from_str_with_env(&text, &sample_config(), &env).unwrap();
-    let settings = t2t_notify::send::Settings::from_config(&config);
+    let (transport, _) = t2t_notify::transport::from_config(&config).unwrap();
+    let settings = t2t_notify::send::Settings::new(&config, transport.as_ref());
     settings.window + settings.concurrency
 }
 
