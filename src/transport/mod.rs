@@ -1,11 +1,12 @@
 //! How rendered messages leave: a small trait that takes the envelope and the exact bytes that
-//! were previewed, with SMTP, Graph, file and a recording stub behind it. Every failure carries
+//! were previewed, with SMTP, Graph and file behind it (and a recording stub for the engine's unit tests). Every failure carries
 //! its class, decided by the transport from the reply's type, never by callers matching text.
 
 mod build;
 pub mod file;
 pub mod graph;
 pub mod smtp;
+#[cfg(test)]
 pub mod stub;
 
 pub use build::{from_config, BuildError};
