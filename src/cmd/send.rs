@@ -59,6 +59,10 @@ fn send(cli: &Cli, config: &Config, args: &SendArgs, trace: &mut Trace) -> anyho
     let ledger = trace.ledger.insert(Ledger::open(&config.ledger.path)?);
     let selection = selection(ledger, args, test_to.is_some())?;
     let total = people.len() as u64;
+    let to_send = people
+        .iter()
+        .filter(|r| selection.decide(&check::key(r)).is_ok())
+        .count() as u64;
     let notices = Notices::new(renderer, &args.campaign, test_to.clone().map(|a| vec![a]));
     let keep = Keep::for_pacing(config.pacing.per_minute);
     let candidates = match check::check(&notices, people, &selection, keep) {
@@ -91,13 +95,14 @@ fn send(cli: &Cli, config: &Config, args: &SendArgs, trace: &mut Trace) -> anyho
     let history = ledger.submissions_since(Utc::now() - chrono::Duration::hours(24))?;
     let book = book(&args.campaign, test_to.as_deref());
     tracing::info!(
-        "sending {total} notices of campaign {} with {}{}",
+        "sending {to_send} notices of campaign {} with {}{}{}",
         args.campaign,
         transport.describe(),
         test_to
             .as_deref()
             .map(|a| format!(", all to {a} (test)"))
-            .unwrap_or_default()
+            .unwrap_or_default(),
+        skipped_note(total - to_send, total)
     );
     let writer = LedgerWriter::spawn(ledger, book, CommitPolicy::default())?;
     let run = Run {
@@ -199,5 +204,13 @@ fn list_uncertain(rows: &[DeliveryRow]) {
             "  ... and {} more (`t2t-notify report` lists them all)",
             rows.len() - SHOWN
         );
+    }
+}
+
+/// `; 30 of 30 people skipped (the summary says why)` when the ledger skips anyone.
+fn skipped_note(skipped: u64, total: u64) -> String {
+    match skipped {
+        0 => String::new(),
+        n => format!("; {n} of {total} people skipped (the summary says why)"),
     }
 }

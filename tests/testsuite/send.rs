@@ -21,11 +21,15 @@ fn everyone_gets_exactly_one_notice_and_a_rerun_sends_nothing() {
     site.open_gate();
     site.send(&["-v"])
         .status(0)
+        .contains("sending 30 notices of campaign")
         .contains("sent                          30")
         .contains("250 2.0.0 Ok");
     assert_eq!(sink.deliveries(), once_each(&sample_recipients()));
     site.send(&[])
         .status(0)
+        .contains("sending 0 notices of campaign")
+        .contains("; 30 of 30 people skipped")
+        .lacks("sending 30 notices")
         .contains("skipped, already sent         30");
     assert_eq!(sink.messages().len(), 30, "the rerun sent nothing");
     let states = site.states();

@@ -105,7 +105,7 @@ fn batch(r: &Recipient) -> Option<String> {
 }
 
 /// The ledger's key of a user: the source UPN in lower case.
-fn key(r: &Recipient) -> String {
+pub(super) fn key(r: &Recipient) -> String {
     r.user.source_upn.to_lowercase()
 }
 
