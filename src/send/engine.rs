@@ -25,6 +25,7 @@ use chrono::Utc;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
+use super::opening::Opening;
 use super::pacing::{DayBudget, Pacer};
 use super::progress::Progress;
 use super::retry::Backoff;
@@ -56,6 +57,8 @@ pub struct Settings {
     pub window: usize,
     /// Deferred messages in a row, with no success between, after which the run pauses.
     pub unavailable_after: u32,
+    /// First attempts all refused with one code after which the run stops (0: never).
+    pub stop_after_same_refusals: u32,
 }
 
 impl Settings {
@@ -81,6 +84,7 @@ impl Settings {
             max_attempts: config.transport.max_attempts.max(1),
             backoff: Backoff::default(),
             window,
+            stop_after_same_refusals: config.transport.stop_after_same_permanent_failures,
             unavailable_after: (u32::try_from(concurrency)
                 .unwrap_or(u32::MAX)
                 .saturating_mul(4))
@@ -125,8 +129,10 @@ where
         writer: run.writer,
         stop: run.stop,
         counts: LiveCounts::default(),
+        opening: Mutex::new(Opening::new(run.settings.stop_after_same_refusals)),
         settings: run.settings,
         streak: Mutex::new(0),
+        misconfigured: Mutex::new(None),
     });
     let (tx, rx) = mpsc::channel(shared.settings.window.max(64) * 2);
     spawn_producer(
@@ -165,6 +171,10 @@ struct Shared {
     counts: LiveCounts,
     /// Deferred messages in a row since the last success.
     streak: Mutex<u32>,
+    opening: Mutex<Opening>,
+    /// Why the first attempts look like a wrong setting; the dispatcher stops the run for it
+    /// when anyone is left to try.
+    misconfigured: Mutex<Option<String>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

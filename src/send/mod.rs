@@ -7,6 +7,7 @@
 //! stub) plugs in, and candidates come from any iterator. See [`engine::run`].
 
 pub mod engine;
+pub mod opening;
 pub mod pacing;
 pub mod progress;
 pub mod retry;

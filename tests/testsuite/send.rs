@@ -137,6 +137,39 @@ fn hard_rejects_fail_those_users_and_the_run_goes_on() {
 }
 
 #[test]
+fn a_server_that_refuses_everyone_stops_the_run_after_the_first_ten() {
+    let sink = Sink::options()
+        .hard_reject("RCPT")
+        .hard_reply("554 5.7.1 Relay access denied")
+        .start();
+    let site = Site::new(sink.port);
+    site.open_gate();
+    let users = site.sample(300);
+    site.send_files(&users, &[])
+        .status(1)
+        .contains("the first 10 messages of this run were all refused with 5.7.1")
+        .contains("Relay access denied")
+        .contains("looks like a configuration problem")
+        .contains("--retry-failed");
+    let states = site.states();
+    assert!(
+        (10..60).contains(&states.len()),
+        "only the first attempts (and those already on their way) were tried: {}",
+        states.len()
+    );
+    assert!(states.values().all(|s| s == "failed"), "{states:?}");
+    let healthy = Sink::start();
+    let mut site = site;
+    site.port(healthy.port);
+    site.send_files(&users, &[]).status(4);
+    assert_eq!(
+        healthy.messages().len(),
+        300 - states.len(),
+        "everyone untouched is sent to; the refused wait for --retry-failed"
+    );
+}
+
+#[test]
 fn a_connection_lost_after_the_message_is_uncertain_until_resent_on_request() {
     let sink = Sink::options().disconnect_after(".").start();
     let mut site = Site::new(sink.port);

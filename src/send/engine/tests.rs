@@ -30,6 +30,7 @@ fn settings() -> Settings {
         },
         window: 8,
         unavailable_after: 1000,
+        stop_after_same_refusals: 0,
     }
 }
 

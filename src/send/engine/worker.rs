@@ -22,6 +22,7 @@ pub(super) async fn attempt(shared: Arc<Shared>, mut task: Task) -> Finished {
         .await;
     match result {
         Ok(accepted) => {
+            lock(&shared.opening).other();
             shared.accepted(&task, accepted);
             Finished::Done
         }
@@ -62,6 +63,9 @@ impl Shared {
             &s.backoff,
             rand::random::<f64>(),
         );
+        if action != Action::Fail {
+            lock(&self.opening).other();
+        }
         let user = task.job.key.as_str();
         tracing::debug!(user, reply = %error.reply, class = ?error.class, attempt = task.attempts, "not accepted");
         match action {
@@ -81,6 +85,9 @@ impl Shared {
             }
             Action::Fail => {
                 tracing::warn!(user, reply = %error.reply, "failed");
+                if let Some(why) = lock(&self.opening).refused(&error.reply) {
+                    *lock(&self.misconfigured) = Some(why);
+                }
                 self.settle(&task, Resolution::Failed, &error.reply, false);
                 self.counts.add(Count::Failed);
             }
