@@ -107,7 +107,7 @@ fn send(cli: &Cli, config: &Config, args: &SendArgs, trace: &mut Trace) -> anyho
     let writer = LedgerWriter::spawn(ledger, book, CommitPolicy::default())?;
     let run = Run {
         settings: Settings::new(config, transport.as_ref()),
-        transport,
+        transport: std::sync::Arc::clone(&transport),
         writer: writer.handle(),
         selection,
         history,
@@ -121,6 +121,9 @@ fn send(cli: &Cli, config: &Config, args: &SendArgs, trace: &mut Trace) -> anyho
     let (ledger, recorded) = writer.finish();
     trace.ledger = Some(ledger);
     println!("{}", summary.render(Utc::now()).trim_end());
+    for note in transport.notes() {
+        println!("Note: {note}");
+    }
     if let Err(e) = recorded {
         eprintln!("error: {e}");
         trace.message = Some(format!("the last outcomes could not be recorded: {e}"));

@@ -87,6 +87,12 @@ pub trait Transport: Send + Sync {
     /// reaches every message that has not left instead of one waiting inside the transport.
     fn max_in_flight(&self) -> usize;
 
+    /// What the admin should know about how the transport ran (e.g. it used fewer connections
+    /// than asked because the server refused more), for the end of the run's summary.
+    fn notes(&self) -> Vec<String> {
+        Vec::new()
+    }
+
     /// A short description for logs and the report (`smtp://host:587`, `graph`, `file:/dir`).
     fn describe(&self) -> String;
 

@@ -13,7 +13,7 @@ pub mod xoauth2;
 
 use std::net::IpAddr;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -204,6 +204,10 @@ pub struct SmtpTransport {
     /// One permit per session the run may hold open.
     slots: tokio::sync::Semaphore,
     connections: usize,
+    /// The sessions the run may still open: `connections`, less those the server refused.
+    limit: AtomicUsize,
+    /// What the admin should hear about the connections (fewer than asked).
+    notes: Mutex<Vec<String>>,
     /// Open sessions waiting for their next message.
     idle: Mutex<Vec<Session>>,
     /// Set once the server accepted a message: from then on, connection failures are treated
@@ -240,6 +244,8 @@ impl SmtpTransport {
             sender: Sender::default(),
             slots: tokio::sync::Semaphore::new(connections),
             connections,
+            limit: AtomicUsize::new(connections),
+            notes: Mutex::new(Vec::new()),
             idle: Mutex::new(Vec::new()),
             accepted_any: AtomicBool::new(false),
         })
@@ -311,12 +317,24 @@ impl SmtpTransport {
         message: &[u8],
     ) -> Result<Accepted, SendError> {
         let envelope = lettre_envelope(&self.sender, envelope)?;
-        let _slot = self
-            .slots
-            .acquire()
-            .await
-            .expect("the semaphore is never closed");
-        match self.carry(&envelope, message).await {
+        let outcome = loop {
+            let slot = self
+                .slots
+                .acquire()
+                .await
+                .expect("the semaphore is never closed");
+            match self.carry(&envelope, message).await {
+                Err(failure) if failure.is_connection_limit() && self.others_hold_slots() => {
+                    // One connection more than the server allows (Exchange: `432 4.3.2`): the
+                    // others work, so this slot goes for the rest of the run and the message
+                    // waits for one of them. Nothing of it was sent.
+                    slot.forget();
+                    self.note_connection_limit(&failure);
+                }
+                outcome => break outcome,
+            }
+        };
+        match outcome {
             Ok(response) => {
                 self.accepted_any.store(true, Ordering::Relaxed);
                 let text: Vec<&str> = response.message().collect();
@@ -365,6 +383,28 @@ impl SmtpTransport {
                 lock(&self.idle).push(session);
             }
             return reply.map_err(|kind| Failure::new(Phase::Content, kind));
+        }
+    }
+
+    /// Whether other messages hold sessions (or are opening them) besides the caller's.
+    fn others_hold_slots(&self) -> bool {
+        let limit = self.limit.load(Ordering::Relaxed);
+        limit.saturating_sub(self.slots.available_permits()) > 1
+    }
+
+    /// Lowers the run's connections by one, and says so the first time.
+    fn note_connection_limit(&self, failure: &Failure) {
+        let now = self.limit.fetch_sub(1, Ordering::Relaxed) - 1;
+        let note = format!(
+            "the server refused connection {} ({failure}); sending on the {now} connections it accepts for the rest of the run (lower [pacing] concurrency to {now} to avoid this)",
+            now + 1
+        );
+        let mut notes = lock(&self.notes);
+        if notes.is_empty() {
+            tracing::warn!("{note}");
+            notes.push(note);
+        } else {
+            notes[0] = note;
         }
     }
 
@@ -501,6 +541,10 @@ impl Transport for SmtpTransport {
 
     fn max_in_flight(&self) -> usize {
         self.connections
+    }
+
+    fn notes(&self) -> Vec<String> {
+        lock(&self.notes).clone()
     }
 
     fn describe(&self) -> String {

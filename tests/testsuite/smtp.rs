@@ -253,3 +253,36 @@ fn a_server_that_drops_after_each_content_still_gets_every_message_once() {
     assert_eq!(deliveries.len(), 5, "{deliveries:?}");
     assert!(deliveries.values().all(|n| *n == 1), "{deliveries:?}");
 }
+
+#[test]
+fn one_connection_more_than_the_server_allows_lowers_the_connections_and_sends_on() {
+    let peer = Peer::limiting_connections(2);
+    let t = Arc::new(SmtpTransport::with_connections(settings(peer.port), 3).unwrap());
+    let outcomes = block({
+        let t = Arc::clone(&t);
+        async move {
+            let mut sends = tokio::task::JoinSet::new();
+            for i in 0..30 {
+                let t = Arc::clone(&t);
+                sends.spawn(async move { send(&t, &format!("user{i}@fabrikam.com")).await });
+            }
+            let outcomes = sends.join_all().await;
+            t.shutdown().await;
+            outcomes
+        }
+    });
+    assert!(
+        outcomes.iter().all(|o| o.is_ok()),
+        "no message paused or failed: {outcomes:?}"
+    );
+    assert_eq!(peer.count(|s| &s.messages), 30);
+    assert!(
+        peer.count(|s| &s.refused) >= 1,
+        "the third connection was refused"
+    );
+    assert_eq!(peer.count(|s| &s.sessions), 2, "never tried a third again");
+    let notes = t.notes();
+    assert_eq!(notes.len(), 1, "said once: {notes:?}");
+    assert!(notes[0].contains("432 4.3.2"), "{}", notes[0]);
+    assert!(notes[0].contains("on the 2 connections"), "{}", notes[0]);
+}

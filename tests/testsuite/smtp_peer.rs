@@ -1,5 +1,6 @@
-//! A small SMTP server on 127.0.0.1 that accepts everything
-//! and records what smtp-sink cannot show: how many sessions were opened. It answers every
+//! A small SMTP server on 127.0.0.1 that accepts everything and records what smtp-sink cannot
+//! show: how many sessions were opened. It can refuse a connection beyond a number open at once
+//! the way Exchange Online does (`432 4.3.2 ... sender thread limit exceeded`). It answers every
 //! complete command of a read, then writes.
 
 use std::io::{Read, Write};
@@ -12,6 +13,10 @@ use std::sync::Arc;
 pub struct Seen {
     pub sessions: AtomicUsize,
     pub messages: AtomicUsize,
+    /// Sessions open right now.
+    pub open: AtomicUsize,
+    /// Connections refused for being one too many.
+    pub refused: AtomicUsize,
 }
 
 pub struct Peer {
@@ -21,19 +26,35 @@ pub struct Peer {
 
 impl Peer {
     pub fn start() -> Peer {
-        Peer::launch()
+        Peer::launch(usize::MAX)
     }
 
-    fn launch() -> Peer {
+    /// A peer that refuses every connection beyond `max` open at once with `432 4.3.2`.
+    pub fn limiting_connections(max: usize) -> Peer {
+        Peer::launch(max)
+    }
+
+    fn launch(max: usize) -> Peer {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let seen = Arc::new(Seen::default());
         let shared = Arc::clone(&seen);
         std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
+            for mut stream in listener.incoming().flatten() {
+                if shared.open.load(Ordering::SeqCst) >= max {
+                    shared.refused.fetch_add(1, Ordering::SeqCst);
+                    let _ = stream.write_all(
+                        b"432 4.3.2 STOREDRV.ClientSubmit; sender thread limit exceeded\r\n",
+                    );
+                    continue;
+                }
                 shared.sessions.fetch_add(1, Ordering::SeqCst);
+                shared.open.fetch_add(1, Ordering::SeqCst);
                 let seen = Arc::clone(&shared);
-                std::thread::spawn(move || serve(stream, &seen));
+                std::thread::spawn(move || {
+                    serve(stream, &seen);
+                    seen.open.fetch_sub(1, Ordering::SeqCst);
+                });
             }
         });
         Peer { port, seen }

@@ -77,6 +77,14 @@ impl Failure {
         matches!(self.kind, FailureKind::Reply { code: 535, .. })
     }
 
+    /// Refused while logging in because the account has too many connections already
+    /// (`432 4.3.2`, Exchange's "sender thread limit exceeded").
+    pub fn is_connection_limit(&self) -> bool {
+        self.phase == Phase::Connect
+            && matches!(&self.kind, FailureKind::Reply { code, text }
+                if *code == 432 || (*code == 421 && text.starts_with("4.3.2")))
+    }
+
     /// Whether the connection can still carry the next message (after a reset).
     pub fn leaves_connection_usable(&self) -> bool {
         matches!(self.kind, FailureKind::Reply { code, .. } if code != 421)
