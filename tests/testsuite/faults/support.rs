@@ -32,6 +32,8 @@ pub fn in_flight_bound() -> usize {
     let text = std::fs::read_to_string(sample_config()).unwrap();
     let env = [
         ("T2T_NOTIFY_TRANSPORT_KIND", "smtp"),
+        ("T2T_NOTIFY_TRANSPORT_HOST", "127.0.0.1"),
+        ("T2T_NOTIFY_TRANSPORT_SECURITY", "none"),
         ("T2T_NOTIFY_PACING_PER_MINUTE", "0"),
         ("T2T_NOTIFY_PACING_CONCURRENCY", &CONCURRENCY.to_string()),
     ]
