@@ -27,7 +27,7 @@ use crate::render::Renderer;
 use crate::send::progress::Progress;
 use crate::send::{engine, stop, Candidate, Run, Selection, Settings, Stop, Summary};
 use after::Trace;
-use check::{Keep, Notices};
+use check::Notices;
 
 /// Runs the command, then writes, posts and mails the admin summary however the run ended
 /// (once the config could be read: without it there is nowhere to write).
@@ -59,13 +59,8 @@ fn send(cli: &Cli, config: &Config, args: &SendArgs, trace: &mut Trace) -> anyho
     let ledger = trace.ledger.insert(Ledger::open(&config.ledger.path)?);
     let selection = selection(ledger, args, test_to.is_some())?;
     let total = people.len() as u64;
-    let to_send = people
-        .iter()
-        .filter(|r| selection.decide(&check::key(r)).is_ok())
-        .count() as u64;
     let notices = Notices::new(renderer, &args.campaign, test_to.clone().map(|a| vec![a]));
-    let keep = Keep::for_pacing(config.pacing.per_minute);
-    let candidates = match check::check(&notices, people, &selection, keep) {
+    let candidates = match check::check(&notices, people, &selection) {
         Ok(candidates) => candidates,
         Err(problems) => {
             trace.message = Some(format!(
@@ -75,6 +70,10 @@ fn send(cli: &Cli, config: &Config, args: &SendArgs, trace: &mut Trace) -> anyho
             return Ok(Outcome::Invalid);
         }
     };
+    let to_send = candidates
+        .iter()
+        .filter(|c| matches!(c.decision(), Some(Ok(_))))
+        .count() as u64;
     let (transport, warnings) =
         crate::transport::from_config(config).map_err(|e| InvalidInput(e.to_string()))?;
     for warning in warnings {
@@ -128,6 +127,11 @@ fn send(cli: &Cli, config: &Config, args: &SendArgs, trace: &mut Trace) -> anyho
         eprintln!("error: {e}");
         trace.message = Some(format!("the last outcomes could not be recorded: {e}"));
         return Ok(Outcome::Failure);
+    }
+    if let Some(stop::StopReason::Fatal { reason }) = &summary.stop {
+        // The summary on stdout says it too; stderr gets the error whichever write failed
+        // first (the in-flight marks or the outcomes).
+        eprintln!("error: {reason}");
     }
     Ok(summary.outcome())
 }
