@@ -5,7 +5,7 @@
 # Benchmarks never fail CI and never run in `cargo test`; goals are reported, not enforced.
 #
 #   bench/run.sh            # every case
-#   bench/run.sh send       # some cases: validate | preview | preview_shm | send | send_4k | graph | resume
+#   bench/run.sh send       # some cases: validate | preview | preview_shm | send | send_4k | resume
 #   RUNS=3 bench/run.sh     # fewer timed runs per case (default 5, plus one warm-up)
 #   PREVIEW_RUNS=3 bench/run.sh preview   # the preview case (200,000 files a run) runs once by default
 #   CONCURRENCY=8 bench/run.sh send   # [pacing] concurrency of the SMTP send (default 16)
@@ -20,9 +20,6 @@ case "${1:-}" in
   --sink-count) # OUTPUT_FILE: the sink's message counter so far
     n=$(tr '\r' '\n' < "$2" | grep -ao 'mesg=[0-9]*' | tail -1 | cut -d= -f2 || true)
     echo "${n:-0}"
-    exit 0 ;;
-  --standin-stats) # URL: the Graph stand-in's counters since the last call
-    python3 -c 'import sys,urllib.request;print(urllib.request.urlopen(sys.argv[1]+"/stats?reset=1").read().decode())' "$2"
     exit 0 ;;
 esac
 
@@ -53,7 +50,7 @@ need /usr/bin/time time
 need python3 python3
 
 echo "building (release)" >&2
-cargo build --release --quiet --bin t2t-notify --example graph-standin --example graph-client --example write-floor
+cargo build --release --quiet --bin t2t-notify --example write-floor
 TARGET=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 BIN=${T2T_BIN:-$TARGET/release/t2t-notify}  # T2T_BIN=/path: measure another build (before/after)
 EXAMPLES=$TARGET/release/examples
@@ -193,8 +190,7 @@ send_cmd() { # sample dir
   echo "$BIN --config $CONF -q send --mapping $WORK/$1/identity-map.csv --directory $WORK/$1/directory.csv"
 }
 
-# The 20,000 notices as .eml files (file transport): the graph reference client's bodies, and
-# the real size of a notice.
+# The 20,000 notices as .eml files (file transport): the real size of a notice.
 outbox() {
   local build
   build=$(sha256sum "$BIN" | cut -c1-16)  # made again by another build: its notices may differ
@@ -377,49 +373,6 @@ EOF
   rm -rf "$WORK/dump"
 }
 
-# 20,000 notices through the Graph transport to a local stand-in, against a minimal reqwest
-# client posting the same messages with the same concurrency (4) to the same stand-in.
-case_graph() {
-  outbox
-  local out=$WORK/standin.out
-  "$EXAMPLES/graph-standin" > "$out" &
-  PIDS+=("$!")
-  local standin_pid=$!
-  for _ in $(seq 100); do grep -q listening "$out" 2>/dev/null && break; sleep 0.05; done
-  local url
-  url=http://$(sed -n 's/^listening on //p' "$out")
-  gated_ledger "$WORK/graph-gated.db"
-  local tenant=3c9d1e7a-5b2f-4a68-9e0d-7f4b2c8a6d15 sender=it-migration@fabrikam.com
-  export T2T_NOTIFY_LEDGER_PATH=$WORK/graph.db T2T_NOTIFY_TRANSPORT_KIND=graph
-  export T2T_NOTIFY_TRANSPORT_TENANT_ID=$tenant T2T_NOTIFY_TRANSPORT_CLIENT_ID=0b7c2f6e-1d3a-4e5b-9c8d-7a6f5e4d3c2b
-  export T2T_NOTIFY_TRANSPORT_CLIENT_SECRET_ENV=BENCH_GRAPH_SECRET BENCH_GRAPH_SECRET=standin-secret GRAPH_CLIENT_SECRET=standin-secret
-  export T2T_NOTIFY_TRANSPORT_AUTHORITY=$url T2T_NOTIFY_TRANSPORT_GRAPH_URL=$url
-  export T2T_NOTIFY_TRANSPORT_SENDER=$sender T2T_NOTIFY_TRANSPORT_SAVE_TO_SENT_ITEMS=true
-  export T2T_NOTIFY_PACING_PER_MINUTE=0 T2T_NOTIFY_PACING_PER_DAY=0 T2T_NOTIFY_PACING_CONCURRENCY=4
-  local log=$WORK/graph-stats stats="$ROOT/bench/run.sh --standin-stats $url"
-  : > "$log"; measure graph reference 20000 "$stats >> $log" "$EXAMPLES/graph-client $url $tenant $sender $WORK/outbox20k 4"
-  $stats >> "$log"; check_standin "$log" "graph reference (minimal reqwest client)"
-  : > "$log"; measure graph t2t-notify 20000 "rm -f $WORK/graph.db* && cp $WORK/graph-gated.db $WORK/graph.db && $stats >> $log" "$(send_cmd s20k)"
-  $stats >> "$log"; check_standin "$log" "graph t2t-notify"
-  : > "$log"; paired graph "$stats >> $log" "$EXAMPLES/graph-client $url $tenant $sender $WORK/outbox20k 4" \
-    "rm -f $WORK/graph.db* && cp $WORK/graph-gated.db $WORK/graph.db && $stats >> $log" "$(send_cmd s20k)"
-  $stats >> "$log"; check_standin "$log" "graph pairs (client, t2t-notify alternating)"
-  rm -f "$WORK"/graph.db*; cp "$WORK/graph-gated.db" "$WORK/graph.db"
-  phases graph
-  $stats > /dev/null
-  kill "$standin_pid" 2>/dev/null || true
-}
-
-check_standin() { # log what: every run 20,000 accepted, 20,000 distinct recipients, none twice
-  python3 - "$@" >> "$WORK/checks.txt" <<'EOF'
-import json, sys
-runs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()][1:]
-ok = runs and all(r["accepted"] == 20000 and r["distinct"] == 20000 and r["duplicates"] == 0 and r["refused"] == 0 for r in runs)
-print(f"{'OK' if ok else 'WRONG'} {sys.argv[2]}: per run (accepted, distinct recipients, duplicates) = {[(r['accepted'], r['distinct'], r['duplicates']) for r in runs]}")
-EOF
-  tail -1 "$WORK/checks.txt" >&2
-}
-
 # Re-running send over a ledger where all 100,000 users are sent: nothing may be sent.
 case_resume() {
   sample s100k 100000
@@ -450,7 +403,7 @@ case_resume() {
 }
 
 : > "$WORK/checks.txt"
-cases=${*:-validate send send_4k graph resume preview_shm preview}
+cases=${*:-validate send send_4k resume preview_shm preview}
 for c in $cases; do
   echo "== $c (load $(cut -d' ' -f1-3 /proc/loadavg))" >&2
   "case_$c"

@@ -185,6 +185,10 @@ pub struct Transport {
     /// Seconds to wait for one server reply.
     #[serde(default = "default_timeout")]
     pub timeout_secs: u64,
+    /// When this many first attempts of a run are all refused permanently with the same
+    /// enhanced status code, the run stops: a setting is wrong, not every mailbox. 0: never.
+    #[serde(default = "default_stop_after_same_permanent_failures")]
+    pub stop_after_same_permanent_failures: u32,
 }
 
 /// `[pacing]`: the mailbox's limits. `0` turns a limit off.
@@ -237,6 +241,9 @@ fn default_graph_url() -> String {
 }
 fn default_max_attempts() -> u32 {
     4
+}
+fn default_stop_after_same_permanent_failures() -> u32 {
+    10
 }
 fn default_timeout() -> u64 {
     60

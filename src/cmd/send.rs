@@ -27,7 +27,7 @@ use crate::render::Renderer;
 use crate::send::progress::Progress;
 use crate::send::{engine, stop, Candidate, Run, Selection, Settings, Stop, Summary};
 use after::Trace;
-use check::{Keep, Notices};
+use check::Notices;
 
 /// Runs the command, then writes, posts and mails the admin summary however the run ended
 /// (once the config could be read: without it there is nowhere to write).
@@ -60,8 +60,7 @@ fn send(cli: &Cli, config: &Config, args: &SendArgs, trace: &mut Trace) -> anyho
     let selection = selection(ledger, args, test_to.is_some())?;
     let total = people.len() as u64;
     let notices = Notices::new(renderer, &args.campaign, test_to.clone().map(|a| vec![a]));
-    let keep = Keep::for_pacing(config.pacing.per_minute);
-    let candidates = match check::check(&notices, people, &selection, keep) {
+    let candidates = match check::check(&notices, people, &selection) {
         Ok(candidates) => candidates,
         Err(problems) => {
             trace.message = Some(format!(
@@ -71,6 +70,10 @@ fn send(cli: &Cli, config: &Config, args: &SendArgs, trace: &mut Trace) -> anyho
             return Ok(Outcome::Invalid);
         }
     };
+    let to_send = candidates
+        .iter()
+        .filter(|c| matches!(c.decision(), Some(Ok(_))))
+        .count() as u64;
     let (transport, warnings) =
         crate::transport::from_config(config).map_err(|e| InvalidInput(e.to_string()))?;
     for warning in warnings {
@@ -91,18 +94,19 @@ fn send(cli: &Cli, config: &Config, args: &SendArgs, trace: &mut Trace) -> anyho
     let history = ledger.submissions_since(Utc::now() - chrono::Duration::hours(24))?;
     let book = book(&args.campaign, test_to.as_deref());
     tracing::info!(
-        "sending {total} notices of campaign {} with {}{}",
+        "sending {to_send} notices of campaign {} with {}{}{}",
         args.campaign,
         transport.describe(),
         test_to
             .as_deref()
             .map(|a| format!(", all to {a} (test)"))
-            .unwrap_or_default()
+            .unwrap_or_default(),
+        skipped_note(total - to_send, total)
     );
     let writer = LedgerWriter::spawn(ledger, book, CommitPolicy::default())?;
     let run = Run {
-        settings: Settings::from_config(config),
-        transport,
+        settings: Settings::new(config, transport.as_ref()),
+        transport: std::sync::Arc::clone(&transport),
         writer: writer.handle(),
         selection,
         history,
@@ -116,10 +120,18 @@ fn send(cli: &Cli, config: &Config, args: &SendArgs, trace: &mut Trace) -> anyho
     let (ledger, recorded) = writer.finish();
     trace.ledger = Some(ledger);
     println!("{}", summary.render(Utc::now()).trim_end());
+    for note in transport.notes() {
+        println!("Note: {note}");
+    }
     if let Err(e) = recorded {
         eprintln!("error: {e}");
         trace.message = Some(format!("the last outcomes could not be recorded: {e}"));
         return Ok(Outcome::Failure);
+    }
+    if let Some(stop::StopReason::Fatal { reason }) = &summary.stop {
+        // The summary on stdout says it too; stderr gets the error whichever write failed
+        // first (the in-flight marks or the outcomes).
+        eprintln!("error: {reason}");
     }
     Ok(summary.outcome())
 }
@@ -199,5 +211,13 @@ fn list_uncertain(rows: &[DeliveryRow]) {
             "  ... and {} more (`t2t-notify report` lists them all)",
             rows.len() - SHOWN
         );
+    }
+}
+
+/// `; 30 of 30 people skipped (the summary says why)` when the ledger skips anyone.
+fn skipped_note(skipped: u64, total: u64) -> String {
+    match skipped {
+        0 => String::new(),
+        n => format!("; {n} of {total} people skipped (the summary says why)"),
     }
 }

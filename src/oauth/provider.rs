@@ -115,12 +115,6 @@ impl TokenProvider {
         })
     }
 
-    /// Refresh tokens this long before they expire instead of [`DEFAULT_REFRESH_MARGIN`].
-    pub fn with_refresh_margin(mut self, margin: Duration) -> TokenProvider {
-        self.margin = margin;
-        self
-    }
-
     /// The scope tokens are requested for.
     pub fn scope(&self) -> &str {
         &self.settings.scope

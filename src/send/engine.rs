@@ -25,6 +25,7 @@ use chrono::Utc;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
+use super::opening::Opening;
 use super::pacing::{DayBudget, Pacer};
 use super::progress::Progress;
 use super::retry::Backoff;
@@ -42,8 +43,7 @@ use producer::spawn_producer;
 /// How the engine paces and retries.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// Messages in flight at once: `[pacing] concurrency` connections times the messages the
-    /// transport keeps on each.
+    /// Messages in flight at once: as many as the transport carries.
     pub concurrency: usize,
     /// `[pacing] per_minute`; 0 for no limit.
     pub per_minute: u32,
@@ -57,23 +57,23 @@ pub struct Settings {
     pub window: usize,
     /// Deferred messages in a row, with no success between, after which the run pauses.
     pub unavailable_after: u32,
+    /// First attempts all refused with one code after which the run stops (0: never).
+    pub stop_after_same_refusals: u32,
 }
 
 impl Settings {
-    /// The settings of `[pacing]` and `[transport]`: `concurrency` connections (no more than
-    /// the transport carries at once, so a stop reaches every message that has not left), each
-    /// with the messages in flight the transport wants on it.
-    pub fn from_config(config: &Config) -> Settings {
-        let wanted = config.pacing.concurrency.max(1) as usize;
-        let connections = crate::transport::max_in_flight(config).map_or(wanted, |n| wanted.min(n));
-        let concurrency = connections * crate::transport::messages_per_connection(config);
+    /// The settings of `[pacing]` and `[transport]`, with as many messages in flight as
+    /// `transport` carries at once (it knows its own limits; see
+    /// [`Transport::max_in_flight`]).
+    pub fn new(config: &Config, transport: &dyn Transport) -> Settings {
+        let concurrency = transport.max_in_flight().max(1);
         // Marks are committed half a window at a time (one fsync each): with pacing off, the
-        // most messages a run can send per second is half the window over the commit time (a
-        // few ms on a plain disk). Eight messages per connection measured faster than sixteen
-        // or thirty-two (smaller commits that share the CPU better with the sending), and a
-        // killed run leaves at most the window plus `concurrency` users uncertain.
+        // most messages a run can send per second is half the window over the commit time.
+        // Eight messages per connection made smaller commits that share the CPU better with
+        // the sending than larger ones, and a killed run leaves at most the window plus
+        // `concurrency` users uncertain.
         let window = if config.pacing.per_minute == 0 {
-            (connections * 8).clamp(64, 512).max(concurrency * 2)
+            (concurrency * 8).clamp(64, 512).max(concurrency * 2)
         } else {
             concurrency
         };
@@ -84,7 +84,11 @@ impl Settings {
             max_attempts: config.transport.max_attempts.max(1),
             backoff: Backoff::default(),
             window,
-            unavailable_after: (connections as u32 * 4).max(20),
+            stop_after_same_refusals: config.transport.stop_after_same_permanent_failures,
+            unavailable_after: (u32::try_from(concurrency)
+                .unwrap_or(u32::MAX)
+                .saturating_mul(4))
+            .max(20),
         }
     }
 }
@@ -125,8 +129,10 @@ where
         writer: run.writer,
         stop: run.stop,
         counts: LiveCounts::default(),
+        opening: Mutex::new(Opening::new(run.settings.stop_after_same_refusals)),
         settings: run.settings,
         streak: Mutex::new(0),
+        misconfigured: Mutex::new(None),
     });
     let (tx, rx) = mpsc::channel(shared.settings.window.max(64) * 2);
     spawn_producer(
@@ -165,6 +171,10 @@ struct Shared {
     counts: LiveCounts,
     /// Deferred messages in a row since the last success.
     streak: Mutex<u32>,
+    opening: Mutex<Opening>,
+    /// Why the first attempts look like a wrong setting; the dispatcher stops the run for it
+    /// when anyone is left to try.
+    misconfigured: Mutex<Option<String>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

@@ -7,6 +7,7 @@
 //! stub) plugs in, and candidates come from any iterator. See [`engine::run`].
 
 pub mod engine;
+pub mod opening;
 pub mod pacing;
 pub mod progress;
 pub mod retry;
@@ -19,6 +20,7 @@ pub use select::Selection;
 pub use stop::{Stop, StopReason};
 pub use summary::Summary;
 
+use crate::ledger::deliveries::DeliveryState;
 use crate::transport::Envelope;
 
 /// One rendered message for one user.
@@ -36,10 +38,17 @@ pub struct Job {
     pub batch: Option<String>,
 }
 
+/// Whether a user is sent to in this run (with the state to restore if the run stops), or
+/// why not.
+pub type Decision = Result<Option<DeliveryState>, select::Skip>;
+
 /// One user the run may send to. The message is built only when the ledger says the user is
 /// to be sent (a rerun after 39,000 of 40,000 were sent renders 1,000 messages, not 40,000).
+/// `send` decides each user once, in its check, and the candidate carries that decision; a
+/// candidate without one is decided by the run's [`Selection`].
 pub struct Candidate {
     pub key: String,
+    decision: Option<Decision>,
     build: Box<dyn FnOnce() -> Result<Job, String> + Send>,
 }
 
@@ -51,8 +60,29 @@ impl Candidate {
     ) -> Candidate {
         Candidate {
             key,
+            decision: None,
             build: Box::new(build),
         }
+    }
+
+    /// The candidate with the decision already made for it.
+    pub fn decided(self, decision: Decision) -> Candidate {
+        Candidate {
+            decision: Some(decision),
+            ..self
+        }
+    }
+
+    /// The decision made for it, if any.
+    pub fn decision(&self) -> Option<&Decision> {
+        self.decision.as_ref()
+    }
+
+    /// Its decision: the one it carries, else `selection`'s.
+    pub fn decide(&mut self, selection: &Selection) -> Decision {
+        self.decision
+            .take()
+            .unwrap_or_else(|| selection.decide(&self.key))
     }
 
     /// Builds the message.

@@ -1,6 +1,5 @@
 //! What to do after a failed attempt: retry after an exponential backoff with jitter, defer to
-//! the next run, fail the user, set them aside as uncertain, pause the run, stop it, or take
-//! back a message the transport never started. Pure.
+//! the next run, fail the user, set them aside as uncertain, pause the run or stop it. Pure.
 
 use std::time::Duration;
 
@@ -50,9 +49,6 @@ pub enum Action {
     Pause { resume_after: Option<Duration> },
     /// Nothing can succeed: stop the run, leave the user as they were.
     Stop,
-    /// The transport never started it (the run is stopping): leave the user as they were,
-    /// and count no attempt.
-    GiveBack,
 }
 
 /// Decides what follows failed attempt number `attempts` (1-based) of a message.
@@ -68,7 +64,6 @@ pub fn decide(
             resume_after: error.retry_after,
         },
         FailureClass::Fatal => Action::Stop,
-        FailureClass::Withdrawn => Action::GiveBack,
         FailureClass::Permanent => Action::Fail,
         FailureClass::Transient if error.maybe_delivered => Action::Uncertain,
         FailureClass::Transient if attempts < max_attempts => {
@@ -164,10 +159,6 @@ mod tests {
         assert_eq!(
             decide(&err(FailureClass::Quota), 1, 5, &b, 0.5),
             Action::Pause { resume_after: None }
-        );
-        assert_eq!(
-            decide(&err(FailureClass::Withdrawn), 1, 5, &b, 0.5),
-            Action::GiveBack
         );
     }
 }

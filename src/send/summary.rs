@@ -165,7 +165,7 @@ pub fn stop_line(stop: &StopReason, now: DateTime<Utc>) -> String {
             "Stopped by Ctrl-C after the messages in flight finished; run send again to continue.".into()
         }
         StopReason::Quota { resume_at, reply } => format!(
-            "Paused: the server reports the mailbox is out of quota ({reply}). Resume at {} ({}).",
+            "Paused: the server refused more messages for now: {reply}. Resume at {} ({}).",
             when(*resume_at),
             wait(*resume_at, now)
         ),
@@ -208,6 +208,21 @@ mod tests {
             stop,
             elapsed: Duration::from_secs(3),
         }
+    }
+
+    #[test]
+    fn a_quota_pause_says_what_the_server_replied() {
+        let now = Utc::now();
+        let stop = StopReason::Quota {
+            resume_at: now + chrono::Duration::minutes(5),
+            reply: "421 4.3.2 Service not available, closing transmission channel".into(),
+        };
+        let text = summary(Counts::default(), Some(stop)).render(now);
+        assert!(
+            text.contains("421 4.3.2 Service not available, closing transmission channel"),
+            "{text}"
+        );
+        assert!(!text.contains("out of quota"), "{text}");
     }
 
     #[test]

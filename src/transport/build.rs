@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use crate::config::{Config, ConfigError, SmtpAuth, TransportKind};
 use crate::transport::file::FileTransport;
-use crate::transport::graph::{GraphTransport, DEFAULT_MAX_CONCURRENT};
+use crate::transport::graph::GraphTransport;
 use crate::transport::smtp::xoauth2::{self, XOAuth2Error};
 use crate::transport::smtp::{SmtpConfigError, SmtpSettings, SmtpTransport};
 use crate::transport::Transport;
@@ -23,16 +23,20 @@ pub enum BuildError {
 /// The transport for this config, and warnings the admin should see. Connects to nothing yet.
 pub fn from_config(config: &Config) -> Result<(Arc<dyn Transport>, Vec<String>), BuildError> {
     let t = &config.transport;
+    let connections = config.pacing.concurrency.max(1) as usize;
     Ok(match (t.kind, t.auth) {
-        (TransportKind::File, _) => (Arc::new(FileTransport::new(&t.dir)), Vec::new()),
+        (TransportKind::File, _) => (
+            Arc::new(FileTransport::new(&t.dir).with_max_in_flight(connections)),
+            Vec::new(),
+        ),
         (TransportKind::Smtp, SmtpAuth::Xoauth2) => (
-            Arc::new(xoauth2::from_config(config, config.pacing.concurrency)?),
+            Arc::new(xoauth2::from_config(config, connections)?),
             Vec::new(),
         ),
         (TransportKind::Smtp, _) => (
             Arc::new(SmtpTransport::with_connections(
                 SmtpSettings::from_config(t)?,
-                config.pacing.concurrency.max(1) as usize,
+                connections,
             )?),
             Vec::new(),
         ),
@@ -41,30 +45,6 @@ pub fn from_config(config: &Config) -> Result<(Arc<dyn Transport>, Vec<String>),
             (Arc::new(graph), warnings)
         }
     })
-}
-
-/// The most messages the transport of `config` carries at once, when it has a limit of its own
-/// (Graph: [`DEFAULT_MAX_CONCURRENT`] requests per mailbox). More workers than that would only
-/// wait inside the transport, where a stop (Ctrl-C, a fatal reply) no longer reaches them.
-pub fn max_in_flight(config: &Config) -> Option<usize> {
-    match config.transport.kind {
-        TransportKind::Graph => Some(DEFAULT_MAX_CONCURRENT),
-        TransportKind::File | TransportKind::Smtp => None,
-    }
-}
-
-/// How many messages the engine keeps in flight per connection. The SMTP transport with a
-/// password or no authentication sends the next message's envelope behind the current one's
-/// content, which needs that message in hand when the content goes: one message whose content
-/// is on its way, one whose envelope rides behind it, and one waiting for the moment the first
-/// is answered (with two, more than a quarter of the messages found nobody waiting in a
-/// 20,000-notice send). The others carry one message per connection.
-pub fn messages_per_connection(config: &Config) -> usize {
-    match (config.transport.kind, config.transport.auth) {
-        (TransportKind::Smtp, SmtpAuth::Xoauth2) => 1,
-        (TransportKind::Smtp, _) => 3,
-        (TransportKind::File | TransportKind::Graph, _) => 1,
-    }
 }
 
 #[cfg(test)]
@@ -98,19 +78,23 @@ mod tests {
     }
 
     #[test]
-    fn only_graph_limits_the_messages_in_flight() {
-        assert_eq!(max_in_flight(&config("kind = \"graph\"")), Some(4));
-        assert_eq!(max_in_flight(&config("kind = \"file\"")), None);
+    fn each_transport_carries_as_many_messages_as_concurrency_allows() {
+        let concurrency = |transport: &str, n: u32| {
+            let mut config = config(transport);
+            config.pacing.concurrency = n;
+            from_config(&config).unwrap().0.max_in_flight()
+        };
+        assert_eq!(concurrency("kind = \"file\"", 7), 7);
         let smtp = "kind = \"smtp\"\nhost = \"127.0.0.1\"\nsecurity = \"none\"";
-        assert_eq!(max_in_flight(&config(smtp)), None);
-    }
-
-    #[test]
-    fn only_password_smtp_keeps_three_messages_per_connection() {
-        let smtp = "kind = \"smtp\"\nhost = \"127.0.0.1\"\nsecurity = \"none\"";
-        assert_eq!(messages_per_connection(&config(smtp)), 3);
-        assert_eq!(messages_per_connection(&config("kind = \"file\"")), 1);
-        assert_eq!(messages_per_connection(&config("kind = \"graph\"")), 1);
+        assert_eq!(concurrency(smtp, 10), 10);
+        std::env::set_var("T2T_TEST_BUILD_GRAPH_SECRET", "v");
+        let graph = "kind = \"graph\"\nsender = \"it@fabrikam.com\"\ntenant_id = \"3c9d1e7a-5b2f-4a68-9e0d-7f4b2c8a6d15\"\nclient_id = \"0b7c2f6e-1d3a-4e5b-9c8d-7a6f5e4d3c2b\"\nclient_secret_env = \"T2T_TEST_BUILD_GRAPH_SECRET\"";
+        assert_eq!(
+            concurrency(graph, 10),
+            4,
+            "Graph takes 4 requests per mailbox"
+        );
+        assert_eq!(concurrency(graph, 2), 2);
     }
 
     #[test]

@@ -13,12 +13,24 @@ use crate::transport::{Accepted, BoxFuture, Envelope, FailureClass, SendError, T
 #[derive(Debug, Clone)]
 pub struct FileTransport {
     dir: PathBuf,
+    max_in_flight: usize,
 }
 
 impl FileTransport {
-    /// A transport writing into `dir` (created on first use).
+    /// A transport writing into `dir` (created on first use), one file at a time.
     pub fn new(dir: impl Into<PathBuf>) -> FileTransport {
-        FileTransport { dir: dir.into() }
+        FileTransport {
+            dir: dir.into(),
+            max_in_flight: 1,
+        }
+    }
+
+    /// Writes up to `n` files at once.
+    pub fn with_max_in_flight(self, n: usize) -> FileTransport {
+        FileTransport {
+            max_in_flight: n.max(1),
+            ..self
+        }
     }
 
     /// The file a message with this Message-ID is written to.
@@ -108,6 +120,10 @@ impl Transport for FileTransport {
                 )),
             }
         })
+    }
+
+    fn max_in_flight(&self) -> usize {
+        self.max_in_flight
     }
 
     fn describe(&self) -> String {

@@ -68,6 +68,7 @@ pub struct GraphTransport {
     sender: String,
     tokens: Arc<TokenProvider>,
     permits: Semaphore,
+    max_concurrent: usize,
 }
 
 /// Why the transport could not be built.
@@ -98,6 +99,7 @@ impl GraphTransport {
             sender: settings.sender.clone(),
             tokens,
             permits: Semaphore::new(settings.max_concurrent.max(1)),
+            max_concurrent: settings.max_concurrent.max(1),
         })
     }
 
@@ -109,7 +111,9 @@ impl GraphTransport {
             path: config.path.clone(),
             problems,
         };
-        let settings = graph_settings(&config.transport).map_err(invalid)?;
+        let mut settings = graph_settings(&config.transport).map_err(invalid)?;
+        let wanted = config.pacing.concurrency.max(1) as usize;
+        settings.max_concurrent = settings.max_concurrent.min(wanted);
         let oauth =
             OAuthSettings::from_config(&config.transport, &settings.scope()).map_err(invalid)?;
         let tokens = TokenProvider::new(oauth).map_err(|e| invalid(vec![e.to_string()]))?;
@@ -226,6 +230,10 @@ impl Transport for GraphTransport {
     ) -> BoxFuture<'a, Result<Accepted, SendError>> {
         // Graph takes the recipients from the message's To/Cc/Bcc headers, not an envelope.
         Box::pin(self.deliver(message))
+    }
+
+    fn max_in_flight(&self) -> usize {
+        self.max_concurrent
     }
 
     fn describe(&self) -> String {

@@ -1,15 +1,15 @@
 //! How rendered messages leave: a small trait that takes the envelope and the exact bytes that
-//! were previewed, with SMTP, Graph, file and a recording stub behind it. Every failure carries
+//! were previewed, with SMTP, Graph and file behind it (and a recording stub for the engine's unit tests). Every failure carries
 //! its class, decided by the transport from the reply's type, never by callers matching text.
 
 mod build;
 pub mod file;
 pub mod graph;
 pub mod smtp;
-pub mod smtp_oauth;
+#[cfg(test)]
 pub mod stub;
 
-pub use build::{from_config, max_in_flight, messages_per_connection, BuildError};
+pub use build::{from_config, BuildError};
 
 use std::future::Future;
 use std::pin::Pin;
@@ -41,9 +41,6 @@ pub enum FailureClass {
     Fatal,
     /// This recipient cannot be reached (unknown user): fail this user, go on.
     Permanent,
-    /// Not a failure of the message: the run is stopping and the transport gives it back
-    /// unsent, as it was before the attempt.
-    Withdrawn,
 }
 
 /// Why one message was not accepted.
@@ -70,10 +67,6 @@ impl SendError {
             maybe_delivered: false,
         }
     }
-
-    pub fn is_transient(&self) -> bool {
-        self.class == FailureClass::Transient
-    }
 }
 
 /// A boxed future, so transports can sit behind `dyn Transport`.
@@ -88,12 +81,20 @@ pub trait Transport: Send + Sync {
         message: &'a [u8],
     ) -> BoxFuture<'a, Result<Accepted, SendError>>;
 
+    /// The most messages this transport carries at once: each takes one of its connections
+    /// (an SMTP session, a Graph request) for its whole attempt, and connections are reused for
+    /// the next message. The engine starts no more than this, so a stop (Ctrl-C, a fatal reply)
+    /// reaches every message that has not left instead of one waiting inside the transport.
+    fn max_in_flight(&self) -> usize;
+
+    /// What the admin should know about how the transport ran (e.g. it used fewer connections
+    /// than asked because the server refused more), for the end of the run's summary.
+    fn notes(&self) -> Vec<String> {
+        Vec::new()
+    }
+
     /// A short description for logs and the report (`smtp://host:587`, `graph`, `file:/dir`).
     fn describe(&self) -> String;
-
-    /// Starts no more messages: those still waiting inside the transport come back
-    /// [`FailureClass::Withdrawn`]; those already on their way finish. For a run that stops.
-    fn halt(&self) {}
 
     /// Closes open connections politely at the end of a run (SMTP `QUIT`).
     fn shutdown(&self) -> BoxFuture<'_, ()> {

@@ -1,34 +1,33 @@
 //! SMTP submission with lettre over tokio: one transport per run holding at most `connections`
-//! open, authenticated sessions ([`lane`]), STARTTLS or implicit TLS with the certificate always
-//! verified (against the system's roots plus an optional private CA), and every failure
-//! classified by the type of lettre's error and the reply's codes.
+//! open, authenticated sessions, one message at a time on each, STARTTLS or implicit TLS with
+//! the certificate always verified (against the system's roots plus an optional private CA),
+//! and every failure classified by the type of lettre's error and the reply's codes.
 //!
-//! The sessions are ours rather than lettre's `AsyncSmtpTransport` pool for three reasons: that
-//! pool sends a NOOP before every reuse (one extra round trip per message), its `send` cannot say
-//! in which phase a connection dropped, which decides whether a message may have been delivered,
-//! and it cannot send the next message's envelope behind this one's content.
+//! The sessions are ours ([`session`]) rather than lettre's `AsyncSmtpTransport` pool because
+//! that pool's `send` cannot say in which phase a connection dropped, and that decides whether
+//! a message may have been delivered (`uncertain`) or surely was not (retried).
 
 mod classify;
-mod lane;
-mod pipeline;
 mod session;
 pub mod xoauth2;
 
 use std::net::IpAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use lettre::address::{Address, Envelope as LettreEnvelope};
 use lettre::transport::smtp::authentication::Mechanism;
 use lettre::transport::smtp::client::{Certificate, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
+use lettre::transport::smtp::response::Response;
 
 pub use classify::{classify, enhanced_code, fatal_hint, reply_error, Enhanced, QUOTA_PAUSE};
-use lane::{Lanes, Request};
-use session::{Failure, FailureKind, Login, Phase};
+use session::{Failure, FailureKind, Login, Phase, Session};
 
 use crate::config::{self, Security, SmtpAuth};
+use crate::oauth::{AccessToken, TokenProvider};
 use crate::secret::{Secret, SecretError};
 use crate::transport::{Accepted, BoxFuture, Envelope, FailureClass, SendError, Transport};
 
@@ -190,10 +189,30 @@ impl Endpoint {
     }
 }
 
+/// How an XOAUTH2 session logs in: the sending mailbox and where its app-only tokens come from.
+struct OAuthLogin {
+    user: String,
+    tokens: Arc<TokenProvider>,
+}
+
 /// The SMTP transport of one run.
 pub struct SmtpTransport {
-    lanes: Arc<Lanes>,
+    endpoint: Endpoint,
+    /// Set for `auth = "xoauth2"`: each session logs in with a current token.
+    oauth: Option<OAuthLogin>,
     sender: Sender,
+    /// One permit per session the run may hold open.
+    slots: tokio::sync::Semaphore,
+    connections: usize,
+    /// The sessions the run may still open: `connections`, less those the server refused.
+    limit: AtomicUsize,
+    /// What the admin should hear about the connections (fewer than asked).
+    notes: Mutex<Vec<String>>,
+    /// Open sessions waiting for their next message.
+    idle: Mutex<Vec<Session>>,
+    /// Set once the server accepted a message: from then on, connection failures are treated
+    /// as a passing problem rather than a wrong setting.
+    accepted_any: AtomicBool,
 }
 
 impl SmtpTransport {
@@ -204,7 +223,7 @@ impl SmtpTransport {
     }
 
     /// Like [`SmtpTransport::new`], with at most `connections` sessions: more messages than
-    /// that wait in a queue, and the first waiting one rides behind a message's content.
+    /// that wait for a session to be free.
     pub fn with_connections(
         settings: SmtpSettings,
         connections: usize,
@@ -218,14 +237,78 @@ impl SmtpTransport {
             tls,
             hello: ClientId::default(),
         };
+        let connections = connections.clamp(1, tokio::sync::Semaphore::MAX_PERMITS);
         Ok(SmtpTransport {
-            lanes: Arc::new(Lanes::new(endpoint, connections)),
+            endpoint,
+            oauth: None,
             sender: Sender::default(),
+            slots: tokio::sync::Semaphore::new(connections),
+            connections,
+            limit: AtomicUsize::new(connections),
+            notes: Mutex::new(Vec::new()),
+            idle: Mutex::new(Vec::new()),
+            accepted_any: AtomicBool::new(false),
         })
     }
 
+    /// Like [`SmtpTransport::with_connections`], each session authenticated with SASL XOAUTH2
+    /// as `user` with an app-only token from `tokens` (the settings' own `auth` is not used).
+    pub fn with_xoauth2(
+        settings: SmtpSettings,
+        connections: usize,
+        user: &str,
+        tokens: Arc<TokenProvider>,
+    ) -> Result<SmtpTransport, SmtpConfigError> {
+        let mut transport = SmtpTransport::with_connections(settings, connections)?;
+        transport.oauth = Some(OAuthLogin {
+            user: user.to_string(),
+            tokens,
+        });
+        Ok(transport)
+    }
+
+    /// Opens a session, logged in as configured. With XOAUTH2, a `535` (authentication failed)
+    /// drops the token and tries once more with a fresh one; a second `535` is fatal.
+    async fn connect(&self) -> Result<Session, Failure> {
+        let Some(oauth) = &self.oauth else {
+            return session::connect(&self.endpoint.login()).await;
+        };
+        let token = oauth_token(oauth).await?;
+        let failure = match self.connect_with(oauth, &token).await {
+            Err(failure) if failure.is_auth_refusal() => failure,
+            other => return other,
+        };
+        tracing::info!("smtp: {failure}; getting a fresh token and trying once more");
+        oauth.tokens.invalidate(&token).await;
+        let fresh = oauth_token(oauth).await?;
+        match self.connect_with(oauth, &fresh).await {
+            Err(failure) if failure.is_auth_refusal() => Err(Failure::new(
+                Phase::Connect,
+                FailureKind::Local(
+                    FailureClass::Fatal,
+                    format!("{failure}; a fresh token was refused too: check SMTP.SendAsApp with admin consent, the Exchange service principal (New-ServicePrincipal) and its FullAccess on the mailbox, and that SMTP AUTH is enabled for it"),
+                ),
+            )),
+            other => other,
+        }
+    }
+
+    async fn connect_with(
+        &self,
+        oauth: &OAuthLogin,
+        token: &AccessToken,
+    ) -> Result<Session, Failure> {
+        tracing::debug!(
+            "smtp: building connections for token {}",
+            token.generation()
+        );
+        let mut login = self.endpoint.login();
+        login.auth = Some((Mechanism::Xoauth2, &oauth.user, token.secret()));
+        session::connect(&login).await
+    }
+
     fn settings(&self) -> &SmtpSettings {
-        &self.lanes.endpoint().settings
+        &self.endpoint.settings
     }
 
     async fn send_message(
@@ -234,23 +317,126 @@ impl SmtpTransport {
         message: &[u8],
     ) -> Result<Accepted, SendError> {
         let envelope = lettre_envelope(&self.sender, envelope)?;
-        let (reply, outcome) = tokio::sync::oneshot::channel();
-        self.lanes.submit(Request::new(envelope, message, reply));
-        let response = outcome.await.unwrap_or_else(|_| {
-            // The lane is gone without an answer: the content may have left.
-            let server = self.settings().describe();
-            Err(lost(
-                Phase::Content,
-                false,
-                &server,
-                "its task ended".into(),
-            ))
-        })?;
-        let text: Vec<&str> = response.message().collect();
-        Ok(Accepted {
-            reply: format!("{} {}", response.code(), text.join(" ")),
-        })
+        let outcome = loop {
+            let slot = self
+                .slots
+                .acquire()
+                .await
+                .expect("the semaphore is never closed");
+            match self.carry(&envelope, message).await {
+                Err(failure) if failure.is_connection_limit() && self.others_hold_slots() => {
+                    // One connection more than the server allows (Exchange: `432 4.3.2`): the
+                    // others work, so this slot goes for the rest of the run and the message
+                    // waits for one of them. Nothing of it was sent.
+                    slot.forget();
+                    self.note_connection_limit(&failure);
+                }
+                outcome => break outcome,
+            }
+        };
+        match outcome {
+            Ok(response) => {
+                self.accepted_any.store(true, Ordering::Relaxed);
+                let text: Vec<&str> = response.message().collect();
+                Ok(Accepted {
+                    reply: format!("{} {}", response.code(), text.join(" ")),
+                })
+            }
+            Err(failure) => {
+                let first_contact = !self.accepted_any.load(Ordering::Relaxed);
+                Err(self.endpoint.send_error(failure, first_contact))
+            }
+        }
     }
+
+    /// Carries one message on an idle session, or a new one, and puts the session back when it
+    /// can carry the next message. A session the server closed while it was idle is replaced:
+    /// nothing of the message had left on it.
+    async fn carry(&self, envelope: &LettreEnvelope, message: &[u8]) -> Result<Response, Failure> {
+        let timeout = self.settings().timeout;
+        loop {
+            let idle = lock(&self.idle).pop();
+            let reused = idle.is_some();
+            let mut session = match idle {
+                Some(session) => session,
+                None => self.connect().await?,
+            };
+            if let Err(failure) =
+                session::open(&mut session, envelope, message.is_ascii(), timeout).await
+            {
+                if reused && is_stale_session(&failure) {
+                    tracing::debug!("an SMTP session had been closed by the server; reconnecting");
+                    continue;
+                }
+                if failure.leaves_connection_usable() && session::reset(&mut session, timeout).await
+                {
+                    lock(&self.idle).push(session);
+                }
+                return Err(failure);
+            }
+            let reply = session::content(&mut session, message, timeout).await;
+            let usable = match &reply {
+                Ok(_) => true,
+                Err(kind) => matches!(kind, FailureKind::Reply { code, .. } if *code != 421),
+            };
+            if usable {
+                lock(&self.idle).push(session);
+            }
+            return reply.map_err(|kind| Failure::new(Phase::Content, kind));
+        }
+    }
+
+    /// Whether other messages hold sessions (or are opening them) besides the caller's.
+    fn others_hold_slots(&self) -> bool {
+        let limit = self.limit.load(Ordering::Relaxed);
+        limit.saturating_sub(self.slots.available_permits()) > 1
+    }
+
+    /// Lowers the run's connections by one, and says so the first time.
+    fn note_connection_limit(&self, failure: &Failure) {
+        let now = self.limit.fetch_sub(1, Ordering::Relaxed) - 1;
+        let note = format!(
+            "the server refused connection {} ({failure}); sending on the {now} connections it accepts for the rest of the run (lower [pacing] concurrency to {now} to avoid this)",
+            now + 1
+        );
+        let mut notes = lock(&self.notes);
+        if notes.is_empty() {
+            tracing::warn!("{note}");
+            notes.push(note);
+        } else {
+            notes[0] = note;
+        }
+    }
+
+    /// Ends every idle session politely.
+    async fn close(&self) {
+        let idle = std::mem::take(&mut *lock(&self.idle));
+        for session in idle {
+            session::quit(session, self.settings().timeout).await;
+        }
+    }
+}
+
+/// A current token, or why there is none, as a failure before anything was sent.
+async fn oauth_token(oauth: &OAuthLogin) -> Result<AccessToken, Failure> {
+    oauth.tokens.token().await.map_err(|e| {
+        let error = e.to_send_error();
+        Failure::new(Phase::Connect, FailureKind::Local(error.class, error.reply))
+    })
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A session the server had already closed: it fails on MAIL without a reply, or with the
+/// `421` a server sends when it times an idle session out.
+fn is_stale_session(failure: &Failure) -> bool {
+    failure.phase == Phase::Mail
+        && matches!(
+            failure.kind,
+            FailureKind::Broken(_) | FailureKind::Reply { code: 421, .. }
+        )
 }
 
 /// A connection that failed or went silent: fatal before anything was ever accepted from
@@ -353,16 +539,20 @@ impl Transport for SmtpTransport {
         Box::pin(self.send_message(envelope, message))
     }
 
+    fn max_in_flight(&self) -> usize {
+        self.connections
+    }
+
+    fn notes(&self) -> Vec<String> {
+        lock(&self.notes).clone()
+    }
+
     fn describe(&self) -> String {
         self.settings().describe()
     }
 
     fn shutdown(&self) -> BoxFuture<'_, ()> {
-        Box::pin(self.lanes.close())
-    }
-
-    fn halt(&self) {
-        self.lanes.halt();
+        Box::pin(self.close())
     }
 }
 

@@ -1,13 +1,11 @@
 //! A transport for tests of the engine: records every message it is given, in memory, and can
-//! be told to fail chosen recipients (always, or a number of times) with a chosen class. Once
-//! halted it gives every later message back, as the SMTP transport does with those waiting.
+//! be told to fail chosen recipients (always, or a number of times) with a chosen class.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use crate::transport::{Accepted, BoxFuture, Envelope, FailureClass, SendError, Transport};
+use crate::transport::{Accepted, BoxFuture, Envelope, SendError, Transport};
 
 /// One message the stub took.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,7 +31,6 @@ pub struct StubTransport {
     delay: Option<Duration>,
     /// (now, most ever) messages being handled at once.
     in_flight: Mutex<(usize, usize)>,
-    halted: AtomicBool,
 }
 
 impl StubTransport {
@@ -73,11 +70,6 @@ impl StubTransport {
     /// Every message handed over, accepted or not.
     pub fn attempts(&self) -> Vec<Recorded> {
         lock(&self.attempts).clone()
-    }
-
-    /// Whether the engine halted the stub (its run stopped).
-    pub fn halted(&self) -> bool {
-        self.halted.load(Ordering::SeqCst)
     }
 
     /// The most messages the stub was handling at the same time.
@@ -123,9 +115,6 @@ impl Transport for StubTransport {
         message: &'a [u8],
     ) -> BoxFuture<'a, Result<Accepted, SendError>> {
         Box::pin(async move {
-            if self.halted() {
-                return Err(SendError::new(FailureClass::Withdrawn, "not sent: halted"));
-            }
             let record = Recorded {
                 envelope: envelope.clone(),
                 message: message.to_vec(),
@@ -154,18 +143,20 @@ impl Transport for StubTransport {
         })
     }
 
-    fn describe(&self) -> String {
-        "stub".into()
+    /// No limit of its own: the engine's settings decide.
+    fn max_in_flight(&self) -> usize {
+        usize::MAX
     }
 
-    fn halt(&self) {
-        self.halted.store(true, Ordering::SeqCst);
+    fn describe(&self) -> String {
+        "stub".into()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::transport::FailureClass;
 
     #[tokio::test]
     async fn records_and_fails_as_told() {

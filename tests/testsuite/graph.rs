@@ -18,10 +18,10 @@ use t2t_notify::oauth::{
 };
 use t2t_notify::secret::Secret;
 use t2t_notify::transport::graph::{GraphSettings, GraphTransport};
-use t2t_notify::transport::smtp_oauth::XOAuth2Smtp;
+use t2t_notify::transport::smtp::{SmtpSettings, SmtpTransport};
 use t2t_notify::transport::{Envelope, FailureClass, Transport};
 
-use smtp_standin::SmtpStandIn;
+use smtp_standin::{DropAt, SmtpStandIn};
 use standin::{Scripted, StandIn, CLIENT_ID, SENDER, TENANT};
 
 const SECRET: &str = "Zq8~s3cr3t.value_for-tests-only";
@@ -632,16 +632,20 @@ mod log_capture {
     }
 }
 
-async fn smtp_setup() -> (StandIn, SmtpStandIn, XOAuth2Smtp) {
+async fn smtp_setup() -> (StandIn, SmtpStandIn, SmtpTransport) {
     let standin = StandIn::start(Some(SECRET)).await;
     standin.with(|s| s.scope = OUTLOOK_SCOPE.into());
     let smtp = SmtpStandIn::start(standin.clone(), SENDER).await;
     let tokens = Arc::new(TokenProvider::new(oauth(&standin, secret(), OUTLOOK_SCOPE)).unwrap());
-    let base = lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::builder_dangerous("127.0.0.1")
-        .port(smtp.addr.port())
-        .tls(lettre::transport::smtp::client::Tls::None)
-        .timeout(Some(Duration::from_secs(20)));
-    let transport = XOAuth2Smtp::new(base, SENDER, tokens, format!("smtp://{}", smtp.addr));
+    let settings = SmtpSettings {
+        host: "127.0.0.1".into(),
+        port: smtp.addr.port(),
+        security: t2t_notify::config::Security::None,
+        auth: None,
+        ca_file: None,
+        timeout: Duration::from_secs(20),
+    };
+    let transport = SmtpTransport::with_xoauth2(settings, 4, SENDER, tokens).unwrap();
     (standin, smtp, transport)
 }
 
@@ -662,8 +666,11 @@ async fn xoauth2_sends_the_documented_sasl_string() {
     assert_eq!(seen.messages.len(), 2);
     assert_eq!(seen.messages[1].0, SENDER);
     assert_eq!(seen.messages[1].1, vec!["user2@fabrikam.com".to_string()]);
-    // lettre ends DATA with CRLF "." CRLF after the message's own final CRLF.
-    assert_eq!(seen.messages[1].2, [message(2), b"\r\n".to_vec()].concat());
+    assert_eq!(
+        seen.messages[1].2,
+        message(2),
+        "the content arrives exactly as rendered"
+    );
     let form = &standin.requests_to(&standin.token_path())[0];
     assert_eq!(
         form.field("scope").as_deref(),
@@ -698,4 +705,30 @@ async fn xoauth2_535_twice_stops_the_run() {
     assert!(err.reply.contains("SMTP.SendAsApp"), "{}", err.reply);
     assert_eq!(standin.with(|s| s.issued.len()), 2);
     assert!(smtp.seen.lock().unwrap().messages.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn xoauth2_a_connection_lost_before_the_content_is_retried_after_it_is_uncertain() {
+    let (_standin, smtp, transport) = smtp_setup().await;
+    smtp.seen.lock().unwrap().drop_at = Some(DropAt::Data);
+    let err = transport.send(&envelope(1), &message(1)).await.unwrap_err();
+    assert_eq!(
+        (err.class, err.maybe_delivered),
+        (FailureClass::Transient, false),
+        "nothing of the message had left: it is retried: {err:?}"
+    );
+    assert!(smtp.seen.lock().unwrap().messages.is_empty());
+    smtp.seen.lock().unwrap().drop_at = Some(DropAt::Content);
+    let err = transport.send(&envelope(1), &message(1)).await.unwrap_err();
+    assert_eq!(
+        (err.class, err.maybe_delivered),
+        (FailureClass::Transient, true),
+        "the content had left: the user is uncertain, never retried blindly: {err:?}"
+    );
+    assert!(
+        err.reply.contains("may have been delivered"),
+        "{}",
+        err.reply
+    );
+    assert_eq!(smtp.seen.lock().unwrap().messages.len(), 1);
 }

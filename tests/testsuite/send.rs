@@ -21,11 +21,15 @@ fn everyone_gets_exactly_one_notice_and_a_rerun_sends_nothing() {
     site.open_gate();
     site.send(&["-v"])
         .status(0)
+        .contains("sending 30 notices of campaign")
         .contains("sent                          30")
         .contains("250 2.0.0 Ok");
     assert_eq!(sink.deliveries(), once_each(&sample_recipients()));
     site.send(&[])
         .status(0)
+        .contains("sending 0 notices of campaign")
+        .contains("; 30 of 30 people skipped")
+        .lacks("sending 30 notices")
         .contains("skipped, already sent         30");
     assert_eq!(sink.messages().len(), 30, "the rerun sent nothing");
     let states = site.states();
@@ -130,6 +134,39 @@ fn hard_rejects_fail_those_users_and_the_run_goes_on() {
     assert_eq!(healthy.messages().len(), 20);
     site.send(&["--retry-failed"]).status(0);
     assert_eq!(healthy.deliveries(), once_each(&sample_recipients()));
+}
+
+#[test]
+fn a_server_that_refuses_everyone_stops_the_run_after_the_first_ten() {
+    let sink = Sink::options()
+        .hard_reject("RCPT")
+        .hard_reply("554 5.7.1 Relay access denied")
+        .start();
+    let site = Site::new(sink.port);
+    site.open_gate();
+    let users = site.sample(300);
+    site.send_files(&users, &[])
+        .status(1)
+        .contains("the first 10 messages of this run were all refused with 5.7.1")
+        .contains("Relay access denied")
+        .contains("looks like a configuration problem")
+        .contains("--retry-failed");
+    let states = site.states();
+    assert!(
+        (10..60).contains(&states.len()),
+        "only the first attempts (and those already on their way) were tried: {}",
+        states.len()
+    );
+    assert!(states.values().all(|s| s == "failed"), "{states:?}");
+    let healthy = Sink::start();
+    let mut site = site;
+    site.port(healthy.port);
+    site.send_files(&users, &[]).status(4);
+    assert_eq!(
+        healthy.messages().len(),
+        300 - states.len(),
+        "everyone untouched is sent to; the refused wait for --retry-failed"
+    );
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! The SMTP transport against real servers on 127.0.0.1: Postfix's smtp-sink with its fault
 //! options, an aiosmtpd server with STARTTLS and AUTH behind a private CA, and a scripted peer
-//! that shows how commands travel.
+//! that counts sessions.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -225,7 +225,7 @@ fn a_wrong_password_is_fatal_and_never_shown() {
 }
 
 #[test]
-fn messages_beyond_the_connections_wait_and_their_envelopes_ride_behind_contents() {
+fn messages_beyond_the_connections_wait_for_a_free_session() {
     let peer = Peer::start();
     let outcomes = send_all(peer.port, 2, 30);
     assert!(outcomes.iter().all(|o| o.is_ok()), "{outcomes:?}");
@@ -235,29 +235,6 @@ fn messages_beyond_the_connections_wait_and_their_envelopes_ride_behind_contents
         "no more sessions than asked"
     );
     assert_eq!(peer.count(|s| &s.messages), 30);
-    assert_eq!(
-        peer.count(|s| &s.rode),
-        28,
-        "every envelope but each session's first came with the previous content"
-    );
-}
-
-#[test]
-fn a_quota_reply_withdraws_the_messages_still_waiting() {
-    let sink = Sink::options()
-        .soft_reject("RCPT")
-        .soft_reply("432 4.3.2 STOREDRV.ClientSubmit; sender thread limit exceeded")
-        .start();
-    let outcomes = send_all(sink.port, 1, 10);
-    let classes: Vec<FailureClass> = outcomes
-        .iter()
-        .map(|o| o.as_ref().unwrap_err().class)
-        .collect();
-    assert_eq!(classes[0], FailureClass::Quota, "{outcomes:?}");
-    assert!(
-        classes[1..].iter().all(|c| *c == FailureClass::Withdrawn),
-        "nothing starts after a quota reply: {outcomes:?}"
-    );
 }
 
 #[test]
@@ -278,28 +255,34 @@ fn a_server_that_drops_after_each_content_still_gets_every_message_once() {
 }
 
 #[test]
-fn after_a_quota_reply_to_a_content_the_envelope_behind_it_finishes_and_the_rest_are_withdrawn() {
-    let peer = Peer::refusing_content(
-        1,
-        "554 5.2.0 STOREDRV.Submission.Exception:SubmissionQuotaExceededException; Failed to process message",
+fn one_connection_more_than_the_server_allows_lowers_the_connections_and_sends_on() {
+    let peer = Peer::limiting_connections(2);
+    let t = Arc::new(SmtpTransport::with_connections(settings(peer.port), 3).unwrap());
+    let outcomes = block({
+        let t = Arc::clone(&t);
+        async move {
+            let mut sends = tokio::task::JoinSet::new();
+            for i in 0..30 {
+                let t = Arc::clone(&t);
+                sends.spawn(async move { send(&t, &format!("user{i}@fabrikam.com")).await });
+            }
+            let outcomes = sends.join_all().await;
+            t.shutdown().await;
+            outcomes
+        }
+    });
+    assert!(
+        outcomes.iter().all(|o| o.is_ok()),
+        "no message paused or failed: {outcomes:?}"
     );
-    let outcomes = send_all(peer.port, 1, 5);
-    let classes: Vec<Option<FailureClass>> = outcomes
-        .iter()
-        .map(|o| o.as_ref().err().map(|e| e.class))
-        .collect();
-    assert_eq!(
-        classes,
-        [
-            Some(FailureClass::Quota),
-            None,
-            Some(FailureClass::Withdrawn),
-            Some(FailureClass::Withdrawn),
-            Some(FailureClass::Withdrawn),
-        ],
-        "the second message's envelope had left with the first content: it is sent and \
-         answered; the others never start: {outcomes:?}"
+    assert_eq!(peer.count(|s| &s.messages), 30);
+    assert!(
+        peer.count(|s| &s.refused) >= 1,
+        "the third connection was refused"
     );
-    assert_eq!(peer.count(|s| &s.messages), 2);
-    assert_eq!(peer.count(|s| &s.rode), 1);
+    assert_eq!(peer.count(|s| &s.sessions), 2, "never tried a third again");
+    let notes = t.notes();
+    assert_eq!(notes.len(), 1, "said once: {notes:?}");
+    assert!(notes[0].contains("432 4.3.2"), "{}", notes[0]);
+    assert!(notes[0].contains("on the 2 connections"), "{}", notes[0]);
 }

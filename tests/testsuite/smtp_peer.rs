@@ -1,8 +1,7 @@
-//! A small SMTP server on 127.0.0.1 that offers PIPELINING, accepts everything (or refuses one
-//! chosen content), and records what smtp-sink cannot show: whether a message's envelope
-//! arrived in the same read as the previous message's content (it rode behind it), and how
-//! many sessions were opened. It answers like a pipelining server: every complete command of a
-//! read, then one write.
+//! A small SMTP server on 127.0.0.1 that accepts everything and records what smtp-sink cannot
+//! show: how many sessions were opened. It can refuse a connection beyond a number open at once
+//! the way Exchange Online does (`432 4.3.2 ... sender thread limit exceeded`). It answers every
+//! complete command of a read, then writes.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -14,8 +13,10 @@ use std::sync::Arc;
 pub struct Seen {
     pub sessions: AtomicUsize,
     pub messages: AtomicUsize,
-    /// Envelopes whose MAIL came in the same read as the previous message's final `.`.
-    pub rode: AtomicUsize,
+    /// Sessions open right now.
+    pub open: AtomicUsize,
+    /// Connections refused for being one too many.
+    pub refused: AtomicUsize,
 }
 
 pub struct Peer {
@@ -23,33 +24,37 @@ pub struct Peer {
     pub seen: Arc<Seen>,
 }
 
-/// The content the peer refuses (1 for the first it receives) and its reply.
-#[derive(Clone, Copy)]
-struct Refusal {
-    content: usize,
-    reply: &'static str,
-}
-
 impl Peer {
     pub fn start() -> Peer {
-        Peer::launch(None)
+        Peer::launch(usize::MAX)
     }
 
-    /// A peer that answers the `content`-th message content with `reply` (without CRLF).
-    pub fn refusing_content(content: usize, reply: &'static str) -> Peer {
-        Peer::launch(Some(Refusal { content, reply }))
+    /// A peer that refuses every connection beyond `max` open at once with `432 4.3.2`.
+    pub fn limiting_connections(max: usize) -> Peer {
+        Peer::launch(max)
     }
 
-    fn launch(refusal: Option<Refusal>) -> Peer {
+    fn launch(max: usize) -> Peer {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let seen = Arc::new(Seen::default());
         let shared = Arc::clone(&seen);
         std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
+            for mut stream in listener.incoming().flatten() {
+                if shared.open.load(Ordering::SeqCst) >= max {
+                    shared.refused.fetch_add(1, Ordering::SeqCst);
+                    let _ = stream.write_all(
+                        b"432 4.3.2 STOREDRV.ClientSubmit; sender thread limit exceeded\r\n",
+                    );
+                    continue;
+                }
                 shared.sessions.fetch_add(1, Ordering::SeqCst);
+                shared.open.fetch_add(1, Ordering::SeqCst);
                 let seen = Arc::clone(&shared);
-                std::thread::spawn(move || serve(stream, &seen, refusal));
+                std::thread::spawn(move || {
+                    serve(stream, &seen);
+                    seen.open.fetch_sub(1, Ordering::SeqCst);
+                });
             }
         });
         Peer { port, seen }
@@ -60,7 +65,7 @@ impl Peer {
     }
 }
 
-fn serve(mut stream: TcpStream, seen: &Seen, refusal: Option<Refusal>) {
+fn serve(mut stream: TcpStream, seen: &Seen) {
     let _ = stream.write_all(b"220 peer ESMTP\r\n");
     let mut pending = Vec::new();
     let mut in_data = false;
@@ -72,29 +77,20 @@ fn serve(mut stream: TcpStream, seen: &Seen, refusal: Option<Refusal>) {
         };
         pending.extend_from_slice(&buf[..n]);
         let mut replies = String::new();
-        let mut after_content = false;
         while let Some(end) = pending.windows(2).position(|w| w == b"\r\n") {
             let line: Vec<u8> = pending.drain(..end + 2).collect();
             let line = String::from_utf8_lossy(&line[..end]).to_string();
             if in_data {
                 if line == "." {
                     in_data = false;
-                    after_content = true;
                     let n = seen.messages.fetch_add(1, Ordering::SeqCst) + 1;
-                    match refusal {
-                        Some(r) if r.content == n => replies.push_str(&format!("{}\r\n", r.reply)),
-                        _ => replies.push_str(&format!("250 2.0.0 Ok: queued as {n}\r\n")),
-                    }
+                    replies.push_str(&format!("250 2.0.0 Ok: queued as {n}\r\n"));
                 }
                 continue;
             }
             let verb = line.get(..4).unwrap_or("").to_ascii_uppercase();
-            if verb == "MAIL" && after_content {
-                seen.rode.fetch_add(1, Ordering::SeqCst);
-            }
-            after_content = false;
             match verb.as_str() {
-                "EHLO" => replies.push_str("250-peer\r\n250-PIPELINING\r\n250 8BITMIME\r\n"),
+                "EHLO" => replies.push_str("250-peer\r\n250 8BITMIME\r\n"),
                 "DATA" => {
                     in_data = true;
                     replies.push_str("354 End data with <CR><LF>.<CR><LF>\r\n");

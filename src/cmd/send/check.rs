@@ -1,10 +1,10 @@
 //! The render and link check of `send`: every notice this run will send has its templates
-//! filled in and its links checked before anything is sent (users the ledger skips are not
-//! rendered at all). While memory allows ([`Keep`]), the checked notice is built into its
-//! message in the same parallel pass, so each notice is rendered once and the engine's
-//! phase, where the CPU is shared with the sockets and the ledger, only sends. Beyond that
-//! bound a user's notice is rendered again (and checked again) when its turn comes, so a
-//! paced run over 40,000 users does not hold 40,000 messages for hours.
+//! filled in, its message built and its links checked before anything is sent (users the
+//! ledger skips are not rendered at all). Only the verdict is kept: each notice is rendered
+//! again when the engine takes it, so memory stays flat in the number of users however many
+//! are sent (a kept message per user made a 100,000-user send hold about 720 MB). Rendering is
+//! deterministic except for the Date header, and the ledger's content hash is taken from the
+//! bytes that are sent.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -14,35 +14,7 @@ use rayon::prelude::*;
 
 use crate::plan::Recipient;
 use crate::render::{Draft, Renderer};
-use crate::send::{Candidate, Job, Selection};
-
-/// People rendered in parallel at a time; their messages are kept or dropped before the next.
-const CHUNK: usize = 1024;
-/// The most message bytes kept in memory between the check and the send.
-pub const KEEP_BYTES: usize = 512 << 20;
-/// With a `per_minute` limit, keep the notices of this many minutes of sending.
-pub const KEEP_MINUTES: usize = 10;
-
-/// How many checked notices the engine gets as built messages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Keep {
-    pub bytes: usize,
-    pub messages: usize,
-}
-
-impl Keep {
-    /// [`KEEP_BYTES`], and with a per-minute limit [`KEEP_MINUTES`] minutes' worth.
-    pub fn for_pacing(per_minute: u32) -> Keep {
-        let messages = match per_minute {
-            0 => usize::MAX,
-            n => n as usize * KEEP_MINUTES,
-        };
-        Keep {
-            bytes: KEEP_BYTES,
-            messages,
-        }
-    }
-}
+use crate::send::{Candidate, Decision, Job, Selection};
 
 /// How a run's notices are rendered: the renderer, the campaign and the `--test-to` address.
 #[derive(Clone)]
@@ -90,6 +62,14 @@ impl Notices {
         })
     }
 
+    /// Renders and checks `r`'s notice and builds its message, keeping only the verdict.
+    fn verify(&self, r: &Recipient) -> Result<(), Vec<String>> {
+        let draft = self.draft(r)?;
+        self.finish(draft, key(r), batch(r))
+            .map(drop)
+            .map_err(|e| vec![e])
+    }
+
     /// A candidate whose notice is rendered (and checked again) only when the engine takes it.
     pub fn lazy(&self, r: Recipient) -> Candidate {
         let notices = self.clone();
@@ -109,70 +89,37 @@ fn key(r: &Recipient) -> String {
     r.user.source_upn.to_lowercase()
 }
 
-/// One person after the check.
-enum Checked {
-    /// The ledger skips them: not rendered.
-    Skipped,
-    /// Checked, and the message built while memory is still to spare.
-    Built(Job),
-    /// Checked; rendered again when its turn comes.
-    Passed,
-    Refused(Vec<String>),
-}
-
-/// Checks the notice of every person `selection` sends to. Returns the engine's candidates in
-/// the ledger's key order (kept messages ready-made, the others rendered on demand), or each
-/// distinct problem once with how many people it concerns (also printed).
+/// Decides once for every person whether this run sends to them, and checks the notice of
+/// those it does. Returns the engine's candidates in
+/// the ledger's key order (each rendered again on demand), or each distinct problem once with
+/// how many people it concerns (also printed).
 ///
 /// Key order (lower-case source UPN), not mapping order: the ledger keeps its rows in that
 /// order, so consecutive messages update neighbouring rows and a group commit writes a few
-/// pages rather than one page per message (a 20,000-notice send wrote 350 MB to the disk in
-/// mapping order, 130 MB in key order). `--limit` has already chosen its people in mapping
+/// pages rather than one page per message. `--limit` has already chosen its people in mapping
 /// order; a day budget that runs out leaves the people last in key order for the next run.
 pub fn check(
     notices: &Notices,
     people: Vec<Recipient>,
     selection: &Selection,
-    keep: Keep,
 ) -> Result<Vec<Candidate>, Vec<String>> {
-    let mut candidates = Vec::with_capacity(people.len());
+    let verdicts: Vec<(Decision, Result<(), Vec<String>>)> = people
+        .par_iter()
+        .map(|r| {
+            let decision = selection.decide(&key(r));
+            let verdict = match decision {
+                Err(_) => Ok(()),
+                Ok(_) => notices.verify(r),
+            };
+            (decision, verdict)
+        })
+        .collect();
     let mut problems = Problems::default();
-    let mut kept = (0usize, 0usize);
-    let mut people = people.into_iter();
-    loop {
-        let chunk: Vec<Recipient> = people.by_ref().take(CHUNK).collect();
-        if chunk.is_empty() {
-            break;
-        }
-        let build = problems.is_empty() && has_room(kept, keep);
-        let checked: Vec<(Recipient, Checked)> = chunk
-            .into_par_iter()
-            .map(|r| {
-                let c = match selection.decide(&key(&r)) {
-                    Err(_) => Checked::Skipped,
-                    Ok(_) => match notices.draft(&r) {
-                        Err(problems) => Checked::Refused(problems),
-                        Ok(draft) if build => notices
-                            .finish(draft, key(&r), batch(&r))
-                            .map_or_else(|e| Checked::Refused(vec![e]), Checked::Built),
-                        Ok(_) => Checked::Passed,
-                    },
-                };
-                (r, c)
-            })
-            .collect();
-        for (r, c) in checked {
-            match c {
-                Checked::Built(job)
-                    if problems.is_empty() && fits(&mut kept, job.message.len(), keep) =>
-                {
-                    candidates.push(Candidate::from(job));
-                }
-                Checked::Built(_) | Checked::Passed | Checked::Skipped => {
-                    candidates.push(notices.lazy(r))
-                }
-                Checked::Refused(list) => problems.add(list, &r.user.source_upn),
-            }
+    let mut candidates = Vec::with_capacity(people.len());
+    for (r, (decision, verdict)) in people.into_iter().zip(verdicts) {
+        match verdict {
+            Ok(()) => candidates.push(notices.lazy(r).decided(decision)),
+            Err(list) => problems.add(list, &r.user.source_upn),
         }
     }
     let lines = problems.lines();
@@ -185,21 +132,6 @@ pub fn check(
     }
     candidates.sort_by(|a, b| a.key.cmp(&b.key));
     Ok(candidates)
-}
-
-/// Whether anything more can be kept.
-fn has_room(kept: (usize, usize), keep: Keep) -> bool {
-    kept.0 < keep.bytes && kept.1 < keep.messages
-}
-
-/// Counts a notice of `size` bytes into what is kept when it fits.
-fn fits(kept: &mut (usize, usize), size: usize, keep: Keep) -> bool {
-    let bytes = kept.0 + size;
-    if bytes > keep.bytes || kept.1 >= keep.messages {
-        return false;
-    }
-    *kept = (bytes, kept.1 + 1);
-    true
 }
 
 /// Each distinct problem once, with how many people have it and the first of them.
@@ -222,10 +154,6 @@ impl Problems {
         }
     }
 
-    fn is_empty(&self) -> bool {
-        self.grouped.is_empty()
-    }
-
     /// `problem (who)` or `problem (N people, e.g. who)`.
     fn lines(&self) -> Vec<String> {
         self.grouped
@@ -241,28 +169,6 @@ impl Problems {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn kept_messages_stop_at_the_byte_and_message_bounds() {
-        let keep = Keep {
-            bytes: 250,
-            messages: 3,
-        };
-        let mut kept = (0, 0);
-        assert!(fits(&mut kept, 100, keep));
-        assert!(fits(&mut kept, 100, keep));
-        assert!(!fits(&mut kept, 100, keep), "300 bytes > 250");
-        assert!(fits(&mut kept, 50, keep));
-        assert!(!fits(&mut kept, 1, keep), "a fourth notice > 3");
-        assert_eq!(kept, (250, 3));
-    }
-
-    #[test]
-    fn pacing_bounds_what_is_kept_to_ten_minutes_of_sending() {
-        assert_eq!(Keep::for_pacing(30).messages, 300);
-        assert_eq!(Keep::for_pacing(0).messages, usize::MAX);
-        assert_eq!(Keep::for_pacing(0).bytes, KEEP_BYTES);
-    }
 
     #[test]
     fn problems_are_grouped_with_a_count_and_the_first_person() {

@@ -64,13 +64,11 @@ impl Dispatcher {
 
     pub(super) async fn run(mut self) {
         loop {
+            self.stop_if_misconfigured();
             match self.shared.stop.reason() {
                 // The day budget only stops new admissions: what was admitted fits in it.
                 Some(StopReason::DayBudget { .. }) => self.launch_ready(),
-                Some(_) => {
-                    self.shared.transport.halt();
-                    self.give_back_ready();
-                }
+                Some(_) => self.give_back_ready(),
                 None => {
                     self.launch_ready();
                     if self.marking.is_none() && self.wants_marks() {
@@ -85,6 +83,22 @@ impl Dispatcher {
             self.handle(event);
         }
         self.count_leftovers();
+    }
+
+    /// Stops the run when its first attempts all met the same permanent refusal and anyone
+    /// is left to try (with nobody left, the run simply ends with its failures).
+    fn stop_if_misconfigured(&mut self) {
+        let more = self.source_open
+            || self.lookahead.is_some()
+            || !self.retries.is_empty()
+            || !self.ready.is_empty()
+            || self.marking.is_some();
+        if !more {
+            return;
+        }
+        if let Some(reason) = lock(&self.shared.misconfigured).take() {
+            self.shared.stop.request(StopReason::Fatal { reason });
+        }
     }
 
     fn is_finished(&self) -> bool {

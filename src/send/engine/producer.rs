@@ -1,4 +1,4 @@
-//! The producer thread: applies the skip rules to the candidates and builds the chosen ones'
+//! The producer thread: applies the skip rules to the candidates (or the decision they carry) and builds the chosen ones'
 //! messages in parallel chunks (rayon), off the async executor, queueing them in order.
 
 use std::sync::Arc;
@@ -28,8 +28,8 @@ pub(super) fn spawn_producer<I>(
             let mut candidates = candidates.peekable();
             while candidates.peek().is_some() {
                 let mut chosen = Vec::with_capacity(BUILD_CHUNK);
-                for candidate in candidates.by_ref().take(BUILD_CHUNK) {
-                    match selection.decide(&candidate.key) {
+                for mut candidate in candidates.by_ref().take(BUILD_CHUNK) {
+                    match candidate.decide(&selection) {
                         Ok(prior) => chosen.push((candidate, prior)),
                         Err(skip) => shared.counts.add(Count::Skipped(skip)),
                     }

@@ -30,6 +30,7 @@ fn settings() -> Settings {
         },
         window: 8,
         unavailable_after: 1000,
+        stop_after_same_refusals: 0,
     }
 }
 
@@ -449,40 +450,6 @@ async fn a_fatal_failure_stops_the_run_and_leaves_the_user_as_before() {
         stub.attempts().len() < 20,
         "no new messages after the fatal reply"
     );
-    assert!(
-        stub.halted(),
-        "the transport was told to start nothing more"
-    );
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_message_the_transport_gives_back_is_left_as_it_was_and_counted_nowhere() {
-    let f = Fixture::new();
-    let stub = Arc::new(StubTransport::new());
-    stub.fail_always(
-        &address(4),
-        SendError::new(FailureClass::Withdrawn, "not sent: the run is stopping"),
-    );
-    let summary = f
-        .send(
-            settings(),
-            stub.clone(),
-            f.selection(false, false),
-            jobs(10),
-        )
-        .await;
-    assert_eq!(summary.counts.sent, 9);
-    assert_eq!(
-        (
-            summary.counts.deferred,
-            summary.counts.failed,
-            summary.counts.uncertain
-        ),
-        (0, 0, 0)
-    );
-    let states = f.states();
-    assert!(!states.contains_key("user4@contoso.com"), "{states:?}");
-    assert_eq!(states.len(), 9, "{states:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -650,6 +617,10 @@ impl Transport for CheckingTransport {
             }
         })
     }
+    fn max_in_flight(&self) -> usize {
+        usize::MAX
+    }
+
     fn describe(&self) -> String {
         "checking".into()
     }
@@ -735,23 +706,11 @@ async fn messages_are_built_only_for_users_the_run_sends_to() {
 }
 
 #[test]
-fn a_graph_run_has_no_more_workers_than_graph_takes_per_mailbox() {
+fn a_run_has_as_many_workers_as_the_transport_carries_at_once() {
     let sample = include_str!("../../../sample-data/t2t-notify.toml");
-    let settings = |kind: &str, concurrency: &str| {
-        let env = [
-            ("T2T_NOTIFY_TRANSPORT_KIND".to_string(), kind.to_string()),
-            (
-                "T2T_NOTIFY_PACING_CONCURRENCY".to_string(),
-                concurrency.to_string(),
-            ),
-        ];
-        let config =
-            Config::from_str_with_env(sample, Path::new("/tmp/t2t-notify.toml"), &env).unwrap();
-        Settings::from_config(&config)
-    };
-    assert_eq!(settings("graph", "10").concurrency, 4);
-    assert_eq!(settings("graph", "2").concurrency, 2);
-    assert_eq!(settings("file", "10").concurrency, 10);
-    // SMTP keeps more messages than connections, for envelopes to ride behind contents.
-    assert_eq!(settings("smtp", "10").concurrency, 30);
+    let config = Config::from_str_with_env(sample, Path::new("/tmp/t2t-notify.toml"), &[]).unwrap();
+    let file = crate::transport::file::FileTransport::new("/tmp/x").with_max_in_flight(5);
+    let settings = Settings::new(&config, &file);
+    assert_eq!(settings.concurrency, 5);
+    assert!(settings.window >= settings.concurrency);
 }

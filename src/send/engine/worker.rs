@@ -1,5 +1,5 @@
 //! One attempt of one message on a worker task, and what its outcome means: recorded in the
-//! ledger, counted, retried later, the run paused or stopped, or the message given back unsent.
+//! ledger, counted, retried later, or the run paused or stopped.
 
 use std::sync::Arc;
 
@@ -22,6 +22,7 @@ pub(super) async fn attempt(shared: Arc<Shared>, mut task: Task) -> Finished {
         .await;
     match result {
         Ok(accepted) => {
+            lock(&shared.opening).other();
             shared.accepted(&task, accepted);
             Finished::Done
         }
@@ -62,6 +63,9 @@ impl Shared {
             &s.backoff,
             rand::random::<f64>(),
         );
+        if action != Action::Fail {
+            lock(&self.opening).other();
+        }
         let user = task.job.key.as_str();
         tracing::debug!(user, reply = %error.reply, class = ?error.class, attempt = task.attempts, "not accepted");
         match action {
@@ -81,6 +85,9 @@ impl Shared {
             }
             Action::Fail => {
                 tracing::warn!(user, reply = %error.reply, "failed");
+                if let Some(why) = lock(&self.opening).refused(&error.reply) {
+                    *lock(&self.misconfigured) = Some(why);
+                }
                 self.settle(&task, Resolution::Failed, &error.reply, false);
                 self.counts.add(Count::Failed);
             }
@@ -102,10 +109,6 @@ impl Shared {
                     resume_at,
                     reply: error.reply,
                 });
-            }
-            Action::GiveBack => {
-                task.attempts -= 1;
-                self.give_back(task, Utc::now());
             }
             Action::Stop => {
                 self.settle(

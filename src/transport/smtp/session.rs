@@ -2,9 +2,10 @@
 //! message) with lettre's connection, keeping track of the phase a failure happened in. The
 //! phase is what tells a message that surely did not arrive (the connection dropped before the
 //! content was sent) from one that may have (dropped while waiting for the reply to the
-//! content), which lettre's all-in-one `send` cannot tell apart. When the server offers
-//! PIPELINING, MAIL, RCPT and DATA go out together ([`super::pipeline`]); the content and what
-//! rides behind it are written by the session's lane ([`super::lane`]).
+//! content), which lettre's all-in-one `send` cannot tell apart: the first is retried, the
+//! second is `uncertain` and only sent again on the admin's word (`--resend-uncertain`). That is
+//! the reason these steps are ours and not lettre's pooled transport, for every kind of
+//! authentication (password, none, XOAUTH2).
 
 use std::future::Future;
 use std::time::Duration;
@@ -12,8 +13,9 @@ use std::time::Duration;
 use lettre::address::Envelope as LettreEnvelope;
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{AsyncSmtpConnection, TlsParameters};
-use lettre::transport::smtp::commands::{Data, Ehlo, Mail, Quit, Rcpt, Rset};
+use lettre::transport::smtp::commands::{Data, Mail, Quit, Rcpt, Rset};
 use lettre::transport::smtp::extension::{ClientId, Extension, MailBodyParameter, MailParameter};
+use lettre::transport::smtp::response::Response;
 use lettre::transport::smtp::Error as SmtpError;
 
 use crate::config::Security;
@@ -54,9 +56,33 @@ pub(super) struct Failure {
     pub kind: FailureKind,
 }
 
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.kind {
+            FailureKind::Reply { code, text } => write!(f, "{code} {text}"),
+            FailureKind::Timeout => f.write_str("no answer in time"),
+            FailureKind::Tls(detail) | FailureKind::Broken(detail) => f.write_str(detail),
+            FailureKind::Local(_, text) => f.write_str(text),
+        }
+    }
+}
+
 impl Failure {
     pub fn new(phase: Phase, kind: FailureKind) -> Failure {
         Failure { phase, kind }
+    }
+
+    /// `535`: the server refused the credentials.
+    pub fn is_auth_refusal(&self) -> bool {
+        matches!(self.kind, FailureKind::Reply { code: 535, .. })
+    }
+
+    /// Refused while logging in because the account has too many connections already
+    /// (`432 4.3.2`, Exchange's "sender thread limit exceeded").
+    pub fn is_connection_limit(&self) -> bool {
+        self.phase == Phase::Connect
+            && matches!(&self.kind, FailureKind::Reply { code, text }
+                if *code == 432 || (*code == 421 && text.starts_with("4.3.2")))
     }
 
     /// Whether the connection can still carry the next message (after a reset).
@@ -66,12 +92,8 @@ impl Failure {
     }
 }
 
-/// An open session, ready for MAIL, and whether it may pipeline.
-pub(super) struct Session {
-    pub conn: AsyncSmtpConnection,
-    /// The server offers PIPELINING (RFC 2920).
-    pub pipelining: bool,
-}
+/// An open session, ready for MAIL.
+pub(super) type Session = AsyncSmtpConnection;
 
 /// How to reach and log in to the server.
 pub(super) struct Login<'a> {
@@ -121,59 +143,27 @@ pub(super) async fn connect(login: &Login<'_>) -> Result<Session, Failure> {
             .await
             .map_err(&fail)?;
     }
-    let pipelining = timed(login.timeout, offers_pipelining(&mut conn, login.hello))
-        .await
-        .map_err(&fail)?;
     if let Some((mechanism, username, password)) = login.auth {
         let credentials = Credentials::new(username.to_string(), password.expose().to_string());
         timed(login.timeout, conn.auth(&[mechanism], &credentials))
             .await
             .map_err(&fail)?;
     }
-    Ok(Session { conn, pipelining })
+    Ok(conn)
 }
 
-/// Asks the server's extensions again (lettre keeps only those it uses) to learn whether it
-/// offers PIPELINING; before AUTH, since EHLO starts the session over.
-async fn offers_pipelining(
-    conn: &mut AsyncSmtpConnection,
-    hello: &ClientId,
-) -> Result<bool, SmtpError> {
-    let reply = conn.command(Ehlo::new(hello.clone())).await?;
-    let pipelining = reply.message().any(|line| {
-        line.split_whitespace()
-            .next()
-            .is_some_and(|word| word.eq_ignore_ascii_case("PIPELINING"))
-    });
-    Ok(pipelining)
-}
-
-/// The MAIL command for `envelope` on this session, with the parameters the message needs.
-pub(super) fn mail_command(
-    session: &Session,
-    envelope: &LettreEnvelope,
-    message_is_ascii: bool,
-) -> Result<Mail, Failure> {
-    let params = mail_parameters(&session.conn, envelope, message_is_ascii)
-        .map_err(|k| Failure::new(Phase::Mail, k))?;
-    Ok(Mail::new(envelope.from().cloned(), params))
-}
-
-/// Opens the transaction for one message: the envelope, pipelined when the server offers it;
+/// Opens the transaction for one message (MAIL, each RCPT, DATA, each waiting for its reply);
 /// `Ok` once the server waits for the content.
 pub(super) async fn open(
-    session: &mut Session,
+    conn: &mut Session,
     envelope: &LettreEnvelope,
     message_is_ascii: bool,
     timeout: Duration,
 ) -> Result<(), Failure> {
-    let mail = mail_command(session, envelope, message_is_ascii)?;
-    let conn = &mut session.conn;
-    if session.pipelining {
-        super::pipeline::envelope(conn, mail, envelope.to(), timeout).await
-    } else {
-        stepwise(conn, mail, envelope.to(), timeout).await
-    }
+    let params = mail_parameters(conn, envelope, message_is_ascii)
+        .map_err(|k| Failure::new(Phase::Mail, k))?;
+    let mail = Mail::new(envelope.from().cloned(), params);
+    stepwise(conn, mail, envelope.to(), timeout).await
 }
 
 /// MAIL, each RCPT and DATA, each waiting for its reply.
@@ -191,21 +181,29 @@ async fn stepwise(
             .await
             .map_err(|k| Failure::new(Phase::Rcpt, k))?;
     }
-    data(conn, timeout).await
-}
-
-/// DATA on its own.
-pub(super) async fn data(conn: &mut AsyncSmtpConnection, timeout: Duration) -> Result<(), Failure> {
     timed(timeout, conn.command(Data))
         .await
         .map(drop)
         .map_err(|k| Failure::new(Phase::Data, k))
 }
 
-/// Text for one write: lettre's `message` writes the content and the final `.` separately,
-/// and that write-write-read pattern waits out Nagle's algorithm and the server's delayed ACK
-/// (about 40 ms per message).
-pub(super) struct Block<'a>(pub &'a str);
+/// Sends the content and reads its reply. Valid UTF-8 goes as one write of the dot-stuffed
+/// block: lettre's `message` writes the content and the final `.` separately, and that
+/// write-write-read pattern waits out Nagle's algorithm and the server's delayed ACK on every
+/// message. Other bytes go through lettre's `message`, which stuffs and ends them itself.
+pub(super) async fn content(
+    conn: &mut Session,
+    message: &[u8],
+    timeout: Duration,
+) -> Result<Response, FailureKind> {
+    match String::from_utf8(data_block(message)) {
+        Ok(block) => timed(timeout, conn.command(Block(&block))).await,
+        Err(_) => timed(timeout, conn.message(message)).await,
+    }
+}
+
+/// Text for one write.
+struct Block<'a>(&'a str);
 
 impl std::fmt::Display for Block<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -213,23 +211,9 @@ impl std::fmt::Display for Block<'_> {
     }
 }
 
-/// A message's content and the next message's envelope, as one write (RFC 2920 3.1: the
-/// content may open a command group).
-pub(super) struct Group<'a> {
-    pub content: &'a str,
-    pub next_envelope: &'a str,
-}
-
-impl std::fmt::Display for Group<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.content)?;
-        f.write_str(self.next_envelope)
-    }
-}
-
 /// The DATA block: every line that starts with `.` gets another one (RFC 5321 4.5.2), and the
 /// block ends with `CRLF . CRLF`. Lines are found with memchr and copied whole.
-pub(super) fn data_block(message: &[u8]) -> Vec<u8> {
+fn data_block(message: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(message.len() + message.len() / 64 + 5);
     let mut line_start = 0;
     for lf in memchr::memchr_iter(b'\n', message) {
@@ -296,7 +280,7 @@ fn mail_parameters(
 }
 
 /// Runs one step with a time limit and turns lettre's error into a [`FailureKind`] by type.
-pub(super) async fn timed<T>(
+async fn timed<T>(
     limit: Duration,
     step: impl Future<Output = Result<T, SmtpError>>,
 ) -> Result<T, FailureKind> {

@@ -1,18 +1,15 @@
-//! `auth = "xoauth2"`: the same endpoint settings (host, port, STARTTLS or TLS with the
-//! certificate verified, private CA, timeout) handed to the OAuth SMTP transport of
-//! [`smtp_oauth`](crate::transport::smtp_oauth), which authenticates every pool with a fresh
-//! app-only token. Its lettre failures are classified with the same rules as password SMTP.
+//! `auth = "xoauth2"` (SMTP AUTH with OAuth, the way Microsoft moves every tenant to): the same
+//! endpoint settings and the same phase-aware sessions as password SMTP, each session logging in
+//! with SASL XOAUTH2 and an app-only token (scope [`OUTLOOK_SCOPE`]) from the shared
+//! [`TokenProvider`]. The mailbox is `username`, else `sender`.
+//!
+//! [`OUTLOOK_SCOPE`]: crate::oauth::OUTLOOK_SCOPE
 
-use std::time::Duration;
+use std::sync::Arc;
 
-use lettre::transport::smtp::client::Tls;
-use lettre::transport::smtp::{AsyncSmtpTransportBuilder, Error as SmtpError, PoolConfig};
-use lettre::{AsyncSmtpTransport, Tokio1Executor};
-
-use super::{reply_error, tls_parameters, SmtpConfigError, SmtpSettings};
-use crate::config::{Config, Security};
-use crate::transport::smtp_oauth::{oauth_from_config, XOAuth2Smtp};
-use crate::transport::{FailureClass, SendError};
+use super::{SmtpConfigError, SmtpSettings, SmtpTransport};
+use crate::config::Config;
+use crate::oauth::TokenProvider;
 
 /// Why the XOAUTH2 transport could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -27,62 +24,73 @@ pub enum XOAuth2Error {
 }
 
 /// The XOAUTH2 SMTP transport for `config`, with at most `connections` open sessions.
-pub fn from_config(config: &Config, connections: u32) -> Result<XOAuth2Smtp, XOAuth2Error> {
+pub fn from_config(config: &Config, connections: usize) -> Result<SmtpTransport, XOAuth2Error> {
     let settings = SmtpSettings::endpoint(&config.transport)?;
     let (tokens, user) =
         oauth_from_config(&config.transport).map_err(|problems| XOAuth2Error::OAuth {
             path: config.path.clone(),
             problems,
         })?;
-    let base = builder(&settings, connections)?;
-    Ok(XOAuth2Smtp::new(base, &user, tokens, settings.describe())
-        .with_classifier(classify_lettre_error))
+    Ok(SmtpTransport::with_xoauth2(
+        settings,
+        connections,
+        &user,
+        tokens,
+    )?)
 }
 
-/// lettre's builder for the endpoint: TLS as configured, timeout, pool size.
-fn builder(
-    settings: &SmtpSettings,
-    connections: u32,
-) -> Result<AsyncSmtpTransportBuilder, SmtpConfigError> {
-    let tls = match settings.security {
-        Security::Starttls => Tls::Required(tls_parameters(settings)?),
-        Security::Tls => Tls::Wrapper(tls_parameters(settings)?),
-        Security::None => Tls::None,
-    };
-    Ok(
-        AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(settings.host.clone())
-            .port(settings.port)
-            .tls(tls)
-            .timeout(Some(settings.timeout))
-            .pool_config(
-                PoolConfig::new()
-                    .max_size(connections.max(1))
-                    .idle_timeout(Duration::from_secs(60)),
-            ),
-    )
+/// The token provider (scope [`OUTLOOK_SCOPE`]) and the XOAUTH2 user for `auth = "xoauth2"`:
+/// the mailbox is `username`, else `sender`. Every problem is returned, each naming its key.
+///
+/// [`OUTLOOK_SCOPE`]: crate::oauth::OUTLOOK_SCOPE
+pub fn oauth_from_config(
+    t: &crate::config::Transport,
+) -> Result<(Arc<TokenProvider>, String), Vec<String>> {
+    let user = t
+        .username
+        .as_deref()
+        .or(t.sender.as_deref())
+        .map(str::trim)
+        .unwrap_or("");
+    let mut problems = Vec::new();
+    if user.is_empty() {
+        problems.push("[transport] username is missing; with auth = \"xoauth2\" set it to the mailbox that sends (its UPN)".to_string());
+    }
+    let settings = crate::oauth::OAuthSettings::from_config(t, crate::oauth::OUTLOOK_SCOPE);
+    match settings {
+        Ok(settings) if problems.is_empty() => {
+            let provider = TokenProvider::new(settings).map_err(|e| vec![e.to_string()])?;
+            Ok((Arc::new(provider), user.to_string()))
+        }
+        Ok(_) => Err(problems),
+        Err(more) => {
+            problems.extend(more);
+            Err(problems)
+        }
+    }
 }
 
-/// Classifies a failure of lettre's all-in-one send: replies by [`reply_error`]; TLS and local
-/// problems are fatal; a connection lost without a reply may have delivered the message (lettre
-/// does not say in which phase it broke), so it is never retried blindly.
-pub fn classify_lettre_error(err: &SmtpError) -> SendError {
-    if let Some(code) = err.status() {
-        let text = std::error::Error::source(err)
-            .map(ToString::to_string)
-            .unwrap_or_default();
-        return reply_error(u16::from(code), &text, false);
-    }
-    if err.is_tls() || err.is_client() {
-        return SendError::new(
-            FailureClass::Fatal,
-            format!("{err}; check [transport] host, port, security and ca_file"),
-        );
-    }
-    SendError {
-        maybe_delivered: true,
-        ..SendError::new(
-            FailureClass::Transient,
-            format!("{err}; the message may have been delivered"),
-        )
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn xoauth2_user_is_username_else_sender() {
+        std::env::set_var("T2T_TEST_SMTP_OAUTH_SECRET", "v");
+        let keys = "tenant_id = \"3c9d1e7a-5b2f-4a68-9e0d-7f4b2c8a6d15\"\nclient_id = \"0b7c2f6e-1d3a-4e5b-9c8d-7a6f5e4d3c2b\"\nclient_secret_env = \"T2T_TEST_SMTP_OAUTH_SECRET\"\nauth = \"xoauth2\"";
+        let t: crate::config::Transport =
+            toml::from_str(&format!("{keys}\nsender = \"notices@fabrikam.com\"")).unwrap();
+        let (tokens, user) = oauth_from_config(&t).unwrap();
+        assert_eq!(user, "notices@fabrikam.com");
+        assert_eq!(tokens.scope(), "https://outlook.office365.com/.default");
+        let t: crate::config::Transport = toml::from_str(&format!(
+            "{keys}\nsender = \"a@fabrikam.com\"\nusername = \"b@fabrikam.com\""
+        ))
+        .unwrap();
+        assert_eq!(oauth_from_config(&t).unwrap().1, "b@fabrikam.com");
+        let t: crate::config::Transport = toml::from_str("auth = \"xoauth2\"").unwrap();
+        let problems = oauth_from_config(&t).unwrap_err().join("\n");
+        assert!(problems.contains("username is missing"), "{problems}");
+        assert!(problems.contains("tenant_id is missing"), "{problems}");
     }
 }

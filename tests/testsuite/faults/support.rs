@@ -32,13 +32,16 @@ pub fn in_flight_bound() -> usize {
     let text = std::fs::read_to_string(sample_config()).unwrap();
     let env = [
         ("T2T_NOTIFY_TRANSPORT_KIND", "smtp"),
+        ("T2T_NOTIFY_TRANSPORT_HOST", "127.0.0.1"),
+        ("T2T_NOTIFY_TRANSPORT_SECURITY", "none"),
         ("T2T_NOTIFY_PACING_PER_MINUTE", "0"),
         ("T2T_NOTIFY_PACING_CONCURRENCY", &CONCURRENCY.to_string()),
     ]
     .map(|(k, v)| (k.to_string(), v.to_string()));
     let config =
         t2t_notify::config::Config::from_str_with_env(&text, &sample_config(), &env).unwrap();
-    let settings = t2t_notify::send::Settings::from_config(&config);
+    let (transport, _) = t2t_notify::transport::from_config(&config).unwrap();
+    let settings = t2t_notify::send::Settings::new(&config, transport.as_ref());
     settings.window + settings.concurrency
 }
 

@@ -1,7 +1,8 @@
 //! A minimal SMTP submission server on 127.0.0.1 port 0 that offers only `AUTH XOAUTH2` and
 //! checks the SASL string like Exchange Online does: `user=<mailbox>^Aauth=Bearer <token>^A^A`
 //! with a token the (HTTP) stand-in issued. It answers `535 5.7.3` otherwise, or when told to
-//! refuse the next attempts, and records every AUTH string and every message.
+//! refuse the next attempts, and records every AUTH string and every message. It can also drop
+//! the connection on DATA, or once a message's content arrived, without answering.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -22,6 +23,17 @@ pub struct Seen {
     pub messages: Vec<(String, Vec<String>, Vec<u8>)>,
     /// How many of the next AUTH attempts to refuse whatever they carry.
     pub refuse_next: usize,
+    /// Where to close the connection without answering, if anywhere.
+    pub drop_at: Option<DropAt>,
+}
+
+/// A point in a transaction where the stand-in can drop the connection.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum DropAt {
+    /// On the DATA command, before any content was sent.
+    Data,
+    /// Once the content arrived, before answering it.
+    Content,
 }
 
 #[derive(Clone)]
@@ -87,16 +99,21 @@ impl SmtpStandIn {
                 to.push(address(&line));
                 "250 2.1.5 Recipient OK\r\n".into()
             } else if upper == "DATA" {
+                if self.seen.lock().unwrap().drop_at == Some(DropAt::Data) {
+                    return None;
+                }
                 write
                     .write_all(b"354 Start mail input; end with <CRLF>.<CRLF>\r\n")
                     .await
                     .ok()?;
                 let data = read_data(&mut lines).await?;
-                self.seen.lock().unwrap().messages.push((
-                    std::mem::take(&mut from),
-                    std::mem::take(&mut to),
-                    data,
-                ));
+                let mut seen = self.seen.lock().unwrap();
+                seen.messages
+                    .push((std::mem::take(&mut from), std::mem::take(&mut to), data));
+                if seen.drop_at == Some(DropAt::Content) {
+                    return None;
+                }
+                drop(seen);
                 "250 2.0.0 OK queued as STANDIN\r\n".into()
             } else if upper == "RSET" || upper == "NOOP" {
                 "250 2.0.0 OK\r\n".into()
