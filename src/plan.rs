@@ -107,6 +107,13 @@ pub fn load(
     keep_recipients: bool,
 ) -> anyhow::Result<Plan> {
     let mut plan = Plan::default();
+    crate::inputs::path::check_file("the mapping file", sources.mapping)?;
+    if let Some(path) = sources.directory {
+        crate::inputs::path::check_file("the directory file", path)?;
+    }
+    for path in sources.move_states {
+        crate::inputs::path::check_file("the move-state export", path)?;
+    }
     let directory = match sources.directory {
         Some(path) => {
             let (dir, diags) = directory::read(path)

@@ -568,3 +568,31 @@ fn env_override_with_a_bad_value_names_the_variable() {
         .status(2)
         .contains("environment variable T2T_NOTIFY_PACNG_PER_MINUTE: not a config key");
 }
+
+// --- paths -----------------------------------------------------------------------------------
+
+#[test]
+fn a_missing_mapping_file_or_a_folder_as_a_file_is_invalid_input_naming_the_path() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = t2t()
+        .current_dir(tmp.path())
+        .args(["validate", "--mapping", "no-such-map.csv"])
+        .run()
+        .status(2)
+        .contains("the mapping file no-such-map.csv does not exist; check the path");
+    assert!(!run.stderr().contains("os error"), "{}", run.stderr());
+    t2t()
+        .current_dir(fixture("directory"))
+        .args(["validate", "--mapping", "map.csv", "--directory", "."])
+        .run()
+        .status(2)
+        .contains("the directory file . is a folder, not a file");
+    t2t()
+        .arg("--config")
+        .arg(sample_config())
+        .args(["preview", "--mapping"])
+        .arg(fixture("directory"))
+        .run()
+        .status(2)
+        .contains("is a folder, not a file");
+}
