@@ -371,7 +371,7 @@ fn sender(field: &'static str, value: &str) -> Result<Mailbox, RenderError> {
 }
 
 /// Microsoft's hosts, both tenants' host URL domains and `[message].allowed_link_domains`.
-fn allowed_hosts(config: &Config) -> AllowedHosts {
+pub fn allowed_hosts(config: &Config) -> AllowedHosts {
     let tenant_hosts: Vec<String> = config
         .source
         .host_urls

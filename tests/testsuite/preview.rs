@@ -210,8 +210,14 @@ fn look_alike_onedrive_url_fails_the_link_check_but_the_rest_is_written() {
     );
     let index = std::fs::read_to_string(tmp.path().join("index.html")).unwrap();
     assert!(
-        index.contains("Problems to fix before sending (2)"),
-        "text and html problems"
+        index.contains("Problems to fix before sending (3)"),
+        "text and html problems, and the directory's line"
+    );
+    assert!(
+        run.stderr()
+            .contains("look-alike-directory.csv:2: column 5 (OneDriveUrl)"),
+        "{}",
+        run.stderr()
     );
     assert!(index.contains("contoso-my.sharepoint.com.evil.example"));
 }
