@@ -187,8 +187,36 @@ fn unknown_user_is_reported() {
     )
     .run()
     .status(2)
-    .contains("--user nobody@contoso.com: no user");
+    .contains("--user nobody@contoso.com: this user is not in the mapping file");
     assert_eq!(files_with(tmp.path(), "eml").len(), 1);
+}
+
+#[test]
+fn one_unknown_user_without_out_says_it_is_not_in_the_mapping_with_near_matches() {
+    let run = t2t()
+        .arg("--config")
+        .arg(sample_config())
+        .args(["preview", "--mapping"])
+        .arg(sample_mapping())
+        .args(["--user", "nobody@contoso.com"])
+        .run()
+        .status(2)
+        .contains("--user nobody@contoso.com: this user is not in the mapping file")
+        .contains("identity-map.csv");
+    assert!(
+        !run.stderr().contains("pass exactly one --user"),
+        "{}",
+        run.stderr()
+    );
+    t2t()
+        .arg("--config")
+        .arg(sample_config())
+        .args(["preview", "--mapping"])
+        .arg(sample_mapping())
+        .args(["--user", "ana.martinez@contoso.com"])
+        .run()
+        .status(2)
+        .contains("did you mean ana.martinez0@contoso.com?");
 }
 
 #[test]
