@@ -11,6 +11,7 @@ mod write;
 use crate::cli::{Cli, PreviewArgs};
 use crate::exit::{InvalidInput, Outcome};
 use crate::plan::{self, Recipient, Sources};
+use crate::render::fallbacks::Fallbacks;
 use crate::render::{Rendered, Renderer};
 
 /// Runs the command.
@@ -32,6 +33,9 @@ pub fn execute(cli: &Cli, args: &PreviewArgs) -> anyhow::Result<Outcome> {
     }
     for upn in selection.unmatched(&plan.recipients) {
         problems.error(not_found(&upn, &plan, &args.input.mapping));
+    }
+    for line in Fallbacks::of(&renderer, chosen.iter().copied()).lines() {
+        problems.warnings.push(format!("locale fallback: {line}"));
     }
     let outcome = match &args.out {
         Some(dir) => write::gallery(

@@ -10,6 +10,7 @@
 
 pub mod context;
 mod escape;
+pub mod fallbacks;
 pub mod gallery;
 pub mod links;
 pub mod locale;
@@ -276,6 +277,17 @@ impl Renderer {
     pub(crate) fn without_shapes(mut self) -> Renderer {
         self.shapes = None;
         self
+    }
+
+    /// The locale `r`'s notice is rendered in, and why when it is the default instead of
+    /// their PreferredLanguage.
+    pub fn locale_of(&self, r: &Recipient) -> (String, Option<locale::Fallback>) {
+        let (used, why) = locale::choose_why(
+            r.preferred_language(),
+            &self.registry.locales,
+            &self.default_locale,
+        );
+        (used.to_string(), why)
     }
 
     /// The hosts links may point to.
