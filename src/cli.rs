@@ -149,9 +149,9 @@ pub struct ReportArgs {
     /// Write the report to this file (owner-only, 0600) instead of standard output.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
-    /// The identity map, to list the users the move-state exports hold back (with
-    /// --move-state).
-    #[arg(long, value_name = "FILE", requires = "move_states")]
+    /// The identity map: its users that were never tried are listed as pending, and with
+    /// --move-state the users the exports hold back.
+    #[arg(long, value_name = "FILE")]
     pub mapping: Option<PathBuf>,
     /// Move-state exports (repeatable): users whose move did not succeed are listed as held
     /// back, with the reason. Needs --mapping.

@@ -107,6 +107,13 @@ pub fn load(
     keep_recipients: bool,
 ) -> anyhow::Result<Plan> {
     let mut plan = Plan::default();
+    crate::inputs::path::check_file("the mapping file", sources.mapping)?;
+    if let Some(path) = sources.directory {
+        crate::inputs::path::check_file("the directory file", path)?;
+    }
+    for path in sources.move_states {
+        crate::inputs::path::check_file("the move-state export", path)?;
+    }
     let directory = match sources.directory {
         Some(path) => {
             let (dir, diags) = directory::read(path)
@@ -125,6 +132,7 @@ pub fn load(
     };
     let mapping_file: Arc<str> = sources.mapping.display().to_string().into();
     let mut join = Join::new(mapping_file.clone(), directory.as_ref(), states.as_ref());
+    join.allowed = config.map(crate::render::allowed_hosts);
     let options = mapping::Options {
         expected_tenant: config.map(|c| c.source.tenant_id.clone()),
     };
@@ -151,6 +159,9 @@ struct Join<'a> {
     directory_used: Vec<bool>,
     states_used: Vec<bool>,
     diags: Diagnostics,
+    /// The link check of `send`, when there is a config: a directory OneDriveUrl it refuses
+    /// is an input error at the directory's line, in `validate` as in `send`.
+    allowed: Option<crate::render::links::AllowedHosts>,
 }
 
 impl<'a> Join<'a> {
@@ -166,6 +177,7 @@ impl<'a> Join<'a> {
             directory_used: vec![false; directory.map_or(0, |d| d.entries.len())],
             states_used: vec![false; states.map_or(0, MoveStates::len)],
             diags: Diagnostics::default(),
+            allowed: None,
         }
     }
 
@@ -205,8 +217,12 @@ impl<'a> Join<'a> {
     }
 
     fn directory_entry(&mut self, user: &UserMapping) -> Option<DirectoryEntry> {
-        let d = self.directory?;
+        let d = self.directory.filter(|d| d.usable)?;
         let found = d.lookup(&user.source_upn, &user.target_upn);
+        // A row for the other UPN of the same person is theirs too, not an unknown user.
+        for i in d.rows_of(&user.source_upn, &user.target_upn) {
+            self.directory_used[i] = true;
+        }
         if found.is_none() {
             self.diags.warning(&self.mapping_file, Some(user.line), format!(
                 "no row in the directory {} for source {} or target {}; the notice greets without a name and uses the default locale",
@@ -214,9 +230,24 @@ impl<'a> Join<'a> {
             ));
         }
         found.map(|i| {
-            self.directory_used[i] = true;
+            self.check_onedrive_url(d, &d.entries[i], user);
             d.entries[i].clone()
         })
+    }
+
+    fn check_onedrive_url(&mut self, d: &Directory, e: &DirectoryEntry, user: &UserMapping) {
+        let (Some(allowed), Some(url)) = (&self.allowed, &e.onedrive_url) else {
+            return;
+        };
+        if let Err(why) = allowed.check(url) {
+            self.diags.push(crate::diag::Diagnostic {
+                severity: crate::diag::Severity::Error,
+                file: d.file.clone(),
+                line: Some(e.line),
+                column: d.onedrive_column.clone(),
+                message: format!("{} (the new OneDrive of {}): {why}; `send` refuses a notice with this link: write the address on the tenants' host URLs or on [message].allowed_link_domains", crate::diag::quote(url), user.source_upn),
+            });
+        }
     }
 
     fn move_entry(&mut self, user: &UserMapping) -> Option<&'a MoveEntry> {

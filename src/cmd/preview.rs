@@ -11,6 +11,7 @@ mod write;
 use crate::cli::{Cli, PreviewArgs};
 use crate::exit::{InvalidInput, Outcome};
 use crate::plan::{self, Recipient, Sources};
+use crate::render::fallbacks::Fallbacks;
 use crate::render::{Rendered, Renderer};
 
 /// Runs the command.
@@ -31,10 +32,10 @@ pub fn execute(cli: &Cli, args: &PreviewArgs) -> anyhow::Result<Outcome> {
         problems.input(d);
     }
     for upn in selection.unmatched(&plan.recipients) {
-        problems.error(format!(
-            "--user {upn}: no user with this source UPN, target UPN or address in {}",
-            args.input.mapping.display()
-        ));
+        problems.error(not_found(&upn, &plan, &args.input.mapping));
+    }
+    for line in Fallbacks::of(&renderer, chosen.iter().copied()).lines() {
+        problems.warnings.push(format!("locale fallback: {line}"));
     }
     let outcome = match &args.out {
         Some(dir) => write::gallery(
@@ -56,6 +57,45 @@ pub fn execute(cli: &Cli, args: &PreviewArgs) -> anyhow::Result<Outcome> {
     } else {
         Outcome::Invalid
     })
+}
+
+/// Why a `--user` value matches nobody: held back by the move state, or not in the mapping
+/// at all (with the mapped identities that are spelled most like it).
+fn not_found(upn: &str, plan: &plan::Plan, mapping: &std::path::Path) -> String {
+    if let Some(h) = plan.held_back.iter().find(|h| user_matches(&h.user, upn)) {
+        return format!(
+            "--user {upn}: {} is held back: {}",
+            h.user.source_upn, h.reason
+        );
+    }
+    let near = near_matches(upn, plan.recipients.iter().map(|r| &r.user));
+    let hint = if near.is_empty() {
+        "check the spelling, or run `t2t-notify validate` on it".to_string()
+    } else {
+        format!("did you mean {}?", near.join(", "))
+    };
+    format!(
+        "--user {upn}: this user is not in the mapping file {} (no source UPN, target UPN or address is {upn}); {hint}",
+        mapping.display()
+    )
+}
+
+/// Up to three mapped identities within a few typing mistakes of `wanted`, closest first.
+fn near_matches<'a>(
+    wanted: &str,
+    users: impl Iterator<Item = &'a crate::inputs::mapping::UserMapping>,
+) -> Vec<String> {
+    const MAX_DISTANCE: usize = 3;
+    let mut near: Vec<(usize, String)> = users
+        .flat_map(|u| [&u.source_upn, &u.target_upn, &u.target_email])
+        .filter_map(|id| {
+            let d = strsim::levenshtein(wanted, &id.to_lowercase());
+            (d <= MAX_DISTANCE).then(|| (d, id.clone()))
+        })
+        .collect();
+    near.sort();
+    near.dedup_by(|a, b| a.1.eq_ignore_ascii_case(&b.1));
+    near.into_iter().take(3).map(|(_, id)| id).collect()
 }
 
 /// One line per reason users are held back by their move state (`Failed` first).
@@ -107,7 +147,11 @@ impl Selection {
 }
 
 fn matches_user(r: &Recipient, lower: &str) -> bool {
-    [&r.user.source_upn, &r.user.target_upn, &r.user.target_email]
+    user_matches(&r.user, lower)
+}
+
+fn user_matches(u: &crate::inputs::mapping::UserMapping, lower: &str) -> bool {
+    [&u.source_upn, &u.target_upn, &u.target_email]
         .iter()
         .any(|v| v.to_lowercase() == lower)
 }
@@ -172,6 +216,10 @@ fn print_one(
     problems: &mut Problems,
 ) -> anyhow::Result<Outcome> {
     let [person] = chosen else {
+        if chosen.is_empty() && !problems.errors.is_empty() {
+            // Every --user matched nobody; `problems` says who and why.
+            return Ok(Outcome::Invalid);
+        }
         return Err(InvalidInput(format!(
             "without --out, pass exactly one --user UPN to print its notice ({} people selected); use --out DIR to preview everyone",
             chosen.len()

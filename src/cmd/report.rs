@@ -1,7 +1,8 @@
 //! `t2t-notify report`: every user's delivery state from the ledger, with totals, as a table,
-//! JSON, CSV or a self-contained HTML page; `--batch` keeps one migration batch, and with
-//! `--mapping` and `--move-state` the users the exports hold back are listed too. Read-only
-//! (but for `--out`, written 0600); exit status 0.
+//! JSON, CSV or a self-contained HTML page; `--batch` keeps one migration batch. With
+//! `--mapping`, mapped users the campaign never tried are listed as pending, and with
+//! `--move-state` too, the users the exports hold back. Read-only (but for `--out`, written
+//! 0600); exit status 0, or 1 when the ledger cannot be read.
 
 mod format;
 mod html;
@@ -14,7 +15,7 @@ use anyhow::Context;
 use crate::cli::{Cli, ReportArgs, ReportFormat};
 use crate::config::Config;
 use crate::exit::Outcome;
-use crate::ledger::deliveries::{DeliveryRow, TestSendRow};
+use crate::ledger::deliveries::{DeliveryRow, DeliveryState, TestSendRow};
 use crate::ledger::Ledger;
 use crate::plan::{self, Sources};
 
@@ -24,8 +25,15 @@ pub use html::{page, PageFacts};
 /// Runs the command.
 pub fn execute(cli: &Cli, args: &ReportArgs) -> anyhow::Result<Outcome> {
     let config = crate::run::load_config(cli)?;
-    let (rows, tests) = read_ledger(&config, args)?;
-    let held = held_back(&config, args)?;
+    let (mut rows, tests) = read_ledger(&config, args)?;
+    let held = match &args.mapping {
+        Some(mapping) => {
+            let plan = load_plan(&config, args, mapping)?;
+            rows.extend(never_tried(&plan, &rows, args));
+            held_back(plan, args)
+        }
+        None => Vec::new(),
+    };
     let report = Report::new(rows, tests).with_held_back(held);
     let bytes = match args.format {
         ReportFormat::Human => report.human().into_bytes(),
@@ -95,24 +103,76 @@ fn batch_names(rows: &[DeliveryRow]) -> Vec<String> {
     names
 }
 
-/// The users `--move-state` holds back (only `--batch` when given), `Failed` first; the
-/// input's problems are printed (`validate` explains them), not fatal for a report.
-fn held_back(config: &Config, args: &ReportArgs) -> anyhow::Result<Vec<HeldRow>> {
-    let Some(mapping) = &args.mapping else {
-        return Ok(Vec::new());
-    };
+/// The mapping (and move-state exports); the input's problems are printed (`validate`
+/// explains them), not fatal for a report.
+fn load_plan(config: &Config, args: &ReportArgs, mapping: &Path) -> anyhow::Result<plan::Plan> {
     let sources = Sources {
         move_states: &args.move_states,
         ..Sources::new(mapping)
     };
-    let mut plan = plan::load(Some(config), sources, true)?;
+    let plan = plan::load(Some(config), sources, true)?;
     for e in plan.diagnostics.errors() {
         eprintln!("{e}");
     }
+    Ok(plan)
+}
+
+/// What the report says of a mapped user the campaign has no row for.
+pub const NEVER_TRIED: &str = "not yet sent: in the mapping, never tried";
+
+/// A pending row for every user `send` would notify (only `--batch` when given) that a
+/// campaign of the report has never tried: a paused or unfinished campaign shows who is
+/// still waiting. The campaigns are `--campaign`, else those in the ledger.
+fn never_tried(plan: &plan::Plan, rows: &[DeliveryRow], args: &ReportArgs) -> Vec<DeliveryRow> {
+    let mut campaigns: Vec<String> = match &args.campaign {
+        Some(c) => vec![c.clone()],
+        None => rows.iter().map(|r| r.campaign.clone()).collect(),
+    };
+    campaigns.sort();
+    campaigns.dedup();
+    if campaigns.is_empty() && !plan.recipients.is_empty() {
+        eprintln!(
+            "No campaign in the ledger yet: none of the {} mapped users ready to notify was sent a notice.",
+            plan.recipients.len()
+        );
+    }
+    let tried: std::collections::HashSet<(&str, &str)> = rows
+        .iter()
+        .map(|r| (r.campaign.as_str(), r.user_key.as_str()))
+        .collect();
+    let mut out = Vec::new();
+    for campaign in &campaigns {
+        for r in &plan.recipients {
+            let key = r.user.source_upn.to_lowercase();
+            let batch = r.move_state.as_ref().map(|m| m.batch.clone());
+            let in_batch = args.batch.is_none() || args.batch == batch;
+            if in_batch && !tried.contains(&(campaign.as_str(), key.as_str())) {
+                out.push(DeliveryRow {
+                    campaign: campaign.clone(),
+                    user_key: key,
+                    state: DeliveryState::Pending,
+                    attempts: 0,
+                    recipients: r.to.clone(),
+                    message_id: None,
+                    content_hash: None,
+                    last_reply: Some(NEVER_TRIED.into()),
+                    batch,
+                    first_attempt_at: None,
+                    last_attempt_at: None,
+                    sent_at: None,
+                    updated_at: String::new(),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The users `--move-state` holds back (only `--batch` when given), `Failed` first.
+fn held_back(mut plan: plan::Plan, args: &ReportArgs) -> Vec<HeldRow> {
     plan.held_back
         .sort_by(|a, b| (&a.hold, &a.user.source_upn).cmp(&(&b.hold, &b.user.source_upn)));
-    Ok(plan
-        .held_back
+    plan.held_back
         .into_iter()
         .map(|h| {
             let entry = h.move_state.as_ref();
@@ -130,7 +190,7 @@ fn held_back(config: &Config, args: &ReportArgs) -> anyhow::Result<Vec<HeldRow>>
             Some(b) => h.batch.as_deref() == Some(b.as_str()),
             None => true,
         })
-        .collect())
+        .collect()
 }
 
 fn page_facts(config: &Config, args: &ReportArgs) -> PageFacts {

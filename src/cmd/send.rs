@@ -55,6 +55,9 @@ fn send(cli: &Cli, config: &Config, args: &SendArgs, trace: &mut Trace) -> anyho
     }
     let people = std::mem::take(&mut plan.recipients);
     let renderer = Renderer::new(config).map_err(|e| InvalidInput(e.to_string()))?;
+    for line in crate::render::fallbacks::Fallbacks::of(&renderer, &people).lines() {
+        tracing::warn!("locale fallback: {line}");
+    }
     trace.lock = Some(SendLock::acquire(&config.ledger.path)?);
     let ledger = trace.ledger.insert(Ledger::open(&config.ledger.path)?);
     let selection = selection(ledger, args, test_to.is_some())?;

@@ -33,14 +33,28 @@ pub struct Directory {
     pub file: Arc<str>,
     pub entries: Vec<DirectoryEntry>,
     by_upn: HashMap<String, usize>,
+    /// False when the header row was missing or had no UserPrincipalName column: that one
+    /// error says it all, so nobody is reported as missing from it.
+    pub usable: bool,
+    /// The OneDriveUrl column, for diagnostics about its values.
+    pub onedrive_column: Option<Column>,
 }
 
 impl Directory {
     /// The entry for a user, looked up by target UPN first, then source UPN (case-insensitive).
     pub fn lookup(&self, source_upn: &str, target_upn: &str) -> Option<usize> {
+        self.rows_of(source_upn, target_upn).next()
+    }
+
+    /// Every row that belongs to a user: the target UPN's, then the source UPN's.
+    pub fn rows_of<'a>(
+        &'a self,
+        source_upn: &'a str,
+        target_upn: &'a str,
+    ) -> impl Iterator<Item = usize> + 'a {
         [target_upn, source_upn]
-            .iter()
-            .find_map(|u| self.by_upn.get(&u.to_lowercase()).copied())
+            .into_iter()
+            .filter_map(|u| self.by_upn.get(&u.to_lowercase()).copied())
     }
 }
 
@@ -121,6 +135,14 @@ fn read_opened(opened: text::TextFile, file: Arc<str>) -> io::Result<(Directory,
                     ));
                     return Ok((dir, diags));
                 }
+                dir.usable = true;
+                dir.onedrive_column = kinds
+                    .iter()
+                    .position(|k| matches!(k, Known::OneDriveUrl))
+                    .map(|i| Column {
+                        index: i + 1,
+                        name: fields[i].clone(),
+                    });
                 header = Some((kinds, fields));
             }
             Some((kinds, names)) => {
@@ -164,6 +186,10 @@ fn entry_from(
         let some = (!value.is_empty()).then(|| value.clone());
         match kind {
             Known::Upn => e.upn = value.clone(),
+            Known::DisplayName | Known::GivenName if some.as_deref().is_some_and(has_link) => {
+                // A link in a name would be a clickable link in every notice that greets them.
+                push(diags, Severity::Error, file, line, i, &names[i], format!("{} contains a web address; a name must not (the notice would show it as a link): correct the name in the directory", quote(value)));
+            }
             Known::DisplayName => e.display_name = some,
             Known::GivenName => e.given_name = some,
             Known::Mail => e.mail = some,
@@ -260,6 +286,12 @@ fn add(dir: &mut Directory, entry: DirectoryEntry, file: &Arc<str>, diags: &mut 
     dir.entries.push(entry);
 }
 
+/// True when `s` holds something a mail reader shows as a link (`scheme://` or `www.`), as
+/// the notices' link check finds them.
+fn has_link(s: &str) -> bool {
+    s.contains("://") || s.to_ascii_lowercase().contains("www.")
+}
+
 /// A BCP 47 tag as Entra stores it: `de`, `de-AT`, `zh-Hant-TW`.
 pub fn is_language_tag(s: &str) -> bool {
     let mut parts = s.split(['-', '_']);
@@ -342,6 +374,34 @@ mod tests {
             .iter()
             .all(|e| e.contains("(OneDriveUrl)") && e.contains("line break, tab or space")));
         assert!(dir.entries.iter().all(|e| e.onedrive_url.is_none()));
+    }
+
+    #[test]
+    fn a_web_address_in_a_name_is_an_error_on_its_line_and_column() {
+        let f = write(b"UserPrincipalName,DisplayName,GivenName\na@b.com,Ana https://evil.example/x,Ana\nc@b.com,Carl,www.evil.example\n");
+        let (dir, diags) = read(f.path()).unwrap();
+        let errors: Vec<String> = diags.errors().map(|d| d.to_string()).collect();
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert!(
+            errors[0].contains(":2: column 2 (DisplayName)"),
+            "{errors:?}"
+        );
+        assert!(errors[1].contains(":3: column 3 (GivenName)"), "{errors:?}");
+        assert!(errors.iter().all(|e| e.contains("contains a web address")));
+        assert_eq!(dir.entries.len(), 2, "the rows still join");
+        assert_eq!(dir.entries[0].display_name, None);
+    }
+
+    #[test]
+    fn rows_of_finds_both_the_target_and_the_source_row() {
+        let f = write(b"UserPrincipalName\na@contoso.com\nA@fabrikam.com\n");
+        let (dir, diags) = read(f.path()).unwrap();
+        assert!(diags.is_empty(), "{diags:?}");
+        let rows: Vec<usize> = dir.rows_of("a@contoso.com", "a@fabrikam.com").collect();
+        assert_eq!(rows, [1, 0]);
+        assert!(dir.usable);
+        let (dir, _) = read(write(b"Mail\nx@y.com\n").path()).unwrap();
+        assert!(!dir.usable);
     }
 
     #[test]

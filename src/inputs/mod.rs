@@ -5,4 +5,5 @@ pub mod address;
 pub mod directory;
 pub mod mapping;
 pub mod move_state;
+pub mod path;
 pub mod text;

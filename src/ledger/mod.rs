@@ -39,6 +39,11 @@ pub enum LedgerError {
         path: PathBuf,
         source: rusqlite::Error,
     },
+    #[error("ledger {path} cannot be written ({source}): every run records in it what it sends. Make the file and its folder writable for the user running t2t-notify (SQLite also writes the -wal and -shm files next to it; a read-only disk or share cannot hold the ledger), or copy the ledger to a writable folder and set [ledger].path to the copy")]
+    NotWritable {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
     #[error("ledger {path} is locked by another process (another t2t-notify send?); wait for it to finish")]
     Locked { path: PathBuf },
     #[error("ledger {path} has schema version {found}, newer than this t2t-notify understands ({supported}); use a newer t2t-notify")]
@@ -80,6 +85,17 @@ impl Ledger {
                 path: path.to_path_buf(),
                 source,
             })?;
+        // SQLite opens a file it may not write read-only without a word, and only the first
+        // write fails: say so now, before anything is sent that could not be recorded.
+        if conn.is_readonly(rusqlite::MAIN_DB).unwrap_or(false) {
+            return Err(LedgerError::NotWritable {
+                path: path.to_path_buf(),
+                source: rusqlite::Error::SqliteFailure(
+                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_READONLY),
+                    Some("it opens read-only".into()),
+                ),
+            });
+        }
         let mut ledger = Ledger {
             conn,
             path: path.to_path_buf(),
@@ -166,6 +182,9 @@ pub(crate) fn classify(path: &Path, e: rusqlite::Error) -> LedgerError {
         }
         Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => LedgerError::Locked { path },
         Some(ErrorCode::DiskFull) => LedgerError::DiskFull { path, source: e },
+        Some(ErrorCode::ReadOnly | ErrorCode::CannotOpen) => {
+            LedgerError::NotWritable { path, source: e }
+        }
         Some(ErrorCode::SystemIoFailure) => LedgerError::Disk { path, source: e },
         _ => LedgerError::Sql { path, source: e },
     }
@@ -285,6 +304,30 @@ mod tests {
         let err = Ledger::open(&path).unwrap_err();
         assert!(matches!(err, LedgerError::Corrupt { .. }), "{err}");
         assert!(err.to_string().contains("integrity check"), "{err}");
+    }
+
+    #[test]
+    fn a_write_refused_as_read_only_says_which_file_and_what_to_do() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("l.db");
+        drop(Ledger::open(&path).unwrap());
+        let conn = Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+        let refused = conn
+            .execute(
+                "INSERT INTO submissions (at_ms, recipients, campaign) VALUES (1, 1, 'c')",
+                [],
+            )
+            .unwrap_err();
+        let err = classify(&path, refused);
+        assert!(matches!(err, LedgerError::NotWritable { .. }), "{err}");
+        let text = err.to_string();
+        assert!(
+            text.starts_with(&format!("ledger {} cannot be written", path.display()))
+                && text.contains("readonly database")
+                && text.contains("writable for the user running t2t-notify")
+                && text.contains("copy the ledger to a writable folder"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -162,11 +162,17 @@ fn ledger_list(out: &mut String, title: &str, hint: &str, list: &Listed<LedgerUs
     if list.total == 0 {
         return;
     }
-    let _ = writeln!(out, "\n{title}: {} users ({hint})", list.total);
+    let users = if list.total == 1 { "user" } else { "users" };
+    let _ = writeln!(out, "\n{title}: {} {users} ({hint})", list.total);
     for u in &list.users {
+        let attempts = if u.attempts == 1 {
+            "attempt"
+        } else {
+            "attempts"
+        };
         let _ = writeln!(
             out,
-            "  {} ({}, {} attempts): {}",
+            "  {} ({}, {} {attempts}): {}",
             u.user,
             u.recipients.join(", "),
             u.attempts,
@@ -214,10 +220,10 @@ mod tests {
         let missing = text.find("  not in any move-state export (1):").unwrap();
         assert!(failed_hold < missing, "Failed first: {text}");
         assert!(
-            text.contains("  eve@contoso.com (eve@fabrikam.com, 1 attempts): 550 5.1.1 <eve@fabrikam.com>: Recipient address rejected"),
+            text.contains("  eve@contoso.com (eve@fabrikam.com, 1 attempt): 550 5.1.1 <eve@fabrikam.com>: Recipient address rejected"),
             "{text}"
         );
-        assert!(text.contains("\nUncertain: 1 users"), "{text}");
+        assert!(text.contains("\nUncertain: 1 user "), "{text}");
         assert!(!text.contains("not listed here"), "{text}");
     }
 

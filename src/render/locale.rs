@@ -9,14 +9,42 @@ pub fn choose<'a>(
     available: &'a BTreeSet<String>,
     default: &'a str,
 ) -> &'a str {
+    choose_why(preferred, available, default).0
+}
+
+/// A PreferredLanguage whose language has no templates, so the default locale stood in.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Fallback {
+    /// The PreferredLanguage as the directory has it (`de-DE`).
+    pub tag: String,
+    /// Its language, which has no templates folder (`de`).
+    pub language: String,
+}
+
+/// Like [`choose`], and why the default was used for a PreferredLanguage it could not serve
+/// (none when the person has no PreferredLanguage, or `de-AT` used `de` as designed).
+pub fn choose_why<'a>(
+    preferred: Option<&str>,
+    available: &'a BTreeSet<String>,
+    default: &'a str,
+) -> (&'a str, Option<Fallback>) {
     let Some(tag) = preferred.map(normalize).filter(|t| !t.is_empty()) else {
-        return default;
+        return (default, None);
     };
     let language = tag.split('-').next().unwrap_or_default().to_string();
-    [tag, language]
+    match [&tag, &language]
         .iter()
-        .find_map(|want| available.iter().find(|have| normalize(have) == *want))
-        .map_or(default, String::as_str)
+        .find_map(|want| available.iter().find(|have| normalize(have) == **want))
+    {
+        Some(have) => (have, None),
+        None => (
+            default,
+            Some(Fallback {
+                tag: preferred.unwrap_or_default().trim().to_string(),
+                language,
+            }),
+        ),
+    }
 }
 
 fn normalize(tag: &str) -> String {
@@ -41,5 +69,22 @@ mod tests {
         assert_eq!(choose(Some("fr-FR"), &both, "en"), "en");
         assert_eq!(choose(Some(""), &both, "en"), "en");
         assert_eq!(choose(None, &both, "en"), "en");
+    }
+
+    #[test]
+    fn only_a_language_without_templates_is_a_fallback() {
+        let both = set(&["de", "en"]);
+        assert_eq!(choose_why(Some("de-AT"), &both, "en"), ("de", None));
+        assert_eq!(choose_why(None, &both, "en"), ("en", None));
+        assert_eq!(
+            choose_why(Some(" fr-FR"), &both, "en"),
+            (
+                "en",
+                Some(Fallback {
+                    tag: "fr-FR".into(),
+                    language: "fr".into()
+                })
+            )
+        );
     }
 }

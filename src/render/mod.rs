@@ -8,6 +8,7 @@
 //! `gallery` (the preview's index page, and the HTML escaper every page of ours uses).
 
 pub mod context;
+pub mod fallbacks;
 pub mod gallery;
 pub mod links;
 pub mod locale;
@@ -261,6 +262,17 @@ impl Renderer {
         })
     }
 
+    /// The locale `r`'s notice is rendered in, and why when it is the default instead of
+    /// their PreferredLanguage.
+    pub fn locale_of(&self, r: &Recipient) -> (String, Option<locale::Fallback>) {
+        let (used, why) = locale::choose_why(
+            r.preferred_language(),
+            &self.registry.locales,
+            &self.default_locale,
+        );
+        (used.to_string(), why)
+    }
+
     /// The hosts links may point to.
     pub fn allowed_hosts(&self) -> &AllowedHosts {
         &self.allowed
@@ -351,7 +363,7 @@ fn sender(field: &'static str, value: &str) -> Result<Mailbox, RenderError> {
 }
 
 /// Microsoft's hosts, both tenants' host URL domains and `[message].allowed_link_domains`.
-fn allowed_hosts(config: &Config) -> AllowedHosts {
+pub fn allowed_hosts(config: &Config) -> AllowedHosts {
     let tenant_hosts: Vec<String> = config
         .source
         .host_urls

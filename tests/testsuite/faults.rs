@@ -8,5 +8,6 @@ mod concurrent;
 mod disk;
 mod kills;
 mod ledger_files;
+mod read_only;
 mod sink_restart;
 pub mod support;

@@ -227,8 +227,8 @@ fn a_target_that_differs_from_the_mapping_is_a_warning() {
 fn a_missing_export_names_the_file() {
     validate(&["batch-9.csv"], &[])
         .run()
-        .status(1)
-        .contains("cannot read the move-state export batch-9.csv");
+        .status(2)
+        .contains("the move-state export batch-9.csv does not exist; check the path");
 }
 
 #[test]

@@ -189,8 +189,36 @@ fn unknown_user_is_reported() {
     )
     .run()
     .status(2)
-    .contains("--user nobody@contoso.com: no user");
+    .contains("--user nobody@contoso.com: this user is not in the mapping file");
     assert_eq!(files_with(tmp.path(), "eml").len(), 1);
+}
+
+#[test]
+fn one_unknown_user_without_out_says_it_is_not_in_the_mapping_with_near_matches() {
+    let run = t2t()
+        .arg("--config")
+        .arg(sample_config())
+        .args(["preview", "--mapping"])
+        .arg(sample_mapping())
+        .args(["--user", "nobody@contoso.com"])
+        .run()
+        .status(2)
+        .contains("--user nobody@contoso.com: this user is not in the mapping file")
+        .contains("identity-map.csv");
+    assert!(
+        !run.stderr().contains("pass exactly one --user"),
+        "{}",
+        run.stderr()
+    );
+    t2t()
+        .arg("--config")
+        .arg(sample_config())
+        .args(["preview", "--mapping"])
+        .arg(sample_mapping())
+        .args(["--user", "ana.martinez@contoso.com"])
+        .run()
+        .status(2)
+        .contains("did you mean ana.martinez0@contoso.com?");
 }
 
 #[test]
@@ -212,8 +240,14 @@ fn look_alike_onedrive_url_fails_the_link_check_but_the_rest_is_written() {
     );
     let index = std::fs::read_to_string(tmp.path().join("index.html")).unwrap();
     assert!(
-        index.contains("Problems to fix before sending (2)"),
-        "text and html problems"
+        index.contains("Problems to fix before sending (3)"),
+        "text and html problems, and the directory's line"
+    );
+    assert!(
+        run.stderr()
+            .contains("look-alike-directory.csv:2: column 5 (OneDriveUrl)"),
+        "{}",
+        run.stderr()
     );
     assert!(index.contains("contoso-my.sharepoint.com.evil.example"));
 }
@@ -285,4 +319,53 @@ fn broken_template_syntax_is_an_input_error_naming_file_and_line() {
         .run()
         .status(2)
         .contains("fr/html/help.hbs: line");
+}
+
+/// A copy of the shipped templates without the `locale` folder; returns the copy's path.
+pub fn templates_without(dir: &Path, locale: &str) -> PathBuf {
+    fn copy(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for e in std::fs::read_dir(from).unwrap() {
+            let e = e.unwrap();
+            let target = to.join(e.file_name());
+            if e.file_type().unwrap().is_dir() {
+                copy(&e.path(), &target);
+            } else {
+                std::fs::copy(e.path(), target).unwrap();
+            }
+        }
+    }
+    let out = dir.join("templates");
+    copy(&root().join("templates"), &out);
+    std::fs::remove_dir_all(out.join(locale)).unwrap();
+    out
+}
+
+#[test]
+fn people_whose_language_has_no_templates_are_counted_on_stderr_and_the_page() {
+    let tmp = tempfile::tempdir().unwrap();
+    let templates = templates_without(tmp.path(), "de");
+    let out = tmp.path().join("preview");
+    let run = preview(&out, &sample_mapping(), Some(&sample_directory()), &[])
+        .env("T2T_NOTIFY_MESSAGE_TEMPLATES", &templates)
+        .run()
+        .status(0);
+    let expected = [
+        "5 people: PreferredLanguage de-DE, no `de` templates, used `en`",
+        "4 people: PreferredLanguage de-AT, no `de` templates, used `en`",
+        "4 people: PreferredLanguage de-CH, no `de` templates, used `en`",
+    ];
+    let index = std::fs::read_to_string(out.join("index.html")).unwrap();
+    for line in expected {
+        assert!(
+            run.stderr().contains(&format!("locale fallback: {line}")),
+            "{}",
+            run.stderr()
+        );
+        assert!(index.contains(line), "{line} on the page");
+    }
+    assert!(
+        !run.stderr().contains("PreferredLanguage en-"),
+        "en-GB used en as designed"
+    );
 }

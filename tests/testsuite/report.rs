@@ -91,3 +91,68 @@ fn no_ledger_yet_is_reported_not_an_error() {
         "report does not create a ledger"
     );
 }
+
+/// ana, jose and zoe (in the ledger), and kim and lou, whom the campaign never tried.
+fn mapping_of_five(dir: &std::path::Path) -> std::path::PathBuf {
+    let rows: String = ["ana", "jose", "zoe", "kim", "lou"]
+        .iter()
+        .map(|u| {
+            format!("User,6a0e3f52-9d4b-4c8e-8f2a-1b7c5d3e9f01,{u}@contoso.com,{u}@fabrikam.com,{u}@fabrikam.com,RegularUser\r\n")
+        })
+        .collect();
+    let path = dir.join("map.csv");
+    std::fs::write(&path, rows).unwrap();
+    path
+}
+
+#[test]
+fn with_the_mapping_people_never_tried_are_counted_and_listed_as_pending() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("t2t.db");
+    write_ledger(&ledger);
+    let mapping = mapping_of_five(dir.path());
+    let run = |format: &str| {
+        t2t()
+            .arg("--config")
+            .arg(sample_config())
+            .env("T2T_NOTIFY_LEDGER_PATH", &ledger)
+            .args(["report", "--format", format, "--mapping"])
+            .arg(&mapping)
+            .run()
+    };
+    run("human")
+        .status(0)
+        .contains("Campaign post-migration: 5 users: 1 sent, 1 deferred, 1 failed, 0 uncertain, 0 in flight, 2 pending")
+        .contains("kim@contoso.com")
+        .contains("lou@contoso.com")
+        .contains("not yet sent: in the mapping, never tried");
+    let json = run("json").status(0).json();
+    let pending: Vec<&str> = json["campaigns"][0]["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|u| u["state"] == "pending")
+        .map(|u| u["user_key"].as_str().unwrap())
+        .collect();
+    assert_eq!(pending, ["kim@contoso.com", "lou@contoso.com"]);
+    let html = run("html").status(0).stdout();
+    assert!(
+        html.contains("<td>kim<wbr>@contoso.com</td>"),
+        "the page lists them"
+    );
+}
+
+#[test]
+fn a_damaged_ledger_exits_1_as_readme_says() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("t2t.db");
+    std::fs::write(&ledger, vec![0x42u8; 8192]).unwrap();
+    report(&ledger, "human")
+        .status(1)
+        .contains("is not a t2t-notify ledger or is damaged");
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    assert!(
+        readme.contains("exits 0, or 1 when the ledger cannot be\nread"),
+        "README's Report section gives the same exit status"
+    );
+}

@@ -466,3 +466,26 @@ fn ctrl_c_finishes_the_messages_in_flight_records_them_and_exits_130() {
     site.send(&[]).status(0).lacks("were in flight");
     assert_eq!(sink.deliveries(), once_each(&sample_recipients()));
 }
+
+#[test]
+fn send_counts_the_people_whose_language_has_no_templates() {
+    let sink = Sink::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let templates = crate::preview::templates_without(tmp.path(), "de");
+    let site =
+        Site::new(sink.port).env("T2T_NOTIFY_MESSAGE_TEMPLATES", templates.to_str().unwrap());
+    site.open_gate();
+    site.send(&[])
+        .status(0)
+        .contains(
+            "locale fallback: 5 people: PreferredLanguage de-DE, no `de` templates, used `en`",
+        )
+        .contains(
+            "locale fallback: 4 people: PreferredLanguage de-AT, no `de` templates, used `en`",
+        );
+    assert_eq!(
+        sink.messages().len(),
+        30,
+        "the fallback still sends everyone"
+    );
+}

@@ -434,6 +434,64 @@ fn directory_without_upn_column_is_an_error_on_the_header_line() {
 }
 
 #[test]
+fn directory_without_upn_column_warns_about_nobody_missing_from_it() {
+    let json = validate_directory("missing-upn-column.csv")
+        .status(2)
+        .json();
+    assert_eq!(
+        json_prefixes(&json, "warnings"),
+        Vec::<String>::new(),
+        "{json:#}"
+    );
+}
+
+#[test]
+fn directory_rows_for_both_upns_of_one_user_give_no_warning() {
+    let json = validate_directory("both-upns.csv").status(0).json();
+    assert_eq!(
+        json_prefixes(&json, "warnings"),
+        Vec::<String>::new(),
+        "{json:#}"
+    );
+    assert_eq!(
+        json_prefixes(&json, "errors"),
+        Vec::<String>::new(),
+        "{json:#}"
+    );
+}
+
+#[test]
+fn a_web_address_in_a_directory_name_is_an_error_at_the_directory_line() {
+    let json = validate_directory("url-in-name.csv").status(2).json();
+    assert_eq!(
+        json_prefixes(&json, "errors"),
+        ["url-in-name.csv:2: column 2 (DisplayName)"]
+    );
+    assert!(
+        json_messages(&json, "errors")[0].contains("contains a web address"),
+        "{json:#}"
+    );
+}
+
+#[test]
+fn validate_runs_the_link_check_of_send_on_directory_onedrive_urls() {
+    let json = validate_directory("look-alike-onedrive.csv")
+        .status(2)
+        .json();
+    assert_eq!(
+        json_prefixes(&json, "errors"),
+        ["look-alike-onedrive.csv:2: column 2 (OneDriveUrl)"]
+    );
+    let message = &json_messages(&json, "errors")[0];
+    assert!(
+        message.contains("fabrikam-my.sharepoint.com.evil.example")
+            && message.contains("user1@contoso.com")
+            && message.contains("is not one of"),
+        "{json:#}"
+    );
+}
+
+#[test]
 fn directory_duplicates_name_both_lines() {
     let json = validate_directory("duplicates.csv").status(2).json();
     assert_eq!(json_prefixes(&json, "errors"), ["duplicates.csv:5"]);
@@ -567,4 +625,32 @@ fn env_override_with_a_bad_value_names_the_variable() {
         .run()
         .status(2)
         .contains("environment variable T2T_NOTIFY_PACNG_PER_MINUTE: not a config key");
+}
+
+// --- paths -----------------------------------------------------------------------------------
+
+#[test]
+fn a_missing_mapping_file_or_a_folder_as_a_file_is_invalid_input_naming_the_path() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = t2t()
+        .current_dir(tmp.path())
+        .args(["validate", "--mapping", "no-such-map.csv"])
+        .run()
+        .status(2)
+        .contains("the mapping file no-such-map.csv does not exist; check the path");
+    assert!(!run.stderr().contains("os error"), "{}", run.stderr());
+    t2t()
+        .current_dir(fixture("directory"))
+        .args(["validate", "--mapping", "map.csv", "--directory", "."])
+        .run()
+        .status(2)
+        .contains("the directory file . is a folder, not a file");
+    t2t()
+        .arg("--config")
+        .arg(sample_config())
+        .args(["preview", "--mapping"])
+        .arg(fixture("directory"))
+        .run()
+        .status(2)
+        .contains("is a folder, not a file");
 }

@@ -119,20 +119,27 @@ fn callouts(out: &mut String, report: &Report) {
         return;
     }
     held_callout(out, report.held_back());
-    row_callout(
-        out,
-        "failed",
-        "Failed",
-        "The server refused these notices; the reply says why. Fix the address, then <code>send --retry-failed</code>.",
-        &failed,
-    );
-    row_callout(
-        out,
-        "uncertain",
-        "Uncertain",
-        "These notices may have been delivered (the connection dropped after the message was sent, or a run stopped). Check a mailbox before <code>send --resend-uncertain</code>.",
-        &uncertain,
-    );
+    // One callout per campaign: the command to run names the campaign.
+    for (campaign, rows) in &report.campaigns {
+        let of = |wanted: fn(DeliveryState) -> bool| -> Vec<&DeliveryRow> {
+            rows.iter().filter(|r| wanted(r.state)).collect()
+        };
+        let c = escape(campaign);
+        row_callout(
+            out,
+            "failed",
+            &format!("Failed in campaign {c}"),
+            &format!("The server refused these notices; the reply says why. Fix the address, then <code>send --campaign {c} --retry-failed</code>."),
+            &of(|s| s == DeliveryState::Failed),
+        );
+        row_callout(
+            out,
+            "uncertain",
+            &format!("Uncertain in campaign {c}"),
+            &format!("These notices may have been delivered (the connection dropped after the message was sent, or a run stopped). Check a mailbox before <code>send --campaign {c} --resend-uncertain</code>."),
+            &of(|s| matches!(s, DeliveryState::Uncertain | DeliveryState::InFlight)),
+        );
+    }
 }
 
 fn held_callout(out: &mut String, held: &[HeldRow]) {
@@ -186,20 +193,25 @@ fn row_callout(out: &mut String, id: &str, title: &str, hint: &str, rows: &[&Del
     let class = if id == "failed" { "bad" } else { "warn" };
     let _ = write!(
         out,
-        "<section class=\"callout {class}\" id=\"{id}\"><h2>{title}: {}</h2>\n<p>{hint}</p>\n<ul>",
+        "<section class=\"callout {class}\" data-callout=\"{id}\"><h2>{title}: {}</h2>\n<p>{hint}</p>\n<ul>",
         users(rows.len())
     );
     for r in rows.iter().take(CALLOUT_LISTED) {
         let _ = write!(
             out,
-            "<li><b>{}</b> <span class=\"muted\">({} attempts)</span> <span class=\"reply\">{}</span></li>",
+            "<li><b>{}</b> <span class=\"muted\">({})</span> <span class=\"reply\">{}</span></li>",
             escape(&r.user_key),
-            r.attempts,
+            attempts(r.attempts),
             escape(&one_line(r.last_reply.as_deref().unwrap_or("-")))
         );
     }
     more(out, rows.len());
     out.push_str("</ul></section>\n");
+}
+
+/// `1 attempt`, `2 attempts`.
+fn attempts(n: u32) -> String {
+    format!("{n} attempt{}", if n == 1 { "" } else { "s" })
 }
 
 /// `1 user`, `2 users`.
@@ -346,6 +358,33 @@ fn cell(out: &mut String, value: Option<&str>) {
     }
 }
 
+/// A cell that may wrap before each `at` (`name<wbr>@domain`, `date<wbr>Ttime`) and nowhere
+/// else, so that long UPNs and times take two short lines rather than widening the table.
+fn breaking_cell(out: &mut String, value: Option<&str>, at: char) {
+    match value {
+        Some(v) if !v.is_empty() => {
+            let parts: Vec<String> = v.split(at).map(escape).collect();
+            let _ = write!(out, "<td>{}</td>", parts.join(&format!("<wbr>{at}")));
+        }
+        _ => cell(out, None),
+    }
+}
+
+/// A cell shown clipped (`class` sets how: the Message-ID on one line, a reply on two), whole
+/// in its tooltip; search, sorting and copying use the whole value.
+fn clipped_cell(out: &mut String, class: &str, value: Option<&str>) {
+    match value {
+        Some(v) if !v.is_empty() => {
+            let v = escape(v);
+            let _ = write!(
+                out,
+                "<td class=\"{class}\"><span title=\"{v}\">{v}</span></td>"
+            );
+        }
+        _ => cell(out, None),
+    }
+}
+
 fn delivery_row(out: &mut String, r: &DeliveryRow) {
     let state = r.state.as_str();
     let _ = write!(
@@ -354,27 +393,31 @@ fn delivery_row(out: &mut String, r: &DeliveryRow) {
         attention(r.state)
     );
     cell(out, Some(&r.campaign));
-    cell(out, Some(&r.user_key));
-    cell(out, Some(&r.recipients.join(", ")));
+    breaking_cell(out, Some(&r.user_key), '@');
+    breaking_cell(out, Some(&r.recipients.join(", ")), '@');
     let _ = write!(
         out,
         "<td><span class=\"state s-{state}\">{state}</span></td>"
     );
     let _ = write!(out, "<td class=\"num\">{}</td>", r.attempts);
-    cell(out, r.last_reply.as_deref().map(one_line).as_deref());
-    cell(out, r.message_id.as_deref());
+    clipped_cell(
+        out,
+        "reply",
+        r.last_reply.as_deref().map(one_line).as_deref(),
+    );
+    clipped_cell(out, "mid", r.message_id.as_deref());
     cell(out, r.batch.as_deref());
-    cell(out, r.first_attempt_at.as_deref());
-    cell(out, r.last_attempt_at.as_deref());
-    cell(out, r.sent_at.as_deref());
+    for at in [&r.first_attempt_at, &r.last_attempt_at, &r.sent_at] {
+        breaking_cell(out, at.as_deref(), 'T');
+    }
     out.push_str("</tr>\n");
 }
 
 fn held_row(out: &mut String, h: &HeldRow) {
     out.push_str("<tr class=\"s-held-back\" data-rank=\"9\">");
     cell(out, None);
-    cell(out, Some(&h.source_upn.to_lowercase()));
-    cell(out, Some(&h.target_upn));
+    breaking_cell(out, Some(&h.source_upn.to_lowercase()), '@');
+    breaking_cell(out, Some(&h.target_upn), '@');
     let _ = write!(
         out,
         "<td><span class=\"state s-held-back\">held back</span> <span class=\"hold{}\">{}</span></td>",
@@ -382,7 +425,7 @@ fn held_row(out: &mut String, h: &HeldRow) {
         escape(&h.hold)
     );
     out.push_str("<td class=\"num\">0</td>");
-    cell(out, Some(&one_line(&h.reason)));
+    clipped_cell(out, "reply", Some(&one_line(&h.reason)));
     cell(out, None);
     cell(out, h.batch.as_deref());
     for _ in 0..3 {

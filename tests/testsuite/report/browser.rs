@@ -146,8 +146,8 @@ fn the_html_report_lists_everyone_searches_sorts_and_stays_inert() {
         callouts,
         serde_json::json!([
             "Held back: 5 users not notified",
-            "Failed: 1 user",
-            "Uncertain: 1 user"
+            "Failed in campaign post-migration: 1 user",
+            "Uncertain in campaign post-migration: 1 user"
         ])
     );
     browser.screenshot(&page, &shots().join("report.png"));
@@ -200,4 +200,90 @@ fn the_html_report_lists_everyone_searches_sorts_and_stays_inert() {
     let errors = browser.errors();
     assert!(errors.is_empty(), "browser errors: {errors:#?}");
     eprintln!("screenshots in {}", shots().display());
+}
+
+/// Forty users as a real campaign leaves them: long UPNs, real Message-IDs (32 hex digits),
+/// Exchange's long replies, a batch label and three timestamps each.
+fn write_realistic_ledger(path: &Path) {
+    let ledger = Ledger::open(path).unwrap();
+    let book = Book::Campaign {
+        campaign: "post-migration".into(),
+    };
+    let writer = LedgerWriter::spawn(ledger, book, CommitPolicy::default()).unwrap();
+    let handle = writer.handle();
+    let user = |i: usize| format!("alexandra.konstantinopoulou{i}@contoso.onmicrosoft.com");
+    let marks: Vec<Mark> = (0..40)
+        .map(|i| Mark {
+            user_key: user(i),
+            recipients: vec![format!("alexandra.konstantinopoulou{i}@fabrikam.com")],
+            message_id: format!(
+                "<{:032x}@fabrikam.com>",
+                (0x9f3a_u128 * (i as u128 + 1)) << 64
+            ),
+            content_hash: "00".into(),
+            batch: Some("wave-2026-11-28".into()),
+            at: Utc::now(),
+        })
+        .collect();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    rt.block_on(handle.mark_in_flight(marks)).unwrap();
+    for i in 0..40 {
+        let (resolution, reply) = if i % 7 == 3 {
+            (Resolution::Failed, "550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup")
+        } else {
+            (Resolution::Sent, "250 2.6.0 <9f3a@fabrikam.com> [InternalId=123456789012, Hostname=AM0PR01MB1234.eurprd01.prod.exchangelabs.com] 12345 bytes in 0.123, 97.123 KB/sec Queued mail for delivery")
+        };
+        handle.settle(Settled {
+            user_key: user(i),
+            resolution,
+            reply: Some(reply.into()),
+            at: Utc::now(),
+            submitted: u32::from(resolution != Resolution::Failed),
+        });
+    }
+    writer.finish().1.unwrap();
+}
+
+#[test]
+fn the_html_report_table_fits_1900_pixels_with_one_line_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("t2t.db");
+    write_realistic_ledger(&ledger);
+    let out = dir.path().join("report.html");
+    t2t()
+        .arg("--config")
+        .arg(sample_config())
+        .env("T2T_NOTIFY_LEDGER_PATH", &ledger)
+        .args(["report", "--format", "html", "--out"])
+        .arg(&out)
+        .run()
+        .status(0);
+    let mut browser = Browser::launch();
+    let page = browser.new_page(1900, 1000);
+    browser.navigate(&page, &format!("file://{}", out.display()));
+    let layout = browser.eval(
+        &page,
+        "(() => { const s = document.querySelector('.scroll'); const rows = Array.from(document.querySelectorAll('#users tbody tr')); const heights = rows.map(r => r.getBoundingClientRect().height); return {scrollWidth: s.scrollWidth, clientWidth: s.clientWidth, rows: rows.length, tallest: Math.max(...heights), messageId: rows[0].cells[6].textContent}; })()",
+    );
+    browser.screenshot(&page, &shots().join("report-1900.png"));
+    assert_eq!(layout["rows"], 40, "{layout}");
+    assert!(
+        layout["messageId"]
+            .as_str()
+            .unwrap()
+            .ends_with("@fabrikam.com>"),
+        "the whole Message-ID is in the cell (search and copy find it): {layout}"
+    );
+    assert!(
+        layout["scrollWidth"].as_f64().unwrap() <= layout["clientWidth"].as_f64().unwrap(),
+        "the table does not scroll sideways at 1900 px: {layout}"
+    );
+    assert!(
+        layout["tallest"].as_f64().unwrap() <= 48.0,
+        "no row is taller than two lines: {layout}"
+    );
+    let errors = browser.errors();
+    assert!(errors.is_empty(), "browser errors: {errors:#?}");
 }

@@ -113,12 +113,14 @@ fn every_user_has_a_row_and_the_ones_who_need_someone_are_called_out() {
     assert!(html.contains("5 of 5 users"));
     for user in ["ana", "eve", "fay", "bo", "cy"] {
         assert!(
-            html.contains(&format!("<td>{user}@contoso.com</td>")),
+            html.contains(&format!("<td>{user}<wbr>@contoso.com</td>")),
             "{user}"
         );
     }
-    assert!(html.contains("<h2>Failed: 1 user</h2>"));
-    assert!(html.contains("<h2>Uncertain: 1 user</h2>"));
+    assert!(html.contains("<h2>Failed in campaign post-migration: 1 user</h2>"));
+    assert!(html.contains("<h2>Uncertain in campaign post-migration: 1 user</h2>"));
+    assert!(html.contains("<code>send --campaign post-migration --retry-failed</code>"));
+    assert!(html.contains("(2 attempts)"));
     assert!(html.contains("<h2>Held back: 2 users not notified</h2>"));
     let failed_first = html.find("Failed: 1</span> <span class=\"act\">").unwrap();
     let in_progress = html.find("InProgress: 1</span>").unwrap();
@@ -154,4 +156,17 @@ fn an_empty_ledger_says_so_and_nobody_needs_attention() {
     assert!(html.contains("No deliveries recorded."));
     assert!(html.contains("Nobody needs attention"));
     assert!(html.contains("0 of 0 users"));
+}
+
+#[test]
+fn callouts_name_each_campaign_and_count_one_attempt_in_the_singular() {
+    let mut once = row("eve@contoso.com", DeliveryState::Failed, "550 no", None);
+    once.attempts = 1;
+    let mut other = row("fay@contoso.com", DeliveryState::Failed, "550 no", None);
+    other.campaign = "reminder".into();
+    let html = page(&Report::new(vec![once, other], Vec::new()), &facts());
+    assert!(html.contains("<b>eve@contoso.com</b> <span class=\"muted\">(1 attempt)</span>"));
+    assert!(!html.contains("(1 attempts)"));
+    assert!(html.contains("<h2>Failed in campaign post-migration: 1 user</h2>"));
+    assert!(html.contains("<h2>Failed in campaign reminder: 1 user</h2>"));
 }
