@@ -10,6 +10,7 @@ mod write;
 
 use crate::cli::{Cli, PreviewArgs};
 use crate::exit::{InvalidInput, Outcome};
+use crate::output::out;
 use crate::plan::{self, Recipient, Sources};
 use crate::render::{Rendered, Renderer};
 
@@ -183,7 +184,7 @@ fn print_one(
             for e in &rendered.link_errors {
                 problems.person(e, &person.user.source_upn);
             }
-            print!("{}", terminal_text(&rendered));
+            out!("{}", terminal_text(&rendered));
         }
         Err(e) => problems.person(&e.to_string(), &person.user.source_upn),
     }

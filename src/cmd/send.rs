@@ -23,6 +23,7 @@ use crate::ledger::deliveries::{Book, DeliveryRow};
 use crate::ledger::lock::SendLock;
 use crate::ledger::writer::{CommitPolicy, LedgerWriter};
 use crate::ledger::Ledger;
+use crate::output::outln;
 use crate::render::Renderer;
 use crate::send::progress::Progress;
 use crate::send::{engine, stop, Candidate, Run, Selection, Settings, Stop, Summary};
@@ -115,7 +116,7 @@ fn send(cli: &Cli, config: &Config, args: &SendArgs, trace: &mut Trace) -> anyho
         .insert(run_engine(run, candidates.into_iter())?);
     let (ledger, recorded) = writer.finish();
     trace.ledger = Some(ledger);
-    println!("{}", summary.render(Utc::now()).trim_end());
+    outln!("{}", summary.render(Utc::now()).trim_end());
     if let Err(e) = recorded {
         eprintln!("error: {e}");
         trace.message = Some(format!("the last outcomes could not be recorded: {e}"));

@@ -17,6 +17,7 @@ use super::{files, Problems};
 use crate::cli::PreviewArgs;
 use crate::config::Config;
 use crate::exit::Outcome;
+use crate::output::outln;
 use crate::plan::Recipient;
 use crate::render::gallery::{self, Entry, Summary};
 use crate::render::Renderer;
@@ -79,7 +80,7 @@ pub fn gallery(job: &Job<'_>, out: &Path, problems: &mut Problems) -> anyhow::Re
     let summary = summary(job, rendered, locales.into_iter().collect(), problems);
     assemble(out, &rows_path, &summary)
         .with_context(|| format!("cannot write {}/index.html", out.display()))?;
-    println!(
+    outln!(
         "{}: {} of {} notices rendered ({}); {} problem(s); nothing was sent",
         out.join("index.html").display(),
         summary.rendered,
