@@ -7,6 +7,7 @@ mod faults;
 mod graph;
 mod harness;
 mod http_stub;
+mod limits;
 mod move_state;
 mod preview;
 mod report;
