@@ -11,6 +11,8 @@ use serde::{Deserialize, Deserializer};
 
 use crate::inputs::address;
 
+mod link_domains;
+
 /// Prefix of the environment variables that override config keys: `T2T_NOTIFY_PACING_PER_MINUTE=10`.
 pub const ENV_PREFIX: &str = "T2T_NOTIFY_";
 /// Environment variables with the prefix that are not config keys.
@@ -423,6 +425,7 @@ impl Config {
                 problems.push(format!("[message] reply_to `{reply_to}`: {why}"));
             }
         }
+        problems.extend(link_domains::problems(&self.message.allowed_link_domains));
         if self.pacing.concurrency == 0 {
             problems.push("[pacing] concurrency must be at least 1".into());
         }

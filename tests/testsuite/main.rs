@@ -3,6 +3,7 @@
 
 mod cdp;
 mod closed_stdout;
+mod config_checks;
 mod faults;
 mod graph;
 mod harness;
