@@ -11,6 +11,7 @@ mod http_stub;
 mod limits;
 mod move_state;
 mod preview;
+mod preview_out;
 mod report;
 mod security;
 mod send;
