@@ -26,6 +26,7 @@ const SECTIONS: &[&str] = &[
     "pacing",
     "ledger",
     "notify",
+    "trust",
 ];
 
 /// The whole configuration.
@@ -44,6 +45,8 @@ pub struct Config {
     pub ledger: Ledger,
     #[serde(default)]
     pub notify: Notify,
+    #[serde(default)]
+    pub trust: TrustSettings,
     /// Where the file was read from (not a key).
     #[serde(skip)]
     pub path: PathBuf,
@@ -97,6 +100,27 @@ pub struct Message {
     pub default_locale: String,
     #[serde(default)]
     pub allowed_link_domains: Vec<String>,
+}
+
+/// `[trust]`: how recent the trust evidence must be for the gate to count it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrustSettings {
+    /// Evidence checked longer ago than this many days no longer opens the gate.
+    #[serde(default = "default_max_evidence_age_days")]
+    pub max_evidence_age_days: u32,
+}
+
+impl Default for TrustSettings {
+    fn default() -> Self {
+        TrustSettings {
+            max_evidence_age_days: default_max_evidence_age_days(),
+        }
+    }
+}
+
+fn default_max_evidence_age_days() -> u32 {
+    30
 }
 
 /// Which transport carries the messages.
@@ -426,6 +450,11 @@ impl Config {
             }
         }
         problems.extend(link_domains::problems(&self.message.allowed_link_domains));
+        if self.trust.max_evidence_age_days == 0 {
+            problems.push(
+                "[trust] max_evidence_age_days must be at least 1 (the default is 30)".into(),
+            );
+        }
         if self.pacing.concurrency == 0 {
             problems.push("[pacing] concurrency must be at least 1".into());
         }

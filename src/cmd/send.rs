@@ -78,7 +78,11 @@ fn send(cli: &Cli, config: &Config, args: &SendArgs, trace: &mut Trace) -> anyho
         tracing::warn!("{warning}");
     }
     let mut ledger = trace.ledger.take().expect("the ledger was opened above");
-    let gate = trace.gate.insert(gate::check(config, &ledger)?);
+    let moves = trace.plan.as_ref().and_then(|p| p.move_states.as_ref());
+    let fresh = gate::Freshness::from_config(config, moves);
+    let gate = trace
+        .gate
+        .insert(gate::check_with(config, &ledger, &fresh)?);
     match (&test_to, gate.is_open()) {
         (None, false) => {
             eprintln!("{gate}\nNothing was sent.");

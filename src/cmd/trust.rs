@@ -258,7 +258,7 @@ fn status(config: &Config) -> anyhow::Result<Outcome> {
     {
         eprintln!("{warning}");
     }
-    let gate = gate::status_of(&states);
+    let gate = gate::status_of(&states, &gate::Freshness::from_config(config, None));
     outln!("\n{gate}");
     Ok(if gate.is_open() {
         Outcome::Success

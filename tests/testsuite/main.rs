@@ -21,5 +21,6 @@ mod smtp_peer;
 mod summary;
 mod tls_server;
 mod trust;
+mod trust_age;
 mod validate;
 mod webhook;
