@@ -19,6 +19,7 @@ mod sink;
 mod smtp;
 mod smtp_peer;
 mod summary;
+mod test_command;
 mod tls_server;
 mod trust;
 mod trust_age;
