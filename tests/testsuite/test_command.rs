@@ -34,3 +34,32 @@ fn readme_and_ci_run_the_script_that_installs_what_the_harness_needs() {
         );
     }
 }
+
+#[test]
+fn readme_local_trial_works_as_root_without_pacing_and_without_test_fixtures() {
+    let readme = read("README.md");
+    let install = readme
+        .find("cargo install --locked --path .")
+        .expect("install step");
+    let first_bare = readme
+        .find("\nt2t-notify validate")
+        .expect("a bare t2t-notify example");
+    assert!(
+        install < first_bare,
+        "installed before the first bare example"
+    );
+    let trial = &readme[readme.find("### Trying it locally").unwrap()..];
+    let trial = &trial[..trial.find("\n## ").unwrap()];
+    assert!(trial.contains("/usr/sbin/smtp-sink -u nobody 127.0.0.1:2525"));
+    assert!(trial.contains("T2T_NOTIFY_PACING_PER_MINUTE=0"));
+    assert!(
+        trial.contains("per_minute = 30"),
+        "says why pacing is turned off"
+    );
+    assert!(
+        !trial.contains("tests/fixtures/trust"),
+        "no test fixtures as the real step"
+    );
+    assert!(trial.contains("LOCAL TEST ONLY"));
+    assert!(readme.contains("per folder one `text.html`"));
+}
