@@ -204,4 +204,8 @@ pub struct SendArgs {
     /// was in flight, or the connection dropped after it was sent).
     #[arg(long)]
     pub resend_uncertain: bool,
+    /// Send although this campaign was sent before with another directory file, or with one
+    /// and now without (the file used is recorded per campaign).
+    #[arg(long)]
+    pub directory_changed: bool,
 }

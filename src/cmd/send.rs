@@ -9,6 +9,7 @@
 mod after;
 mod check;
 mod prepare;
+mod same_directory;
 
 use std::time::Duration;
 
@@ -91,6 +92,14 @@ fn send(cli: &Cli, config: &Config, args: &SendArgs, trace: &mut Trace) -> anyho
         }
         (Some(_), false) => tracing::info!("the trust gate is closed; a --test-to send is allowed"),
         _ => {}
+    }
+    if test_to.is_none() {
+        let directory = args.input.directory.as_deref();
+        let allow = args.directory_changed;
+        if let Err(e) = same_directory::check(&ledger, &args.campaign, directory, allow) {
+            trace.ledger = Some(ledger);
+            return Err(e);
+        }
     }
     list_uncertain(&ledger.settle_leftover_in_flight()?);
     let history = ledger.submissions_since(Utc::now() - chrono::Duration::hours(24))?;

@@ -13,6 +13,7 @@ mod move_state;
 mod preview;
 mod preview_out;
 mod report;
+mod same_directory;
 mod security;
 mod send;
 mod sink;
