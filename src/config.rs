@@ -27,6 +27,7 @@ const SECTIONS: &[&str] = &[
     "ledger",
     "notify",
     "trust",
+    "inputs",
 ];
 
 /// The whole configuration.
@@ -47,6 +48,8 @@ pub struct Config {
     pub notify: Notify,
     #[serde(default)]
     pub trust: TrustSettings,
+    #[serde(default)]
+    pub inputs: Inputs,
     /// Where the file was read from (not a key).
     #[serde(skip)]
     pub path: PathBuf,
@@ -100,6 +103,17 @@ pub struct Message {
     pub default_locale: String,
     #[serde(default)]
     pub allowed_link_domains: Vec<String>,
+}
+
+/// `[inputs]`: the files every command reads when the command line names none, so that
+/// `validate`, `preview` and `send` use the same ones. Relative to the config file's folder.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Inputs {
+    pub mapping: Option<PathBuf>,
+    pub directory: Option<PathBuf>,
+    #[serde(default)]
+    pub move_state: Vec<PathBuf>,
 }
 
 /// `[trust]`: how recent the trust evidence must be for the gate to count it.
@@ -403,12 +417,15 @@ impl Config {
             &mut self.transport.certificate,
             &mut self.transport.private_key,
             &mut self.notify.summary_dir,
+            &mut self.inputs.mapping,
+            &mut self.inputs.directory,
         ]
         .into_iter()
         .flatten()
         {
             resolve(p);
         }
+        self.inputs.move_state.iter_mut().for_each(resolve);
     }
 
     fn validate(&self) -> Result<(), ConfigError> {

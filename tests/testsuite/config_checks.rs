@@ -1,6 +1,6 @@
-//! Config values checked at load, end to end: every command refuses a config whose
+//! Config values end to end: every command refuses a config whose
 //! `[message] allowed_link_domains` would open the link check to anyone (exit 2, naming the key
-//! and the value).
+//! and the value), and `[inputs]` names the files every command reads by default.
 
 use std::path::{Path, PathBuf};
 
@@ -63,4 +63,67 @@ fn link_domains_that_let_anyone_through_are_refused_at_load() {
         .arg(&mapping)
         .run()
         .status(0);
+}
+
+#[test]
+fn inputs_in_the_config_are_every_commands_default_and_flags_override_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let sample = root().join("sample-data");
+    for name in ["identity-map.csv", "directory.csv"] {
+        std::fs::copy(sample.join(name), dir.path().join(name)).unwrap();
+    }
+    let line = "allowed_link_domains = [\"help.fabrikam.com\"]";
+    let config = config_with(dir.path(), "allowed_link_domains", line);
+    let text = std::fs::read_to_string(&config).unwrap();
+    let inputs = "[inputs]\nmapping = \"identity-map.csv\"\ndirectory = \"directory.csv\"\n";
+    assert!(
+        text.contains("\n[inputs]\n"),
+        "the sample config has an [inputs] table"
+    );
+    std::fs::write(
+        &config,
+        text.replace("\n[inputs]\n", &format!("\n{inputs}")),
+    )
+    .unwrap();
+
+    let mapping = dir.path().join("identity-map.csv");
+    t2t()
+        .arg("--config")
+        .arg(&config)
+        .arg("validate")
+        .run()
+        .status(0)
+        .contains(&mapping.display().to_string());
+    let out = dir.path().join("preview");
+    t2t()
+        .arg("--config")
+        .arg(&config)
+        .arg("preview")
+        .arg("--out")
+        .arg(&out)
+        .run()
+        .status(0)
+        .contains("30 of 30 notices rendered");
+    let names = std::fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(names.contains("Ana Martínez"), "the directory was read");
+
+    let other = dir.path().join("other-map.csv");
+    std::fs::write(&other, ",,,,,\n").unwrap();
+    t2t()
+        .arg("--config")
+        .arg(&config)
+        .args(["validate", "--mapping"])
+        .arg(&other)
+        .run()
+        .status(2)
+        .contains(&format!("{}:1", other.display()));
+
+    let bare = config_with(dir.path(), "allowed_link_domains", "");
+    t2t()
+        .arg("--config")
+        .arg(&bare)
+        .arg("validate")
+        .run()
+        .status(2)
+        .contains("no identity mapping file: pass --mapping FILE");
 }
