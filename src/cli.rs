@@ -69,11 +69,18 @@ pub enum Command {
 /// Where the users come from; shared by every command that reads them.
 #[derive(Debug, Clone, Args)]
 pub struct InputArgs {
-    /// The identity mapping CSV of Step 5 (six columns, no header).
-    #[arg(long, value_name = "FILE")]
+    /// The identity mapping CSV of Step 5 (six columns, no header). Default: the config's
+    /// `[inputs] mapping`.
+    #[arg(
+        long,
+        value_name = "FILE",
+        default_value = "",
+        hide_default_value = true,
+        value_parser = clap::builder::TypedValueParser::map(clap::builder::OsStringValueParser::new(), PathBuf::from)
+    )]
     pub mapping: PathBuf,
     /// A user directory CSV with a header row (UserPrincipalName, DisplayName, GivenName,
-    /// PreferredLanguage, OneDriveUrl, ...).
+    /// PreferredLanguage, OneDriveUrl, ...). Default: the config's `[inputs] directory`.
     #[arg(long, value_name = "FILE")]
     pub directory: Option<PathBuf>,
 }
@@ -204,4 +211,8 @@ pub struct SendArgs {
     /// was in flight, or the connection dropped after it was sent).
     #[arg(long)]
     pub resend_uncertain: bool,
+    /// Send although this campaign was sent before with another directory file, or with one
+    /// and now without (the file used is recorded per campaign).
+    #[arg(long)]
+    pub directory_changed: bool,
 }

@@ -11,6 +11,8 @@ use serde::{Deserialize, Deserializer};
 
 use crate::inputs::address;
 
+mod link_domains;
+
 /// Prefix of the environment variables that override config keys: `T2T_NOTIFY_PACING_PER_MINUTE=10`.
 pub const ENV_PREFIX: &str = "T2T_NOTIFY_";
 /// Environment variables with the prefix that are not config keys.
@@ -24,6 +26,8 @@ const SECTIONS: &[&str] = &[
     "pacing",
     "ledger",
     "notify",
+    "trust",
+    "inputs",
 ];
 
 /// The whole configuration.
@@ -42,6 +46,10 @@ pub struct Config {
     pub ledger: Ledger,
     #[serde(default)]
     pub notify: Notify,
+    #[serde(default)]
+    pub trust: TrustSettings,
+    #[serde(default)]
+    pub inputs: Inputs,
     /// Where the file was read from (not a key).
     #[serde(skip)]
     pub path: PathBuf,
@@ -99,6 +107,38 @@ pub struct Message {
     pub default_locale: String,
     #[serde(default)]
     pub allowed_link_domains: Vec<String>,
+}
+
+/// `[inputs]`: the files every command reads when the command line names none, so that
+/// `validate`, `preview` and `send` use the same ones. Relative to the config file's folder.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Inputs {
+    pub mapping: Option<PathBuf>,
+    pub directory: Option<PathBuf>,
+    #[serde(default)]
+    pub move_state: Vec<PathBuf>,
+}
+
+/// `[trust]`: how recent the trust evidence must be for the gate to count it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrustSettings {
+    /// Evidence checked longer ago than this many days no longer opens the gate.
+    #[serde(default = "default_max_evidence_age_days")]
+    pub max_evidence_age_days: u32,
+}
+
+impl Default for TrustSettings {
+    fn default() -> Self {
+        TrustSettings {
+            max_evidence_age_days: default_max_evidence_age_days(),
+        }
+    }
+}
+
+fn default_max_evidence_age_days() -> u32 {
+    30
 }
 
 /// Which transport carries the messages.
@@ -388,12 +428,15 @@ impl Config {
             &mut self.transport.certificate,
             &mut self.transport.private_key,
             &mut self.notify.summary_dir,
+            &mut self.inputs.mapping,
+            &mut self.inputs.directory,
         ]
         .into_iter()
         .flatten()
         {
             resolve(p);
         }
+        self.inputs.move_state.iter_mut().for_each(resolve);
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
@@ -433,6 +476,12 @@ impl Config {
             if let Err(why) = address::parse_mailbox(reply_to) {
                 problems.push(format!("[message] reply_to `{reply_to}`: {why}"));
             }
+        }
+        problems.extend(link_domains::problems(&self.message.allowed_link_domains));
+        if self.trust.max_evidence_age_days == 0 {
+            problems.push(
+                "[trust] max_evidence_age_days must be at least 1 (the default is 30)".into(),
+            );
         }
         if self.pacing.concurrency == 0 {
             problems.push("[pacing] concurrency must be at least 1".into());

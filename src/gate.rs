@@ -16,6 +16,9 @@ use crate::ledger::trust::{self as records, Confirmation};
 use crate::ledger::{Ledger, LedgerError};
 use crate::trust::{script_command, Hosts, Pair, VerifyResult};
 
+mod fresh;
+pub use fresh::{newest_move, Freshness, Stale};
+
 /// Whether notices may be sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum GateStatus {
@@ -25,6 +28,8 @@ pub enum GateStatus {
     Closed {
         /// Every pair without a confirmation, source side first.
         missing: Vec<Pair>,
+        /// Pairs whose confirmation is too old to count (see [`Freshness`]).
+        stale: Vec<Stale>,
         /// How many pairs there are in all.
         total: usize,
     },
@@ -53,8 +58,17 @@ pub struct PairState {
 
 /// Answers whether the gate is open for `config`, from the confirmations in `ledger`.
 pub fn check(config: &Config, ledger: &Ledger) -> Result<GateStatus, LedgerError> {
+    check_with(config, ledger, &Freshness::from_config(config, None))
+}
+
+/// Like [`check`], counting only confirmations that are fresh by `fresh`.
+pub fn check_with(
+    config: &Config,
+    ledger: &Ledger,
+    fresh: &Freshness,
+) -> Result<GateStatus, LedgerError> {
     let states = pair_states(config, ledger)?;
-    Ok(status_of(&states))
+    Ok(status_of(&states, fresh))
 }
 
 /// Every required pair of `config` with its confirmation from `ledger`.
@@ -84,18 +98,29 @@ pub fn match_pairs(hosts: &Hosts, confirmations: &[Confirmation]) -> Vec<PairSta
         .collect()
 }
 
-/// The gate for these pair states: open only when every one is confirmed.
-pub fn status_of(states: &[PairState]) -> GateStatus {
+/// The gate for these pair states: open only when every one is confirmed by fresh evidence.
+pub fn status_of(states: &[PairState], fresh: &Freshness) -> GateStatus {
     let missing: Vec<Pair> = states
         .iter()
         .filter(|s| s.confirmation.is_none())
         .map(|s| s.pair.clone())
         .collect();
-    if missing.is_empty() && !states.is_empty() {
+    let stale: Vec<Stale> = states
+        .iter()
+        .filter_map(|s| {
+            let why = fresh.stale_reason(s.confirmation.as_ref()?.checked_at)?;
+            Some(Stale {
+                pair: s.pair.clone(),
+                why,
+            })
+        })
+        .collect();
+    if missing.is_empty() && stale.is_empty() && !states.is_empty() {
         GateStatus::Open
     } else {
         GateStatus::Closed {
             missing,
+            stale,
             total: states.len(),
         }
     }
@@ -147,7 +172,20 @@ impl fmt::Display for GateStatus {
                     "trust gate open: the trust is confirmed removed on both tenants for every host pair"
                 )
             }
-            GateStatus::Closed { missing, total } => (missing, total),
+            GateStatus::Closed {
+                missing,
+                stale,
+                total,
+            } => {
+                if missing.is_empty() {
+                    return write_stale(f, stale, *total);
+                }
+                if !stale.is_empty() {
+                    write_stale(f, stale, *total)?;
+                    writeln!(f)?;
+                }
+                (missing, total)
+            }
         };
         writeln!(
             f,
@@ -186,6 +224,30 @@ impl fmt::Display for GateStatus {
             scripts.join(", and the one that ")
         )
     }
+}
+
+/// The pairs whose evidence is too old, each with why and what to run.
+fn write_stale(f: &mut fmt::Formatter<'_>, stale: &[Stale], total: usize) -> fmt::Result {
+    writeln!(
+        f,
+        "trust gate closed: the evidence for {} of {total} host pairs is too old to count:",
+        stale.len()
+    )?;
+    for s in stale {
+        writeln!(f, "  {}: {}", s.pair, s.why)?;
+    }
+    let mut sides: Vec<Side> = stale.iter().map(|s| s.pair.side).collect();
+    sides.dedup();
+    for side in sides {
+        writeln!(
+            f,
+            "  on the {} tenant run the script that `{}` prints again (it checks the trust now and writes new trust-evidence-{}-<n>.json files),",
+            side.as_str(),
+            script_command(side),
+            side.as_str()
+        )?;
+    }
+    write!(f, "  then `t2t-notify trust confirm` the new files.")
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ pub mod inputs;
 pub mod ledger;
 pub mod notify;
 pub mod oauth;
+pub mod output;
 pub mod plan;
 pub mod private_dir;
 pub mod render;

@@ -12,7 +12,7 @@ use crate::exit::{InvalidInput, Outcome};
 
 /// Runs t2t-notify with these arguments and returns the exit status.
 pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
-    let cli = match Cli::try_parse_from(args) {
+    let mut cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
@@ -24,7 +24,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         }
     };
     init_logging(cli.verbose, cli.quiet);
-    match dispatch(&cli) {
+    match cmd::inputs::fill(&mut cli).and_then(|()| dispatch(&cli)) {
         Ok(outcome) => outcome.code(),
         Err(err) => {
             eprintln!("error: {err}");

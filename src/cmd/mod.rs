@@ -1,5 +1,6 @@
 //! One file per subcommand, each with an `execute` that wires the modules together.
 
+pub mod inputs;
 pub mod preview;
 pub mod report;
 pub mod sample;

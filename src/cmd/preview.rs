@@ -6,10 +6,13 @@
 
 mod files;
 pub use files::TEXT_PAGE;
+mod marker;
+pub use marker::MARKER;
 mod write;
 
 use crate::cli::{Cli, PreviewArgs};
 use crate::exit::{InvalidInput, Outcome};
+use crate::output::out;
 use crate::plan::{self, Recipient, Sources};
 use crate::render::fallbacks::Fallbacks;
 use crate::render::{Rendered, Renderer};
@@ -231,7 +234,7 @@ fn print_one(
             for e in &rendered.link_errors {
                 problems.person(e, &person.user.source_upn);
             }
-            print!("{}", terminal_text(&rendered));
+            out!("{}", terminal_text(&rendered));
         }
         Err(e) => problems.person(&e.to_string(), &person.user.source_upn),
     }

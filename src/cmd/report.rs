@@ -56,7 +56,7 @@ pub fn execute(cli: &Cli, args: &ReportArgs) -> anyhow::Result<Outcome> {
                 .with_context(|| format!("cannot write the report to {}", path.display()))?;
             eprintln!("Report written to {}", path.display());
         }
-        None => std::io::stdout().lock().write_all(&bytes)?,
+        None => crate::output::bytes(&bytes),
     }
     Ok(Outcome::Success)
 }

@@ -9,6 +9,7 @@ use anyhow::Context;
 
 use crate::cli::SampleArgs;
 use crate::exit::Outcome;
+use crate::output::outln;
 
 /// The source tenant ID the sample files and `sample-data/t2t-notify.toml` share.
 pub const SOURCE_TENANT: &str = "6a0e3f52-9d4b-4c8e-8f2a-1b7c5d3e9f01";
@@ -60,7 +61,7 @@ pub fn execute(args: &SampleArgs) -> anyhow::Result<Outcome> {
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
     write_files(&args.out, args.users, args.groups)?;
-    println!(
+    outln!(
         "wrote {} users and {} groups to {}",
         args.users,
         args.groups,

@@ -9,6 +9,7 @@
 mod after;
 mod check;
 mod prepare;
+mod same_directory;
 
 use std::time::Duration;
 
@@ -23,6 +24,7 @@ use crate::ledger::deliveries::{Book, DeliveryRow};
 use crate::ledger::lock::SendLock;
 use crate::ledger::writer::{CommitPolicy, LedgerWriter};
 use crate::ledger::Ledger;
+use crate::output::outln;
 use crate::render::Renderer;
 use crate::send::progress::Progress;
 use crate::send::{engine, stop, Candidate, Run, Selection, Settings, Stop, Summary};
@@ -83,7 +85,11 @@ fn send(cli: &Cli, config: &Config, args: &SendArgs, trace: &mut Trace) -> anyho
         tracing::warn!("{warning}");
     }
     let mut ledger = trace.ledger.take().expect("the ledger was opened above");
-    let gate = trace.gate.insert(gate::check(config, &ledger)?);
+    let moves = trace.plan.as_ref().and_then(|p| p.move_states.as_ref());
+    let fresh = gate::Freshness::from_config(config, moves);
+    let gate = trace
+        .gate
+        .insert(gate::check_with(config, &ledger, &fresh)?);
     match (&test_to, gate.is_open()) {
         (None, false) => {
             eprintln!("{gate}\nNothing was sent.");
@@ -92,6 +98,14 @@ fn send(cli: &Cli, config: &Config, args: &SendArgs, trace: &mut Trace) -> anyho
         }
         (Some(_), false) => tracing::info!("the trust gate is closed; a --test-to send is allowed"),
         _ => {}
+    }
+    if test_to.is_none() {
+        let directory = args.input.directory.as_deref();
+        let allow = args.directory_changed;
+        if let Err(e) = same_directory::check(&ledger, &args.campaign, directory, allow) {
+            trace.ledger = Some(ledger);
+            return Err(e);
+        }
     }
     list_uncertain(&ledger.settle_leftover_in_flight()?);
     let history = ledger.submissions_since(Utc::now() - chrono::Duration::hours(24))?;
@@ -122,9 +136,9 @@ fn send(cli: &Cli, config: &Config, args: &SendArgs, trace: &mut Trace) -> anyho
         .insert(run_engine(run, candidates.into_iter())?);
     let (ledger, recorded) = writer.finish();
     trace.ledger = Some(ledger);
-    println!("{}", summary.render(Utc::now()).trim_end());
+    outln!("{}", summary.render(Utc::now()).trim_end());
     for note in transport.notes() {
-        println!("Note: {note}");
+        outln!("Note: {note}");
     }
     if let Err(e) = recorded {
         eprintln!("error: {e}");

@@ -14,6 +14,7 @@ use crate::exit::Outcome;
 use crate::gate::{self, PairState};
 use crate::ledger::trust::{self as records, Confirmation, Recorded};
 use crate::ledger::Ledger;
+use crate::output::{out, outln};
 use crate::trust::refusal::{Field, Problem, Refusal};
 use crate::trust::rules::{self, Rejection};
 use crate::trust::{evidence::Evidence, script, Hosts};
@@ -82,7 +83,7 @@ pub fn execute(cli: &Cli, args: &TrustArgs) -> anyhow::Result<Outcome> {
     let config = crate::run::load_config(cli)?;
     match &args.command {
         TrustCommand::Script(a) => {
-            print!("{}", script::generate(&config, a.tenant.map(Side::from)));
+            out!("{}", script::generate(&config, a.tenant.map(Side::from)));
             Ok(Outcome::Success)
         }
         TrustCommand::Confirm(a) => confirm(&config, &a.files),
@@ -105,8 +106,8 @@ fn confirm(config: &Config, files: &[PathBuf]) -> anyhow::Result<Outcome> {
         }
     }
     let accepted = files.len() - refused;
-    println!("\n{accepted} accepted, {refused} refused.");
-    println!("{}", gate::check(config, &ledger)?);
+    outln!("\n{accepted} accepted, {refused} refused.");
+    outln!("{}", gate::check(config, &ledger)?);
     Ok(if refused == 0 {
         Outcome::Success
     } else {
@@ -131,7 +132,7 @@ fn confirm_file(ledger: &Ledger, hosts: &Hosts, path: &Path) -> anyhow::Result<b
         Ok(evidence) => {
             let confirmation = confirmation_of(&evidence, path, &bytes, now);
             let recorded = records::record(ledger, &confirmation)?;
-            println!("accepted: {name}: {}", describe(&evidence, &recorded));
+            outln!("accepted: {name}: {}", describe(&evidence, &recorded));
             Ok(true)
         }
         Err(rejection) => {
@@ -246,8 +247,8 @@ fn withdraw_if_contradicted(
 fn status(config: &Config) -> anyhow::Result<Outcome> {
     let ledger = open_ledger(config)?;
     let states = gate::pair_states(config, &ledger)?;
-    println!("Ledger: {}", ledger.path().display());
-    println!("Host pairs (each tenant removes its trust to every host URL of the other):");
+    outln!("Ledger: {}", ledger.path().display());
+    outln!("Host pairs (each tenant removes its trust to every host URL of the other):");
     for state in &states {
         print_state(state);
     }
@@ -257,8 +258,8 @@ fn status(config: &Config) -> anyhow::Result<Outcome> {
     {
         eprintln!("{warning}");
     }
-    let gate = gate::status_of(&states);
-    println!("\n{gate}");
+    let gate = gate::status_of(&states, &gate::Freshness::from_config(config, None));
+    outln!("\n{gate}");
     Ok(if gate.is_open() {
         Outcome::Success
     } else {
@@ -268,17 +269,17 @@ fn status(config: &Config) -> anyhow::Result<Outcome> {
 
 fn print_state(state: &PairState) {
     let Some(c) = &state.confirmation else {
-        println!("  [MISSING]   {}", state.pair);
+        outln!("  [MISSING]   {}", state.pair);
         return;
     };
-    println!("  [confirmed] {}", state.pair);
-    println!("      file       {}", c.file_name);
-    println!("      sha256     {}", c.sha256);
-    println!(
+    outln!("  [confirmed] {}", state.pair);
+    outln!("      file       {}", c.file_name);
+    outln!("      sha256     {}", c.sha256);
+    outln!(
         "      checked    {} by {} ({})",
         records::timestamp(c.checked_at),
         c.checked_by.as_deref().unwrap_or("(unknown)"),
         c.verify_result
     );
-    println!("      confirmed  {}", records::timestamp(c.confirmed_at));
+    outln!("      confirmed  {}", records::timestamp(c.confirmed_at));
 }

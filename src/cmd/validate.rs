@@ -8,6 +8,7 @@ use crate::config::Config;
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::exit::Outcome;
 use crate::inputs::move_state::MoveState;
+use crate::output::outln;
 use crate::plan::{self, Hold, Sources};
 
 /// Runs the command.
@@ -54,27 +55,28 @@ fn print_human(mapping: &str, plan: &plan::Plan) {
     let errors = plan.diagnostics.errors().count();
     let warnings = plan.diagnostics.warnings().count();
     let verdict = if errors == 0 { "valid" } else { "NOT valid" };
-    println!(
+    outln!(
         "{mapping}: {verdict}: {} users, {} groups, {errors} errors, {warnings} warnings",
-        plan.users, plan.groups
+        plan.users,
+        plan.groups
     );
     if let Some(states) = &plan.move_states {
         let files: Vec<&str> = states.files().iter().map(|f| f.as_ref()).collect();
-        println!(
+        outln!(
             "move states from {} export(s) ({}):",
             files.len(),
             files.join(", ")
         );
-        println!("  ready to notify (Success): {}", plan.ready);
+        outln!("  ready to notify (Success): {}", plan.ready);
         let held: u64 = plan.held_back_counts.values().sum();
-        println!("  held back: {held}");
+        outln!("  held back: {held}");
         for (hold, count) in &plan.held_back_counts {
             let note = if *hold == Hold::State(MoveState::Failed) {
                 " (the migration team must retry these moves)"
             } else {
                 ""
             };
-            println!("    {hold}: {count}{note}");
+            outln!("    {hold}: {count}{note}");
         }
     }
 }
@@ -105,7 +107,7 @@ fn print_json(plan: &plan::Plan) -> anyhow::Result<()> {
             "held_back": held,
         });
     }
-    println!("{}", serde_json::to_string_pretty(&out)?);
+    outln!("{}", serde_json::to_string_pretty(&out)?);
     Ok(())
 }
 

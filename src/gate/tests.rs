@@ -40,6 +40,15 @@ fn confirmation(pair: &Pair, verify: &str) -> Confirmation {
     }
 }
 
+/// A day after the confirmations' check: they count whatever today's date is.
+fn fresh() -> Freshness {
+    Freshness {
+        now: "2026-11-21T06:00:00Z".parse().unwrap(),
+        max_age_days: 30,
+        newest_move: None,
+    }
+}
+
 fn ledger() -> (tempfile::TempDir, Ledger) {
     let dir = tempfile::tempdir().unwrap();
     let ledger = Ledger::open(&dir.path().join("t2t-notify.db")).unwrap();
@@ -49,7 +58,7 @@ fn ledger() -> (tempfile::TempDir, Ledger) {
 #[test]
 fn empty_ledger_keeps_every_pair_missing() {
     let (_dir, ledger) = ledger();
-    let status = check(&config(), &ledger).unwrap();
+    let status = check_with(&config(), &ledger, &fresh()).unwrap();
     assert!(!status.is_open());
     assert_eq!(status.missing().len(), 4);
     let message = status.to_string();
@@ -71,15 +80,15 @@ fn one_pair_confirmed_keeps_the_gate_closed_and_all_pairs_open_it() {
     let config = config();
     let pairs = Hosts::from_config(&config).pairs();
     record(&ledger, &confirmation(&pairs[0], "NotEstablished")).unwrap();
-    let status = check(&config, &ledger).unwrap();
+    let status = check_with(&config, &ledger, &fresh()).unwrap();
     assert_eq!(status.missing(), &pairs[1..]);
     assert!(status.to_string().contains("3 of 4"));
     for pair in &pairs[1..3] {
         record(&ledger, &confirmation(pair, "NotEstablished")).unwrap();
-        assert!(!check(&config, &ledger).unwrap().is_open());
+        assert!(!check_with(&config, &ledger, &fresh()).unwrap().is_open());
     }
     record(&ledger, &confirmation(&pairs[3], "NotEstablished")).unwrap();
-    let status = check(&config, &ledger).unwrap();
+    let status = check_with(&config, &ledger, &fresh()).unwrap();
     assert_eq!(status, GateStatus::Open);
     assert!(status.to_string().starts_with("trust gate open"));
 }
@@ -95,7 +104,7 @@ fn one_side_fully_confirmed_is_not_enough() {
     let states = pair_states(&config, &ledger).unwrap();
     assert!(side_confirmed(&states, Side::Source));
     assert!(!side_confirmed(&states, Side::Target));
-    let status = status_of(&states);
+    let status = status_of(&states, &fresh());
     assert_eq!(status.missing(), hosts.pairs_of(Side::Target).as_slice());
     assert!(!status.to_string().contains("--tenant source"));
 }
@@ -114,13 +123,13 @@ fn only_not_established_records_of_configured_pairs_count() {
         ..pairs[3].clone()
     };
     record(&ledger, &confirmation(&stale, "NotEstablished")).unwrap();
-    let status = check(&config, &ledger).unwrap();
+    let status = check_with(&config, &ledger, &fresh()).unwrap();
     assert_eq!(status.missing(), &pairs[3..]);
 }
 
 #[test]
 fn a_config_without_pairs_is_closed() {
-    assert!(!status_of(&[]).is_open());
+    assert!(!status_of(&[], &fresh()).is_open());
 }
 
 #[test]

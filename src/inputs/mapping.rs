@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::io;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -73,6 +74,15 @@ pub struct Summary {
     pub diagnostics: Diagnostics,
 }
 
+/// The most bytes one row may have: far more than six fields within their own limits need,
+/// and small enough that a damaged or wrong file never fills memory (see `text::bounded`).
+pub const MAX_ROW_BYTES: usize = 64 * 1024;
+/// Longest user or group type: the longest type SharePoint knows has 12 characters, so a
+/// longer value is another column or pasted text, not a misspelled type.
+pub const MAX_TYPE_LEN: usize = 32;
+/// Longest group name Entra ID accepts (a group's displayName has at most 256 characters).
+pub const MAX_GROUP_NAME_LEN: usize = 256;
+
 const USER_COLUMNS: [&str; 6] = [
     "row type",
     "source tenant ID",
@@ -92,7 +102,8 @@ const GROUP_COLUMNS: [&str; 6] = [
 
 /// Reads and checks the mapping file at `path`, calling `on_row` for every good row.
 pub fn read(path: &Path, options: &Options, on_row: impl FnMut(Row)) -> io::Result<Summary> {
-    let opened = text::open(path)?;
+    let file = std::fs::File::open(path)?;
+    let opened = text::from_reader_bounded(file, Some(MAX_ROW_BYTES))?;
     read_opened(opened, path.display().to_string().into(), options, on_row)
 }
 
@@ -103,7 +114,8 @@ pub fn read_from(
     options: &Options,
     on_row: impl FnMut(Row),
 ) -> io::Result<Summary> {
-    read_opened(text::from_reader(reader)?, name.into(), options, on_row)
+    let opened = text::from_reader_bounded(reader, Some(MAX_ROW_BYTES))?;
+    read_opened(opened, name.into(), options, on_row)
 }
 
 fn read_opened(
@@ -113,6 +125,7 @@ fn read_opened(
     on_row: impl FnMut(Row),
 ) -> io::Result<Summary> {
     let mut checker = Checker::new(file.clone(), options, on_row);
+    checker.cuts = opened.cuts.clone();
     if opened.looks_utf16_without_bom {
         checker.diags.error(&file, None, "the file looks like UTF-16 without a byte order mark (every other byte is NUL); save it from Excel as \"CSV UTF-8 (Comma delimited)\"");
         return Ok(checker.finish());
@@ -211,6 +224,9 @@ struct Checker<'o, F> {
     group_sources: HashMap<String, u64>,
     group_targets: HashMap<String, u64>,
     scratch: Vec<u8>,
+    /// Rows cut at [`MAX_ROW_BYTES`] by the reader, and how many of them were reported.
+    cuts: Arc<AtomicU64>,
+    cuts_reported: u64,
 }
 
 /// The fields of one row as trimmed text, and whether the row had a problem.
@@ -247,6 +263,8 @@ impl<'o, F: FnMut(Row)> Checker<'o, F> {
             group_sources: HashMap::new(),
             group_targets: HashMap::new(),
             scratch: Vec::new(),
+            cuts: Arc::default(),
+            cuts_reported: 0,
         }
     }
 
@@ -273,7 +291,23 @@ impl<'o, F: FnMut(Row)> Checker<'o, F> {
 
     fn check(&mut self, record: &csv::ByteRecord, line: u64) {
         let mut row = self.decode(record, line);
+        if self.cuts.load(Ordering::Relaxed) > self.cuts_reported {
+            self.check_cut(record, &mut row);
+        }
         if row.fields.iter().all(|f| f.is_empty()) {
+            if row.failed {
+                return;
+            }
+            if row.fields.len() > 1 {
+                // `,,,,,` is a row whose values went missing (a filter or a formula in Excel),
+                // not a blank line: someone may be missing from the campaign.
+                self.diags.error(
+                    &self.file,
+                    Some(line),
+                    "every field of this row is empty; fill in the user's row or delete the line",
+                );
+                return;
+            }
             self.blank_lines.push(line);
             return;
         }
@@ -348,6 +382,47 @@ impl<'o, F: FnMut(Row)> Checker<'o, F> {
             failed: false,
             reported: 0,
         }
+    }
+
+    /// Reports the field the reader cut at [`MAX_ROW_BYTES`] (it ends in the cut mark).
+    fn check_cut(&mut self, record: &csv::ByteRecord, row: &mut RowCtx<'_>) {
+        let mark = text::bounded::CUT_MARK;
+        let Some(idx) = record
+            .iter()
+            .position(|f| memchr::memmem::find(f, mark).is_some())
+        else {
+            return;
+        };
+        self.cuts_reported += 1;
+        let idx = idx.min(5);
+        self.field_error(row, idx, format!(
+            "is too long: the row passes {} KB here and the rest of it was not read (each field of the mapping is a UPN, an email address, a GUID, a type or a group name); check that this is the identity mapping file and that this column holds what it should",
+            MAX_ROW_BYTES / 1024
+        ));
+        // The fields after it were not read either: no second message about them.
+        for i in idx..row.fields.len().min(8) {
+            row.reported |= 1 << i;
+            row.fields[i] = Cow::Borrowed("");
+        }
+    }
+
+    /// Reports a type or name longer than `max` characters (an error: it cannot be right).
+    fn check_length(&mut self, row: &mut RowCtx<'_>, idx: usize, max: usize, what: &str) {
+        let Some(len) = row
+            .fields
+            .get(idx)
+            .filter(|_| !row.reported(idx))
+            .map(|v| v.chars().count())
+        else {
+            return;
+        };
+        if len <= max {
+            return;
+        }
+        let value = quote(&row.fields[idx]);
+        self.field_error(row, idx, format!(
+            "{value} is too long for {what} (at most {max} characters); check that this column holds what it should"
+        ));
     }
 
     fn check_width(&mut self, row: &mut RowCtx<'_>) {
@@ -438,6 +513,7 @@ impl<'o, F: FnMut(Row)> Checker<'o, F> {
         self.check_address(&mut row, 2, address::check_upn);
         self.check_address(&mut row, 3, address::check_upn);
         self.check_address(&mut row, 4, address::check_email);
+        self.check_length(&mut row, 5, MAX_TYPE_LEN, "a user type");
         if let Some(kind) = row.fields.get(5).filter(|_| !row.reported(5)) {
             if !USER_TYPES.iter().any(|t| t.eq_ignore_ascii_case(kind)) {
                 let msg = format!("{} is not a user type SharePoint knows, and the upload silently ignores it; use one of {}", quote(kind), USER_TYPES.join(", "));
@@ -513,6 +589,8 @@ impl<'o, F: FnMut(Row)> Checker<'o, F> {
         if row.fields.get(4).is_some_and(|v| v.is_empty()) && !row.reported(4) {
             self.field_error(&mut row, 4, "is empty; write the group name (or the target group ID again, as the Step 5 example does)".into());
         }
+        self.check_length(&mut row, 4, MAX_GROUP_NAME_LEN, "a group name");
+        self.check_length(&mut row, 5, MAX_TYPE_LEN, "a group type");
         if let Some(kind) = row.fields.get(5).filter(|_| !row.reported(5)) {
             if !GROUP_TYPES.iter().any(|t| t.eq_ignore_ascii_case(kind)) {
                 let hint = if kind.eq_ignore_ascii_case("m365Group") {

@@ -2,6 +2,7 @@
 //! UTF-32, UTF-7, Windows-1252, and which separator the file uses. Detection lives here, once,
 //! for every CSV (and JSON) input.
 
+pub mod bounded;
 mod transcode;
 mod utf16;
 
@@ -10,6 +11,7 @@ use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{self, BufReader, Read};
 use std::path::Path;
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 
 /// The encoding a file announced with its byte order mark (or its absence).
@@ -52,6 +54,9 @@ pub struct TextFile {
     pub delimiter: u8,
     /// True when the first bytes look like UTF-16 without a BOM (every other byte NUL).
     pub looks_utf16_without_bom: bool,
+    /// How many records were cut at the record limit so far (see [`bounded`]); always 0
+    /// without a limit.
+    pub cuts: Arc<AtomicU64>,
 }
 
 const BUF: usize = 256 * 1024;
@@ -62,7 +67,15 @@ pub fn open(path: &Path) -> io::Result<TextFile> {
 }
 
 /// Like [`open`], for bytes that come from elsewhere than a file (fuzzing, tests, stdin).
-pub fn from_reader(mut file: impl Read + Send + 'static) -> io::Result<TextFile> {
+pub fn from_reader(file: impl Read + Send + 'static) -> io::Result<TextFile> {
+    from_reader_bounded(file, None)
+}
+
+/// Like [`from_reader`], cutting records longer than `record_limit` bytes (see [`bounded`]).
+pub fn from_reader_bounded(
+    mut file: impl Read + Send + 'static,
+    record_limit: Option<usize>,
+) -> io::Result<TextFile> {
     let mut head = vec![0u8; HEAD];
     let n = read_up_to(&mut file, &mut head)?;
     head.truncate(n);
@@ -112,6 +125,11 @@ pub fn from_reader(mut file: impl Read + Send + 'static) -> io::Result<TextFile>
         Encoding::Utf32Be => Box::new(transcode::Transcoder::new(rest, transcode::Kind::Utf32Be)),
         Encoding::Utf7 => Box::new(transcode::Transcoder::new(rest, transcode::Kind::Utf7)),
     };
+    let cuts = Arc::new(AtomicU64::new(0));
+    let inner: Box<dyn Read + Send> = match record_limit {
+        Some(limit) => Box::new(bounded::Bounded::new(inner, limit, delimiter, cuts.clone())),
+        None => inner,
+    };
     let lines = LineIndex::default();
     let counted: Box<dyn Read + Send> = Box::new(Counting {
         inner,
@@ -124,6 +142,7 @@ pub fn from_reader(mut file: impl Read + Send + 'static) -> io::Result<TextFile>
         encoding,
         delimiter,
         looks_utf16_without_bom,
+        cuts,
     })
 }
 

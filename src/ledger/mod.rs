@@ -5,6 +5,7 @@
 //! and carries a schema version that [`schema::migrate`] brings up to date on open.
 
 pub mod deliveries;
+pub mod directories;
 pub mod lock;
 pub mod schema;
 pub mod trust;

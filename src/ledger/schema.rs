@@ -69,6 +69,14 @@ const MIGRATIONS: &[&str] = &[
     // partial index holds just those rows (a window's worth during a send).
     "DROP INDEX deliveries_state;
     CREATE INDEX deliveries_in_flight ON deliveries (campaign) WHERE state = 'in-flight';",
+    // 4: the directory file each campaign was sent with, so that a later send without it or
+    // with another one (nameless, default-language notices) is refused.
+    "CREATE TABLE campaign_directories (
+        campaign    TEXT PRIMARY KEY,
+        path        TEXT NOT NULL,
+        sha256      TEXT NOT NULL,
+        recorded_at TEXT NOT NULL
+    ) WITHOUT ROWID;",
 ];
 
 /// The version this build writes.

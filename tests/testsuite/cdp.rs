@@ -39,7 +39,7 @@ impl Browser {
         let exe = chromium_path();
         assert!(
             exe.exists(),
-            "Chromium is not installed at {}: install the Debian package `chromium` (.ci/run does) or set T2T_CHROMIUM",
+            "Chromium is not installed at {}: install the Debian package `chromium` (scripts/test.sh does) or set T2T_CHROMIUM",
             exe.display()
         );
         let profile = tempfile::tempdir().unwrap();

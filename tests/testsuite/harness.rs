@@ -113,6 +113,11 @@ impl Run {
     }
 }
 
+/// The trust fixtures were checked on 2026-11-20: runs that confirm them allow evidence of any
+/// age, so that they pass whatever today's date is (`trust_age.rs` tests the limit itself with
+/// evidence it dates).
+pub const ANY_EVIDENCE_AGE: (&str, &str) = ("T2T_NOTIFY_TRUST_MAX_EVIDENCE_AGE_DAYS", "36500");
+
 /// The shipped sample config.
 pub fn sample_config() -> PathBuf {
     root().join("sample-data/t2t-notify.toml")

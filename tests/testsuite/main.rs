@@ -2,20 +2,27 @@
 //! servers on 127.0.0.1. Each area of the tool has its own module; `harness` is shared.
 
 mod cdp;
+mod closed_stdout;
+mod config_checks;
 mod faults;
 mod graph;
 mod harness;
 mod http_stub;
+mod limits;
 mod move_state;
 mod preview;
+mod preview_out;
 mod report;
+mod same_directory;
 mod security;
 mod send;
 mod sink;
 mod smtp;
 mod smtp_peer;
 mod summary;
+mod test_command;
 mod tls_server;
 mod trust;
+mod trust_age;
 mod validate;
 mod webhook;

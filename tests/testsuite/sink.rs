@@ -219,7 +219,7 @@ fn spawn_listening(
         .stderr(Stdio::piped());
     let mut child = cmd
         .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {SMTP_SINK}: {e}; install postfix"));
+        .unwrap_or_else(|e| panic!("cannot start {SMTP_SINK}: {e}; install the Debian package `postfix` (scripts/test.sh does)"));
     if wait_until_listening(&mut child, port) {
         return Some(child);
     }

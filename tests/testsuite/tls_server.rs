@@ -99,7 +99,7 @@ fn openssl(dir: &Path, args: &[&str]) {
         .args(args)
         .current_dir(dir)
         .output()
-        .expect("run openssl");
+        .expect("run openssl: install the Debian package `openssl` (scripts/test.sh does)");
     assert!(
         out.status.success(),
         "openssl {args:?}: {}",
@@ -132,7 +132,7 @@ impl TlsServer {
                 .stdout(Stdio::piped())
                 .stderr(std::fs::File::create(pki.dir.path().join("server.log")).unwrap())
                 .spawn()
-                .expect("start /usr/bin/python3 (install python3-aiosmtpd)");
+                .expect("start /usr/bin/python3: install the Debian package `python3-aiosmtpd` (scripts/test.sh does)");
             let stdin = child.stdin.take().unwrap();
             let mut line = String::new();
             let _ = BufReader::new(child.stdout.take().unwrap()).read_line(&mut line);
@@ -147,7 +147,11 @@ impl TlsServer {
             let _ = child.kill();
             let _ = child.wait();
         }
-        panic!("the aiosmtpd test server did not start");
+        let log = std::fs::read_to_string(pki.dir.path().join("server.log")).unwrap_or_default();
+        if log.contains("No module named") {
+            panic!("Python's aiosmtpd is missing: install the Debian package `python3-aiosmtpd` (scripts/test.sh does)\n{log}");
+        }
+        panic!("the aiosmtpd test server did not start:\n{log}");
     }
 
     /// The recipients of every message it accepted.

@@ -23,10 +23,13 @@ impl Site {
         std::fs::copy(sample_config(), dir.path().join("t2t-notify.toml")).unwrap();
         let ledger = dir.path().join("state/ledger.db");
         Site {
-            env: vec![(
-                "T2T_NOTIFY_LEDGER_PATH".into(),
-                ledger.display().to_string(),
-            )],
+            env: vec![
+                (
+                    "T2T_NOTIFY_LEDGER_PATH".into(),
+                    ledger.display().to_string(),
+                ),
+                (ANY_EVIDENCE_AGE.0.into(), ANY_EVIDENCE_AGE.1.into()),
+            ],
             dir,
         }
     }

@@ -2,13 +2,10 @@
 //! one `.eml` and `.html` per person in numbered folders under `messages/`, one page of text
 //! parts per folder, and the streamed list rows.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::File;
+use std::fs::OpenOptions;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-
-/// The extensions preview writes under `messages/`; only these are removed on a re-run (`txt`
-/// from versions that wrote one text file per person).
-const OWN_EXTENSIONS: [&str; 3] = ["eml", "html", "txt"];
 
 /// Each folder's page of text parts.
 pub const TEXT_PAGE: &str = "text.html";
@@ -98,37 +95,12 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
     create_private(path)?.write_all(bytes)
 }
 
-/// The `messages/` folder of an output folder, emptied of an earlier preview's files: its own
-/// files there and in the numbered folders, and the numbered folders left empty.
+/// The `messages/` folder of an output folder, created if missing (what an earlier preview
+/// wrote there was removed by `marker::prepare`).
 pub fn messages_dir(out: &Path) -> io::Result<PathBuf> {
     let dir = out.join("messages");
     create_private_dir(&dir)?;
-    remove_own(&dir, true)?;
     Ok(dir)
-}
-
-/// Removes the preview's own files in `dir` and, with `folders`, its numbered folders' (and
-/// those folders, when that empties them).
-fn remove_own(dir: &Path, folders: bool) -> io::Result<()> {
-    for entry in fs::read_dir(dir)? {
-        let path = entry?.path();
-        let own = path
-            .extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| OWN_EXTENSIONS.contains(&e));
-        let numbered = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
-        if own && path.is_file() {
-            fs::remove_file(&path)?;
-        } else if folders && numbered && path.is_dir() {
-            remove_own(&path, false)?;
-            // Kept when it holds files of someone else's.
-            let _ = fs::remove_dir(&path);
-        }
-    }
-    Ok(())
 }
 
 /// A file name stem for person number `n`: `000042-ana.martinez0_contoso.com`.
@@ -177,14 +149,13 @@ mod tests {
 
     #[cfg(unix)]
     #[test]
-    fn folders_and_files_are_private_and_rerun_cleans_own_files() {
+    fn folders_and_files_are_private() {
+        use std::fs;
         use std::os::unix::fs::PermissionsExt;
         let tmp = tempfile::tempdir().unwrap();
         let out = tmp.path().join("a/preview");
         create_private_dir(&out).unwrap();
         let messages = messages_dir(&out).unwrap();
-        fs::write(messages.join("old.eml"), "x").unwrap();
-        fs::write(messages.join("keep.md"), "x").unwrap();
         let file = messages.join("x.html");
         fs::write(&file, "loose").unwrap();
         fs::set_permissions(&file, fs::Permissions::from_mode(0o644)).unwrap();
@@ -193,25 +164,11 @@ mod tests {
             fs::metadata(&file).unwrap().permissions().mode() & 0o777,
             0o600
         );
-        assert_eq!(
-            fs::metadata(&out).unwrap().permissions().mode() & 0o777,
-            0o700
-        );
-        assert_eq!(
-            fs::metadata(&messages).unwrap().permissions().mode() & 0o777,
-            0o700
-        );
-        let folder = messages.join("003");
-        create_private_dir(&folder).unwrap();
-        fs::write(folder.join("000001-a.eml"), "x").unwrap();
-        fs::write(folder.join(TEXT_PAGE), "x").unwrap();
-        let kept = messages.join("004");
-        create_private_dir(&kept).unwrap();
-        fs::write(kept.join("notes.md"), "x").unwrap();
-        messages_dir(&out).unwrap();
-        assert!(!messages.join("old.eml").exists() && !file.exists());
-        assert!(messages.join("keep.md").exists());
-        assert!(!folder.exists(), "an emptied numbered folder goes");
-        assert!(kept.join("notes.md").exists());
+        for dir in [&out, &messages] {
+            assert_eq!(
+                fs::metadata(dir).unwrap().permissions().mode() & 0o777,
+                0o700
+            );
+        }
     }
 }

@@ -13,10 +13,11 @@ use std::path::Path;
 use anyhow::Context;
 use rayon::prelude::*;
 
-use super::{files, Problems};
+use super::{files, marker, Problems};
 use crate::cli::PreviewArgs;
 use crate::config::Config;
 use crate::exit::Outcome;
+use crate::output::outln;
 use crate::plan::Recipient;
 use crate::render::gallery::{self, Entry, Summary};
 use crate::render::Renderer;
@@ -36,11 +37,15 @@ pub struct Job<'a> {
 
 /// Renders everyone into `out` and writes `out/index.html`.
 pub fn gallery(job: &Job<'_>, out: &Path, problems: &mut Problems) -> anyhow::Result<Outcome> {
+    marker::prepare(out)?;
     files::create_private_dir(out)
         .with_context(|| format!("cannot create the output folder {}", out.display()))?;
+    let mut written = marker::Written::start(out)
+        .with_context(|| format!("cannot write {}/{}", out.display(), marker::MARKER))?;
     let messages = files::messages_dir(out)
         .with_context(|| format!("cannot prepare {}/messages", out.display()))?;
     let rows_path = out.join(".index-rows.tmp");
+    written.add(".index-rows.tmp")?;
     let mut rows = BufWriter::new(
         files::create_private(&rows_path)
             .with_context(|| format!("cannot write {}", rows_path.display()))?,
@@ -66,6 +71,7 @@ pub fn gallery(job: &Job<'_>, out: &Path, problems: &mut Problems) -> anyhow::Re
                 *locales.entry(entry.locale.clone()).or_default() += 1;
             }
             record_problems(&entry, problems);
+            list_files(&mut written, &entry)?;
             if !first {
                 rows.write_all(b",\n")?;
             }
@@ -77,9 +83,11 @@ pub fn gallery(job: &Job<'_>, out: &Path, problems: &mut Problems) -> anyhow::Re
     drop(rows);
     problems.finish();
     let summary = summary(job, rendered, locales.into_iter().collect(), problems);
+    written.add("index.html")?;
+    written.flush()?;
     assemble(out, &rows_path, &summary)
         .with_context(|| format!("cannot write {}/index.html", out.display()))?;
-    println!(
+    outln!(
         "{}: {} of {} notices rendered ({}); {} problem(s); nothing was sent",
         out.join("index.html").display(),
         summary.rendered,
@@ -187,6 +195,17 @@ fn render_one(
     entry.to = rendered.envelope.to;
     entry.link_errors = rendered.link_errors;
     Ok(entry)
+}
+
+/// Lists the files written for `entry` in the marker.
+fn list_files(written: &mut marker::Written, entry: &Entry) -> std::io::Result<()> {
+    for rel in [&entry.eml, &entry.html].into_iter().flatten() {
+        written.add(rel)?;
+    }
+    if let Some((page, _)) = entry.text.as_deref().and_then(|t| t.split_once('#')) {
+        written.add(page)?;
+    }
+    Ok(())
 }
 
 fn record_problems(entry: &Entry, problems: &mut Problems) {

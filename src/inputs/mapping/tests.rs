@@ -205,3 +205,61 @@ fn empty_and_group_only_files_are_errors() {
     let (s, _) = run(g.as_bytes(), None);
     assert!(messages(&s)[0].contains("only Group rows"));
 }
+
+#[test]
+fn a_huge_field_is_cut_and_reported_with_its_line_and_column() {
+    let huge = "x".repeat(3 * MAX_ROW_BYTES);
+    let text = format!(
+        "{}User,{T},b@contoso.com,b@fabrikam.com,b@fabrikam.com,{huge}\r\n{}",
+        user("a@contoso.com", "a@fabrikam.com"),
+        user("c@contoso.com", "c@fabrikam.com")
+    );
+    let (s, rows) = run(text.as_bytes(), Some(T));
+    let msgs = messages(&s);
+    assert_eq!(msgs.len(), 1, "{msgs:?}");
+    assert!(
+        msgs[0].starts_with(":2: column 6 (user type): is too long: the row passes 64 KB"),
+        "{msgs:?}"
+    );
+    assert_eq!(rows.len(), 2, "the rows around it are read as usual");
+}
+
+#[test]
+fn a_huge_quoted_field_spanning_lines_keeps_the_later_line_numbers() {
+    let huge = "y\n".repeat(MAX_ROW_BYTES);
+    let text = format!(
+        "User,{T},a@contoso.com,a@fabrikam.com,\"{huge}\",RegularUser\r\nUser,{T},b@contoso.com,not-an-address,b@fabrikam.com,RegularUser\r\n"
+    );
+    let (s, _) = run(text.as_bytes(), Some(T));
+    let msgs = messages(&s);
+    assert_eq!(msgs.len(), 2, "{msgs:?}");
+    assert!(
+        msgs[0].starts_with(":1: column 5 (target email): is too long"),
+        "{msgs:?}"
+    );
+    let second = MAX_ROW_BYTES + 2;
+    assert!(
+        msgs[1].starts_with(&format!(":{second}: column 4 (target UPN)")),
+        "{msgs:?}"
+    );
+}
+
+#[test]
+fn types_and_group_names_have_limits() {
+    let long_type = "R".repeat(MAX_TYPE_LEN + 1);
+    let long_name = "n".repeat(MAX_GROUP_NAME_LEN + 1);
+    let text = format!(
+        "User,{T},a@contoso.com,a@fabrikam.com,a@fabrikam.com,{long_type}\r\nGroup,{T},11111111-1111-1111-1111-111111111111,22222222-2222-2222-2222-222222222222,{long_name},O365Group\r\n"
+    );
+    let (s, rows) = run(text.as_bytes(), Some(T));
+    let msgs = messages(&s);
+    assert_eq!(msgs.len(), 2, "{msgs:?}");
+    assert!(
+        msgs[0].starts_with(":1: column 6 (user type): `RRRR"),
+        "{msgs:?}"
+    );
+    assert!(msgs[0].contains("too long for a user type (at most 32 characters)"));
+    assert!(msgs[1].starts_with(":2: column 5 (group name)"), "{msgs:?}");
+    assert!(msgs[1].contains("at most 256 characters"));
+    assert!(rows.is_empty());
+}

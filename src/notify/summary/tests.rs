@@ -240,6 +240,7 @@ fn a_closed_gate_lists_the_missing_pairs_with_their_commands() {
     };
     let gate = GateStatus::Closed {
         missing: vec![pair],
+        stale: vec![],
         total: 2,
     };
     let s = build(&RunRecord {

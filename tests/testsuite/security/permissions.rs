@@ -101,8 +101,8 @@ fn preview_output_and_its_new_parents_are_owner_only_under_umask_000() {
     let seen = assert_private_tree(&top);
     assert_eq!(
         seen,
-        3 + 1 + 1 + 1 + 3 * 2 + 1,
-        "3 folders, messages/, index.html, messages/000/, 3 x 2 files, the text page"
+        3 + 1 + 1 + 1 + 3 * 2 + 1 + 1,
+        "3 folders, messages/, index.html, messages/000/, 3 x 2 files, the text page, the marker"
     );
 }
 

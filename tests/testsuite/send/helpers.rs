@@ -27,6 +27,7 @@ impl Site {
             ("T2T_NOTIFY_TRANSPORT_TIMEOUT_SECS", "20"),
             ("T2T_NOTIFY_PACING_PER_MINUTE", "0"),
             ("T2T_NOTIFY_PACING_CONCURRENCY", "10"),
+            ANY_EVIDENCE_AGE,
         ];
         let mut site = Site {
             dir,

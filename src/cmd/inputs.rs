@@ -1,0 +1,57 @@
+//! The config's `[inputs]` as the default `--mapping`, `--directory` and `--move-state` of
+//! `validate`, `preview` and `send`, so that every command reads the same files unless the
+//! command line names others (a flag replaces the config's value; `--move-state` replaces the
+//! whole list).
+
+use crate::cli::{Cli, Command, InputArgs, MoveStateArgs};
+use crate::config::Config;
+use crate::exit::InvalidInput;
+
+/// Fills the input flags the command line left out from the config's `[inputs]`.
+pub fn fill(cli: &mut Cli) -> anyhow::Result<()> {
+    let (input, moves) = match &mut cli.command {
+        Command::Validate(a) => (&mut a.input, &mut a.moves),
+        Command::Preview(a) => (&mut a.input, &mut a.moves),
+        Command::Send(a) => (&mut a.input, &mut a.moves),
+        _ => return Ok(()),
+    };
+    let complete = !input.mapping.as_os_str().is_empty()
+        && input.directory.is_some()
+        && !moves.move_states.is_empty();
+    if complete {
+        return Ok(());
+    }
+    let config = if input.mapping.as_os_str().is_empty() {
+        // Without a mapping there is nothing to do: a config that cannot be read is the error.
+        Some(Config::load(&cli.config)?)
+    } else {
+        Config::load(&cli.config).ok()
+    };
+    let Some(config) = config else {
+        return Ok(());
+    };
+    apply(&config, input, moves);
+    if input.mapping.as_os_str().is_empty() {
+        return Err(InvalidInput(format!(
+            "no identity mapping file: pass --mapping FILE, or name it in {} as [inputs] mapping = \"identity-map.csv\"",
+            cli.config.display()
+        ))
+        .into());
+    }
+    Ok(())
+}
+
+fn apply(config: &Config, input: &mut InputArgs, moves: &mut MoveStateArgs) {
+    let inputs = &config.inputs;
+    if input.mapping.as_os_str().is_empty() {
+        if let Some(mapping) = &inputs.mapping {
+            input.mapping = mapping.clone();
+        }
+    }
+    if input.directory.is_none() {
+        input.directory = inputs.directory.clone();
+    }
+    if moves.move_states.is_empty() {
+        moves.move_states = inputs.move_state.clone();
+    }
+}

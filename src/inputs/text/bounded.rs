@@ -1,0 +1,203 @@
+//! Keeps one CSV record from filling memory: the csv crate reads a whole record into memory,
+//! so a 200 MB field would cost 200 MB (and more as text). [`Bounded`] sits between the
+//! decoded bytes and the CSV parser and, once a record passes `limit` bytes, writes
+//! [`CUT_MARK`] in place of the rest of that field and passes on only what keeps the file's
+//! shape (separators, quotes that open or close a field, line breaks), until the record ends.
+//! The reader of the file finds the mark in the field that was too long and reports it with
+//! its line and column; line numbers stay right because every line break still passes.
+
+use std::io::{self, Read};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+/// Stands for the cut-off rest of a field (U+FFFF, a noncharacter no real input contains).
+pub const CUT_MARK: &[u8] = "\u{FFFF}".as_bytes();
+
+/// Where the parser stands in a record, as the csv crate sees quotes: a quote opens a quoted
+/// field only at the start of a field, and `""` inside one is a literal quote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum At {
+    FieldStart,
+    Unquoted,
+    Quoted,
+    /// A quote inside a quoted field: it closes the field unless another quote follows.
+    QuoteInQuoted,
+}
+
+/// A reader that cuts records longer than `limit` bytes (see the module doc).
+pub struct Bounded<R> {
+    inner: R,
+    limit: usize,
+    delimiter: u8,
+    at: At,
+    record_len: usize,
+    cutting: bool,
+    cuts: Arc<AtomicU64>,
+    chunk: Vec<u8>,
+    out: Vec<u8>,
+    pos: usize,
+    done: bool,
+}
+
+impl<R: Read> Bounded<R> {
+    /// Wraps `inner`; `cuts` counts the records cut so far.
+    pub fn new(inner: R, limit: usize, delimiter: u8, cuts: Arc<AtomicU64>) -> Self {
+        Bounded {
+            inner,
+            limit,
+            delimiter,
+            at: At::FieldStart,
+            record_len: 0,
+            cutting: false,
+            cuts,
+            chunk: vec![0; 64 * 1024],
+            out: Vec::with_capacity(64 * 1024),
+            pos: 0,
+            done: false,
+        }
+    }
+
+    fn fill(&mut self) -> io::Result<()> {
+        self.out.clear();
+        self.pos = 0;
+        let n = self.inner.read(&mut self.chunk)?;
+        if n == 0 {
+            self.done = true;
+            if self.cutting && self.at == At::QuoteInQuoted {
+                self.out.push(b'"');
+            }
+            return Ok(());
+        }
+        for i in 0..n {
+            let b = self.chunk[i];
+            self.step(b);
+        }
+        Ok(())
+    }
+
+    fn step(&mut self, b: u8) {
+        if !self.cutting {
+            self.record_len += 1;
+            if self.record_len > self.limit && self.at != At::QuoteInQuoted {
+                self.cutting = true;
+                self.cuts.fetch_add(1, Ordering::Relaxed);
+                self.out.extend_from_slice(CUT_MARK);
+            }
+        }
+        let before = self.at;
+        let ends_record = self.advance(b);
+        if !self.cutting {
+            self.out.push(b);
+        } else {
+            self.keep_shape(before, b);
+        }
+        if ends_record {
+            self.record_len = 0;
+            self.cutting = false;
+        }
+    }
+
+    /// Moves the quote state over `b`; true when `b` ends the record.
+    fn advance(&mut self, b: u8) -> bool {
+        let line_break = b == b'\n' || b == b'\r';
+        match self.at {
+            At::Quoted if b == b'"' => self.at = At::QuoteInQuoted,
+            At::Quoted => {}
+            At::QuoteInQuoted if b == b'"' => self.at = At::Quoted,
+            At::FieldStart if b == b'"' => self.at = At::Quoted,
+            At::FieldStart | At::Unquoted | At::QuoteInQuoted => {
+                if b == self.delimiter || line_break {
+                    self.at = At::FieldStart;
+                    return line_break;
+                }
+                self.at = At::Unquoted;
+            }
+        }
+        false
+    }
+
+    /// While cutting, passes on only the bytes that keep the record's shape.
+    fn keep_shape(&mut self, before: At, b: u8) {
+        let line_break = b == b'\n' || b == b'\r';
+        match (before, self.at) {
+            // An opening quote, or a quote that turned out to close the field.
+            (At::FieldStart, At::Quoted) => self.out.push(b'"'),
+            (At::QuoteInQuoted, At::Quoted) | (At::Quoted, At::QuoteInQuoted) => {}
+            (At::QuoteInQuoted, _) => {
+                self.out.push(b'"');
+                if b == self.delimiter || line_break {
+                    self.out.push(b);
+                }
+            }
+            _ if line_break || (self.at == At::FieldStart && b == self.delimiter) => {
+                self.out.push(b)
+            }
+            _ => {}
+        }
+    }
+}
+
+impl<R: Read> Read for Bounded<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.pos == self.out.len() {
+            if self.done {
+                return Ok(0);
+            }
+            self.fill()?;
+        }
+        let n = buf.len().min(self.out.len() - self.pos);
+        buf[..n].copy_from_slice(&self.out[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cut(input: &[u8], limit: usize) -> (Vec<u8>, u64) {
+        let cuts = Arc::new(AtomicU64::new(0));
+        let mut out = Vec::new();
+        Bounded::new(input, limit, b',', cuts.clone())
+            .read_to_end(&mut out)
+            .unwrap();
+        (out, cuts.load(Ordering::Relaxed))
+    }
+
+    fn mark(s: &str) -> Vec<u8> {
+        s.replace('#', "\u{FFFF}").into_bytes()
+    }
+
+    #[test]
+    fn short_records_pass_unchanged() {
+        let text = b"a,\"b,\"\"c\"\"\nd\",e\r\nf,g\rh\n";
+        assert_eq!(cut(text, 20), (text.to_vec(), 0));
+    }
+
+    #[test]
+    fn a_long_field_is_cut_and_the_record_keeps_its_shape() {
+        let long = "x".repeat(100);
+        let text = format!("a,b{long},c,d\nnext,row\n");
+        assert_eq!(
+            cut(text.as_bytes(), 10),
+            (mark("a,bxxxxxxx#,,\nnext,row\n"), 1)
+        );
+    }
+
+    #[test]
+    fn a_long_quoted_field_keeps_its_quotes_and_line_breaks() {
+        let long = "y\"\"\n".repeat(30);
+        let text = format!("a,\"{long}\",c\n\"q\",r\n");
+        let (out, cuts) = cut(text.as_bytes(), 10);
+        assert_eq!(cuts, 1);
+        let expected = format!("a,\"y\"\"\ny\"\"#{}\",\n\"q\",r\n", "\n".repeat(29));
+        assert_eq!(out, mark(&expected));
+    }
+
+    #[test]
+    fn a_long_last_quoted_field_is_closed_at_the_end() {
+        let text = format!("a,\"{}\"", "z".repeat(50));
+        assert_eq!(cut(text.as_bytes(), 5), (mark("a,\"zz#\""), 1));
+    }
+}
