@@ -14,7 +14,7 @@ pub mod ledger;
 pub mod notify;
 pub mod oauth;
 pub mod plan;
-pub mod private_dir;
+pub mod platform;
 pub mod render;
 pub mod run;
 pub mod secret;

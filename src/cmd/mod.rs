@@ -1,5 +1,7 @@
 //! One file per subcommand, each with an `execute` that wires the modules together.
 
+pub mod completions;
+pub mod man;
 pub mod preview;
 pub mod report;
 pub mod sample;

@@ -4,7 +4,6 @@
 //! webhook and the mail have been tried.
 
 use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
@@ -55,10 +54,7 @@ pub fn write_new(
     json: &[u8],
 ) -> std::io::Result<PathBuf> {
     if !dir.exists() {
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)?;
+        crate::platform::create_private_dir_all(dir)?;
     }
     for attempt in 1..=100 {
         let path = dir.join(file_name(started, campaign, attempt));
@@ -97,13 +93,13 @@ pub fn rewrite(path: &Path, json: &[u8]) -> std::io::Result<()> {
 
 fn private_file(path: &Path, new: bool) -> std::io::Result<std::fs::File> {
     let mut options = std::fs::OpenOptions::new();
-    options.write(true).mode(0o600);
+    options.write(true);
     if new {
         options.create_new(true);
     } else {
         options.create(true).truncate(true);
     }
-    options.open(path)
+    crate::platform::open_private(&mut options, path)
 }
 
 #[cfg(test)]

@@ -4,7 +4,6 @@
 //! half a message.
 
 use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use crate::transport::{Accepted, BoxFuture, Envelope, FailureClass, SendError, Transport};
@@ -65,14 +64,15 @@ fn header_value(message: &[u8], name: &str) -> Option<String> {
 }
 
 fn write_private(dir: &Path, path: &Path, message: &[u8]) -> std::io::Result<()> {
-    crate::private_dir::create_dir_all(dir)?;
+    crate::platform::create_private_dir_all(dir)?;
     let tmp = path.with_extension("eml.tmp");
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&tmp)?;
+    let mut file = crate::platform::open_private(
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true),
+        &tmp,
+    )?;
     file.write_all(message)?;
     file.sync_all()?;
     std::fs::rename(&tmp, path)
