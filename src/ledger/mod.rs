@@ -200,12 +200,10 @@ mod tests {
 
     #[test]
     fn new_ledger_is_private_and_current() {
-        use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("l.db");
         let ledger = Ledger::open(&path).unwrap();
-        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode, 0o600);
+        assert!(crate::platform::is_owner_only(&path));
         assert_eq!(schema::version(&ledger).unwrap(), schema::CURRENT);
         drop(ledger);
         Ledger::open(&path).unwrap();

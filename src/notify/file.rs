@@ -105,7 +105,7 @@ fn private_file(path: &Path, new: bool) -> std::io::Result<std::fs::File> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::os::unix::fs::PermissionsExt;
+    use crate::platform::is_owner_only;
 
     fn at() -> DateTime<Utc> {
         DateTime::parse_from_rfc3339("2025-03-01T10:15:00.250Z")
@@ -136,12 +136,9 @@ mod tests {
         rewrite(&first, b"{\"a\":3}").unwrap();
         assert_eq!(std::fs::read_to_string(&first).unwrap(), "{\"a\":3}");
         assert_eq!(std::fs::read_to_string(&second).unwrap(), "{\"a\":2}");
-        for p in [&first, &second] {
-            let mode = std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
-            assert_eq!(mode, 0o600, "{}", p.display());
+        for p in [&first, &second, &dir] {
+            assert!(is_owner_only(p), "{}", p.display());
         }
-        let mode = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode, 0o700);
         assert_eq!(
             std::fs::read_dir(&dir).unwrap().count(),
             2,

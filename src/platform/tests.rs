@@ -21,6 +21,23 @@ fn a_locked_file_refuses_a_second_lock_and_its_pid_stays_readable() {
     try_lock(&second).unwrap();
 }
 
+/// See [`super::is_owner_only`].
+pub fn is_owner_only(path: &Path) -> bool {
+    let dir = path.is_dir();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        mode == if dir { 0o700 } else { 0o600 }
+    }
+    #[cfg(windows)]
+    {
+        let flags = if dir { 3 } else { 0 };
+        let all = windows_sys::Win32::Storage::FileSystem::FILE_ALL_ACCESS;
+        windows::acl_of(path) == (true, vec![(0, flags, all, true)])
+    }
+}
+
 #[cfg(unix)]
 mod unix {
     use super::*;
@@ -86,7 +103,7 @@ mod windows {
 
     /// What the file system says about `path`: whether its list is protected from
     /// inheritance, and each entry as (type, flags, mask, is the current user).
-    fn acl_of(path: &Path) -> (bool, Vec<(u8, u8, u32, bool)>) {
+    pub(super) fn acl_of(path: &Path) -> (bool, Vec<(u8, u8, u32, bool)>) {
         let wide: Vec<u16> = path.as_os_str().encode_wide().chain([0]).collect();
         let mut dacl: *mut ACL = null_mut();
         let mut sd: PSECURITY_DESCRIPTOR = null_mut();

@@ -128,7 +128,6 @@ mod tests {
 
     #[tokio::test]
     async fn writes_one_private_file_named_after_the_message_id() {
-        use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("outbox");
         let t = FileTransport::new(&out);
@@ -141,10 +140,8 @@ mod tests {
             accepted.reply
         );
         assert_eq!(std::fs::read(&path).unwrap(), msg);
-        assert_eq!(
-            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
-            0o600
-        );
+        assert!(crate::platform::is_owner_only(&path));
+        assert!(crate::platform::is_owner_only(&out));
         assert_eq!(
             std::fs::read_dir(&out).unwrap().count(),
             1,

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Windows checks on a Debian machine without Windows: cross-build the .exe with mingw, then under
+# Wine run the library's unit tests and tests/windows/e2e.sh (validate, preview, trust confirm,
+# send to smtp-sink on 127.0.0.1, a rerun, the ledger lock, report). Called by .ci/run, which
+# installs the Debian packages and the Rust target; runnable alone after that.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+target=x86_64-pc-windows-gnu
+out="target/$target/release"
+export WINE="${WINE:-/usr/lib/wine/wine64}"
+export WINEDEBUG=-all
+WINEPREFIX="$(mktemp -d)/wine"
+export WINEPREFIX
+trap 'wineserver -k >/dev/null 2>&1 || true; rm -rf "$(dirname "$WINEPREFIX")"' EXIT
+
+cargo build --locked --release --target "$target"
+
+# Debian's Wine 8 has no ProcessPrng, which Rust's standard library calls at start-up; the shim
+# DLL forwards it to RtlGenRandom. Windows looks for a DLL next to the .exe first.
+mkdir -p "$out/deps"
+x86_64-w64-mingw32-gcc -O2 -shared -o "$out/bcryptprimitives.dll" \
+  tests/windows/processprng-shim.c -ladvapi32
+cp "$out/bcryptprimitives.dll" "$out/deps/"
+
+"$WINE" wineboot --init >/dev/null 2>&1
+
+# Unit tests, release profile to share the dependencies built above.
+CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER="$WINE" \
+  cargo test --locked --release --lib --target "$target"
+
+bash tests/windows/e2e.sh "$out/t2t-notify.exe"
