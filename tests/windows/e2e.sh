@@ -95,6 +95,7 @@ echo "windows e2e: a second send is refused while the first holds the ledger loc
 slow=$(free_port)
 start_sink "$work/slow" "$slow" -w 2
 export T2T_NOTIFY_TRANSPORT_PORT="$slow" T2T_NOTIFY_LEDGER_PATH="$(winpath "$work/lock/t2t.db")"
+t2t trust confirm "$(winpath "$work/source.json")" "$(winpath "$work/target.json")" >/dev/null
 t2t send "${map[@]}" >"$work/first.out" 2>&1 &
 first=$!
 pids+=("$first")
@@ -106,6 +107,7 @@ t2t send "${map[@]}" >"$work/second.out" 2>&1 || status=$?
 grep -q "already using the ledger.*(process $holder)" "$work/second.out" \
   || fail "second send (exit $status): $(cat "$work/second.out")"
 [ "$status" -ne 0 ] || fail "second send exited 0"
+# Wine does not turn a Unix SIGINT into a console Ctrl-C event, so Ctrl-C is not checked here.
 kill "$first" 2>/dev/null || true
 wait "$first" 2>/dev/null || true
 
