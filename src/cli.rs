@@ -1,9 +1,19 @@
 //! The command line as clap sees it. Only shapes and help texts live here; `run` turns them
 //! into validated settings and each `cmd::*::execute` does the work.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::error::ErrorKind;
+use clap::parser::ValueSource;
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
+
+/// The help heading of the options every subcommand takes.
+const GLOBAL: &str = "Global options";
+
+/// Subcommands that read no configuration file: `--config` is hidden from their help and
+/// refused on their command line.
+pub const WITHOUT_CONFIG: [&str; 3] = ["sample", "completions", "man"];
 
 /// Tell users their OneDrive has moved to the new tenant: validate the identity map, preview
 /// every notice, confirm the trust is removed on both tenants, and send each notice once.
@@ -19,14 +29,16 @@ pub struct Cli {
         global = true,
         env = "T2T_NOTIFY_CONFIG",
         default_value = "t2t-notify.toml",
-        value_name = "PATH"
+        value_name = "FILE",
+        help_heading = GLOBAL
     )]
     pub config: PathBuf,
-    /// More detail in the logs (-v: server replies, -vv: everything).
-    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    /// More detail in the logs (-v: each step, and the mail server's replies when sending;
+    /// -vv: everything).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, help_heading = GLOBAL)]
     pub verbose: u8,
     /// Only errors in the logs.
-    #[arg(short, long, global = true)]
+    #[arg(short, long, global = true, help_heading = GLOBAL)]
     pub quiet: bool,
     #[command(subcommand)]
     pub command: Command,
@@ -61,9 +73,63 @@ pub enum Command {
     Preview(PreviewArgs),
     /// The trust-removal gate: print the removal script, confirm its evidence files, show status.
     #[command(
-        after_help = "Example (the gate opens when both tenants' evidence is confirmed):\n  t2t-notify trust script --tenant source > remove-trust-source.ps1\n  t2t-notify trust script --tenant target > remove-trust-target.ps1\n  t2t-notify trust confirm trust-evidence-*.json\n  t2t-notify trust status"
+        after_help = "Example (the gate opens when both tenants' evidence is confirmed):\n  t2t-notify trust script --tenant source --out remove-trust-source.ps1\n  t2t-notify trust script --tenant target --out remove-trust-target.ps1\n  t2t-notify trust confirm trust-evidence-*.json\n  t2t-notify trust status"
     )]
     Trust(crate::cmd::trust::TrustArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    #[command(
+        after_help = "Examples:\n  t2t-notify completions bash > ~/.local/share/bash-completion/completions/t2t-notify\n  t2t-notify completions powershell | Out-String | Invoke-Expression    # in $PROFILE"
+    )]
+    Completions(CompletionsArgs),
+    /// Write the manual pages (t2t-notify.1 and one per subcommand) into a folder.
+    #[command(after_help = "Example:\n  t2t-notify man --out man/\n  man man/t2t-notify.1")]
+    Man(ManArgs),
+}
+
+/// The command line as clap builds it, with `--config` hidden from the subcommands that read
+/// no configuration (clap copies a global option into every subcommand).
+pub fn command() -> clap::Command {
+    let mut cmd = Cli::command();
+    cmd.build();
+    for name in WITHOUT_CONFIG {
+        // In place: after build, clap finds arguments by their position.
+        cmd = cmd.mut_subcommand(name, |s| {
+            s.mut_args(|a| {
+                let config = a.get_id() == "config";
+                a.hide(config)
+            })
+        });
+    }
+    cmd
+}
+
+/// Parses the command line as [`command`] describes it; `--config` given to a subcommand that
+/// reads no configuration is a usage error rather than silently ignored.
+pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Cli, clap::Error> {
+    let mut cmd = command();
+    let matches = cmd.try_get_matches_from_mut(args)?;
+    if let Some((name, sub)) = matches.subcommand() {
+        let given = sub.value_source("config") == Some(ValueSource::CommandLine);
+        if given && WITHOUT_CONFIG.contains(&name) {
+            let why = format!("`{name}` reads no configuration file; leave out --config");
+            return Err(cmd.error(ErrorKind::ArgumentConflict, why));
+        }
+    }
+    Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut cmd))
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum, value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Folder for the pages (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
 }
 
 /// Where the users come from; shared by every command that reads them.
@@ -121,10 +187,10 @@ pub struct ValidateArgs {
 #[derive(Debug, Args)]
 pub struct SampleArgs {
     /// How many users.
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, default_value_t = 1000, value_name = "N")]
     pub users: u64,
     /// How many groups.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = 10, value_name = "N")]
     pub groups: u64,
     /// Folder that receives identity-map.csv and directory.csv.
     #[arg(long, value_name = "DIR")]

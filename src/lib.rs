@@ -15,7 +15,7 @@ pub mod notify;
 pub mod oauth;
 pub mod output;
 pub mod plan;
-pub mod private_dir;
+pub mod platform;
 pub mod render;
 pub mod run;
 pub mod secret;

@@ -3,8 +3,6 @@
 
 use std::ffi::OsString;
 
-use clap::Parser;
-
 use crate::cli::{Cli, Command};
 use crate::cmd;
 use crate::config::{Config, ConfigError};
@@ -12,7 +10,7 @@ use crate::exit::{InvalidInput, Outcome};
 
 /// Runs t2t-notify with these arguments and returns the exit status.
 pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
-    let mut cli = match Cli::try_parse_from(args) {
+    let mut cli = match crate::cli::parse(args) {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
@@ -44,6 +42,8 @@ fn dispatch(cli: &Cli) -> anyhow::Result<Outcome> {
         Command::Send(args) => cmd::send::execute(cli, args),
         Command::Preview(args) => cmd::preview::execute(cli, args),
         Command::Trust(args) => cmd::trust::execute(cli, args),
+        Command::Completions(args) => cmd::completions::execute(args),
+        Command::Man(args) => cmd::man::execute(args),
     }
 }
 

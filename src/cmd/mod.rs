@@ -1,6 +1,8 @@
 //! One file per subcommand, each with an `execute` that wires the modules together.
 
+pub mod completions;
 pub mod inputs;
+pub mod man;
 pub mod preview;
 pub mod report;
 pub mod sample;

@@ -209,14 +209,13 @@ fn page_facts(config: &Config, args: &ReportArgs) -> PageFacts {
 
 /// Writes `bytes` to `path` readable by the owner only (0600, also when the file existed).
 fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)?;
-    file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    let mut file = crate::platform::open_private(
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true),
+        path,
+    )?;
     file.write_all(bytes)?;
     file.sync_all()
 }

@@ -32,7 +32,7 @@ pub enum TrustCommand {
     /// Print the PowerShell script that removes the trust on a tenant and writes the evidence
     /// files (run it there after Connect-SPOService).
     #[command(
-        after_help = "Example:\n  t2t-notify --config sample-data/t2t-notify.toml trust script --tenant source > remove-trust-source.ps1"
+        after_help = "Example:\n  t2t-notify --config sample-data/t2t-notify.toml trust script --tenant source --out remove-trust-source.ps1\n\nWith --out the file is UTF-8 with a byte-order mark and CRLF line ends, which Windows PowerShell 5.1 reads right; a `>` redirect in PowerShell re-encodes the output, so prefer --out there."
     )]
     Script(ScriptArgs),
     /// Check evidence files written by the script and record the accepted ones in the ledger.
@@ -53,6 +53,10 @@ pub struct ScriptArgs {
     /// which one it is connected to).
     #[arg(long, value_enum)]
     pub tenant: Option<Tenant>,
+    /// Write the script to this new file (UTF-8 with BOM, CRLF: what Windows PowerShell 5.1
+    /// reads right) instead of standard output. An existing file is not replaced.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 /// A tenant on the command line.
@@ -82,13 +86,33 @@ pub struct ConfirmArgs {
 pub fn execute(cli: &Cli, args: &TrustArgs) -> anyhow::Result<Outcome> {
     let config = crate::run::load_config(cli)?;
     match &args.command {
-        TrustCommand::Script(a) => {
-            out!("{}", script::generate(&config, a.tenant.map(Side::from)));
-            Ok(Outcome::Success)
-        }
+        TrustCommand::Script(a) => write_script(&config, a),
         TrustCommand::Confirm(a) => confirm(&config, &a.files),
         TrustCommand::Status => status(&config),
     }
+}
+
+/// Prints the script, or writes it to `--out` in the form PowerShell 5.1 reads right.
+fn write_script(config: &Config, args: &ScriptArgs) -> anyhow::Result<Outcome> {
+    let text = script::generate(config, args.tenant.map(Side::from));
+    let Some(out) = &args.out else {
+        out!("{text}");
+        return Ok(Outcome::Success);
+    };
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(out)
+        .with_context(|| {
+            format!(
+                "cannot create {}: an existing file is not replaced; remove it or choose another name",
+                out.display()
+            )
+        })?;
+    std::io::Write::write_all(&mut file, &script::file_bytes(&text))
+        .with_context(|| format!("cannot write {}", out.display()))?;
+    eprintln!("Wrote {} (UTF-8 with BOM, CRLF).", out.display());
+    Ok(Outcome::Success)
 }
 
 fn open_ledger(config: &Config) -> anyhow::Result<Ledger> {

@@ -193,3 +193,44 @@ fn environment_that_is_not_utf8_is_no_panic() {
         "{err}"
     );
 }
+
+/// Windows paths in the file and on the command line: backslashes, drive letters and UNC
+/// shares; relative ones are relative to the config file's folder. (Runs under Wine in CI.)
+#[cfg(windows)]
+mod windows_paths {
+    use super::*;
+
+    fn load_at(config: &str, extra: &str) -> Config {
+        let text = format!("{GOOD}{extra}");
+        Config::from_str_with_env(&text, Path::new(config), &[]).unwrap()
+    }
+
+    #[test]
+    fn relative_paths_with_backslashes_join_the_config_folder_on_its_drive() {
+        let extra = "templates = '..\\templates'\n[ledger]\npath = 'data\\t2t.db'\n";
+        let c = load_at(r"C:\migration\t2t-notify.toml", extra);
+        assert_eq!(c.ledger.path, Path::new(r"C:\migration\data\t2t.db"));
+        assert_eq!(c.message.templates, Path::new(r"C:\migration\..\templates"));
+    }
+
+    #[test]
+    fn drive_letter_and_unc_paths_are_kept_and_a_unc_config_folder_is_a_base() {
+        let c = load_at(
+            r"C:\migration\t2t-notify.toml",
+            "[ledger]\npath = 'D:\\ledgers\\t2t.db'\n[transport]\nkind = 'file'\ndir = '\\\\fs01\\mail\\outbox'\n",
+        );
+        assert_eq!(c.ledger.path, Path::new(r"D:\ledgers\t2t.db"));
+        assert_eq!(c.transport.dir, Path::new(r"\\fs01\mail\outbox"));
+        let c = load_at(r"\\fs01\it\t2t\t2t-notify.toml", "");
+        assert_eq!(c.ledger.path, Path::new(r"\\fs01\it\t2t\t2t-notify.db"));
+    }
+
+    #[test]
+    fn a_rooted_path_without_a_drive_takes_the_config_files_drive() {
+        let c = load_at(
+            r"E:\t2t\t2t-notify.toml",
+            "[ledger]\npath = '\\ledgers\\t2t.db'\n",
+        );
+        assert_eq!(c.ledger.path, Path::new(r"E:\ledgers\t2t.db"));
+    }
+}

@@ -4,7 +4,6 @@
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 /// Why the lock could not be taken.
@@ -38,15 +37,16 @@ impl SendLock {
             lock: path.clone(),
             source,
         };
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(0o600)
-            .open(&path)
-            .map_err(io)?;
-        match file.try_lock() {
+        let mut file = crate::platform::open_private(
+            OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false),
+            &path,
+        )
+        .map_err(io)?;
+        match crate::platform::try_lock(&file) {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {
                 let holder = holder(&path)
@@ -118,7 +118,7 @@ mod tests {
         let ledger = dir.path().join("t2t.db");
         let lock = lock_path(&ledger);
         let file = File::create(&lock).unwrap();
-        file.try_lock().unwrap();
+        crate::platform::try_lock(&file).unwrap();
         let late = std::thread::spawn({
             let lock = lock.clone();
             move || {

@@ -193,21 +193,18 @@ pub(crate) fn classify(path: &Path, e: rusqlite::Error) -> LedgerError {
 
 /// Creates the file with mode 0600 before SQLite opens it, so it is never readable by others.
 fn create_private(path: &Path) -> Result<(), LedgerError> {
-    use std::os::unix::fs::OpenOptionsExt;
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         if !parent.exists() {
-            crate::private_dir::create_dir_all(parent).map_err(|e| LedgerError::Open {
+            crate::platform::create_private_dir_all(parent).map_err(|e| LedgerError::Open {
                 path: path.to_path_buf(),
                 source: rusqlite::Error::ToSqlConversionFailure(Box::new(e)),
             })?;
         }
     }
-    match std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-    {
+    match crate::platform::open_private(
+        std::fs::OpenOptions::new().write(true).create_new(true),
+        path,
+    ) {
         Ok(_) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
         Err(e) => Err(LedgerError::Open {
@@ -223,12 +220,10 @@ mod tests {
 
     #[test]
     fn new_ledger_is_private_and_current() {
-        use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("l.db");
         let ledger = Ledger::open(&path).unwrap();
-        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode, 0o600);
+        assert!(crate::platform::is_owner_only(&path));
         assert_eq!(schema::version(&ledger).unwrap(), schema::CURRENT);
         drop(ledger);
         Ledger::open(&path).unwrap();

@@ -4,7 +4,6 @@
 //! webhook and the mail have been tried.
 
 use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
@@ -55,10 +54,7 @@ pub fn write_new(
     json: &[u8],
 ) -> std::io::Result<PathBuf> {
     if !dir.exists() {
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)?;
+        crate::platform::create_private_dir_all(dir)?;
     }
     for attempt in 1..=100 {
         let path = dir.join(file_name(started, campaign, attempt));
@@ -97,19 +93,19 @@ pub fn rewrite(path: &Path, json: &[u8]) -> std::io::Result<()> {
 
 fn private_file(path: &Path, new: bool) -> std::io::Result<std::fs::File> {
     let mut options = std::fs::OpenOptions::new();
-    options.write(true).mode(0o600);
+    options.write(true);
     if new {
         options.create_new(true);
     } else {
         options.create(true).truncate(true);
     }
-    options.open(path)
+    crate::platform::open_private(&mut options, path)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::os::unix::fs::PermissionsExt;
+    use crate::platform::is_owner_only;
 
     fn at() -> DateTime<Utc> {
         DateTime::parse_from_rfc3339("2025-03-01T10:15:00.250Z")
@@ -140,12 +136,9 @@ mod tests {
         rewrite(&first, b"{\"a\":3}").unwrap();
         assert_eq!(std::fs::read_to_string(&first).unwrap(), "{\"a\":3}");
         assert_eq!(std::fs::read_to_string(&second).unwrap(), "{\"a\":2}");
-        for p in [&first, &second] {
-            let mode = std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
-            assert_eq!(mode, 0o600, "{}", p.display());
+        for p in [&first, &second, &dir] {
+            assert!(is_owner_only(p), "{}", p.display());
         }
-        let mode = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode, 0o700);
         assert_eq!(
             std::fs::read_dir(&dir).unwrap().count(),
             2,

@@ -180,7 +180,7 @@ pub fn key_file_warnings(t: &config::Transport) -> Vec<String> {
     let Some(key) = &t.private_key else {
         return Vec::new();
     };
-    match loose_permissions(key) {
+    match crate::platform::loose_permissions(key) {
         Some(mode) => vec![format!(
             "[transport] private_key {}: mode {mode:o} lets other users read the key; run `chmod 600 {}`",
             key.display(),
@@ -188,18 +188,6 @@ pub fn key_file_warnings(t: &config::Transport) -> Vec<String> {
         )],
         None => Vec::new(),
     }
-}
-
-#[cfg(unix)]
-fn loose_permissions(path: &Path) -> Option<u32> {
-    use std::os::unix::fs::PermissionsExt;
-    let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o777;
-    (mode & 0o077 != 0).then_some(mode)
-}
-
-#[cfg(not(unix))]
-fn loose_permissions(_path: &Path) -> Option<u32> {
-    None
 }
 
 #[cfg(test)]

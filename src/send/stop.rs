@@ -97,7 +97,7 @@ where
     Fut: std::future::Future<Output = ()> + Send,
 {
     tokio::spawn(async move {
-        let Ok(mut signals) = Signals::new() else {
+        let Ok(mut signals) = crate::platform::Signals::new() else {
             return;
         };
         let Some(first) = signals.next().await else {
@@ -112,44 +112,6 @@ where
         abort().await;
         std::process::exit(130);
     })
-}
-
-/// The signals that stop a run.
-struct Signals {
-    #[cfg(unix)]
-    interrupt: tokio::signal::unix::Signal,
-    #[cfg(unix)]
-    terminate: tokio::signal::unix::Signal,
-}
-
-impl Signals {
-    #[cfg(unix)]
-    fn new() -> std::io::Result<Signals> {
-        use tokio::signal::unix::{signal, SignalKind};
-        Ok(Signals {
-            interrupt: signal(SignalKind::interrupt())?,
-            terminate: signal(SignalKind::terminate())?,
-        })
-    }
-
-    #[cfg(not(unix))]
-    fn new() -> std::io::Result<Signals> {
-        Ok(Signals {})
-    }
-
-    /// The name of the next signal; `None` when signals can no longer be received.
-    #[cfg(unix)]
-    async fn next(&mut self) -> Option<&'static str> {
-        tokio::select! {
-            got = self.interrupt.recv() => got.map(|()| "Ctrl-C"),
-            got = self.terminate.recv() => got.map(|()| "SIGTERM"),
-        }
-    }
-
-    #[cfg(not(unix))]
-    async fn next(&mut self) -> Option<&'static str> {
-        tokio::signal::ctrl_c().await.ok().map(|()| "Ctrl-C")
-    }
 }
 
 #[cfg(test)]

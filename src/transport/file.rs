@@ -4,7 +4,6 @@
 //! half a message.
 
 use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use crate::transport::{Accepted, BoxFuture, Envelope, FailureClass, SendError, Transport};
@@ -77,14 +76,15 @@ fn header_value(message: &[u8], name: &str) -> Option<String> {
 }
 
 fn write_private(dir: &Path, path: &Path, message: &[u8]) -> std::io::Result<()> {
-    crate::private_dir::create_dir_all(dir)?;
+    crate::platform::create_private_dir_all(dir)?;
     let tmp = path.with_extension("eml.tmp");
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&tmp)?;
+    let mut file = crate::platform::open_private(
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true),
+        &tmp,
+    )?;
     file.write_all(message)?;
     file.sync_all()?;
     std::fs::rename(&tmp, path)
@@ -144,7 +144,6 @@ mod tests {
 
     #[tokio::test]
     async fn writes_one_private_file_named_after_the_message_id() {
-        use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("outbox");
         let t = FileTransport::new(&out);
@@ -157,10 +156,8 @@ mod tests {
             accepted.reply
         );
         assert_eq!(std::fs::read(&path).unwrap(), msg);
-        assert_eq!(
-            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
-            0o600
-        );
+        assert!(crate::platform::is_owner_only(&path));
+        assert!(crate::platform::is_owner_only(&out));
         assert_eq!(
             std::fs::read_dir(&out).unwrap().count(),
             1,

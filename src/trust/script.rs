@@ -49,6 +49,24 @@ pub fn generate(config: &Config, tenant: Option<Side>) -> String {
     render(&ScriptInput::from_config(config, tenant))
 }
 
+/// The script as Windows PowerShell 5.1 reads it right from a file: UTF-8 with a byte-order
+/// mark (without one, 5.1 decodes a file in the ANSI code page and garbles every non-ASCII
+/// name) and CRLF line ends.
+pub fn file_bytes(script: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(script.len() + script.len() / 16 + 3);
+    out.extend_from_slice("\u{feff}".as_bytes());
+    for line in script.split_inclusive('\n') {
+        match line.strip_suffix('\n') {
+            Some(body) => {
+                out.extend_from_slice(body.strip_suffix('\r').unwrap_or(body).as_bytes());
+                out.extend_from_slice(b"\r\n");
+            }
+            None => out.extend_from_slice(line.as_bytes()),
+        }
+    }
+    out
+}
+
 /// The script for `input`.
 pub fn render(input: &ScriptInput) -> String {
     let mut out = String::new();
@@ -426,4 +444,30 @@ fn safe_url(url: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod file_tests {
+    use super::file_bytes;
+
+    #[test]
+    fn a_script_file_has_a_bom_and_crlf_line_ends_and_keeps_non_ascii_text() {
+        let bytes = file_bytes("# Müller & Søn\nWrite-Host 'ok'\r\nlast");
+        assert_eq!(
+            bytes,
+            "\u{feff}# Müller & Søn\r\nWrite-Host 'ok'\r\nlast".as_bytes()
+        );
+    }
+
+    #[test]
+    fn the_golden_script_round_trips_through_the_file_form() {
+        let golden = include_str!("../../tests/fixtures/trust/script-two-geo.golden.ps1");
+        let bytes = file_bytes(golden);
+        let text = std::str::from_utf8(&bytes[3..]).unwrap();
+        assert!(
+            !text.replace("\r\n", "").contains('\n'),
+            "a bare LF is left"
+        );
+        assert_eq!(text.replace("\r\n", "\n"), golden.replace("\r\n", "\n"));
+    }
 }

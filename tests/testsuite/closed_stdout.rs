@@ -42,6 +42,14 @@ fn trust_script_into_a_closed_pipe_exits_0_without_a_panic() {
 }
 
 #[test]
+fn completions_into_a_closed_pipe_exit_0_without_a_panic() {
+    for shell in ["bash", "powershell"] {
+        let out = run_with_closed_stdout(t2t().args(["completions", shell]));
+        assert_survived(&out, 0);
+    }
+}
+
+#[test]
 fn validate_json_into_a_closed_pipe_keeps_its_exit_status() {
     let sample = root().join("sample-data");
     let out = run_with_closed_stdout(

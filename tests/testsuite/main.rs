@@ -2,6 +2,7 @@
 //! servers on 127.0.0.1. Each area of the tool has its own module; `harness` is shared.
 
 mod cdp;
+mod cli;
 mod closed_stdout;
 mod config_checks;
 mod faults;

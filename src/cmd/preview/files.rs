@@ -59,35 +59,15 @@ impl TextPage {
 /// Creates `dir` (and parents) if missing; every folder preview creates is readable by its
 /// owner only.
 pub fn create_private_dir(dir: &Path) -> io::Result<()> {
-    crate::private_dir::create_dir_all(dir)
+    crate::platform::create_private_dir_all(dir)
 }
 
-/// Opens `path` for writing, truncated, with mode 0600 even when it existed before. A new file
-/// is created with that mode (umask can only take bits away); only a file that already existed
-/// needs its mode set again.
+/// Opens `path` for writing, truncated, owner-only (0600) even when it existed before.
 pub fn create_private(path: &Path) -> io::Result<File> {
-    match open_private(path, true) {
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-            let file = open_private(path, false)?;
-            #[cfg(unix)]
-            file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
-            Ok(file)
-        }
-        other => other,
-    }
-}
-
-fn open_private(path: &Path, new: bool) -> io::Result<File> {
-    let mut options = OpenOptions::new();
-    options.write(true);
-    if new {
-        options.create_new(true);
-    } else {
-        options.create(true).truncate(true);
-    }
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(path)
+    crate::platform::open_private(
+        OpenOptions::new().write(true).create(true).truncate(true),
+        path,
+    )
 }
 
 /// Writes a whole private file.
