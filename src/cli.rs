@@ -223,12 +223,16 @@ pub struct ReportArgs {
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
     /// The identity map: its users that were never tried are listed as pending, and with
-    /// --move-state the users the exports hold back.
+    /// --move-state the users the exports hold back. Default: the config's `[inputs] mapping`.
     #[arg(long, value_name = "FILE")]
     pub mapping: Option<PathBuf>,
+    /// The user directory CSV the notices were sent with (its Mail reaches guests), for the
+    /// users held back. Needs a mapping. Default: the config's `[inputs] directory`.
+    #[arg(long, value_name = "FILE")]
+    pub directory: Option<PathBuf>,
     /// Move-state exports (repeatable): users whose move did not succeed are listed as held
-    /// back, with the reason. Needs --mapping.
-    #[arg(long = "move-state", value_name = "FILE", requires = "mapping")]
+    /// back, with the reason. Needs a mapping. Default: the config's `[inputs] move_state`.
+    #[arg(long = "move-state", value_name = "FILE")]
     pub move_states: Vec<PathBuf>,
 }
 

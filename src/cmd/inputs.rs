@@ -1,9 +1,9 @@
 //! The config's `[inputs]` as the default `--mapping`, `--directory` and `--move-state` of
-//! `validate`, `preview` and `send`, so that every command reads the same files unless the
+//! `validate`, `preview`, `send` and `report`, so that every command reads the same files unless the
 //! command line names others (a flag replaces the config's value; `--move-state` replaces the
 //! whole list).
 
-use crate::cli::{Cli, Command, InputArgs, MoveStateArgs};
+use crate::cli::{Cli, Command, InputArgs, MoveStateArgs, ReportArgs};
 use crate::config::Config;
 use crate::exit::InvalidInput;
 
@@ -13,6 +13,7 @@ pub fn fill(cli: &mut Cli) -> anyhow::Result<()> {
         Command::Validate(a) => (&mut a.input, &mut a.moves),
         Command::Preview(a) => (&mut a.input, &mut a.moves),
         Command::Send(a) => (&mut a.input, &mut a.moves),
+        Command::Report(a) => return fill_report(&cli.config, a),
         _ => return Ok(()),
     };
     let complete = !input.mapping.as_os_str().is_empty()
@@ -54,4 +55,28 @@ fn apply(config: &Config, input: &mut InputArgs, moves: &mut MoveStateArgs) {
     if moves.move_states.is_empty() {
         moves.move_states = inputs.move_state.clone();
     }
+}
+
+/// `report` reads the mapping only when there is one: without `[inputs]` (or a config that
+/// `report` will refuse anyway) it reports the ledger alone.
+fn fill_report(config: &std::path::Path, args: &mut ReportArgs) -> anyhow::Result<()> {
+    if let Ok(config) = Config::load(config) {
+        let inputs = &config.inputs;
+        if args.mapping.is_none() {
+            args.mapping = inputs.mapping.clone();
+        }
+        if args.directory.is_none() {
+            args.directory = inputs.directory.clone();
+        }
+        if args.move_states.is_empty() {
+            args.move_states = inputs.move_state.clone();
+        }
+    }
+    if args.mapping.is_none() && (args.directory.is_some() || !args.move_states.is_empty()) {
+        return Err(InvalidInput(
+            "--directory and --move-state need the identity mapping: pass --mapping FILE, or name it in the config as [inputs] mapping = \"identity-map.csv\"".into(),
+        )
+        .into());
+    }
+    Ok(())
 }

@@ -1,7 +1,8 @@
 //! `t2t-notify report`: every user's delivery state from the ledger, with totals, as a table,
 //! JSON, CSV or a self-contained HTML page; `--batch` keeps one migration batch. With
-//! `--mapping`, mapped users the campaign never tried are listed as pending, and with
-//! `--move-state` too, the users the exports hold back. Read-only (but for `--out`, written
+//! `--mapping` (default: `[inputs]`), mapped users the campaign never tried are listed as
+//! pending, and with `--move-state` too, the users the exports hold back; `--directory` gives
+//! the plan what `send` had (a guest's Mail), so nobody `send` would mail is shown held back. Read-only (but for `--out`, written
 //! 0600); exit status 0, or 1 when the ledger cannot be read.
 
 mod format;
@@ -103,10 +104,11 @@ fn batch_names(rows: &[DeliveryRow]) -> Vec<String> {
     names
 }
 
-/// The mapping (and move-state exports); the input's problems are printed (`validate`
+/// The mapping (and directory and move-state exports); the input's problems are printed (`validate`
 /// explains them), not fatal for a report.
 fn load_plan(config: &Config, args: &ReportArgs, mapping: &Path) -> anyhow::Result<plan::Plan> {
     let sources = Sources {
+        directory: args.directory.as_deref(),
         move_states: &args.move_states,
         ..Sources::new(mapping)
     };

@@ -1,11 +1,15 @@
 //! The optional user directory CSV (`--directory`): a header row, e.g. the output of
 //! `Get-MgUser -All | Select UserPrincipalName,DisplayName,GivenName,PreferredLanguage,Mail |
 //! Export-Csv`, with or without Windows PowerShell's `#TYPE` first line. Known columns feed the
-//! notice (name, language, OneDrive URL); any other column is kept for templates.
+//! notice (name, language, OneDrive URL); any other column is kept for templates. Rows and
+//! known columns have length limits (see [`limits`]).
+
+pub mod limits;
 
 use std::collections::{BTreeMap, HashMap};
 use std::io;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -82,7 +86,9 @@ fn known(header: &str) -> Known {
 
 /// Reads the directory at `path`; problems are returned, never stop at the first.
 pub fn read(path: &Path) -> io::Result<(Directory, Diagnostics)> {
-    read_opened(text::open(path)?, path.display().to_string().into())
+    let opened =
+        text::from_reader_bounded(std::fs::File::open(path)?, Some(limits::MAX_ROW_BYTES))?;
+    read_opened(opened, path.display().to_string().into())
 }
 
 /// Like [`read`], for the bytes of `reader`; diagnostics name the file `name`.
@@ -90,7 +96,8 @@ pub fn read_from(
     reader: impl io::Read + Send + 'static,
     name: &str,
 ) -> io::Result<(Directory, Diagnostics)> {
-    read_opened(text::from_reader(reader)?, name.into())
+    let opened = text::from_reader_bounded(reader, Some(limits::MAX_ROW_BYTES))?;
+    read_opened(opened, name.into())
 }
 
 fn read_opened(opened: text::TextFile, file: Arc<str>) -> io::Result<(Directory, Diagnostics)> {
@@ -99,6 +106,8 @@ fn read_opened(opened: text::TextFile, file: Arc<str>) -> io::Result<(Directory,
         file: file.clone(),
         ..Directory::default()
     };
+    let cuts = opened.cuts.clone();
+    let mut cuts_seen = 0;
     let (mut reader, lines) = text::csv_reader(opened, false);
     let mut record = csv::ByteRecord::new();
     let mut header: Option<(Vec<Known>, Vec<String>)> = None;
@@ -108,6 +117,7 @@ fn read_opened(opened: text::TextFile, file: Arc<str>) -> io::Result<(Directory,
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?
     {
         let line = lines.record_line(&reader, &record);
+        let cut = cut_field(&record, &cuts, &mut cuts_seen);
         let mut legacy = false;
         let fields: Vec<String> = record
             .iter()
@@ -126,6 +136,10 @@ fn read_opened(opened: text::TextFile, file: Arc<str>) -> io::Result<(Directory,
         }
         match &header {
             None if fields[0].starts_with("#TYPE") => continue,
+            None if cut.is_some() => {
+                diags.error(&file, Some(line), format!("the header row passes {} KB; this is not a directory export: export with Select UserPrincipalName,DisplayName,GivenName,PreferredLanguage,Mail", limits::MAX_ROW_BYTES / 1024));
+                return Ok((dir, diags));
+            }
             None => {
                 let kinds: Vec<Known> = fields.iter().map(|h| known(h)).collect();
                 if !kinds.iter().any(|k| matches!(k, Known::Upn)) {
@@ -146,7 +160,12 @@ fn read_opened(opened: text::TextFile, file: Arc<str>) -> io::Result<(Directory,
                 header = Some((kinds, fields));
             }
             Some((kinds, names)) => {
-                if let Some(entry) = entry_from(line, kinds, names, &fields, &file, &mut diags) {
+                let row = Row {
+                    line,
+                    fields: &fields,
+                    cut,
+                };
+                if let Some(entry) = entry_from(&row, kinds, names, &file, &mut diags) {
                     add(&mut dir, entry, &file, &mut diags);
                 }
             }
@@ -158,14 +177,34 @@ fn read_opened(opened: text::TextFile, file: Arc<str>) -> io::Result<(Directory,
     Ok((dir, diags))
 }
 
-fn entry_from(
+/// The field where the reader cut this record (it holds the cut mark), if it cut one.
+fn cut_field(record: &csv::ByteRecord, cuts: &AtomicU64, seen: &mut u64) -> Option<usize> {
+    if cuts.load(Ordering::Relaxed) == *seen {
+        return None;
+    }
+    let mark = text::bounded::CUT_MARK;
+    let idx = record
+        .iter()
+        .position(|f| memchr::memmem::find(f, mark).is_some())?;
+    *seen += 1;
+    Some(idx)
+}
+
+/// One data row: its line, trimmed fields, and the field the reader cut, if any.
+struct Row<'a> {
     line: u64,
+    fields: &'a [String],
+    cut: Option<usize>,
+}
+
+fn entry_from(
+    row: &Row<'_>,
     kinds: &[Known],
     names: &[String],
-    fields: &[String],
     file: &Arc<str>,
     diags: &mut Diagnostics,
 ) -> Option<DirectoryEntry> {
+    let (line, fields) = (row.line, row.fields);
     let mut e = DirectoryEntry {
         line,
         ..DirectoryEntry::default()
@@ -182,7 +221,23 @@ fn entry_from(
         );
         return None;
     }
+    // A UPN that is too long, or was not read, drops the row after every error is told.
+    let mut upn_lost = false;
     for (i, (kind, value)) in kinds.iter().zip(fields).enumerate() {
+        let is_upn = matches!(kind, Known::Upn);
+        let message = match row.cut {
+            Some(c) if i > c => {
+                upn_lost |= is_upn;
+                continue;
+            }
+            Some(c) if i == c => Some(limits::cut_message()),
+            _ => limits::too_long(kind, value),
+        };
+        if let Some(message) = message {
+            upn_lost |= is_upn;
+            push(diags, Severity::Error, file, line, i, &names[i], message);
+            continue;
+        }
         let some = (!value.is_empty()).then(|| value.clone());
         match kind {
             Known::Upn => e.upn = value.clone(),
@@ -227,6 +282,9 @@ fn entry_from(
                 e.extra.insert(name.clone(), value.clone());
             }
         }
+    }
+    if upn_lost {
+        return None;
     }
     if e.upn.is_empty() {
         let idx = kinds
@@ -402,6 +460,75 @@ mod tests {
         assert!(dir.usable);
         let (dir, _) = read(write(b"Mail\nx@y.com\n").path()).unwrap();
         assert!(!dir.usable);
+    }
+
+    #[test]
+    fn each_known_column_has_a_limit_and_every_error_is_located() {
+        let long = |n: usize| "x".repeat(n);
+        let text = format!(
+            "UserPrincipalName,DisplayName,GivenName,PreferredLanguage,Mail,OneDriveUrl,Note\n\
+             {}@b.com,Ann,Ann,de,a@b.com,,\n\
+             b@b.com,{},Bo,de,b@b.com,,\n\
+             c@b.com,Cy,{},de,c@b.com,,\n\
+             d@b.com,Di,Di,de-{},d@b.com,,\n\
+             e@b.com,Ed,Ed,de,{}@b.com,,\n\
+             f@b.com,Fe,Fe,de,f@b.com,https://b-my.sharepoint.com/{},\n\
+             g@b.com,{},Gi,de,g@b.com,,{}\n",
+            long(110),
+            long(257),
+            long(257),
+            long(40),
+            long(250),
+            long(2048),
+            long(256),
+            long(2000),
+        );
+        let (dir, diags) = read(write(text.as_bytes()).path()).unwrap();
+        let errors: Vec<String> = diags.errors().map(|d| d.to_string()).collect();
+        let expected = [
+            ":2: column 1 (UserPrincipalName)",
+            ":3: column 2 (DisplayName)",
+            ":4: column 3 (GivenName)",
+            ":5: column 4 (PreferredLanguage)",
+            ":6: column 5 (Mail)",
+            ":7: column 6 (OneDriveUrl)",
+        ];
+        assert_eq!(errors.len(), expected.len(), "{errors:?}");
+        for (e, at) in errors.iter().zip(expected) {
+            assert!(e.contains(at) && e.contains("is too long for"), "{e}");
+        }
+        assert!(errors[1].contains("at most 256 characters"), "{errors:?}");
+        let upns: Vec<&str> = dir.entries.iter().map(|e| e.upn.as_str()).collect();
+        assert_eq!(upns[0], "b@b.com", "a row whose UPN is too long is dropped");
+        assert_eq!(
+            dir.entries[0].display_name, None,
+            "the long name is not used"
+        );
+        assert_eq!(dir.entries[5].display_name.as_deref(), Some(&*long(256)));
+    }
+
+    #[test]
+    fn a_row_past_the_row_limit_is_cut_at_its_field_and_reading_goes_on() {
+        let huge = "n".repeat(limits::MAX_ROW_BYTES + 10);
+        let text = format!(
+            "UserPrincipalName,DisplayName,Mail\na@b.com,\"{huge}\",a@b.com\nb@b.com,{huge},\nc@b.com,Cy,{}@b.com\nd@b.com,Di,d@b.com\n",
+            "m".repeat(300)
+        );
+        let (dir, diags) = read(write(text.as_bytes()).path()).unwrap();
+        let errors: Vec<String> = diags.errors().map(|d| d.to_string()).collect();
+        assert_eq!(errors.len(), 3, "{errors:?}");
+        assert!(
+            errors[0].contains(":2: column 2 (DisplayName): is too long: the row passes 64 KB"),
+            "{errors:?}"
+        );
+        assert!(
+            errors[1].contains(":3: column 2 (DisplayName): is too long: the row passes 64 KB"),
+            "{errors:?}"
+        );
+        assert!(errors[2].contains(":4: column 3 (Mail)"), "{errors:?}");
+        let d = &dir.entries[dir.lookup("x@y.com", "d@b.com").unwrap()];
+        assert_eq!((d.line, d.display_name.as_deref()), (5, Some("Di")));
+        assert_eq!(dir.entries[0].mail, None, "nothing after the cut is used");
     }
 
     #[test]

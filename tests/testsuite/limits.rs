@@ -1,6 +1,6 @@
-//! Field limits of the mapping file end to end: a 50 MB field is a located error, and reading
-//! it keeps memory flat (the child's peak RSS from `wait4`); a row of empty fields is an error
-//! with its line.
+//! Field limits of the mapping and directory files end to end: a 50 MB field is a located
+//! error, and reading it keeps memory flat (the child's peak RSS from `/proc/<pid>/status`); a
+//! row of empty fields is an error with its line.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -89,4 +89,62 @@ fn a_row_of_empty_fields_is_an_error_with_its_line() {
         .status(2)
         .contains(&format!("{}:2: ", mapping.display()))
         .contains("every field of this row is empty");
+}
+
+#[test]
+fn a_50_mb_display_name_in_the_directory_is_a_located_error_read_in_flat_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let mapping = dir.path().join("identity-map.csv");
+    let rows: String = ["a", "b", "c"]
+        .iter()
+        .map(|u| {
+            format!("User,{T},{u}@contoso.com,{u}@fabrikam.com,{u}@fabrikam.com,RegularUser\r\n")
+        })
+        .collect();
+    std::fs::write(&mapping, rows).unwrap();
+    let directory = dir.path().join("directory.csv");
+    let mut w = BufWriter::new(File::create(&directory).unwrap());
+    w.write_all(b"UserPrincipalName,DisplayName,GivenName,Mail\r\n")
+        .unwrap();
+    w.write_all(b"a@fabrikam.com,Ana,Ana,a@fabrikam.com\r\n")
+        .unwrap();
+    w.write_all(b"b@fabrikam.com,\"").unwrap();
+    let chunk = vec![b'N'; 1024 * 1024];
+    for _ in 0..50 {
+        w.write_all(&chunk).unwrap();
+    }
+    w.write_all(b"\",Bo,b@fabrikam.com\r\n").unwrap();
+    write!(
+        w,
+        "c@fabrikam.com,Cy,{},c@fabrikam.com\r\n",
+        "G".repeat(300)
+    )
+    .unwrap();
+    w.flush().unwrap();
+    drop(w);
+    let (code, stderr, max_rss_kb) = run_measured(
+        t2t()
+            .args(["validate", "--mapping"])
+            .arg(&mapping)
+            .arg("--directory")
+            .arg(&directory),
+        dir.path(),
+    );
+    assert_eq!(code, 2, "{stderr}");
+    let d = directory.display();
+    assert!(
+        stderr.contains(&format!(
+            "{d}:3: column 2 (DisplayName): is too long: the row passes 64 KB"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("{d}:4: column 3 (GivenName): `GGG"))
+            && stderr.contains("is too long for a given name (at most 256 characters)"),
+        "every error of the file is reported: {stderr}"
+    );
+    assert!(
+        max_rss_kb > 0 && max_rss_kb < 40 * 1024,
+        "peak RSS {max_rss_kb} KB: the 50 MB field was read into memory"
+    );
 }

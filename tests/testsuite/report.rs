@@ -156,3 +156,105 @@ fn a_damaged_ledger_exits_1_as_readme_says() {
         "README's Report section gives the same exit status"
     );
 }
+
+/// The users of a report's JSON in `state`, and the held-back users' source UPNs with hold.
+fn pending_and_held(json: &serde_json::Value) -> (Vec<String>, Vec<(String, String)>) {
+    let pending = json["campaigns"][0]["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|u| u["state"] == "pending")
+        .map(|u| u["user_key"].as_str().unwrap().to_string())
+        .collect();
+    let held = json["held_back"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            let s = |k: &str| h[k].as_str().unwrap().to_string();
+            (s("source_upn"), s("hold"))
+        })
+        .collect();
+    (pending, held)
+}
+
+#[test]
+fn a_plain_report_reads_the_configs_inputs_and_its_directory_reaches_guests() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("t2t.db");
+    write_ledger(&ledger);
+    let tenant = "6a0e3f52-9d4b-4c8e-8f2a-1b7c5d3e9f01";
+    std::fs::write(
+        dir.path().join("map.csv"),
+        format!(
+            "User,{tenant},ana@contoso.com,ana@fabrikam.com,ana@fabrikam.com,RegularUser\n\
+             User,{tenant},kim@contoso.com,kim@fabrikam.com,kim@fabrikam.com,RegularUser\n\
+             User,{tenant},odd.guest@contoso.com,odd@fabrikam.com,odd@fabrikam.com,GuestUser\n"
+        ),
+    )
+    .unwrap();
+    // The guest's only mailbox is the directory's Mail (their UPN is no #EXT# address).
+    std::fs::write(
+        dir.path().join("directory.csv"),
+        "UserPrincipalName,DisplayName,Mail\nodd.guest@contoso.com,Odd Guest,odd@partner.example\n",
+    )
+    .unwrap();
+    let nameless = dir.path().join("nameless.csv");
+    std::fs::write(
+        &nameless,
+        "UserPrincipalName,DisplayName\nodd.guest@contoso.com,Odd Guest\n",
+    )
+    .unwrap();
+    let config =
+        crate::config_checks::config_with(dir.path(), "recipient", "recipient = \"source-upn\"");
+    let text = std::fs::read_to_string(&config).unwrap();
+    let inputs = "[inputs]\nmapping = \"map.csv\"\ndirectory = \"directory.csv\"\n";
+    assert!(
+        text.contains("\n[inputs]\n"),
+        "the sample config has [inputs]"
+    );
+    std::fs::write(
+        &config,
+        text.replace("\n[inputs]\n", &format!("\n{inputs}")),
+    )
+    .unwrap();
+    let report = |extra: &[&std::ffi::OsStr]| {
+        t2t()
+            .arg("--config")
+            .arg(&config)
+            .env("T2T_NOTIFY_LEDGER_PATH", &ledger)
+            .args(["report", "--format", "json"])
+            .args(extra)
+            .run()
+            .status(0)
+            .json()
+    };
+
+    let (pending, held) = pending_and_held(&report(&[]));
+    assert_eq!(pending, ["kim@contoso.com", "odd.guest@contoso.com"]);
+    assert!(
+        held.is_empty(),
+        "the directory's Mail reaches the guest: {held:?}"
+    );
+
+    let (pending, held) = pending_and_held(&report(&["--directory".as_ref(), nameless.as_ref()]));
+    assert_eq!(pending, ["kim@contoso.com"], "the flag replaces [inputs]");
+    assert_eq!(
+        held,
+        [(
+            "odd.guest@contoso.com".to_string(),
+            "guest without a mail address".to_string()
+        )]
+    );
+
+    let bare = crate::config_checks::config_with(dir.path(), "recipient", "");
+    t2t()
+        .arg("--config")
+        .arg(&bare)
+        .env("T2T_NOTIFY_LEDGER_PATH", &ledger)
+        .args(["report", "--directory"])
+        .arg(&nameless)
+        .run()
+        .status(2)
+        .contains("need the identity mapping: pass --mapping FILE");
+}
