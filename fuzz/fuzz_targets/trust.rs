@@ -294,11 +294,18 @@ fuzz_target!(|data: &[u8]| {
         }
         accepted.extend(single.map(|e| confirmation(&e, name)));
     }
-    let open = gate::status_of(&gate::match_pairs(&sample_hosts(), &accepted)).is_open();
+    // Any age counts here: what this target checks is which files confirm which pairs; the age
+    // limit has its own unit tests (gate/fresh.rs).
+    let any_age = gate::Freshness {
+        now: now(),
+        max_age_days: u32::MAX,
+        newest_move: None,
+    };
+    let open = gate::status_of(&gate::match_pairs(&sample_hosts(), &accepted), &any_age).is_open();
     let both_sides = accepted.len() == 2 && accepted[0].side != accepted[1].side;
     assert_eq!(open, both_sides, "gate open {open} on {accepted:?}");
     let pairs = multi_geo_hosts().pairs().len();
-    let multi = gate::status_of(&gate::match_pairs(&multi_geo_hosts(), &accepted));
+    let multi = gate::status_of(&gate::match_pairs(&multi_geo_hosts(), &accepted), &any_age);
     assert!(
         multi.missing().len() + accepted.len() >= pairs,
         "two files cannot confirm {pairs} pairs: {multi:?}"
