@@ -20,7 +20,13 @@ fn messages(s: &Summary) -> Vec<String> {
         .iter()
         .map(|d| {
             let full = d.to_string();
-            full[full.find(':').unwrap()..].to_string()
+            // The path before `:LINE:`; a Windows path starts with a drive letter and its colon.
+            let drive = if full.as_bytes().get(1) == Some(&b':') {
+                2
+            } else {
+                0
+            };
+            full[drive + full[drive..].find(':').unwrap()..].to_string()
         })
         .collect()
 }
