@@ -3,7 +3,7 @@
 //! the expected ones.
 
 /// The headers every notice has, each exactly once, in any order.
-pub const NOTICE_HEADERS: [&str; 10] = [
+pub const NOTICE_HEADERS: [&str; 11] = [
     "from",
     "reply-to",
     "to",
@@ -12,6 +12,7 @@ pub const NOTICE_HEADERS: [&str; 10] = [
     "date",
     "auto-submitted",
     "x-auto-response-suppress",
+    "content-language",
     "mime-version",
     "content-type",
 ];

@@ -119,7 +119,13 @@ fn only_the_newest_success_is_notified_and_the_rest_held_back_with_reasons() {
     let warnings: Vec<String> = plan
         .diagnostics
         .warnings()
-        .map(|d| format!("{}:{:?}", d.file.rsplit('/').next().unwrap(), d.line))
+        .map(|d| {
+            format!(
+                "{}:{:?}",
+                d.file.rsplit(['/', '\\']).next().unwrap(),
+                d.line
+            )
+        })
         .collect();
     assert_eq!(warnings, ["batch-2.json:Some(11)", "batch-1.csv:Some(7)"]);
 }

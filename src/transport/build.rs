@@ -66,7 +66,8 @@ mod tests {
     #[test]
     fn each_kind_builds_its_transport() {
         let (file, _) = from_config(&config("kind = \"file\"")).unwrap();
-        assert_eq!(file.describe(), "file:/tmp/x/outbox");
+        let outbox = std::path::Path::new("/tmp/x").join("outbox");
+        assert_eq!(file.describe(), format!("file:{}", outbox.display()));
         let (smtp, _) = from_config(&config(
             "kind = \"smtp\"\nhost = \"127.0.0.1\"\nport = 2525\nsecurity = \"none\"",
         ))

@@ -25,28 +25,15 @@ cp "$out/bcryptprimitives.dll" "$out/deps/"
 
 "$WINE" wineboot --init >/dev/null 2>&1
 
-# Unit tests, release profile to share the dependencies built above. Skipped under Wine:
-# - the owner-only checks: Wine 8 accepts SetNamedSecurityInfoW but on this file system reads
-#   back a list made from the Unix mode bits, so what Windows would store cannot be seen here;
-# - tests whose expected messages spell paths with '/' (Windows joins with '\').
+# Unit tests, release profile to share the dependencies built above. Skipped under Wine: the
+# owner-only checks. Wine 8 accepts SetNamedSecurityInfoW but on this file system reads back a
+# list made from the Unix mode bits, so what Windows would store cannot be seen here.
 skip=(
   platform::tests::windows::a_private_file_grants_only_the_current_user_and_inherits_nothing
   platform::tests::windows::a_private_folder_grants_only_the_current_user_and_passes_that_on
   ledger::tests::new_ledger_is_private_and_current
   notify::file::tests::files_are_private_never_replace_another_run_and_rewrite_in_place
   transport::file::tests::writes_one_private_file_named_after_the_message_id
-  inputs::mapping::tests::duplicates_name_both_lines_case_insensitively
-  inputs::mapping::tests::every_error_in_a_row_is_reported
-  inputs::mapping::tests::header_row_is_named
-  inputs::mapping::tests::semicolons_are_named_and_still_checked
-  inputs::mapping::tests::wrong_width_names_the_column
-  inputs::move_state::tests::csv_row_problems_are_located
-  inputs::move_state::tests::csv_without_required_columns_names_the_accepted_ones
-  inputs::move_state::tests::empty_exports_are_reported
-  inputs::move_state::tests::json_problems_name_line_and_item
-  inputs::move_state::tests::json_syntax_errors_and_missing_properties
-  plan::tests::only_the_newest_success_is_notified_and_the_rest_held_back_with_reasons
-  transport::build::tests::each_kind_builds_its_transport
 )
 CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER="$WINE" \
   cargo test --locked --release --lib --target "$target" -- --exact "${skip[@]/#/--skip=}"

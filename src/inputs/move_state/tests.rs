@@ -22,7 +22,11 @@ fn read_str(name: &str, content: &str) -> (Vec<MoveEntry>, Vec<String>) {
 
 /// Diagnostics without the folder: `name:LINE: ...`.
 fn messages(diags: &Diagnostics, path: &Path) -> Vec<String> {
-    let folder = format!("{}/", path.parent().unwrap().display());
+    let folder = format!(
+        "{}{}",
+        path.parent().unwrap().display(),
+        std::path::MAIN_SEPARATOR
+    );
     diags
         .sorted()
         .iter()
