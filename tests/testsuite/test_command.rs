@@ -15,7 +15,7 @@ fn readme_and_ci_run_the_script_that_installs_what_the_harness_needs() {
     let block = section.split("```sh\n").nth(1).unwrap();
     let command = block.split("\n```").next().unwrap();
     assert_eq!(command, "scripts/test.sh");
-    assert!(read(".ci/run").contains("\nbash scripts/test.sh\n"));
+    assert!(read(".ci/run").contains("\nscripts/test.sh\n"));
     let script = read("scripts/test.sh");
     assert!(script.contains("cargo test --locked \"$@\""), "{script}");
     for (harness, package) in [
