@@ -10,7 +10,6 @@
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::{self, BufRead, Write};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 fn main() -> io::Result<()> {
@@ -67,11 +66,10 @@ fn write(manifest: &Path, out: &Path) -> io::Result<()> {
                     for (folder, files) in folders.iter().skip(t).step_by(threads) {
                         fs::create_dir_all(out.join(folder))?;
                         for (path, size) in files {
-                            fs::OpenOptions::new()
-                                .write(true)
-                                .create_new(true)
-                                .mode(0o600)
-                                .open(out.join(path))?
+                            // Owner-only, as preview's files are, through the same call.
+                            let mut options = fs::OpenOptions::new();
+                            options.write(true).create_new(true);
+                            t2t_notify::platform::open_private(&mut options, &out.join(path))?
                                 .write_all(&bytes[..*size])?;
                         }
                     }

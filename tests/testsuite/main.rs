@@ -1,5 +1,9 @@
 //! The one integration-test binary: runs the built `t2t-notify` on fixture files and real
 //! servers on 127.0.0.1. Each area of the tool has its own module; `harness` is shared.
+//!
+//! Unix only: it drives Postfix's `smtp-sink`, Chromium, POSIX signals, umask and `/proc`.
+//! Windows is checked by the library's unit tests and `tests/windows/e2e.sh` under Wine.
+#![cfg(unix)]
 
 mod cdp;
 mod cli;
