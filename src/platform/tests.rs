@@ -132,15 +132,23 @@ mod windows {
             "{} has no access-control list",
             path.display()
         );
-        let user = super::super::imp::current_user().unwrap();
-        // SAFETY: `user` holds a TOKEN_USER.
-        let me = unsafe { (*user.as_ptr().cast::<TOKEN_USER>()).User.Sid };
         let (mut control, mut revision) = (0u16, 0u32);
         // SAFETY: `sd` is the descriptor returned above.
         assert_ne!(
             unsafe { GetSecurityDescriptorControl(sd, &mut control, &mut revision) },
             0
         );
+        let entries = entries_of(dacl);
+        // SAFETY: allocated by GetNamedSecurityInfoW; `dacl` is not used after this.
+        unsafe { LocalFree(sd) };
+        (control & SE_DACL_PROTECTED != 0, entries)
+    }
+
+    /// Each entry of `dacl` as (type, flags, mask, is the current user).
+    fn entries_of(dacl: *const ACL) -> Vec<(u8, u8, u32, bool)> {
+        let user = super::super::imp::current_user().unwrap();
+        // SAFETY: `user` holds a TOKEN_USER.
+        let me = unsafe { (*user.as_ptr().cast::<TOKEN_USER>()).User.Sid };
         // SAFETY: ACL_SIZE_INFORMATION is plain data.
         let mut size: ACL_SIZE_INFORMATION = unsafe { std::mem::zeroed() };
         let len = std::mem::size_of::<ACL_SIZE_INFORMATION>() as u32;
@@ -174,9 +182,26 @@ mod windows {
             };
             entries.push(entry);
         }
-        // SAFETY: allocated by GetNamedSecurityInfoW; `dacl` is not used after this.
-        unsafe { LocalFree(sd) };
-        (control & SE_DACL_PROTECTED != 0, entries)
+        entries
+    }
+
+    /// The list as built, before the file system gets it: the part of the owner-only files
+    /// that Wine can check (it keeps no list for a file, so the tests below need Windows).
+    #[test]
+    fn the_list_set_has_one_full_control_entry_for_the_current_user() {
+        use super::super::imp::OwnerOnlyAcl;
+        use windows_sys::Win32::Security::{NO_INHERITANCE, SUB_CONTAINERS_AND_OBJECTS_INHERIT};
+        let file = OwnerOnlyAcl::new(NO_INHERITANCE).unwrap();
+        assert_eq!(
+            entries_of(file.as_ptr()),
+            vec![(0, 0, FILE_ALL_ACCESS, true)]
+        );
+        // OBJECT_INHERIT_ACE | CONTAINER_INHERIT_ACE for a folder.
+        let folder = OwnerOnlyAcl::new(SUB_CONTAINERS_AND_OBJECTS_INHERIT).unwrap();
+        assert_eq!(
+            entries_of(folder.as_ptr()),
+            vec![(0, 3, FILE_ALL_ACCESS, true)]
+        );
     }
 
     #[test]

@@ -72,30 +72,10 @@ pub fn loose_permissions(_path: &Path) -> Option<u32> {
 /// Replaces the access-control list of `path` with one entry, full control for the current
 /// user, protected so the parent folder's entries are not inherited.
 fn restrict(path: &Path, inheritance: ACE_FLAGS) -> io::Result<()> {
-    let user = current_user()?;
-    // SAFETY: `user` holds a TOKEN_USER filled in by GetTokenInformation.
-    let sid: PSID = unsafe { (*user.as_ptr().cast::<TOKEN_USER>()).User.Sid };
-    let entry = EXPLICIT_ACCESS_W {
-        grfAccessPermissions: FILE_ALL_ACCESS,
-        grfAccessMode: SET_ACCESS,
-        grfInheritance: inheritance,
-        Trustee: TRUSTEE_W {
-            pMultipleTrustee: null_mut(),
-            MultipleTrusteeOperation: NO_MULTIPLE_TRUSTEE,
-            TrusteeForm: TRUSTEE_IS_SID,
-            TrusteeType: TRUSTEE_IS_USER,
-            ptstrName: sid.cast(),
-        },
-    };
-    let mut acl: *mut ACL = null_mut();
-    // SAFETY: one valid entry; the new list is allocated by the call and freed below.
-    let rc = unsafe { SetEntriesInAclW(1, &entry, null(), &mut acl) };
-    if rc != ERROR_SUCCESS {
-        return Err(io::Error::from_raw_os_error(rc as i32));
-    }
+    let acl = OwnerOnlyAcl::new(inheritance)?;
     let wide: Vec<u16> = path.as_os_str().encode_wide().chain([0]).collect();
     let info = DACL_SECURITY_INFORMATION | PROTECTED_DACL_SECURITY_INFORMATION;
-    // SAFETY: `wide` is NUL-terminated; `acl` is the list built above.
+    // SAFETY: `wide` is NUL-terminated; the list lives until the call returns.
     let rc = unsafe {
         SetNamedSecurityInfoW(
             wide.as_ptr(),
@@ -103,16 +83,59 @@ fn restrict(path: &Path, inheritance: ACE_FLAGS) -> io::Result<()> {
             info,
             null_mut(),
             null_mut(),
-            acl,
+            acl.0,
             null(),
         )
     };
-    // SAFETY: `acl` was allocated by SetEntriesInAclW and is not used after this.
-    unsafe { LocalFree(acl.cast()) };
     if rc != ERROR_SUCCESS {
         return Err(io::Error::from_raw_os_error(rc as i32));
     }
     Ok(())
+}
+
+/// The list [`restrict`] sets: one entry, full control for the current user, with
+/// `inheritance` for what is created inside a folder. Built apart so the tests can read it
+/// where the file system does not keep lists (Wine).
+pub(super) struct OwnerOnlyAcl(*mut ACL);
+
+impl OwnerOnlyAcl {
+    pub(super) fn new(inheritance: ACE_FLAGS) -> io::Result<OwnerOnlyAcl> {
+        let user = current_user()?;
+        // SAFETY: `user` holds a TOKEN_USER filled in by GetTokenInformation.
+        let sid: PSID = unsafe { (*user.as_ptr().cast::<TOKEN_USER>()).User.Sid };
+        let entry = EXPLICIT_ACCESS_W {
+            grfAccessPermissions: FILE_ALL_ACCESS,
+            grfAccessMode: SET_ACCESS,
+            grfInheritance: inheritance,
+            Trustee: TRUSTEE_W {
+                pMultipleTrustee: null_mut(),
+                MultipleTrusteeOperation: NO_MULTIPLE_TRUSTEE,
+                TrusteeForm: TRUSTEE_IS_SID,
+                TrusteeType: TRUSTEE_IS_USER,
+                ptstrName: sid.cast(),
+            },
+        };
+        let mut acl: *mut ACL = null_mut();
+        // SAFETY: one valid entry; the new list (a copy of the SID included) is allocated by
+        // the call and freed on drop.
+        let rc = unsafe { SetEntriesInAclW(1, &entry, null(), &mut acl) };
+        if rc != ERROR_SUCCESS {
+            return Err(io::Error::from_raw_os_error(rc as i32));
+        }
+        Ok(OwnerOnlyAcl(acl))
+    }
+
+    #[cfg(test)]
+    pub(super) fn as_ptr(&self) -> *const ACL {
+        self.0
+    }
+}
+
+impl Drop for OwnerOnlyAcl {
+    fn drop(&mut self) {
+        // SAFETY: allocated by SetEntriesInAclW and not used after this.
+        unsafe { LocalFree(self.0.cast()) };
+    }
 }
 
 /// The current process's TOKEN_USER (the user's SID and what it points into), in a buffer

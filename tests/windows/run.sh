@@ -26,8 +26,12 @@ cp "$out/bcryptprimitives.dll" "$out/deps/"
 "$WINE" wineboot --init >/dev/null 2>&1
 
 # Unit tests, release profile to share the dependencies built above. Skipped under Wine: the
-# owner-only checks. Wine 8 accepts SetNamedSecurityInfoW but on this file system reads back a
-# list made from the Unix mode bits, so what Windows would store cannot be seen here.
+# owner-only checks, which read a file's access-control list back by its path. Upstream Wine
+# (Debian's 8.0) stores no list: SetNamedSecurityInfoW succeeds, the wineserver's file_set_sd
+# and dir_set_sd only chmod the Unix file, and each later handle gets a list that
+# file_get_sd/dir_get_sd rebuild from the mode bits (mode_to_sd: Local System first, never
+# protected). The user.wine.sd xattr that would keep it is a Wine Staging patch: Debian's
+# wineserver64 imports no xattr function. So what Windows would store cannot be seen here.
 skip=(
   platform::tests::windows::a_private_file_grants_only_the_current_user_and_inherits_nothing
   platform::tests::windows::a_private_folder_grants_only_the_current_user_and_passes_that_on
