@@ -16,16 +16,16 @@ pub mod stop;
 pub mod summary;
 
 pub use engine::{run, Run, Settings};
-pub use select::Selection;
+pub use select::SendSelection;
 pub use stop::{Stop, StopReason};
-pub use summary::Summary;
+pub use summary::RunSummary;
 
 use crate::ledger::deliveries::DeliveryState;
 use crate::transport::Envelope;
 
 /// One rendered message for one user.
 #[derive(Debug, Clone)]
-pub struct Job {
+pub struct SendJob {
     /// The user's source UPN in lower case: the ledger's key.
     pub key: String,
     pub envelope: Envelope,
@@ -45,18 +45,18 @@ pub type Decision = Result<Option<DeliveryState>, select::Skip>;
 /// One user the run may send to. The message is built only when the ledger says the user is
 /// to be sent (a rerun after 39,000 of 40,000 were sent renders 1,000 messages, not 40,000).
 /// `send` decides each user once, in its check, and the candidate carries that decision; a
-/// candidate without one is decided by the run's [`Selection`].
+/// candidate without one is decided by the run's [`SendSelection`].
 pub struct Candidate {
     pub key: String,
     decision: Option<Decision>,
-    build: Box<dyn FnOnce() -> Result<Job, String> + Send>,
+    build: Box<dyn FnOnce() -> Result<SendJob, String> + Send>,
 }
 
 impl Candidate {
     /// A user keyed by `key` whose message `build` makes (or says why it cannot).
     pub fn new(
         key: String,
-        build: impl FnOnce() -> Result<Job, String> + Send + 'static,
+        build: impl FnOnce() -> Result<SendJob, String> + Send + 'static,
     ) -> Candidate {
         Candidate {
             key,
@@ -79,20 +79,20 @@ impl Candidate {
     }
 
     /// Its decision: the one it carries, else `selection`'s.
-    pub fn decide(&mut self, selection: &Selection) -> Decision {
+    pub fn decide(&mut self, selection: &SendSelection) -> Decision {
         self.decision
             .take()
             .unwrap_or_else(|| selection.decide(&self.key))
     }
 
     /// Builds the message.
-    pub fn build(self) -> Result<Job, String> {
+    pub fn build(self) -> Result<SendJob, String> {
         (self.build)()
     }
 }
 
-impl From<Job> for Candidate {
-    fn from(job: Job) -> Candidate {
+impl From<SendJob> for Candidate {
+    fn from(job: SendJob) -> Candidate {
         Candidate::new(job.key.clone(), move || Ok(job))
     }
 }
@@ -103,14 +103,14 @@ impl std::fmt::Debug for Candidate {
     }
 }
 
-impl Job {
+impl SendJob {
     /// How many recipients the message spends from the day's budget.
     pub fn recipients(&self) -> u32 {
         u32::try_from(self.envelope.to.len()).unwrap_or(u32::MAX)
     }
 }
 
-/// The hex SHA-256 of a message, for [`Job::content_hash`].
+/// The hex SHA-256 of a message, for [`SendJob::content_hash`].
 pub fn content_hash(message: &[u8]) -> String {
     use sha2::Digest;
     hex::encode(sha2::Sha256::digest(message))

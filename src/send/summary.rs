@@ -86,13 +86,13 @@ impl LiveCounts {
 
 /// The end of a run.
 #[derive(Debug, Clone)]
-pub struct Summary {
+pub struct RunSummary {
     pub counts: Counts,
     pub stop: Option<StopReason>,
     pub elapsed: Duration,
 }
 
-impl Summary {
+impl RunSummary {
     /// The exit status: 1 fatal, 130 interrupted, 5 paused or users deferred (run again),
     /// 4 users failed or uncertain (they need the admin), 0 everyone has their notice.
     pub fn outcome(&self) -> Outcome {
@@ -202,8 +202,8 @@ fn wait(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
 mod tests {
     use super::*;
 
-    fn summary(counts: Counts, stop: Option<StopReason>) -> Summary {
-        Summary {
+    fn summary(counts: Counts, stop: Option<StopReason>) -> RunSummary {
+        RunSummary {
             counts,
             stop,
             elapsed: Duration::from_secs(3),

@@ -14,7 +14,7 @@ use rayon::prelude::*;
 
 use crate::plan::Recipient;
 use crate::render::{Draft, Renderer};
-use crate::send::{Candidate, Decision, Job, Selection};
+use crate::send::{Candidate, Decision, SendJob, SendSelection};
 
 /// How a run's notices are rendered: the renderer, the campaign and the `--test-to` address.
 #[derive(Clone)]
@@ -46,13 +46,13 @@ impl Notices {
     }
 
     /// The message of a checked draft, dated now.
-    fn finish(&self, draft: Draft, key: String, batch: Option<String>) -> Result<Job, String> {
+    fn finish(&self, draft: Draft, key: String, batch: Option<String>) -> Result<SendJob, String> {
         let rendered = self
             .renderer
             .finish(draft, SystemTime::now())
             .map_err(|e| e.to_string())?;
         let content_hash = rendered.content_sha256();
-        Ok(Job {
+        Ok(SendJob {
             key,
             envelope: rendered.envelope,
             message: rendered.bytes,
@@ -101,7 +101,7 @@ fn key(r: &Recipient) -> String {
 pub fn check(
     notices: &Notices,
     people: Vec<Recipient>,
-    selection: &Selection,
+    selection: &SendSelection,
 ) -> Result<Vec<Candidate>, Vec<String>> {
     let verdicts: Vec<(Decision, Result<(), Vec<String>>)> = people
         .par_iter()
