@@ -49,19 +49,27 @@ pub type Decision = Result<Option<DeliveryState>, select::Skip>;
 pub struct Candidate {
     pub key: String,
     decision: Option<Decision>,
-    build: Box<dyn FnOnce() -> Result<SendJob, String> + Send>,
+    build: Box<dyn FnOnce() -> Result<SendJob, BuildError> + Send>,
 }
+
+/// Why a candidate's message could not be built (its source says what: a template, a link).
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct BuildError(pub Box<dyn std::error::Error + Send + Sync>);
 
 impl Candidate {
     /// A user keyed by `key` whose message `build` makes (or says why it cannot).
-    pub fn new(
+    pub fn new<E>(
         key: String,
-        build: impl FnOnce() -> Result<SendJob, String> + Send + 'static,
-    ) -> Candidate {
+        build: impl FnOnce() -> Result<SendJob, E> + Send + 'static,
+    ) -> Candidate
+    where
+        E: std::error::Error + Send + Sync + 'static,
+    {
         Candidate {
             key,
             decision: None,
-            build: Box::new(build),
+            build: Box::new(move || build().map_err(|e| BuildError(Box::new(e)))),
         }
     }
 
@@ -86,14 +94,16 @@ impl Candidate {
     }
 
     /// Builds the message.
-    pub fn build(self) -> Result<SendJob, String> {
+    pub fn build(self) -> Result<SendJob, BuildError> {
         (self.build)()
     }
 }
 
 impl From<SendJob> for Candidate {
     fn from(job: SendJob) -> Candidate {
-        Candidate::new(job.key.clone(), move || Ok(job))
+        Candidate::new(job.key.clone(), move || {
+            Ok::<_, std::convert::Infallible>(job)
+        })
     }
 }
 

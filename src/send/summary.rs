@@ -1,7 +1,7 @@
 //! What a run did, counted while it runs and summed up at the end; and the exit status that
 //! follows from it.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -36,15 +36,7 @@ impl Counts {
 
 /// The live counters the engine's tasks update.
 #[derive(Debug, Default)]
-pub struct LiveCounts {
-    sent: AtomicU64,
-    deferred: AtomicU64,
-    failed: AtomicU64,
-    uncertain: AtomicU64,
-    skipped_sent: AtomicU64,
-    skipped_failed: AtomicU64,
-    skipped_uncertain: AtomicU64,
-}
+pub struct LiveCounts(Mutex<Counts>);
 
 /// Which counter to add to.
 #[derive(Debug, Clone, Copy)]
@@ -58,29 +50,20 @@ pub enum Count {
 
 impl LiveCounts {
     pub fn add(&self, which: Count) {
-        let counter = match which {
-            Count::Sent => &self.sent,
-            Count::Deferred => &self.deferred,
-            Count::Failed => &self.failed,
-            Count::Uncertain => &self.uncertain,
-            Count::Skipped(Skip::AlreadySent) => &self.skipped_sent,
-            Count::Skipped(Skip::Failed) => &self.skipped_failed,
-            Count::Skipped(Skip::Uncertain) => &self.skipped_uncertain,
-        };
-        counter.fetch_add(1, Ordering::Relaxed);
+        let mut c = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        *match which {
+            Count::Sent => &mut c.sent,
+            Count::Deferred => &mut c.deferred,
+            Count::Failed => &mut c.failed,
+            Count::Uncertain => &mut c.uncertain,
+            Count::Skipped(Skip::AlreadySent) => &mut c.skipped_sent,
+            Count::Skipped(Skip::Failed) => &mut c.skipped_failed,
+            Count::Skipped(Skip::Uncertain) => &mut c.skipped_uncertain,
+        } += 1;
     }
 
     pub fn snapshot(&self) -> Counts {
-        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
-        Counts {
-            sent: get(&self.sent),
-            deferred: get(&self.deferred),
-            failed: get(&self.failed),
-            uncertain: get(&self.uncertain),
-            skipped_sent: get(&self.skipped_sent),
-            skipped_failed: get(&self.skipped_failed),
-            skipped_uncertain: get(&self.skipped_uncertain),
-        }
+        *self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 

@@ -662,7 +662,7 @@ async fn messages_are_built_only_for_users_the_run_sends_to() {
             Candidate::new(format!("user{i}@contoso.com"), move || {
                 builds.fetch_add(1, Ordering::SeqCst);
                 if i == 7 {
-                    Err("template broke".into())
+                    Err(std::io::Error::other("template broke"))
                 } else {
                     Ok(job(i))
                 }
