@@ -60,6 +60,50 @@ impl MailReport {
             }
         }
     }
+
+    /// What the engine's run of the admin mail alone means for it: `reply` is the ledger's
+    /// last reply for it, `per_day` the budget the run was paced by.
+    pub fn of_run(to: &str, run: &RunSummary, reply: Option<String>, per_day: u32) -> MailReport {
+        let to = to.to_string();
+        let c = &run.counts;
+        let reply = || reply.clone().unwrap_or_default();
+        if c.sent > 0 {
+            return MailReport::Sent { to, reply: reply() };
+        }
+        if c.uncertain > 0 {
+            return MailReport::Uncertain { to, reply: reply() };
+        }
+        if c.failed + c.deferred > 0 {
+            return MailReport::Failed { to, reply: reply() };
+        }
+        match &run.stop {
+            Some(StopReason::DayBudget { resume_at }) => MailReport::NotSent {
+                to,
+                reason: format!(
+                    "the [pacing] per_day budget of {per_day} recipients is spent until {}",
+                    resume_at.format("%Y-%m-%d %H:%M UTC")
+                ),
+            },
+            Some(StopReason::Fatal { reason }) => MailReport::Failed {
+                to,
+                reply: reason.clone(),
+            },
+            Some(StopReason::Quota { reply, .. } | StopReason::Unavailable { reply, .. }) => {
+                MailReport::Failed {
+                    to,
+                    reply: reply.clone(),
+                }
+            }
+            Some(StopReason::Interrupted) => MailReport::NotSent {
+                to,
+                reason: "interrupted by Ctrl-C".into(),
+            },
+            None => MailReport::NotSent {
+                to,
+                reason: "nothing was tried".into(),
+            },
+        }
+    }
 }
 
 /// Builds the admin mail: text summary, then the JSON as `summary.json`. Pure but for lettre.
@@ -148,52 +192,6 @@ pub fn job(
     })?;
     let to = address::parse_mailbox(to).map_err(|e| AdminMailError::Mailbox(e.to_string()))?;
     Ok(build(&from, &to, summary, json, date)?)
-}
-
-impl MailReport {
-    /// What the engine's run of the admin mail alone means for it: `reply` is the ledger's
-    /// last reply for it, `per_day` the budget the run was paced by.
-    pub fn of_run(to: &str, run: &RunSummary, reply: Option<String>, per_day: u32) -> MailReport {
-        let to = to.to_string();
-        let c = &run.counts;
-        let reply = || reply.clone().unwrap_or_default();
-        if c.sent > 0 {
-            return MailReport::Sent { to, reply: reply() };
-        }
-        if c.uncertain > 0 {
-            return MailReport::Uncertain { to, reply: reply() };
-        }
-        if c.failed + c.deferred > 0 {
-            return MailReport::Failed { to, reply: reply() };
-        }
-        match &run.stop {
-            Some(StopReason::DayBudget { resume_at }) => MailReport::NotSent {
-                to,
-                reason: format!(
-                    "the [pacing] per_day budget of {per_day} recipients is spent until {}",
-                    resume_at.format("%Y-%m-%d %H:%M UTC")
-                ),
-            },
-            Some(StopReason::Fatal { reason }) => MailReport::Failed {
-                to,
-                reply: reason.clone(),
-            },
-            Some(StopReason::Quota { reply, .. } | StopReason::Unavailable { reply, .. }) => {
-                MailReport::Failed {
-                    to,
-                    reply: reply.clone(),
-                }
-            }
-            Some(StopReason::Interrupted) => MailReport::NotSent {
-                to,
-                reason: "interrupted by Ctrl-C".into(),
-            },
-            None => MailReport::NotSent {
-                to,
-                reason: "nothing was tried".into(),
-            },
-        }
-    }
 }
 
 #[cfg(test)]

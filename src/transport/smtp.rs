@@ -107,9 +107,7 @@ impl SmtpSettings {
             timeout: Duration::from_secs(t.timeout_secs.max(1)),
         })
     }
-}
 
-impl SmtpSettings {
     /// `smtp+starttls://host:587`, `smtps://host:465` or `smtp://host:25`.
     pub fn describe(&self) -> String {
         let scheme = match self.security {

@@ -168,7 +168,7 @@ fn mail_summary(run: &mut SendRun, to: &str, summary: &AdminSummary) -> MailRepo
     let (report, recorded) = match run.deliver(book.clone(), delivery, std::iter::once(job.into()))
     {
         Ok(done) => done,
-        Err(e) => return not_sent(format!("it could not be recorded in the ledger: {e:#}")),
+        Err(e) => return not_sent(format!("it could not be recorded in the ledger: {e}")),
     };
     if let Err(e) = recorded {
         tracing::warn!("the admin mail was not recorded in the ledger: {e}");
