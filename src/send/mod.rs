@@ -40,7 +40,7 @@ pub struct SendJob {
 
 /// Whether a user is sent to in this run (with the state to restore if the run stops), or
 /// why not.
-pub type Decision = Result<Option<DeliveryState>, select::Skip>;
+pub type Decision = Result<Option<DeliveryState>, select::SkipReason>;
 
 /// One user the run may send to. The message is built only when the ledger says the user is
 /// to be sent (a rerun after 39,000 of 40,000 were sent renders 1,000 messages, not 40,000).

@@ -8,7 +8,7 @@ use crate::ledger::deliveries::DeliveryState;
 
 /// Why a user is not sent to in this run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Skip {
+pub enum SkipReason {
     AlreadySent,
     Failed,
     Uncertain,
@@ -54,16 +54,16 @@ impl SendSelection {
     }
 
     /// Send (with the state the user had before, to restore if the run stops), or skip.
-    pub fn decide(&self, key: &str) -> Result<Option<DeliveryState>, Skip> {
+    pub fn decide(&self, key: &str) -> Result<Option<DeliveryState>, SkipReason> {
         if self.test {
             return Ok(None);
         }
         let prior = self.states.get(key).copied();
         match prior {
-            Some(DeliveryState::Sent) => Err(Skip::AlreadySent),
-            Some(DeliveryState::Failed) if !self.retry_failed => Err(Skip::Failed),
+            Some(DeliveryState::Sent) => Err(SkipReason::AlreadySent),
+            Some(DeliveryState::Failed) if !self.retry_failed => Err(SkipReason::Failed),
             Some(DeliveryState::Uncertain | DeliveryState::InFlight) if !self.resend_uncertain => {
-                Err(Skip::Uncertain)
+                Err(SkipReason::Uncertain)
             }
             _ => Ok(prior),
         }
@@ -91,15 +91,15 @@ mod tests {
     fn sent_users_are_never_sent_again_whatever_the_flags() {
         assert_eq!(
             SendSelection::campaign(states(), true, true).decide("sent"),
-            Err(Skip::AlreadySent)
+            Err(SkipReason::AlreadySent)
         );
     }
 
     #[test]
     fn failed_and_uncertain_need_their_flag() {
         let plain = SendSelection::campaign(states(), false, false);
-        assert_eq!(plain.decide("failed"), Err(Skip::Failed));
-        assert_eq!(plain.decide("uncertain"), Err(Skip::Uncertain));
+        assert_eq!(plain.decide("failed"), Err(SkipReason::Failed));
+        assert_eq!(plain.decide("uncertain"), Err(SkipReason::Uncertain));
         let both = SendSelection::campaign(states(), true, true);
         assert_eq!(both.decide("failed"), Ok(Some(DeliveryState::Failed)));
         assert_eq!(both.decide("uncertain"), Ok(Some(DeliveryState::Uncertain)));
@@ -118,7 +118,7 @@ mod tests {
         let states = HashMap::from([("left".to_string(), DeliveryState::InFlight)]);
         assert_eq!(
             SendSelection::campaign(states.clone(), false, false).decide("left"),
-            Err(Skip::Uncertain)
+            Err(SkipReason::Uncertain)
         );
         assert_eq!(
             SendSelection::campaign(states, false, true).decide("left"),

@@ -7,7 +7,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::select::Skip;
+use super::select::SkipReason;
 use super::stop::StopReason;
 use crate::exit::Outcome;
 
@@ -45,7 +45,7 @@ pub enum Count {
     Deferred,
     Failed,
     Uncertain,
-    Skipped(Skip),
+    Skipped(SkipReason),
 }
 
 impl LiveCounts {
@@ -56,9 +56,9 @@ impl LiveCounts {
             Count::Deferred => &mut c.deferred,
             Count::Failed => &mut c.failed,
             Count::Uncertain => &mut c.uncertain,
-            Count::Skipped(Skip::AlreadySent) => &mut c.skipped_sent,
-            Count::Skipped(Skip::Failed) => &mut c.skipped_failed,
-            Count::Skipped(Skip::Uncertain) => &mut c.skipped_uncertain,
+            Count::Skipped(SkipReason::AlreadySent) => &mut c.skipped_sent,
+            Count::Skipped(SkipReason::Failed) => &mut c.skipped_failed,
+            Count::Skipped(SkipReason::Uncertain) => &mut c.skipped_uncertain,
         } += 1;
     }
 
