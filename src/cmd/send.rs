@@ -52,7 +52,7 @@ fn send(cli: &Cli, args: &SendArgs, run: &mut SendRun) -> anyhow::Result<Outcome
         return Ok(Outcome::Invalid);
     }
     let people = std::mem::take(&mut plan.recipients);
-    let renderer = Renderer::new(config).map_err(|e| InvalidInput(e.to_string()))?;
+    let renderer = Renderer::new(config).map_err(InvalidInput::because)?;
     for line in crate::render::fallbacks::Fallbacks::of(&renderer, &people).lines() {
         tracing::warn!("locale fallback: {line}");
     }
@@ -74,7 +74,7 @@ fn send(cli: &Cli, args: &SendArgs, run: &mut SendRun) -> anyhow::Result<Outcome
         .filter(|c| matches!(c.decision(), Some(Ok(_))))
         .count() as u64;
     let (transport, warnings) =
-        crate::transport::from_config(&run.config).map_err(|e| InvalidInput(e.to_string()))?;
+        crate::transport::from_config(&run.config).map_err(InvalidInput::because)?;
     for warning in warnings {
         tracing::warn!("{warning}");
     }
