@@ -25,7 +25,7 @@ pub struct SendSelection {
 }
 
 impl SendSelection {
-    /// SendSelection for a campaign run over `states`. Rows still `in-flight` count as `uncertain`:
+    /// The selection for a campaign run over `states`. Rows still `in-flight` count as `uncertain`:
     /// they are what an earlier run left, and the run settles them so before it sends.
     pub fn campaign(
         mut states: HashMap<String, DeliveryState>,
@@ -45,7 +45,7 @@ impl SendSelection {
         }
     }
 
-    /// SendSelection for a `--test-to` run.
+    /// The selection for a `--test-to` run.
     pub fn test() -> Self {
         SendSelection {
             test: true,

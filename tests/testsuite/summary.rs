@@ -392,6 +392,10 @@ fn the_admin_mail_waits_for_the_pacer_like_a_notice_and_ctrl_c_ends_the_wait() {
         stderr.contains("The summary was not mailed to lead@fabrikam.com: interrupted by Ctrl-C"),
         "{stderr}"
     );
+    assert!(
+        stderr.lines().any(|l| l.starts_with("Summary: ")),
+        "stderr names the summary file: {stderr}"
+    );
     assert!(Instant::now() < deadline, "the wait ended at Ctrl-C");
     assert_eq!(sink.count(), 1);
     let file = only_summary(&site);

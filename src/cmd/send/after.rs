@@ -62,7 +62,7 @@ pub fn summarize(run: &mut SendRun, args: &SendArgs, result: &anyhow::Result<Out
                 );
             }
         }
-        eprintln!("RunSummary: {}", path.display());
+        eprintln!("Summary: {}", path.display());
     }
 }
 
