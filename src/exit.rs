@@ -38,3 +38,49 @@ impl Outcome {
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct InvalidInput(pub String);
+
+impl InvalidInput {
+    /// Invalid input because of `source`, an error of the core that says what is wrong: it
+    /// reads as `source` and keeps it in the chain of causes, and exits with status 2.
+    pub fn because(source: impl std::error::Error + Send + Sync + 'static) -> InvalidBecause {
+        InvalidBecause(Box::new(source))
+    }
+}
+
+/// What [`InvalidInput::because`] makes: the error it wraps, marked as invalid input.
+#[derive(Debug)]
+pub struct InvalidBecause(Box<dyn std::error::Error + Send + Sync>);
+
+impl std::fmt::Display for InvalidBecause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for InvalidBecause {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("[transport] ca_file ca.pem: cannot read it")]
+    struct CaFile(#[source] std::io::Error);
+
+    #[test]
+    fn an_invalid_input_because_of_an_error_reads_as_it_and_keeps_its_cause() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
+        let err = anyhow::Error::from(InvalidInput::because(CaFile(io)));
+        assert_eq!(
+            err.to_string(),
+            "[transport] ca_file ca.pem: cannot read it"
+        );
+        let causes: Vec<String> = err.chain().skip(1).map(|c| c.to_string()).collect();
+        assert_eq!(causes, ["no such file"]);
+        assert_eq!(crate::run::error_outcome(&err), Outcome::Invalid);
+    }
+}

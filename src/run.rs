@@ -6,7 +6,7 @@ use std::ffi::OsString;
 use crate::cli::{Cli, Command};
 use crate::cmd;
 use crate::config::{Config, ConfigError};
-use crate::exit::{InvalidInput, Outcome};
+use crate::exit::{InvalidBecause, InvalidInput, Outcome};
 
 /// Runs t2t-notify with these arguments and returns the exit status.
 pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
@@ -60,7 +60,7 @@ fn error_code(err: &anyhow::Error) -> i32 {
 pub fn error_outcome(err: &anyhow::Error) -> Outcome {
     let invalid = err
         .chain()
-        .any(|c| c.is::<ConfigError>() || c.is::<InvalidInput>());
+        .any(|c| c.is::<ConfigError>() || c.is::<InvalidInput>() || c.is::<InvalidBecause>());
     if invalid {
         Outcome::Invalid
     } else {

@@ -9,66 +9,60 @@
 mod after;
 mod check;
 mod prepare;
+mod run;
 mod same_directory;
 
-use std::time::Duration;
-
-use anyhow::Context;
 use chrono::Utc;
 
 use crate::cli::{Cli, SendArgs};
-use crate::config::Config;
 use crate::exit::{InvalidInput, Outcome};
 use crate::gate;
 use crate::ledger::deliveries::{Book, DeliveryRow};
-use crate::ledger::lock::SendLock;
-use crate::ledger::writer::{CommitPolicy, LedgerWriter};
 use crate::ledger::Ledger;
 use crate::output::outln;
 use crate::render::Renderer;
 use crate::send::progress::Progress;
-use crate::send::{engine, stop, Candidate, Run, Selection, Settings, Stop, Summary};
-use after::Trace;
+use crate::send::{stop, SendSelection, Settings};
 use check::Notices;
+use run::{Delivery, SendRun};
 
 /// Runs the command, then writes, posts and mails the admin summary however the run ended
 /// (once the config could be read: without it there is nowhere to write).
 pub fn execute(cli: &Cli, args: &SendArgs) -> anyhow::Result<Outcome> {
-    let config = crate::run::load_config(cli)?;
-    let mut trace = Trace::new(Utc::now());
-    let result = send(cli, &config, args, &mut trace);
-    after::summarize(&config, args, trace, &result);
+    let mut run = SendRun::new(crate::run::load_config(cli)?)?;
+    let result = send(cli, args, &mut run);
+    after::summarize(&mut run, args, &result);
+    run.finish();
     result
 }
 
-fn send(cli: &Cli, config: &Config, args: &SendArgs, trace: &mut Trace) -> anyhow::Result<Outcome> {
+fn send(cli: &Cli, args: &SendArgs, run: &mut SendRun) -> anyhow::Result<Outcome> {
     let test_to = args
         .test_to
         .as_deref()
         .map(prepare::test_address)
         .transpose()?;
-    let plan = trace.plan.insert(prepare::plan(config, args)?);
+    let config = &run.config;
+    let plan = run.plan.insert(prepare::plan(config, args)?);
     if plan.diagnostics.has_errors() {
-        trace.message = Some(format!(
+        run.message = Some(format!(
             "the input has {} errors (input.errors lists them); nothing was sent",
             plan.diagnostics.errors().count()
         ));
         return Ok(Outcome::Invalid);
     }
     let people = std::mem::take(&mut plan.recipients);
-    let renderer = Renderer::new(config).map_err(|e| InvalidInput(e.to_string()))?;
+    let renderer = Renderer::new(config).map_err(InvalidInput::because)?;
     for line in crate::render::fallbacks::Fallbacks::of(&renderer, &people).lines() {
         tracing::warn!("locale fallback: {line}");
     }
-    trace.lock = Some(SendLock::acquire(&config.ledger.path)?);
-    let ledger = trace.ledger.insert(Ledger::open(&config.ledger.path)?);
-    let selection = selection(ledger, args, test_to.is_some())?;
+    let selection = selection(run.ledger.open()?, args, test_to.is_some())?;
     let total = people.len() as u64;
     let notices = Notices::new(renderer, &args.campaign, test_to.clone().map(|a| vec![a]));
     let candidates = match check::check(&notices, people, &selection) {
         Ok(candidates) => candidates,
         Err(problems) => {
-            trace.message = Some(format!(
+            run.message = Some(format!(
                 "the notices did not pass the render and link check; nothing was sent: {}",
                 problems.join("; ")
             ));
@@ -80,20 +74,17 @@ fn send(cli: &Cli, config: &Config, args: &SendArgs, trace: &mut Trace) -> anyho
         .filter(|c| matches!(c.decision(), Some(Ok(_))))
         .count() as u64;
     let (transport, warnings) =
-        crate::transport::from_config(config).map_err(|e| InvalidInput(e.to_string()))?;
+        crate::transport::from_config(&run.config).map_err(InvalidInput::because)?;
     for warning in warnings {
         tracing::warn!("{warning}");
     }
-    let mut ledger = trace.ledger.take().expect("the ledger was opened above");
-    let moves = trace.plan.as_ref().and_then(|p| p.move_states.as_ref());
-    let fresh = gate::Freshness::from_config(config, moves);
-    let gate = trace
-        .gate
-        .insert(gate::check_with(config, &ledger, &fresh)?);
+    let moves = run.plan.as_ref().and_then(|p| p.move_states.as_ref());
+    let fresh = gate::Freshness::from_config(&run.config, moves);
+    let gate = gate::check_with(&run.config, run.ledger.open()?, &fresh)?;
+    let gate = run.gate.insert(gate);
     match (&test_to, gate.is_open()) {
         (None, false) => {
             eprintln!("{gate}\nNothing was sent.");
-            trace.ledger = Some(ledger);
             return Ok(Outcome::GateClosed);
         }
         (Some(_), false) => tracing::info!("the trust gate is closed; a --test-to send is allowed"),
@@ -102,14 +93,9 @@ fn send(cli: &Cli, config: &Config, args: &SendArgs, trace: &mut Trace) -> anyho
     if test_to.is_none() {
         let directory = args.input.directory.as_deref();
         let allow = args.directory_changed;
-        if let Err(e) = same_directory::check(&ledger, &args.campaign, directory, allow) {
-            trace.ledger = Some(ledger);
-            return Err(e);
-        }
+        same_directory::check(run.ledger.open()?, &args.campaign, directory, allow)?;
     }
-    list_uncertain(&ledger.settle_leftover_in_flight()?);
-    let history = ledger.submissions_since(Utc::now() - chrono::Duration::hours(24))?;
-    let book = book(&args.campaign, test_to.as_deref());
+    list_uncertain(&run.ledger.open()?.settle_leftover_in_flight()?);
     tracing::info!(
         "sending {to_send} notices of campaign {} with {}{}{}",
         args.campaign,
@@ -120,29 +106,23 @@ fn send(cli: &Cli, config: &Config, args: &SendArgs, trace: &mut Trace) -> anyho
             .unwrap_or_default(),
         skipped_note(total - to_send, total)
     );
-    let writer = LedgerWriter::spawn(ledger, book, CommitPolicy::default())?;
-    let run = Run {
-        settings: Settings::new(config, transport.as_ref()),
+    let delivery = Delivery {
+        settings: Settings::new(&run.config, transport.as_ref()),
         transport: std::sync::Arc::clone(&transport),
-        writer: writer.handle(),
         selection,
-        history,
-        stop: Stop::new(),
         progress: Progress::auto(Some(total), cli.quiet),
         total: Some(total),
     };
-    let summary = trace
-        .engine
-        .insert(run_engine(run, candidates.into_iter())?);
-    let (ledger, recorded) = writer.finish();
-    trace.ledger = Some(ledger);
+    let book = book(&args.campaign, test_to.as_deref());
+    let (summary, recorded) = run.deliver(book, delivery, candidates.into_iter())?;
+    let summary = run.report.insert(summary);
     outln!("{}", summary.render(Utc::now()).trim_end());
     for note in transport.notes() {
         outln!("Note: {note}");
     }
     if let Err(e) = recorded {
         eprintln!("error: {e}");
-        trace.message = Some(format!("the last outcomes could not be recorded: {e}"));
+        run.message = Some(format!("the last outcomes could not be recorded: {e}"));
         return Ok(Outcome::Failure);
     }
     if let Some(stop::StopReason::Fatal { reason }) = &summary.stop {
@@ -154,11 +134,11 @@ fn send(cli: &Cli, config: &Config, args: &SendArgs, trace: &mut Trace) -> anyho
 }
 
 /// Whom the ledger lets this run send to (everyone in a `--test-to` run).
-fn selection(ledger: &Ledger, args: &SendArgs, test: bool) -> anyhow::Result<Selection> {
+fn selection(ledger: &Ledger, args: &SendArgs, test: bool) -> anyhow::Result<SendSelection> {
     if test {
-        return Ok(Selection::test());
+        return Ok(SendSelection::test());
     }
-    Ok(Selection::campaign(
+    Ok(SendSelection::campaign(
         ledger.delivery_states(&args.campaign)?,
         args.retry_failed,
         args.resend_uncertain,
@@ -177,32 +157,6 @@ fn book(campaign: &str, test_to: Option<&str>) -> Book {
             campaign: campaign.to_string(),
         },
     }
-}
-
-/// Runs the engine on a single-threaded tokio runtime, with Ctrl-C handling. The engine's
-/// async work is waiting on sockets; the CPU work (building messages, the ledger) has threads
-/// of its own. A second executor thread only moved tasks and wake-ups between two threads
-/// (with pacing off, 20,000 notices took 1.36 s with two, 1.17 s with one; BENCHMARKS.md).
-fn run_engine<I>(run: Run, candidates: I) -> anyhow::Result<Summary>
-where
-    I: Iterator<Item = Candidate> + Send + 'static,
-{
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    let stop = run.stop.clone();
-    let writer = run.writer.clone();
-    let summary = runtime.block_on(async move {
-        let watcher = stop::watch_ctrl_c(stop, move || async move {
-            let _ = tokio::time::timeout(Duration::from_secs(3), writer.flush()).await;
-        });
-        let summary = engine::run(run, candidates).await;
-        watcher.abort();
-        summary
-    });
-    runtime.shutdown_timeout(Duration::from_secs(1));
-    Ok(summary)
 }
 
 /// Lists the users a killed run left in flight: they may have their notice.

@@ -61,13 +61,18 @@ impl fmt::Display for DeliveryState {
     }
 }
 
+/// A state name the ledger does not know.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown delivery state `{0}`")]
+pub struct UnknownState(String);
+
 impl FromStr for DeliveryState {
-    type Err = String;
+    type Err = UnknownState;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         DeliveryState::ALL
             .into_iter()
             .find(|state| state.as_str() == s)
-            .ok_or_else(|| format!("unknown delivery state `{s}`"))
+            .ok_or_else(|| UnknownState(s.to_string()))
     }
 }
 
@@ -339,8 +344,8 @@ impl Ledger {
 }
 
 fn parse_state(text: &str) -> rusqlite::Result<DeliveryState> {
-    text.parse().map_err(|e: String| {
-        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into())
+    text.parse().map_err(|e: UnknownState| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
     })
 }
 

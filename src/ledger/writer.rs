@@ -3,14 +3,12 @@
 //!
 //! Outcomes are committed in groups (every [`CommitPolicy::max_delay`] or
 //! [`CommitPolicy::max_rows`], whichever comes first), so durability does not cost one fsync per
-//! message. They wait in a shared queue, and the thread is woken only by the first outcome of a
-//! group and by the one that fills it, not by every message (a wake-up per message cost more
-//! CPU than writing its row). `in-flight` marks are different: [`WriterHandle::mark_in_flight`] commits the whole
+//! message. `in-flight` marks are different: [`WriterHandle::mark_in_flight`] commits the whole
 //! window of marks (with any outcomes still waiting) in one transaction and only then answers, so
 //! a message is never handed to the server before its mark is on disk. The connection runs with
 //! `synchronous=FULL`: a commit survives a power cut, not only a killed process.
 
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -37,32 +35,24 @@ impl Default for CommitPolicy {
 
 type Reply = oneshot::Sender<Result<(), LedgerError>>;
 
-enum Command {
+enum WriterCommand {
     Marks(Vec<Mark>, Reply),
-    /// Outcomes are waiting in the queue: the first of a group, or a full group.
-    Queued,
+    Settled(Settled),
     Flush(Reply),
     Close(Reply),
 }
 
-/// Outcomes not yet handed to the writer thread.
-type Queue = Arc<Mutex<Vec<Settled>>>;
-
 /// The running writer thread; [`LedgerWriter::finish`] commits what is left and hands the
 /// ledger back.
 pub struct LedgerWriter {
-    tx: mpsc::Sender<Command>,
-    queue: Queue,
-    max_rows: usize,
+    tx: mpsc::Sender<WriterCommand>,
     thread: JoinHandle<Ledger>,
 }
 
 /// A cheap, cloneable way to talk to the writer from async tasks.
 #[derive(Clone)]
 pub struct WriterHandle {
-    tx: mpsc::Sender<Command>,
-    queue: Queue,
-    max_rows: usize,
+    tx: mpsc::Sender<WriterCommand>,
 }
 
 impl LedgerWriter {
@@ -86,12 +76,10 @@ impl LedgerWriter {
             .execute_batch("PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 20000;")
             .map_err(|e| ledger.classify(e))?;
         let (tx, rx) = mpsc::channel();
-        let queue = Queue::default();
         let worker = Worker {
             ledger,
             book,
             policy,
-            queue: queue.clone(),
         };
         let thread = std::thread::Builder::new()
             .name("ledger-writer".into())
@@ -100,20 +88,13 @@ impl LedgerWriter {
                 path: std::path::PathBuf::from("ledger-writer thread"),
                 source: rusqlite::Error::ToSqlConversionFailure(Box::new(e)),
             })?;
-        Ok(LedgerWriter {
-            tx,
-            queue,
-            max_rows: policy.max_rows.max(1),
-            thread,
-        })
+        Ok(LedgerWriter { tx, thread })
     }
 
     /// A handle for the engine's tasks.
     pub fn handle(&self) -> WriterHandle {
         WriterHandle {
             tx: self.tx.clone(),
-            queue: self.queue.clone(),
-            max_rows: self.max_rows,
         }
     }
 
@@ -121,7 +102,7 @@ impl LedgerWriter {
     /// from synchronous code (it waits for the thread).
     pub fn finish(self) -> (Ledger, Result<(), LedgerError>) {
         let (reply, answer) = oneshot::channel();
-        let sent = self.tx.send(Command::Close(reply)).is_ok();
+        let sent = self.tx.send(WriterCommand::Close(reply)).is_ok();
         let result = if sent {
             answer.blocking_recv().unwrap_or(Ok(()))
         } else {
@@ -140,20 +121,14 @@ impl WriterHandle {
     pub async fn mark_in_flight(&self, marks: Vec<Mark>) -> Result<(), LedgerError> {
         let (reply, answer) = oneshot::channel();
         self.tx
-            .send(Command::Marks(marks, reply))
+            .send(WriterCommand::Marks(marks, reply))
             .map_err(|_| closed())?;
         answer.await.map_err(|_| closed())?
     }
 
     /// Queues how an attempt ended; committed with the next group.
     pub fn settle(&self, settled: Settled) {
-        let waiting = {
-            let mut queue = lock(&self.queue);
-            queue.push(settled);
-            queue.len()
-        };
-        let wake = waiting == 1 || waiting == self.max_rows;
-        if wake && self.tx.send(Command::Queued).is_err() {
+        if self.tx.send(WriterCommand::Settled(settled)).is_err() {
             tracing::error!(
                 "the ledger writer has stopped; this outcome stays in-flight and becomes uncertain"
             );
@@ -163,7 +138,9 @@ impl WriterHandle {
     /// Commits everything queued so far.
     pub async fn flush(&self) -> Result<(), LedgerError> {
         let (reply, answer) = oneshot::channel();
-        self.tx.send(Command::Flush(reply)).map_err(|_| closed())?;
+        self.tx
+            .send(WriterCommand::Flush(reply))
+            .map_err(|_| closed())?;
         answer.await.map_err(|_| closed())?
     }
 }
@@ -172,22 +149,14 @@ fn closed() -> LedgerError {
     LedgerError::WriterStopped
 }
 
-/// The queue, even if a thread panicked while holding it (a `Vec` push cannot leave it torn).
-fn lock(queue: &Queue) -> std::sync::MutexGuard<'_, Vec<Settled>> {
-    queue
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
 struct Worker {
     ledger: Ledger,
     book: Book,
     policy: CommitPolicy,
-    queue: Queue,
 }
 
 impl Worker {
-    fn run(mut self, rx: mpsc::Receiver<Command>) -> Ledger {
+    fn run(mut self, rx: mpsc::Receiver<WriterCommand>) -> Ledger {
         let mut pending: Vec<Settled> = Vec::new();
         let mut oldest: Option<Instant> = None;
         loop {
@@ -195,23 +164,24 @@ impl Worker {
                 self.policy.max_delay.saturating_sub(t.elapsed())
             });
             match rx.recv_timeout(wait) {
-                Ok(Command::Queued) => {
+                Ok(WriterCommand::Settled(settled)) => {
                     oldest.get_or_insert_with(Instant::now);
-                    if lock(&self.queue).len() >= self.policy.max_rows {
+                    pending.push(settled);
+                    if pending.len() >= self.policy.max_rows {
                         self.commit_logged(&mut pending, &mut oldest);
                     }
                 }
-                Ok(Command::Marks(marks, reply)) => {
+                Ok(WriterCommand::Marks(marks, reply)) => {
                     let result = self.commit(&mut pending, &marks);
                     oldest = None;
                     let _ = reply.send(result);
                 }
-                Ok(Command::Flush(reply)) => {
+                Ok(WriterCommand::Flush(reply)) => {
                     let result = self.commit(&mut pending, &[]);
                     oldest = None;
                     let _ = reply.send(result);
                 }
-                Ok(Command::Close(reply)) => {
+                Ok(WriterCommand::Close(reply)) => {
                     let _ = reply.send(self.commit(&mut pending, &[]));
                     return self.ledger;
                 }
@@ -235,7 +205,6 @@ impl Worker {
 
     /// One transaction: the queued outcomes first, then the marks.
     fn commit(&mut self, pending: &mut Vec<Settled>, marks: &[Mark]) -> Result<(), LedgerError> {
-        pending.append(&mut lock(&self.queue));
         if pending.is_empty() && marks.is_empty() {
             return Ok(());
         }

@@ -1,11 +1,11 @@
-//! The summary mailed to `[notify].admin_email` through the configured transport: a separate
-//! message (readable text, the JSON attached), never a user notice. It is recorded like a
-//! `--test-to` send (its own run in `test_sends`, and the submissions log), so the rolling day
-//! budget counts it, and it is not sent when that budget is spent.
+//! The summary mailed to `[notify].admin_email`: a separate message (readable text, the JSON
+//! attached), never a user notice. This module builds it as one job for the sending engine and
+//! says what the engine's run of it means ([`MailReport::of_run`]); `cmd::send` runs it through
+//! the same engine, ledger marks, pacing and day budget as the notices, recorded like a
+//! `--test-to` send (its own run in `test_sends`, and the submissions log).
 
 use std::time::SystemTime;
 
-use chrono::{DateTime, Utc};
 use lettre::message::header::ContentType;
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use serde::Serialize;
@@ -15,11 +15,8 @@ use super::summary::AdminSummary;
 use super::text;
 use crate::config::Config;
 use crate::inputs::address;
-use crate::ledger::deliveries::{timestamp, Book, Mark, Resolution, Settled};
-use crate::ledger::writer::{CommitPolicy, LedgerWriter};
-use crate::ledger::Ledger;
-use crate::send::pacing::DayBudget;
-use crate::transport::{Envelope, SendError, Transport};
+use crate::send::{RunSummary, SendJob, StopReason};
+use crate::transport::Envelope;
 
 /// The ledger key the admin mail is recorded under (in `test_sends`).
 pub const LEDGER_KEY: &str = "admin-summary";
@@ -63,13 +60,50 @@ impl MailReport {
             }
         }
     }
-}
 
-/// The admin mail's bytes and Message-ID.
-pub struct Built {
-    pub bytes: Vec<u8>,
-    pub message_id: String,
-    pub envelope: Envelope,
+    /// What the engine's run of the admin mail alone means for it: `reply` is the ledger's
+    /// last reply for it, `per_day` the budget the run was paced by.
+    pub fn of_run(to: &str, run: &RunSummary, reply: Option<String>, per_day: u32) -> MailReport {
+        let to = to.to_string();
+        let c = &run.counts;
+        let reply = || reply.clone().unwrap_or_default();
+        if c.sent > 0 {
+            return MailReport::Sent { to, reply: reply() };
+        }
+        if c.uncertain > 0 {
+            return MailReport::Uncertain { to, reply: reply() };
+        }
+        if c.failed + c.deferred > 0 {
+            return MailReport::Failed { to, reply: reply() };
+        }
+        match &run.stop {
+            Some(StopReason::DayBudget { resume_at }) => MailReport::NotSent {
+                to,
+                reason: format!(
+                    "the [pacing] per_day budget of {per_day} recipients is spent until {}",
+                    resume_at.format("%Y-%m-%d %H:%M UTC")
+                ),
+            },
+            Some(StopReason::Fatal { reason }) => MailReport::Failed {
+                to,
+                reply: reason.clone(),
+            },
+            Some(StopReason::Quota { reply, .. } | StopReason::Unavailable { reply, .. }) => {
+                MailReport::Failed {
+                    to,
+                    reply: reply.clone(),
+                }
+            }
+            Some(StopReason::Interrupted) => MailReport::NotSent {
+                to,
+                reason: "interrupted by Ctrl-C".into(),
+            },
+            None => MailReport::NotSent {
+                to,
+                reason: "nothing was tried".into(),
+            },
+        }
+    }
 }
 
 /// Builds the admin mail: text summary, then the JSON as `summary.json`. Pure but for lettre.
@@ -79,7 +113,7 @@ pub fn build(
     summary: &AdminSummary,
     json: &str,
     date: SystemTime,
-) -> Result<Built, lettre::error::Error> {
+) -> Result<SendJob, lettre::error::Error> {
     let message_id = message_id(summary, from);
     let json_type = ContentType::parse("application/json").expect("a valid content type");
     let body = MultiPart::mixed()
@@ -99,13 +133,17 @@ pub fn build(
         .header(crate::render::message::AutoSubmitted)
         .header(crate::render::message::AutoResponseSuppress)
         .multipart(body)?;
-    Ok(Built {
-        bytes: message.formatted(),
-        message_id,
+    let bytes = message.formatted();
+    Ok(SendJob {
+        key: LEDGER_KEY.into(),
         envelope: Envelope {
             from: from.email.to_string(),
             to: vec![to.email.to_string()],
         },
+        content_hash: crate::send::content_hash(&bytes),
+        message: bytes,
+        message_id,
+        batch: None,
     })
 }
 
@@ -125,166 +163,35 @@ fn message_id(summary: &AdminSummary, from: &Mailbox) -> String {
     )
 }
 
-/// Mails the summary to `to` and records it in `ledger`; gives the ledger back when the
-/// writer could hand it back.
-pub fn send(
+/// Why the admin mail could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminMailError {
+    #[error("[message] from: {0}")]
+    From(String),
+    #[error("[notify] admin_email `{to}` {why}")]
+    To { to: String, why: String },
+    #[error("[notify] admin_email: {0}")]
+    Mailbox(String),
+    #[error(transparent)]
+    Message(#[from] lettre::error::Error),
+}
+
+/// The admin mail as the engine's one job, keyed [`LEDGER_KEY`], dated `date`.
+pub fn job(
     config: &Config,
-    ledger: Ledger,
     to: &str,
     summary: &AdminSummary,
     json: &str,
-) -> (Option<Ledger>, MailReport) {
-    let not_sent = |reason: String| MailReport::NotSent {
+    date: SystemTime,
+) -> Result<SendJob, AdminMailError> {
+    let from = address::parse_mailbox(&config.message.from)
+        .map_err(|e| AdminMailError::From(e.to_string()))?;
+    address::check_email(to.trim()).map_err(|e| AdminMailError::To {
         to: to.to_string(),
-        reason,
-    };
-    let now = Utc::now();
-    if let Err(reason) = budget_allows(config, &ledger, now) {
-        return (Some(ledger), not_sent(reason));
-    }
-    let built = match mailboxes(config, to).and_then(|(from, to_box)| {
-        build(&from, &to_box, summary, json, now.into()).map_err(|e| e.to_string())
-    }) {
-        Ok(built) => built,
-        Err(why) => return (Some(ledger), not_sent(why)),
-    };
-    let transport = match crate::transport::from_config(config) {
-        Ok((t, _)) => t,
-        Err(e) => return (Some(ledger), not_sent(format!("no transport: {e}"))),
-    };
-    let book = Book::Test {
-        campaign: summary.campaign.clone(),
-        run: format!("admin-summary {}", timestamp(now)),
-        to: to.to_string(),
-    };
-    let writer = match LedgerWriter::spawn(ledger, book, CommitPolicy::default()) {
-        Ok(w) => w,
-        Err(e) => {
-            return (
-                None,
-                not_sent(format!("cannot record it in the ledger: {e}")),
-            )
-        }
-    };
-    let report = deliver(transport.as_ref(), &writer, &built, to, now);
-    let (ledger, recorded) = writer.finish();
-    let report = match (report, recorded) {
-        (report, Ok(())) => report,
-        (report, Err(e)) => {
-            tracing::warn!("the admin mail was not recorded in the ledger: {e}");
-            report
-        }
-    };
-    (Some(ledger), report)
-}
-
-/// Parses `[message].from` and the admin address.
-fn mailboxes(config: &Config, to: &str) -> Result<(Mailbox, Mailbox), String> {
-    let from =
-        address::parse_mailbox(&config.message.from).map_err(|e| format!("[message] from: {e}"))?;
-    address::check_email(to.trim()).map_err(|e| format!("[notify] admin_email `{to}` {e}"))?;
-    let to = address::parse_mailbox(to).map_err(|e| format!("[notify] admin_email: {e}"))?;
-    Ok((from, to))
-}
-
-/// Whether one more recipient fits in the rolling 24 h budget of `[pacing] per_day`.
-fn budget_allows(config: &Config, ledger: &Ledger, now: DateTime<Utc>) -> Result<(), String> {
-    let history = ledger
-        .submissions_since(now - chrono::Duration::hours(24))
-        .map_err(|e| format!("cannot read the day budget from the ledger: {e}"))?;
-    let mut budget = DayBudget::new(config.pacing.per_day, &history);
-    budget.try_reserve(1, now).map_err(|spent| {
-        format!(
-            "the [pacing] per_day budget of {} recipients is spent until {}",
-            config.pacing.per_day,
-            spent.resume_at.format("%Y-%m-%d %H:%M UTC")
-        )
-    })
-}
-
-/// Marks the mail in flight, sends it once, records the outcome.
-fn deliver(
-    transport: &dyn Transport,
-    writer: &LedgerWriter,
-    built: &Built,
-    to: &str,
-    now: DateTime<Utc>,
-) -> MailReport {
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            return MailReport::NotSent {
-                to: to.to_string(),
-                reason: format!("cannot start the async runtime: {e}"),
-            }
-        }
-    };
-    let handle = writer.handle();
-    runtime.block_on(async {
-        let mark = Mark {
-            user_key: LEDGER_KEY.into(),
-            recipients: built.envelope.to.clone(),
-            message_id: built.message_id.clone(),
-            content_hash: crate::send::content_hash(&built.bytes),
-            batch: None,
-            at: now,
-        };
-        if let Err(e) = handle.mark_in_flight(vec![mark]).await {
-            return MailReport::NotSent {
-                to: to.to_string(),
-                reason: format!("cannot record it in the ledger before sending: {e}"),
-            };
-        }
-        let result = transport.send(&built.envelope, &built.bytes).await;
-        transport.shutdown().await;
-        let (resolution, report) = outcome(result, to);
-        let submitted = u32::from(matches!(
-            resolution,
-            Resolution::Sent | Resolution::Uncertain
-        ));
-        let reply = match &report {
-            MailReport::Sent { reply, .. }
-            | MailReport::Failed { reply, .. }
-            | MailReport::Uncertain { reply, .. } => Some(reply.clone()),
-            MailReport::NotSent { .. } => None,
-        };
-        handle.settle(Settled {
-            user_key: LEDGER_KEY.into(),
-            resolution,
-            reply,
-            at: Utc::now(),
-            submitted,
-        });
-        let _ = handle.flush().await;
-        report
-    })
-}
-
-fn outcome(
-    result: Result<crate::transport::Accepted, SendError>,
-    to: &str,
-) -> (Resolution, MailReport) {
-    let to = to.to_string();
-    match result {
-        Ok(accepted) => (
-            Resolution::Sent,
-            MailReport::Sent {
-                to,
-                reply: accepted.reply,
-            },
-        ),
-        Err(e) if e.maybe_delivered => (
-            Resolution::Uncertain,
-            MailReport::Uncertain { to, reply: e.reply },
-        ),
-        Err(e) => (
-            Resolution::Failed,
-            MailReport::Failed { to, reply: e.reply },
-        ),
-    }
+        why: e.to_string(),
+    })?;
+    let to = address::parse_mailbox(to).map_err(|e| AdminMailError::Mailbox(e.to_string()))?;
+    Ok(build(&from, &to, summary, json, date)?)
 }
 
 #[cfg(test)]
@@ -300,8 +207,9 @@ mod tests {
         let from = address::parse_mailbox("Fabrikam IT <it-migration@fabrikam.com>").unwrap();
         let to = address::parse_mailbox("lead@fabrikam.com").unwrap();
         let built = build(&from, &to, &summary, &json, SystemTime::UNIX_EPOCH).unwrap();
+        assert_eq!(built.key, LEDGER_KEY);
         let parsed = mail_parser::MessageParser::default()
-            .parse(&built.bytes)
+            .parse(&built.message)
             .unwrap();
         assert_eq!(
             parsed.subject().unwrap(),
@@ -331,6 +239,47 @@ mod tests {
             built.message_id.ends_with("@fabrikam.com>"),
             "{}",
             built.message_id
+        );
+    }
+
+    #[test]
+    fn the_engine_run_of_the_mail_says_what_happened_to_it() {
+        use crate::send::summary::Counts;
+        let run = |counts: Counts, stop: Option<StopReason>| RunSummary {
+            counts,
+            stop,
+            elapsed: std::time::Duration::ZERO,
+        };
+        let reply = Some("250 2.0.0 Ok".to_string());
+        let sent = Counts {
+            sent: 1,
+            ..Counts::default()
+        };
+        assert_eq!(
+            MailReport::of_run("lead@fabrikam.com", &run(sent, None), reply.clone(), 4),
+            MailReport::Sent {
+                to: "lead@fabrikam.com".into(),
+                reply: "250 2.0.0 Ok".into()
+            }
+        );
+        let deferred = Counts {
+            deferred: 1,
+            ..Counts::default()
+        };
+        let report = MailReport::of_run("a@b.c", &run(deferred, None), reply, 4);
+        assert!(matches!(report, MailReport::Failed { .. }), "{report:?}");
+        let resume_at = chrono::DateTime::parse_from_rfc3339("2026-11-27T06:00:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        let spent = run(Counts::default(), Some(StopReason::DayBudget { resume_at }));
+        assert_eq!(
+            MailReport::of_run("a@b.c", &spent, None, 4).line(),
+            "The summary was not mailed to a@b.c: the [pacing] per_day budget of 4 recipients is spent until 2026-11-27 06:00 UTC"
+        );
+        let interrupted = run(Counts::default(), Some(StopReason::Interrupted));
+        assert_eq!(
+            MailReport::of_run("a@b.c", &interrupted, None, 4).line(),
+            "The summary was not mailed to a@b.c: interrupted by Ctrl-C"
         );
     }
 }

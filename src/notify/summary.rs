@@ -14,7 +14,7 @@ use crate::gate::GateStatus;
 use crate::ledger::deliveries::{DeliveryRow, DeliveryState, Standing};
 use crate::plan::{HeldBack, Hold, Plan};
 use crate::send::summary::{stop_line, Counts};
-use crate::send::{StopReason, Summary};
+use crate::send::{RunSummary, StopReason};
 
 /// What the document says it is, for whoever receives it.
 pub const KIND: &str = "t2t-notify.send-summary";
@@ -38,7 +38,7 @@ pub struct RunRecord<'a> {
     pub plan: Option<&'a Plan>,
     pub gate: Option<&'a GateStatus>,
     /// What the sending engine reports, when it ran.
-    pub engine: Option<&'a Summary>,
+    pub engine: Option<&'a RunSummary>,
     /// Where the campaign stands in the ledger after the run, when the ledger could be read.
     pub ledger: Option<&'a Standing>,
 }
@@ -273,7 +273,7 @@ fn outcome_info(record: &RunRecord<'_>) -> OutcomeInfo {
         (Some(m), _) => m.to_string(),
         (
             None,
-            Some(Summary {
+            Some(RunSummary {
                 stop: Some(stop), ..
             }),
         ) => stop_line(stop, record.ended),

@@ -29,10 +29,10 @@ use super::opening::Opening;
 use super::pacing::{DayBudget, Pacer};
 use super::progress::Progress;
 use super::retry::Backoff;
-use super::select::Selection;
+use super::select::SendSelection;
 use super::stop::{Stop, StopReason};
-use super::summary::{LiveCounts, Summary};
-use super::{Candidate, Job};
+use super::summary::{LiveCounts, RunSummary};
+use super::{Candidate, SendJob};
 use crate::config::Config;
 use crate::ledger::deliveries::{DeliveryState, Submission};
 use crate::ledger::writer::WriterHandle;
@@ -98,7 +98,7 @@ pub struct Run {
     pub settings: Settings,
     pub transport: Arc<dyn Transport>,
     pub writer: WriterHandle,
-    pub selection: Selection,
+    pub selection: SendSelection,
     /// The submissions log of the last 24 h, oldest first.
     pub history: Vec<Submission>,
     pub stop: Stop,
@@ -110,7 +110,7 @@ pub struct Run {
 /// Sends to `candidates` (jobs, or users whose job is built on demand) and returns what
 /// happened. Never panics on a transport or ledger failure: they end the run with a
 /// [`StopReason`].
-pub async fn run<I>(run: Run, candidates: I) -> Summary
+pub async fn run<I>(run: Run, candidates: I) -> RunSummary
 where
     I: IntoIterator,
     I::Item: Into<Candidate> + 'static,
@@ -153,7 +153,7 @@ where
     }
     progress.update(&shared.counts.snapshot(), run.total);
     progress.finish();
-    Summary {
+    RunSummary {
         counts: shared.counts.snapshot(),
         stop: shared.stop.reason(),
         elapsed: started.elapsed(),
@@ -183,7 +183,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 /// A job on its way, with what the engine knows about it.
 struct Task {
-    job: Job,
+    job: SendJob,
     /// The ledger state to restore if the message never leaves.
     prior: Option<DeliveryState>,
     /// Attempts made in this run.

@@ -16,16 +16,16 @@ pub mod stop;
 pub mod summary;
 
 pub use engine::{run, Run, Settings};
-pub use select::Selection;
+pub use select::SendSelection;
 pub use stop::{Stop, StopReason};
-pub use summary::Summary;
+pub use summary::RunSummary;
 
 use crate::ledger::deliveries::DeliveryState;
 use crate::transport::Envelope;
 
 /// One rendered message for one user.
 #[derive(Debug, Clone)]
-pub struct Job {
+pub struct SendJob {
     /// The user's source UPN in lower case: the ledger's key.
     pub key: String,
     pub envelope: Envelope,
@@ -40,28 +40,36 @@ pub struct Job {
 
 /// Whether a user is sent to in this run (with the state to restore if the run stops), or
 /// why not.
-pub type Decision = Result<Option<DeliveryState>, select::Skip>;
+pub type Decision = Result<Option<DeliveryState>, select::SkipReason>;
 
 /// One user the run may send to. The message is built only when the ledger says the user is
 /// to be sent (a rerun after 39,000 of 40,000 were sent renders 1,000 messages, not 40,000).
 /// `send` decides each user once, in its check, and the candidate carries that decision; a
-/// candidate without one is decided by the run's [`Selection`].
+/// candidate without one is decided by the run's [`SendSelection`].
 pub struct Candidate {
     pub key: String,
     decision: Option<Decision>,
-    build: Box<dyn FnOnce() -> Result<Job, String> + Send>,
+    build: Box<dyn FnOnce() -> Result<SendJob, BuildError> + Send>,
 }
+
+/// Why a candidate's message could not be built (its source says what: a template, a link).
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct BuildError(pub Box<dyn std::error::Error + Send + Sync>);
 
 impl Candidate {
     /// A user keyed by `key` whose message `build` makes (or says why it cannot).
-    pub fn new(
+    pub fn new<E>(
         key: String,
-        build: impl FnOnce() -> Result<Job, String> + Send + 'static,
-    ) -> Candidate {
+        build: impl FnOnce() -> Result<SendJob, E> + Send + 'static,
+    ) -> Candidate
+    where
+        E: std::error::Error + Send + Sync + 'static,
+    {
         Candidate {
             key,
             decision: None,
-            build: Box::new(build),
+            build: Box::new(move || build().map_err(|e| BuildError(Box::new(e)))),
         }
     }
 
@@ -79,21 +87,23 @@ impl Candidate {
     }
 
     /// Its decision: the one it carries, else `selection`'s.
-    pub fn decide(&mut self, selection: &Selection) -> Decision {
+    pub fn decide(&mut self, selection: &SendSelection) -> Decision {
         self.decision
             .take()
             .unwrap_or_else(|| selection.decide(&self.key))
     }
 
     /// Builds the message.
-    pub fn build(self) -> Result<Job, String> {
+    pub fn build(self) -> Result<SendJob, BuildError> {
         (self.build)()
     }
 }
 
-impl From<Job> for Candidate {
-    fn from(job: Job) -> Candidate {
-        Candidate::new(job.key.clone(), move || Ok(job))
+impl From<SendJob> for Candidate {
+    fn from(job: SendJob) -> Candidate {
+        Candidate::new(job.key.clone(), move || {
+            Ok::<_, std::convert::Infallible>(job)
+        })
     }
 }
 
@@ -103,14 +113,14 @@ impl std::fmt::Debug for Candidate {
     }
 }
 
-impl Job {
+impl SendJob {
     /// How many recipients the message spends from the day's budget.
     pub fn recipients(&self) -> u32 {
         u32::try_from(self.envelope.to.len()).unwrap_or(u32::MAX)
     }
 }
 
-/// The hex SHA-256 of a message, for [`Job::content_hash`].
+/// The hex SHA-256 of a message, for [`SendJob::content_hash`].
 pub fn content_hash(message: &[u8]) -> String {
     use sha2::Digest;
     hex::encode(sha2::Sha256::digest(message))

@@ -8,7 +8,7 @@ use crate::ledger::deliveries::DeliveryState;
 
 /// Why a user is not sent to in this run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Skip {
+pub enum SkipReason {
     AlreadySent,
     Failed,
     Uncertain,
@@ -16,7 +16,7 @@ pub enum Skip {
 
 /// The rule and the ledger's states it applies to.
 #[derive(Debug, Clone, Default)]
-pub struct Selection {
+pub struct SendSelection {
     states: HashMap<String, DeliveryState>,
     pub retry_failed: bool,
     pub resend_uncertain: bool,
@@ -24,8 +24,8 @@ pub struct Selection {
     pub test: bool,
 }
 
-impl Selection {
-    /// Selection for a campaign run over `states`. Rows still `in-flight` count as `uncertain`:
+impl SendSelection {
+    /// The selection for a campaign run over `states`. Rows still `in-flight` count as `uncertain`:
     /// they are what an earlier run left, and the run settles them so before it sends.
     pub fn campaign(
         mut states: HashMap<String, DeliveryState>,
@@ -37,7 +37,7 @@ impl Selection {
                 *state = DeliveryState::Uncertain;
             }
         }
-        Selection {
+        SendSelection {
             states,
             retry_failed,
             resend_uncertain,
@@ -45,25 +45,25 @@ impl Selection {
         }
     }
 
-    /// Selection for a `--test-to` run.
+    /// The selection for a `--test-to` run.
     pub fn test() -> Self {
-        Selection {
+        SendSelection {
             test: true,
-            ..Selection::default()
+            ..SendSelection::default()
         }
     }
 
     /// Send (with the state the user had before, to restore if the run stops), or skip.
-    pub fn decide(&self, key: &str) -> Result<Option<DeliveryState>, Skip> {
+    pub fn decide(&self, key: &str) -> Result<Option<DeliveryState>, SkipReason> {
         if self.test {
             return Ok(None);
         }
         let prior = self.states.get(key).copied();
         match prior {
-            Some(DeliveryState::Sent) => Err(Skip::AlreadySent),
-            Some(DeliveryState::Failed) if !self.retry_failed => Err(Skip::Failed),
+            Some(DeliveryState::Sent) => Err(SkipReason::AlreadySent),
+            Some(DeliveryState::Failed) if !self.retry_failed => Err(SkipReason::Failed),
             Some(DeliveryState::Uncertain | DeliveryState::InFlight) if !self.resend_uncertain => {
-                Err(Skip::Uncertain)
+                Err(SkipReason::Uncertain)
             }
             _ => Ok(prior),
         }
@@ -90,24 +90,24 @@ mod tests {
     #[test]
     fn sent_users_are_never_sent_again_whatever_the_flags() {
         assert_eq!(
-            Selection::campaign(states(), true, true).decide("sent"),
-            Err(Skip::AlreadySent)
+            SendSelection::campaign(states(), true, true).decide("sent"),
+            Err(SkipReason::AlreadySent)
         );
     }
 
     #[test]
     fn failed_and_uncertain_need_their_flag() {
-        let plain = Selection::campaign(states(), false, false);
-        assert_eq!(plain.decide("failed"), Err(Skip::Failed));
-        assert_eq!(plain.decide("uncertain"), Err(Skip::Uncertain));
-        let both = Selection::campaign(states(), true, true);
+        let plain = SendSelection::campaign(states(), false, false);
+        assert_eq!(plain.decide("failed"), Err(SkipReason::Failed));
+        assert_eq!(plain.decide("uncertain"), Err(SkipReason::Uncertain));
+        let both = SendSelection::campaign(states(), true, true);
         assert_eq!(both.decide("failed"), Ok(Some(DeliveryState::Failed)));
         assert_eq!(both.decide("uncertain"), Ok(Some(DeliveryState::Uncertain)));
     }
 
     #[test]
     fn new_pending_and_deferred_users_are_sent() {
-        let plain = Selection::campaign(states(), false, false);
+        let plain = SendSelection::campaign(states(), false, false);
         assert_eq!(plain.decide("new"), Ok(None));
         assert_eq!(plain.decide("deferred"), Ok(Some(DeliveryState::Deferred)));
         assert_eq!(plain.decide("pending"), Ok(Some(DeliveryState::Pending)));
@@ -117,11 +117,11 @@ mod tests {
     fn leftover_in_flight_rows_are_uncertain() {
         let states = HashMap::from([("left".to_string(), DeliveryState::InFlight)]);
         assert_eq!(
-            Selection::campaign(states.clone(), false, false).decide("left"),
-            Err(Skip::Uncertain)
+            SendSelection::campaign(states.clone(), false, false).decide("left"),
+            Err(SkipReason::Uncertain)
         );
         assert_eq!(
-            Selection::campaign(states, false, true).decide("left"),
+            SendSelection::campaign(states, false, true).decide("left"),
             Ok(Some(DeliveryState::Uncertain)),
             "restored as uncertain, never as in-flight, if it does not leave"
         );
@@ -129,6 +129,6 @@ mod tests {
 
     #[test]
     fn a_test_run_sends_everyone() {
-        assert_eq!(Selection::test().decide("sent"), Ok(None));
+        assert_eq!(SendSelection::test().decide("sent"), Ok(None));
     }
 }

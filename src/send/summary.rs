@@ -1,13 +1,13 @@
 //! What a run did, counted while it runs and summed up at the end; and the exit status that
 //! follows from it.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::select::Skip;
+use super::select::SkipReason;
 use super::stop::StopReason;
 use crate::exit::Outcome;
 
@@ -36,15 +36,7 @@ impl Counts {
 
 /// The live counters the engine's tasks update.
 #[derive(Debug, Default)]
-pub struct LiveCounts {
-    sent: AtomicU64,
-    deferred: AtomicU64,
-    failed: AtomicU64,
-    uncertain: AtomicU64,
-    skipped_sent: AtomicU64,
-    skipped_failed: AtomicU64,
-    skipped_uncertain: AtomicU64,
-}
+pub struct LiveCounts(Mutex<Counts>);
 
 /// Which counter to add to.
 #[derive(Debug, Clone, Copy)]
@@ -53,46 +45,37 @@ pub enum Count {
     Deferred,
     Failed,
     Uncertain,
-    Skipped(Skip),
+    Skipped(SkipReason),
 }
 
 impl LiveCounts {
     pub fn add(&self, which: Count) {
-        let counter = match which {
-            Count::Sent => &self.sent,
-            Count::Deferred => &self.deferred,
-            Count::Failed => &self.failed,
-            Count::Uncertain => &self.uncertain,
-            Count::Skipped(Skip::AlreadySent) => &self.skipped_sent,
-            Count::Skipped(Skip::Failed) => &self.skipped_failed,
-            Count::Skipped(Skip::Uncertain) => &self.skipped_uncertain,
-        };
-        counter.fetch_add(1, Ordering::Relaxed);
+        let mut c = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        *match which {
+            Count::Sent => &mut c.sent,
+            Count::Deferred => &mut c.deferred,
+            Count::Failed => &mut c.failed,
+            Count::Uncertain => &mut c.uncertain,
+            Count::Skipped(SkipReason::AlreadySent) => &mut c.skipped_sent,
+            Count::Skipped(SkipReason::Failed) => &mut c.skipped_failed,
+            Count::Skipped(SkipReason::Uncertain) => &mut c.skipped_uncertain,
+        } += 1;
     }
 
     pub fn snapshot(&self) -> Counts {
-        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
-        Counts {
-            sent: get(&self.sent),
-            deferred: get(&self.deferred),
-            failed: get(&self.failed),
-            uncertain: get(&self.uncertain),
-            skipped_sent: get(&self.skipped_sent),
-            skipped_failed: get(&self.skipped_failed),
-            skipped_uncertain: get(&self.skipped_uncertain),
-        }
+        *self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
 /// The end of a run.
 #[derive(Debug, Clone)]
-pub struct Summary {
+pub struct RunSummary {
     pub counts: Counts,
     pub stop: Option<StopReason>,
     pub elapsed: Duration,
 }
 
-impl Summary {
+impl RunSummary {
     /// The exit status: 1 fatal, 130 interrupted, 5 paused or users deferred (run again),
     /// 4 users failed or uncertain (they need the admin), 0 everyone has their notice.
     pub fn outcome(&self) -> Outcome {
@@ -202,8 +185,8 @@ fn wait(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
 mod tests {
     use super::*;
 
-    fn summary(counts: Counts, stop: Option<StopReason>) -> Summary {
-        Summary {
+    fn summary(counts: Counts, stop: Option<StopReason>) -> RunSummary {
+        RunSummary {
             counts,
             stop,
             elapsed: Duration::from_secs(3),

@@ -107,9 +107,7 @@ impl SmtpSettings {
             timeout: Duration::from_secs(t.timeout_secs.max(1)),
         })
     }
-}
 
-impl SmtpSettings {
     /// `smtp+starttls://host:587`, `smtps://host:465` or `smtp://host:25`.
     pub fn describe(&self) -> String {
         let scheme = match self.security {
@@ -200,7 +198,6 @@ pub struct SmtpTransport {
     endpoint: Endpoint,
     /// Set for `auth = "xoauth2"`: each session logs in with a current token.
     oauth: Option<OAuthLogin>,
-    sender: Sender,
     /// One permit per session the run may hold open.
     slots: tokio::sync::Semaphore,
     connections: usize,
@@ -241,7 +238,6 @@ impl SmtpTransport {
         Ok(SmtpTransport {
             endpoint,
             oauth: None,
-            sender: Sender::default(),
             slots: tokio::sync::Semaphore::new(connections),
             connections,
             limit: AtomicUsize::new(connections),
@@ -316,7 +312,7 @@ impl SmtpTransport {
         envelope: &Envelope,
         message: &[u8],
     ) -> Result<Accepted, SendError> {
-        let envelope = lettre_envelope(&self.sender, envelope)?;
+        let envelope = lettre_envelope(envelope)?;
         let outcome = loop {
             let slot = self
                 .slots
@@ -482,23 +478,6 @@ pub(crate) fn tls_parameters(settings: &SmtpSettings) -> Result<TlsParameters, S
     })
 }
 
-/// The sender's address, parsed: every message of a run has the same one.
-#[derive(Default)]
-struct Sender(std::sync::OnceLock<(String, Address)>);
-
-impl Sender {
-    fn address(&self, from: &str) -> Result<Address, SendError> {
-        match self.0.get() {
-            Some((text, address)) if text == from => Ok(address.clone()),
-            _ => {
-                let address = sender_address(from)?;
-                let _ = self.0.set((from.to_string(), address.clone()));
-                Ok(address)
-            }
-        }
-    }
-}
-
 fn sender_address(from: &str) -> Result<Address, SendError> {
     from.parse().map_err(|e| {
         SendError::new(
@@ -508,8 +487,8 @@ fn sender_address(from: &str) -> Result<Address, SendError> {
     })
 }
 
-fn lettre_envelope(sender: &Sender, envelope: &Envelope) -> Result<LettreEnvelope, SendError> {
-    let from = sender.address(&envelope.from)?;
+fn lettre_envelope(envelope: &Envelope) -> Result<LettreEnvelope, SendError> {
+    let from = sender_address(&envelope.from)?;
     let to = envelope
         .to
         .iter()

@@ -9,7 +9,7 @@ use crate::transport::{Accepted, BoxFuture, Envelope, SendError, Transport};
 
 /// One message the stub took.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Recorded {
+pub struct StubMessage {
     pub envelope: Envelope,
     pub message: Vec<u8>,
 }
@@ -25,8 +25,8 @@ struct Fault {
 /// The recording transport.
 #[derive(Debug, Default)]
 pub struct StubTransport {
-    accepted: Mutex<Vec<Recorded>>,
-    attempts: Mutex<Vec<Recorded>>,
+    accepted: Mutex<Vec<StubMessage>>,
+    attempts: Mutex<Vec<StubMessage>>,
     faults: Mutex<HashMap<String, Fault>>,
     delay: Option<Duration>,
     /// (now, most ever) messages being handled at once.
@@ -63,12 +63,12 @@ impl StubTransport {
     }
 
     /// Every message accepted, in the order they were accepted.
-    pub fn accepted(&self) -> Vec<Recorded> {
+    pub fn accepted(&self) -> Vec<StubMessage> {
         lock(&self.accepted).clone()
     }
 
     /// Every message handed over, accepted or not.
-    pub fn attempts(&self) -> Vec<Recorded> {
+    pub fn attempts(&self) -> Vec<StubMessage> {
         lock(&self.attempts).clone()
     }
 
@@ -115,7 +115,7 @@ impl Transport for StubTransport {
         message: &'a [u8],
     ) -> BoxFuture<'a, Result<Accepted, SendError>> {
         Box::pin(async move {
-            let record = Recorded {
+            let record = StubMessage {
                 envelope: envelope.clone(),
                 message: message.to_vec(),
             };

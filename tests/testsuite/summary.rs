@@ -352,3 +352,53 @@ fn no_admin_mail_is_tried_after_a_fatal_transport_error() {
     );
     assert_eq!(file["delivery"]["admin_email"]["status"], "not-sent");
 }
+
+#[test]
+fn the_admin_mail_waits_for_the_pacer_like_a_notice_and_ctrl_c_ends_the_wait() {
+    let sink = Sink::start();
+    let site = Site::new(sink.port)
+        .env("T2T_NOTIFY_NOTIFY_ADMIN_EMAIL", "lead@fabrikam.com")
+        .env("T2T_NOTIFY_PACING_PER_MINUTE", "1");
+    let sample = root().join("sample-data");
+    let child = site
+        .t2t()
+        .args(["send", "--test-to", "me@fabrikam.com", "--limit", "1"])
+        .arg("--mapping")
+        .arg(sample.join("identity-map.csv"))
+        .arg("--directory")
+        .arg(sample.join("directory.csv"))
+        .command()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The summary file is written before the mail is tried; the notice just sent fills the
+    // minute of `per_minute = 1`, so the mail waits for the pacer as a notice would.
+    let deadline = Instant::now() + Duration::from_secs(40);
+    while summaries(&site).is_empty() {
+        assert!(Instant::now() < deadline, "no summary file");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(sink.count(), 1, "only the notice: the mail waits");
+    let interrupt = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(interrupt.success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("The summary was not mailed to lead@fabrikam.com: interrupted by Ctrl-C"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.lines().any(|l| l.starts_with("Summary: ")),
+        "stderr names the summary file: {stderr}"
+    );
+    assert!(Instant::now() < deadline, "the wait ended at Ctrl-C");
+    assert_eq!(sink.count(), 1);
+    let file = only_summary(&site);
+    assert_eq!(file["delivery"]["admin_email"]["status"], "not-sent");
+    assert_eq!(file["this_run"]["sent"], 1);
+}

@@ -1,87 +1,54 @@
 //! The admin summary after every `send`, whatever the outcome: built from what the run got
-//! to ([`Trace`]), written to a private file, posted to `[notify].webhook_url` and mailed to
+//! to ([`SendRun`]), written to a private file, posted to `[notify].webhook_url` and mailed to
 //! `[notify].admin_email`. None of it changes the exit status or what was sent: a failure
 //! here is printed on stderr and noted in the summary file.
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use serde_json::json;
 
+use super::run::{Delivery, SendRun};
 use crate::cli::SendArgs;
-use crate::config::Config;
 use crate::exit::Outcome;
-use crate::gate::GateStatus;
-use crate::ledger::deliveries::Standing;
-use crate::ledger::lock::SendLock;
-use crate::ledger::Ledger;
-use crate::notify::{self, file, mail, AdminSummary, RunRecord};
-use crate::plan::Plan;
-use crate::send::{StopReason, Summary};
+use crate::ledger::deliveries::{timestamp, Book, Standing};
+use crate::notify::mail::{self, MailReport};
+use crate::notify::{self, file, AdminSummary, RunRecord};
+use crate::send::progress::Progress;
+use crate::send::{RunSummary, SendSelection, Settings, StopReason};
 use crate::webhook;
 
 /// How many users each list of the posted and mailed summary holds (the file has them all).
 pub const LISTED: usize = 200;
 
-/// What a run got to before it ended; every stage it never reached stays `None`.
-pub struct Trace {
-    pub started: DateTime<Utc>,
-    pub plan: Option<Plan>,
-    /// Why the run ended, when the outcome alone does not say it.
-    pub message: Option<String>,
-    pub gate: Option<GateStatus>,
-    pub engine: Option<Summary>,
-    pub ledger: Option<Ledger>,
-    pub lock: Option<SendLock>,
-}
-
-impl Trace {
-    pub fn new(started: DateTime<Utc>) -> Trace {
-        Trace {
-            started,
-            plan: None,
-            message: None,
-            gate: None,
-            engine: None,
-            ledger: None,
-            lock: None,
-        }
-    }
-}
-
 /// Builds the summary and sends it everywhere it is configured to go.
-pub fn summarize(
-    config: &Config,
-    args: &SendArgs,
-    mut trace: Trace,
-    result: &anyhow::Result<Outcome>,
-) {
+pub fn summarize(run: &mut SendRun, args: &SendArgs, result: &anyhow::Result<Outcome>) {
     let ended = Utc::now();
     let (outcome, error) = match result {
         Ok(outcome) => (*outcome, None),
         Err(e) => (crate::run::error_outcome(e), Some(format!("{e:#}"))),
     };
-    let standing = campaign_standing(config, &mut trace, &args.campaign);
+    let standing = campaign_standing(run, &args.campaign);
     let mapping = args.input.mapping.display().to_string();
     let mut summary = notify::build(&RunRecord {
         campaign: &args.campaign,
         test_to: args.test_to.as_deref().map(str::trim),
-        started: trace.started,
+        started: run.started,
         ended,
         outcome,
-        message: error.as_deref().or(trace.message.as_deref()),
+        message: error.as_deref().or(run.message.as_deref()),
         mapping: &mapping,
-        plan: trace.plan.as_ref(),
-        gate: trace.gate.as_ref(),
-        engine: trace.engine.as_ref(),
+        plan: run.plan.as_ref(),
+        gate: run.gate.as_ref(),
+        engine: run.report.as_ref(),
         ledger: standing.as_ref(),
     });
-    let path = write_file(config, &trace, &summary);
+    let path = write_file(run, &summary);
     let short = summary.limited(LISTED);
     let mut delivery = serde_json::Map::new();
-    if let Some(url) = &config.notify.webhook_url {
-        delivery.insert("webhook".into(), post(url, &short));
+    if let Some(url) = run.config.notify.webhook_url.clone() {
+        delivery.insert("webhook".into(), post(run, &url, &short));
     }
-    if let Some(to) = &config.notify.admin_email {
-        let report = mail_summary(config, &mut trace, to, &short);
+    if let Some(to) = run.config.notify.admin_email.clone() {
+        let report = mail_summary(run, &to, &short);
         eprintln!("{}", report.line());
         delivery.insert("admin_email".into(), json!(report));
     }
@@ -101,11 +68,8 @@ pub fn summarize(
 
 /// Where the campaign stands in the ledger: from the run's ledger, else from the file if one
 /// exists.
-fn campaign_standing(config: &Config, trace: &mut Trace, campaign: &str) -> Option<Standing> {
-    if trace.ledger.is_none() && config.ledger.path.exists() {
-        trace.ledger = Ledger::open(&config.ledger.path).ok();
-    }
-    match trace.ledger.as_ref()?.standing(campaign) {
+fn campaign_standing(run: &mut SendRun, campaign: &str) -> Option<Standing> {
+    match run.ledger.for_summary()?.standing(campaign) {
         Ok(standing) => Some(standing),
         Err(e) => {
             eprintln!("warning: the summary has no ledger counts: {e}");
@@ -120,13 +84,9 @@ fn pretty(summary: &AdminSummary) -> Vec<u8> {
     bytes
 }
 
-fn write_file(
-    config: &Config,
-    trace: &Trace,
-    summary: &AdminSummary,
-) -> Option<std::path::PathBuf> {
-    let dir = file::summary_dir(config);
-    match file::write_new(&dir, trace.started, &summary.campaign, &pretty(summary)) {
+fn write_file(run: &SendRun, summary: &AdminSummary) -> Option<std::path::PathBuf> {
+    let dir = file::summary_dir(&run.config);
+    match file::write_new(&dir, run.started, &summary.campaign, &pretty(summary)) {
         Ok(path) => Some(path),
         Err(e) => {
             eprintln!(
@@ -140,24 +100,18 @@ fn write_file(
 
 /// Posts the summary; a failure is printed and returned for the file, nothing more. Ctrl-C
 /// gives up on it.
-fn post(url: &str, summary: &AdminSummary) -> serde_json::Value {
+fn post(run: &SendRun, url: &str, summary: &AdminSummary) -> serde_json::Value {
     let shown = webhook::redact(url);
     let body = match serde_json::to_value(summary) {
         Ok(v) => v,
         Err(e) => return json!({"url": shown, "status": "failed", "error": e.to_string()}),
     };
-    let result = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start the async runtime: {e}"))
-        .and_then(|rt| {
-            rt.block_on(async {
-                tokio::select! {
-                    r = webhook::post(url, &body, webhook::Retry::default()) => r.map_err(|e| e.to_string()),
-                    _ = interrupted() => Err("interrupted by Ctrl-C".to_string()),
-                }
-            })
-        });
+    let result = run.runtime.block_on(async {
+        tokio::select! {
+            r = webhook::post(url, &body, webhook::Retry::default()) => r.map_err(|e| e.to_string()),
+            _ = interrupted() => Err("interrupted by Ctrl-C".to_string()),
+        }
+    });
     match result {
         Ok(status) => json!({"url": shown, "status": "delivered", "http_status": status}),
         Err(error) => {
@@ -173,42 +127,68 @@ async fn interrupted() {
     }
 }
 
-/// Mails the summary unless the run stopped on a fatal transport error (no message can
-/// succeed) or the ledger cannot record it.
-fn mail_summary(
-    config: &Config,
-    trace: &mut Trace,
-    to: &str,
-    summary: &AdminSummary,
-) -> mail::MailReport {
-    let not_sent = |reason: String| mail::MailReport::NotSent {
+/// Mails the summary through the engine, as the one job of a run of its own, unless the run
+/// stopped on a fatal transport error (no message can succeed) or the ledger cannot record it.
+fn mail_summary(run: &mut SendRun, to: &str, summary: &AdminSummary) -> MailReport {
+    let not_sent = |reason: String| MailReport::NotSent {
         to: to.to_string(),
         reason,
     };
-    if let Some(Summary {
+    if let Some(RunSummary {
         stop: Some(StopReason::Fatal { reason }),
         ..
-    }) = &trace.engine
+    }) = &run.report
     {
         return not_sent(format!(
             "the run stopped on a fatal transport error ({reason}), so no mail was tried"
         ));
     }
-    if trace.lock.is_none() {
-        match SendLock::acquire(&config.ledger.path) {
-            Ok(lock) => trace.lock = Some(lock),
-            Err(e) => return not_sent(format!("it could not be recorded in the ledger: {e}")),
-        }
-    }
-    let ledger = match trace.ledger.take() {
-        Some(ledger) => ledger,
-        None => match Ledger::open(&config.ledger.path) {
-            Ok(ledger) => ledger,
-            Err(e) => return not_sent(format!("it could not be recorded in the ledger: {e}")),
-        },
-    };
+    let now = Utc::now();
     let json = String::from_utf8_lossy(&pretty(summary)).into_owned();
-    let (ledger, report) = mail::send(config, ledger, to, summary, &json);
-    trace.ledger = ledger;
-    report
+    let job = match mail::job(&run.config, to, summary, &json, now.into()) {
+        Ok(job) => job,
+        Err(e) => return not_sent(e.to_string()),
+    };
+    let transport = match crate::transport::from_config(&run.config) {
+        Ok((t, _)) => t,
+        Err(e) => return not_sent(format!("no transport: {e}")),
+    };
+    let book = Book::Test {
+        campaign: summary.campaign.clone(),
+        run: format!("admin-summary {}", timestamp(now)),
+        to: to.to_string(),
+    };
+    let delivery = Delivery {
+        settings: Settings::new(&run.config, transport.as_ref()),
+        transport,
+        selection: SendSelection::test(),
+        progress: Progress::Silent,
+        total: Some(1),
+    };
+    let (report, recorded) = match run.deliver(book.clone(), delivery, std::iter::once(job.into()))
+    {
+        Ok(done) => done,
+        Err(e) => return not_sent(format!("it could not be recorded in the ledger: {e}")),
+    };
+    if let Err(e) = recorded {
+        tracing::warn!("the admin mail was not recorded in the ledger: {e}");
+    }
+    let reply = last_reply(run, &book);
+    MailReport::of_run(to, &report, reply, run.config.pacing.per_day)
+}
+
+/// The server's last reply to the admin mail, as the ledger recorded it.
+fn last_reply(run: &mut SendRun, book: &Book) -> Option<String> {
+    let Book::Test {
+        campaign,
+        run: name,
+        ..
+    } = book
+    else {
+        return None;
+    };
+    let rows = run.ledger.open().ok()?.test_sends(Some(campaign)).ok()?;
+    rows.into_iter()
+        .find(|r| &r.run == name && r.user_key == mail::LEDGER_KEY)?
+        .last_reply
 }

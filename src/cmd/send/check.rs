@@ -13,8 +13,28 @@ use std::time::SystemTime;
 use rayon::prelude::*;
 
 use crate::plan::Recipient;
-use crate::render::{Draft, Renderer};
-use crate::send::{Candidate, Decision, Job, Selection};
+use crate::render::{Draft, RenderError, Renderer};
+use crate::send::{Candidate, Decision, SendJob, SendSelection};
+
+/// Why a notice cannot be sent.
+#[derive(Debug, thiserror::Error)]
+pub enum NoticeError {
+    #[error(transparent)]
+    Render(#[from] RenderError),
+    /// The link check's findings, one line each.
+    #[error("{}", .0.join("; "))]
+    Links(Vec<String>),
+}
+
+impl NoticeError {
+    /// One line per problem.
+    fn lines(self) -> Vec<String> {
+        match self {
+            NoticeError::Render(e) => vec![e.to_string()],
+            NoticeError::Links(lines) => lines,
+        }
+    }
+}
 
 /// How a run's notices are rendered: the renderer, the campaign and the `--test-to` address.
 #[derive(Clone)]
@@ -34,25 +54,24 @@ impl Notices {
     }
 
     /// Fills in `r`'s templates and checks the links; the problems when it cannot be sent.
-    pub fn draft(&self, r: &Recipient) -> Result<Draft, Vec<String>> {
-        let draft = self
-            .renderer
-            .draft(r, &self.campaign, self.to.as_deref())
-            .map_err(|e| vec![e.to_string()])?;
+    pub fn draft(&self, r: &Recipient) -> Result<Draft, NoticeError> {
+        let draft = self.renderer.draft(r, &self.campaign, self.to.as_deref())?;
         if !draft.link_errors.is_empty() {
-            return Err(draft.link_errors);
+            return Err(NoticeError::Links(draft.link_errors));
         }
         Ok(draft)
     }
 
     /// The message of a checked draft, dated now.
-    fn finish(&self, draft: Draft, key: String, batch: Option<String>) -> Result<Job, String> {
-        let rendered = self
-            .renderer
-            .finish(draft, SystemTime::now())
-            .map_err(|e| e.to_string())?;
+    fn finish(
+        &self,
+        draft: Draft,
+        key: String,
+        batch: Option<String>,
+    ) -> Result<SendJob, NoticeError> {
+        let rendered = self.renderer.finish(draft, SystemTime::now())?;
         let content_hash = rendered.content_sha256();
-        Ok(Job {
+        Ok(SendJob {
             key,
             envelope: rendered.envelope,
             message: rendered.bytes,
@@ -63,18 +82,16 @@ impl Notices {
     }
 
     /// Renders and checks `r`'s notice and builds its message, keeping only the verdict.
-    fn verify(&self, r: &Recipient) -> Result<(), Vec<String>> {
+    fn verify(&self, r: &Recipient) -> Result<(), NoticeError> {
         let draft = self.draft(r)?;
-        self.finish(draft, key(r), batch(r))
-            .map(drop)
-            .map_err(|e| vec![e])
+        self.finish(draft, key(r), batch(r)).map(drop)
     }
 
     /// A candidate whose notice is rendered (and checked again) only when the engine takes it.
     pub fn lazy(&self, r: Recipient) -> Candidate {
         let notices = self.clone();
         Candidate::new(key(&r), move || {
-            let draft = notices.draft(&r).map_err(|problems| problems.join("; "))?;
+            let draft = notices.draft(&r)?;
             notices.finish(draft, key(&r), batch(&r))
         })
     }
@@ -101,9 +118,9 @@ fn key(r: &Recipient) -> String {
 pub fn check(
     notices: &Notices,
     people: Vec<Recipient>,
-    selection: &Selection,
+    selection: &SendSelection,
 ) -> Result<Vec<Candidate>, Vec<String>> {
-    let verdicts: Vec<(Decision, Result<(), Vec<String>>)> = people
+    let verdicts: Vec<(Decision, Result<(), NoticeError>)> = people
         .par_iter()
         .map(|r| {
             let decision = selection.decide(&key(r));
@@ -114,12 +131,12 @@ pub fn check(
             (decision, verdict)
         })
         .collect();
-    let mut problems = Problems::default();
+    let mut problems = GroupedProblems::default();
     let mut candidates = Vec::with_capacity(people.len());
     for (r, (decision, verdict)) in people.into_iter().zip(verdicts) {
         match verdict {
             Ok(()) => candidates.push(notices.lazy(r).decided(decision)),
-            Err(list) => problems.add(list, &r.user.source_upn),
+            Err(e) => problems.add(e.lines(), &r.user.source_upn),
         }
     }
     let lines = problems.lines();
@@ -136,12 +153,12 @@ pub fn check(
 
 /// Each distinct problem once, with how many people have it and the first of them.
 #[derive(Default)]
-struct Problems {
+struct GroupedProblems {
     grouped: Vec<(String, usize, String)>,
     index: HashMap<String, usize>,
 }
 
-impl Problems {
+impl GroupedProblems {
     fn add(&mut self, problems: Vec<String>, who: &str) {
         for problem in problems {
             match self.index.get(&problem) {
@@ -172,7 +189,7 @@ mod tests {
 
     #[test]
     fn problems_are_grouped_with_a_count_and_the_first_person() {
-        let mut p = Problems::default();
+        let mut p = GroupedProblems::default();
         p.add(vec!["bad link".into(), "no name".into()], "a@contoso.com");
         p.add(vec!["bad link".into()], "b@contoso.com");
         assert_eq!(

@@ -127,8 +127,8 @@ fn rows() -> Vec<DeliveryRow> {
     ]
 }
 
-fn paused_engine() -> Summary {
-    Summary {
+fn paused_engine() -> RunSummary {
+    RunSummary {
         counts: Counts {
             sent: 3,
             deferred: 1,
@@ -311,7 +311,7 @@ fn invalid_input_lists_the_located_errors_and_never_reached_the_gate() {
 
 #[test]
 fn a_fatal_stop_names_the_reason_and_a_plain_failure_its_error() {
-    let engine = Summary {
+    let engine = RunSummary {
         counts: Counts::default(),
         stop: Some(StopReason::Fatal {
             reason: "535 5.7.3 Authentication unsuccessful".into(),

@@ -7,16 +7,16 @@ use tokio::sync::mpsc;
 
 use super::{Shared, Task};
 use crate::ledger::deliveries::DeliveryState;
-use crate::send::select::Selection;
+use crate::send::select::SendSelection;
 use crate::send::summary::Count;
-use crate::send::{Candidate, Job};
+use crate::send::{BuildError, Candidate, SendJob};
 
 /// How many messages the producer builds at a time (in parallel, with rayon).
 const BUILD_CHUNK: usize = 256;
 
 pub(super) fn spawn_producer<I>(
     candidates: I,
-    selection: Selection,
+    selection: SendSelection,
     shared: Arc<Shared>,
     tx: mpsc::Sender<Task>,
 ) where
@@ -52,7 +52,7 @@ fn produce(
     tx: &mpsc::Sender<Task>,
 ) -> bool {
     use rayon::prelude::*;
-    let built: Vec<(String, Result<Job, String>, Option<DeliveryState>)> = chosen
+    let built: Vec<(String, Result<SendJob, BuildError>, Option<DeliveryState>)> = chosen
         .into_par_iter()
         .map(|(candidate, prior)| (candidate.key.clone(), candidate.build(), prior))
         .collect();

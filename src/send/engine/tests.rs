@@ -13,7 +13,7 @@ use crate::ledger::writer::{CommitPolicy, LedgerWriter};
 use crate::ledger::Ledger;
 use crate::send::retry::Backoff;
 use crate::send::summary::Counts;
-use crate::send::{content_hash, Summary};
+use crate::send::{content_hash, RunSummary};
 use crate::transport::stub::StubTransport;
 use crate::transport::{Accepted, SendError};
 use crate::transport::{BoxFuture, Envelope, FailureClass};
@@ -38,10 +38,10 @@ fn address(i: usize) -> String {
     format!("user{i}@fabrikam.com")
 }
 
-fn job(i: usize) -> Job {
+fn job(i: usize) -> SendJob {
     let message =
         format!("Message-ID: <{i}@t2t>\r\nSubject: moved\r\n\r\nHello {i}\r\n").into_bytes();
-    Job {
+    SendJob {
         key: format!("user{i}@contoso.com"),
         envelope: Envelope {
             from: "it@fabrikam.com".into(),
@@ -54,7 +54,7 @@ fn job(i: usize) -> Job {
     }
 }
 
-fn jobs(n: usize) -> Vec<Job> {
+fn jobs(n: usize) -> Vec<SendJob> {
     (0..n).map(job).collect()
 }
 
@@ -84,17 +84,17 @@ impl Fixture {
             .unwrap()
     }
 
-    fn selection(&self, retry_failed: bool, resend_uncertain: bool) -> Selection {
-        Selection::campaign(self.states(), retry_failed, resend_uncertain)
+    fn selection(&self, retry_failed: bool, resend_uncertain: bool) -> SendSelection {
+        SendSelection::campaign(self.states(), retry_failed, resend_uncertain)
     }
 
     async fn send(
         &self,
         settings: Settings,
         transport: Arc<dyn Transport>,
-        selection: Selection,
-        jobs: Vec<Job>,
-    ) -> Summary {
+        selection: SendSelection,
+        jobs: Vec<SendJob>,
+    ) -> RunSummary {
         self.send_with(
             settings,
             transport,
@@ -110,11 +110,11 @@ impl Fixture {
         &self,
         settings: Settings,
         transport: Arc<dyn Transport>,
-        selection: Selection,
+        selection: SendSelection,
         book: Book,
         stop: Stop,
-        jobs: Vec<Job>,
-    ) -> Summary {
+        jobs: Vec<SendJob>,
+    ) -> RunSummary {
         let ledger = Ledger::open(&self.path).unwrap();
         let history = ledger
             .submissions_since(Utc::now() - chrono::Duration::hours(24))
@@ -542,7 +542,7 @@ async fn a_test_run_sends_everyone_given_and_changes_no_user_state() {
         .send_with(
             settings(),
             stub.clone(),
-            Selection::test(),
+            SendSelection::test(),
             book,
             Stop::new(),
             jobs(3),
@@ -662,7 +662,7 @@ async fn messages_are_built_only_for_users_the_run_sends_to() {
             Candidate::new(format!("user{i}@contoso.com"), move || {
                 builds.fetch_add(1, Ordering::SeqCst);
                 if i == 7 {
-                    Err("template broke".into())
+                    Err(std::io::Error::other("template broke"))
                 } else {
                     Ok(job(i))
                 }
