@@ -34,7 +34,7 @@ const SECTIONS: &[&str] = &[
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
-    pub organization: Organization,
+    pub organization: OrganizationSettings,
     pub source: Tenant,
     pub target: Tenant,
     pub message: Message,
@@ -43,7 +43,7 @@ pub struct Config {
     #[serde(default)]
     pub pacing: Pacing,
     #[serde(default)]
-    pub ledger: Ledger,
+    pub ledger: LedgerSettings,
     #[serde(default)]
     pub notify: Notify,
     #[serde(default)]
@@ -58,7 +58,7 @@ pub struct Config {
 /// `[organization]`: who the notice comes from, and where people get help.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Organization {
+pub struct OrganizationSettings {
     pub name: String,
     pub helpdesk: String,
     /// The organisation of the source tenant, named in guests' notices (their guest account
@@ -246,7 +246,7 @@ pub struct Pacing {
 /// `[ledger]`: the SQLite file that remembers what was sent and what the trust evidence said.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Ledger {
+pub struct LedgerSettings {
     #[serde(default = "default_ledger_path")]
     pub path: PathBuf,
 }
@@ -315,9 +315,9 @@ impl Default for Pacing {
         }
     }
 }
-impl Default for Ledger {
+impl Default for LedgerSettings {
     fn default() -> Self {
-        Ledger {
+        LedgerSettings {
             path: default_ledger_path(),
         }
     }
@@ -513,8 +513,10 @@ impl Config {
     }
 }
 
-/// One of the two tenants.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, Deserialize)]
+/// One of the two tenants (also `trust script --tenant`).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, Deserialize, clap::ValueEnum,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Side {
     Source,

@@ -160,7 +160,7 @@ fn read_opened(opened: text::TextFile, file: Arc<str>) -> io::Result<(Directory,
                 header = Some((kinds, fields));
             }
             Some((kinds, names)) => {
-                let row = Row {
+                let row = DirectoryRow {
                     line,
                     fields: &fields,
                     cut,
@@ -191,14 +191,14 @@ fn cut_field(record: &csv::ByteRecord, cuts: &AtomicU64, seen: &mut u64) -> Opti
 }
 
 /// One data row: its line, trimmed fields, and the field the reader cut, if any.
-struct Row<'a> {
+struct DirectoryRow<'a> {
     line: u64,
     fields: &'a [String],
     cut: Option<usize>,
 }
 
 fn entry_from(
-    row: &Row<'_>,
+    row: &DirectoryRow<'_>,
     kinds: &[Known],
     names: &[String],
     file: &Arc<str>,

@@ -118,7 +118,7 @@ pub fn from_reader_bounded(
     let skip = if encoding == Encoding::Utf8Bom { 3 } else { 0 };
     let rest = io::Cursor::new(head).chain(file);
     let inner: Box<dyn Read + Send> = match encoding {
-        Encoding::Plain | Encoding::Utf8Bom => Box::new(Skip { inner: rest, skip }),
+        Encoding::Plain | Encoding::Utf8Bom => Box::new(SkipBytes { inner: rest, skip }),
         Encoding::Utf16Le => Box::new(utf16::Utf16Reader::new(rest, encoding_rs::UTF_16LE)),
         Encoding::Utf16Be => Box::new(utf16::Utf16Reader::new(rest, encoding_rs::UTF_16BE)),
         Encoding::Utf32Le => Box::new(transcode::Transcoder::new(rest, transcode::Kind::Utf32Le)),
@@ -241,12 +241,12 @@ fn read_up_to(file: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
 }
 
 /// Drops the first `skip` bytes (the UTF-8 BOM) of a reader.
-struct Skip<R> {
+struct SkipBytes<R> {
     inner: R,
     skip: usize,
 }
 
-impl<R: Read> Read for Skip<R> {
+impl<R: Read> Read for SkipBytes<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         while self.skip > 0 {
             let mut tmp = [0u8; 4];

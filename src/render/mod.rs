@@ -104,7 +104,7 @@ pub struct Renderer {
     reply_to: Option<Mailbox>,
     from_domain: String,
     default_locale: String,
-    organization: crate::config::Organization,
+    organization: crate::config::OrganizationSettings,
 }
 
 impl Renderer {

@@ -12,7 +12,7 @@ use serde_json::Value;
 use crate::config::{normalize_host_url, Side};
 
 use super::decode::decode;
-use super::refusal::{Field, Problem, Refusal};
+use super::refusal::{EvidenceField, Problem, Refusal};
 use super::{script_command, EVIDENCE_FORMAT, SCENARIO};
 
 /// The answers of `Verify-SPOCrossTenantRelationship`.
@@ -80,7 +80,7 @@ pub struct Evidence {
 
 /// The fields that could be read; `None` where the field was refused.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Draft {
+pub struct EvidenceDraft {
     pub side: Option<Side>,
     pub host_url: Option<String>,
     pub partner_url: Option<String>,
@@ -91,7 +91,7 @@ pub struct Draft {
     pub checked_by: Option<String>,
 }
 
-impl Draft {
+impl EvidenceDraft {
     /// The evidence, when every field was read.
     pub fn complete(&self) -> Option<Evidence> {
         Some(Evidence {
@@ -108,9 +108,9 @@ impl Draft {
 
 /// Reads `bytes` (the content of `file`): the fields that could be read, and a refusal for
 /// each one that could not. `None` when the file is not one JSON object at all.
-pub fn parse(file: &str, bytes: &[u8]) -> (Option<Draft>, Vec<Refusal>) {
+pub fn parse(file: &str, bytes: &[u8]) -> (Option<EvidenceDraft>, Vec<Refusal>) {
     let whole = |problem: Problem| {
-        let refusal = Refusal::new(file, Field::File, problem, regenerate(None));
+        let refusal = Refusal::new(file, EvidenceField::File, problem, regenerate(None));
         (None, vec![refusal])
     };
     let text = match decode(bytes) {
@@ -157,30 +157,30 @@ struct Reader<'a> {
 }
 
 impl Reader<'_> {
-    fn read_all(&mut self) -> Draft {
-        self.side = self.read(Field::Side, |text| {
+    fn read_all(&mut self) -> EvidenceDraft {
+        self.side = self.read(EvidenceField::Side, |text| {
             parse_side(text).ok_or_else(|| Problem::UnknownSide(text.into()))
         });
         self.check_format();
         let url = |text: &str| Ok(normalize_host_url(text));
-        let draft = Draft {
+        let draft = EvidenceDraft {
             side: self.side,
-            host_url: self.read(Field::CrossTenantHostUrl, url),
-            partner_url: self.read(Field::PartnerCrossTenantHostUrl, url),
-            partner_role: self.read(Field::PartnerRole, |text| {
+            host_url: self.read(EvidenceField::CrossTenantHostUrl, url),
+            partner_url: self.read(EvidenceField::PartnerCrossTenantHostUrl, url),
+            partner_role: self.read(EvidenceField::PartnerRole, |text| {
                 parse_role(text)
                     .map(|side| (side, text.to_string()))
                     .ok_or_else(|| Problem::UnknownPartnerRole(text.into()))
             }),
-            verify: self.read(Field::VerifyResult, |text| {
+            verify: self.read(EvidenceField::VerifyResult, |text| {
                 VerifyResult::parse(text).ok_or_else(|| Problem::UnknownVerifyResult(text.into()))
             }),
-            checked_at: self.read(Field::CheckedAtUtc, |text| {
+            checked_at: self.read(EvidenceField::CheckedAtUtc, |text| {
                 parse_time(text).ok_or_else(|| Problem::NotATimestamp(text.into()))
             }),
-            checked_by: self.read(Field::CheckedBy, |text| Ok(text.to_string())),
+            checked_by: self.read(EvidenceField::CheckedBy, |text| Ok(text.to_string())),
         };
-        self.read(Field::Scenario, |text| {
+        self.read(EvidenceField::Scenario, |text| {
             if text.eq_ignore_ascii_case(SCENARIO) {
                 Ok(())
             } else {
@@ -191,7 +191,7 @@ impl Reader<'_> {
     }
 
     fn check_format(&mut self) {
-        self.read(Field::Format, |text| {
+        self.read(EvidenceField::Format, |text| {
             if text == EVIDENCE_FORMAT {
                 Ok(())
             } else {
@@ -203,7 +203,7 @@ impl Reader<'_> {
     /// Reads one text field through `convert`, recording a refusal when it fails.
     fn read<T>(
         &mut self,
-        field: Field,
+        field: EvidenceField,
         convert: impl FnOnce(&str) -> Result<T, Problem>,
     ) -> Option<T> {
         let result = text_field(self.entries, field).and_then(convert);
@@ -220,7 +220,7 @@ impl Reader<'_> {
 }
 
 /// The trimmed text of `field`, found ignoring case.
-fn text_field(entries: &[(String, Value)], field: Field) -> Result<&str, Problem> {
+fn text_field(entries: &[(String, Value)], field: EvidenceField) -> Result<&str, Problem> {
     let mut found = entries
         .iter()
         .filter(|(name, _)| name.eq_ignore_ascii_case(field.name()));
