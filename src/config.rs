@@ -477,7 +477,11 @@ impl Config {
                 problems.push(format!("[message] reply_to `{reply_to}`: {why}"));
             }
         }
-        problems.extend(link_domains::problems(&self.message.allowed_link_domains));
+        problems.extend(
+            link_domains::problems(&self.message.allowed_link_domains)
+                .iter()
+                .map(ToString::to_string),
+        );
         if self.trust.max_evidence_age_days == 0 {
             problems.push(
                 "[trust] max_evidence_age_days must be at least 1 (the default is 30)".into(),
@@ -555,31 +559,44 @@ pub fn normalize_host_url(url: &str) -> String {
 /// A host URL as `Get-SPOCrossTenantHostUrl` prints it: `https://<host>/`, written out in full
 /// (the URL parser forgives `https:/host` and `https:\\host`, but the notices and the trust
 /// evidence use the text as written).
-fn check_host_url(url: &str) -> Result<(), String> {
+fn check_host_url(url: &str) -> Result<(), HostUrlError> {
     let text = url.trim();
-    let parsed = url::Url::parse(text).map_err(|e| format!("is not a URL ({e})"))?;
+    let parsed = url::Url::parse(text).map_err(HostUrlError::NotAUrl)?;
     let written_https = text
         .get(..8)
         .is_some_and(|p| p.eq_ignore_ascii_case("https://"));
     if parsed.scheme() != "https" || !written_https {
-        return Err("must start with https://".into());
+        return Err(HostUrlError::NotHttps);
     }
     let Some(host) = parsed.host_str() else {
-        return Err("has no host name".into());
+        return Err(HostUrlError::NoHost);
     };
     if host.split('.').any(str::is_empty) {
-        return Err(format!(
-            "host name `{host}` has an empty part (two dots in a row, or a dot at an end)"
-        ));
+        return Err(HostUrlError::EmptyHostPart(host.to_string()));
     }
     let plain = parsed.query().is_none()
         && parsed.fragment().is_none()
         && parsed.username().is_empty()
         && parsed.password().is_none();
     if !plain {
-        return Err("must be the host URL, like https://contoso-my.sharepoint.com/ (no query, fragment or user name)".into());
+        return Err(HostUrlError::NotPlain);
     }
     Ok(())
+}
+
+/// Why a `host_urls` entry is not a host URL as `Get-SPOCrossTenantHostUrl` prints it.
+#[derive(Debug, thiserror::Error)]
+enum HostUrlError {
+    #[error("is not a URL ({0})")]
+    NotAUrl(#[source] url::ParseError),
+    #[error("must start with https://")]
+    NotHttps,
+    #[error("has no host name")]
+    NoHost,
+    #[error("host name `{0}` has an empty part (two dots in a row, or a dot at an end)")]
+    EmptyHostPart(String),
+    #[error("must be the host URL, like https://contoso-my.sharepoint.com/ (no query, fragment or user name)")]
+    NotPlain,
 }
 
 /// The `T2T_NOTIFY_*` variables among `vars`. Other variables are not looked at, so one that is

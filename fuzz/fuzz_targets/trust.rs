@@ -186,7 +186,7 @@ fn check_refusals(name: &str, bytes: &[u8], r: &Rejection) {
             Problem::Undecodable(why) => {
                 assert!(text.is_none() || entries.is_none(), "{shown}");
                 if matches!(bytes, [0xFF, 0xFE, ..] | [0xFE, 0xFF, ..]) {
-                    assert!(why.contains("UTF-16"), "{shown}");
+                    assert!(why.to_string().contains("UTF-16"), "{shown}");
                 }
             }
             Problem::NotJson(why) => check_json_error_line(why, text.as_deref()),

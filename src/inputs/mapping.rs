@@ -497,14 +497,14 @@ impl<'o, F: FnMut(MappingRow)> Checker<'o, F> {
         &mut self,
         row: &mut RowCtx<'_>,
         idx: usize,
-        check: fn(&str) -> Result<(), String>,
+        check: fn(&str) -> Result<(), address::AddressError>,
     ) {
         let Some(value) = row.fields.get(idx).filter(|_| !row.reported(idx)) else {
             return;
         };
         if let Err(why) = check(value) {
             let msg = if value.is_empty() {
-                why
+                why.to_string()
             } else {
                 format!("{} {why}", quote(value))
             };

@@ -43,7 +43,8 @@ pub enum RenderError {
     Sender {
         field: &'static str,
         value: String,
-        why: String,
+        #[source]
+        why: crate::inputs::address::AddressError,
     },
     #[error("template {template}, line {line}: {message}")]
     Template {

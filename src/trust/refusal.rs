@@ -67,8 +67,8 @@ impl fmt::Display for EvidenceField {
 pub enum Problem {
     #[error("cannot be read: {0}")]
     Unreadable(String),
-    #[error("{0}")]
-    Undecodable(String),
+    #[error(transparent)]
+    Undecodable(#[from] super::decode::DecodeError),
     #[error("is not JSON: {0}")]
     NotJson(String),
     #[error(

@@ -147,7 +147,13 @@ fn raw_entry(
             Some(Ok(Some(t))) => Some(t),
             Some(Err(why)) => {
                 failed |= matches!(field, StateColumn::Source | StateColumn::State);
-                super::check::at(diags, crate::diag::Severity::Error, file, &place, why);
+                super::check::at(
+                    diags,
+                    crate::diag::Severity::Error,
+                    file,
+                    &place,
+                    why.to_string(),
+                );
                 return None;
             }
         };
@@ -180,7 +186,7 @@ fn raw_entry(
 
 /// A property's value as text. A `DateTime` that Windows PowerShell serialised as an object
 /// (`{"value": "/Date(...)/", "DateTime": "..."}`) gives its `value`.
-fn text_of(v: &Json, field: StateColumn) -> Result<Option<String>, String> {
+fn text_of(v: &Json, field: StateColumn) -> Result<Option<String>, NotText> {
     match v {
         Json::Null => Ok(None),
         Json::String(s) => Ok(Some(s.clone())),
@@ -193,14 +199,20 @@ fn text_of(v: &Json, field: StateColumn) -> Result<Option<String>, String> {
                 .map(|(_, v)| v);
             match inner {
                 Some(inner @ (Json::String(_) | Json::Number(_))) => text_of(inner, field),
-                _ => Err("is an object without a `value` or `DateTime` property; export the time as text".into()),
+                _ => Err(NotText::DateObject),
             }
         }
-        other => Err(format!(
-            "is {}, not text; select the property as text before ConvertTo-Json",
-            kind(other)
-        )),
+        other => Err(NotText::Kind(kind(other))),
     }
+}
+
+/// Why a property's value is not read as text.
+#[derive(Debug, thiserror::Error)]
+enum NotText {
+    #[error("is an object without a `value` or `DateTime` property; export the time as text")]
+    DateObject,
+    #[error("is {0}, not text; select the property as text before ConvertTo-Json")]
+    Kind(&'static str),
 }
 
 fn kind(v: &Json) -> &'static str {
