@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use super::address::{self, is_guid};
 use super::text;
-use crate::diag::{quote, Column, Diagnostic, Diagnostics, Severity};
+use crate::diag::{quote, Diagnostics, Severity};
 
 /// The user types SharePoint's identity map knows.
 pub const USER_TYPES: &[&str] = &["RegularUser", "AdminUser", "GuestUser", "None"];
@@ -273,16 +273,9 @@ impl<'o, F: FnMut(MappingRow)> Checker<'o, F> {
     }
 
     fn diag(&mut self, severity: Severity, line: u64, col: usize, name: &str, message: String) {
-        self.diags.push(Diagnostic {
-            severity,
-            file: self.file.clone(),
-            line: Some(line),
-            column: Some(Column {
-                index: col,
-                name: name.to_string(),
-            }),
-            message,
-        });
+        let column = Some((col, name));
+        self.diags
+            .add(severity, &self.file, Some(line), column, message);
     }
 
     fn field_error(&mut self, row: &mut RowCtx<'_>, idx: usize, message: String) {

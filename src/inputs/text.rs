@@ -76,9 +76,8 @@ pub fn from_reader_bounded(
     mut file: impl Read + Send + 'static,
     record_limit: Option<usize>,
 ) -> io::Result<TextFile> {
-    let mut head = vec![0u8; HEAD];
-    let n = read_up_to(&mut file, &mut head)?;
-    head.truncate(n);
+    let mut head = Vec::with_capacity(HEAD);
+    file.by_ref().take(HEAD as u64).read_to_end(&mut head)?;
     let encoding = detect(&head);
     let sniff: Cow<'_, [u8]> = match encoding {
         Encoding::Plain => Cow::Borrowed(&head),
@@ -115,10 +114,12 @@ pub fn from_reader_bounded(
     };
     let looks_utf16_without_bom = encoding == Encoding::Plain && looks_like_bomless_utf16(&sniff);
     let delimiter = guess_delimiter(&sniff);
-    let skip = if encoding == Encoding::Utf8Bom { 3 } else { 0 };
+    if encoding == Encoding::Utf8Bom {
+        head.drain(..3);
+    }
     let rest = io::Cursor::new(head).chain(file);
     let inner: Box<dyn Read + Send> = match encoding {
-        Encoding::Plain | Encoding::Utf8Bom => Box::new(SkipBytes { inner: rest, skip }),
+        Encoding::Plain | Encoding::Utf8Bom => Box::new(rest),
         Encoding::Utf16Le => Box::new(utf16::Utf16Reader::new(rest, encoding_rs::UTF_16LE)),
         Encoding::Utf16Be => Box::new(utf16::Utf16Reader::new(rest, encoding_rs::UTF_16BE)),
         Encoding::Utf32Le => Box::new(transcode::Transcoder::new(rest, transcode::Kind::Utf32Le)),
@@ -228,38 +229,6 @@ impl<R: Read> Read for Counting<R> {
 
 /// How much of the file is read up front to detect the encoding and separator.
 const HEAD: usize = 64 * 1024;
-
-fn read_up_to(file: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match file.read(&mut buf[n..])? {
-            0 => break,
-            k => n += k,
-        }
-    }
-    Ok(n)
-}
-
-/// Drops the first `skip` bytes (the UTF-8 BOM) of a reader.
-struct SkipBytes<R> {
-    inner: R,
-    skip: usize,
-}
-
-impl<R: Read> Read for SkipBytes<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        while self.skip > 0 {
-            let mut tmp = [0u8; 4];
-            let want = self.skip.min(tmp.len());
-            let got = self.inner.read(&mut tmp[..want])?;
-            if got == 0 {
-                return Ok(0);
-            }
-            self.skip -= got;
-        }
-        self.inner.read(buf)
-    }
-}
 
 fn looks_like_bomless_utf16(head: &[u8]) -> bool {
     let sample = &head[..head.len().min(512)];

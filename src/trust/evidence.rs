@@ -6,7 +6,7 @@
 //! that is read here.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
-use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{Deserializer, MapAccess, Visitor};
 use serde_json::Value;
 
 use crate::config::{normalize_host_url, Side};
@@ -118,9 +118,12 @@ pub fn parse(file: &str, bytes: &[u8]) -> (Option<EvidenceDraft>, Vec<Refusal>) 
         Err(why) => return whole(Problem::Undecodable(why)),
     };
     let text = text.trim_start_matches('\u{feff}');
-    let entries = match serde_json::from_str::<Top>(text) {
-        Ok(Top::Object(entries)) => entries,
-        Ok(Top::Other(kind)) => return whole(Problem::NotAnObject(kind)),
+    let entries = match serde_json::from_str::<Value>(text) {
+        Ok(Value::Object(_)) => match serde_json::from_str::<Entries>(text) {
+            Ok(Entries(entries)) => entries,
+            Err(e) => return whole(Problem::NotJson(e.to_string())),
+        },
+        Ok(other) => return whole(Problem::NotAnObject(json_kind(&other))),
         Err(e) => return whole(Problem::NotJson(e.to_string())),
     };
     let mut reader = Reader {
@@ -283,54 +286,29 @@ fn json_kind(value: &Value) -> &'static str {
     }
 }
 
-/// The top level of the file: an object with its entries in order (duplicates kept, so they
-/// can be refused), or the kind of value found instead.
-enum Top {
-    Object(Vec<(String, Value)>),
-    Other(&'static str),
-}
+/// The entries of the top-level object in order, duplicates kept so that they can be refused
+/// (`Value::Object` keeps only the last of two equal names).
+struct Entries(Vec<(String, Value)>);
 
-impl<'de> serde::Deserialize<'de> for Top {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Top, D::Error> {
-        d.deserialize_any(TopVisitor)
+impl<'de> serde::Deserialize<'de> for Entries {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Entries, D::Error> {
+        d.deserialize_map(EntriesVisitor)
     }
 }
 
-struct TopVisitor;
+struct EntriesVisitor;
 
-impl<'de> Visitor<'de> for TopVisitor {
-    type Value = Top;
+impl<'de> Visitor<'de> for EntriesVisitor {
+    type Value = Entries;
 
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("a JSON object")
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Top, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Entries, A::Error> {
         let mut entries = Vec::new();
         while let Some(entry) = map.next_entry::<String, Value>()? {
             entries.push(entry);
         }
-        Ok(Top::Object(entries))
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Top, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(Top::Other("array"))
-    }
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<Top, E> {
-        Ok(Top::Other("string"))
-    }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Top, E> {
-        Ok(Top::Other("true/false"))
-    }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Top, E> {
-        Ok(Top::Other("number"))
-    }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Top, E> {
-        Ok(Top::Other("number"))
-    }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Top, E> {
-        Ok(Top::Other("number"))
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Top, E> {
-        Ok(Top::Other("null"))
+        Ok(Entries(entries))
     }
 }
