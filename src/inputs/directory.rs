@@ -114,7 +114,7 @@ fn read_opened(opened: text::TextFile, file: Arc<str>) -> io::Result<(Directory,
     let mut legacy_warned = false;
     while reader
         .read_byte_record(&mut record)
-        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?
     {
         let line = lines.record_line(&reader, &record);
         let cut = cut_field(&record, &cuts, &mut cuts_seen);

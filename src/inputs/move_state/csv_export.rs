@@ -32,7 +32,7 @@ pub(super) fn read(
     let mut rows = 0u64;
     while reader
         .read_byte_record(&mut record)
-        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?
     {
         let line = lines.record_line(&reader, &record);
         let fields: Vec<String> = record
