@@ -171,7 +171,7 @@ impl Reader<'_> {
             host_url: self.read(EvidenceField::CrossTenantHostUrl, url),
             partner_url: self.read(EvidenceField::PartnerCrossTenantHostUrl, url),
             partner_role: self.read(EvidenceField::PartnerRole, |text| {
-                parse_role(text)
+                parse_side(text)
                     .map(|side| (side, text.to_string()))
                     .ok_or_else(|| Problem::UnknownPartnerRole(text.into()))
             }),
@@ -244,10 +244,6 @@ fn parse_side(text: &str) -> Option<Side> {
     [Side::Source, Side::Target]
         .into_iter()
         .find(|side| side.as_str().eq_ignore_ascii_case(text))
-}
-
-fn parse_role(text: &str) -> Option<Side> {
-    parse_side(text)
 }
 
 /// RFC 3339 (`2026-11-27T06:00:00Z`, fractions and offsets allowed), the same without a zone

@@ -26,19 +26,6 @@ pub enum EvidenceField {
 }
 
 impl EvidenceField {
-    /// Every field the file must have, in the order the script writes them.
-    pub const REQUIRED: [EvidenceField; 9] = [
-        EvidenceField::Format,
-        EvidenceField::Side,
-        EvidenceField::CrossTenantHostUrl,
-        EvidenceField::PartnerCrossTenantHostUrl,
-        EvidenceField::PartnerRole,
-        EvidenceField::Scenario,
-        EvidenceField::VerifyResult,
-        EvidenceField::CheckedAtUtc,
-        EvidenceField::CheckedBy,
-    ];
-
     /// The JSON property name.
     pub fn name(self) -> &'static str {
         match self {

@@ -111,7 +111,7 @@ fn help_block(out: &mut String, input: &ScriptInput) {
         let _ = writeln!(
             out,
             "\n    {} tenant {}, host URLs: {}",
-            title(side),
+            role_name(side),
             comment_text(tenant_id),
             input.hosts.of(side).join(" ")
         );
@@ -177,7 +177,7 @@ fn side_section(out: &mut String, input: &ScriptInput, side: Side) {
     let _ = write!(
         out,
         "\n# =============================================================================================\n# {} tenant: removes its trust to every {} host URL, naming the partner's role, {}.\n# =============================================================================================\nif ($Side -eq '{}') {{\n",
-        title(side),
+        role_name(side),
         side.partner().as_str(),
         role_name(side.partner()),
         side.as_str()
@@ -224,13 +224,6 @@ fn pair_block(out: &mut String, pair: &Pair, count: usize) {
         partner_url = pair.partner_url,
         other = pair.side.partner().as_str(),
     );
-}
-
-fn title(side: Side) -> &'static str {
-    match side {
-        Side::Source => "Source",
-        Side::Target => "Target",
-    }
 }
 
 /// A PowerShell single-quoted string literal. Quotes are doubled (including the typographic
