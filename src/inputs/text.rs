@@ -4,7 +4,6 @@
 
 pub mod bounded;
 mod transcode;
-mod utf16;
 
 use std::borrow::Cow;
 use std::collections::VecDeque;
@@ -120,8 +119,8 @@ pub fn from_reader_bounded(
     let rest = io::Cursor::new(head).chain(file);
     let inner: Box<dyn Read + Send> = match encoding {
         Encoding::Plain | Encoding::Utf8Bom => Box::new(rest),
-        Encoding::Utf16Le => Box::new(utf16::Utf16Reader::new(rest, encoding_rs::UTF_16LE)),
-        Encoding::Utf16Be => Box::new(utf16::Utf16Reader::new(rest, encoding_rs::UTF_16BE)),
+        Encoding::Utf16Le => Box::new(transcode::Transcoder::new(rest, transcode::Kind::Utf16Le)),
+        Encoding::Utf16Be => Box::new(transcode::Transcoder::new(rest, transcode::Kind::Utf16Be)),
         Encoding::Utf32Le => Box::new(transcode::Transcoder::new(rest, transcode::Kind::Utf32Le)),
         Encoding::Utf32Be => Box::new(transcode::Transcoder::new(rest, transcode::Kind::Utf32Be)),
         Encoding::Utf7 => Box::new(transcode::Transcoder::new(rest, transcode::Kind::Utf7)),
