@@ -78,34 +78,18 @@ pub fn from_reader_bounded(
     let mut head = Vec::with_capacity(HEAD);
     file.by_ref().take(HEAD as u64).read_to_end(&mut head)?;
     let encoding = detect(&head);
-    let sniff: Cow<'_, [u8]> = match encoding {
-        Encoding::Plain => Cow::Borrowed(&head),
-        Encoding::Utf8Bom => Cow::Borrowed(&head[3..]),
-        Encoding::Utf16Le => Cow::Owned(
-            encoding_rs::UTF_16LE
-                .decode(&head)
-                .0
-                .into_owned()
-                .into_bytes(),
-        ),
-        Encoding::Utf16Be => Cow::Owned(
-            encoding_rs::UTF_16BE
-                .decode(&head)
-                .0
-                .into_owned()
-                .into_bytes(),
-        ),
-        // Only to guess the separator: damage is reported by the reader, with its line.
-        Encoding::Utf32Le | Encoding::Utf32Be => Cow::Owned(
-            transcode::decode_utf32(&head, encoding == Encoding::Utf32Be)
-                .map_or_else(|damaged| damaged.text, |(text, _)| text)
-                .into_bytes(),
-        ),
-        Encoding::Utf7 => Cow::Owned(
-            transcode::decode_utf7(&head)
-                .unwrap_or_else(|damaged| damaged.text)
-                .into_bytes(),
-        ),
+    let kind = match encoding {
+        Encoding::Plain | Encoding::Utf8Bom => None,
+        Encoding::Utf16Le => Some(transcode::Kind::Utf16Le),
+        Encoding::Utf16Be => Some(transcode::Kind::Utf16Be),
+        Encoding::Utf32Le => Some(transcode::Kind::Utf32Le),
+        Encoding::Utf32Be => Some(transcode::Kind::Utf32Be),
+        Encoding::Utf7 => Some(transcode::Kind::Utf7),
+    };
+    let sniff: Cow<'_, [u8]> = match kind {
+        None if encoding == Encoding::Utf8Bom => Cow::Borrowed(&head[3..]),
+        None => Cow::Borrowed(&head),
+        Some(kind) => Cow::Owned(transcode::decode_head(&head, kind).into_bytes()),
     };
     let sniff = match sniff.strip_prefix("\u{feff}".as_bytes()) {
         Some(rest) => Cow::Owned(rest.to_vec()),
@@ -117,13 +101,9 @@ pub fn from_reader_bounded(
         head.drain(..3);
     }
     let rest = io::Cursor::new(head).chain(file);
-    let inner: Box<dyn Read + Send> = match encoding {
-        Encoding::Plain | Encoding::Utf8Bom => Box::new(rest),
-        Encoding::Utf16Le => Box::new(transcode::Transcoder::new(rest, transcode::Kind::Utf16Le)),
-        Encoding::Utf16Be => Box::new(transcode::Transcoder::new(rest, transcode::Kind::Utf16Be)),
-        Encoding::Utf32Le => Box::new(transcode::Transcoder::new(rest, transcode::Kind::Utf32Le)),
-        Encoding::Utf32Be => Box::new(transcode::Transcoder::new(rest, transcode::Kind::Utf32Be)),
-        Encoding::Utf7 => Box::new(transcode::Transcoder::new(rest, transcode::Kind::Utf7)),
+    let inner: Box<dyn Read + Send> = match kind {
+        None => Box::new(rest),
+        Some(kind) => Box::new(transcode::Transcoder::new(rest, kind)),
     };
     let cuts = Arc::new(AtomicU64::new(0));
     let inner: Box<dyn Read + Send> = match record_limit {

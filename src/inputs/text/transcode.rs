@@ -71,6 +71,22 @@ pub fn decode_utf16(bytes: &[u8], big_endian: bool) -> Result<(String, usize), D
     Ok((out, units.len() * 2))
 }
 
+/// What the start of a file decodes to, up to any damage: enough to guess the separator (the
+/// reader reports the damage, with its line).
+pub fn decode_head(bytes: &[u8], kind: Kind) -> String {
+    decode_units(bytes, kind).map_or_else(|damaged| damaged.text, |(text, _)| text)
+}
+
+/// Decodes the complete units at the front of `bytes` (UTF-7: all of it); returns the text
+/// and how many bytes it used.
+fn decode_units(bytes: &[u8], kind: Kind) -> Result<(String, usize), Damaged> {
+    match kind {
+        Kind::Utf16Le | Kind::Utf16Be => decode_utf16(bytes, kind == Kind::Utf16Be),
+        Kind::Utf32Le | Kind::Utf32Be => decode_utf32(bytes, kind == Kind::Utf32Be),
+        Kind::Utf7 => decode_utf7(bytes).map(|text| (text, bytes.len())),
+    }
+}
+
 /// Decodes UTF-7 (RFC 2152): ASCII as itself, `+-` as `+`, and `+<modified base64>[-]` as
 /// UTF-16 code units. A base64 run never spans a line end, so lines can be decoded one by one.
 pub fn decode_utf7(bytes: &[u8]) -> Result<String, Damaged> {
@@ -190,13 +206,7 @@ impl<R: Read> Transcoder<R> {
                     let n = chunk.len();
                     self.carry.extend_from_slice(chunk);
                     self.inner.consume(n);
-                    let decoded = match kind {
-                        Kind::Utf16Le | Kind::Utf16Be => {
-                            decode_utf16(&self.carry, kind == Kind::Utf16Be)
-                        }
-                        _ => decode_utf32(&self.carry, kind == Kind::Utf32Be),
-                    };
-                    decoded.map(|(text, used)| {
+                    decode_units(&self.carry, kind).map(|(text, used)| {
                         self.carry.drain(..used);
                         text
                     })
