@@ -34,7 +34,7 @@ const SECTIONS: &[&str] = &[
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
-    pub organization: Organization,
+    pub organization: OrganizationSettings,
     pub source: Tenant,
     pub target: Tenant,
     pub message: Message,
@@ -43,7 +43,7 @@ pub struct Config {
     #[serde(default)]
     pub pacing: Pacing,
     #[serde(default)]
-    pub ledger: Ledger,
+    pub ledger: LedgerSettings,
     #[serde(default)]
     pub notify: Notify,
     #[serde(default)]
@@ -58,7 +58,7 @@ pub struct Config {
 /// `[organization]`: who the notice comes from, and where people get help.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Organization {
+pub struct OrganizationSettings {
     pub name: String,
     pub helpdesk: String,
     /// The organisation of the source tenant, named in guests' notices (their guest account
@@ -122,23 +122,18 @@ pub struct Inputs {
 
 /// `[trust]`: how recent the trust evidence must be for the gate to count it.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct TrustSettings {
     /// Evidence checked longer ago than this many days no longer opens the gate.
-    #[serde(default = "default_max_evidence_age_days")]
     pub max_evidence_age_days: u32,
 }
 
 impl Default for TrustSettings {
     fn default() -> Self {
         TrustSettings {
-            max_evidence_age_days: default_max_evidence_age_days(),
+            max_evidence_age_days: 30,
         }
     }
-}
-
-fn default_max_evidence_age_days() -> u32 {
-    30
 }
 
 /// Which transport carries the messages.
@@ -174,80 +169,55 @@ pub enum SmtpAuth {
 
 /// `[transport]`: the keys of every transport kind; each kind checks the ones it needs.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct Transport {
-    #[serde(default)]
     pub kind: TransportKind,
     /// `file`: the folder that receives one `.eml` per message.
-    #[serde(default = "default_outbox")]
     pub dir: PathBuf,
     // smtp
-    #[serde(default)]
     pub host: Option<String>,
-    #[serde(default)]
     pub port: Option<u16>,
-    #[serde(default)]
     pub security: Security,
-    #[serde(default)]
     pub auth: SmtpAuth,
-    #[serde(default)]
     pub username: Option<String>,
     /// Name of the environment variable that holds the SMTP password.
-    #[serde(default)]
     pub password_env: Option<String>,
-    #[serde(default)]
     pub ca_file: Option<PathBuf>,
     // OAuth2 (graph, and smtp with xoauth2)
-    #[serde(default)]
     pub tenant_id: Option<String>,
-    #[serde(default)]
     pub client_id: Option<String>,
     /// Name of the environment variable that holds the client secret.
-    #[serde(default)]
     pub client_secret_env: Option<String>,
-    #[serde(default)]
     pub certificate: Option<PathBuf>,
-    #[serde(default)]
     pub private_key: Option<PathBuf>,
-    #[serde(default = "default_authority")]
     pub authority: String,
     // graph
-    #[serde(default)]
     pub sender: Option<String>,
-    #[serde(default = "default_graph_url")]
     pub graph_url: String,
-    #[serde(default)]
     pub save_to_sent_items: bool,
     // every kind
     /// Attempts per message within one run before a transient failure becomes `deferred`.
-    #[serde(default = "default_max_attempts")]
     pub max_attempts: u32,
     /// Seconds to wait for one server reply.
-    #[serde(default = "default_timeout")]
     pub timeout_secs: u64,
     /// When this many first attempts of a run are all refused permanently with the same
     /// enhanced status code, the run stops: a setting is wrong, not every mailbox. 0: never.
-    #[serde(default = "default_stop_after_same_permanent_failures")]
     pub stop_after_same_permanent_failures: u32,
 }
 
 /// `[pacing]`: the mailbox's limits. `0` turns a limit off.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct Pacing {
-    #[serde(default = "default_per_minute")]
     pub per_minute: u32,
-    #[serde(default = "default_per_day")]
     pub per_day: u32,
-    #[serde(default = "default_concurrency")]
     pub concurrency: u32,
 }
 
 /// `[ledger]`: the SQLite file that remembers what was sent and what the trust evidence said.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Ledger {
-    #[serde(default = "default_ledger_path")]
+#[serde(deny_unknown_fields, default)]
+pub struct LedgerSettings {
     pub path: PathBuf,
 }
 
@@ -270,55 +240,47 @@ fn default_templates() -> PathBuf {
 fn default_locale() -> String {
     "en".into()
 }
-fn default_outbox() -> PathBuf {
-    PathBuf::from("outbox")
-}
-fn default_authority() -> String {
-    "https://login.microsoftonline.com".into()
-}
-fn default_graph_url() -> String {
-    "https://graph.microsoft.com".into()
-}
-fn default_max_attempts() -> u32 {
-    4
-}
-fn default_stop_after_same_permanent_failures() -> u32 {
-    10
-}
-fn default_timeout() -> u64 {
-    60
-}
-fn default_per_minute() -> u32 {
-    30
-}
-fn default_per_day() -> u32 {
-    10_000
-}
-fn default_concurrency() -> u32 {
-    3
-}
-fn default_ledger_path() -> PathBuf {
-    PathBuf::from("t2t-notify.db")
-}
 
 impl Default for Transport {
     fn default() -> Self {
-        toml::from_str("").expect("every transport key has a default")
+        Transport {
+            kind: TransportKind::File,
+            dir: PathBuf::from("outbox"),
+            host: None,
+            port: None,
+            security: Security::Starttls,
+            auth: SmtpAuth::None,
+            username: None,
+            password_env: None,
+            ca_file: None,
+            tenant_id: None,
+            client_id: None,
+            client_secret_env: None,
+            certificate: None,
+            private_key: None,
+            authority: "https://login.microsoftonline.com".into(),
+            sender: None,
+            graph_url: "https://graph.microsoft.com".into(),
+            save_to_sent_items: false,
+            max_attempts: 4,
+            timeout_secs: 60,
+            stop_after_same_permanent_failures: 10,
+        }
     }
 }
 impl Default for Pacing {
     fn default() -> Self {
         Pacing {
-            per_minute: default_per_minute(),
-            per_day: default_per_day(),
-            concurrency: default_concurrency(),
+            per_minute: 30,
+            per_day: 10_000,
+            concurrency: 3,
         }
     }
 }
-impl Default for Ledger {
+impl Default for LedgerSettings {
     fn default() -> Self {
-        Ledger {
-            path: default_ledger_path(),
+        LedgerSettings {
+            path: PathBuf::from("t2t-notify.db"),
         }
     }
 }
@@ -477,7 +439,11 @@ impl Config {
                 problems.push(format!("[message] reply_to `{reply_to}`: {why}"));
             }
         }
-        problems.extend(link_domains::problems(&self.message.allowed_link_domains));
+        problems.extend(
+            link_domains::problems(&self.message.allowed_link_domains)
+                .iter()
+                .map(ToString::to_string),
+        );
         if self.trust.max_evidence_age_days == 0 {
             problems.push(
                 "[trust] max_evidence_age_days must be at least 1 (the default is 30)".into(),
@@ -513,8 +479,10 @@ impl Config {
     }
 }
 
-/// One of the two tenants.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, Deserialize)]
+/// One of the two tenants (also `trust script --tenant`).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, Deserialize, clap::ValueEnum,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Side {
     Source,
@@ -553,31 +521,44 @@ pub fn normalize_host_url(url: &str) -> String {
 /// A host URL as `Get-SPOCrossTenantHostUrl` prints it: `https://<host>/`, written out in full
 /// (the URL parser forgives `https:/host` and `https:\\host`, but the notices and the trust
 /// evidence use the text as written).
-fn check_host_url(url: &str) -> Result<(), String> {
+fn check_host_url(url: &str) -> Result<(), HostUrlError> {
     let text = url.trim();
-    let parsed = url::Url::parse(text).map_err(|e| format!("is not a URL ({e})"))?;
+    let parsed = url::Url::parse(text).map_err(HostUrlError::NotAUrl)?;
     let written_https = text
         .get(..8)
         .is_some_and(|p| p.eq_ignore_ascii_case("https://"));
     if parsed.scheme() != "https" || !written_https {
-        return Err("must start with https://".into());
+        return Err(HostUrlError::NotHttps);
     }
     let Some(host) = parsed.host_str() else {
-        return Err("has no host name".into());
+        return Err(HostUrlError::NoHost);
     };
     if host.split('.').any(str::is_empty) {
-        return Err(format!(
-            "host name `{host}` has an empty part (two dots in a row, or a dot at an end)"
-        ));
+        return Err(HostUrlError::EmptyHostPart(host.to_string()));
     }
     let plain = parsed.query().is_none()
         && parsed.fragment().is_none()
         && parsed.username().is_empty()
         && parsed.password().is_none();
     if !plain {
-        return Err("must be the host URL, like https://contoso-my.sharepoint.com/ (no query, fragment or user name)".into());
+        return Err(HostUrlError::NotPlain);
     }
     Ok(())
+}
+
+/// Why a `host_urls` entry is not a host URL as `Get-SPOCrossTenantHostUrl` prints it.
+#[derive(Debug, thiserror::Error)]
+enum HostUrlError {
+    #[error("is not a URL ({0})")]
+    NotAUrl(#[source] url::ParseError),
+    #[error("must start with https://")]
+    NotHttps,
+    #[error("has no host name")]
+    NoHost,
+    #[error("host name `{0}` has an empty part (two dots in a row, or a dot at an end)")]
+    EmptyHostPart(String),
+    #[error("must be the host URL, like https://contoso-my.sharepoint.com/ (no query, fragment or user name)")]
+    NotPlain,
 }
 
 /// The `T2T_NOTIFY_*` variables among `vars`. Other variables are not looked at, so one that is

@@ -64,22 +64,31 @@ impl Diagnostics {
 
     /// Records an error about a whole file or a line of it.
     pub fn error(&mut self, file: &Arc<str>, line: Option<u64>, message: impl Into<String>) {
-        self.push(Diagnostic {
-            severity: Severity::Error,
-            file: file.clone(),
-            line,
-            column: None,
-            message: message.into(),
-        });
+        self.add(Severity::Error, file, line, None, message);
     }
 
     /// Records a warning about a whole file or a line of it.
     pub fn warning(&mut self, file: &Arc<str>, line: Option<u64>, message: impl Into<String>) {
+        self.add(Severity::Warning, file, line, None, message);
+    }
+
+    /// Records a problem at a line and, when given, a column (`index` 1-based).
+    pub fn add(
+        &mut self,
+        severity: Severity,
+        file: &Arc<str>,
+        line: Option<u64>,
+        column: Option<(usize, &str)>,
+        message: impl Into<String>,
+    ) {
         self.push(Diagnostic {
-            severity: Severity::Warning,
+            severity,
             file: file.clone(),
             line,
-            column: None,
+            column: column.map(|(index, name)| Column {
+                index,
+                name: name.to_string(),
+            }),
             message: message.into(),
         });
     }

@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::config::{Config, RecipientMode};
 use crate::diag::Diagnostics;
 use crate::inputs::directory::{self, Directory, DirectoryEntry};
-use crate::inputs::mapping::{self, Row, UserMapping};
+use crate::inputs::mapping::{self, MappingRow, UserMapping};
 use crate::inputs::move_state::{MoveEntry, MoveStates};
 
 mod hold;
@@ -137,7 +137,7 @@ pub fn load(
         expected_tenant: config.map(|c| c.source.tenant_id.clone()),
     };
     let summary = mapping::read(sources.mapping, &options, |row| {
-        let Row::User(user) = row else { return };
+        let MappingRow::User(user) = row else { return };
         join.user(config, user, keep_recipients, &mut plan);
     })
     .with_context(|| format!("cannot read the mapping file {}", sources.mapping.display()))?;

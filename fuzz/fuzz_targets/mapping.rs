@@ -9,7 +9,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use t2t_notify::inputs::mapping::{self, Options, Row};
+use t2t_notify::inputs::mapping::{self, Options, MappingRow};
 use t2t_notify_fuzz::{
     check_diagnostics, check_group, check_user, decoded, field_error_lines, line_count,
     read_as_utf7, refused_as_damaged, Bom, OneToOne,
@@ -42,14 +42,14 @@ fuzz_target!(|data: &[u8]| {
     let bad_lines = field_error_lines(diags);
     for row in &rows {
         let line = match row {
-            Row::User(u) => {
+            MappingRow::User(u) => {
                 check_user(u, lines, None);
                 once.insert(0, &u.source_upn, u.line);
                 once.insert(1, &u.target_upn, u.line);
                 users += 1;
                 u.line
             }
-            Row::Group(g) => {
+            MappingRow::Group(g) => {
                 check_group(g, lines);
                 once.insert(2, &g.source_id, g.line);
                 once.insert(3, &g.target_id, g.line);

@@ -23,7 +23,7 @@ use libfuzzer_sys::fuzz_target;
 use t2t_notify::config::Side;
 use t2t_notify::gate;
 use t2t_notify::ledger::trust::Confirmation;
-use t2t_notify::trust::refusal::{Field, Problem};
+use t2t_notify::trust::refusal::{EvidenceField, Problem};
 use t2t_notify::trust::rules::{self, Rejection};
 use t2t_notify::trust::{role_name, Evidence, Hosts, VerifyResult, EVIDENCE_FORMAT, SCENARIO};
 use t2t_notify_fuzz::evidence::{self as ind, Property};
@@ -165,7 +165,7 @@ fn check_refusals(name: &str, bytes: &[u8], r: &Rejection) {
         );
         assert!(!refusal.fix.trim().is_empty(), "{refusal:?}");
         match (&refusal.field, &entries) {
-            (Field::File, _) => {
+            (EvidenceField::File, _) => {
                 assert_eq!(r.refusals.len(), 1, "a whole-file refusal and others");
                 assert!(
                     entries.is_none(),
@@ -186,7 +186,7 @@ fn check_refusals(name: &str, bytes: &[u8], r: &Rejection) {
             Problem::Undecodable(why) => {
                 assert!(text.is_none() || entries.is_none(), "{shown}");
                 if matches!(bytes, [0xFF, 0xFE, ..] | [0xFE, 0xFF, ..]) {
-                    assert!(why.contains("UTF-16"), "{shown}");
+                    assert!(why.to_string().contains("UTF-16"), "{shown}");
                 }
             }
             Problem::NotJson(why) => check_json_error_line(why, text.as_deref()),

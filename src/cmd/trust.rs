@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use chrono::{Timelike, Utc};
-use clap::{Args, Subcommand, ValueEnum};
+use clap::{Args, Subcommand};
 use sha2::{Digest, Sha256};
 
 use crate::cli::Cli;
@@ -15,7 +15,7 @@ use crate::gate::{self, PairState};
 use crate::ledger::trust::{self as records, Confirmation, Recorded};
 use crate::ledger::Ledger;
 use crate::output::{out, outln};
-use crate::trust::refusal::{Field, Problem, Refusal};
+use crate::trust::refusal::{EvidenceField, Problem, Refusal};
 use crate::trust::rules::{self, Rejection};
 use crate::trust::{evidence::Evidence, script, Hosts};
 
@@ -52,27 +52,11 @@ pub struct ScriptArgs {
     /// The tenant the script is for; without it the script works on either (it finds out
     /// which one it is connected to).
     #[arg(long, value_enum)]
-    pub tenant: Option<Tenant>,
+    pub tenant: Option<Side>,
     /// Write the script to this new file (UTF-8 with BOM, CRLF: what Windows PowerShell 5.1
     /// reads right) instead of standard output. An existing file is not replaced.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
-}
-
-/// A tenant on the command line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Tenant {
-    Source,
-    Target,
-}
-
-impl From<Tenant> for Side {
-    fn from(t: Tenant) -> Side {
-        match t {
-            Tenant::Source => Side::Source,
-            Tenant::Target => Side::Target,
-        }
-    }
 }
 
 #[derive(Debug, Args)]
@@ -94,7 +78,7 @@ pub fn execute(cli: &Cli, args: &TrustArgs) -> anyhow::Result<Outcome> {
 
 /// Prints the script, or writes it to `--out` in the form PowerShell 5.1 reads right.
 fn write_script(config: &Config, args: &ScriptArgs) -> anyhow::Result<Outcome> {
-    let text = script::generate(config, args.tenant.map(Side::from));
+    let text = script::generate(config, args.tenant);
     let Some(out) = &args.out else {
         out!("{text}");
         return Ok(Outcome::Success);
@@ -146,7 +130,7 @@ fn confirm_file(ledger: &Ledger, hosts: &Hosts, path: &Path) -> anyhow::Result<b
         Ok(bytes) => bytes,
         Err(why) => {
             let fix = "check the path; the script writes trust-evidence-<side>-<n>.json in the folder it ran in";
-            let refusal = Refusal::new(&name, Field::File, Problem::Unreadable(why), fix);
+            let refusal = Refusal::new(&name, EvidenceField::File, Problem::Unreadable(why), fix);
             eprintln!("refused: {refusal}");
             return Ok(false);
         }

@@ -9,56 +9,85 @@ use std::net::IpAddr;
 const KEY: &str = "[message] allowed_link_domains";
 const EXAMPLE: &str = "write only the host name, like \"help.fabrikam.com\"";
 
+/// One entry of the list that cannot be an allowed link domain, and why.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{KEY}: `{value}` {why}")]
+pub struct LinkDomainProblem {
+    pub value: String,
+    #[source]
+    pub why: LinkDomainError,
+}
+
+/// Why a value cannot be an allowed link domain.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum LinkDomainError {
+    #[error("is empty; delete the entry or {EXAMPLE}")]
+    Empty,
+    #[error("is a URL, not a domain; {EXAMPLE} (links below it are allowed with any path)")]
+    Url,
+    #[error("has a path; {EXAMPLE} (links below it are allowed with any path)")]
+    Path,
+    #[error("is a wildcard; write the domain itself, like \"fabrikam.com\": its subdomains are allowed too")]
+    Wildcard,
+    #[error("is an IP address; a notice links to a host name of your organisation: {EXAMPLE}")]
+    IpAddress,
+    #[error("has a port; {EXAMPLE}")]
+    Port,
+    #[error("contains {0:?}, which a host name cannot; {EXAMPLE}")]
+    Character(char),
+    #[error("has an empty label (two dots in a row); {EXAMPLE}")]
+    EmptyLabel,
+    #[error("is a public suffix (anyone can register a name below it), so every link under it would pass the link check; write a domain of your organisation, like \"help.fabrikam.com\" or \"fabrikam.com\"")]
+    PublicSuffix,
+}
+
 /// Every problem of the list, each naming the key, the value and how to fix it.
-pub fn problems(domains: &[String]) -> Vec<String> {
+pub fn problems(domains: &[String]) -> Vec<LinkDomainProblem> {
     domains
         .iter()
-        .filter_map(|d| check(d).err().map(|why| format!("{KEY}: `{d}` {why}")))
+        .filter_map(|d| {
+            check(d).err().map(|why| LinkDomainProblem {
+                value: d.clone(),
+                why,
+            })
+        })
         .collect()
 }
 
 /// Why `value` cannot be an allowed link domain.
-pub fn check(value: &str) -> Result<(), String> {
+pub fn check(value: &str) -> Result<(), LinkDomainError> {
     let host = value.trim().trim_end_matches('.');
     if host.is_empty() {
-        return Err(format!("is empty; delete the entry or {EXAMPLE}"));
+        return Err(LinkDomainError::Empty);
     }
     if host.contains("://") || host.to_ascii_lowercase().starts_with("mailto:") {
-        return Err(format!(
-            "is a URL, not a domain; {EXAMPLE} (links below it are allowed with any path)"
-        ));
+        return Err(LinkDomainError::Url);
     }
     if host.contains(['/', '?', '#', '\\']) {
-        return Err(format!(
-            "has a path; {EXAMPLE} (links below it are allowed with any path)"
-        ));
+        return Err(LinkDomainError::Path);
     }
     if host.contains('*') {
-        return Err("is a wildcard; write the domain itself, like \"fabrikam.com\": its subdomains are allowed too".into());
+        return Err(LinkDomainError::Wildcard);
     }
     let bare = host.trim_start_matches('[').trim_end_matches(']');
     if bare.parse::<IpAddr>().is_ok() {
-        return Err(format!(
-            "is an IP address; a notice links to a host name of your organisation: {EXAMPLE}"
-        ));
+        return Err(LinkDomainError::IpAddress);
     }
     if host.contains(':') {
-        return Err(format!("has a port; {EXAMPLE}"));
+        return Err(LinkDomainError::Port);
     }
     if let Some(c) = host
         .chars()
         .find(|c| !(c.is_alphanumeric() || *c == '-' || *c == '.'))
     {
-        return Err(format!(
-            "contains {c:?}, which a host name cannot; {EXAMPLE}"
-        ));
+        return Err(LinkDomainError::Character(c));
     }
     if host.split('.').any(str::is_empty) {
-        return Err(format!("has an empty label (two dots in a row); {EXAMPLE}"));
+        return Err(LinkDomainError::EmptyLabel);
     }
     let lower = host.to_lowercase();
     if psl::suffix_str(&lower) == Some(lower.as_str()) {
-        return Err("is a public suffix (anyone can register a name below it), so every link under it would pass the link check; write a domain of your organisation, like \"help.fabrikam.com\" or \"fabrikam.com\"".into());
+        return Err(LinkDomainError::PublicSuffix);
     }
     Ok(())
 }
@@ -86,7 +115,7 @@ mod tests {
             ("fabrikam..com", "empty label"),
         ] {
             let err = check(value).expect_err(value);
-            assert!(err.contains(why), "{value}: {err}");
+            assert!(err.to_string().contains(why), "{value}: {err}");
         }
     }
 
@@ -106,6 +135,8 @@ mod tests {
     fn problems_name_the_key_and_the_value() {
         let got = problems(&["com".into(), "help.fabrikam.com".into()]);
         assert_eq!(got.len(), 1, "{got:?}");
-        assert!(got[0].starts_with("[message] allowed_link_domains: `com` is a public suffix"));
+        assert!(got[0]
+            .to_string()
+            .starts_with("[message] allowed_link_domains: `com` is a public suffix"));
     }
 }

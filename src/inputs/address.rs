@@ -28,20 +28,72 @@ pub fn is_guid(s: &str) -> bool {
         })
 }
 
+/// Why a UPN, an email address or a mailbox is refused; the text completes a sentence that
+/// starts with the value (`"a@b" has no @; ...`).
+#[derive(Debug, thiserror::Error)]
+pub enum AddressError {
+    #[error("is empty; it must be {0}")]
+    Empty(&'static str),
+    #[error("contains a line break; remove it (a quoted value in the file spans two lines, or a double quote is never closed)")]
+    LineBreak,
+    #[error("contains a NUL byte; the file may be UTF-16 without a byte order mark: save it from Excel as \"CSV UTF-8 (Comma delimited)\"")]
+    Nul,
+    #[error("is {len} characters long; {what} has at most {max}")]
+    TooLong {
+        len: usize,
+        what: &'static str,
+        max: usize,
+    },
+    #[error("contains a space; {0} has none")]
+    Space(&'static str),
+    #[error("has no @; write it as name@domain")]
+    NoAtSign,
+    #[error("has nothing before the @")]
+    NothingBeforeAt,
+    #[error("has more than one @")]
+    TwoAtSigns,
+    #[error("character {0} is not allowed in a user principal name (allowed: letters A-Z, digits and ' . - _ ! # ^ ~)")]
+    UpnCharacter(String),
+    #[error("character {0} is not allowed in an email address")]
+    EmailCharacter(String),
+    #[error("contains `=?`, which mail programs decode as an encoded word (RFC 2047) and could read as another address or a line break; no mailbox needs it: check the address")]
+    EncodedWord,
+    #[error("the part before the @ is {0} bytes long (letters like é count two); it has at most {MAX_LOCAL_PART_LEN}")]
+    LocalPartTooLong(usize),
+    #[error("the part before the @ starts or ends with a dot")]
+    LocalPartDotAtEnd,
+    #[error("the part before the @ has two dots in a row")]
+    LocalPartTwoDots,
+    #[error("has nothing after the @")]
+    NoDomain,
+    #[error("domain `{0}` has no dot; write the full domain, e.g. contoso.com")]
+    DomainWithoutDot(String),
+    #[error("domain `{0}` has an empty part between dots")]
+    DomainEmptyLabel(String),
+    #[error("domain `{domain}` has a part of {len} characters; a domain name's parts have at most {MAX_DOMAIN_LABEL_LEN}")]
+    DomainLabelTooLong { domain: String, len: usize },
+    #[error("domain `{0}` has a part that starts or ends with a hyphen")]
+    DomainHyphen(String),
+    #[error("domain `{domain}` contains {character}, which a domain name cannot")]
+    DomainCharacter { domain: String, character: String },
+    /// lettre refuses the address (e.g. an IDNA form with a part over 63 characters).
+    #[error("cannot be used to send mail ({0}); check the address")]
+    Unsendable(#[source] lettre::address::AddressError),
+    #[error("not a valid mail address ({0})")]
+    Mailbox(#[source] lettre::address::AddressError),
+}
+
 /// Checks a user principal name as Entra ID allows it: `local@domain`, the local part made of
 /// `A-Z a-z 0-9 ' . - _ ! # ^ ~` (guest UPNs such as `jane_fabrikam.com#EXT#@contoso.onmicrosoft.com`
 /// pass), no dot at either end of the local part.
-pub fn check_upn(s: &str) -> Result<(), String> {
+pub fn check_upn(s: &str) -> Result<(), AddressError> {
     check_common(s, MAX_UPN_LEN, "a user principal name")?;
     let (local, domain) = split_at_sign(s)?;
     if let Some(c) = local
         .chars()
         .find(|c| !(c.is_ascii_alphanumeric() || "'.-_!#^~".contains(*c)))
     {
-        return Err(format!(
-            "character {} is not allowed in a user principal name (allowed: letters A-Z, digits and ' . - _ ! # ^ ~)",
-            describe_char(c)
-        ));
+        return Err(AddressError::UpnCharacter(describe_char(c)));
     }
     check_local_part(local)?;
     check_domain(domain)
@@ -49,20 +101,17 @@ pub fn check_upn(s: &str) -> Result<(), String> {
 
 /// Checks an email address: `local@domain` with the dot-atom local part of RFC 5322
 /// (international letters allowed) and a domain with at least one dot.
-pub fn check_email(s: &str) -> Result<(), String> {
+pub fn check_email(s: &str) -> Result<(), AddressError> {
     check_common(s, MAX_EMAIL_LEN, "an email address")?;
     let (local, domain) = split_at_sign(s)?;
     if let Some(c) = local
         .chars()
         .find(|c| !(c.is_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(*c)))
     {
-        return Err(format!(
-            "character {} is not allowed in an email address",
-            describe_char(c)
-        ));
+        return Err(AddressError::EmailCharacter(describe_char(c)));
     }
     if local.contains("=?") {
-        return Err("contains `=?`, which mail programs decode as an encoded word (RFC 2047) and could read as another address or a line break; no mailbox needs it: check the address".into());
+        return Err(AddressError::EncodedWord);
     }
     check_local_part(local)?;
     check_domain(domain)?;
@@ -70,95 +119,88 @@ pub fn check_email(s: &str) -> Result<(), String> {
     // an international domain whose ASCII form (IDNA, `xn--...`) has a part over 63 characters.
     s.parse::<lettre::Address>()
         .map(|_| ())
-        .map_err(|e| format!("cannot be used to send mail ({e}); check the address"))
+        .map_err(AddressError::Unsendable)
 }
 
 /// Parses `Name <address@domain>` or a bare address into a lettre mailbox.
-pub fn parse_mailbox(s: &str) -> Result<lettre::message::Mailbox, String> {
+pub fn parse_mailbox(s: &str) -> Result<lettre::message::Mailbox, AddressError> {
     s.trim()
         .parse::<lettre::message::Mailbox>()
-        .map_err(|e| format!("not a valid mail address ({e})"))
+        .map_err(AddressError::Mailbox)
 }
 
-fn check_common(s: &str, max: usize, what: &str) -> Result<(), String> {
+fn check_common(s: &str, max: usize, what: &'static str) -> Result<(), AddressError> {
     if s.is_empty() {
-        return Err(format!("is empty; it must be {what}"));
+        return Err(AddressError::Empty(what));
     }
     if s.len() <= max && s.bytes().all(|b| b.is_ascii_graphic()) {
         return Ok(());
     }
     if s.contains(['\r', '\n']) {
-        return Err("contains a line break; remove it (a quoted value in the file spans two lines, or a double quote is never closed)".into());
+        return Err(AddressError::LineBreak);
     }
     if s.contains('\0') {
-        return Err("contains a NUL byte; the file may be UTF-16 without a byte order mark: save it from Excel as \"CSV UTF-8 (Comma delimited)\"".into());
+        return Err(AddressError::Nul);
     }
     let len = s.chars().count();
     if len > max {
-        return Err(format!(
-            "is {len} characters long; {what} has at most {max}"
-        ));
+        return Err(AddressError::TooLong { len, what, max });
     }
     if s.chars().any(char::is_whitespace) {
-        return Err(format!("contains a space; {what} has none"));
+        return Err(AddressError::Space(what));
     }
     Ok(())
 }
 
-fn split_at_sign(s: &str) -> Result<(&str, &str), String> {
+fn split_at_sign(s: &str) -> Result<(&str, &str), AddressError> {
     match s.rsplit_once('@') {
-        None => Err("has no @; write it as name@domain".into()),
-        Some(("", _)) => Err("has nothing before the @".into()),
-        Some((local, _)) if local.contains('@') => Err("has more than one @".into()),
+        None => Err(AddressError::NoAtSign),
+        Some(("", _)) => Err(AddressError::NothingBeforeAt),
+        Some((local, _)) if local.contains('@') => Err(AddressError::TwoAtSigns),
         Some((local, domain)) => Ok((local, domain)),
     }
 }
 
-fn check_local_part(local: &str) -> Result<(), String> {
+fn check_local_part(local: &str) -> Result<(), AddressError> {
     if local.len() > MAX_LOCAL_PART_LEN {
-        return Err(format!(
-            "the part before the @ is {} bytes long (letters like é count two); it has at most {MAX_LOCAL_PART_LEN}",
-            local.len()
-        ));
+        return Err(AddressError::LocalPartTooLong(local.len()));
     }
     if local.starts_with('.') || local.ends_with('.') {
-        return Err("the part before the @ starts or ends with a dot".into());
+        return Err(AddressError::LocalPartDotAtEnd);
     }
     if local.contains("..") {
-        return Err("the part before the @ has two dots in a row".into());
+        return Err(AddressError::LocalPartTwoDots);
     }
     Ok(())
 }
 
-fn check_domain(domain: &str) -> Result<(), String> {
+fn check_domain(domain: &str) -> Result<(), AddressError> {
+    let owned = || domain.to_string();
     if domain.is_empty() {
-        return Err("has nothing after the @".into());
+        return Err(AddressError::NoDomain);
     }
     if !domain.contains('.') {
-        return Err(format!(
-            "domain `{domain}` has no dot; write the full domain, e.g. contoso.com"
-        ));
+        return Err(AddressError::DomainWithoutDot(owned()));
     }
     for label in domain.split('.') {
         if label.is_empty() {
-            return Err(format!("domain `{domain}` has an empty part between dots"));
+            return Err(AddressError::DomainEmptyLabel(owned()));
         }
         if label.len() > MAX_DOMAIN_LABEL_LEN && label.is_ascii() {
-            return Err(format!(
-                "domain `{domain}` has a part of {} characters; a domain name's parts have at most {MAX_DOMAIN_LABEL_LEN}",
-                label.len()
-            ));
+            let len = label.len();
+            return Err(AddressError::DomainLabelTooLong {
+                domain: owned(),
+                len,
+            });
         }
         if label.starts_with('-') || label.ends_with('-') {
-            return Err(format!(
-                "domain `{domain}` has a part that starts or ends with a hyphen"
-            ));
+            return Err(AddressError::DomainHyphen(owned()));
         }
         if let Some(c) = label.chars().find(|c| !(c.is_alphanumeric() || *c == '-')) {
-            return Err(format!(
-                "domain `{domain}` contains {}, which a domain name cannot",
-                describe_char(c)
-            ));
+            return Err(AddressError::DomainCharacter {
+                domain: owned(),
+                character: describe_char(c),
+            });
         }
     }
     Ok(())
@@ -196,31 +238,52 @@ mod tests {
         assert!(check_upn("rsimone@contoso.onmicrosoft.com").is_ok());
         assert!(check_upn("jane_fabrikam.com#EXT#@contoso.onmicrosoft.com").is_ok());
         assert!(check_upn("o'brien@contoso.com").is_ok());
-        assert!(check_upn("rsimone").unwrap_err().contains("no @"));
+        assert!(check_upn("rsimone")
+            .unwrap_err()
+            .to_string()
+            .contains("no @"));
         assert!(check_upn("a@b@c.com")
             .unwrap_err()
+            .to_string()
             .contains("more than one @"));
         assert!(check_upn("r simone@contoso.com")
             .unwrap_err()
+            .to_string()
             .contains("space"));
-        assert!(check_upn("rsimone@contoso").unwrap_err().contains("no dot"));
+        assert!(check_upn("rsimone@contoso")
+            .unwrap_err()
+            .to_string()
+            .contains("no dot"));
         assert!(check_upn("josé@contoso.com")
             .unwrap_err()
+            .to_string()
             .contains("U+00E9"));
-        assert!(check_upn(".a@contoso.com").unwrap_err().contains("dot"));
+        assert!(check_upn(".a@contoso.com")
+            .unwrap_err()
+            .to_string()
+            .contains("dot"));
         assert!(check_upn("a..b@contoso.com")
             .unwrap_err()
+            .to_string()
             .contains("two dots"));
-        assert!(check_upn("a@-contoso.com").unwrap_err().contains("hyphen"));
+        assert!(check_upn("a@-contoso.com")
+            .unwrap_err()
+            .to_string()
+            .contains("hyphen"));
         assert!(check_upn("a@contoso..com")
             .unwrap_err()
+            .to_string()
             .contains("empty part"));
         assert!(check_upn("a\nb@contoso.com")
             .unwrap_err()
+            .to_string()
             .contains("line break"));
         let long = format!("{}@contoso.com", "a".repeat(200));
-        assert!(check_upn(&long).unwrap_err().contains("at most 113"));
-        assert!(check_upn("").unwrap_err().contains("empty"));
+        assert!(check_upn(&long)
+            .unwrap_err()
+            .to_string()
+            .contains("at most 113"));
+        assert!(check_upn("").unwrap_err().to_string().contains("empty"));
     }
 
     #[test]
@@ -228,10 +291,14 @@ mod tests {
         assert!(check_email("josé.garcía@fabrikam.com").is_ok());
         assert!(check_email("a+tag@fabrikam.com").is_ok());
         assert!(check_email("a,b@fabrikam.com").is_err());
-        assert!(check_email("a@fabrikam.com\0").unwrap_err().contains("NUL"));
+        assert!(check_email("a@fabrikam.com\0")
+            .unwrap_err()
+            .to_string()
+            .contains("NUL"));
         assert!(check_email("a=b?c@fabrikam.com").is_ok());
         assert!(check_email("=?utf-8?q?a=0D=0A?=@fabrikam.com")
             .unwrap_err()
+            .to_string()
             .contains("encoded word"));
     }
 
@@ -243,20 +310,33 @@ mod tests {
         let label = "j".repeat(64);
         let long = format!("noah@fabrikam.com{label}");
         assert!(
-            check_email(&long).unwrap_err().contains("at most 63"),
+            check_email(&long)
+                .unwrap_err()
+                .to_string()
+                .contains("at most 63"),
             "{long}"
         );
-        assert!(check_upn(&long).unwrap_err().contains("at most 63"));
+        assert!(check_upn(&long)
+            .unwrap_err()
+            .to_string()
+            .contains("at most 63"));
         assert!(check_email(&format!("noah@{}.com", "j".repeat(63))).is_ok());
         let local = format!("{}@fabrikam.com", "n".repeat(65));
-        assert!(check_email(&local).unwrap_err().contains("at most 64"));
-        assert!(check_upn(&local).unwrap_err().contains("at most 64"));
+        assert!(check_email(&local)
+            .unwrap_err()
+            .to_string()
+            .contains("at most 64"));
+        assert!(check_upn(&local)
+            .unwrap_err()
+            .to_string()
+            .contains("at most 64"));
         assert!(check_email(&format!("{}@fabrikam.com", "n".repeat(64))).is_ok());
         // 60 letters, but 66 characters once IDNA writes them in ASCII (xn--...).
         let idn = format!("noah@{}.com", "\u{E9}".repeat(60));
         assert!(idn.parse::<lettre::Address>().is_err());
         assert!(check_email(&idn)
             .unwrap_err()
+            .to_string()
             .contains("cannot be used to send mail"));
         for ok in [
             "josé.garcía@fabrikam.com",

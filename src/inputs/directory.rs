@@ -15,7 +15,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::text;
-use crate::diag::{quote, Column, Diagnostic, Diagnostics, Severity};
+use crate::diag::{quote, Column, Diagnostics, Severity};
 
 /// One person in the directory.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -114,7 +114,7 @@ fn read_opened(opened: text::TextFile, file: Arc<str>) -> io::Result<(Directory,
     let mut legacy_warned = false;
     while reader
         .read_byte_record(&mut record)
-        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?
     {
         let line = lines.record_line(&reader, &record);
         let cut = cut_field(&record, &cuts, &mut cuts_seen);
@@ -160,7 +160,7 @@ fn read_opened(opened: text::TextFile, file: Arc<str>) -> io::Result<(Directory,
                 header = Some((kinds, fields));
             }
             Some((kinds, names)) => {
-                let row = Row {
+                let row = DirectoryRow {
                     line,
                     fields: &fields,
                     cut,
@@ -191,14 +191,14 @@ fn cut_field(record: &csv::ByteRecord, cuts: &AtomicU64, seen: &mut u64) -> Opti
 }
 
 /// One data row: its line, trimmed fields, and the field the reader cut, if any.
-struct Row<'a> {
+struct DirectoryRow<'a> {
     line: u64,
     fields: &'a [String],
     cut: Option<usize>,
 }
 
 fn entry_from(
-    row: &Row<'_>,
+    row: &DirectoryRow<'_>,
     kinds: &[Known],
     names: &[String],
     file: &Arc<str>,
@@ -224,6 +224,10 @@ fn entry_from(
     // A UPN that is too long, or was not read, drops the row after every error is told.
     let mut upn_lost = false;
     for (i, (kind, value)) in kinds.iter().zip(fields).enumerate() {
+        let column = Some((i + 1, names[i].as_str()));
+        let mut push = |severity, message: String| {
+            diags.add(severity, file, Some(line), column, message);
+        };
         let is_upn = matches!(kind, Known::Upn);
         let message = match row.cut {
             Some(c) if i > c => {
@@ -235,7 +239,7 @@ fn entry_from(
         };
         if let Some(message) = message {
             upn_lost |= is_upn;
-            push(diags, Severity::Error, file, line, i, &names[i], message);
+            push(Severity::Error, message);
             continue;
         }
         let some = (!value.is_empty()).then(|| value.clone());
@@ -243,7 +247,7 @@ fn entry_from(
             Known::Upn => e.upn = value.clone(),
             Known::DisplayName | Known::GivenName if some.as_deref().is_some_and(has_link) => {
                 // A link in a name would be a clickable link in every notice that greets them.
-                push(diags, Severity::Error, file, line, i, &names[i], format!("{} contains a web address; a name must not (the notice would show it as a link): correct the name in the directory", quote(value)));
+                push(Severity::Error, format!("{} contains a web address; a name must not (the notice would show it as a link): correct the name in the directory", quote(value)));
             }
             Known::DisplayName => e.display_name = some,
             Known::GivenName => e.given_name = some,
@@ -251,12 +255,7 @@ fn entry_from(
             Known::PreferredLanguage => {
                 if some.as_deref().is_some_and(|l| !is_language_tag(l)) {
                     push(
-                        diags,
                         Severity::Warning,
-                        file,
-                        line,
-                        i,
-                        &names[i],
                         format!(
                             "{} is not a language tag like de-AT; the default locale is used",
                             quote(value)
@@ -271,10 +270,10 @@ fn entry_from(
                 // URL parsing drops line breaks and tabs, so they are looked for first: the raw
                 // value is what the notice shows.
                 Some(url) if url.chars().any(|c| c.is_whitespace() || c.is_control()) => {
-                    push(diags, Severity::Error, file, line, i, &names[i], format!("{} contains a line break, tab or space; write the address on one line (a space as %20)", quote(url)));
+                    push(Severity::Error, format!("{} contains a line break, tab or space; write the address on one line (a space as %20)", quote(url)));
                 }
                 Some(url) if !url.starts_with("https://") || url::Url::parse(url).is_err() => {
-                    push(diags, Severity::Error, file, line, i, &names[i], format!("{} is not an https URL; write the user's new OneDrive address or leave it empty", quote(url)));
+                    push(Severity::Error, format!("{} is not an https URL; write the user's new OneDrive address or leave it empty", quote(url)));
                 }
                 _ => e.onedrive_url = some,
             },
@@ -291,39 +290,12 @@ fn entry_from(
             .iter()
             .position(|k| matches!(k, Known::Upn))
             .unwrap_or(0);
-        push(
-            diags,
-            Severity::Error,
-            file,
-            line,
-            idx,
-            &names[idx],
-            "is empty; every row needs the user's UPN".into(),
-        );
+        let column = Some((idx + 1, names[idx].as_str()));
+        let message = "is empty; every row needs the user's UPN";
+        diags.add(Severity::Error, file, Some(line), column, message);
         return None;
     }
     Some(e)
-}
-
-fn push(
-    diags: &mut Diagnostics,
-    severity: Severity,
-    file: &Arc<str>,
-    line: u64,
-    idx: usize,
-    name: &str,
-    message: String,
-) {
-    diags.push(Diagnostic {
-        severity,
-        file: file.clone(),
-        line: Some(line),
-        column: Some(Column {
-            index: idx + 1,
-            name: name.to_string(),
-        }),
-        message,
-    });
 }
 
 fn add(dir: &mut Directory, entry: DirectoryEntry, file: &Arc<str>, diags: &mut Diagnostics) {

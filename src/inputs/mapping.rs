@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use super::address::{self, is_guid};
 use super::text;
-use crate::diag::{quote, Column, Diagnostic, Diagnostics, Severity};
+use crate::diag::{quote, Diagnostics, Severity};
 
 /// The user types SharePoint's identity map knows.
 pub const USER_TYPES: &[&str] = &["RegularUser", "AdminUser", "GuestUser", "None"];
@@ -54,7 +54,7 @@ pub struct GroupMapping {
 
 /// A row that passed every check.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Row {
+pub enum MappingRow {
     User(UserMapping),
     Group(GroupMapping),
 }
@@ -68,7 +68,7 @@ pub struct Options {
 
 /// Counts and problems of one file.
 #[derive(Debug, Default)]
-pub struct Summary {
+pub struct MappingStats {
     pub users: u64,
     pub groups: u64,
     pub diagnostics: Diagnostics,
@@ -101,7 +101,11 @@ const GROUP_COLUMNS: [&str; 6] = [
 ];
 
 /// Reads and checks the mapping file at `path`, calling `on_row` for every good row.
-pub fn read(path: &Path, options: &Options, on_row: impl FnMut(Row)) -> io::Result<Summary> {
+pub fn read(
+    path: &Path,
+    options: &Options,
+    on_row: impl FnMut(MappingRow),
+) -> io::Result<MappingStats> {
     let file = std::fs::File::open(path)?;
     let opened = text::from_reader_bounded(file, Some(MAX_ROW_BYTES))?;
     read_opened(opened, path.display().to_string().into(), options, on_row)
@@ -112,8 +116,8 @@ pub fn read_from(
     reader: impl io::Read + Send + 'static,
     name: &str,
     options: &Options,
-    on_row: impl FnMut(Row),
-) -> io::Result<Summary> {
+    on_row: impl FnMut(MappingRow),
+) -> io::Result<MappingStats> {
     let opened = text::from_reader_bounded(reader, Some(MAX_ROW_BYTES))?;
     read_opened(opened, name.into(), options, on_row)
 }
@@ -122,8 +126,8 @@ fn read_opened(
     opened: text::TextFile,
     file: Arc<str>,
     options: &Options,
-    on_row: impl FnMut(Row),
-) -> io::Result<Summary> {
+    on_row: impl FnMut(MappingRow),
+) -> io::Result<MappingStats> {
     let mut checker = Checker::new(file.clone(), options, on_row);
     checker.cuts = opened.cuts.clone();
     if opened.looks_utf16_without_bom {
@@ -245,7 +249,7 @@ impl RowCtx<'_> {
     }
 }
 
-impl<'o, F: FnMut(Row)> Checker<'o, F> {
+impl<'o, F: FnMut(MappingRow)> Checker<'o, F> {
     fn new(file: Arc<str>, options: &'o Options, on_row: F) -> Self {
         Checker {
             file,
@@ -269,16 +273,9 @@ impl<'o, F: FnMut(Row)> Checker<'o, F> {
     }
 
     fn diag(&mut self, severity: Severity, line: u64, col: usize, name: &str, message: String) {
-        self.diags.push(Diagnostic {
-            severity,
-            file: self.file.clone(),
-            line: Some(line),
-            column: Some(Column {
-                index: col,
-                name: name.to_string(),
-            }),
-            message,
-        });
+        let column = Some((col, name));
+        self.diags
+            .add(severity, &self.file, Some(line), column, message);
     }
 
     fn field_error(&mut self, row: &mut RowCtx<'_>, idx: usize, message: String) {
@@ -493,14 +490,14 @@ impl<'o, F: FnMut(Row)> Checker<'o, F> {
         &mut self,
         row: &mut RowCtx<'_>,
         idx: usize,
-        check: fn(&str) -> Result<(), String>,
+        check: fn(&str) -> Result<(), address::AddressError>,
     ) {
         let Some(value) = row.fields.get(idx).filter(|_| !row.reported(idx)) else {
             return;
         };
         if let Err(why) = check(value) {
             let msg = if value.is_empty() {
-                why
+                why.to_string()
             } else {
                 format!("{} {why}", quote(value))
             };
@@ -524,7 +521,7 @@ impl<'o, F: FnMut(Row)> Checker<'o, F> {
         self.users += 1;
         if !row.failed && row.fields.len() >= 6 {
             let f = &row.fields;
-            (self.on_row)(Row::User(UserMapping {
+            (self.on_row)(MappingRow::User(UserMapping {
                 line: row.line,
                 source_tenant: f[1].to_string(),
                 source_upn: f[2].to_string(),
@@ -609,7 +606,7 @@ impl<'o, F: FnMut(Row)> Checker<'o, F> {
         self.groups += 1;
         if !row.failed && row.fields.len() >= 6 {
             let f = &row.fields;
-            (self.on_row)(Row::Group(GroupMapping {
+            (self.on_row)(MappingRow::Group(GroupMapping {
                 line: row.line,
                 source_tenant: f[1].to_string(),
                 source_id: f[2].to_string(),
@@ -620,13 +617,13 @@ impl<'o, F: FnMut(Row)> Checker<'o, F> {
         }
     }
 
-    fn finish(mut self) -> Summary {
+    fn finish(mut self) -> MappingStats {
         if !self.first_row_seen && !self.diags.has_errors() {
             self.diags.error(&self.file, None, "the file is empty; it needs one row per user (User,<source tenant ID>,<source UPN>,<target UPN>,<target email>,<user type>)");
         } else if self.users == 0 && self.groups > 0 {
             self.diags.error(&self.file, None, "the file has only Group rows; add the User rows of the migrated users, or there is nobody to notify");
         }
-        Summary {
+        MappingStats {
             users: self.users,
             groups: self.groups,
             diagnostics: self.diags,

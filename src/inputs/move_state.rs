@@ -24,7 +24,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde::{Serialize, Serializer};
 
-pub use columns::Field;
+pub use columns::StateColumn;
 pub use merge::{MoveStates, ReadError};
 pub use timestamp::parse_timestamp;
 

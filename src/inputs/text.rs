@@ -4,7 +4,6 @@
 
 pub mod bounded;
 mod transcode;
-mod utf16;
 
 use std::borrow::Cow;
 use std::collections::VecDeque;
@@ -76,38 +75,21 @@ pub fn from_reader_bounded(
     mut file: impl Read + Send + 'static,
     record_limit: Option<usize>,
 ) -> io::Result<TextFile> {
-    let mut head = vec![0u8; HEAD];
-    let n = read_up_to(&mut file, &mut head)?;
-    head.truncate(n);
+    let mut head = Vec::with_capacity(HEAD);
+    file.by_ref().take(HEAD as u64).read_to_end(&mut head)?;
     let encoding = detect(&head);
-    let sniff: Cow<'_, [u8]> = match encoding {
-        Encoding::Plain => Cow::Borrowed(&head),
-        Encoding::Utf8Bom => Cow::Borrowed(&head[3..]),
-        Encoding::Utf16Le => Cow::Owned(
-            encoding_rs::UTF_16LE
-                .decode(&head)
-                .0
-                .into_owned()
-                .into_bytes(),
-        ),
-        Encoding::Utf16Be => Cow::Owned(
-            encoding_rs::UTF_16BE
-                .decode(&head)
-                .0
-                .into_owned()
-                .into_bytes(),
-        ),
-        // Only to guess the separator: damage is reported by the reader, with its line.
-        Encoding::Utf32Le | Encoding::Utf32Be => Cow::Owned(
-            transcode::decode_utf32(&head, encoding == Encoding::Utf32Be)
-                .map_or_else(|damaged| damaged.text, |(text, _)| text)
-                .into_bytes(),
-        ),
-        Encoding::Utf7 => Cow::Owned(
-            transcode::decode_utf7(&head)
-                .unwrap_or_else(|damaged| damaged.text)
-                .into_bytes(),
-        ),
+    let kind = match encoding {
+        Encoding::Plain | Encoding::Utf8Bom => None,
+        Encoding::Utf16Le => Some(transcode::Kind::Utf16Le),
+        Encoding::Utf16Be => Some(transcode::Kind::Utf16Be),
+        Encoding::Utf32Le => Some(transcode::Kind::Utf32Le),
+        Encoding::Utf32Be => Some(transcode::Kind::Utf32Be),
+        Encoding::Utf7 => Some(transcode::Kind::Utf7),
+    };
+    let sniff: Cow<'_, [u8]> = match kind {
+        None if encoding == Encoding::Utf8Bom => Cow::Borrowed(&head[3..]),
+        None => Cow::Borrowed(&head),
+        Some(kind) => Cow::Owned(transcode::decode_head(&head, kind).into_bytes()),
     };
     let sniff = match sniff.strip_prefix("\u{feff}".as_bytes()) {
         Some(rest) => Cow::Owned(rest.to_vec()),
@@ -115,15 +97,13 @@ pub fn from_reader_bounded(
     };
     let looks_utf16_without_bom = encoding == Encoding::Plain && looks_like_bomless_utf16(&sniff);
     let delimiter = guess_delimiter(&sniff);
-    let skip = if encoding == Encoding::Utf8Bom { 3 } else { 0 };
+    if encoding == Encoding::Utf8Bom {
+        head.drain(..3);
+    }
     let rest = io::Cursor::new(head).chain(file);
-    let inner: Box<dyn Read + Send> = match encoding {
-        Encoding::Plain | Encoding::Utf8Bom => Box::new(Skip { inner: rest, skip }),
-        Encoding::Utf16Le => Box::new(utf16::Utf16Reader::new(rest, encoding_rs::UTF_16LE)),
-        Encoding::Utf16Be => Box::new(utf16::Utf16Reader::new(rest, encoding_rs::UTF_16BE)),
-        Encoding::Utf32Le => Box::new(transcode::Transcoder::new(rest, transcode::Kind::Utf32Le)),
-        Encoding::Utf32Be => Box::new(transcode::Transcoder::new(rest, transcode::Kind::Utf32Be)),
-        Encoding::Utf7 => Box::new(transcode::Transcoder::new(rest, transcode::Kind::Utf7)),
+    let inner: Box<dyn Read + Send> = match kind {
+        None => Box::new(rest),
+        Some(kind) => Box::new(transcode::Transcoder::new(rest, kind)),
     };
     let cuts = Arc::new(AtomicU64::new(0));
     let inner: Box<dyn Read + Send> = match record_limit {
@@ -228,38 +208,6 @@ impl<R: Read> Read for Counting<R> {
 
 /// How much of the file is read up front to detect the encoding and separator.
 const HEAD: usize = 64 * 1024;
-
-fn read_up_to(file: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match file.read(&mut buf[n..])? {
-            0 => break,
-            k => n += k,
-        }
-    }
-    Ok(n)
-}
-
-/// Drops the first `skip` bytes (the UTF-8 BOM) of a reader.
-struct Skip<R> {
-    inner: R,
-    skip: usize,
-}
-
-impl<R: Read> Read for Skip<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        while self.skip > 0 {
-            let mut tmp = [0u8; 4];
-            let want = self.skip.min(tmp.len());
-            let got = self.inner.read(&mut tmp[..want])?;
-            if got == 0 {
-                return Ok(0);
-            }
-            self.skip -= got;
-        }
-        self.inner.read(buf)
-    }
-}
 
 fn looks_like_bomless_utf16(head: &[u8]) -> bool {
     let sample = &head[..head.len().min(512)];

@@ -16,7 +16,7 @@ pub const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jw
 pub const LIFETIME_SECS: u64 = 600;
 
 #[derive(Serialize)]
-struct Header<'a> {
+struct JwtHeader<'a> {
     alg: &'static str,
     typ: &'static str,
     x5t: &'a str,
@@ -43,7 +43,7 @@ pub fn client_assertion(
     now_unix: u64,
     jti: &str,
 ) -> Result<String, CredentialError> {
-    let header = Header {
+    let header = JwtHeader {
         alg: "RS256",
         typ: "JWT",
         x5t: cert.x5t(),

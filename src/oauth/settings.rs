@@ -99,16 +99,28 @@ fn is_tenant(tenant: &str) -> bool {
 
 /// `{authority}/{tenant}/oauth2/v2.0/token`, with the authority checked to be HTTPS (plain HTTP
 /// only on the loopback interface, for tests).
-pub fn token_url(authority: &str, tenant: &str) -> Result<Url, String> {
+pub fn token_url(authority: &str, tenant: &str) -> Result<Url, BaseUrlError> {
     let base = checked_base_url(authority)?;
-    Url::parse(&format!("{base}/{tenant}/oauth2/v2.0/token"))
-        .map_err(|e| format!("gives no valid token URL ({e})"))
+    Url::parse(&format!("{base}/{tenant}/oauth2/v2.0/token")).map_err(BaseUrlError::NoTokenUrl)
+}
+
+/// Why a service base URL (`authority`, `graph_url`) cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum BaseUrlError {
+    #[error("is not a URL ({0})")]
+    NotAUrl(#[source] url::ParseError),
+    #[error("must start with https:// (secrets and tokens never travel unencrypted)")]
+    NotHttps,
+    #[error("must not have a query or fragment")]
+    QueryOrFragment,
+    #[error("gives no valid token URL ({0})")]
+    NoTokenUrl(#[source] url::ParseError),
 }
 
 /// Parses a service base URL (`authority`, `graph_url`): HTTPS, or HTTP on loopback only.
 /// Returns it without a trailing slash.
-pub fn checked_base_url(text: &str) -> Result<String, String> {
-    let url = Url::parse(text.trim()).map_err(|e| format!("is not a URL ({e})"))?;
+pub fn checked_base_url(text: &str) -> Result<String, BaseUrlError> {
+    let url = Url::parse(text.trim()).map_err(BaseUrlError::NotAUrl)?;
     let loopback = matches!(
         url.host(),
         Some(url::Host::Ipv4(ip)) if ip.is_loopback()
@@ -117,14 +129,10 @@ pub fn checked_base_url(text: &str) -> Result<String, String> {
     match url.scheme() {
         "https" => {}
         "http" if loopback => {}
-        _ => {
-            return Err(
-                "must start with https:// (secrets and tokens never travel unencrypted)".into(),
-            )
-        }
+        _ => return Err(BaseUrlError::NotHttps),
     }
     if url.query().is_some() || url.fragment().is_some() {
-        return Err("must not have a query or fragment".into());
+        return Err(BaseUrlError::QueryOrFragment);
     }
     Ok(url.as_str().trim_end_matches('/').to_string())
 }

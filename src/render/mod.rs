@@ -43,7 +43,8 @@ pub enum RenderError {
     Sender {
         field: &'static str,
         value: String,
-        why: String,
+        #[source]
+        why: crate::inputs::address::AddressError,
     },
     #[error("template {template}, line {line}: {message}")]
     Template {
@@ -104,7 +105,7 @@ pub struct Renderer {
     reply_to: Option<Mailbox>,
     from_domain: String,
     default_locale: String,
-    organization: crate::config::Organization,
+    organization: crate::config::OrganizationSettings,
 }
 
 impl Renderer {

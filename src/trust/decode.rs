@@ -10,40 +10,39 @@ pub enum TextEncoding {
     Utf16Be,
 }
 
+/// Why an evidence file is not text this tool reads.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DecodeError {
+    #[error("looks like UTF-16 without a byte order mark; save it as UTF-8, or with Out-File -Encoding unicode, which writes the mark")]
+    Utf16WithoutBom,
+    #[error("is not UTF-8 text (invalid byte at offset {0}); write it with the generated script, which saves UTF-8")]
+    NotUtf8(usize),
+    #[error("starts with a {0} byte order mark but is not valid {0} text (odd length or broken surrogate)")]
+    BadUtf16(&'static str),
+}
+
 /// Decodes `bytes` to text, or says why it is not text this tool reads.
-pub fn decode(bytes: &[u8]) -> Result<(String, TextEncoding), String> {
+pub fn decode(bytes: &[u8]) -> Result<(String, TextEncoding), DecodeError> {
     let (text, encoding) = match bytes {
         [0xEF, 0xBB, 0xBF, rest @ ..] => (utf8(rest)?, TextEncoding::Utf8Bom),
         [0xFF, 0xFE, rest @ ..] => (utf16(encoding_rs::UTF_16LE, rest)?, TextEncoding::Utf16Le),
         [0xFE, 0xFF, rest @ ..] => (utf16(encoding_rs::UTF_16BE, rest)?, TextEncoding::Utf16Be),
-        [first, 0, ..] if *first != 0 => return Err(
-            "looks like UTF-16 without a byte order mark; save it as UTF-8, or with Out-File -Encoding unicode, which writes the mark".into(),
-        ),
+        [first, 0, ..] if *first != 0 => return Err(DecodeError::Utf16WithoutBom),
         _ => (utf8(bytes)?, TextEncoding::Utf8),
     };
     Ok((text, encoding))
 }
 
-fn utf8(bytes: &[u8]) -> Result<String, String> {
-    String::from_utf8(bytes.to_vec()).map_err(|e| {
-        format!(
-            "is not UTF-8 text (invalid byte at offset {}); write it with the generated script, which saves UTF-8",
-            e.utf8_error().valid_up_to()
-        )
-    })
+fn utf8(bytes: &[u8]) -> Result<String, DecodeError> {
+    String::from_utf8(bytes.to_vec())
+        .map_err(|e| DecodeError::NotUtf8(e.utf8_error().valid_up_to()))
 }
 
-fn utf16(encoding: &'static encoding_rs::Encoding, bytes: &[u8]) -> Result<String, String> {
+fn utf16(encoding: &'static encoding_rs::Encoding, bytes: &[u8]) -> Result<String, DecodeError> {
     encoding
         .decode_without_bom_handling_and_without_replacement(bytes)
         .map(|text| text.into_owned())
-        .ok_or_else(|| {
-            format!(
-                "starts with a {} byte order mark but is not valid {} text (odd length or broken surrogate)",
-                encoding.name(),
-                encoding.name()
-            )
-        })
+        .ok_or(DecodeError::BadUtf16(encoding.name()))
 }
 
 #[cfg(test)]
@@ -80,12 +79,15 @@ mod tests {
     fn refuses_what_it_cannot_read() {
         assert!(decode(b"{\"a\": \"\xFF\"}")
             .unwrap_err()
+            .to_string()
             .contains("not UTF-8"));
         assert!(decode(b"\xFF\xFE{\x00}")
             .unwrap_err()
+            .to_string()
             .contains("odd length"));
         assert!(decode(b"{\x00}\x00")
             .unwrap_err()
+            .to_string()
             .contains("without a byte order mark"));
         assert_eq!(decode(b"").unwrap(), (String::new(), TextEncoding::Utf8));
     }

@@ -6,13 +6,13 @@
 //! that is read here.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
-use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{Deserializer, MapAccess, Visitor};
 use serde_json::Value;
 
 use crate::config::{normalize_host_url, Side};
 
 use super::decode::decode;
-use super::refusal::{Field, Problem, Refusal};
+use super::refusal::{EvidenceField, Problem, Refusal};
 use super::{script_command, EVIDENCE_FORMAT, SCENARIO};
 
 /// The answers of `Verify-SPOCrossTenantRelationship`.
@@ -80,7 +80,7 @@ pub struct Evidence {
 
 /// The fields that could be read; `None` where the field was refused.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Draft {
+pub struct EvidenceDraft {
     pub side: Option<Side>,
     pub host_url: Option<String>,
     pub partner_url: Option<String>,
@@ -91,7 +91,7 @@ pub struct Draft {
     pub checked_by: Option<String>,
 }
 
-impl Draft {
+impl EvidenceDraft {
     /// The evidence, when every field was read.
     pub fn complete(&self) -> Option<Evidence> {
         Some(Evidence {
@@ -108,9 +108,9 @@ impl Draft {
 
 /// Reads `bytes` (the content of `file`): the fields that could be read, and a refusal for
 /// each one that could not. `None` when the file is not one JSON object at all.
-pub fn parse(file: &str, bytes: &[u8]) -> (Option<Draft>, Vec<Refusal>) {
+pub fn parse(file: &str, bytes: &[u8]) -> (Option<EvidenceDraft>, Vec<Refusal>) {
     let whole = |problem: Problem| {
-        let refusal = Refusal::new(file, Field::File, problem, regenerate(None));
+        let refusal = Refusal::new(file, EvidenceField::File, problem, regenerate(None));
         (None, vec![refusal])
     };
     let text = match decode(bytes) {
@@ -118,9 +118,12 @@ pub fn parse(file: &str, bytes: &[u8]) -> (Option<Draft>, Vec<Refusal>) {
         Err(why) => return whole(Problem::Undecodable(why)),
     };
     let text = text.trim_start_matches('\u{feff}');
-    let entries = match serde_json::from_str::<Top>(text) {
-        Ok(Top::Object(entries)) => entries,
-        Ok(Top::Other(kind)) => return whole(Problem::NotAnObject(kind)),
+    let entries = match serde_json::from_str::<Value>(text) {
+        Ok(Value::Object(_)) => match serde_json::from_str::<Entries>(text) {
+            Ok(Entries(entries)) => entries,
+            Err(e) => return whole(Problem::NotJson(e.to_string())),
+        },
+        Ok(other) => return whole(Problem::NotAnObject(json_kind(&other))),
         Err(e) => return whole(Problem::NotJson(e.to_string())),
     };
     let mut reader = Reader {
@@ -157,30 +160,30 @@ struct Reader<'a> {
 }
 
 impl Reader<'_> {
-    fn read_all(&mut self) -> Draft {
-        self.side = self.read(Field::Side, |text| {
+    fn read_all(&mut self) -> EvidenceDraft {
+        self.side = self.read(EvidenceField::Side, |text| {
             parse_side(text).ok_or_else(|| Problem::UnknownSide(text.into()))
         });
         self.check_format();
         let url = |text: &str| Ok(normalize_host_url(text));
-        let draft = Draft {
+        let draft = EvidenceDraft {
             side: self.side,
-            host_url: self.read(Field::CrossTenantHostUrl, url),
-            partner_url: self.read(Field::PartnerCrossTenantHostUrl, url),
-            partner_role: self.read(Field::PartnerRole, |text| {
-                parse_role(text)
+            host_url: self.read(EvidenceField::CrossTenantHostUrl, url),
+            partner_url: self.read(EvidenceField::PartnerCrossTenantHostUrl, url),
+            partner_role: self.read(EvidenceField::PartnerRole, |text| {
+                parse_side(text)
                     .map(|side| (side, text.to_string()))
                     .ok_or_else(|| Problem::UnknownPartnerRole(text.into()))
             }),
-            verify: self.read(Field::VerifyResult, |text| {
+            verify: self.read(EvidenceField::VerifyResult, |text| {
                 VerifyResult::parse(text).ok_or_else(|| Problem::UnknownVerifyResult(text.into()))
             }),
-            checked_at: self.read(Field::CheckedAtUtc, |text| {
+            checked_at: self.read(EvidenceField::CheckedAtUtc, |text| {
                 parse_time(text).ok_or_else(|| Problem::NotATimestamp(text.into()))
             }),
-            checked_by: self.read(Field::CheckedBy, |text| Ok(text.to_string())),
+            checked_by: self.read(EvidenceField::CheckedBy, |text| Ok(text.to_string())),
         };
-        self.read(Field::Scenario, |text| {
+        self.read(EvidenceField::Scenario, |text| {
             if text.eq_ignore_ascii_case(SCENARIO) {
                 Ok(())
             } else {
@@ -191,7 +194,7 @@ impl Reader<'_> {
     }
 
     fn check_format(&mut self) {
-        self.read(Field::Format, |text| {
+        self.read(EvidenceField::Format, |text| {
             if text == EVIDENCE_FORMAT {
                 Ok(())
             } else {
@@ -203,7 +206,7 @@ impl Reader<'_> {
     /// Reads one text field through `convert`, recording a refusal when it fails.
     fn read<T>(
         &mut self,
-        field: Field,
+        field: EvidenceField,
         convert: impl FnOnce(&str) -> Result<T, Problem>,
     ) -> Option<T> {
         let result = text_field(self.entries, field).and_then(convert);
@@ -220,7 +223,7 @@ impl Reader<'_> {
 }
 
 /// The trimmed text of `field`, found ignoring case.
-fn text_field(entries: &[(String, Value)], field: Field) -> Result<&str, Problem> {
+fn text_field(entries: &[(String, Value)], field: EvidenceField) -> Result<&str, Problem> {
     let mut found = entries
         .iter()
         .filter(|(name, _)| name.eq_ignore_ascii_case(field.name()));
@@ -241,10 +244,6 @@ fn parse_side(text: &str) -> Option<Side> {
     [Side::Source, Side::Target]
         .into_iter()
         .find(|side| side.as_str().eq_ignore_ascii_case(text))
-}
-
-fn parse_role(text: &str) -> Option<Side> {
-    parse_side(text)
 }
 
 /// RFC 3339 (`2026-11-27T06:00:00Z`, fractions and offsets allowed), the same without a zone
@@ -283,54 +282,29 @@ fn json_kind(value: &Value) -> &'static str {
     }
 }
 
-/// The top level of the file: an object with its entries in order (duplicates kept, so they
-/// can be refused), or the kind of value found instead.
-enum Top {
-    Object(Vec<(String, Value)>),
-    Other(&'static str),
-}
+/// The entries of the top-level object in order, duplicates kept so that they can be refused
+/// (`Value::Object` keeps only the last of two equal names).
+struct Entries(Vec<(String, Value)>);
 
-impl<'de> serde::Deserialize<'de> for Top {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Top, D::Error> {
-        d.deserialize_any(TopVisitor)
+impl<'de> serde::Deserialize<'de> for Entries {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Entries, D::Error> {
+        d.deserialize_map(EntriesVisitor)
     }
 }
 
-struct TopVisitor;
+struct EntriesVisitor;
 
-impl<'de> Visitor<'de> for TopVisitor {
-    type Value = Top;
+impl<'de> Visitor<'de> for EntriesVisitor {
+    type Value = Entries;
 
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("a JSON object")
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Top, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Entries, A::Error> {
         let mut entries = Vec::new();
         while let Some(entry) = map.next_entry::<String, Value>()? {
             entries.push(entry);
         }
-        Ok(Top::Object(entries))
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Top, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(Top::Other("array"))
-    }
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<Top, E> {
-        Ok(Top::Other("string"))
-    }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Top, E> {
-        Ok(Top::Other("true/false"))
-    }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Top, E> {
-        Ok(Top::Other("number"))
-    }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Top, E> {
-        Ok(Top::Other("number"))
-    }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Top, E> {
-        Ok(Top::Other("number"))
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Top, E> {
-        Ok(Top::Other("null"))
+        Ok(Entries(entries))
     }
 }

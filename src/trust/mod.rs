@@ -21,7 +21,7 @@ use std::fmt;
 use crate::config::{Config, Side};
 
 pub use evidence::{Evidence, VerifyResult};
-pub use refusal::{Field, Problem, Refusal};
+pub use refusal::{EvidenceField, Problem, Refusal};
 
 /// The `Format` value of the evidence files this build writes and reads.
 pub const EVIDENCE_FORMAT: &str = "t2t-notify/trust-evidence/1";

@@ -3,8 +3,16 @@
 //! double-quoted strings is followed, and no `"$name:"` (which PowerShell reads as a scoped
 //! variable and refuses). It is not a parser: it catches broken templates, not wrong cmdlets.
 
+/// A lexical error in a script, with its line.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}: {what}")]
+pub struct LintError {
+    pub line: usize,
+    pub what: String,
+}
+
 /// Checks `script`; the error names the line.
-pub fn check(script: &str) -> Result<(), String> {
+pub fn check(script: &str) -> Result<(), LintError> {
     let mut lexer = Lexer {
         chars: script.chars().collect(),
         at: 0,
@@ -33,12 +41,19 @@ impl Lexer {
         self.chars.get(self.at).copied()
     }
 
-    fn fail<T>(&self, what: &str) -> Result<T, String> {
-        Err(format!("line {}: {what}", self.line))
+    fn fail<T>(&self, what: &str) -> Result<T, LintError> {
+        Self::fail_at(self.line, what)
+    }
+
+    fn fail_at<T>(line: usize, what: &str) -> Result<T, LintError> {
+        Err(LintError {
+            line,
+            what: what.to_string(),
+        })
     }
 
     /// Code until `closer` (or the end when `None`).
-    fn code(&mut self, closer: Option<char>) -> Result<(), String> {
+    fn code(&mut self, closer: Option<char>) -> Result<(), LintError> {
         while let Some(c) = self.next() {
             match c {
                 '#' => self.line_comment(),
@@ -71,7 +86,7 @@ impl Lexer {
         }
     }
 
-    fn block_comment(&mut self) -> Result<(), String> {
+    fn block_comment(&mut self) -> Result<(), LintError> {
         let start = self.line;
         while let Some(c) = self.next() {
             if c == '#' && self.peek() == Some('>') {
@@ -79,10 +94,10 @@ impl Lexer {
                 return Ok(());
             }
         }
-        Err(format!("line {start}: `<#` comment not closed"))
+        Self::fail_at(start, "`<#` comment not closed")
     }
 
-    fn single_quoted(&mut self) -> Result<(), String> {
+    fn single_quoted(&mut self) -> Result<(), LintError> {
         let start = self.line;
         while let Some(c) = self.next() {
             if c == '\'' {
@@ -93,10 +108,10 @@ impl Lexer {
                 }
             }
         }
-        Err(format!("line {start}: single-quoted string not closed"))
+        Self::fail_at(start, "single-quoted string not closed")
     }
 
-    fn double_quoted(&mut self) -> Result<(), String> {
+    fn double_quoted(&mut self) -> Result<(), LintError> {
         let start = self.line;
         while let Some(c) = self.next() {
             match c {
@@ -115,11 +130,11 @@ impl Lexer {
                 _ => {}
             }
         }
-        Err(format!("line {start}: double-quoted string not closed"))
+        Self::fail_at(start, "double-quoted string not closed")
     }
 
     /// `$name:` followed by something that is not a name is a parse error in PowerShell.
-    fn variable_in_string(&mut self) -> Result<(), String> {
+    fn variable_in_string(&mut self) -> Result<(), LintError> {
         let is_name = |c: char| c.is_ascii_alphanumeric() || c == '_';
         let mut name = String::new();
         while let Some(c) = self.peek().filter(|c| is_name(*c)) {
@@ -154,11 +169,21 @@ mod tests {
         );
         assert!(check("if ($a) {\n  'x'\n")
             .unwrap_err()
+            .to_string()
             .contains("`}` missing"));
-        assert!(check("a\n)").unwrap_err().starts_with("line 2"));
-        assert!(check("'open").unwrap_err().contains("single-quoted"));
+        assert!(check("a\n)").unwrap_err().to_string().starts_with("line 2"));
+        assert!(check("'open")
+            .unwrap_err()
+            .to_string()
+            .contains("single-quoted"));
         assert!(check("\"open $(x\"").is_err());
-        assert!(check("<# open").unwrap_err().contains("comment not closed"));
-        assert!(check("\"answered $x: y\"").unwrap_err().contains("`$x:`"));
+        assert!(check("<# open")
+            .unwrap_err()
+            .to_string()
+            .contains("comment not closed"));
+        assert!(check("\"answered $x: y\"")
+            .unwrap_err()
+            .to_string()
+            .contains("`$x:`"));
     }
 }

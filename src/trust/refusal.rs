@@ -11,7 +11,7 @@ use super::VerifyResult;
 
 /// A field of the evidence file, by the name it has in the JSON.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Field {
+pub enum EvidenceField {
     /// The file as a whole (unreadable, not JSON, not one object).
     File,
     Format,
@@ -25,38 +25,25 @@ pub enum Field {
     CheckedBy,
 }
 
-impl Field {
-    /// Every field the file must have, in the order the script writes them.
-    pub const REQUIRED: [Field; 9] = [
-        Field::Format,
-        Field::Side,
-        Field::CrossTenantHostUrl,
-        Field::PartnerCrossTenantHostUrl,
-        Field::PartnerRole,
-        Field::Scenario,
-        Field::VerifyResult,
-        Field::CheckedAtUtc,
-        Field::CheckedBy,
-    ];
-
+impl EvidenceField {
     /// The JSON property name.
     pub fn name(self) -> &'static str {
         match self {
-            Field::File => "(file)",
-            Field::Format => "Format",
-            Field::Side => "Side",
-            Field::CrossTenantHostUrl => "CrossTenantHostUrl",
-            Field::PartnerCrossTenantHostUrl => "PartnerCrossTenantHostUrl",
-            Field::PartnerRole => "PartnerRole",
-            Field::Scenario => "Scenario",
-            Field::VerifyResult => "VerifyResult",
-            Field::CheckedAtUtc => "CheckedAtUtc",
-            Field::CheckedBy => "CheckedBy",
+            EvidenceField::File => "(file)",
+            EvidenceField::Format => "Format",
+            EvidenceField::Side => "Side",
+            EvidenceField::CrossTenantHostUrl => "CrossTenantHostUrl",
+            EvidenceField::PartnerCrossTenantHostUrl => "PartnerCrossTenantHostUrl",
+            EvidenceField::PartnerRole => "PartnerRole",
+            EvidenceField::Scenario => "Scenario",
+            EvidenceField::VerifyResult => "VerifyResult",
+            EvidenceField::CheckedAtUtc => "CheckedAtUtc",
+            EvidenceField::CheckedBy => "CheckedBy",
         }
     }
 }
 
-impl fmt::Display for Field {
+impl fmt::Display for EvidenceField {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
     }
@@ -67,8 +54,8 @@ impl fmt::Display for Field {
 pub enum Problem {
     #[error("cannot be read: {0}")]
     Unreadable(String),
-    #[error("{0}")]
-    Undecodable(String),
+    #[error(transparent)]
+    Undecodable(#[from] super::decode::DecodeError),
     #[error("is not JSON: {0}")]
     NotJson(String),
     #[error(
@@ -153,14 +140,19 @@ fn seed_note(side: Side) -> &'static str {
 pub struct Refusal {
     /// The file as the admin named it.
     pub file: String,
-    pub field: Field,
+    pub field: EvidenceField,
     pub problem: Problem,
     /// What to run or change to get a file that is accepted.
     pub fix: String,
 }
 
 impl Refusal {
-    pub fn new(file: &str, field: Field, problem: Problem, fix: impl Into<String>) -> Refusal {
+    pub fn new(
+        file: &str,
+        field: EvidenceField,
+        problem: Problem,
+        fix: impl Into<String>,
+    ) -> Refusal {
         Refusal {
             file: file.to_string(),
             field,
@@ -173,7 +165,7 @@ impl Refusal {
 impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.field {
-            Field::File => write!(f, "{}: {}; {}", self.file, self.problem, self.fix),
+            EvidenceField::File => write!(f, "{}: {}; {}", self.file, self.problem, self.fix),
             field => write!(
                 f,
                 "{}: field {field}: {}; {}",

@@ -14,8 +14,8 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::config::Side;
 
-use super::evidence::{self, Draft, Evidence, VerifyResult};
-use super::refusal::{Field, Problem, Refusal};
+use super::evidence::{self, Evidence, EvidenceDraft, VerifyResult};
+use super::refusal::{EvidenceField, Problem, Refusal};
 use super::{script_command, Hosts, Pair};
 
 /// How far `CheckedAtUtc` may be ahead of this machine's clock (the admin's workstation and
@@ -84,7 +84,7 @@ pub fn check(
 }
 
 /// The configured pair the file is about, when side, host and partner all match the config.
-fn pair_of(draft: &Draft, hosts: &Hosts) -> Option<Pair> {
+fn pair_of(draft: &EvidenceDraft, hosts: &Hosts) -> Option<Pair> {
     let side = draft.side?;
     let host = draft.host_url.as_deref()?;
     let partner = draft.partner_url.as_deref()?;
@@ -95,7 +95,7 @@ fn pair_of(draft: &Draft, hosts: &Hosts) -> Option<Pair> {
 }
 
 /// Side, host URL, partner URL and role against the configured hosts.
-fn check_pair(file: &str, draft: &Draft, hosts: &Hosts) -> Vec<Refusal> {
+fn check_pair(file: &str, draft: &EvidenceDraft, hosts: &Hosts) -> Vec<Refusal> {
     let mut out = Vec::new();
     let Some(side) = draft.side else {
         return out;
@@ -105,7 +105,7 @@ fn check_pair(file: &str, draft: &Draft, hosts: &Hosts) -> Vec<Refusal> {
         match hosts.side_of(host) {
             None => out.push(Refusal::new(
                 file,
-                Field::CrossTenantHostUrl,
+                EvidenceField::CrossTenantHostUrl,
                 Problem::HostNotConfigured {
                     url: host.clone(),
                     side,
@@ -116,7 +116,7 @@ fn check_pair(file: &str, draft: &Draft, hosts: &Hosts) -> Vec<Refusal> {
             Some(actual) if actual != side => {
                 out.push(Refusal::new(
                     file,
-                    Field::Side,
+                    EvidenceField::Side,
                     Problem::SideMismatch {
                         claimed: side,
                         url: host.clone(),
@@ -150,7 +150,7 @@ fn check_pair(file: &str, draft: &Draft, hosts: &Hosts) -> Vec<Refusal> {
             };
             out.push(Refusal::new(
                 file,
-                Field::PartnerCrossTenantHostUrl,
+                EvidenceField::PartnerCrossTenantHostUrl,
                 problem,
                 fix,
             ));
@@ -167,17 +167,17 @@ fn check_pair(file: &str, draft: &Draft, hosts: &Hosts) -> Vec<Refusal> {
                 Some(pair) => run_on_tenant(&pair),
                 None => regen(),
             };
-            out.push(Refusal::new(file, Field::PartnerRole, problem, fix));
+            out.push(Refusal::new(file, EvidenceField::PartnerRole, problem, fix));
         }
     }
     out
 }
 
-fn check_time(file: &str, draft: &Draft, now: DateTime<Utc>) -> Vec<Refusal> {
+fn check_time(file: &str, draft: &EvidenceDraft, now: DateTime<Utc>) -> Vec<Refusal> {
     match draft.checked_at {
         Some(at) if at > now + CLOCK_SKEW => vec![Refusal::new(
             file,
-            Field::CheckedAtUtc,
+            EvidenceField::CheckedAtUtc,
             Problem::InFuture { at, now },
             format!(
                 "set the clock of the machine that ran the script right, then {}",
@@ -202,7 +202,7 @@ fn not_removed(file: &str, pair: &Pair, verify: VerifyResult) -> Refusal {
     };
     Refusal::new(
         file,
-        Field::VerifyResult,
+        EvidenceField::VerifyResult,
         Problem::TrustNotRemoved(verify),
         fix,
     )

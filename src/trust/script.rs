@@ -111,7 +111,7 @@ fn help_block(out: &mut String, input: &ScriptInput) {
         let _ = writeln!(
             out,
             "\n    {} tenant {}, host URLs: {}",
-            title(side),
+            role_name(side),
             comment_text(tenant_id),
             input.hosts.of(side).join(" ")
         );
@@ -134,153 +134,13 @@ fn help_block(out: &mut String, input: &ScriptInput) {
     out.push_str("#>\n");
 }
 
-const HELP_STEPS: &str = r#"
-    Run it in Windows PowerShell 5.1 or PowerShell 7 after connecting to the tenant's
-    SharePoint admin center with Connect-SPOService. Multi-Geo tenants: run it once per
-    geography, connected to that geography's admin center. To keep a log for the change
-    ticket, run Start-Transcript first.
+// The fixed parts of the script live in files of their own under script/, so that they read,
+// diff and lint as PowerShell; `@NAME@` marks what `render` fills in.
+const HELP_STEPS: &str = include_str!("script/help-steps.txt");
 
-    For every host pair of the connected geography it runs, in this order:
-      1. Remove-SPOCrossTenantRelationship -Scenario MnA -PartnerRole <partner's role>
-             -PartnerCrossTenantHostUrl <partner's host URL>
-         (the source tenant names -PartnerRole Target, the target tenant -PartnerRole Source;
-         skipped when Verify-SPOCrossTenantRelationship already answers NotEstablished, so
-         the script can be run again)
-      2. Get-SPOCrossTenantHostUrl, this tenant's own host URL, for the evidence
-      3. Verify-SPOCrossTenantRelationship with the same arguments as step 1;
-         the trust is gone when it answers NotEstablished
-      4. writes trust-evidence-<side>-<pair number>.json (UTF-8) to the current folder
-    It stops at the first error. Then, on the machine that runs t2t-notify:
-      t2t-notify trust confirm trust-evidence-*.json
-      t2t-notify trust status
-"#;
+const PRELUDE: &str = include_str!("script/prelude.ps1");
 
-const PRELUDE: &str = r#"
-#Requires -Version 5.1
-
-$ErrorActionPreference = 'Stop'
-Set-StrictMode -Version 3.0
-
-$EvidenceFormat = '@FORMAT@'
-$Written = New-Object -TypeName 'System.Collections.Generic.List[string]'
-$NotRemoved = New-Object -TypeName 'System.Collections.Generic.List[string]'
-
-function Format-HostUrl {
-    # Lower case with one trailing slash, the form t2t-notify compares.
-    param([Parameter(Mandatory = $true)][AllowEmptyString()][string] $Url)
-    return $Url.Trim().TrimEnd('/').ToLowerInvariant() + '/'
-}
-
-function Assert-SharePointModule {
-    $module = 'Microsoft.Online.SharePoint.PowerShell'
-    if (-not (Get-Module -ListAvailable -Name $module)) {
-        throw "The SharePoint Online Management Shell is not installed. Install it with: Install-Module -Name $module -Scope CurrentUser"
-    }
-    if (-not (Get-Module -Name $module)) {
-        try {
-            Import-Module -Name $module -DisableNameChecking
-        } catch {
-            throw "Cannot load $module ($($_.Exception.Message)). In PowerShell 7 with an older module, run: Import-Module -Name $module -UseWindowsPowerShell, then this script again."
-        }
-    }
-    foreach ($cmdlet in 'Get-SPOCrossTenantHostUrl', 'Remove-SPOCrossTenantRelationship', 'Verify-SPOCrossTenantRelationship') {
-        if (-not (Get-Command -Name $cmdlet -ErrorAction SilentlyContinue)) {
-            throw "$cmdlet is missing: the module is too old. Run: Update-Module -Name $module"
-        }
-    }
-    Write-Host "SharePoint Online Management Shell: loaded."
-}
-
-function Get-ConnectedHostUrl {
-    # Fails when the session is not connected, so it also checks the connection.
-    try {
-        $url = [string](Get-SPOCrossTenantHostUrl)
-    } catch {
-        throw "Not connected to SharePoint Online ($($_.Exception.Message)). Connect first: Connect-SPOService -Url @ADMIN_URLS@"
-    }
-    return (Format-HostUrl -Url $url)
-}
-
-function Get-CheckedBy {
-    # The account connected with Connect-SPOService when the module tells it, else the Windows user.
-    try {
-        $context = [Microsoft.Online.SharePoint.PowerShell.SPOService]::CurrentService.Context
-        $user = $context.Web.CurrentUser
-        $context.Load($user)
-        $context.ExecuteQuery()
-        $login = [string]$user.LoginName
-        if ($login) {
-            return ($login -split '\|')[-1]
-        }
-    } catch {
-        Write-Verbose "The connected account could not be read: $($_.Exception.Message)"
-    }
-    if ($env:USERNAME) {
-        return $env:USERNAME
-    }
-    return [Environment]::UserName
-}
-
-function Invoke-Step {
-    # Prints the command, then runs it and returns its output.
-    param([Parameter(Mandatory = $true)][scriptblock] $Command)
-    Write-Host ('    > ' + $Command.ToString().Trim())
-    & $Command
-}
-
-function Write-Evidence {
-    param(
-        [Parameter(Mandatory = $true)][string] $Side,
-        [Parameter(Mandatory = $true)][int] $Number,
-        [Parameter(Mandatory = $true)][AllowEmptyString()][string] $HostUrl,
-        [Parameter(Mandatory = $true)][string] $PartnerUrl,
-        [Parameter(Mandatory = $true)][string] $PartnerRole,
-        [Parameter(Mandatory = $true)][AllowEmptyString()][string] $VerifyResult
-    )
-    $evidence = [ordered]@{
-        Format                    = $EvidenceFormat
-        Side                      = $Side
-        CrossTenantHostUrl        = $HostUrl
-        PartnerCrossTenantHostUrl = $PartnerUrl
-        PartnerRole               = $PartnerRole
-        Scenario                  = '@SCENARIO@'
-        VerifyResult              = $VerifyResult
-        CheckedAtUtc              = [DateTime]::UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", [Globalization.CultureInfo]::InvariantCulture)
-        CheckedBy                 = $CheckedBy
-    }
-    $path = Join-Path -Path (Get-Location).ProviderPath -ChildPath "trust-evidence-$Side-$Number.json"
-    $json = $evidence | ConvertTo-Json
-    [System.IO.File]::WriteAllText($path, $json, (New-Object -TypeName System.Text.UTF8Encoding -ArgumentList $false))
-    $Written.Add($path)
-    Write-Host "    wrote $path"
-    if ($VerifyResult -ne 'NotEstablished') {
-        Write-Warning "Verify-SPOCrossTenantRelationship answered '$VerifyResult', not NotEstablished: the trust with $PartnerUrl is NOT removed."
-        $NotRemoved.Add("$Side pair $Number ($PartnerUrl): $VerifyResult")
-    }
-}
-
-Assert-SharePointModule
-$Connected = Get-ConnectedHostUrl
-$CheckedBy = Get-CheckedBy
-Write-Host "Connected to the geography whose cross-tenant host URL is $Connected, as $CheckedBy."
-"#;
-
-const EPILOGUE: &str = r#"
-# ---------------------------------------------------------------------------------------------
-# Summary
-# ---------------------------------------------------------------------------------------------
-Write-Host ''
-Write-Host "Wrote $($Written.Count) evidence file(s):"
-foreach ($path in $Written) {
-    Write-Host "    $path"
-}
-if ($NotRemoved.Count -gt 0) {
-    throw "The trust is NOT removed for: $($NotRemoved -join '; '). t2t-notify refuses these files; 't2t-notify trust confirm' explains each answer. Run this script again once the cause is fixed."
-}
-Write-Host 'Next, on the machine that runs t2t-notify:'
-Write-Host '    t2t-notify trust confirm trust-evidence-*.json'
-Write-Host '    t2t-notify trust status'
-"#;
+const EPILOGUE: &str = include_str!("script/epilogue.ps1");
 
 fn side_detection(out: &mut String, input: &ScriptInput) {
     out.push_str("\n# Which tenant is this? The connected geography's host URL decides.\n");
@@ -317,7 +177,7 @@ fn side_section(out: &mut String, input: &ScriptInput, side: Side) {
     let _ = write!(
         out,
         "\n# =============================================================================================\n# {} tenant: removes its trust to every {} host URL, naming the partner's role, {}.\n# =============================================================================================\nif ($Side -eq '{}') {{\n",
-        title(side),
+        role_name(side),
         side.partner().as_str(),
         role_name(side.partner()),
         side.as_str()
@@ -364,13 +224,6 @@ fn pair_block(out: &mut String, pair: &Pair, count: usize) {
         partner_url = pair.partner_url,
         other = pair.side.partner().as_str(),
     );
-}
-
-fn title(side: Side) -> &'static str {
-    match side {
-        Side::Source => "Source",
-        Side::Target => "Target",
-    }
 }
 
 /// A PowerShell single-quoted string literal. Quotes are doubled (including the typographic

@@ -25,21 +25,21 @@ fn now() -> DateTime<Utc> {
 }
 
 /// One row of the fixture table.
-struct Row {
+struct FixtureRow {
     file: String,
     accepted: bool,
     fields: Vec<String>,
     phrase: String,
 }
 
-fn table() -> Vec<Row> {
+fn table() -> Vec<FixtureRow> {
     let text = std::fs::read_to_string(fixtures().join("expected.tsv")).unwrap();
     text.lines()
         .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
         .map(|line| {
             let cols: Vec<&str> = line.split('\t').collect();
             assert_eq!(cols.len(), 4, "expected.tsv row {line:?}");
-            Row {
+            FixtureRow {
                 file: cols[0].into(),
                 accepted: cols[1] == "accepted",
                 fields: match cols[2] {
@@ -82,7 +82,7 @@ fn fixture_table_verdicts_fields_and_reasons() {
     }
 }
 
-fn assert_refusals(row: &Row, rejection: &Rejection) {
+fn assert_refusals(row: &FixtureRow, rejection: &Rejection) {
     let fields: Vec<&str> = rejection.refusals.iter().map(|r| r.field.name()).collect();
     assert_eq!(
         fields, row.fields,
@@ -103,7 +103,7 @@ fn assert_refusals(row: &Row, rejection: &Rejection) {
             message.contains("run") || message.contains("add it"),
             "no fix in {message}"
         );
-        if refusal.field != Field::File {
+        if refusal.field != EvidenceField::File {
             assert!(
                 message.contains(&format!("field {}", refusal.field)),
                 "{message}"
@@ -172,7 +172,7 @@ fn every_answer_but_not_established_is_refused_with_its_meaning() {
         let rejection = result.unwrap_err();
         assert_eq!(rejection.refusals.len(), 1);
         let refusal = &rejection.refusals[0];
-        assert_eq!(refusal.field, Field::VerifyResult);
+        assert_eq!(refusal.field, EvidenceField::VerifyResult);
         assert_eq!(refusal.problem, Problem::TrustNotRemoved(verify));
         assert!(refusal.to_string().contains(verify.meaning()));
         let active = rejection.still_active.expect("names the pair");
@@ -204,7 +204,7 @@ fn future_time_is_refused_beyond_the_clock_skew_only() {
     assert!(check("f", slightly_ahead.as_bytes(), &sample_hosts(), now()).is_ok());
     let an_hour_ahead = with_time(now() + chrono::Duration::hours(1));
     let rejection = check("f", an_hour_ahead.as_bytes(), &sample_hosts(), now()).unwrap_err();
-    assert_eq!(rejection.refusals[0].field, Field::CheckedAtUtc);
+    assert_eq!(rejection.refusals[0].field, EvidenceField::CheckedAtUtc);
     assert!(matches!(
         rejection.refusals[0].problem,
         Problem::InFuture { .. }
@@ -416,8 +416,15 @@ fn refusals_show_the_files_values_escaped_on_one_line() {
         .replace("\"Target\"", "\"x\\naccepted: all pairs\"")
         .replace("\"MnA\"", "\"M\\u202enA\\r\"");
     let rejection = check("f.json", forged.as_bytes(), &sample_hosts(), now()).unwrap_err();
-    let fields: Vec<Field> = rejection.refusals.iter().map(|r| r.field).collect();
-    assert_eq!(fields, [Field::Format, Field::PartnerRole, Field::Scenario]);
+    let fields: Vec<EvidenceField> = rejection.refusals.iter().map(|r| r.field).collect();
+    assert_eq!(
+        fields,
+        [
+            EvidenceField::Format,
+            EvidenceField::PartnerRole,
+            EvidenceField::Scenario
+        ]
+    );
     for refusal in &rejection.refusals {
         let shown = refusal.to_string();
         assert!(

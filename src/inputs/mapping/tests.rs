@@ -3,7 +3,7 @@ use std::io::Write;
 
 const T: &str = "6a0e3f52-9d4b-4c8e-8f2a-1b7c5d3e9f01";
 
-fn run(content: &[u8], tenant: Option<&str>) -> (Summary, Vec<Row>) {
+fn run(content: &[u8], tenant: Option<&str>) -> (MappingStats, Vec<MappingRow>) {
     let mut f = tempfile::NamedTempFile::new().unwrap();
     f.write_all(content).unwrap();
     let mut rows = Vec::new();
@@ -14,7 +14,7 @@ fn run(content: &[u8], tenant: Option<&str>) -> (Summary, Vec<Row>) {
     (summary, rows)
 }
 
-fn messages(s: &Summary) -> Vec<String> {
+fn messages(s: &MappingStats) -> Vec<String> {
     s.diagnostics
         .sorted()
         .iter()
@@ -51,7 +51,9 @@ fn good_users_and_groups_pass() {
     assert!(s.diagnostics.is_empty(), "{:?}", messages(&s));
     assert_eq!((s.users, s.groups), (2, 1));
     assert_eq!(rows.len(), 3);
-    let Row::User(u) = &rows[1] else { panic!() };
+    let MappingRow::User(u) = &rows[1] else {
+        panic!()
+    };
     assert!(u.is_guest());
 }
 
@@ -174,7 +176,9 @@ fn utf16le_and_bom_and_windows_1252_are_read() {
     let (s, rows) = run(&bytes, Some(T));
     assert_eq!(messages(&s).len(), 1, "{:?}", messages(&s));
     assert!(messages(&s)[0].contains("Windows-1252"));
-    let Row::Group(g) = &rows[0] else { panic!() };
+    let MappingRow::Group(g) = &rows[0] else {
+        panic!()
+    };
     assert_eq!(g.name, "Verkäufer");
 }
 
@@ -184,7 +188,9 @@ fn spaces_are_trimmed_with_a_warning() {
     let (s, rows) = run(text.as_bytes(), Some(T));
     assert_eq!(s.diagnostics.warnings().count(), 3);
     assert!(!s.diagnostics.has_errors());
-    let Row::User(u) = &rows[0] else { panic!() };
+    let MappingRow::User(u) = &rows[0] else {
+        panic!()
+    };
     assert_eq!(u.source_upn, "a@contoso.com");
 }
 

@@ -4,7 +4,7 @@
 
 /// What a column or property holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Field {
+pub enum StateColumn {
     Source,
     Target,
     State,
@@ -12,11 +12,11 @@ pub enum Field {
     JobId,
 }
 
-impl Field {
+impl StateColumn {
     /// The accepted names, best first, as admins would write them.
     pub fn names(self) -> &'static [&'static str] {
         match self {
-            Field::Source => &[
+            StateColumn::Source => &[
                 "SourceUserPrincipalName",
                 "SourceUserUpn",
                 "SourceUpn",
@@ -24,7 +24,7 @@ impl Field {
                 "SourcePrincipalName",
                 "SourceUserName",
             ],
-            Field::Target => &[
+            StateColumn::Target => &[
                 "TargetUserPrincipalName",
                 "TargetUserUpn",
                 "TargetUpn",
@@ -32,8 +32,8 @@ impl Field {
                 "TargetPrincipalName",
                 "TargetUserName",
             ],
-            Field::State => &["MoveState", "State", "MoveStatus", "Status"],
-            Field::Timestamp => &[
+            StateColumn::State => &["MoveState", "State", "MoveStatus", "Status"],
+            StateColumn::Timestamp => &[
                 "TimeStamp",
                 "LastModified",
                 "LastModifiedTime",
@@ -46,7 +46,7 @@ impl Field {
                 "EndTime",
                 "CompletedTime",
             ],
-            Field::JobId => &["MoveJobId", "JobId", "MoveId"],
+            StateColumn::JobId => &["MoveJobId", "JobId", "MoveId"],
         }
     }
 
@@ -77,18 +77,18 @@ pub struct Columns {
 /// Finds each field among `names`.
 pub fn resolve<S: AsRef<str>>(names: &[S]) -> Columns {
     let normalized: Vec<String> = names.iter().map(|n| normalize(n.as_ref())).collect();
-    let find = |field: Field| {
+    let find = |field: StateColumn| {
         field
             .names()
             .iter()
             .find_map(|want| normalized.iter().position(|n| *n == normalize(want)))
     };
     Columns {
-        source: find(Field::Source),
-        target: find(Field::Target),
-        state: find(Field::State),
-        timestamp: find(Field::Timestamp),
-        job_id: find(Field::JobId),
+        source: find(StateColumn::Source),
+        target: find(StateColumn::Target),
+        state: find(StateColumn::State),
+        timestamp: find(StateColumn::Timestamp),
+        job_id: find(StateColumn::JobId),
     }
 }
 

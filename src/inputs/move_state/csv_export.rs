@@ -5,13 +5,13 @@ use std::io;
 use std::sync::Arc;
 
 use super::check::{check, Place, RawEntry, Value};
-use super::columns::{resolve, Columns, Field};
+use super::columns::{resolve, Columns, StateColumn};
 use super::MoveEntry;
 use crate::diag::{quote, Column, Diagnostics};
 use crate::inputs::text::{self, TextFile};
 
 /// The header: names as written, and which field is where.
-struct Header {
+struct CsvHeader {
     names: Vec<String>,
     source: usize,
     state: usize,
@@ -27,12 +27,12 @@ pub(super) fn read(
 ) -> io::Result<Vec<MoveEntry>> {
     let (mut reader, lines) = text::csv_reader(opened, false);
     let mut record = csv::ByteRecord::new();
-    let mut header: Option<Header> = None;
+    let mut header: Option<CsvHeader> = None;
     let mut entries = Vec::new();
     let mut rows = 0u64;
     while reader
         .read_byte_record(&mut record)
-        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?
     {
         let line = lines.record_line(&reader, &record);
         let fields: Vec<String> = record
@@ -79,11 +79,11 @@ fn read_header(
     file: &Arc<str>,
     line: u64,
     diags: &mut Diagnostics,
-) -> Option<Header> {
+) -> Option<CsvHeader> {
     let columns = resolve(&names);
     for (field, found, what) in [
-        (Field::Source, columns.source, "the source user"),
-        (Field::State, columns.state, "the move state"),
+        (StateColumn::Source, columns.source, "the source user"),
+        (StateColumn::State, columns.state, "the move state"),
     ] {
         if found.is_none() {
             diags.error(file, Some(line), format!(
@@ -93,7 +93,7 @@ fn read_header(
             ));
         }
     }
-    Some(Header {
+    Some(CsvHeader {
         source: columns.source?,
         state: columns.state?,
         names,
@@ -102,7 +102,7 @@ fn read_header(
 }
 
 /// The values of one row, each with its column.
-fn raw_entry(line: u64, head: &Header, mut fields: Vec<String>) -> RawEntry {
+fn raw_entry(line: u64, head: &CsvHeader, mut fields: Vec<String>) -> RawEntry {
     let mut value = |idx: usize| Value {
         text: Some(std::mem::take(&mut fields[idx])),
         place: Place {

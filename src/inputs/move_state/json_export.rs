@@ -9,7 +9,7 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value as Json};
 
 use super::check::{check, Place, RawEntry, Value};
-use super::columns::{resolve, Field};
+use super::columns::{resolve, StateColumn};
 use super::MoveEntry;
 use crate::diag::{quote, Diagnostics};
 use crate::inputs::text::{self, TextFile};
@@ -108,8 +108,8 @@ fn has_required(
         .join(",");
     let mut ok = true;
     for (field, present, what) in [
-        (Field::Source, columns.source, "the source user"),
-        (Field::State, columns.state, "the move state"),
+        (StateColumn::Source, columns.source, "the source user"),
+        (StateColumn::State, columns.state, "the move state"),
     ] {
         if present.is_none() {
             ok = false;
@@ -135,7 +135,7 @@ fn raw_entry(
     let keys: Vec<&String> = object.keys().collect();
     let columns = resolve(&keys);
     let mut failed = false;
-    let mut value = |field: Field, at: Option<usize>| {
+    let mut value = |field: StateColumn, at: Option<usize>| {
         let key = at.map_or(field.preferred(), |i| keys[i].as_str());
         let place = Place {
             line,
@@ -146,20 +146,30 @@ fn raw_entry(
             None | Some(Ok(None)) => None,
             Some(Ok(Some(t))) => Some(t),
             Some(Err(why)) => {
-                failed |= matches!(field, Field::Source | Field::State);
-                super::check::at(diags, crate::diag::Severity::Error, file, &place, why);
+                failed |= matches!(field, StateColumn::Source | StateColumn::State);
+                super::check::at(
+                    diags,
+                    crate::diag::Severity::Error,
+                    file,
+                    &place,
+                    why.to_string(),
+                );
                 return None;
             }
         };
         Some(Value { text, place })
     };
-    let source = value(Field::Source, columns.source);
-    let state = value(Field::State, columns.state);
-    let target = columns.target.and_then(|i| value(Field::Target, Some(i)));
+    let source = value(StateColumn::Source, columns.source);
+    let state = value(StateColumn::State, columns.state);
+    let target = columns
+        .target
+        .and_then(|i| value(StateColumn::Target, Some(i)));
     let timestamp = columns
         .timestamp
-        .and_then(|i| value(Field::Timestamp, Some(i)));
-    let job_id = columns.job_id.and_then(|i| value(Field::JobId, Some(i)));
+        .and_then(|i| value(StateColumn::Timestamp, Some(i)));
+    let job_id = columns
+        .job_id
+        .and_then(|i| value(StateColumn::JobId, Some(i)));
     if failed {
         return None;
     }
@@ -176,27 +186,33 @@ fn raw_entry(
 
 /// A property's value as text. A `DateTime` that Windows PowerShell serialised as an object
 /// (`{"value": "/Date(...)/", "DateTime": "..."}`) gives its `value`.
-fn text_of(v: &Json, field: Field) -> Result<Option<String>, String> {
+fn text_of(v: &Json, field: StateColumn) -> Result<Option<String>, NotText> {
     match v {
         Json::Null => Ok(None),
         Json::String(s) => Ok(Some(s.clone())),
         Json::Number(n) => Ok(Some(n.to_string())),
         Json::Bool(b) => Ok(Some(b.to_string())),
-        Json::Object(m) if field == Field::Timestamp => {
+        Json::Object(m) if field == StateColumn::Timestamp => {
             let inner = ["value", "DateTime"]
                 .iter()
                 .find_map(|want| m.iter().find(|(k, _)| k.eq_ignore_ascii_case(want)))
                 .map(|(_, v)| v);
             match inner {
                 Some(inner @ (Json::String(_) | Json::Number(_))) => text_of(inner, field),
-                _ => Err("is an object without a `value` or `DateTime` property; export the time as text".into()),
+                _ => Err(NotText::DateObject),
             }
         }
-        other => Err(format!(
-            "is {}, not text; select the property as text before ConvertTo-Json",
-            kind(other)
-        )),
+        other => Err(NotText::Kind(kind(other))),
     }
+}
+
+/// Why a property's value is not read as text.
+#[derive(Debug, thiserror::Error)]
+enum NotText {
+    #[error("is an object without a `value` or `DateTime` property; export the time as text")]
+    DateObject,
+    #[error("is {0}, not text; select the property as text before ConvertTo-Json")]
+    Kind(&'static str),
 }
 
 fn kind(v: &Json) -> &'static str {

@@ -1,15 +1,18 @@
-//! Decoders for the encodings PowerShell's `Out-File` and `Export-Csv` can write that
-//! encoding_rs does not know: UTF-32 LE and BE (`-Encoding UTF32`, `BigEndianUTF32`, with a
-//! byte order mark) and UTF-7 (`-Encoding UTF7`, no byte order mark). Pure functions on bytes,
-//! and a reader that streams them as UTF-8. Like the UTF-16 reader, a damaged file (a code that
-//! is no character, bytes missing at the end, an unpaired surrogate in UTF-7) is an error that
-//! names the line, never a U+FFFD mailed in someone's name.
+//! Decoders for the encodings PowerShell's `Out-File` and `Export-Csv` can write besides UTF-8:
+//! UTF-16 LE and BE (`-Encoding Unicode`, `BigEndianUnicode`), UTF-32 LE and BE (`-Encoding
+//! UTF32`, `BigEndianUTF32`), all with a byte order mark, and UTF-7 (`-Encoding UTF7`, no byte
+//! order mark), which encoding_rs does not know. Pure functions on bytes, and a reader that
+//! streams them as UTF-8. A damaged file (a code that is no character, bytes missing at the
+//! end, an unpaired surrogate) is an error that names the line, never a U+FFFD mailed in
+//! someone's name (a replacing decoder would do that; found by `fuzz_targets/directory.rs`).
 
 use std::io::{self, BufRead, BufReader, Read};
 
 /// Which of the decoders a stream needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
+    Utf16Le,
+    Utf16Be,
     Utf32Le,
     Utf32Be,
     Utf7,
@@ -39,6 +42,49 @@ pub fn decode_utf32(bytes: &[u8], big_endian: bool) -> Result<(String, usize), D
         }
     }
     Ok((out, whole))
+}
+
+/// Decodes the complete UTF-16 code units at the front of `bytes`, leaving an odd byte or a
+/// high surrogate whose partner is still to come; returns the text and how many bytes it used.
+pub fn decode_utf16(bytes: &[u8], big_endian: bool) -> Result<(String, usize), Damaged> {
+    let mut units: Vec<u16> = bytes
+        .chunks_exact(2)
+        .map(|u| {
+            let unit = [u[0], u[1]];
+            if big_endian {
+                u16::from_be_bytes(unit)
+            } else {
+                u16::from_le_bytes(unit)
+            }
+        })
+        .collect();
+    if units.last().is_some_and(|u| (0xD800..0xDC00).contains(u)) {
+        units.pop();
+    }
+    let mut out = String::with_capacity(units.len());
+    for c in char::decode_utf16(units.iter().copied()) {
+        match c {
+            Ok(c) => out.push(c),
+            Err(_) => return Err(Damaged { text: out }),
+        }
+    }
+    Ok((out, units.len() * 2))
+}
+
+/// What the start of a file decodes to, up to any damage: enough to guess the separator (the
+/// reader reports the damage, with its line).
+pub fn decode_head(bytes: &[u8], kind: Kind) -> String {
+    decode_units(bytes, kind).map_or_else(|damaged| damaged.text, |(text, _)| text)
+}
+
+/// Decodes the complete units at the front of `bytes` (UTF-7: all of it); returns the text
+/// and how many bytes it used.
+fn decode_units(bytes: &[u8], kind: Kind) -> Result<(String, usize), Damaged> {
+    match kind {
+        Kind::Utf16Le | Kind::Utf16Be => decode_utf16(bytes, kind == Kind::Utf16Be),
+        Kind::Utf32Le | Kind::Utf32Be => decode_utf32(bytes, kind == Kind::Utf32Be),
+        Kind::Utf7 => decode_utf7(bytes).map(|text| (text, bytes.len())),
+    }
 }
 
 /// Decodes UTF-7 (RFC 2152): ASCII as itself, `+-` as `+`, and `+<modified base64>[-]` as
@@ -107,7 +153,7 @@ pub fn looks_like_utf7(head: &[u8]) -> bool {
             .is_some()
 }
 
-/// Streams a UTF-32 or UTF-7 file as UTF-8, without the byte order mark.
+/// Streams a UTF-16, UTF-32 or UTF-7 file as UTF-8, without the byte order mark.
 pub struct Transcoder<R> {
     inner: BufReader<R>,
     kind: Kind,
@@ -117,6 +163,8 @@ pub struct Transcoder<R> {
     started: bool,
     /// Line breaks decoded so far, for the error message.
     lines: u64,
+    /// The text decoded so far ends in CR (a CRLF may be split between two pieces).
+    last_cr: bool,
 }
 
 impl<R: Read> Transcoder<R> {
@@ -129,6 +177,7 @@ impl<R: Read> Transcoder<R> {
             carry: Vec::new(),
             started: false,
             lines: 0,
+            last_cr: false,
         }
     }
 
@@ -144,7 +193,7 @@ impl<R: Read> Transcoder<R> {
                 }
                 decode_utf7(&line)
             }
-            Kind::Utf32Le | Kind::Utf32Be => {
+            kind => {
                 let chunk = self.inner.fill_buf()?;
                 if chunk.is_empty() {
                     if self.carry.is_empty() {
@@ -157,7 +206,7 @@ impl<R: Read> Transcoder<R> {
                     let n = chunk.len();
                     self.carry.extend_from_slice(chunk);
                     self.inner.consume(n);
-                    decode_utf32(&self.carry, self.kind == Kind::Utf32Be).map(|(text, used)| {
+                    decode_units(&self.carry, kind).map(|(text, used)| {
                         self.carry.drain(..used);
                         text
                     })
@@ -165,8 +214,12 @@ impl<R: Read> Transcoder<R> {
             }
         };
         let text = decoded.map_err(|damaged| self.damaged(&damaged.text))?;
-        self.lines += count_breaks(&text);
-        let text = if self.started {
+        self.lines += count_breaks(&text, self.last_cr);
+        if let Some(&last) = text.as_bytes().last() {
+            self.last_cr = last == b'\r';
+        }
+        // The first piece may be empty (a unit not complete yet): the mark is in a later one.
+        let text = if self.started || text.is_empty() {
             text.as_str()
         } else {
             self.started = true;
@@ -178,33 +231,40 @@ impl<R: Read> Transcoder<R> {
 
     /// The error for damage after `before` in the current piece.
     fn damaged(&self, before: &str) -> io::Error {
-        let (name, how) = match self.kind {
+        let powershell = "export it again with -Encoding utf8";
+        let (name, how, fix) = match self.kind {
+            Kind::Utf16Le | Kind::Utf16Be => (
+                "UTF-16",
+                "an unpaired surrogate, or a byte missing at the end",
+                "export it again, or save it from Excel as \"CSV UTF-8 (Comma delimited)\"",
+            ),
             Kind::Utf7 => (
                 "UTF-7",
                 "a byte that is not ASCII, or an unpaired surrogate",
+                powershell,
             ),
             Kind::Utf32Le | Kind::Utf32Be => (
                 "UTF-32",
                 "a code that is no character, or bytes missing at the end",
+                powershell,
             ),
         };
+        let line = self.lines + count_breaks(before, self.last_cr) + 1;
         io::Error::new(
             io::ErrorKind::InvalidData,
-            format!(
-                "line {}: the file is {name} but damaged there ({how}); export it again with -Encoding utf8",
-                self.lines + count_breaks(before) + 1
-            ),
+            format!("line {line}: the file is {name} but damaged there ({how}); {fix}"),
         )
     }
 }
 
-/// Line breaks in `text`: LF, and CR not followed by LF.
-fn count_breaks(text: &str) -> u64 {
+/// Line breaks in `text`: CR, and LF not after a CR (`after_cr`: the text before `text` ended
+/// in CR).
+fn count_breaks(text: &str, after_cr: bool) -> u64 {
     let bytes = text.as_bytes();
-    let crs = memchr::memchr_iter(b'\r', bytes)
-        .filter(|&i| bytes.get(i + 1) != Some(&b'\n'))
+    let lfs = memchr::memchr_iter(b'\n', bytes)
+        .filter(|&i| !(i == 0 && after_cr) && (i == 0 || bytes[i - 1] != b'\r'))
         .count();
-    (memchr::memchr_iter(b'\n', bytes).count() + crs) as u64
+    (memchr::memchr_iter(b'\r', bytes).count() + lfs) as u64
 }
 
 impl<R: Read> Read for Transcoder<R> {
@@ -319,5 +379,58 @@ mod tests {
     fn utf7_streams_line_by_line() {
         let text = b"+/v8-+ACI-a+AEA-b.com+ACI-\r\n+ACI-c+AEA-d.com+ACI-";
         assert_eq!(through(text, Kind::Utf7), "\"a@b.com\"\r\n\"c@d.com\"");
+    }
+
+    /// Hands out one byte per read, to cross every chunk boundary.
+    struct Trickle(io::Cursor<Vec<u8>>);
+    impl Read for Trickle {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = buf.len().min(1);
+            self.0.read(&mut buf[..n])
+        }
+    }
+
+    fn le(units: &[u16]) -> Vec<u8> {
+        let mut bytes = vec![0xFF, 0xFE];
+        bytes.extend(units.iter().flat_map(|u| u.to_le_bytes()));
+        bytes
+    }
+
+    fn decode(bytes: Vec<u8>, kind: Kind) -> io::Result<String> {
+        let mut out = String::new();
+        Transcoder::new(Trickle(io::Cursor::new(bytes)), kind).read_to_string(&mut out)?;
+        Ok(out)
+    }
+
+    #[test]
+    fn valid_text_decodes_across_reads() {
+        let text = "User\tZoë 😀\r\nnext";
+        let units: Vec<u16> = text.encode_utf16().collect();
+        assert_eq!(decode(le(&units), Kind::Utf16Le).unwrap(), text);
+        let mut be = vec![0xFE, 0xFF];
+        be.extend(units.iter().flat_map(|u| u.to_be_bytes()));
+        assert_eq!(decode(be, Kind::Utf16Be).unwrap(), text);
+    }
+
+    #[test]
+    fn unpaired_surrogate_is_an_error_with_its_line() {
+        // fuzz/regressions/directory/utf16-unpaired-surrogate.csv
+        let mut units: Vec<u16> = "a\r\nb\rc\n".encode_utf16().collect();
+        units.push(0xD83D);
+        units.extend("x".encode_utf16());
+        let err = decode(le(&units), Kind::Utf16Le).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+        assert!(
+            err.to_string().starts_with("line 4: the file is UTF-16"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn odd_byte_at_the_end_is_an_error() {
+        let mut bytes = le(&"a\nb".encode_utf16().collect::<Vec<_>>());
+        bytes.push(b'c');
+        let err = decode(bytes, Kind::Utf16Le).unwrap_err();
+        assert!(err.to_string().starts_with("line 2:"), "{err}");
     }
 }
