@@ -28,9 +28,9 @@ pub fn execute(cli: &Cli, args: &PreviewArgs) -> anyhow::Result<Outcome> {
         ..Sources::new(&args.input.mapping)
     };
     let plan = plan::load(Some(&config), sources, true)?;
-    let selection = Selection::new(&args.users, args.limit);
+    let selection = PreviewFilter::new(&args.users, args.limit);
     let chosen = selection.apply(&plan.recipients);
-    let mut problems = Problems::default();
+    let mut problems = PreviewProblems::default();
     for d in plan.diagnostics.sorted() {
         problems.input(d);
     }
@@ -42,7 +42,7 @@ pub fn execute(cli: &Cli, args: &PreviewArgs) -> anyhow::Result<Outcome> {
     }
     let outcome = match &args.out {
         Some(dir) => write::gallery(
-            &write::Job {
+            &write::PreviewJob {
                 config: &config,
                 renderer: &renderer,
                 args,
@@ -111,15 +111,15 @@ fn held_back_lines(plan: &plan::Plan) -> Vec<String> {
 
 /// Which people the preview covers: `--user` (any of source UPN, target UPN or address,
 /// case-insensitive), then `--limit`. A later filter (move state, batch) adds its test to
-/// [`Selection::keep`].
-pub struct Selection {
+/// [`PreviewFilter::keep`].
+pub struct PreviewFilter {
     users: Vec<String>,
     limit: Option<usize>,
 }
 
-impl Selection {
+impl PreviewFilter {
     pub fn new(users: &[String], limit: Option<usize>) -> Self {
-        Selection {
+        PreviewFilter {
             users: users.iter().map(|u| u.trim().to_lowercase()).collect(),
             limit,
         }
@@ -162,13 +162,13 @@ fn user_matches(u: &crate::inputs::mapping::UserMapping, lower: &str) -> bool {
 /// Everything that went wrong, for stderr and the page. Identical render problems of many
 /// people are counted once, with one example.
 #[derive(Default)]
-pub struct Problems {
+pub struct PreviewProblems {
     pub errors: Vec<String>,
     pub warnings: Vec<String>,
     grouped: Vec<(String, usize, String)>,
 }
 
-impl Problems {
+impl PreviewProblems {
     fn input(&mut self, d: &crate::diag::Diagnostic) {
         match d.severity {
             crate::diag::Severity::Error => self.errors.push(d.to_string()),
@@ -216,7 +216,7 @@ fn print_one(
     renderer: &Renderer,
     args: &PreviewArgs,
     chosen: &[&Recipient],
-    problems: &mut Problems,
+    problems: &mut PreviewProblems,
 ) -> anyhow::Result<Outcome> {
     let [person] = chosen else {
         if chosen.is_empty() && !problems.errors.is_empty() {
@@ -309,7 +309,7 @@ mod tests {
             "a@contoso.com".into(),
             "zed@contoso.com".into(),
         ];
-        let s = Selection::new(&users, None);
+        let s = PreviewFilter::new(&users, None);
         let chosen: Vec<&str> = s
             .apply(&people)
             .iter()
@@ -317,15 +317,15 @@ mod tests {
             .collect();
         assert_eq!(chosen, ["a@contoso.com", "b@contoso.com"]);
         assert_eq!(s.unmatched(&people), ["zed@contoso.com"]);
-        let limited = Selection::new(&users, Some(1));
+        let limited = PreviewFilter::new(&users, Some(1));
         assert_eq!(limited.apply(&people).len(), 1);
         assert_eq!(limited.unmatched(&people), ["zed@contoso.com"]);
-        assert_eq!(Selection::new(&[], Some(2)).apply(&people).len(), 2);
+        assert_eq!(PreviewFilter::new(&[], Some(2)).apply(&people).len(), 2);
     }
 
     #[test]
     fn same_problem_of_many_people_is_listed_once() {
-        let mut p = Problems::default();
+        let mut p = PreviewProblems::default();
         p.person("template en/text, line 3: x", "a@contoso.com");
         p.person("template en/text, line 3: x", "b@contoso.com");
         p.person("other", "c@contoso.com");

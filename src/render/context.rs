@@ -24,7 +24,7 @@ pub const APP_LAUNCHER: &str = "https://www.microsoft365.com/";
 #[derive(Debug, Serialize)]
 pub struct Data<'a> {
     pub recipient: RecipientData<'a>,
-    pub organization: Organization<'a>,
+    pub organization: OrganizationData<'a>,
     pub sender: Sender<'a>,
     pub links: Links<'a>,
     pub locale: &'a str,
@@ -47,7 +47,7 @@ pub struct RecipientData<'a> {
 }
 
 #[derive(Debug, Serialize)]
-pub struct Organization<'a> {
+pub struct OrganizationData<'a> {
     pub name: &'a str,
     pub helpdesk: &'a str,
     /// `[organization].source_name`, or null.
@@ -60,10 +60,10 @@ pub struct Organization<'a> {
     pub helpdesk_after: &'a str,
 }
 
-impl<'a> Organization<'a> {
+impl<'a> OrganizationData<'a> {
     pub fn new(name: &'a str, helpdesk: &'a str, source_name: Option<&'a str>) -> Self {
         let (helpdesk_before, helpdesk_url, helpdesk_after) = split_first_url(helpdesk);
-        Organization {
+        OrganizationData {
             name,
             helpdesk,
             source_name: source_name.map(str::trim).filter(|s| !s.is_empty()),

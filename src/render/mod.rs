@@ -84,7 +84,7 @@ impl Rendered {
 
 /// A notice with its templates filled in and its links checked, before the MIME message.
 #[derive(Debug, Clone)]
-pub struct Draft {
+pub struct NoticeDraft {
     pub message_id: String,
     pub subject: String,
     pub locale: String,
@@ -172,7 +172,7 @@ impl Renderer {
         r: &Recipient,
         campaign: &str,
         to_override: Option<&[String]>,
-    ) -> Result<Draft, RenderError> {
+    ) -> Result<NoticeDraft, RenderError> {
         let locale = locale::choose(
             r.preferred_language(),
             &self.registry.locales,
@@ -181,7 +181,7 @@ impl Renderer {
         .to_string();
         let data = context::Data {
             recipient: context::recipient(r),
-            organization: context::Organization::new(
+            organization: context::OrganizationData::new(
                 &self.organization.name,
                 &self.organization.helpdesk,
                 self.organization.source_name.as_deref(),
@@ -214,7 +214,7 @@ impl Renderer {
             to_override.is_some(),
             &self.from_domain,
         );
-        Ok(Draft {
+        Ok(NoticeDraft {
             message_id,
             subject,
             locale,
@@ -226,8 +226,8 @@ impl Renderer {
     }
 
     /// The second half of [`Renderer::render`]: the MIME message of a draft, dated `date`.
-    pub fn finish(&self, draft: Draft, date: SystemTime) -> Result<Rendered, RenderError> {
-        let Draft {
+    pub fn finish(&self, draft: NoticeDraft, date: SystemTime) -> Result<Rendered, RenderError> {
+        let NoticeDraft {
             message_id,
             subject,
             locale,

@@ -13,7 +13,7 @@ use std::time::SystemTime;
 use rayon::prelude::*;
 
 use crate::plan::Recipient;
-use crate::render::{Draft, Renderer};
+use crate::render::{NoticeDraft, Renderer};
 use crate::send::{Candidate, Decision, Job, Selection};
 
 /// How a run's notices are rendered: the renderer, the campaign and the `--test-to` address.
@@ -34,7 +34,7 @@ impl Notices {
     }
 
     /// Fills in `r`'s templates and checks the links; the problems when it cannot be sent.
-    pub fn draft(&self, r: &Recipient) -> Result<Draft, Vec<String>> {
+    pub fn draft(&self, r: &Recipient) -> Result<NoticeDraft, Vec<String>> {
         let draft = self
             .renderer
             .draft(r, &self.campaign, self.to.as_deref())
@@ -46,7 +46,12 @@ impl Notices {
     }
 
     /// The message of a checked draft, dated now.
-    fn finish(&self, draft: Draft, key: String, batch: Option<String>) -> Result<Job, String> {
+    fn finish(
+        &self,
+        draft: NoticeDraft,
+        key: String,
+        batch: Option<String>,
+    ) -> Result<Job, String> {
         let rendered = self
             .renderer
             .finish(draft, SystemTime::now())
