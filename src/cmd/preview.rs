@@ -232,7 +232,7 @@ fn print_one(
     match renderer.render(person, &args.campaign, None) {
         Ok(rendered) => {
             for e in &rendered.link_errors {
-                problems.person(e, &person.user.source_upn);
+                problems.person(&e.to_string(), &person.user.source_upn);
             }
             out!("{}", terminal_text(&rendered));
         }

@@ -25,14 +25,14 @@ use lettre::Address;
 use crate::config::Config;
 use crate::plan::Recipient;
 use crate::transport::Envelope;
-use links::AllowedHosts;
-use registry::Registry;
+use links::{AllowedHosts, LinkError};
+use registry::{Registry, TemplateProblem};
 
 /// Why a renderer could not be built or a notice could not be rendered.
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
-    #[error("the templates cannot be used:\n  {}", .0.join("\n  "))]
-    Templates(Vec<String>),
+    #[error("the templates cannot be used:\n  {}", registry::lines(.0))]
+    Templates(Vec<TemplateProblem>),
     #[error("[message].default_locale `{locale}` has no complete folder in {dir} (locales found: {found}); set default_locale to one of them")]
     DefaultLocale {
         locale: String,
@@ -50,9 +50,18 @@ pub enum RenderError {
         template: String,
         line: String,
         message: String,
+        #[source]
+        source: Box<handlebars::RenderError>,
     },
-    #[error("`{value}` is not a usable recipient address ({why})")]
-    Address { value: String, why: String },
+    /// `source` is none when there is no address at all.
+    #[error("`{value}` is not a usable recipient address ({})", match source {
+        Some(e) => e.to_string(),
+        None => "no recipient address".into(),
+    })]
+    Address {
+        value: String,
+        source: Option<lettre::address::AddressError>,
+    },
     #[error("cannot build the message: {0}")]
     Build(#[from] lettre::error::Error),
 }
@@ -71,7 +80,7 @@ pub struct Rendered {
     pub text: String,
     pub html: String,
     /// `template <name>: <url>: <why>`; `send` refuses to send when this is not empty.
-    pub link_errors: Vec<String>,
+    pub link_errors: Vec<LinkError>,
 }
 
 impl Rendered {
@@ -93,7 +102,7 @@ pub struct NoticeDraft {
     pub text: String,
     pub html: String,
     /// As in [`Rendered::link_errors`].
-    pub link_errors: Vec<String>,
+    pub link_errors: Vec<LinkError>,
 }
 
 /// The templates, sender and allowed link hosts, built once from the config.
@@ -200,7 +209,7 @@ impl Renderer {
         let value = serde_json::to_value(&data).map_err(|e| {
             template_error(
                 &format!("{locale}/subject"),
-                &RenderErrorReason::SerdeError(e).into(),
+                RenderErrorReason::SerdeError(e).into(),
             )
         })?;
         let [subject, text, html] = self.fill_all(&locale, value)?;
@@ -300,10 +309,10 @@ impl Renderer {
             &self.registry.text
         };
         hb.render_with_context(template, context)
-            .map_err(|e| template_error(template, &e))
+            .map_err(|e| template_error(template, e))
     }
 
-    fn check_links(&self, locale: &str, subject: &str, text: &str, html: &str) -> Vec<String> {
+    fn check_links(&self, locale: &str, subject: &str, text: &str, html: &str) -> Vec<LinkError> {
         let mut problems = Vec::new();
         let parts = [
             ("subject", links::urls_in_text(subject)),
@@ -330,18 +339,15 @@ impl Renderer {
         if list.is_empty() {
             return Err(RenderError::Address {
                 value: String::new(),
-                why: "no recipient address".into(),
+                source: None,
             });
         }
         list.iter()
             .map(|a| {
-                let address: Address =
-                    a.trim()
-                        .parse()
-                        .map_err(|e: lettre::address::AddressError| RenderError::Address {
-                            value: a.clone(),
-                            why: e.to_string(),
-                        })?;
+                let address: Address = a.trim().parse().map_err(|e| RenderError::Address {
+                    value: a.clone(),
+                    source: Some(e),
+                })?;
                 Ok(Mailbox::new(name.map(message::header_name), address))
             })
             .collect()
@@ -387,7 +393,7 @@ pub fn allowed_hosts(config: &Config) -> AllowedHosts {
     )
 }
 
-fn template_error(template: &str, e: &handlebars::RenderError) -> RenderError {
+fn template_error(template: &str, e: handlebars::RenderError) -> RenderError {
     let message = match e.reason() {
         RenderErrorReason::MissingVariable(Some(name)) => format!(
             "`{name}` is not a known variable (strict mode); check the spelling, or see templates/README.md for the names templates can use"
@@ -406,6 +412,7 @@ fn template_error(template: &str, e: &handlebars::RenderError) -> RenderError {
             .unwrap_or_else(|| template.to_string()),
         line,
         message,
+        source: Box::new(e),
     }
 }
 

@@ -197,7 +197,11 @@ fn render_one(
     entry.subject = rendered.subject;
     entry.message_id = rendered.message_id;
     entry.to = rendered.envelope.to;
-    entry.link_errors = rendered.link_errors;
+    entry.link_errors = rendered
+        .link_errors
+        .iter()
+        .map(ToString::to_string)
+        .collect();
     Ok(entry)
 }
 

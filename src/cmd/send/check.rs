@@ -40,7 +40,7 @@ impl Notices {
             .draft(r, &self.campaign, self.to.as_deref())
             .map_err(|e| vec![e.to_string()])?;
         if !draft.link_errors.is_empty() {
-            return Err(draft.link_errors);
+            return Err(draft.link_errors.iter().map(ToString::to_string).collect());
         }
         Ok(draft)
     }
