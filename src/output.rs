@@ -35,11 +35,6 @@ pub fn bytes(data: &[u8]) {
     }
 }
 
-/// Whether some output was dropped because standard output was closed or failed.
-pub fn was_closed() -> bool {
-    CLOSED.load(Ordering::Relaxed)
-}
-
 fn closed(error: &std::io::Error) {
     if CLOSED.swap(true, Ordering::Relaxed) {
         return;

@@ -35,7 +35,9 @@ pub fn execute(cli: &Cli, args: &PreviewArgs) -> anyhow::Result<Outcome> {
         problems.input(d);
     }
     for upn in selection.unmatched(&plan.recipients) {
-        problems.error(not_found(&upn, &plan, &args.input.mapping));
+        problems
+            .errors
+            .push(not_found(&upn, &plan, &args.input.mapping));
     }
     for line in Fallbacks::of(&renderer, chosen.iter().copied()).lines() {
         problems.warnings.push(format!("locale fallback: {line}"));
@@ -47,7 +49,11 @@ pub fn execute(cli: &Cli, args: &PreviewArgs) -> anyhow::Result<Outcome> {
                 renderer: &renderer,
                 args,
                 people: &chosen,
-                held_back: held_back_lines(&plan),
+                held_back: plan
+                    .held_back_counts
+                    .iter()
+                    .map(|(hold, count)| format!("{hold}: {count}"))
+                    .collect(),
             },
             dir,
             &mut problems,
@@ -101,14 +107,6 @@ fn near_matches<'a>(
     near.into_iter().take(3).map(|(_, id)| id).collect()
 }
 
-/// One line per reason users are held back by their move state (`Failed` first).
-fn held_back_lines(plan: &plan::Plan) -> Vec<String> {
-    plan.held_back_counts
-        .iter()
-        .map(|(hold, count)| format!("{hold}: {count}"))
-        .collect()
-}
-
 /// Which people the preview covers: `--user` (any of source UPN, target UPN or address,
 /// case-insensitive), then `--limit`. A later filter (move state, batch) adds its test to
 /// [`PreviewFilter::keep`].
@@ -127,7 +125,7 @@ impl PreviewFilter {
 
     /// True when `r` is in the preview.
     pub fn keep(&self, r: &Recipient) -> bool {
-        self.users.is_empty() || self.users.iter().any(|u| matches_user(r, u))
+        self.users.is_empty() || self.users.iter().any(|u| user_matches(&r.user, u))
     }
 
     /// The kept people, in mapping order, at most `--limit`.
@@ -143,14 +141,10 @@ impl PreviewFilter {
     pub fn unmatched(&self, recipients: &[Recipient]) -> Vec<String> {
         self.users
             .iter()
-            .filter(|u| !recipients.iter().any(|r| matches_user(r, u)))
+            .filter(|u| !recipients.iter().any(|r| user_matches(&r.user, u)))
             .cloned()
             .collect()
     }
-}
-
-fn matches_user(r: &Recipient, lower: &str) -> bool {
-    user_matches(&r.user, lower)
 }
 
 fn user_matches(u: &crate::inputs::mapping::UserMapping, lower: &str) -> bool {
@@ -174,10 +168,6 @@ impl PreviewProblems {
             crate::diag::Severity::Error => self.errors.push(d.to_string()),
             crate::diag::Severity::Warning => self.warnings.push(d.to_string()),
         }
-    }
-
-    fn error(&mut self, message: String) {
-        self.errors.push(message);
     }
 
     /// A problem of one person's notice; the same problem for many people is listed once.

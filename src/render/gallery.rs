@@ -9,7 +9,7 @@ use serde::Serialize;
 pub const SHOWN: usize = 500;
 
 /// One person in the gallery.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct GalleryEntry {
     pub name: Option<String>,
     pub source: String,

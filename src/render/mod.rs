@@ -182,12 +182,7 @@ impl Renderer {
         campaign: &str,
         to_override: Option<&[String]>,
     ) -> Result<NoticeDraft, RenderError> {
-        let locale = locale::choose(
-            r.preferred_language(),
-            &self.registry.locales,
-            &self.default_locale,
-        )
-        .to_string();
+        let (locale, _) = self.locale_of(r);
         let data = context::Data {
             recipient: context::recipient(r),
             organization: context::OrganizationData::new(
@@ -290,26 +285,17 @@ impl Renderer {
     /// Subject, text and HTML rendered by Handlebars from one template context.
     fn fill_all(&self, locale: &str, value: serde_json::Value) -> Result<[String; 3], RenderError> {
         let context = handlebars::Context::from(value);
-        Ok([
-            self.fill(false, &format!("{locale}/subject"), &context)?,
-            self.fill(false, &format!("{locale}/text"), &context)?,
-            self.fill(true, &format!("{locale}/html"), &context)?,
-        ])
-    }
-
-    fn fill(
-        &self,
-        html: bool,
-        template: &str,
-        context: &handlebars::Context,
-    ) -> Result<String, RenderError> {
-        let hb = if html {
-            &self.registry.html
-        } else {
-            &self.registry.text
+        let fill = |hb: &handlebars::Handlebars, part: &str| {
+            let template = format!("{locale}/{part}");
+            hb.render_with_context(&template, &context)
+                .map_err(|e| template_error(&template, e))
         };
-        hb.render_with_context(template, context)
-            .map_err(|e| template_error(template, e))
+        let (text, html) = (&self.registry.text, &self.registry.html);
+        Ok([
+            fill(text, "subject")?,
+            fill(text, "text")?,
+            fill(html, "html")?,
+        ])
     }
 
     fn check_links(&self, locale: &str, subject: &str, text: &str, html: &str) -> Vec<LinkError> {

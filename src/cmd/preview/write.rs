@@ -162,16 +162,9 @@ fn render_one(
         source: r.user.source_upn.clone(),
         target: r.user.target_upn.clone(),
         to: r.to.clone(),
-        locale: String::new(),
-        subject: String::new(),
         guest: r.guest,
         batch: r.move_state.as_ref().map(|m| m.batch.clone()),
-        message_id: String::new(),
-        eml: None,
-        html: None,
-        text: None,
-        link_errors: Vec::new(),
-        error: None,
+        ..GalleryEntry::default()
     };
     let rendered = match job.renderer.render(r, &job.args.campaign, None) {
         Ok(rendered) => rendered,
