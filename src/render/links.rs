@@ -171,54 +171,10 @@ fn without_trailing_punctuation(url: &str) -> String {
         .to_string()
 }
 
-/// Decodes the character references that can hide a URL's real text.
+/// Decodes the character references (`&#x3A;`, `&colon;`, every HTML5 name) that can hide a
+/// URL's real text.
 fn decode_entities(s: &str) -> String {
-    if !s.contains('&') {
-        return s.to_string();
-    }
-    let mut out = String::with_capacity(s.len());
-    let mut rest = s;
-    while let Some(i) = rest.find('&') {
-        out.push_str(&rest[..i]);
-        rest = &rest[i..];
-        match rest
-            .find(';')
-            .filter(|&end| end <= 10)
-            .and_then(|end| entity(&rest[1..end]).map(|c| (c, end)))
-        {
-            Some((c, end)) => {
-                out.push(c);
-                rest = &rest[end + 1..];
-            }
-            None => {
-                out.push('&');
-                rest = &rest[1..];
-            }
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
-fn entity(name: &str) -> Option<char> {
-    let code = if let Some(hex) = name.strip_prefix("#x").or_else(|| name.strip_prefix("#X")) {
-        u32::from_str_radix(hex, 16).ok()?
-    } else if let Some(dec) = name.strip_prefix('#') {
-        dec.parse().ok()?
-    } else {
-        return match name {
-            "amp" => Some('&'),
-            "lt" => Some('<'),
-            "gt" => Some('>'),
-            "quot" => Some('"'),
-            "apos" => Some('\''),
-            "colon" => Some(':'),
-            "sol" => Some('/'),
-            "period" => Some('.'),
-            _ => None,
-        };
-    };
-    char::from_u32(code)
+    html_escape::decode_html_entities(s).into_owned()
 }
 
 /// Checks every URL of one rendered part; each refused link is listed once.
