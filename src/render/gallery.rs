@@ -89,7 +89,7 @@ pub fn page_head(s: &GallerySummary) -> String {
         format!(
             "<span class=\"chip bad\">{} problem{}</span>",
             s.errors.len(),
-            plural(s.errors.len())
+            if s.errors.len() == 1 { "" } else { "s" }
         )
     };
     let locales: Vec<String> = s
@@ -126,14 +126,6 @@ fn held_back(s: &GallerySummary) -> String {
         "<p class=\"facts small\"><span>held back (not previewed): {}</span></p>\n",
         lines.join("; ")
     )
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
-    }
 }
 
 fn problems(s: &GallerySummary) -> String {

@@ -230,39 +230,30 @@ impl Renderer {
     }
 
     /// The second half of [`Renderer::render`]: the MIME message of a draft, dated `date`.
-    pub fn finish(&self, draft: NoticeDraft, date: SystemTime) -> Result<Rendered, RenderError> {
-        let NoticeDraft {
-            message_id,
-            subject,
-            locale,
-            to,
-            text,
-            html,
-            link_errors,
-        } = draft;
+    pub fn finish(&self, d: NoticeDraft, date: SystemTime) -> Result<Rendered, RenderError> {
         let bytes = message::build(&message::Parts {
             from: &self.from,
             reply_to: self.reply_to.as_ref(),
-            to: to.clone(),
-            subject: &subject,
-            message_id: &message_id,
+            to: d.to.clone(),
+            subject: &d.subject,
+            message_id: &d.message_id,
             date,
-            text: &text,
-            html: &html,
-            content_language: &locale,
+            text: &d.text,
+            html: &d.html,
+            content_language: &d.locale,
         })?;
         Ok(Rendered {
             envelope: Envelope {
                 from: self.from.email.to_string(),
-                to: to.iter().map(|m| m.email.to_string()).collect(),
+                to: d.to.iter().map(|m| m.email.to_string()).collect(),
             },
-            message_id,
-            subject,
-            locale,
+            message_id: d.message_id,
+            subject: d.subject,
+            locale: d.locale,
             bytes,
-            text,
-            html,
-            link_errors,
+            text: d.text,
+            html: d.html,
+            link_errors: d.link_errors,
         })
     }
 
