@@ -330,6 +330,26 @@ mod tests {
     }
 
     #[test]
+    fn a_refusal_keeps_the_url_parser_error_and_a_link_error_its_refusal() {
+        let why = allowed().check("https://").unwrap_err();
+        assert_eq!(why, LinkRefusal::Invalid(url::ParseError::EmptyHost));
+        let source = std::error::Error::source(&why).unwrap();
+        assert!(source.is::<url::ParseError>(), "{source:?}");
+        let mut problems = Vec::new();
+        check_part(
+            &allowed(),
+            "en/text",
+            &["http://x.example/".into()],
+            &mut problems,
+        );
+        let source = std::error::Error::source(&problems[0]).unwrap();
+        assert_eq!(
+            source.to_string(),
+            "uses http:, only https links are allowed"
+        );
+    }
+
+    #[test]
     fn problems_name_template_and_url() {
         let mut problems = Vec::new();
         let urls =

@@ -25,7 +25,7 @@ pub enum TemplateProblem {
     #[error("{}: {}", path.display(), describe_template_error(source))]
     Syntax {
         path: PathBuf,
-        source: Box<handlebars::TemplateError>,
+        source: handlebars::TemplateError,
     },
     #[error("{}: locale folder `{folder}` has no {}; every locale needs subject.hbs, text.hbs and html.hbs", dir.join(folder).display(), missing.iter().map(|m| format!("{m}.hbs")).collect::<Vec<_>>().join(", "))]
     IncompleteLocale {
@@ -130,7 +130,7 @@ fn register(registry: &mut Registry, name: &str, path: &Path) -> Result<(), Temp
     hb.register_template_string(name, source)
         .map_err(|e| TemplateProblem::Syntax {
             path: path.to_path_buf(),
-            source: Box::new(e),
+            source: e,
         })
 }
 
@@ -225,6 +225,22 @@ mod tests {
                 .any(|p| p.contains("`de` has no text.hbs, html.hbs")),
             "{problems:?}"
         );
+    }
+
+    #[test]
+    fn problems_keep_the_handlebars_and_io_errors_as_their_source() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "en/text.hbs", "{{#if x}}never closed");
+        let problems = load(dir.path()).err().unwrap();
+        let syntax = problems
+            .iter()
+            .find(|p| matches!(p, TemplateProblem::Syntax { .. }))
+            .unwrap();
+        let source = std::error::Error::source(syntax).unwrap();
+        assert!(source.is::<handlebars::TemplateError>(), "{source:?}");
+        let missing = load(Path::new("/nonexistent/templates")).err().unwrap();
+        let source = std::error::Error::source(&missing[0]).unwrap();
+        assert!(source.is::<std::io::Error>(), "{source:?}");
     }
 
     #[test]

@@ -420,10 +420,12 @@ fn message_id_and_content_hash_are_stable_and_test_mode_differs() {
         (Some("tester@fabrikam.com"), None)
     );
     let bad = ["not an address\r\nBcc: x@evil.example".to_string()];
-    assert!(matches!(
-        renderer.render_at(&m, "c", Some(&bad), fixed_date()),
-        Err(RenderError::Address { .. })
-    ));
+    let err = renderer
+        .render_at(&m, "c", Some(&bad), fixed_date())
+        .unwrap_err();
+    assert!(matches!(err, RenderError::Address { .. }));
+    let source = std::error::Error::source(&err).expect("lettre's address error");
+    assert!(source.is::<lettre::address::AddressError>(), "{source:?}");
 }
 
 /// A copy of the shipped templates in a temp folder, with `edit` applied to one file.
