@@ -14,14 +14,7 @@ static CLOSED: AtomicBool = AtomicBool::new(false);
 
 /// Writes formatted text to standard output (see the module doc for a closed pipe).
 pub fn write(args: std::fmt::Arguments<'_>) {
-    if CLOSED.load(Ordering::Relaxed) {
-        return;
-    }
-    let mut stdout = std::io::stdout().lock();
-    let result = stdout.write_fmt(args).and_then(|()| stdout.flush());
-    if let Err(e) = result {
-        closed(&e);
-    }
+    bytes(std::fmt::format(args).as_bytes());
 }
 
 /// Writes raw bytes to standard output (see the module doc for a closed pipe).
@@ -33,11 +26,6 @@ pub fn bytes(data: &[u8]) {
     if let Err(e) = stdout.write_all(data).and_then(|()| stdout.flush()) {
         closed(&e);
     }
-}
-
-/// Whether some output was dropped because standard output was closed or failed.
-pub fn was_closed() -> bool {
-    CLOSED.load(Ordering::Relaxed)
 }
 
 fn closed(error: &std::io::Error) {

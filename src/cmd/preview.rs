@@ -28,26 +28,32 @@ pub fn execute(cli: &Cli, args: &PreviewArgs) -> anyhow::Result<Outcome> {
         ..Sources::new(&args.input.mapping)
     };
     let plan = plan::load(Some(&config), sources, true)?;
-    let selection = Selection::new(&args.users, args.limit);
+    let selection = PreviewFilter::new(&args.users, args.limit);
     let chosen = selection.apply(&plan.recipients);
-    let mut problems = Problems::default();
+    let mut problems = PreviewProblems::default();
     for d in plan.diagnostics.sorted() {
         problems.input(d);
     }
     for upn in selection.unmatched(&plan.recipients) {
-        problems.error(not_found(&upn, &plan, &args.input.mapping));
+        problems
+            .errors
+            .push(not_found(&upn, &plan, &args.input.mapping));
     }
     for line in Fallbacks::of(&renderer, chosen.iter().copied()).lines() {
         problems.warnings.push(format!("locale fallback: {line}"));
     }
     let outcome = match &args.out {
         Some(dir) => write::gallery(
-            &write::Job {
+            &write::PreviewJob {
                 config: &config,
                 renderer: &renderer,
                 args,
                 people: &chosen,
-                held_back: held_back_lines(&plan),
+                held_back: plan
+                    .held_back_counts
+                    .iter()
+                    .map(|(hold, count)| format!("{hold}: {count}"))
+                    .collect(),
             },
             dir,
             &mut problems,
@@ -101,25 +107,17 @@ fn near_matches<'a>(
     near.into_iter().take(3).map(|(_, id)| id).collect()
 }
 
-/// One line per reason users are held back by their move state (`Failed` first).
-fn held_back_lines(plan: &plan::Plan) -> Vec<String> {
-    plan.held_back_counts
-        .iter()
-        .map(|(hold, count)| format!("{hold}: {count}"))
-        .collect()
-}
-
 /// Which people the preview covers: `--user` (any of source UPN, target UPN or address,
 /// case-insensitive), then `--limit`. A later filter (move state, batch) adds its test to
-/// [`Selection::keep`].
-pub struct Selection {
+/// [`PreviewFilter::keep`].
+pub struct PreviewFilter {
     users: Vec<String>,
     limit: Option<usize>,
 }
 
-impl Selection {
+impl PreviewFilter {
     pub fn new(users: &[String], limit: Option<usize>) -> Self {
-        Selection {
+        PreviewFilter {
             users: users.iter().map(|u| u.trim().to_lowercase()).collect(),
             limit,
         }
@@ -127,7 +125,7 @@ impl Selection {
 
     /// True when `r` is in the preview.
     pub fn keep(&self, r: &Recipient) -> bool {
-        self.users.is_empty() || self.users.iter().any(|u| matches_user(r, u))
+        self.users.is_empty() || self.users.iter().any(|u| user_matches(&r.user, u))
     }
 
     /// The kept people, in mapping order, at most `--limit`.
@@ -143,14 +141,10 @@ impl Selection {
     pub fn unmatched(&self, recipients: &[Recipient]) -> Vec<String> {
         self.users
             .iter()
-            .filter(|u| !recipients.iter().any(|r| matches_user(r, u)))
+            .filter(|u| !recipients.iter().any(|r| user_matches(&r.user, u)))
             .cloned()
             .collect()
     }
-}
-
-fn matches_user(r: &Recipient, lower: &str) -> bool {
-    user_matches(&r.user, lower)
 }
 
 fn user_matches(u: &crate::inputs::mapping::UserMapping, lower: &str) -> bool {
@@ -162,22 +156,18 @@ fn user_matches(u: &crate::inputs::mapping::UserMapping, lower: &str) -> bool {
 /// Everything that went wrong, for stderr and the page. Identical render problems of many
 /// people are counted once, with one example.
 #[derive(Default)]
-pub struct Problems {
+pub struct PreviewProblems {
     pub errors: Vec<String>,
     pub warnings: Vec<String>,
     grouped: Vec<(String, usize, String)>,
 }
 
-impl Problems {
+impl PreviewProblems {
     fn input(&mut self, d: &crate::diag::Diagnostic) {
         match d.severity {
             crate::diag::Severity::Error => self.errors.push(d.to_string()),
             crate::diag::Severity::Warning => self.warnings.push(d.to_string()),
         }
-    }
-
-    fn error(&mut self, message: String) {
-        self.errors.push(message);
     }
 
     /// A problem of one person's notice; the same problem for many people is listed once.
@@ -216,7 +206,7 @@ fn print_one(
     renderer: &Renderer,
     args: &PreviewArgs,
     chosen: &[&Recipient],
-    problems: &mut Problems,
+    problems: &mut PreviewProblems,
 ) -> anyhow::Result<Outcome> {
     let [person] = chosen else {
         if chosen.is_empty() && !problems.errors.is_empty() {
@@ -232,7 +222,7 @@ fn print_one(
     match renderer.render(person, &args.campaign, None) {
         Ok(rendered) => {
             for e in &rendered.link_errors {
-                problems.person(e, &person.user.source_upn);
+                problems.person(&e.to_string(), &person.user.source_upn);
             }
             out!("{}", terminal_text(&rendered));
         }
@@ -309,7 +299,7 @@ mod tests {
             "a@contoso.com".into(),
             "zed@contoso.com".into(),
         ];
-        let s = Selection::new(&users, None);
+        let s = PreviewFilter::new(&users, None);
         let chosen: Vec<&str> = s
             .apply(&people)
             .iter()
@@ -317,15 +307,15 @@ mod tests {
             .collect();
         assert_eq!(chosen, ["a@contoso.com", "b@contoso.com"]);
         assert_eq!(s.unmatched(&people), ["zed@contoso.com"]);
-        let limited = Selection::new(&users, Some(1));
+        let limited = PreviewFilter::new(&users, Some(1));
         assert_eq!(limited.apply(&people).len(), 1);
         assert_eq!(limited.unmatched(&people), ["zed@contoso.com"]);
-        assert_eq!(Selection::new(&[], Some(2)).apply(&people).len(), 2);
+        assert_eq!(PreviewFilter::new(&[], Some(2)).apply(&people).len(), 2);
     }
 
     #[test]
     fn same_problem_of_many_people_is_listed_once() {
-        let mut p = Problems::default();
+        let mut p = PreviewProblems::default();
         p.person("template en/text, line 3: x", "a@contoso.com");
         p.person("template en/text, line 3: x", "b@contoso.com");
         p.person("other", "c@contoso.com");

@@ -24,7 +24,7 @@ pub const APP_LAUNCHER: &str = "https://www.microsoft365.com/";
 #[derive(Debug, Serialize)]
 pub struct Data<'a> {
     pub recipient: RecipientData<'a>,
-    pub organization: Organization<'a>,
+    pub organization: OrganizationData<'a>,
     pub sender: Sender<'a>,
     pub links: Links<'a>,
     pub locale: &'a str,
@@ -47,7 +47,7 @@ pub struct RecipientData<'a> {
 }
 
 #[derive(Debug, Serialize)]
-pub struct Organization<'a> {
+pub struct OrganizationData<'a> {
     pub name: &'a str,
     pub helpdesk: &'a str,
     /// `[organization].source_name`, or null.
@@ -60,10 +60,10 @@ pub struct Organization<'a> {
     pub helpdesk_after: &'a str,
 }
 
-impl<'a> Organization<'a> {
+impl<'a> OrganizationData<'a> {
     pub fn new(name: &'a str, helpdesk: &'a str, source_name: Option<&'a str>) -> Self {
         let (helpdesk_before, helpdesk_url, helpdesk_after) = split_first_url(helpdesk);
-        Organization {
+        OrganizationData {
             name,
             helpdesk,
             source_name: source_name.map(str::trim).filter(|s| !s.is_empty()),
@@ -145,12 +145,6 @@ pub fn greeting_name(given_name: Option<&str>, display_name: Option<&str>) -> Op
         .map(str::to_string)
 }
 
-/// A guest's address at home: `jane_fabrikam.com#EXT#@contoso.onmicrosoft.com` is
-/// `jane@fabrikam.com` (the last `_` stands for the `@`). Other UPNs are returned as they are.
-pub fn previous_account(source_upn: &str) -> String {
-    crate::plan::home_address(source_upn).unwrap_or_else(|| source_upn.to_string())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -187,20 +181,20 @@ mod tests {
         assert_eq!(greeting_name(None, None), None);
     }
 
+    /// A guest's address at home: `jane_fabrikam.com#EXT#@contoso.onmicrosoft.com` is
+    /// `jane@fabrikam.com` (the last `_` stands for the `@`); other UPNs have none.
     #[test]
     fn guest_home_address() {
+        use crate::plan::home_address;
         assert_eq!(
-            previous_account("noah.novak9_partner.example#EXT#@contoso.onmicrosoft.com"),
+            home_address("noah.novak9_partner.example#EXT#@contoso.onmicrosoft.com").unwrap(),
             "noah.novak9@partner.example"
         );
         assert_eq!(
-            previous_account("a_b_c.com#ext#@contoso.onmicrosoft.com"),
+            home_address("a_b_c.com#ext#@contoso.onmicrosoft.com").unwrap(),
             "a_b@c.com"
         );
-        assert_eq!(previous_account("ana@contoso.com"), "ana@contoso.com");
-        assert_eq!(
-            previous_account("_x#EXT#@contoso.onmicrosoft.com"),
-            "_x#EXT#@contoso.onmicrosoft.com"
-        );
+        assert_eq!(home_address("ana@contoso.com"), None);
+        assert_eq!(home_address("_x#EXT#@contoso.onmicrosoft.com"), None);
     }
 }

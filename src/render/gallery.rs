@@ -9,8 +9,8 @@ use serde::Serialize;
 pub const SHOWN: usize = 500;
 
 /// One person in the gallery.
-#[derive(Debug, Clone, Serialize)]
-pub struct Entry {
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct GalleryEntry {
     pub name: Option<String>,
     pub source: String,
     pub target: String,
@@ -34,7 +34,7 @@ pub struct Entry {
 
 /// What the page says above the list.
 #[derive(Debug, Clone, Default)]
-pub struct Summary {
+pub struct GallerySummary {
     pub campaign: String,
     pub generated: String,
     pub from: String,
@@ -53,7 +53,7 @@ pub struct Summary {
 }
 
 /// One entry as a line of the page's JSON array, safe inside `<script>`.
-pub fn entry_json(e: &Entry) -> String {
+pub fn entry_json(e: &GalleryEntry) -> String {
     script_safe(&serde_json::to_string(e).unwrap_or_else(|_| "null".into()))
 }
 
@@ -82,14 +82,14 @@ pub fn escape(s: &str) -> String {
 }
 
 /// The page up to the opening of the JSON array; entries follow, separated by `,\n`.
-pub fn page_head(s: &Summary) -> String {
+pub fn page_head(s: &GallerySummary) -> String {
     let status = if s.errors.is_empty() {
         "<span class=\"chip ok\">no problems</span>".to_string()
     } else {
         format!(
             "<span class=\"chip bad\">{} problem{}</span>",
             s.errors.len(),
-            plural(s.errors.len())
+            if s.errors.len() == 1 { "" } else { "s" }
         )
     };
     let locales: Vec<String> = s
@@ -117,7 +117,7 @@ pub fn page_head(s: &Summary) -> String {
     )
 }
 
-fn held_back(s: &Summary) -> String {
+fn held_back(s: &GallerySummary) -> String {
     if s.held_back.is_empty() {
         return String::new();
     }
@@ -128,15 +128,7 @@ fn held_back(s: &Summary) -> String {
     )
 }
 
-fn plural(n: usize) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
-    }
-}
-
-fn problems(s: &Summary) -> String {
+fn problems(s: &GallerySummary) -> String {
     let mut out = String::new();
     for (class, title, list) in [
         ("errors", "Problems to fix before sending", &s.errors),
@@ -190,8 +182,8 @@ const BODY_START: &str = r##"<main>
 mod tests {
     use super::*;
 
-    fn entry() -> Entry {
-        Entry {
+    fn entry() -> GalleryEntry {
+        GalleryEntry {
             name: Some("</script><script>alert(1)</script>".into()),
             source: "a@contoso.com".into(),
             target: "a@fabrikam.com".into(),
@@ -233,13 +225,13 @@ mod tests {
 
     #[test]
     fn page_lists_problems_escaped_and_counts() {
-        let s = Summary {
+        let s = GallerySummary {
             campaign: "post-migration".into(),
             people: 2,
             rendered: 1,
             errors: vec!["map.csv:3: <bad> value".into()],
             warnings: vec!["dir.csv:4: warning: unused".into()],
-            ..Summary::default()
+            ..GallerySummary::default()
         };
         let head = page_head(&s);
         assert!(head.contains("1 problem<"), "{head}");

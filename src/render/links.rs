@@ -27,6 +27,36 @@ static PLAIN_URL: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"(?i)(?:[a-z][a-z0-9+.-]*://|(?-u:\b)www\.)[^\s<>"'`]+"#).unwrap()
 });
 
+/// Why one link is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LinkRefusal {
+    #[error("is not a valid URL ({0})")]
+    Invalid(#[from] url::ParseError),
+    #[error("uses {0}:, only https links are allowed")]
+    Scheme(String),
+    #[error("has a user name before the host, a trick to hide the real host")]
+    UserName,
+    #[error("names a port; links must use the standard https port")]
+    Port,
+    #[error("host {0} is not one of the tenants' hosts, Microsoft's hosts or [message].allowed_link_domains")]
+    Host(String),
+    #[error("points to an IP address, not a host name")]
+    IpAddress,
+    #[error("has no host")]
+    NoHost,
+}
+
+/// A refused link in one rendered part; `send` refuses to send a notice that has one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("template {template}: {url}: {why}")]
+pub struct LinkError {
+    /// `<locale>/<part>`, e.g. `en/text`.
+    pub template: String,
+    pub url: String,
+    #[source]
+    pub why: LinkRefusal,
+}
+
 /// The hosts links may point to.
 #[derive(Debug, Clone)]
 pub struct AllowedHosts {
@@ -67,32 +97,27 @@ impl AllowedHosts {
     }
 
     /// Checks one URL; the error says why it is refused.
-    pub fn check(&self, raw: &str) -> Result<(), String> {
+    pub fn check(&self, raw: &str) -> Result<(), LinkRefusal> {
         let candidate = if raw.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("www.")) {
             format!("https://{raw}")
         } else {
             raw.to_string()
         };
-        let url = url::Url::parse(&candidate).map_err(|e| format!("is not a valid URL ({e})"))?;
+        let url = url::Url::parse(&candidate)?;
         if url.scheme() != "https" {
-            return Err(format!(
-                "uses {}:, only https links are allowed",
-                url.scheme()
-            ));
+            return Err(LinkRefusal::Scheme(url.scheme().to_string()));
         }
         if !url.username().is_empty() || url.password().is_some() {
-            return Err("has a user name before the host, a trick to hide the real host".into());
+            return Err(LinkRefusal::UserName);
         }
         if url.port().is_some() {
-            return Err("names a port; links must use the standard https port".into());
+            return Err(LinkRefusal::Port);
         }
         match url.host() {
             Some(url::Host::Domain(host)) if self.allows(host) => Ok(()),
-            Some(url::Host::Domain(host)) => Err(format!(
-                "host {host} is not one of the tenants' hosts, Microsoft's hosts or [message].allowed_link_domains"
-            )),
-            Some(_) => Err("points to an IP address, not a host name".into()),
-            None => Err("has no host".into()),
+            Some(url::Host::Domain(host)) => Err(LinkRefusal::Host(host.to_string())),
+            Some(_) => Err(LinkRefusal::IpAddress),
+            None => Err(LinkRefusal::NoHost),
         }
     }
 }
@@ -146,68 +171,28 @@ fn without_trailing_punctuation(url: &str) -> String {
         .to_string()
 }
 
-/// Decodes the character references that can hide a URL's real text.
+/// Decodes the character references (`&#x3A;`, `&colon;`, every HTML5 name) that can hide a
+/// URL's real text.
 fn decode_entities(s: &str) -> String {
-    if !s.contains('&') {
-        return s.to_string();
-    }
-    let mut out = String::with_capacity(s.len());
-    let mut rest = s;
-    while let Some(i) = rest.find('&') {
-        out.push_str(&rest[..i]);
-        rest = &rest[i..];
-        match rest
-            .find(';')
-            .filter(|&end| end <= 10)
-            .and_then(|end| entity(&rest[1..end]).map(|c| (c, end)))
-        {
-            Some((c, end)) => {
-                out.push(c);
-                rest = &rest[end + 1..];
-            }
-            None => {
-                out.push('&');
-                rest = &rest[1..];
-            }
-        }
-    }
-    out.push_str(rest);
-    out
+    html_escape::decode_html_entities(s).into_owned()
 }
 
-fn entity(name: &str) -> Option<char> {
-    let code = if let Some(hex) = name.strip_prefix("#x").or_else(|| name.strip_prefix("#X")) {
-        u32::from_str_radix(hex, 16).ok()?
-    } else if let Some(dec) = name.strip_prefix('#') {
-        dec.parse().ok()?
-    } else {
-        return match name {
-            "amp" => Some('&'),
-            "lt" => Some('<'),
-            "gt" => Some('>'),
-            "quot" => Some('"'),
-            "apos" => Some('\''),
-            "colon" => Some(':'),
-            "sol" => Some('/'),
-            "period" => Some('.'),
-            _ => None,
-        };
-    };
-    char::from_u32(code)
-}
-
-/// Checks every URL of one rendered part; problems are `template NAME: URL: why`.
+/// Checks every URL of one rendered part; each refused link is listed once.
 pub fn check_part(
     allowed: &AllowedHosts,
     template: &str,
     urls: &[String],
-    problems: &mut Vec<String>,
+    problems: &mut Vec<LinkError>,
 ) {
     for url in urls {
         if let Err(why) = allowed.check(url) {
-            let line = format!("template {template}: {url}: {why}");
-            if !problems.contains(&line) {
-                problems.push(line);
+            let problem = LinkError {
+                template: template.to_string(),
+                url: url.clone(),
+                why,
+            };
+            if !problems.contains(&problem) {
+                problems.push(problem);
             }
         }
     }
@@ -249,7 +234,8 @@ mod tests {
             .is_ok());
         let why = a
             .check("https://contoso-my.sharepoint.com.evil.example/personal/x")
-            .unwrap_err();
+            .unwrap_err()
+            .to_string();
         assert!(
             why.contains("contoso-my.sharepoint.com.evil.example"),
             "{why}"
@@ -272,15 +258,18 @@ mod tests {
         assert!(a
             .check("http://www.office.com/")
             .unwrap_err()
+            .to_string()
             .contains("http:"));
         assert!(a.check("javascript:alert(1)").is_err());
         assert!(a
             .check("https://10.0.0.1/")
             .unwrap_err()
+            .to_string()
             .contains("IP address"));
         assert!(a
             .check("https://www.office.com:8443/")
             .unwrap_err()
+            .to_string()
             .contains("port"));
         assert!(a.check("www.office.com").is_ok());
     }
@@ -341,6 +330,26 @@ mod tests {
     }
 
     #[test]
+    fn a_refusal_keeps_the_url_parser_error_and_a_link_error_its_refusal() {
+        let why = allowed().check("https://").unwrap_err();
+        assert_eq!(why, LinkRefusal::Invalid(url::ParseError::EmptyHost));
+        let source = std::error::Error::source(&why).unwrap();
+        assert!(source.is::<url::ParseError>(), "{source:?}");
+        let mut problems = Vec::new();
+        check_part(
+            &allowed(),
+            "en/text",
+            &["http://x.example/".into()],
+            &mut problems,
+        );
+        let source = std::error::Error::source(&problems[0]).unwrap();
+        assert_eq!(
+            source.to_string(),
+            "uses http:, only https links are allowed"
+        );
+    }
+
+    #[test]
     fn problems_name_template_and_url() {
         let mut problems = Vec::new();
         let urls =
@@ -348,7 +357,7 @@ mod tests {
         check_part(&allowed(), "en/text", &urls, &mut problems);
         assert_eq!(problems.len(), 1);
         assert!(
-            problems[0].starts_with(
+            problems[0].to_string().starts_with(
                 "template en/text: https://contoso-my.sharepoint.com.evil.example/personal/x: host"
             ),
             "{problems:?}"

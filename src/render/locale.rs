@@ -3,15 +3,6 @@
 
 use std::collections::BTreeSet;
 
-/// The locale folder to use, matched case-insensitively (`de_at` and `de-AT` are the same).
-pub fn choose<'a>(
-    preferred: Option<&str>,
-    available: &'a BTreeSet<String>,
-    default: &'a str,
-) -> &'a str {
-    choose_why(preferred, available, default).0
-}
-
 /// A PreferredLanguage whose language has no templates, so the default locale stood in.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Fallback {
@@ -21,8 +12,9 @@ pub struct Fallback {
     pub language: String,
 }
 
-/// Like [`choose`], and why the default was used for a PreferredLanguage it could not serve
-/// (none when the person has no PreferredLanguage, or `de-AT` used `de` as designed).
+/// The locale folder to use, matched case-insensitively (`de_at` and `de-AT` are the same),
+/// and why the default was used for a PreferredLanguage it could not serve (none when the
+/// person has no PreferredLanguage, or `de-AT` used `de` as designed).
 pub fn choose_why<'a>(
     preferred: Option<&str>,
     available: &'a BTreeSet<String>,
@@ -61,6 +53,7 @@ mod tests {
 
     #[test]
     fn full_tag_then_language_then_default() {
+        let choose = |tag, available, default| choose_why(tag, available, default).0;
         let both = set(&["de", "de-AT", "en"]);
         assert_eq!(choose(Some("de-AT"), &both, "en"), "de-AT");
         assert_eq!(choose(Some("de_at"), &both, "en"), "de-AT");

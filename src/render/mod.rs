@@ -25,14 +25,14 @@ use lettre::Address;
 use crate::config::Config;
 use crate::plan::Recipient;
 use crate::transport::Envelope;
-use links::AllowedHosts;
-use registry::Registry;
+use links::{AllowedHosts, LinkError};
+use registry::{Registry, TemplateProblem};
 
 /// Why a renderer could not be built or a notice could not be rendered.
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
-    #[error("the templates cannot be used:\n  {}", .0.join("\n  "))]
-    Templates(Vec<String>),
+    #[error("the templates cannot be used:\n  {}", registry::lines(.0))]
+    Templates(Vec<TemplateProblem>),
     #[error("[message].default_locale `{locale}` has no complete folder in {dir} (locales found: {found}); set default_locale to one of them")]
     DefaultLocale {
         locale: String,
@@ -51,9 +51,18 @@ pub enum RenderError {
         template: String,
         line: String,
         message: String,
+        #[source]
+        source: Box<handlebars::RenderError>,
     },
-    #[error("`{value}` is not a usable recipient address ({why})")]
-    Address { value: String, why: String },
+    /// `source` is none when there is no address at all.
+    #[error("`{value}` is not a usable recipient address ({})", match source {
+        Some(e) => e.to_string(),
+        None => "no recipient address".into(),
+    })]
+    Address {
+        value: String,
+        source: Option<lettre::address::AddressError>,
+    },
     #[error("cannot build the message: {0}")]
     Build(#[from] lettre::error::Error),
 }
@@ -72,7 +81,7 @@ pub struct Rendered {
     pub text: String,
     pub html: String,
     /// `template <name>: <url>: <why>`; `send` refuses to send when this is not empty.
-    pub link_errors: Vec<String>,
+    pub link_errors: Vec<LinkError>,
 }
 
 impl Rendered {
@@ -85,7 +94,7 @@ impl Rendered {
 
 /// A notice with its templates filled in and its links checked, before the MIME message.
 #[derive(Debug, Clone)]
-pub struct Draft {
+pub struct NoticeDraft {
     pub message_id: String,
     pub subject: String,
     pub locale: String,
@@ -94,7 +103,7 @@ pub struct Draft {
     pub text: String,
     pub html: String,
     /// As in [`Rendered::link_errors`].
-    pub link_errors: Vec<String>,
+    pub link_errors: Vec<LinkError>,
 }
 
 /// The templates, sender and allowed link hosts, built once from the config.
@@ -173,16 +182,11 @@ impl Renderer {
         r: &Recipient,
         campaign: &str,
         to_override: Option<&[String]>,
-    ) -> Result<Draft, RenderError> {
-        let locale = locale::choose(
-            r.preferred_language(),
-            &self.registry.locales,
-            &self.default_locale,
-        )
-        .to_string();
+    ) -> Result<NoticeDraft, RenderError> {
+        let (locale, _) = self.locale_of(r);
         let data = context::Data {
             recipient: context::recipient(r),
-            organization: context::Organization::new(
+            organization: context::OrganizationData::new(
                 &self.organization.name,
                 &self.organization.helpdesk,
                 self.organization.source_name.as_deref(),
@@ -201,7 +205,7 @@ impl Renderer {
         let value = serde_json::to_value(&data).map_err(|e| {
             template_error(
                 &format!("{locale}/subject"),
-                &RenderErrorReason::SerdeError(e).into(),
+                RenderErrorReason::SerdeError(e).into(),
             )
         })?;
         let [subject, text, html] = self.fill_all(&locale, value)?;
@@ -215,7 +219,7 @@ impl Renderer {
             to_override.is_some(),
             &self.from_domain,
         );
-        Ok(Draft {
+        Ok(NoticeDraft {
             message_id,
             subject,
             locale,
@@ -227,39 +231,30 @@ impl Renderer {
     }
 
     /// The second half of [`Renderer::render`]: the MIME message of a draft, dated `date`.
-    pub fn finish(&self, draft: Draft, date: SystemTime) -> Result<Rendered, RenderError> {
-        let Draft {
-            message_id,
-            subject,
-            locale,
-            to,
-            text,
-            html,
-            link_errors,
-        } = draft;
+    pub fn finish(&self, d: NoticeDraft, date: SystemTime) -> Result<Rendered, RenderError> {
         let bytes = message::build(&message::Parts {
             from: &self.from,
             reply_to: self.reply_to.as_ref(),
-            to: to.clone(),
-            subject: &subject,
-            message_id: &message_id,
+            to: d.to.clone(),
+            subject: &d.subject,
+            message_id: &d.message_id,
             date,
-            text: &text,
-            html: &html,
-            content_language: &locale,
+            text: &d.text,
+            html: &d.html,
+            content_language: &d.locale,
         })?;
         Ok(Rendered {
             envelope: Envelope {
                 from: self.from.email.to_string(),
-                to: to.iter().map(|m| m.email.to_string()).collect(),
+                to: d.to.iter().map(|m| m.email.to_string()).collect(),
             },
-            message_id,
-            subject,
-            locale,
+            message_id: d.message_id,
+            subject: d.subject,
+            locale: d.locale,
             bytes,
-            text,
-            html,
-            link_errors,
+            text: d.text,
+            html: d.html,
+            link_errors: d.link_errors,
         })
     }
 
@@ -282,29 +277,20 @@ impl Renderer {
     /// Subject, text and HTML rendered by Handlebars from one template context.
     fn fill_all(&self, locale: &str, value: serde_json::Value) -> Result<[String; 3], RenderError> {
         let context = handlebars::Context::from(value);
+        let fill = |hb: &handlebars::Handlebars, part: &str| {
+            let template = format!("{locale}/{part}");
+            hb.render_with_context(&template, &context)
+                .map_err(|e| template_error(&template, e))
+        };
+        let (text, html) = (&self.registry.text, &self.registry.html);
         Ok([
-            self.fill(false, &format!("{locale}/subject"), &context)?,
-            self.fill(false, &format!("{locale}/text"), &context)?,
-            self.fill(true, &format!("{locale}/html"), &context)?,
+            fill(text, "subject")?,
+            fill(text, "text")?,
+            fill(html, "html")?,
         ])
     }
 
-    fn fill(
-        &self,
-        html: bool,
-        template: &str,
-        context: &handlebars::Context,
-    ) -> Result<String, RenderError> {
-        let hb = if html {
-            &self.registry.html
-        } else {
-            &self.registry.text
-        };
-        hb.render_with_context(template, context)
-            .map_err(|e| template_error(template, &e))
-    }
-
-    fn check_links(&self, locale: &str, subject: &str, text: &str, html: &str) -> Vec<String> {
+    fn check_links(&self, locale: &str, subject: &str, text: &str, html: &str) -> Vec<LinkError> {
         let mut problems = Vec::new();
         let parts = [
             ("subject", links::urls_in_text(subject)),
@@ -331,18 +317,15 @@ impl Renderer {
         if list.is_empty() {
             return Err(RenderError::Address {
                 value: String::new(),
-                why: "no recipient address".into(),
+                source: None,
             });
         }
         list.iter()
             .map(|a| {
-                let address: Address =
-                    a.trim()
-                        .parse()
-                        .map_err(|e: lettre::address::AddressError| RenderError::Address {
-                            value: a.clone(),
-                            why: e.to_string(),
-                        })?;
+                let address: Address = a.trim().parse().map_err(|e| RenderError::Address {
+                    value: a.clone(),
+                    source: Some(e),
+                })?;
                 Ok(Mailbox::new(name.map(message::header_name), address))
             })
             .collect()
@@ -388,7 +371,7 @@ pub fn allowed_hosts(config: &Config) -> AllowedHosts {
     )
 }
 
-fn template_error(template: &str, e: &handlebars::RenderError) -> RenderError {
+fn template_error(template: &str, e: handlebars::RenderError) -> RenderError {
     let message = match e.reason() {
         RenderErrorReason::MissingVariable(Some(name)) => format!(
             "`{name}` is not a known variable (strict mode); check the spelling, or see templates/README.md for the names templates can use"
@@ -407,6 +390,7 @@ fn template_error(template: &str, e: &handlebars::RenderError) -> RenderError {
             .unwrap_or_else(|| template.to_string()),
         line,
         message,
+        source: Box::new(e),
     }
 }
 

@@ -9,6 +9,38 @@ use std::path::{Path, PathBuf};
 
 use handlebars::Handlebars;
 
+/// One reason the templates folder cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum TemplateProblem {
+    #[error("{}: cannot read the templates folder ({source}); set [message].templates to a copy of the shipped templates/ folder", dir.display())]
+    Folder {
+        dir: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}: cannot read ({source})", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}: {}", path.display(), describe_template_error(source))]
+    Syntax {
+        path: PathBuf,
+        source: handlebars::TemplateError,
+    },
+    #[error("{}: locale folder `{folder}` has no {}; every locale needs subject.hbs, text.hbs and html.hbs", dir.join(folder).display(), missing.iter().map(|m| format!("{m}.hbs")).collect::<Vec<_>>().join(", "))]
+    IncompleteLocale {
+        dir: PathBuf,
+        folder: String,
+        missing: Vec<&'static str>,
+    },
+}
+
+/// The problems, one per line, for [`super::RenderError::Templates`].
+pub fn lines(problems: &[TemplateProblem]) -> String {
+    let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    lines.join("\n  ")
+}
+
 /// The three templates every locale folder must have.
 pub const REQUIRED: [&str; 3] = ["subject", "text", "html"];
 
@@ -21,14 +53,14 @@ pub struct Registry {
 }
 
 /// Reads every `*.hbs` under `dir`. All problems are returned, not only the first.
-pub fn load(dir: &Path) -> Result<Registry, Vec<String>> {
+pub fn load(dir: &Path) -> Result<Registry, Vec<TemplateProblem>> {
     let mut problems = Vec::new();
     let mut files = Vec::new();
-    if let Err(e) = collect(dir, dir, &mut files) {
-        return Err(vec![format!(
-            "{}: cannot read the templates folder ({e}); set [message].templates to a copy of the shipped templates/ folder",
-            dir.display()
-        )]);
+    if let Err(source) = collect(dir, dir, &mut files) {
+        return Err(vec![TemplateProblem::Folder {
+            dir: dir.to_path_buf(),
+            source,
+        }]);
     }
     files.sort();
     let mut registry = Registry {
@@ -84,9 +116,11 @@ pub fn is_html(name: &str) -> bool {
     name.split('/').any(|part| part == "html")
 }
 
-fn register(registry: &mut Registry, name: &str, path: &Path) -> Result<(), String> {
-    let source = std::fs::read_to_string(path)
-        .map_err(|e| format!("{}: cannot read ({e})", path.display()))?;
+fn register(registry: &mut Registry, name: &str, path: &Path) -> Result<(), TemplateProblem> {
+    let source = std::fs::read_to_string(path).map_err(|source| TemplateProblem::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
     let source = source.strip_prefix('\u{feff}').unwrap_or(&source);
     let hb = if is_html(name) {
         &mut registry.html
@@ -94,7 +128,10 @@ fn register(registry: &mut Registry, name: &str, path: &Path) -> Result<(), Stri
         &mut registry.text
     };
     hb.register_template_string(name, source)
-        .map_err(|e| format!("{}: {}", path.display(), describe_template_error(&e)))
+        .map_err(|e| TemplateProblem::Syntax {
+            path: path.to_path_buf(),
+            source: e,
+        })
 }
 
 fn describe_template_error(e: &handlebars::TemplateError) -> String {
@@ -106,7 +143,11 @@ fn describe_template_error(e: &handlebars::TemplateError) -> String {
 
 /// The locale folders: every top-level folder (but `shared`) holding a template; each must
 /// have all of [`REQUIRED`].
-fn locales(dir: &Path, names: &BTreeSet<&str>, problems: &mut Vec<String>) -> BTreeSet<String> {
+fn locales(
+    dir: &Path,
+    names: &BTreeSet<&str>,
+    problems: &mut Vec<TemplateProblem>,
+) -> BTreeSet<String> {
     let folders: BTreeSet<&str> = names
         .iter()
         .filter_map(|n| n.split_once('/').map(|(first, _)| first))
@@ -114,7 +155,7 @@ fn locales(dir: &Path, names: &BTreeSet<&str>, problems: &mut Vec<String>) -> BT
         .collect();
     let mut complete = BTreeSet::new();
     for folder in folders {
-        let missing: Vec<&str> = REQUIRED
+        let missing: Vec<&'static str> = REQUIRED
             .iter()
             .filter(|t| !names.contains(format!("{folder}/{t}").as_str()))
             .copied()
@@ -122,11 +163,11 @@ fn locales(dir: &Path, names: &BTreeSet<&str>, problems: &mut Vec<String>) -> BT
         if missing.is_empty() {
             complete.insert(folder.to_string());
         } else {
-            problems.push(format!(
-                "{}: locale folder `{folder}` has no {}; every locale needs subject.hbs, text.hbs and html.hbs",
-                dir.join(folder).display(),
-                missing.iter().map(|m| format!("{m}.hbs")).collect::<Vec<_>>().join(", ")
-            ));
+            problems.push(TemplateProblem::IncompleteLocale {
+                dir: dir.to_path_buf(),
+                folder: folder.to_string(),
+                missing,
+            });
         }
     }
     complete
@@ -167,7 +208,12 @@ mod tests {
         write(dir.path(), "en/text.hbs", "line one\n{{#if x}}never closed");
         write(dir.path(), "en/html.hbs", "ok");
         write(dir.path(), "de/subject.hbs", "ok");
-        let problems = load(dir.path()).err().unwrap();
+        let problems: Vec<String> = load(dir.path())
+            .err()
+            .unwrap()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
         assert_eq!(problems.len(), 2, "{problems:?}");
         assert!(
             problems.iter().any(|p| p.contains("text.hbs: line 2")),
@@ -182,8 +228,27 @@ mod tests {
     }
 
     #[test]
+    fn problems_keep_the_handlebars_and_io_errors_as_their_source() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "en/text.hbs", "{{#if x}}never closed");
+        let problems = load(dir.path()).err().unwrap();
+        let syntax = problems
+            .iter()
+            .find(|p| matches!(p, TemplateProblem::Syntax { .. }))
+            .unwrap();
+        let source = std::error::Error::source(syntax).unwrap();
+        assert!(source.is::<handlebars::TemplateError>(), "{source:?}");
+        let missing = load(Path::new("/nonexistent/templates")).err().unwrap();
+        let source = std::error::Error::source(&missing[0]).unwrap();
+        assert!(source.is::<std::io::Error>(), "{source:?}");
+    }
+
+    #[test]
     fn missing_folder_says_which_key_to_set() {
         let problems = load(Path::new("/nonexistent/templates")).err().unwrap();
-        assert!(problems[0].contains("[message].templates"), "{problems:?}");
+        assert!(
+            problems[0].to_string().contains("[message].templates"),
+            "{problems:?}"
+        );
     }
 }

@@ -13,20 +13,20 @@ use std::path::Path;
 use anyhow::Context;
 use rayon::prelude::*;
 
-use super::{files, marker, Problems};
+use super::{files, marker, PreviewProblems};
 use crate::cli::PreviewArgs;
 use crate::config::Config;
 use crate::exit::Outcome;
 use crate::output::outln;
 use crate::plan::Recipient;
-use crate::render::gallery::{self, Entry, Summary};
+use crate::render::gallery::{self, GalleryEntry, GallerySummary};
 use crate::render::Renderer;
 
 /// People per folder under `messages/` (`messages/000/` holds people 1 to 1000).
 pub const FOLDER: usize = 1000;
 
 /// What one preview run works on.
-pub struct Job<'a> {
+pub struct PreviewJob<'a> {
     pub config: &'a Config,
     pub renderer: &'a Renderer,
     pub args: &'a PreviewArgs,
@@ -36,7 +36,11 @@ pub struct Job<'a> {
 }
 
 /// Renders everyone into `out` and writes `out/index.html`.
-pub fn gallery(job: &Job<'_>, out: &Path, problems: &mut Problems) -> anyhow::Result<Outcome> {
+pub fn gallery(
+    job: &PreviewJob<'_>,
+    out: &Path,
+    problems: &mut PreviewProblems,
+) -> anyhow::Result<Outcome> {
     marker::prepare(out)?;
     files::create_private_dir(out)
         .with_context(|| format!("cannot create the output folder {}", out.display()))?;
@@ -56,7 +60,7 @@ pub fn gallery(job: &Job<'_>, out: &Path, problems: &mut Problems) -> anyhow::Re
     let folders: Vec<(usize, &[&Recipient])> = job.people.chunks(FOLDER).enumerate().collect();
     let at_once = 2 * rayon::current_num_threads().max(1);
     for round in folders.chunks(at_once) {
-        let done: Vec<anyhow::Result<Vec<Entry>>> = round
+        let done: Vec<anyhow::Result<Vec<GalleryEntry>>> = round
             .par_iter()
             .map(|&(f, people)| render_folder(job, &messages, f, people))
             .collect();
@@ -106,11 +110,11 @@ pub fn gallery(job: &Job<'_>, out: &Path, problems: &mut Problems) -> anyhow::Re
 /// Renders folder number `f` of `people` into `messages/NNN/`: each person's `.eml` and `.html`,
 /// and one `text.html` with everyone's text part.
 fn render_folder(
-    job: &Job<'_>,
+    job: &PreviewJob<'_>,
     messages: &Path,
     f: usize,
     people: &[&Recipient],
-) -> anyhow::Result<Vec<Entry>> {
+) -> anyhow::Result<Vec<GalleryEntry>> {
     let folder = Folder::new(messages, f)?;
     let mut texts = files::TextPage::new();
     let entries = people
@@ -147,27 +151,20 @@ impl Folder {
 }
 
 fn render_one(
-    job: &Job<'_>,
+    job: &PreviewJob<'_>,
     folder: &Folder,
     n: usize,
     r: &Recipient,
     texts: &mut files::TextPage,
-) -> anyhow::Result<Entry> {
-    let mut entry = Entry {
+) -> anyhow::Result<GalleryEntry> {
+    let mut entry = GalleryEntry {
         name: r.display_name().map(crate::render::message::clean_line),
         source: r.user.source_upn.clone(),
         target: r.user.target_upn.clone(),
         to: r.to.clone(),
-        locale: String::new(),
-        subject: String::new(),
         guest: r.guest,
         batch: r.move_state.as_ref().map(|m| m.batch.clone()),
-        message_id: String::new(),
-        eml: None,
-        html: None,
-        text: None,
-        link_errors: Vec::new(),
-        error: None,
+        ..GalleryEntry::default()
     };
     let rendered = match job.renderer.render(r, &job.args.campaign, None) {
         Ok(rendered) => rendered,
@@ -193,12 +190,16 @@ fn render_one(
     entry.subject = rendered.subject;
     entry.message_id = rendered.message_id;
     entry.to = rendered.envelope.to;
-    entry.link_errors = rendered.link_errors;
+    entry.link_errors = rendered
+        .link_errors
+        .iter()
+        .map(ToString::to_string)
+        .collect();
     Ok(entry)
 }
 
 /// Lists the files written for `entry` in the marker.
-fn list_files(written: &mut marker::Written, entry: &Entry) -> std::io::Result<()> {
+fn list_files(written: &mut marker::Written, entry: &GalleryEntry) -> std::io::Result<()> {
     for rel in [&entry.eml, &entry.html].into_iter().flatten() {
         written.add(rel)?;
     }
@@ -208,7 +209,7 @@ fn list_files(written: &mut marker::Written, entry: &Entry) -> std::io::Result<(
     Ok(())
 }
 
-fn record_problems(entry: &Entry, problems: &mut Problems) {
+fn record_problems(entry: &GalleryEntry, problems: &mut PreviewProblems) {
     if let Some(e) = &entry.error {
         problems.person(e, &entry.source);
     }
@@ -218,12 +219,12 @@ fn record_problems(entry: &Entry, problems: &mut Problems) {
 }
 
 fn summary(
-    job: &Job<'_>,
+    job: &PreviewJob<'_>,
     rendered: usize,
     locales: Vec<(String, usize)>,
-    problems: &Problems,
-) -> Summary {
-    Summary {
+    problems: &PreviewProblems,
+) -> GallerySummary {
+    GallerySummary {
         campaign: job.args.campaign.clone(),
         generated: chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
         from: job.config.message.from.clone(),
@@ -241,7 +242,7 @@ fn summary(
 
 /// `index.html` = head (summary, problems) + the streamed rows + the script, then the side
 /// file is removed.
-fn assemble(out: &Path, rows_path: &Path, summary: &Summary) -> std::io::Result<()> {
+fn assemble(out: &Path, rows_path: &Path, summary: &GallerySummary) -> std::io::Result<()> {
     let index = out.join("index.html");
     let mut page = BufWriter::new(files::create_private(&index)?);
     page.write_all(gallery::page_head(summary).as_bytes())?;

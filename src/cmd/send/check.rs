@@ -13,7 +13,7 @@ use std::time::SystemTime;
 use rayon::prelude::*;
 
 use crate::plan::Recipient;
-use crate::render::{Draft, RenderError, Renderer};
+use crate::render::{NoticeDraft, RenderError, Renderer};
 use crate::send::{Candidate, Decision, SendJob, SendSelection};
 
 /// Why a notice cannot be sent.
@@ -54,10 +54,12 @@ impl Notices {
     }
 
     /// Fills in `r`'s templates and checks the links; the problems when it cannot be sent.
-    pub fn draft(&self, r: &Recipient) -> Result<Draft, NoticeError> {
+    pub fn draft(&self, r: &Recipient) -> Result<NoticeDraft, NoticeError> {
         let draft = self.renderer.draft(r, &self.campaign, self.to.as_deref())?;
         if !draft.link_errors.is_empty() {
-            return Err(NoticeError::Links(draft.link_errors));
+            return Err(NoticeError::Links(
+                draft.link_errors.iter().map(ToString::to_string).collect(),
+            ));
         }
         Ok(draft)
     }
@@ -65,7 +67,7 @@ impl Notices {
     /// The message of a checked draft, dated now.
     fn finish(
         &self,
-        draft: Draft,
+        draft: NoticeDraft,
         key: String,
         batch: Option<String>,
     ) -> Result<SendJob, NoticeError> {
