@@ -183,6 +183,21 @@ impl Renderer {
         campaign: &str,
         to_override: Option<&[String]>,
     ) -> Result<NoticeDraft, RenderError> {
+        let mut draft = self.fill(r, campaign, to_override)?;
+        draft.link_errors =
+            self.check_links(&draft.locale, &draft.subject, &draft.text, &draft.html);
+        Ok(draft)
+    }
+
+    /// [`Renderer::draft`] without the link check, for a notice whose draft already passed it
+    /// in this run: rendering is deterministic (only `Date`, set by [`Renderer::finish`],
+    /// changes), so the same person's notice renders to the same text again.
+    pub fn fill(
+        &self,
+        r: &Recipient,
+        campaign: &str,
+        to_override: Option<&[String]>,
+    ) -> Result<NoticeDraft, RenderError> {
         let (locale, _) = self.locale_of(r);
         let data = context::Data {
             recipient: context::recipient(r),
@@ -211,7 +226,6 @@ impl Renderer {
         let [subject, text, html] = self.fill_all(&locale, value)?;
         let subject = message::clean_line(&subject);
         let text = wrap::wrap(&text, wrap::WIDTH);
-        let link_errors = self.check_links(&locale, &subject, &text, &html);
         let to = self.recipients(r, data.recipient.name.as_deref(), to_override)?;
         let message_id = message::message_id(
             campaign,
@@ -226,7 +240,7 @@ impl Renderer {
             to,
             text,
             html,
-            link_errors,
+            link_errors: Vec::new(),
         })
     }
 

@@ -1,10 +1,13 @@
 //! The render and link check of `send`: every notice this run will send has its templates
-//! filled in, its message built and its links checked before anything is sent (users the
+//! filled in, its addresses parsed and its links checked before anything is sent (users the
 //! ledger skips are not rendered at all). Only the verdict is kept: each notice is rendered
 //! again when the engine takes it, so memory stays flat in the number of users however many
-//! are sent (a kept message per user made a 100,000-user send hold about 720 MB). Rendering is
-//! deterministic except for the Date header, and the ledger's content hash is taken from the
-//! bytes that are sent.
+//! are sent (a kept message per user made a 100,000-user send hold about 720 MB).
+//!
+//! Rendering is deterministic except for the Date header, so the second render skips the link
+//! check its draft passed, and only the second builds the MIME message: lettre's builder fails
+//! only without a From or a To, and a draft always has both (an empty recipient list is a
+//! render error). The ledger's content hash is taken from the bytes that are sent.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -83,17 +86,19 @@ impl Notices {
         })
     }
 
-    /// Renders and checks `r`'s notice and builds its message, keeping only the verdict.
+    /// Renders and checks `r`'s notice, keeping only the verdict.
     fn verify(&self, r: &Recipient) -> Result<(), NoticeError> {
-        let draft = self.draft(r)?;
-        self.finish(draft, key(r), batch(r)).map(drop)
+        self.draft(r).map(drop)
     }
 
-    /// A candidate whose notice is rendered (and checked again) only when the engine takes it.
+    /// A candidate whose notice, checked by [`Notices::verify`], is rendered again and built
+    /// only when the engine takes it.
     pub fn lazy(&self, r: Recipient) -> Candidate {
         let notices = self.clone();
         Candidate::new(key(&r), move || {
-            let draft = notices.draft(&r)?;
+            let draft = notices
+                .renderer
+                .fill(&r, &notices.campaign, notices.to.as_deref())?;
             notices.finish(draft, key(&r), batch(&r))
         })
     }
