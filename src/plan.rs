@@ -21,7 +21,7 @@ pub use hold::Hold;
 #[derive(Debug, Clone, Serialize)]
 pub struct Recipient {
     pub user: UserMapping,
-    pub directory: Option<DirectoryEntry>,
+    pub directory: Option<Arc<DirectoryEntry>>,
     /// A guest in the source tenant (gets guest wording).
     pub guest: bool,
     /// Their new OneDrive: the directory's OneDriveUrl, or computed from the target host URL.
@@ -188,7 +188,7 @@ impl<'a> Join<'a> {
             let mode = config?.message.recipient;
             let unreachable = user.is_guest()
                 && mode != RecipientMode::TargetEmail
-                && guest_address(&user, entry.as_ref()).is_none();
+                && guest_address(&user, entry.as_deref()).is_none();
             unreachable.then_some(Hold::GuestWithoutAddress)
         });
         match hold {
@@ -216,7 +216,7 @@ impl<'a> Join<'a> {
         }
     }
 
-    fn directory_entry(&mut self, user: &UserMapping) -> Option<DirectoryEntry> {
+    fn directory_entry(&mut self, user: &UserMapping) -> Option<Arc<DirectoryEntry>> {
         let d = self.directory.filter(|d| d.usable)?;
         let found = d.lookup(&user.source_upn, &user.target_upn);
         // A row for the other UPN of the same person is theirs too, not an unknown user.
@@ -231,7 +231,7 @@ impl<'a> Join<'a> {
         }
         found.map(|i| {
             self.check_onedrive_url(d, &d.entries[i], user);
-            d.entries[i].clone()
+            Arc::clone(&d.entries[i])
         })
     }
 
@@ -306,7 +306,11 @@ fn item_prefix(e: &MoveEntry) -> String {
 }
 
 /// Builds one recipient from a mapping row and its directory entry.
-pub fn recipient(config: &Config, user: UserMapping, entry: Option<DirectoryEntry>) -> Recipient {
+pub fn recipient(
+    config: &Config,
+    user: UserMapping,
+    entry: Option<Arc<DirectoryEntry>>,
+) -> Recipient {
     let onedrive_url = entry
         .as_ref()
         .and_then(|e| e.onedrive_url.clone())
@@ -324,7 +328,7 @@ pub fn recipient(config: &Config, user: UserMapping, entry: Option<DirectoryEntr
     ) {
         // A guest's source UPN is no mailbox: their own address stands for it.
         let source = if user.is_guest() {
-            guest_address(&user, entry.as_ref())
+            guest_address(&user, entry.as_deref())
         } else {
             Some(user.source_upn.clone())
         };

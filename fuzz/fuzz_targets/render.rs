@@ -23,9 +23,9 @@
 //! every link an independent look finds in the text and the HTML is https on an allowed host.
 #![no_main]
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use libfuzzer_sys::fuzz_target;
@@ -126,12 +126,12 @@ impl Input {
             preferred_language: self.optional(7),
             onedrive_url: self.optional(8),
             mail: self.optional(9),
-            extra: BTreeMap::from([
-                ("Department".to_string(), self.field(10)),
-                ("Group".to_string(), self.field(11)),
-            ]),
+            extra: vec![
+                ("Department".into(), self.field(10)),
+                ("Group".into(), self.field(11)),
+            ],
         });
-        let mut r = plan::recipient(&configs()[self.mode()], user, entry);
+        let mut r = plan::recipient(&configs()[self.mode()], user, entry.map(Arc::new));
         r.move_state = Some(MoveEntry {
             source_upn: self.field(1),
             target_upn: Some(self.field(2)),
@@ -182,7 +182,7 @@ fn reference(locale: &str, guest: bool, named: bool) -> Rendered {
         preferred_language: Some(locale.to_string()),
         ..DirectoryEntry::default()
     };
-    let r = plan::recipient(&configs()[0], user, Some(entry));
+    let r = plan::recipient(&configs()[0], user, Some(Arc::new(entry)));
     let rendered = renderer()
         .render_at(&r, "post-migration", None, date())
         .expect("a harmless person renders");

@@ -108,7 +108,7 @@ pub fn recipient(r: &Recipient) -> RecipientData<'_> {
         .directory
         .iter()
         .flat_map(|d| d.extra.iter())
-        .map(|(k, v)| (k.as_str(), clean_line(v)))
+        .map(|(k, v)| (&**k, clean_line(v)))
         .collect();
     let name = r.display_name().map(clean_line).filter(|n| !n.is_empty());
     let given_name = r
@@ -124,7 +124,7 @@ pub fn recipient(r: &Recipient) -> RecipientData<'_> {
         guest: r.guest,
         source_upn: &r.user.source_upn,
         previous_account: if r.guest {
-            crate::plan::guest_address(&r.user, r.directory.as_ref())
+            crate::plan::guest_address(&r.user, r.directory.as_deref())
                 .unwrap_or_else(|| r.user.source_upn.clone())
         } else {
             r.user.source_upn.clone()

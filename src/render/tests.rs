@@ -3,6 +3,7 @@
 //! the link check.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use super::*;
@@ -54,7 +55,7 @@ fn mapped(
         preferred_language: language.map(str::to_string),
         ..DirectoryEntry::default()
     });
-    crate::plan::recipient(config, user, entry)
+    crate::plan::recipient(config, user, entry.map(Arc::new))
 }
 
 /// A member of the sample config.
@@ -64,7 +65,7 @@ fn person(source: &str, target: &str, name: Option<&str>, language: Option<&str>
 
 /// `r` without a GivenName, so that its DisplayName is what the greeting shows.
 fn display_name_only(mut r: Recipient) -> Recipient {
-    r.directory.as_mut().unwrap().given_name = None;
+    dir_mut(&mut r).given_name = None;
     r
 }
 
@@ -142,7 +143,7 @@ fn snapshot_non_ascii_name_de_at_falls_back_to_de() {
 #[test]
 fn snapshot_guest_de() {
     let mut g = guest();
-    g.directory.as_mut().unwrap().preferred_language = Some("de-DE".into());
+    dir_mut(&mut g).preferred_language = Some("de-DE".into());
     let r = render(&g);
     assert_eq!(r.locale, "de");
     snapshot("guest_de", &r, false);
@@ -160,7 +161,7 @@ fn snapshot_member_fr() {
 #[test]
 fn snapshot_guest_fr() {
     let mut g = guest();
-    g.directory.as_mut().unwrap().preferred_language = Some("fr".into());
+    dir_mut(&mut g).preferred_language = Some("fr".into());
     let r = render(&g);
     assert_eq!(r.locale, "fr");
     snapshot("guest_fr", &r, false);
@@ -483,7 +484,7 @@ fn a_link_to_a_foreign_host_in_a_template_is_reported() {
         )
     });
     let mut r = member();
-    r.directory.as_mut().unwrap().preferred_language = Some("de".into());
+    dir_mut(&mut r).preferred_language = Some("de".into());
     let out = render_with(&config, &r).unwrap();
     let problems: Vec<String> = out.link_errors.iter().map(ToString::to_string).collect();
     assert_eq!(problems, ["template de/html: http://help.example.net/reset: uses http:, only https links are allowed"]);
@@ -527,9 +528,9 @@ fn every_variant() -> Vec<(String, Recipient)> {
     let mut out = Vec::new();
     for lang in ["en", "de", "fr"] {
         let mut m = member();
-        m.directory.as_mut().unwrap().preferred_language = Some(lang.into());
+        dir_mut(&mut m).preferred_language = Some(lang.into());
         let mut g = guest();
-        g.directory.as_mut().unwrap().preferred_language = Some(lang.into());
+        dir_mut(&mut g).preferred_language = Some(lang.into());
         out.push((format!("{lang} member"), m));
         out.push((format!("{lang} guest"), g));
     }
@@ -610,7 +611,7 @@ fn the_helpdesk_url_is_a_link() {
 fn a_last_first_display_name_never_reaches_the_greeting() {
     let ids = ["hans.mueller@contoso.com", "hans.mueller@fabrikam.com"];
     let mut r = person(ids[0], ids[1], Some("Müller, Hans"), Some("de-DE"));
-    r.directory.as_mut().unwrap().given_name = Some("Hans".into());
+    dir_mut(&mut r).given_name = Some("Hans".into());
     let with_given = render(&r);
     assert!(
         with_given.text.starts_with("Hallo Hans,\n"),
@@ -618,7 +619,7 @@ fn a_last_first_display_name_never_reaches_the_greeting() {
         with_given.text
     );
     assert!(with_given.html.contains(">Hallo Hans,</p>"));
-    r.directory.as_mut().unwrap().given_name = None;
+    dir_mut(&mut r).given_name = None;
     let without = render(&r);
     assert!(without.text.starts_with("Guten Tag,\n"), "{}", without.text);
     assert!(!without.html.contains("Müller, Hans,"));
@@ -682,4 +683,9 @@ fn without_a_source_name_a_guest_notice_names_no_organisation_wrongly() {
             assert!(!out.text.contains(wrong), "{label}: {wrong}");
         }
     }
+}
+
+/// `r`'s directory row, to change for one test (the plan shares rows; a test owns its copy).
+fn dir_mut(r: &mut Recipient) -> &mut DirectoryEntry {
+    Arc::make_mut(r.directory.as_mut().expect("a directory row"))
 }
