@@ -8,8 +8,8 @@ pub mod limits;
 
 use std::collections::{BTreeMap, HashMap};
 use std::io;
+use std::ops::ControlFlow;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -86,9 +86,7 @@ fn known(header: &str) -> Known {
 
 /// Reads the directory at `path`; problems are returned, never stop at the first.
 pub fn read(path: &Path) -> io::Result<(Directory, Diagnostics)> {
-    let opened =
-        text::from_reader_bounded(std::fs::File::open(path)?, Some(limits::MAX_ROW_BYTES))?;
-    read_opened(opened, path.display().to_string().into())
+    read_from(std::fs::File::open(path)?, &path.display().to_string())
 }
 
 /// Like [`read`], for the bytes of `reader`; diagnostics name the file `name`.
@@ -97,27 +95,15 @@ pub fn read_from(
     name: &str,
 ) -> io::Result<(Directory, Diagnostics)> {
     let opened = text::from_reader_bounded(reader, Some(limits::MAX_ROW_BYTES))?;
-    read_opened(opened, name.into())
-}
-
-fn read_opened(opened: text::TextFile, file: Arc<str>) -> io::Result<(Directory, Diagnostics)> {
+    let file: Arc<str> = name.into();
     let mut diags = Diagnostics::default();
     let mut dir = Directory {
         file: file.clone(),
         ..Directory::default()
     };
-    let cuts = opened.cuts.clone();
-    let mut cuts_seen = 0;
-    let (mut reader, lines) = text::csv_reader(opened, false);
-    let mut record = csv::ByteRecord::new();
     let mut header: Option<(Vec<Known>, Vec<String>)> = None;
     let mut legacy_warned = false;
-    while reader
-        .read_byte_record(&mut record)
-        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?
-    {
-        let line = lines.record_line(&reader, &record);
-        let cut = cut_field(&record, &cuts, &mut cuts_seen);
+    text::read_records(opened, |record, line, cut| {
         let mut legacy = false;
         let fields: Vec<String> = record
             .iter()
@@ -132,13 +118,13 @@ fn read_opened(opened: text::TextFile, file: Arc<str>) -> io::Result<(Directory,
             diags.warning(&file, Some(line), "the file is not UTF-8; read as Windows-1252 (Excel's \"CSV (Comma delimited)\" or Export-Csv in Windows PowerShell 5.1 without -Encoding); export it with -Encoding utf8 so that names outside Western Europe survive");
         }
         if fields.iter().all(String::is_empty) {
-            continue;
+            return ControlFlow::Continue(());
         }
         match &header {
-            None if fields[0].starts_with("#TYPE") => continue,
+            None if fields[0].starts_with("#TYPE") => {}
             None if cut.is_some() => {
                 diags.error(&file, Some(line), format!("the header row passes {} KB; this is not a directory export: export with Select UserPrincipalName,DisplayName,GivenName,PreferredLanguage,Mail", limits::MAX_ROW_BYTES / 1024));
-                return Ok((dir, diags));
+                return ControlFlow::Break(());
             }
             None => {
                 let kinds: Vec<Known> = fields.iter().map(|h| known(h)).collect();
@@ -147,7 +133,7 @@ fn read_opened(opened: text::TextFile, file: Arc<str>) -> io::Result<(Directory,
                         "the header row has no UserPrincipalName column (found {}); export with Select UserPrincipalName,DisplayName,GivenName,PreferredLanguage,Mail",
                         quote(&fields.join(","))
                     ));
-                    return Ok((dir, diags));
+                    return ControlFlow::Break(());
                 }
                 dir.usable = true;
                 dir.onedrive_column = kinds
@@ -170,24 +156,13 @@ fn read_opened(opened: text::TextFile, file: Arc<str>) -> io::Result<(Directory,
                 }
             }
         }
-    }
-    if header.is_none() {
+        ControlFlow::Continue(())
+    })?;
+    // Rows before the header are blank or `#TYPE`: an error here is the header's own.
+    if header.is_none() && !diags.has_errors() {
         diags.error(&file, None, "the directory file is empty; it needs a header row with UserPrincipalName and one row per user");
     }
     Ok((dir, diags))
-}
-
-/// The field where the reader cut this record (it holds the cut mark), if it cut one.
-fn cut_field(record: &csv::ByteRecord, cuts: &AtomicU64, seen: &mut u64) -> Option<usize> {
-    if cuts.load(Ordering::Relaxed) == *seen {
-        return None;
-    }
-    let mark = text::bounded::CUT_MARK;
-    let idx = record
-        .iter()
-        .position(|f| memchr::memmem::find(f, mark).is_some())?;
-    *seen += 1;
-    Some(idx)
 }
 
 /// One data row: its line, trimmed fields, and the field the reader cut, if any.

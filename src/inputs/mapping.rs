@@ -8,8 +8,8 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::io;
+use std::ops::ControlFlow;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -107,8 +107,7 @@ pub fn read(
     on_row: impl FnMut(MappingRow),
 ) -> io::Result<MappingStats> {
     let file = std::fs::File::open(path)?;
-    let opened = text::from_reader_bounded(file, Some(MAX_ROW_BYTES))?;
-    read_opened(opened, path.display().to_string().into(), options, on_row)
+    read_from(file, &path.display().to_string(), options, on_row)
 }
 
 /// Like [`read`], for the bytes of `reader`; diagnostics name the file `name`.
@@ -119,17 +118,8 @@ pub fn read_from(
     on_row: impl FnMut(MappingRow),
 ) -> io::Result<MappingStats> {
     let opened = text::from_reader_bounded(reader, Some(MAX_ROW_BYTES))?;
-    read_opened(opened, name.into(), options, on_row)
-}
-
-fn read_opened(
-    opened: text::TextFile,
-    file: Arc<str>,
-    options: &Options,
-    on_row: impl FnMut(MappingRow),
-) -> io::Result<MappingStats> {
+    let file: Arc<str> = name.into();
     let mut checker = Checker::new(file.clone(), options, on_row);
-    checker.cuts = opened.cuts.clone();
     if opened.looks_utf16_without_bom {
         checker.diags.error(&file, None, "the file looks like UTF-16 without a byte order mark (every other byte is NUL); save it from Excel as \"CSV UTF-8 (Comma delimited)\"");
         return Ok(checker.finish());
@@ -140,20 +130,11 @@ fn read_opened(
             text::delimiter_name(opened.delimiter)
         ));
     }
-    let (mut reader, lines) = text::csv_reader(opened, false);
-    let mut record = csv::ByteRecord::new();
-    while reader.read_byte_record(&mut record).map_err(csv_to_io)? {
-        let line = lines.record_line(&reader, &record);
-        checker.check(&record, line);
-    }
+    text::read_records(opened, |record, line, cut| {
+        checker.check(record, line, cut);
+        ControlFlow::Continue(())
+    })?;
     Ok(checker.finish())
-}
-
-fn csv_to_io(e: csv::Error) -> io::Error {
-    match e.into_kind() {
-        csv::ErrorKind::Io(e) => e,
-        other => io::Error::new(io::ErrorKind::InvalidData, format!("{other:?}")),
-    }
 }
 
 /// Hashes already-hashed keys as they are.
@@ -228,9 +209,6 @@ struct Checker<'o, F> {
     group_sources: HashMap<String, u64>,
     group_targets: HashMap<String, u64>,
     scratch: Vec<u8>,
-    /// Rows cut at [`MAX_ROW_BYTES`] by the reader, and how many of them were reported.
-    cuts: Arc<AtomicU64>,
-    cuts_reported: u64,
 }
 
 /// The fields of one row as trimmed text, and whether the row had a problem.
@@ -267,8 +245,6 @@ impl<'o, F: FnMut(MappingRow)> Checker<'o, F> {
             group_sources: HashMap::new(),
             group_targets: HashMap::new(),
             scratch: Vec::new(),
-            cuts: Arc::default(),
-            cuts_reported: 0,
         }
     }
 
@@ -286,10 +262,10 @@ impl<'o, F: FnMut(MappingRow)> Checker<'o, F> {
         self.diag(Severity::Error, row.line, idx + 1, row.names[idx], message);
     }
 
-    fn check(&mut self, record: &csv::ByteRecord, line: u64) {
+    fn check(&mut self, record: &csv::ByteRecord, line: u64, cut: Option<usize>) {
         let mut row = self.decode(record, line);
-        if self.cuts.load(Ordering::Relaxed) > self.cuts_reported {
-            self.check_cut(record, &mut row);
+        if let Some(idx) = cut {
+            self.check_cut(idx, &mut row);
         }
         if row.fields.iter().all(|f| f.is_empty()) {
             if row.failed {
@@ -345,7 +321,7 @@ impl<'o, F: FnMut(MappingRow)> Checker<'o, F> {
     fn decode<'r>(&mut self, record: &'r csv::ByteRecord, line: u64) -> RowCtx<'r> {
         let is_group = record
             .get(0)
-            .is_some_and(|f| trim_value_bytes(f).eq_ignore_ascii_case(b"group"));
+            .is_some_and(|f| f.trim_ascii().eq_ignore_ascii_case(b"group"));
         let names = if is_group {
             &GROUP_COLUMNS
         } else {
@@ -382,15 +358,7 @@ impl<'o, F: FnMut(MappingRow)> Checker<'o, F> {
     }
 
     /// Reports the field the reader cut at [`MAX_ROW_BYTES`] (it ends in the cut mark).
-    fn check_cut(&mut self, record: &csv::ByteRecord, row: &mut RowCtx<'_>) {
-        let mark = text::bounded::CUT_MARK;
-        let Some(idx) = record
-            .iter()
-            .position(|f| memchr::memmem::find(f, mark).is_some())
-        else {
-            return;
-        };
-        self.cuts_reported += 1;
+    fn check_cut(&mut self, idx: usize, row: &mut RowCtx<'_>) {
         let idx = idx.min(5);
         self.field_error(row, idx, format!(
             "is too long: the row passes {} KB here and the rest of it was not read (each field of the mapping is a UPN, an email address, a GUID, a type or a group name); check that this is the identity mapping file and that this column holds what it should",
@@ -653,10 +621,6 @@ impl RowKind {
 
 fn trim_value(s: &str) -> &str {
     s.trim_matches(|c: char| c == ' ' || c == '\t' || c == '\u{a0}')
-}
-
-fn trim_value_bytes(b: &[u8]) -> &[u8] {
-    b.trim_ascii()
 }
 
 #[cfg(test)]

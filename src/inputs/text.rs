@@ -9,8 +9,9 @@ use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{self, BufReader, Read};
+use std::ops::ControlFlow;
 use std::path::Path;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// The encoding a file announced with its byte order mark (or its absence).
@@ -27,20 +28,6 @@ pub enum Encoding {
     Utf32Be,
     /// PowerShell's `-Encoding UTF7` (no byte order mark; spotted by its `+AEA-` runs).
     Utf7,
-}
-
-impl Encoding {
-    pub fn describe(self) -> &'static str {
-        match self {
-            Encoding::Plain => "UTF-8 without BOM",
-            Encoding::Utf8Bom => "UTF-8 with BOM",
-            Encoding::Utf16Le => "UTF-16 LE",
-            Encoding::Utf16Be => "UTF-16 BE",
-            Encoding::Utf32Le => "UTF-32 LE",
-            Encoding::Utf32Be => "UTF-32 BE",
-            Encoding::Utf7 => "UTF-7",
-        }
-    }
 }
 
 /// A text file opened for CSV reading: UTF-8 bytes (UTF-16, UTF-32 and UTF-7 transcoded, BOM
@@ -78,32 +65,23 @@ pub fn from_reader_bounded(
     let mut head = Vec::with_capacity(HEAD);
     file.by_ref().take(HEAD as u64).read_to_end(&mut head)?;
     let encoding = detect(&head);
-    let kind = match encoding {
-        Encoding::Plain | Encoding::Utf8Bom => None,
-        Encoding::Utf16Le => Some(transcode::Kind::Utf16Le),
-        Encoding::Utf16Be => Some(transcode::Kind::Utf16Be),
-        Encoding::Utf32Le => Some(transcode::Kind::Utf32Le),
-        Encoding::Utf32Be => Some(transcode::Kind::Utf32Be),
-        Encoding::Utf7 => Some(transcode::Kind::Utf7),
-    };
-    let sniff: Cow<'_, [u8]> = match kind {
-        None if encoding == Encoding::Utf8Bom => Cow::Borrowed(&head[3..]),
-        None => Cow::Borrowed(&head),
-        Some(kind) => Cow::Owned(transcode::decode_head(&head, kind).into_bytes()),
-    };
-    let sniff = match sniff.strip_prefix("\u{feff}".as_bytes()) {
-        Some(rest) => Cow::Owned(rest.to_vec()),
-        None => sniff,
-    };
-    let looks_utf16_without_bom = encoding == Encoding::Plain && looks_like_bomless_utf16(&sniff);
-    let delimiter = guess_delimiter(&sniff);
     if encoding == Encoding::Utf8Bom {
         head.drain(..3);
     }
+    let transcoded = !matches!(encoding, Encoding::Plain | Encoding::Utf8Bom);
+    let sniff: Cow<'_, [u8]> = if transcoded {
+        Cow::Owned(transcode::decode_head(&head, encoding).into_bytes())
+    } else {
+        Cow::Borrowed(&head)
+    };
+    let sniff = sniff.strip_prefix("\u{feff}".as_bytes()).unwrap_or(&sniff);
+    let looks_utf16_without_bom = encoding == Encoding::Plain && looks_like_bomless_utf16(sniff);
+    let delimiter = guess_delimiter(sniff);
     let rest = io::Cursor::new(head).chain(file);
-    let inner: Box<dyn Read + Send> = match kind {
-        None => Box::new(rest),
-        Some(kind) => Box::new(transcode::Transcoder::new(rest, kind)),
+    let inner: Box<dyn Read + Send> = if transcoded {
+        Box::new(transcode::Transcoder::new(rest, encoding))
+    } else {
+        Box::new(rest)
     };
     let cuts = Arc::new(AtomicU64::new(0));
     let inner: Box<dyn Read + Send> = match record_limit {
@@ -172,7 +150,7 @@ impl LineIndex {
     /// The 1-based line a record just read by `reader` starts on. The csv crate's record
     /// position points at the previous record's terminator (between CR and LF of a CRLF) and
     /// before any blank lines it skipped, so those line-break bytes are stepped over first.
-    pub fn record_line<R: Read>(&self, _reader: &csv::Reader<R>, record: &csv::ByteRecord) -> u64 {
+    pub fn record_line(&self, record: &csv::ByteRecord) -> u64 {
         let start = record.position().map_or(0, |p| p.byte());
         let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
         while st.pending.front().is_some_and(|&(o, _)| o < start) {
@@ -283,6 +261,42 @@ pub fn csv_reader(
     (reader, lines)
 }
 
+/// Reads every record of `file` (see [`csv_reader`]) and hands `on_record` the record, the
+/// line it starts on, and the field the reader cut at the record limit (it holds
+/// [`bounded::CUT_MARK`]) when it cut this record; stops early when `on_record` breaks.
+pub fn read_records(
+    file: TextFile,
+    mut on_record: impl FnMut(&csv::ByteRecord, u64, Option<usize>) -> ControlFlow<()>,
+) -> io::Result<()> {
+    let cuts = file.cuts.clone();
+    let mut cuts_seen = 0;
+    let (mut reader, lines) = csv_reader(file, false);
+    let mut record = csv::ByteRecord::new();
+    while reader.read_byte_record(&mut record).map_err(csv_to_io)? {
+        let line = lines.record_line(&record);
+        let mut cut = None;
+        if cuts.load(Ordering::Relaxed) > cuts_seen {
+            cut = record
+                .iter()
+                .position(|f| memchr::memmem::find(f, bounded::CUT_MARK).is_some());
+            cuts_seen += u64::from(cut.is_some());
+        }
+        if on_record(&record, line, cut).is_break() {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// The reader's I/O error as it was (a byte record with a flexible field count can fail no
+/// other way).
+fn csv_to_io(e: csv::Error) -> io::Error {
+    match e.into_kind() {
+        csv::ErrorKind::Io(e) => e,
+        other => io::Error::new(io::ErrorKind::InvalidData, format!("{other:?}")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -317,7 +331,7 @@ mod tests {
         let mut rec = csv::ByteRecord::new();
         let mut got = Vec::new();
         while r.read_byte_record(&mut rec).unwrap() {
-            got.push(lines.record_line(&r, &rec));
+            got.push(lines.record_line(&rec));
         }
         got
     }
@@ -433,7 +447,7 @@ mod tests {
             let mut got = Vec::new();
             while r.read_record(&mut rec).unwrap() {
                 got.push((
-                    lines.record_line(&r, rec.as_byte_record()),
+                    lines.record_line(rec.as_byte_record()),
                     rec.iter().collect::<Vec<_>>().join("|"),
                 ));
             }

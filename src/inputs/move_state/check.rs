@@ -72,34 +72,21 @@ pub(super) fn check(
     batch: &str,
     diags: &mut Diagnostics,
 ) -> Option<MoveEntry> {
+    let mut error = |place: &Place, message: String| {
+        at(diags, Severity::Error, file, place, message);
+    };
     let Some(source) = present(&raw.source) else {
-        at(
-            diags,
-            Severity::Error,
-            file,
-            &raw.source.place,
-            "is empty; every entry needs the source user's UPN".into(),
-        );
+        let message = "is empty; every entry needs the source user's UPN";
+        error(&raw.source.place, message.into());
         return None;
     };
     if let Err(why) = address::check_upn(source) {
-        at(
-            diags,
-            Severity::Error,
-            file,
-            &raw.source.place,
-            format!("{} {why}", quote(source)),
-        );
+        error(&raw.source.place, format!("{} {why}", quote(source)));
         return None;
     }
     let Some(state_text) = present(&raw.state) else {
-        at(
-            diags,
-            Severity::Error,
-            file,
-            &raw.state.place,
-            "is empty; every entry needs the move state (Success, Failed, ...)".into(),
-        );
+        let message = "is empty; every entry needs the move state (Success, Failed, ...)";
+        error(&raw.state.place, message.into());
         return None;
     };
     let state = check_state(state_text, &raw.state.place, file, diags);

@@ -92,6 +92,17 @@ pub fn resolve<S: AsRef<str>>(names: &[S]) -> Columns {
     }
 }
 
+/// The required fields `columns` lacks: what each holds, and its accepted names.
+pub fn missing_required(columns: &Columns) -> impl Iterator<Item = (&'static str, String)> {
+    [
+        (StateColumn::Source, columns.source, "the source user"),
+        (StateColumn::State, columns.state, "the move state"),
+    ]
+    .into_iter()
+    .filter(|(_, found, _)| found.is_none())
+    .map(|(field, _, what)| (what, field.names().join(", ")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

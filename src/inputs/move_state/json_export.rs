@@ -8,10 +8,10 @@ use std::sync::Arc;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value as Json};
 
-use super::check::{check, Place, RawEntry, Value};
-use super::columns::{resolve, StateColumn};
+use super::check::{at, check, Place, RawEntry, Value};
+use super::columns::{missing_required, resolve, StateColumn};
 use super::MoveEntry;
-use crate::diag::{quote, Diagnostics};
+use crate::diag::{quote, Diagnostics, Severity};
 use crate::inputs::text::{self, TextFile};
 
 /// Reads every object of an opened JSON export.
@@ -107,18 +107,12 @@ fn has_required(
         .collect::<Vec<_>>()
         .join(",");
     let mut ok = true;
-    for (field, present, what) in [
-        (StateColumn::Source, columns.source, "the source user"),
-        (StateColumn::State, columns.state, "the move state"),
-    ] {
-        if present.is_none() {
-            ok = false;
-            diags.error(file, Some(line), format!(
-                "item [0]: no property for {what} (found {}); name it one of {} (case does not matter)",
-                quote(&found),
-                field.names().join(", ")
-            ));
-        }
+    for (what, accepted) in missing_required(&columns) {
+        ok = false;
+        diags.error(file, Some(line), format!(
+            "item [0]: no property for {what} (found {}); name it one of {accepted} (case does not matter)",
+            quote(&found)
+        ));
     }
     ok
 }
@@ -135,25 +129,19 @@ fn raw_entry(
     let keys: Vec<&String> = object.keys().collect();
     let columns = resolve(&keys);
     let mut failed = false;
-    let mut value = |field: StateColumn, at: Option<usize>| {
-        let key = at.map_or(field.preferred(), |i| keys[i].as_str());
+    let mut value = |field: StateColumn, found: Option<usize>| {
+        let key = found.map_or(field.preferred(), |i| keys[i].as_str());
         let place = Place {
             line,
             column: None,
             item: Some((index, key.to_string())),
         };
-        let text = match at.map(|i| text_of(&object[keys[i].as_str()], field)) {
+        let text = match found.map(|i| text_of(&object[keys[i].as_str()], field)) {
             None | Some(Ok(None)) => None,
             Some(Ok(Some(t))) => Some(t),
             Some(Err(why)) => {
                 failed |= matches!(field, StateColumn::Source | StateColumn::State);
-                super::check::at(
-                    diags,
-                    crate::diag::Severity::Error,
-                    file,
-                    &place,
-                    why.to_string(),
-                );
+                at(diags, Severity::Error, file, &place, why.to_string());
                 return None;
             }
         };

@@ -8,15 +8,7 @@
 
 use std::io::{self, BufRead, BufReader, Read};
 
-/// Which of the decoders a stream needs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Utf16Le,
-    Utf16Be,
-    Utf32Le,
-    Utf32Be,
-    Utf7,
-}
+use super::Encoding;
 
 /// A code that is no character, after `text` (what decoded before it).
 #[derive(Debug, PartialEq, Eq)]
@@ -73,17 +65,18 @@ pub fn decode_utf16(bytes: &[u8], big_endian: bool) -> Result<(String, usize), D
 
 /// What the start of a file decodes to, up to any damage: enough to guess the separator (the
 /// reader reports the damage, with its line).
-pub fn decode_head(bytes: &[u8], kind: Kind) -> String {
+pub fn decode_head(bytes: &[u8], kind: Encoding) -> String {
     decode_units(bytes, kind).map_or_else(|damaged| damaged.text, |(text, _)| text)
 }
 
 /// Decodes the complete units at the front of `bytes` (UTF-7: all of it); returns the text
 /// and how many bytes it used.
-fn decode_units(bytes: &[u8], kind: Kind) -> Result<(String, usize), Damaged> {
+fn decode_units(bytes: &[u8], kind: Encoding) -> Result<(String, usize), Damaged> {
     match kind {
-        Kind::Utf16Le | Kind::Utf16Be => decode_utf16(bytes, kind == Kind::Utf16Be),
-        Kind::Utf32Le | Kind::Utf32Be => decode_utf32(bytes, kind == Kind::Utf32Be),
-        Kind::Utf7 => decode_utf7(bytes).map(|text| (text, bytes.len())),
+        Encoding::Utf16Le | Encoding::Utf16Be => decode_utf16(bytes, kind == Encoding::Utf16Be),
+        Encoding::Utf7 => decode_utf7(bytes).map(|text| (text, bytes.len())),
+        // UTF-32 (UTF-8, plain or with a BOM, is never transcoded).
+        _ => decode_utf32(bytes, kind == Encoding::Utf32Be),
     }
 }
 
@@ -156,7 +149,7 @@ pub fn looks_like_utf7(head: &[u8]) -> bool {
 /// Streams a UTF-16, UTF-32 or UTF-7 file as UTF-8, without the byte order mark.
 pub struct Transcoder<R> {
     inner: BufReader<R>,
-    kind: Kind,
+    kind: Encoding,
     out: Vec<u8>,
     pos: usize,
     carry: Vec<u8>,
@@ -168,7 +161,7 @@ pub struct Transcoder<R> {
 }
 
 impl<R: Read> Transcoder<R> {
-    pub fn new(inner: R, kind: Kind) -> Self {
+    pub fn new(inner: R, kind: Encoding) -> Self {
         Transcoder {
             inner: BufReader::with_capacity(64 * 1024, inner),
             kind,
@@ -186,7 +179,7 @@ impl<R: Read> Transcoder<R> {
         self.out.clear();
         self.pos = 0;
         let decoded = match self.kind {
-            Kind::Utf7 => {
+            Encoding::Utf7 => {
                 let mut line = Vec::new();
                 if self.inner.read_until(b'\n', &mut line)? == 0 {
                     return Ok(false);
@@ -233,17 +226,17 @@ impl<R: Read> Transcoder<R> {
     fn damaged(&self, before: &str) -> io::Error {
         let powershell = "export it again with -Encoding utf8";
         let (name, how, fix) = match self.kind {
-            Kind::Utf16Le | Kind::Utf16Be => (
+            Encoding::Utf16Le | Encoding::Utf16Be => (
                 "UTF-16",
                 "an unpaired surrogate, or a byte missing at the end",
                 "export it again, or save it from Excel as \"CSV UTF-8 (Comma delimited)\"",
             ),
-            Kind::Utf7 => (
+            Encoding::Utf7 => (
                 "UTF-7",
                 "a byte that is not ASCII, or an unpaired surrogate",
                 powershell,
             ),
-            Kind::Utf32Le | Kind::Utf32Be => (
+            _ => (
                 "UTF-32",
                 "a code that is no character, or bytes missing at the end",
                 powershell,
@@ -285,13 +278,13 @@ impl<R: Read> Read for Transcoder<R> {
 mod tests {
     use super::*;
 
-    fn through(bytes: &[u8], kind: Kind) -> String {
+    fn through(bytes: &[u8], kind: Encoding) -> String {
         let mut s = String::new();
         Transcoder::new(bytes, kind).read_to_string(&mut s).unwrap();
         s
     }
 
-    fn error(bytes: &[u8], kind: Kind) -> String {
+    fn error(bytes: &[u8], kind: Encoding) -> String {
         let mut s = String::new();
         let err = Transcoder::new(bytes, kind)
             .read_to_string(&mut s)
@@ -317,7 +310,7 @@ mod tests {
     fn damaged_utf7_is_an_error_naming_the_line() {
         assert!(decode_utf7(b"a\xe9").is_err());
         assert!(decode_utf7(b"+2D0-").is_err(), "a lone high surrogate");
-        let message = error(b"+ACI-a+ACI-\r\n+ACI-b\xff+ACI-\r\n", Kind::Utf7);
+        let message = error(b"+ACI-a+ACI-\r\n+ACI-b\xff+ACI-\r\n", Encoding::Utf7);
         assert!(
             message.starts_with("line 2: the file is UTF-7 but damaged"),
             "{message}"
@@ -345,8 +338,8 @@ mod tests {
             .chars()
             .flat_map(|c| (c as u32).to_be_bytes())
             .collect();
-        assert_eq!(through(&le, Kind::Utf32Le), "a,é\r\n😀\n");
-        assert_eq!(through(&be, Kind::Utf32Be), "a,é\r\n😀\n");
+        assert_eq!(through(&le, Encoding::Utf32Le), "a,é\r\n😀\n");
+        assert_eq!(through(&be, Encoding::Utf32Be), "a,é\r\n😀\n");
     }
 
     #[test]
@@ -354,7 +347,7 @@ mod tests {
         let units =
             |codes: &[u32]| -> Vec<u8> { codes.iter().flat_map(|c| c.to_le_bytes()).collect() };
         let cut = units(&[0xFEFF, 'a' as u32, '\n' as u32, 'b' as u32]);
-        let message = error(&cut[..cut.len() - 2], Kind::Utf32Le);
+        let message = error(&cut[..cut.len() - 2], Encoding::Utf32Le);
         assert!(
             message.starts_with("line 2: the file is UTF-32 but damaged"),
             "{message}"
@@ -367,7 +360,7 @@ mod tests {
             '\n' as u32,
             0xD800,
         ]);
-        let message = error(&surrogate, Kind::Utf32Le);
+        let message = error(&surrogate, Encoding::Utf32Le);
         assert!(message.starts_with("line 3: "), "{message}");
         assert!(
             message.contains("export it again with -Encoding utf8"),
@@ -378,7 +371,7 @@ mod tests {
     #[test]
     fn utf7_streams_line_by_line() {
         let text = b"+/v8-+ACI-a+AEA-b.com+ACI-\r\n+ACI-c+AEA-d.com+ACI-";
-        assert_eq!(through(text, Kind::Utf7), "\"a@b.com\"\r\n\"c@d.com\"");
+        assert_eq!(through(text, Encoding::Utf7), "\"a@b.com\"\r\n\"c@d.com\"");
     }
 
     /// Hands out one byte per read, to cross every chunk boundary.
@@ -396,7 +389,7 @@ mod tests {
         bytes
     }
 
-    fn decode(bytes: Vec<u8>, kind: Kind) -> io::Result<String> {
+    fn decode(bytes: Vec<u8>, kind: Encoding) -> io::Result<String> {
         let mut out = String::new();
         Transcoder::new(Trickle(io::Cursor::new(bytes)), kind).read_to_string(&mut out)?;
         Ok(out)
@@ -406,10 +399,10 @@ mod tests {
     fn valid_text_decodes_across_reads() {
         let text = "User\tZoë 😀\r\nnext";
         let units: Vec<u16> = text.encode_utf16().collect();
-        assert_eq!(decode(le(&units), Kind::Utf16Le).unwrap(), text);
+        assert_eq!(decode(le(&units), Encoding::Utf16Le).unwrap(), text);
         let mut be = vec![0xFE, 0xFF];
         be.extend(units.iter().flat_map(|u| u.to_be_bytes()));
-        assert_eq!(decode(be, Kind::Utf16Be).unwrap(), text);
+        assert_eq!(decode(be, Encoding::Utf16Be).unwrap(), text);
     }
 
     #[test]
@@ -418,7 +411,7 @@ mod tests {
         let mut units: Vec<u16> = "a\r\nb\rc\n".encode_utf16().collect();
         units.push(0xD83D);
         units.extend("x".encode_utf16());
-        let err = decode(le(&units), Kind::Utf16Le).unwrap_err();
+        let err = decode(le(&units), Encoding::Utf16Le).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::InvalidData);
         assert!(
             err.to_string().starts_with("line 4: the file is UTF-16"),
@@ -430,7 +423,7 @@ mod tests {
     fn odd_byte_at_the_end_is_an_error() {
         let mut bytes = le(&"a\nb".encode_utf16().collect::<Vec<_>>());
         bytes.push(b'c');
-        let err = decode(bytes, Kind::Utf16Le).unwrap_err();
+        let err = decode(bytes, Encoding::Utf16Le).unwrap_err();
         assert!(err.to_string().starts_with("line 2:"), "{err}");
     }
 }
