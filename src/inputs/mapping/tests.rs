@@ -84,24 +84,14 @@ fn every_error_in_a_row_is_reported() {
     let (s, rows) = run(text.as_bytes(), Some(T));
     let m = messages(&s);
     assert!(rows.is_empty());
-    assert!(
-        m.iter()
-            .any(|x| x.starts_with(":1: column 2 (source tenant ID)")),
-        "{m:?}"
-    );
-    assert!(
-        m.iter().any(|x| x.starts_with(":1: column 3 (source UPN)")),
-        "{m:?}"
-    );
-    assert!(
-        m.iter().any(|x| x.starts_with(":1: column 4 (target UPN)")),
-        "{m:?}"
-    );
-    assert!(
-        m.iter()
-            .any(|x| x.starts_with(":1: column 5 (target email)")),
-        "{m:?}"
-    );
+    for at in [
+        ":1: column 2 (source tenant ID)",
+        ":1: column 3 (source UPN)",
+        ":1: column 4 (target UPN)",
+        ":1: column 5 (target email)",
+    ] {
+        assert!(m.iter().any(|x| x.starts_with(at)), "{at}: {m:?}");
+    }
     assert!(
         m.iter().any(
             |x| x.starts_with(":1: warning: column 6 (user type)") && x.contains("RegularUser")
@@ -117,18 +107,10 @@ fn tenant_must_match_config_or_first_row() {
         "{}User,{other},b@contoso.com,b@fabrikam.com,b@fabrikam.com,RegularUser\n",
         user("a@contoso.com", "a@fabrikam.com")
     );
-    let (s, _) = run(text.as_bytes(), None);
-    assert!(
-        messages(&s)[0].contains("differs from"),
-        "{:?}",
-        messages(&s)
-    );
-    let (s, _) = run(text.as_bytes(), Some(T));
-    assert!(
-        messages(&s)[0].contains("[source].tenant_id"),
-        "{:?}",
-        messages(&s)
-    );
+    for (tenant, why) in [(None, "differs from"), (Some(T), "[source].tenant_id")] {
+        let m = messages(&run(text.as_bytes(), tenant).0);
+        assert!(m[0].contains(why), "{m:?}");
+    }
 }
 
 #[test]
@@ -161,15 +143,13 @@ fn utf16le_and_bom_and_windows_1252_are_read() {
     let text = user("a@contoso.com", "a@fabrikam.com");
     let mut utf16 = vec![0xFF, 0xFE];
     utf16.extend(text.encode_utf16().flat_map(|u| u.to_le_bytes()));
-    let (s, rows) = run(&utf16, Some(T));
-    assert!(s.diagnostics.is_empty(), "{:?}", messages(&s));
-    assert_eq!(rows.len(), 1);
-
     let mut bom = vec![0xEF, 0xBB, 0xBF];
     bom.extend(text.as_bytes());
-    let (s, rows) = run(&bom, Some(T));
-    assert!(s.diagnostics.is_empty(), "{:?}", messages(&s));
-    assert_eq!(rows.len(), 1);
+    for bytes in [utf16, bom] {
+        let (s, rows) = run(&bytes, Some(T));
+        assert!(s.diagnostics.is_empty(), "{:?}", messages(&s));
+        assert_eq!(rows.len(), 1);
+    }
 
     let legacy = format!("Group,{T},11111111-1111-1111-1111-111111111111,22222222-2222-2222-2222-222222222222,Verk\u{e4}ufer,RegularGroup\n{text}");
     let bytes = encoding_rs::WINDOWS_1252.encode(&legacy).0.into_owned();

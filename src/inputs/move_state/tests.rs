@@ -245,77 +245,47 @@ fn json_syntax_errors_and_missing_properties() {
     assert!(diags[0].starts_with("b.json:1: item [0]: no property for the source user (found `MoveState,UserPrincipalName`)"), "{diags:?}");
 }
 
-fn entry(upn: &str, state: MoveState, ts: Option<&str>, batch: &str) -> MoveEntry {
-    MoveEntry {
-        source_upn: upn.into(),
-        target_upn: None,
-        state: Some(state),
-        state_text: state.name().into(),
-        timestamp: ts.and_then(parse_timestamp),
-        job_id: None,
-        batch: batch.into(),
-        file: format!("{batch}.csv").into(),
-        line: 2,
-        index: None,
-    }
+/// Entries of one export: source UPN, state and time, all read from the file `batch.csv`.
+fn export(batch: &str, rows: &[(&str, MoveState, Option<&str>)]) -> Vec<MoveEntry> {
+    rows.iter()
+        .map(|&(upn, state, ts)| MoveEntry {
+            source_upn: upn.into(),
+            target_upn: None,
+            state: Some(state),
+            state_text: state.name().into(),
+            timestamp: ts.and_then(parse_timestamp),
+            job_id: None,
+            batch: batch.into(),
+            file: format!("{batch}.csv").into(),
+            line: 2,
+            index: None,
+        })
+        .collect()
 }
 
 #[test]
 fn newest_entry_wins_then_the_later_file() {
+    use MoveState::*;
+    let (day1, day2, day3) = (
+        Some("2025-03-01T00:00:00Z"),
+        Some("2025-03-02T00:00:00Z"),
+        Some("2025-03-03T00:00:00Z"),
+    );
     let mut states = MoveStates::default();
-    states.add(
-        vec![
-            entry(
-                "ana@contoso.com",
-                MoveState::Success,
-                Some("2025-03-02T00:00:00Z"),
-                "b1",
-            ),
-            entry(
-                "bo@contoso.com",
-                MoveState::Failed,
-                Some("2025-03-01T00:00:00Z"),
-                "b1",
-            ),
-            entry("cy@contoso.com", MoveState::InProgress, None, "b1"),
-            entry(
-                "dee@contoso.com",
-                MoveState::InProgress,
-                Some("2025-03-01T00:00:00Z"),
-                "b1",
-            ),
-        ],
-        None,
-    );
-    states.add(
-        vec![
-            entry(
-                "ANA@contoso.com",
-                MoveState::Failed,
-                Some("2025-03-01T00:00:00Z"),
-                "b2",
-            ),
-            entry(
-                "bo@contoso.com",
-                MoveState::Success,
-                Some("2025-03-03T00:00:00Z"),
-                "b2",
-            ),
-            entry(
-                "cy@contoso.com",
-                MoveState::Success,
-                Some("2025-03-01T00:00:00Z"),
-                "b2",
-            ),
-            entry(
-                "dee@contoso.com",
-                MoveState::Rescheduled,
-                Some("2025-03-01T00:00:00Z"),
-                "b2",
-            ),
-        ],
-        None,
-    );
+    let first = [
+        ("ana@contoso.com", Success, day2),
+        ("bo@contoso.com", Failed, day1),
+        ("cy@contoso.com", InProgress, None),
+        ("dee@contoso.com", InProgress, day1),
+    ];
+    states.add(export("b1", &first), None);
+    let second = [
+        ("ANA@contoso.com", Failed, day1),
+        ("bo@contoso.com", Success, day3),
+        ("cy@contoso.com", Success, day1),
+        ("dee@contoso.com", Rescheduled, day1),
+    ];
+    states.add(export("b2", &second), None);
     let state = |u: &str| {
         states
             .state_of(u)
