@@ -344,23 +344,21 @@ impl Config {
         env: &[(String, String)],
     ) -> Result<Config, ConfigError> {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        let mut table: toml::Table = toml::from_str(text).map_err(|e| ConfigError::Parse {
+        let parse_error = |e: toml::de::Error, overrides: String| ConfigError::Parse {
             path: path.to_path_buf(),
             message: e.to_string().trim_end().to_string(),
-            overrides: String::new(),
-        })?;
+            overrides,
+        };
+        let mut table: toml::Table =
+            toml::from_str(text).map_err(|e| parse_error(e, String::new()))?;
         let applied = apply_env_overrides(&mut table, env)?;
         let overrides = if applied.is_empty() {
             String::new()
         } else {
             format!(" (after applying {})", applied.join(", "))
         };
-        let mut config: Config =
-            Config::deserialize(toml::Value::Table(table)).map_err(|e| ConfigError::Parse {
-                path: path.to_path_buf(),
-                message: e.to_string().trim_end().to_string(),
-                overrides,
-            })?;
+        let mut config = Config::deserialize(toml::Value::Table(table))
+            .map_err(|e| parse_error(e, overrides))?;
         config.path = path.to_path_buf();
         config.resolve_paths();
         config.validate()?;

@@ -146,12 +146,8 @@ pub fn read_from(
                 header = Some((kinds, fields));
             }
             Some((kinds, names)) => {
-                let row = DirectoryRow {
-                    line,
-                    fields: &fields,
-                    cut,
-                };
-                if let Some(entry) = entry_from(&row, kinds, names, &file, &mut diags) {
+                let header = (kinds.as_slice(), names.as_slice());
+                if let Some(entry) = entry_from(line, &fields, cut, header, &file, &mut diags) {
                     add(&mut dir, entry, &file, &mut diags);
                 }
             }
@@ -165,21 +161,15 @@ pub fn read_from(
     Ok((dir, diags))
 }
 
-/// One data row: its line, trimmed fields, and the field the reader cut, if any.
-struct DirectoryRow<'a> {
-    line: u64,
-    fields: &'a [String],
-    cut: Option<usize>,
-}
-
+/// One data row as an entry: `fields` trimmed, `cut` the field the reader cut, if any.
 fn entry_from(
-    row: &DirectoryRow<'_>,
-    kinds: &[Known],
-    names: &[String],
+    line: u64,
+    fields: &[String],
+    cut: Option<usize>,
+    (kinds, names): (&[Known], &[String]),
     file: &Arc<str>,
     diags: &mut Diagnostics,
 ) -> Option<DirectoryEntry> {
-    let (line, fields) = (row.line, row.fields);
     let mut e = DirectoryEntry {
         line,
         ..DirectoryEntry::default()
@@ -204,7 +194,7 @@ fn entry_from(
             diags.add(severity, file, Some(line), column, message);
         };
         let is_upn = matches!(kind, Known::Upn);
-        let message = match row.cut {
+        let message = match cut {
             Some(c) if i > c => {
                 upn_lost |= is_upn;
                 continue;
@@ -318,6 +308,12 @@ mod tests {
         f
     }
 
+    /// The directory read from `content`, and its errors as shown.
+    fn errors_of(content: &[u8]) -> (Directory, Vec<String>) {
+        let (dir, diags) = read(write(content).path()).unwrap();
+        (dir, diags.errors().map(|d| d.to_string()).collect())
+    }
+
     #[test]
     fn reads_powershell_export_with_type_line() {
         let f = write(b"#TYPE Selected.Microsoft.Graph.PowerShell.Models.MicrosoftGraphUser\r\n\"UserPrincipalName\",\"DisplayName\",\"GivenName\",\"PreferredLanguage\",\"Department\"\r\n\"ana@fabrikam.com\",\"Ana Mart\xc3\xadnez\",\"Ana\",\"es-ES\",\"Sales\"\r\n");
@@ -371,9 +367,7 @@ mod tests {
 
     #[test]
     fn a_onedrive_url_with_a_line_break_or_space_is_an_error() {
-        let f = write(b"UserPrincipalName,OneDriveUrl\na@b.com,\"https://b-my.sharepoint.com/personal/a\r\nBcc: x@evil.example\"\nc@b.com,https://b-my.sharepoint.com/personal/c\td\ne@b.com,https://b-my.sharepoint.com/personal/e f\n");
-        let (dir, diags) = read(f.path()).unwrap();
-        let errors: Vec<String> = diags.errors().map(|d| d.to_string()).collect();
+        let (dir, errors) = errors_of(b"UserPrincipalName,OneDriveUrl\na@b.com,\"https://b-my.sharepoint.com/personal/a\r\nBcc: x@evil.example\"\nc@b.com,https://b-my.sharepoint.com/personal/c\td\ne@b.com,https://b-my.sharepoint.com/personal/e f\n");
         assert_eq!(errors.len(), 3, "{errors:?}");
         assert!(errors
             .iter()
@@ -383,9 +377,7 @@ mod tests {
 
     #[test]
     fn a_web_address_in_a_name_is_an_error_on_its_line_and_column() {
-        let f = write(b"UserPrincipalName,DisplayName,GivenName\na@b.com,Ana https://evil.example/x,Ana\nc@b.com,Carl,www.evil.example\n");
-        let (dir, diags) = read(f.path()).unwrap();
-        let errors: Vec<String> = diags.errors().map(|d| d.to_string()).collect();
+        let (dir, errors) = errors_of(b"UserPrincipalName,DisplayName,GivenName\na@b.com,Ana https://evil.example/x,Ana\nc@b.com,Carl,www.evil.example\n");
         assert_eq!(errors.len(), 2, "{errors:?}");
         assert!(
             errors[0].contains(":2: column 2 (DisplayName)"),
@@ -430,8 +422,7 @@ mod tests {
             long(256),
             long(2000),
         );
-        let (dir, diags) = read(write(text.as_bytes()).path()).unwrap();
-        let errors: Vec<String> = diags.errors().map(|d| d.to_string()).collect();
+        let (dir, errors) = errors_of(text.as_bytes());
         let expected = [
             ":2: column 1 (UserPrincipalName)",
             ":3: column 2 (DisplayName)",
@@ -461,8 +452,7 @@ mod tests {
             "UserPrincipalName,DisplayName,Mail\na@b.com,\"{huge}\",a@b.com\nb@b.com,{huge},\nc@b.com,Cy,{}@b.com\nd@b.com,Di,d@b.com\n",
             "m".repeat(300)
         );
-        let (dir, diags) = read(write(text.as_bytes()).path()).unwrap();
-        let errors: Vec<String> = diags.errors().map(|d| d.to_string()).collect();
+        let (dir, errors) = errors_of(text.as_bytes());
         assert_eq!(errors.len(), 3, "{errors:?}");
         assert!(
             errors[0].contains(":2: column 2 (DisplayName): is too long: the row passes 64 KB"),

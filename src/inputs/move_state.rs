@@ -22,7 +22,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use serde::{Serialize, Serializer};
+use serde::Serialize;
 
 pub use columns::StateColumn;
 pub use merge::{MoveStates, ReadError};
@@ -32,8 +32,9 @@ use super::text;
 use crate::diag::{quote, Diagnostics};
 
 /// The states the cmdlet reports (and its filters know). Declared with `Failed` first so that
-/// sorting puts the users the migration team must act on at the top.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// sorting puts the users the migration team must act on at the top. Serialized as
+/// [`MoveState::name`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub enum MoveState {
     Failed,
     NotSupported,
@@ -42,6 +43,7 @@ pub enum MoveState {
     InProgress,
     Queued,
     Scheduled,
+    #[serde(rename = "ReadytoTrigger")]
     ReadyToTrigger,
     NotStarted,
     Success,
@@ -93,12 +95,6 @@ impl fmt::Display for MoveState {
     }
 }
 
-impl Serialize for MoveState {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.name())
-    }
-}
-
 /// One user's move as one export reports it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct MoveEntry {
@@ -144,7 +140,7 @@ pub fn read(path: &Path) -> io::Result<(Vec<MoveEntry>, Diagnostics)> {
     let file: Arc<str> = path.display().to_string().into();
     let batch = default_batch(path);
     let mut diags = Diagnostics::default();
-    let mut opened = text::open(path)?;
+    let mut opened = text::from_reader(std::fs::File::open(path)?)?;
     if opened.looks_utf16_without_bom {
         diags.error(&file, None, "the file looks like UTF-16 without a byte order mark (every other byte is NUL); export it again with -Encoding UTF8");
         return Ok((Vec::new(), diags));

@@ -7,10 +7,8 @@ mod transcode;
 
 use std::borrow::Cow;
 use std::collections::VecDeque;
-use std::fs::File;
 use std::io::{self, BufReader, Read};
 use std::ops::ControlFlow;
-use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -47,12 +45,8 @@ pub struct TextFile {
 
 const BUF: usize = 256 * 1024;
 
-/// Opens `path`, detects its encoding from the BOM and guesses the separator.
-pub fn open(path: &Path) -> io::Result<TextFile> {
-    from_reader(File::open(path)?)
-}
-
-/// Like [`open`], for bytes that come from elsewhere than a file (fuzzing, tests, stdin).
+/// Reads `file` (a file, or bytes from elsewhere), detecting its encoding from the BOM and
+/// guessing the separator.
 pub fn from_reader(file: impl Read + Send + 'static) -> io::Result<TextFile> {
     from_reader_bounded(file, None)
 }
@@ -325,14 +319,13 @@ mod tests {
     }
 
     fn record_lines(content: &[u8]) -> Vec<u64> {
-        let mut f = tempfile::NamedTempFile::new().unwrap();
-        std::io::Write::write_all(&mut f, content).unwrap();
-        let (mut r, lines) = csv_reader(open(f.path()).unwrap(), false);
-        let mut rec = csv::ByteRecord::new();
         let mut got = Vec::new();
-        while r.read_byte_record(&mut rec).unwrap() {
-            got.push(lines.record_line(&rec));
-        }
+        let opened = from_reader(io::Cursor::new(content.to_vec())).unwrap();
+        read_records(opened, |_, line, _| {
+            got.push(line);
+            ControlFlow::Continue(())
+        })
+        .unwrap();
         got
     }
 
@@ -438,9 +431,7 @@ mod tests {
             (utf7(text), Encoding::Utf7),
         ];
         for (bytes, encoding) in cases {
-            let mut f = tempfile::NamedTempFile::new().unwrap();
-            std::io::Write::write_all(&mut f, &bytes).unwrap();
-            let opened = open(f.path()).unwrap();
+            let opened = from_reader(io::Cursor::new(bytes)).unwrap();
             assert_eq!((opened.encoding, opened.delimiter), (encoding, b';'));
             let (mut r, lines) = csv_reader(opened, false);
             let mut rec = csv::StringRecord::new();

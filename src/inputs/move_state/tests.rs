@@ -354,8 +354,9 @@ fn states_parse_case_insensitively_and_sort_failed_first() {
     let mut all = MoveState::ALL.to_vec();
     all.sort();
     assert_eq!(all[0], MoveState::Failed);
+    let names = [MoveState::InProgress, MoveState::ReadyToTrigger];
     assert_eq!(
-        serde_json::to_string(&MoveState::InProgress).unwrap(),
-        "\"InProgress\""
+        serde_json::to_string(&names).unwrap(),
+        r#"["InProgress","ReadytoTrigger"]"#
     );
 }

@@ -54,12 +54,7 @@ pub fn decode_utf16(bytes: &[u8], big_endian: bool) -> Result<(String, usize), D
         units.pop();
     }
     let mut out = String::with_capacity(units.len());
-    for c in char::decode_utf16(units.iter().copied()) {
-        match c {
-            Ok(c) => out.push(c),
-            Err(_) => return Err(Damaged { text: out }),
-        }
-    }
+    push_utf16(&mut out, &units)?;
     Ok((out, units.len() * 2))
 }
 
@@ -116,14 +111,22 @@ pub fn decode_utf7(bytes: &[u8]) -> Result<String, Damaged> {
         if bytes.get(i) == Some(&b'-') {
             i += 1;
         }
-        for c in char::decode_utf16(units.iter().copied()) {
-            match c {
-                Ok(c) => out.push(c),
-                Err(_) => return Err(Damaged { text: out }),
-            }
-        }
+        push_utf16(&mut out, &units)?;
     }
     Ok(out)
+}
+
+/// Appends UTF-16 `units` to `out`; an unpaired surrogate is damage after what `out` holds.
+fn push_utf16(out: &mut String, units: &[u16]) -> Result<(), Damaged> {
+    for c in char::decode_utf16(units.iter().copied()) {
+        let Ok(c) = c else {
+            return Err(Damaged {
+                text: std::mem::take(out),
+            });
+        };
+        out.push(c);
+    }
+    Ok(())
 }
 
 fn base64_value(c: u8) -> Option<u32> {
@@ -278,19 +281,32 @@ impl<R: Read> Read for Transcoder<R> {
 mod tests {
     use super::*;
 
-    fn through(bytes: &[u8], kind: Encoding) -> String {
-        let mut s = String::new();
-        Transcoder::new(bytes, kind).read_to_string(&mut s).unwrap();
-        s
+    /// Hands out one byte per read, to cross every chunk boundary.
+    struct Trickle(io::Cursor<Vec<u8>>);
+    impl Read for Trickle {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = buf.len().min(1);
+            self.0.read(&mut buf[..n])
+        }
+    }
+
+    fn decode(bytes: &[u8], kind: Encoding) -> io::Result<String> {
+        let mut out = String::new();
+        let trickle = Trickle(io::Cursor::new(bytes.to_vec()));
+        Transcoder::new(trickle, kind).read_to_string(&mut out)?;
+        Ok(out)
     }
 
     fn error(bytes: &[u8], kind: Encoding) -> String {
-        let mut s = String::new();
-        let err = Transcoder::new(bytes, kind)
-            .read_to_string(&mut s)
-            .unwrap_err();
+        let err = decode(bytes, kind).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::InvalidData);
         err.to_string()
+    }
+
+    fn le(units: &[u16]) -> Vec<u8> {
+        let mut bytes = vec![0xFF, 0xFE];
+        bytes.extend(units.iter().flat_map(|u| u.to_le_bytes()));
+        bytes
     }
 
     #[test]
@@ -338,8 +354,8 @@ mod tests {
             .chars()
             .flat_map(|c| (c as u32).to_be_bytes())
             .collect();
-        assert_eq!(through(&le, Encoding::Utf32Le), "a,é\r\n😀\n");
-        assert_eq!(through(&be, Encoding::Utf32Be), "a,é\r\n😀\n");
+        assert_eq!(decode(&le, Encoding::Utf32Le).unwrap(), "a,é\r\n😀\n");
+        assert_eq!(decode(&be, Encoding::Utf32Be).unwrap(), "a,é\r\n😀\n");
     }
 
     #[test]
@@ -371,38 +387,20 @@ mod tests {
     #[test]
     fn utf7_streams_line_by_line() {
         let text = b"+/v8-+ACI-a+AEA-b.com+ACI-\r\n+ACI-c+AEA-d.com+ACI-";
-        assert_eq!(through(text, Encoding::Utf7), "\"a@b.com\"\r\n\"c@d.com\"");
-    }
-
-    /// Hands out one byte per read, to cross every chunk boundary.
-    struct Trickle(io::Cursor<Vec<u8>>);
-    impl Read for Trickle {
-        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-            let n = buf.len().min(1);
-            self.0.read(&mut buf[..n])
-        }
-    }
-
-    fn le(units: &[u16]) -> Vec<u8> {
-        let mut bytes = vec![0xFF, 0xFE];
-        bytes.extend(units.iter().flat_map(|u| u.to_le_bytes()));
-        bytes
-    }
-
-    fn decode(bytes: Vec<u8>, kind: Encoding) -> io::Result<String> {
-        let mut out = String::new();
-        Transcoder::new(Trickle(io::Cursor::new(bytes)), kind).read_to_string(&mut out)?;
-        Ok(out)
+        assert_eq!(
+            decode(text, Encoding::Utf7).unwrap(),
+            "\"a@b.com\"\r\n\"c@d.com\""
+        );
     }
 
     #[test]
     fn valid_text_decodes_across_reads() {
         let text = "User\tZoë 😀\r\nnext";
         let units: Vec<u16> = text.encode_utf16().collect();
-        assert_eq!(decode(le(&units), Encoding::Utf16Le).unwrap(), text);
+        assert_eq!(decode(&le(&units), Encoding::Utf16Le).unwrap(), text);
         let mut be = vec![0xFE, 0xFF];
         be.extend(units.iter().flat_map(|u| u.to_be_bytes()));
-        assert_eq!(decode(be, Encoding::Utf16Be).unwrap(), text);
+        assert_eq!(decode(&be, Encoding::Utf16Be).unwrap(), text);
     }
 
     #[test]
@@ -411,19 +409,15 @@ mod tests {
         let mut units: Vec<u16> = "a\r\nb\rc\n".encode_utf16().collect();
         units.push(0xD83D);
         units.extend("x".encode_utf16());
-        let err = decode(le(&units), Encoding::Utf16Le).unwrap_err();
-        assert_eq!(err.kind(), io::ErrorKind::InvalidData);
-        assert!(
-            err.to_string().starts_with("line 4: the file is UTF-16"),
-            "{err}"
-        );
+        let err = error(&le(&units), Encoding::Utf16Le);
+        assert!(err.starts_with("line 4: the file is UTF-16"), "{err}");
     }
 
     #[test]
     fn odd_byte_at_the_end_is_an_error() {
         let mut bytes = le(&"a\nb".encode_utf16().collect::<Vec<_>>());
         bytes.push(b'c');
-        let err = decode(bytes, Encoding::Utf16Le).unwrap_err();
-        assert!(err.to_string().starts_with("line 2:"), "{err}");
+        let err = error(&bytes, Encoding::Utf16Le);
+        assert!(err.starts_with("line 2:"), "{err}");
     }
 }
