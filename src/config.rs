@@ -437,11 +437,11 @@ impl Config {
                 problems.push(format!("[message] reply_to `{reply_to}`: {why}"));
             }
         }
-        problems.extend(
-            link_domains::problems(&self.message.allowed_link_domains)
-                .iter()
-                .map(ToString::to_string),
-        );
+        for domain in &self.message.allowed_link_domains {
+            if let Err(why) = link_domains::check(domain) {
+                problems.push(format!("[message] allowed_link_domains: `{domain}` {why}"));
+            }
+        }
         if self.trust.max_evidence_age_days == 0 {
             problems.push(
                 "[trust] max_evidence_age_days must be at least 1 (the default is 30)".into(),

@@ -98,6 +98,14 @@ fn bad_values_are_all_reported() {
     assert!(err.contains("tenant_id `not-a-guid`"), "{err}");
     assert!(err.contains("https://"), "{err}");
     assert!(err.contains("[message] from"), "{err}");
+    let text = format!("{GOOD}allowed_link_domains = [\"com\", \"help.fabrikam.com\"]\n");
+    let err = parse(&text, &[]).unwrap_err().to_string();
+    let domains = "[message] allowed_link_domains:";
+    assert!(
+        err.contains(&format!("{domains} `com` is a public suffix")),
+        "{err}"
+    );
+    assert!(!err.contains("`help.fabrikam.com`"), "{err}");
 }
 
 #[test]

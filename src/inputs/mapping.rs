@@ -5,6 +5,7 @@
 //! (source and target UPNs) for the one-to-one check, so a million rows fit in bounded memory.
 
 use std::borrow::Cow;
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::io;
@@ -290,31 +291,25 @@ impl<'o, F: FnMut(MappingRow)> Checker<'o, F> {
         }
         let first = !self.first_row_seen;
         self.first_row_seen = true;
-        let kind = RowKind::of(&row.fields[0]);
-        if first && kind == RowKind::Other && !row.fields.get(1).is_some_and(|f| is_guid(f)) {
+        let user = row.fields[0].eq_ignore_ascii_case("user");
+        let group = row.fields[0].eq_ignore_ascii_case("group");
+        if first && !user && !group && !row.fields.get(1).is_some_and(|f| is_guid(f)) {
             self.diags.error(&self.file, Some(line), format!(
                 "this looks like a header row ({}); the identity mapping file has no header: delete this line",
                 quote(&row.fields.join(","))
             ));
             return;
         }
-        row.names = if kind == RowKind::Group {
-            &GROUP_COLUMNS
-        } else {
-            &USER_COLUMNS
-        };
+        row.names = if group { &GROUP_COLUMNS } else { &USER_COLUMNS };
         self.check_width(&mut row);
-        match kind {
-            RowKind::User => self.check_user(row),
-            RowKind::Group => self.check_group(row),
-            RowKind::Other => {
-                let value = quote(&row.fields[0]);
-                self.field_error(
-                    &mut row,
-                    0,
-                    format!("{value} is not a row type; write User or Group"),
-                );
-            }
+        if user {
+            self.check_user(row);
+        } else if group {
+            self.check_group(row);
+        } else {
+            let value = quote(&row.fields[0]);
+            let message = format!("{value} is not a row type; write User or Group");
+            self.field_error(&mut row, 0, message);
         }
     }
 
@@ -414,43 +409,21 @@ impl<'o, F: FnMut(MappingRow)> Checker<'o, F> {
     }
 
     fn check_tenant(&mut self, row: &mut RowCtx<'_>) {
-        let Some(value) = row.fields.get(1) else {
+        let Some(value) = row.fields.get(1).filter(|_| !row.reported(1)) else {
             return;
         };
-        if row.reported(1) {
-            return;
-        }
-        if is_guid(value) && self.tenant_matches(value) {
-            return;
-        }
-        let value = value.to_string();
-        if !is_guid(&value) {
-            self.field_error(row, 1, format!("{} is not a GUID; write the source tenant's ID (Get-MgOrganization or the Entra admin center), like 8f2e5b1c-0000-4000-8000-000000000000", quote(&value)));
-            return;
-        }
-        if let Some(expected) = &self.options.expected_tenant {
-            if !value.eq_ignore_ascii_case(expected) {
-                let msg = format!("{} is not the source tenant ID in the config ({expected}); fix the row or [source].tenant_id", quote(&value));
-                self.field_error(row, 1, msg);
-            }
-            return;
-        }
-        match &self.tenant_seen {
-            None => self.tenant_seen = Some((value, row.line)),
-            Some((first, first_line)) if !first.eq_ignore_ascii_case(&value) => {
-                let msg = format!("{} differs from {first} on line {first_line}; every row names the same source tenant", quote(&value));
-                self.field_error(row, 1, msg);
-            }
-            Some(_) => {}
-        }
-    }
-
-    /// The fast path: the value equals the configured or first-seen tenant.
-    fn tenant_matches(&self, value: &str) -> bool {
-        match (&self.options.expected_tenant, &self.tenant_seen) {
-            (Some(expected), _) => value.eq_ignore_ascii_case(expected),
-            (None, Some((first, _))) => value.eq_ignore_ascii_case(first),
-            (None, None) => false,
+        let problem = if !is_guid(value) {
+            Some(format!("{} is not a GUID; write the source tenant's ID (Get-MgOrganization or the Entra admin center), like 8f2e5b1c-0000-4000-8000-000000000000", quote(value)))
+        } else if let Some(expected) = &self.options.expected_tenant {
+            (!value.eq_ignore_ascii_case(expected)).then(|| format!("{} is not the source tenant ID in the config ({expected}); fix the row or [source].tenant_id", quote(value)))
+        } else if let Some((first, first_line)) = &self.tenant_seen {
+            (!first.eq_ignore_ascii_case(value)).then(|| format!("{} differs from {first} on line {first_line}; every row names the same source tenant", quote(value)))
+        } else {
+            self.tenant_seen = Some((value.to_string(), row.line));
+            None
+        };
+        if let Some(message) = problem {
+            self.field_error(row, 1, message);
         }
     }
 
@@ -527,29 +500,29 @@ impl<'o, F: FnMut(MappingRow)> Checker<'o, F> {
     fn check_group(&mut self, mut row: RowCtx<'_>) {
         self.check_tenant(&mut row);
         for idx in [2usize, 3] {
-            let Some(value) = row
-                .fields
-                .get(idx)
-                .filter(|_| !row.reported(idx))
-                .map(|v| v.to_string())
-            else {
+            let Some(value) = row.fields.get(idx).filter(|_| !row.reported(idx)) else {
                 continue;
             };
-            if !is_guid(&value) {
-                self.field_error(&mut row, idx, format!("{} is not a group object ID (GUID); copy the group's Object ID from Entra ID", quote(&value)));
-                continue;
-            }
             let seen = if idx == 2 {
                 &mut self.group_sources
             } else {
                 &mut self.group_targets
             };
-            if let Some(first) = seen.get(&value.to_ascii_lowercase()) {
-                let msg = format!("{} is already mapped on line {first}; the mapping must be one-to-one: keep one row per group", quote(&value));
-                self.field_error(&mut row, idx, msg);
+            let message = if !is_guid(value) {
+                format!(
+                    "{} is not a group object ID (GUID); copy the group's Object ID from Entra ID",
+                    quote(value)
+                )
             } else {
-                seen.insert(value.to_ascii_lowercase(), row.line);
-            }
+                match seen.entry(value.to_ascii_lowercase()) {
+                    Entry::Vacant(v) => {
+                        v.insert(row.line);
+                        continue;
+                    }
+                    Entry::Occupied(first) => format!("{} is already mapped on line {}; the mapping must be one-to-one: keep one row per group", quote(value), first.get()),
+                }
+            };
+            self.field_error(&mut row, idx, message);
         }
         if row.fields.get(4).is_some_and(|v| v.is_empty()) && !row.reported(4) {
             self.field_error(&mut row, 4, "is empty; write the group name (or the target group ID again, as the Step 5 example does)".into());
@@ -595,26 +568,6 @@ impl<'o, F: FnMut(MappingRow)> Checker<'o, F> {
             users: self.users,
             groups: self.groups,
             diagnostics: self.diags,
-        }
-    }
-}
-
-/// The first column of a row.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum RowKind {
-    User,
-    Group,
-    Other,
-}
-
-impl RowKind {
-    fn of(value: &str) -> RowKind {
-        if value.eq_ignore_ascii_case("user") {
-            RowKind::User
-        } else if value.eq_ignore_ascii_case("group") {
-            RowKind::Group
-        } else {
-            RowKind::Other
         }
     }
 }
