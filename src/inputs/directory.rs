@@ -301,23 +301,19 @@ pub fn is_language_tag(s: &str) -> bool {
 mod tests {
     use super::*;
 
-    fn write(content: &[u8]) -> tempfile::NamedTempFile {
-        use std::io::Write;
-        let mut f = tempfile::NamedTempFile::new().unwrap();
-        f.write_all(content).unwrap();
-        f
+    fn read_bytes(content: &[u8]) -> (Directory, Diagnostics) {
+        read_from(io::Cursor::new(content.to_vec()), "d.csv").unwrap()
     }
 
     /// The directory read from `content`, and its errors as shown.
     fn errors_of(content: &[u8]) -> (Directory, Vec<String>) {
-        let (dir, diags) = read(write(content).path()).unwrap();
+        let (dir, diags) = read_bytes(content);
         (dir, diags.errors().map(|d| d.to_string()).collect())
     }
 
     #[test]
     fn reads_powershell_export_with_type_line() {
-        let f = write(b"#TYPE Selected.Microsoft.Graph.PowerShell.Models.MicrosoftGraphUser\r\n\"UserPrincipalName\",\"DisplayName\",\"GivenName\",\"PreferredLanguage\",\"Department\"\r\n\"ana@fabrikam.com\",\"Ana Mart\xc3\xadnez\",\"Ana\",\"es-ES\",\"Sales\"\r\n");
-        let (dir, diags) = read(f.path()).unwrap();
+        let (dir, diags) = read_bytes(b"#TYPE Selected.Microsoft.Graph.PowerShell.Models.MicrosoftGraphUser\r\n\"UserPrincipalName\",\"DisplayName\",\"GivenName\",\"PreferredLanguage\",\"Department\"\r\n\"ana@fabrikam.com\",\"Ana Mart\xc3\xadnez\",\"Ana\",\"es-ES\",\"Sales\"\r\n");
         assert!(diags.is_empty(), "{diags:?}");
         let e = &dir.entries[dir.lookup("x@y.com", "ANA@fabrikam.com").unwrap()];
         assert_eq!(e.display_name.as_deref(), Some("Ana Martínez"));
@@ -327,8 +323,7 @@ mod tests {
 
     #[test]
     fn windows_1252_is_read_with_one_warning_on_its_first_line() {
-        let f = write(b"UserPrincipalName,DisplayName\r\nana@fabrikam.com,Ana Mart\xednez\r\nzoe@fabrikam.com,Zo\xeb\r\n");
-        let (dir, diags) = read(f.path()).unwrap();
+        let (dir, diags) = read_bytes(b"UserPrincipalName,DisplayName\r\nana@fabrikam.com,Ana Mart\xednez\r\nzoe@fabrikam.com,Zo\xeb\r\n");
         assert_eq!(dir.entries[1].display_name.as_deref(), Some("Zoë"));
         let text = format!("{diags:?}");
         assert_eq!(text.matches("Windows-1252").count(), 1, "{text}");
@@ -338,8 +333,7 @@ mod tests {
 
     #[test]
     fn reports_missing_upn_column_duplicates_and_bad_urls() {
-        let f = write(b"Name,Mail\nx,y\n");
-        let (_, diags) = read(f.path()).unwrap();
+        let (_, diags) = read_bytes(b"Name,Mail\nx,y\n");
         assert!(diags
             .errors()
             .next()
@@ -347,8 +341,8 @@ mod tests {
             .message
             .contains("UserPrincipalName"));
 
-        let f = write(b"UserPrincipalName,OneDriveUrl\nb@b.com,http://x\na@b.com,\nA@B.COM,\n");
-        let (dir, diags) = read(f.path()).unwrap();
+        let (dir, diags) =
+            read_bytes(b"UserPrincipalName,OneDriveUrl\nb@b.com,http://x\na@b.com,\nA@B.COM,\n");
         let kept = &dir.entries[dir
             .lookup("x@y.com", "b@b.com")
             .expect("row with a bad URL still joins")];
@@ -391,13 +385,12 @@ mod tests {
 
     #[test]
     fn rows_of_finds_both_the_target_and_the_source_row() {
-        let f = write(b"UserPrincipalName\na@contoso.com\nA@fabrikam.com\n");
-        let (dir, diags) = read(f.path()).unwrap();
+        let (dir, diags) = read_bytes(b"UserPrincipalName\na@contoso.com\nA@fabrikam.com\n");
         assert!(diags.is_empty(), "{diags:?}");
         let rows: Vec<usize> = dir.rows_of("a@contoso.com", "a@fabrikam.com").collect();
         assert_eq!(rows, [1, 0]);
         assert!(dir.usable);
-        let (dir, _) = read(write(b"Mail\nx@y.com\n").path()).unwrap();
+        let (dir, _) = read_bytes(b"Mail\nx@y.com\n");
         assert!(!dir.usable);
     }
 

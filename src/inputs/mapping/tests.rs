@@ -1,33 +1,23 @@
 use super::*;
-use std::io::Write;
 
 const T: &str = "6a0e3f52-9d4b-4c8e-8f2a-1b7c5d3e9f01";
 
 fn run(content: &[u8], tenant: Option<&str>) -> (MappingStats, Vec<MappingRow>) {
-    let mut f = tempfile::NamedTempFile::new().unwrap();
-    f.write_all(content).unwrap();
     let mut rows = Vec::new();
     let options = Options {
         expected_tenant: tenant.map(str::to_string),
     };
-    let summary = read(f.path(), &options, |r| rows.push(r)).unwrap();
+    let reader = io::Cursor::new(content.to_vec());
+    let summary = read_from(reader, "m.csv", &options, |r| rows.push(r)).unwrap();
     (summary, rows)
 }
 
+/// The diagnostics from `:LINE:` on.
 fn messages(s: &MappingStats) -> Vec<String> {
-    s.diagnostics
-        .sorted()
+    let sorted = s.diagnostics.sorted();
+    sorted
         .iter()
-        .map(|d| {
-            let full = d.to_string();
-            // The path before `:LINE:`; a Windows path starts with a drive letter and its colon.
-            let drive = if full.as_bytes().get(1) == Some(&b':') {
-                2
-            } else {
-                0
-            };
-            full[drive + full[drive..].find(':').unwrap()..].to_string()
-        })
+        .map(|d| d.to_string().replacen("m.csv", "", 1))
         .collect()
 }
 
