@@ -63,7 +63,6 @@ pub struct OrganizationSettings {
     pub helpdesk: String,
     /// The organisation of the source tenant, named in guests' notices (their guest account
     /// lived there); without it those notices do not name it.
-    #[serde(default)]
     pub source_name: Option<String>,
 }
 
@@ -97,7 +96,6 @@ pub enum RecipientMode {
 #[serde(deny_unknown_fields)]
 pub struct Message {
     pub from: String,
-    #[serde(default)]
     pub reply_to: Option<String>,
     #[serde(default)]
     pub recipient: RecipientMode,
@@ -225,12 +223,9 @@ pub struct LedgerSettings {
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct Notify {
-    #[serde(default)]
     pub webhook_url: Option<String>,
-    #[serde(default)]
     pub admin_email: Option<String>,
     /// Where the JSON summary file is written (default: next to the ledger).
-    #[serde(default)]
     pub summary_dir: Option<PathBuf>,
 }
 

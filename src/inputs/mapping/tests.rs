@@ -169,11 +169,8 @@ fn wrong_width_names_the_column() {
     let text = format!("User,{T},a@contoso.com,a@fabrikam.com,a@fabrikam.com\nUser,{T},b@contoso.com,b@fabrikam.com,b@fabrikam.com,RegularUser,extra\n");
     let (s, rows) = run(text.as_bytes(), Some(T));
     let m = messages(&s);
-    assert!(
-        m[0].starts_with(":1: column 6 (user type): missing"),
-        "{m:?}"
-    );
-    assert!(m[1].starts_with(":2: column 7 (extra)"), "{m:?}");
+    assert_starts(&m, 0, ":1: column 6 (user type): missing");
+    assert_starts(&m, 1, ":2: column 7 (extra)");
     assert!(rows.is_empty());
 }
 
@@ -199,9 +196,10 @@ fn a_huge_field_is_cut_and_reported_with_its_line_and_column() {
     let (s, rows) = run(text.as_bytes(), Some(T));
     let msgs = messages(&s);
     assert_eq!(msgs.len(), 1, "{msgs:?}");
-    assert!(
-        msgs[0].starts_with(":2: column 6 (user type): is too long: the row passes 64 KB"),
-        "{msgs:?}"
+    assert_starts(
+        &msgs,
+        0,
+        ":2: column 6 (user type): is too long: the row passes 64 KB",
     );
     assert_eq!(rows.len(), 2, "the rows around it are read as usual");
 }
@@ -215,10 +213,7 @@ fn a_huge_quoted_field_spanning_lines_keeps_the_later_line_numbers() {
     let (s, _) = run(text.as_bytes(), Some(T));
     let msgs = messages(&s);
     assert_eq!(msgs.len(), 2, "{msgs:?}");
-    assert!(
-        msgs[0].starts_with(":1: column 5 (target email): is too long"),
-        "{msgs:?}"
-    );
+    assert_starts(&msgs, 0, ":1: column 5 (target email): is too long");
     let second = MAX_ROW_BYTES + 2;
     assert!(
         msgs[1].starts_with(&format!(":{second}: column 4 (target UPN)")),
@@ -236,12 +231,17 @@ fn types_and_group_names_have_limits() {
     let (s, rows) = run(text.as_bytes(), Some(T));
     let msgs = messages(&s);
     assert_eq!(msgs.len(), 2, "{msgs:?}");
-    assert!(
-        msgs[0].starts_with(":1: column 6 (user type): `RRRR"),
-        "{msgs:?}"
-    );
+    assert_starts(&msgs, 0, ":1: column 6 (user type): `RRRR");
     assert!(msgs[0].contains("too long for a user type (at most 32 characters)"));
-    assert!(msgs[1].starts_with(":2: column 5 (group name)"), "{msgs:?}");
+    assert_starts(&msgs, 1, ":2: column 5 (group name)");
     assert!(msgs[1].contains("at most 256 characters"));
     assert!(rows.is_empty());
+}
+
+/// Asserts that message `i` of `m` starts with `prefix`.
+fn assert_starts(m: &[String], i: usize, prefix: &str) {
+    assert!(
+        m.get(i).is_some_and(|x| x.starts_with(prefix)),
+        "{i}: {m:?}"
+    );
 }

@@ -131,7 +131,7 @@ fn csv_without_required_columns_names_the_accepted_ones() {
     );
     assert!(entries.is_empty());
     assert_eq!(diags.len(), 2, "{diags:?}");
-    assert!(diags[0].starts_with("b.csv:2: the header row has no column for the source user (found `UserPrincipalName,DisplayName`); name it one of SourceUserPrincipalName, SourceUserUpn"), "{diags:?}");
+    assert_starts(&diags, 0, "b.csv:2: the header row has no column for the source user (found `UserPrincipalName,DisplayName`); name it one of SourceUserPrincipalName, SourceUserUpn");
     assert!(
         diags[1].contains("no column for the move state") && diags[1].contains("MoveState, State"),
         "{diags:?}"
@@ -208,19 +208,17 @@ fn json_problems_name_line_and_item() {
     let text = "[\n{\"SourceUpn\": \"ana@contoso.com\", \"State\": 4},\n{\"SourceUpn\": [\"x\"], \"State\": \"Success\"},\n\"oops\",\n{\"SourceUpn\": \"cy@contoso.com\", \"State\": \"Done\", \"TimeStamp\": {\"x\": 1}}\n]";
     let (entries, diags) = read_str("b.json", text);
     assert_eq!(diags.len(), 5, "{diags:?}");
-    assert!(
-        diags[0].starts_with("b.json:2: item [0] (State): `4` is a number"),
-        "{diags:?}"
-    );
+    assert_starts(&diags, 0, "b.json:2: item [0] (State): `4` is a number");
     assert_eq!(diags[1], "b.json:3: item [1] (SourceUpn): is an array, not text; select the property as text before ConvertTo-Json");
     assert_eq!(
         diags[2],
         "b.json:4: item [2]: is a string, not an object with the move's properties"
     );
     assert_eq!(diags[3], "b.json:5: item [3] (TimeStamp): is an object without a `value` or `DateTime` property; export the time as text");
-    assert!(
-        diags[4].starts_with("b.json:5: warning: item [3] (State): `Done` is not a move state"),
-        "{diags:?}"
+    assert_starts(
+        &diags,
+        4,
+        "b.json:5: warning: item [3] (State): `Done` is not a move state",
     );
     let users: Vec<&str> = entries.iter().map(|e| e.source_upn.as_str()).collect();
     assert_eq!(users, ["ana@contoso.com", "cy@contoso.com"]);
@@ -233,16 +231,21 @@ fn json_syntax_errors_and_missing_properties() {
         "[\n{\"SourceUpn\": \"a@b.com\",\n\"State\" \"Success\"}\n]",
     );
     assert!(entries.is_empty());
-    assert!(
-        diags[0].starts_with("b.json:3: not valid JSON (expected `:` at line 3 column 9)"),
-        "{diags:?}"
+    assert_starts(
+        &diags,
+        0,
+        "b.json:3: not valid JSON (expected `:` at line 3 column 9)",
     );
     let (_, diags) = read_str(
         "b.json",
         "[{\"UserPrincipalName\": \"a@b.com\", \"MoveState\": \"Success\"}]",
     );
     assert_eq!(diags.len(), 1, "{diags:?}");
-    assert!(diags[0].starts_with("b.json:1: item [0]: no property for the source user (found `MoveState,UserPrincipalName`)"), "{diags:?}");
+    assert_starts(
+        &diags,
+        0,
+        "b.json:1: item [0]: no property for the source user (found `MoveState,UserPrincipalName`)",
+    );
 }
 
 /// Entries of one export: source UPN, state and time, all read from the file `batch.csv`.
@@ -358,5 +361,13 @@ fn states_parse_case_insensitively_and_sort_failed_first() {
     assert_eq!(
         serde_json::to_string(&names).unwrap(),
         r#"["InProgress","ReadytoTrigger"]"#
+    );
+}
+
+/// Asserts that message `i` of `m` starts with `prefix`.
+fn assert_starts(m: &[String], i: usize, prefix: &str) {
+    assert!(
+        m.get(i).is_some_and(|x| x.starts_with(prefix)),
+        "{i}: {m:?}"
     );
 }
