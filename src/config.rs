@@ -360,16 +360,12 @@ impl Config {
         Ok(config)
     }
 
-    /// The folder relative paths in the file are resolved against.
-    pub fn base_dir(&self) -> PathBuf {
-        match self.path.parent() {
+    /// Resolves relative paths in the file against the config file's folder.
+    fn resolve_paths(&mut self) {
+        let base = match self.path.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
-        }
-    }
-
-    fn resolve_paths(&mut self) {
-        let base = self.base_dir();
+        };
         let resolve = |p: &mut PathBuf| {
             if p.is_relative() {
                 *p = base.join(&*p);

@@ -133,9 +133,6 @@ fn check_common(s: &str, max: usize, what: &'static str) -> Result<(), AddressEr
     if s.is_empty() {
         return Err(AddressError::Empty(what));
     }
-    if s.len() <= max && s.bytes().all(|b| b.is_ascii_graphic()) {
-        return Ok(());
-    }
     if s.contains(['\r', '\n']) {
         return Err(AddressError::LineBreak);
     }

@@ -175,15 +175,10 @@ fn entry_from(
         ..DirectoryEntry::default()
     };
     if fields.len() != kinds.len() {
-        diags.error(
-            file,
-            Some(line),
-            format!(
-                "the row has {} fields, the header has {}; quote values that contain the separator",
-                fields.len(),
-                kinds.len()
-            ),
-        );
+        let (found, expected) = (fields.len(), kinds.len());
+        diags.error(file, Some(line), format!(
+            "the row has {found} fields, the header has {expected}; quote values that contain the separator"
+        ));
         return None;
     }
     // A UPN that is too long, or was not read, drops the row after every error is told.
@@ -267,14 +262,10 @@ fn add(dir: &mut Directory, entry: DirectoryEntry, file: &Arc<str>, diags: &mut 
     let key = entry.upn.to_lowercase();
     if let Some(&first) = dir.by_upn.get(&key) {
         let first_line = dir.entries[first].line;
-        diags.error(
-            file,
-            Some(entry.line),
-            format!(
-                "{} already has a row on line {first_line}; keep one row per user",
-                quote(&entry.upn)
-            ),
-        );
+        let upn = quote(&entry.upn);
+        let message =
+            format!("{upn} already has a row on line {first_line}; keep one row per user");
+        diags.error(file, Some(entry.line), message);
         return;
     }
     dir.by_upn.insert(key, dir.entries.len());

@@ -31,6 +31,9 @@ pub use timestamp::parse_timestamp;
 use super::text;
 use crate::diag::{quote, Diagnostics};
 
+/// The warning for an export without entries, in either format.
+const NO_MOVES: &str = "the export lists no moves; nobody in it can be notified";
+
 /// The states the cmdlet reports (and its filters know). Declared with `Failed` first so that
 /// sorting puts the users the migration team must act on at the top. Serialized as
 /// [`MoveState::name`].
@@ -138,7 +141,11 @@ impl MoveEntry {
 /// is a diagnostic, and every good entry is returned.
 pub fn read(path: &Path) -> io::Result<(Vec<MoveEntry>, Diagnostics)> {
     let file: Arc<str> = path.display().to_string().into();
-    let batch = default_batch(path);
+    // The default batch label: the file name without extension.
+    let batch = path.file_stem().map_or_else(
+        || path.display().to_string(),
+        |s| s.to_string_lossy().into_owned(),
+    );
     let mut diags = Diagnostics::default();
     let mut opened = text::from_reader(std::fs::File::open(path)?)?;
     if opened.looks_utf16_without_bom {
@@ -160,13 +167,6 @@ pub fn read(path: &Path) -> io::Result<(Vec<MoveEntry>, Diagnostics)> {
         Some(_) => csv_export::read(&file, opened, &batch, &mut diags)?,
     };
     Ok((entries, diags))
-}
-
-/// The default batch label of an export: its file name without extension.
-pub fn default_batch(path: &Path) -> String {
-    path.file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| path.display().to_string())
 }
 
 #[cfg(test)]

@@ -67,7 +67,7 @@ pub(super) fn read(
     }
     match header {
         None => diags.error(file, None, "the file has no header row; export with Export-Csv, which writes the column names first"),
-        Some(_) if rows == 0 => diags.warning(file, None, "the export lists no moves; nobody in it can be notified"),
+        Some(_) if rows == 0 => diags.warning(file, None, super::NO_MOVES),
         Some(_) => {}
     }
     Ok(entries)

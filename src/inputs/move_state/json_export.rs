@@ -32,11 +32,7 @@ pub(super) fn read(
         }
     };
     if items.is_empty() {
-        diags.warning(
-            file,
-            None,
-            "the export lists no moves; nobody in it can be notified",
-        );
+        diags.warning(file, None, super::NO_MOVES);
     }
     let mut lines = LineCounter::default();
     let mut entries = Vec::new();
@@ -47,14 +43,10 @@ pub(super) fn read(
         let object = match serde_json::from_str::<Json>(item.get()) {
             Ok(Json::Object(object)) => object,
             Ok(other) => {
-                diags.error(
-                    file,
-                    Some(line),
-                    format!(
-                        "item [{i}]: is {}, not an object with the move's properties",
-                        kind(&other)
-                    ),
-                );
+                let what = kind(&other);
+                let message =
+                    format!("item [{i}]: is {what}, not an object with the move's properties");
+                diags.error(file, Some(line), message);
                 continue;
             }
             Err(e) => {
