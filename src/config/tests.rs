@@ -116,14 +116,13 @@ fn bom_is_tolerated() {
 
 #[test]
 fn host_urls_normalise() {
-    assert_eq!(
-        normalize_host_url(" HTTPS://Contoso-my.SharePoint.com "),
-        "https://contoso-my.sharepoint.com/"
-    );
-    assert_eq!(
-        normalize_host_url("https://contoso-my.sharepoint.com//"),
-        "https://contoso-my.sharepoint.com/"
-    );
+    for url in [
+        " HTTPS://Contoso-my.SharePoint.com ",
+        "https://contoso-my.sharepoint.com//",
+    ] {
+        let normal = normalize_host_url(url);
+        assert_eq!(normal, "https://contoso-my.sharepoint.com/", "{url}");
+    }
 }
 
 #[test]

@@ -212,19 +212,13 @@ fn entry_from(
             Known::DisplayName => e.display_name = some,
             Known::GivenName => e.given_name = some,
             Known::Mail => e.mail = some,
-            Known::PreferredLanguage => {
-                if some.as_deref().is_some_and(|l| !is_language_tag(l)) {
-                    push(
-                        Severity::Warning,
-                        format!(
-                            "{} is not a language tag like de-AT; the default locale is used",
-                            quote(value)
-                        ),
-                    );
-                } else {
-                    e.preferred_language = some;
-                }
+            Known::PreferredLanguage if some.as_deref().is_some_and(|l| !is_language_tag(l)) => {
+                let tag = quote(value);
+                let message =
+                    format!("{tag} is not a language tag like de-AT; the default locale is used");
+                push(Severity::Warning, message);
             }
+            Known::PreferredLanguage => e.preferred_language = some,
             Known::OneDriveUrl => match &some {
                 // The row stays (so the user still joins); the error makes the input invalid.
                 // URL parsing drops line breaks and tabs, so they are looked for first: the raw

@@ -368,21 +368,15 @@ impl<'o, F: FnMut(MappingRow)> Checker<'o, F> {
 
     /// Reports a type or name longer than `max` characters (an error: it cannot be right).
     fn check_length(&mut self, row: &mut RowCtx<'_>, idx: usize, max: usize, what: &str) {
-        let Some(len) = row
-            .fields
-            .get(idx)
-            .filter(|_| !row.reported(idx))
-            .map(|v| v.chars().count())
-        else {
+        let too_long = |v: &&Cow<'_, str>| !row.reported(idx) && v.chars().count() > max;
+        let Some(value) = row.fields.get(idx).filter(too_long) else {
             return;
         };
-        if len <= max {
-            return;
-        }
-        let value = quote(&row.fields[idx]);
-        self.field_error(row, idx, format!(
-            "{value} is too long for {what} (at most {max} characters); check that this column holds what it should"
-        ));
+        let message = format!(
+            "{} is too long for {what} (at most {max} characters); check that this column holds what it should",
+            quote(value)
+        );
+        self.field_error(row, idx, message);
     }
 
     fn check_width(&mut self, row: &mut RowCtx<'_>) {

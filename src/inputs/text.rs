@@ -189,25 +189,19 @@ fn looks_like_bomless_utf16(head: &[u8]) -> bool {
 /// Guesses the separator from the first non-blank line: the most frequent of `,` `;` and tab
 /// outside quotes, preferring the comma on a tie.
 pub fn guess_delimiter(head: &[u8]) -> u8 {
-    let line = first_non_blank_line(head);
+    let candidates = [b',', b';', b'\t'];
     let mut counts = [0usize; 3];
     let mut quoted = false;
-    for b in line {
-        match b {
-            b'"' => quoted = !quoted,
-            b',' if !quoted => counts[0] += 1,
-            b';' if !quoted => counts[1] += 1,
-            b'\t' if !quoted => counts[2] += 1,
-            _ => {}
+    for b in first_non_blank_line(head) {
+        if *b == b'"' {
+            quoted = !quoted;
+        } else if let Some(i) = candidates.iter().position(|c| c == b).filter(|_| !quoted) {
+            counts[i] += 1;
         }
     }
-    let candidates = [b',', b';', b'\t'];
+    // On a tie (none of them at all, too) the earlier candidate wins.
     let best = (0..3).max_by_key(|&i| (counts[i], 3 - i)).unwrap_or(0);
-    if counts[best] == 0 {
-        b','
-    } else {
-        candidates[best]
-    }
+    candidates[best]
 }
 
 /// The first line with content, skipping Windows PowerShell's `#TYPE` line (it has no

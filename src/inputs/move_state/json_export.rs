@@ -93,11 +93,7 @@ fn has_required(
 ) -> bool {
     let keys: Vec<&String> = object.keys().collect();
     let columns = resolve(&keys);
-    let found = keys
-        .iter()
-        .map(|k| k.as_str())
-        .collect::<Vec<_>>()
-        .join(",");
+    let found = object.keys().cloned().collect::<Vec<_>>().join(",");
     let mut ok = true;
     for (what, accepted) in missing_required(&columns) {
         ok = false;
