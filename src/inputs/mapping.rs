@@ -205,10 +205,10 @@ struct Checker<'o, F> {
     tenant_seen: Option<(String, u64)>,
     legacy_warned: bool,
     blank_lines: Vec<u64>,
-    source_upns: UpnSet,
-    target_upns: UpnSet,
-    group_sources: HashMap<String, u64>,
-    group_targets: HashMap<String, u64>,
+    /// Source and target UPNs seen so far (columns 3 and 4), for the one-to-one check.
+    upns: [UpnSet; 2],
+    /// Source and target group IDs seen so far, lower-case, with their line.
+    group_ids: [HashMap<String, u64>; 2],
     scratch: Vec<u8>,
 }
 
@@ -241,10 +241,8 @@ impl<'o, F: FnMut(MappingRow)> Checker<'o, F> {
             tenant_seen: None,
             legacy_warned: false,
             blank_lines: Vec::new(),
-            source_upns: UpnSet::new(),
-            target_upns: UpnSet::new(),
-            group_sources: HashMap::new(),
-            group_targets: HashMap::new(),
+            upns: [UpnSet::new(), UpnSet::new()],
+            group_ids: Default::default(),
             scratch: Vec::new(),
         }
     }
@@ -476,11 +474,7 @@ impl<'o, F: FnMut(MappingRow)> Checker<'o, F> {
             else {
                 continue;
             };
-            let set = if idx == 2 {
-                &mut self.source_upns
-            } else {
-                &mut self.target_upns
-            };
+            let set = &mut self.upns[idx - 2];
             if let Some(first) = set.insert(value, row.line, &mut self.scratch) {
                 let msg = format!(
                     "{} is already mapped on line {first} (case-insensitive); the mapping must be one-to-one: keep one row per {other} user",
@@ -497,11 +491,7 @@ impl<'o, F: FnMut(MappingRow)> Checker<'o, F> {
             let Some(value) = row.fields.get(idx).filter(|_| !row.reported(idx)) else {
                 continue;
             };
-            let seen = if idx == 2 {
-                &mut self.group_sources
-            } else {
-                &mut self.group_targets
-            };
+            let seen = &mut self.group_ids[idx - 2];
             let message = if !is_guid(value) {
                 format!(
                     "{} is not a group object ID (GUID); copy the group's Object ID from Entra ID",
