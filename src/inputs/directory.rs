@@ -2,9 +2,8 @@
 //! `Get-MgUser -All | Select UserPrincipalName,DisplayName,GivenName,PreferredLanguage,Mail |
 //! Export-Csv`, with or without Windows PowerShell's `#TYPE` first line. Known columns feed the
 //! notice (name, language, OneDrive URL); any other column is kept for templates. Rows and
-//! known columns have length limits (see [`limits`]).
-
-pub mod limits;
+//! known columns have length limits ([`MAX_ROW_BYTES`], and what Entra ID or the column's
+//! standard allows).
 
 use std::collections::{BTreeMap, HashMap};
 use std::io;
@@ -16,6 +15,7 @@ use serde::Serialize;
 
 use super::text;
 use crate::diag::{quote, Column, Diagnostics, Severity};
+use crate::inputs::address::{MAX_EMAIL_LEN, MAX_UPN_LEN};
 
 /// One person in the directory.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -84,6 +84,52 @@ fn known(header: &str) -> Known {
     }
 }
 
+/// The most bytes one row may have: far more than the known columns within their limits and
+/// a few extra columns need, and small enough that a damaged or wrong file never fills
+/// memory (the reader cuts the row there, see `text::bounded`).
+pub const MAX_ROW_BYTES: usize = 64 * 1024;
+/// Longest displayName and givenName Entra ID accepts.
+pub const MAX_NAME_LEN: usize = 256;
+/// Longest language tag worth reading (RFC 5646 asks implementations to take 35 characters;
+/// Entra's preferredLanguage values are like `de-AT`).
+pub const MAX_LANGUAGE_LEN: usize = 35;
+/// Longest OneDrive URL: the length browsers and SharePoint links are safe to carry.
+pub const MAX_URL_LEN: usize = 2048;
+
+/// The most characters a known column may hold and what it holds; `None` for other columns
+/// (templates' extras, bounded by the row limit only).
+fn limit(kind: &Known) -> Option<(usize, &'static str)> {
+    match kind {
+        Known::Upn => Some((MAX_UPN_LEN, "a user principal name")),
+        Known::DisplayName => Some((MAX_NAME_LEN, "a display name")),
+        Known::GivenName => Some((MAX_NAME_LEN, "a given name")),
+        Known::PreferredLanguage => Some((MAX_LANGUAGE_LEN, "a language tag like de-AT")),
+        Known::OneDriveUrl => Some((MAX_URL_LEN, "a OneDrive URL")),
+        Known::Mail => Some((MAX_EMAIL_LEN, "an email address")),
+        Known::Extra(_) => None,
+    }
+}
+
+/// The error for a value longer than its column allows, or `None`.
+fn too_long(kind: &Known, value: &str) -> Option<String> {
+    let (max, what) = limit(kind)?;
+    let len = value.chars().count();
+    (len > max).then(|| {
+        format!(
+            "{} is too long for {what} (at most {max} characters); check that this column holds what it should and correct the value in the directory",
+            quote(value)
+        )
+    })
+}
+
+/// The error for the field where the reader cut the row at [`MAX_ROW_BYTES`].
+fn cut_message() -> String {
+    format!(
+        "is too long: the row passes {} KB here and the rest of it was not read (a directory row holds a UPN, names, a language tag, an address and a URL); check that this is the directory export and that this column holds what it should",
+        MAX_ROW_BYTES / 1024
+    )
+}
+
 /// Reads the directory at `path`; problems are returned, never stop at the first.
 pub fn read(path: &Path) -> io::Result<(Directory, Diagnostics)> {
     read_from(std::fs::File::open(path)?, &path.display().to_string())
@@ -94,7 +140,7 @@ pub fn read_from(
     reader: impl io::Read + Send + 'static,
     name: &str,
 ) -> io::Result<(Directory, Diagnostics)> {
-    let opened = text::from_reader_bounded(reader, Some(limits::MAX_ROW_BYTES))?;
+    let opened = text::from_reader_bounded(reader, Some(MAX_ROW_BYTES))?;
     let file: Arc<str> = name.into();
     let mut diags = Diagnostics::default();
     let mut dir = Directory {
@@ -123,7 +169,7 @@ pub fn read_from(
         match &header {
             None if fields[0].starts_with("#TYPE") => {}
             None if cut.is_some() => {
-                diags.error(&file, Some(line), format!("the header row passes {} KB; this is not a directory export: export with Select UserPrincipalName,DisplayName,GivenName,PreferredLanguage,Mail", limits::MAX_ROW_BYTES / 1024));
+                diags.error(&file, Some(line), format!("the header row passes {} KB; this is not a directory export: export with Select UserPrincipalName,DisplayName,GivenName,PreferredLanguage,Mail", MAX_ROW_BYTES / 1024));
                 return ControlFlow::Break(());
             }
             None => {
@@ -194,8 +240,8 @@ fn entry_from(
                 upn_lost |= is_upn;
                 continue;
             }
-            Some(c) if i == c => Some(limits::cut_message()),
-            _ => limits::too_long(kind, value),
+            Some(c) if i == c => Some(cut_message()),
+            _ => too_long(kind, value),
         };
         if let Some(message) = message {
             upn_lost |= is_upn;
@@ -425,7 +471,7 @@ mod tests {
 
     #[test]
     fn a_row_past_the_row_limit_is_cut_at_its_field_and_reading_goes_on() {
-        let huge = "n".repeat(limits::MAX_ROW_BYTES + 10);
+        let huge = "n".repeat(MAX_ROW_BYTES + 10);
         let text = format!(
             "UserPrincipalName,DisplayName,Mail\na@b.com,\"{huge}\",a@b.com\nb@b.com,{huge},\nc@b.com,Cy,{}@b.com\nd@b.com,Di,d@b.com\n",
             "m".repeat(300)
