@@ -297,10 +297,21 @@ mod tests {
         Ok(out)
     }
 
-    fn error(bytes: &[u8], kind: Encoding) -> String {
+    /// Asserts that `bytes` are refused as damaged with a message that starts with `start`.
+    fn damaged(bytes: &[u8], kind: Encoding, start: &str) -> String {
         let err = decode(bytes, kind).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::InvalidData);
-        err.to_string()
+        let message = err.to_string();
+        assert!(message.starts_with(start), "{message}");
+        message
+    }
+
+    fn utf32(text: &str, big_endian: bool) -> Vec<u8> {
+        let unit = |c: char| match big_endian {
+            true => (c as u32).to_be_bytes(),
+            false => (c as u32).to_le_bytes(),
+        };
+        text.chars().flat_map(unit).collect()
     }
 
     fn le(units: &[u16]) -> Vec<u8> {
@@ -326,10 +337,11 @@ mod tests {
     fn damaged_utf7_is_an_error_naming_the_line() {
         assert!(decode_utf7(b"a\xe9").is_err());
         assert!(decode_utf7(b"+2D0-").is_err(), "a lone high surrogate");
-        let message = error(b"+ACI-a+ACI-\r\n+ACI-b\xff+ACI-\r\n", Encoding::Utf7);
-        assert!(
-            message.starts_with("line 2: the file is UTF-7 but damaged"),
-            "{message}"
+        let bytes = b"+ACI-a+ACI-\r\n+ACI-b\xff+ACI-\r\n";
+        damaged(
+            bytes,
+            Encoding::Utf7,
+            "line 2: the file is UTF-7 but damaged",
         );
     }
 
@@ -346,38 +358,20 @@ mod tests {
     #[test]
     fn utf32_streams_in_both_byte_orders_without_bom() {
         let text = "\u{FEFF}a,é\r\n😀\n";
-        let le: Vec<u8> = text
-            .chars()
-            .flat_map(|c| (c as u32).to_le_bytes())
-            .collect();
-        let be: Vec<u8> = text
-            .chars()
-            .flat_map(|c| (c as u32).to_be_bytes())
-            .collect();
-        assert_eq!(decode(&le, Encoding::Utf32Le).unwrap(), "a,é\r\n😀\n");
-        assert_eq!(decode(&be, Encoding::Utf32Be).unwrap(), "a,é\r\n😀\n");
+        for (kind, big_endian) in [(Encoding::Utf32Le, false), (Encoding::Utf32Be, true)] {
+            let decoded = decode(&utf32(text, big_endian), kind).unwrap();
+            assert_eq!(decoded, "a,é\r\n😀\n", "{kind:?}");
+        }
     }
 
     #[test]
     fn damaged_utf32_is_an_error_naming_the_line() {
-        let units =
-            |codes: &[u32]| -> Vec<u8> { codes.iter().flat_map(|c| c.to_le_bytes()).collect() };
-        let cut = units(&[0xFEFF, 'a' as u32, '\n' as u32, 'b' as u32]);
-        let message = error(&cut[..cut.len() - 2], Encoding::Utf32Le);
-        assert!(
-            message.starts_with("line 2: the file is UTF-32 but damaged"),
-            "{message}"
-        );
-        let surrogate = units(&[
-            'a' as u32,
-            '\r' as u32,
-            '\n' as u32,
-            'b' as u32,
-            '\n' as u32,
-            0xD800,
-        ]);
-        let message = error(&surrogate, Encoding::Utf32Le);
-        assert!(message.starts_with("line 3: "), "{message}");
+        let cut = utf32("\u{FEFF}a\nb", false);
+        let start = "line 2: the file is UTF-32 but damaged";
+        damaged(&cut[..cut.len() - 2], Encoding::Utf32Le, start);
+        let mut surrogate = utf32("a\r\nb\n", false);
+        surrogate.extend(0xD800u32.to_le_bytes());
+        let message = damaged(&surrogate, Encoding::Utf32Le, "line 3: ");
         assert!(
             message.contains("export it again with -Encoding utf8"),
             "{message}"
@@ -409,15 +403,13 @@ mod tests {
         let mut units: Vec<u16> = "a\r\nb\rc\n".encode_utf16().collect();
         units.push(0xD83D);
         units.extend("x".encode_utf16());
-        let err = error(&le(&units), Encoding::Utf16Le);
-        assert!(err.starts_with("line 4: the file is UTF-16"), "{err}");
+        damaged(&le(&units), Encoding::Utf16Le, "line 4: the file is UTF-16");
     }
 
     #[test]
     fn odd_byte_at_the_end_is_an_error() {
         let mut bytes = le(&"a\nb".encode_utf16().collect::<Vec<_>>());
         bytes.push(b'c');
-        let err = error(&bytes, Encoding::Utf16Le);
-        assert!(err.starts_with("line 2:"), "{err}");
+        damaged(&bytes, Encoding::Utf16Le, "line 2:");
     }
 }
