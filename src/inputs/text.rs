@@ -233,6 +233,16 @@ pub fn decode_field(bytes: &[u8]) -> (Cow<'_, str>, bool) {
     }
 }
 
+/// Line breaks in `text`: CR, and LF not after a CR (`after_cr`: the text before `text` ended
+/// in CR).
+pub(crate) fn count_breaks(text: &str, after_cr: bool) -> u64 {
+    let bytes = text.as_bytes();
+    let lfs = memchr::memchr_iter(b'\n', bytes)
+        .filter(|&i| !(i == 0 && after_cr) && (i == 0 || bytes[i - 1] != b'\r'))
+        .count();
+    (memchr::memchr_iter(b'\r', bytes).count() + lfs) as u64
+}
+
 /// A CSV reader over an opened file, with the settings every input uses: flexible field count
 /// (counted and reported by the caller), no header handling, no trimming (the caller warns).
 pub fn csv_reader(

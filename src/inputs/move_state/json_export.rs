@@ -34,11 +34,13 @@ pub(super) fn read(
     if items.is_empty() {
         diags.warning(file, None, super::NO_MOVES);
     }
-    let mut lines = LineCounter::default();
+    // Every item starts with `{`, so no CRLF is split between the counted pieces.
+    let (mut line, mut counted) = (1, 0);
     let mut entries = Vec::new();
     for (i, item) in items.iter().enumerate() {
         let offset = item.get().as_ptr() as usize - text.as_ptr() as usize;
-        let line = lines.line_at(text.as_bytes(), offset);
+        line += text::count_breaks(&text[counted..offset], false);
+        counted = offset;
         let index = i as u64;
         let object = match serde_json::from_str::<Json>(item.get()) {
             Ok(Json::Object(object)) => object,
@@ -199,25 +201,5 @@ fn kind(v: &Json) -> &'static str {
         Json::String(_) => "a string",
         Json::Array(_) => "an array",
         Json::Object(_) => "an object",
-    }
-}
-
-/// Counts line breaks (LF, CRLF, lone CR) up to increasing offsets.
-#[derive(Default)]
-struct LineCounter {
-    pos: usize,
-    line: u64,
-}
-
-impl LineCounter {
-    fn line_at(&mut self, text: &[u8], offset: usize) -> u64 {
-        for i in self.pos..offset.min(text.len()) {
-            let lone_cr = text[i] == b'\r' && text.get(i + 1) != Some(&b'\n');
-            if text[i] == b'\n' || lone_cr {
-                self.line += 1;
-            }
-        }
-        self.pos = self.pos.max(offset);
-        self.line + 1
     }
 }

@@ -8,7 +8,7 @@
 
 use std::io::{self, BufRead, BufReader, Read};
 
-use super::Encoding;
+use super::{count_breaks, Encoding};
 
 /// A code that is no character, after `text` (what decoded before it).
 #[derive(Debug, PartialEq, Eq)]
@@ -251,16 +251,6 @@ impl<R: Read> Transcoder<R> {
             format!("line {line}: the file is {name} but damaged there ({how}); {fix}"),
         )
     }
-}
-
-/// Line breaks in `text`: CR, and LF not after a CR (`after_cr`: the text before `text` ended
-/// in CR).
-fn count_breaks(text: &str, after_cr: bool) -> u64 {
-    let bytes = text.as_bytes();
-    let lfs = memchr::memchr_iter(b'\n', bytes)
-        .filter(|&i| !(i == 0 && after_cr) && (i == 0 || bytes[i - 1] != b'\r'))
-        .count();
-    (memchr::memchr_iter(b'\r', bytes).count() + lfs) as u64
 }
 
 impl<R: Read> Read for Transcoder<R> {
