@@ -316,12 +316,12 @@ mod tests {
 
     #[test]
     fn guests() {
-        assert!(is_guest_upn(
-            "jane_fabrikam.com#EXT#@contoso.onmicrosoft.com"
-        ));
-        assert!(is_guest_upn(
-            "jane_fabrikam.com#ext#@contoso.onmicrosoft.com"
-        ));
-        assert!(!is_guest_upn("jane@contoso.com"));
+        for (upn, guest) in [
+            ("jane_fabrikam.com#EXT#@contoso.onmicrosoft.com", true),
+            ("jane_fabrikam.com#ext#@contoso.onmicrosoft.com", true),
+            ("jane@contoso.com", false),
+        ] {
+            assert_eq!(is_guest_upn(upn), guest, "{upn}");
+        }
     }
 }

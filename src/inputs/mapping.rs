@@ -312,13 +312,9 @@ impl<'o, F: FnMut(MappingRow)> Checker<'o, F> {
     }
 
     fn decode<'r>(&mut self, record: &'r csv::ByteRecord, line: u64) -> RowCtx<'r> {
-        let is_group = record
-            .get(0)
-            .is_some_and(|f| f.trim_ascii().eq_ignore_ascii_case(b"group"));
-        let names = if is_group {
-            &GROUP_COLUMNS
-        } else {
-            &USER_COLUMNS
+        let names = match record.get(0) {
+            Some(f) if f.trim_ascii().eq_ignore_ascii_case(b"group") => &GROUP_COLUMNS,
+            _ => &USER_COLUMNS,
         };
         let mut fields = Vec::with_capacity(6);
         for (i, bytes) in record.iter().enumerate() {
