@@ -74,11 +74,8 @@ fn csv_with_other_names_and_semicolons_after_type_line() {
     let text = "#TYPE X\nsource upn;STATE;Last Modified\nana@contoso.com;InProgress;\n";
     let (entries, diags) = read_str("b.csv", text);
     assert!(diags.is_empty(), "{diags:?}");
-    assert_eq!(entries[0].state, Some(MoveState::InProgress));
-    assert_eq!(
-        (entries[0].target_upn.as_deref(), entries[0].timestamp),
-        (None, None)
-    );
+    let only = "ana@contoso.com None Some(InProgress) InProgress None None b (3, None)";
+    assert_eq!(shown(&entries), [only]);
 }
 
 #[test]
@@ -104,16 +101,12 @@ fay@contoso.com,,\n";
             "b.csv:8: column 2 (State): is empty; every entry needs the move state (Success, Failed, ...)",
         ]
     );
-    let kept: Vec<(&str, Option<MoveState>)> = entries
-        .iter()
-        .map(|e| (e.source_upn.as_str(), e.state))
-        .collect();
     assert_eq!(
-        kept,
+        shown(&entries),
         [
-            ("ana@contoso.com", None),
-            ("bo@contoso.com", None),
-            ("dee@contoso.com", Some(MoveState::Success))
+            "ana@contoso.com None None Archived None None b (2, None)",
+            "bo@contoso.com None None 4 None None b (3, None)",
+            "dee@contoso.com None Some(Success) Success None None b (6, None)",
         ]
     );
     assert_eq!(entries[0].state_label(), "unknown state `Archived`");
