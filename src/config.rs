@@ -281,8 +281,9 @@ impl Default for LedgerSettings {
 }
 
 fn date_or_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<chrono::NaiveDate>, D::Error> {
-    let value = Option::<toml::Value>::deserialize(d)?;
-    let Some(value) = value else { return Ok(None) };
+    let Some(value) = Option::<toml::Value>::deserialize(d)? else {
+        return Ok(None);
+    };
     let text = match value {
         toml::Value::String(s) => s,
         toml::Value::Datetime(dt) => dt.to_string(),

@@ -49,11 +49,6 @@ impl StateColumn {
             StateColumn::JobId => &["MoveJobId", "JobId", "MoveId"],
         }
     }
-
-    /// The name used in messages when the column or property is missing.
-    pub fn preferred(self) -> &'static str {
-        self.names()[0]
-    }
 }
 
 /// Lower-case letters and digits only: `Source User-UPN` -> `sourceuserupn`.

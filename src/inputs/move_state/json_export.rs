@@ -120,7 +120,12 @@ fn raw_entry(
     let columns = resolve(&keys);
     let mut failed = false;
     let mut value = |field: StateColumn, found: Option<usize>| {
-        let key = found.map_or(field.preferred(), |i| keys[i].as_str());
+        let required = matches!(field, StateColumn::Source | StateColumn::State);
+        if found.is_none() && !required {
+            return None;
+        }
+        // A missing required property is reported by the check under its preferred name.
+        let key = found.map_or(field.names()[0], |i| keys[i].as_str());
         let place = Place {
             line,
             column: None,
@@ -130,7 +135,7 @@ fn raw_entry(
             None | Some(Ok(None)) => None,
             Some(Ok(Some(t))) => Some(t),
             Some(Err(why)) => {
-                failed |= matches!(field, StateColumn::Source | StateColumn::State);
+                failed |= required;
                 at(diags, Severity::Error, file, &place, why.to_string());
                 return None;
             }
@@ -139,15 +144,9 @@ fn raw_entry(
     };
     let source = value(StateColumn::Source, columns.source);
     let state = value(StateColumn::State, columns.state);
-    let target = columns
-        .target
-        .and_then(|i| value(StateColumn::Target, Some(i)));
-    let timestamp = columns
-        .timestamp
-        .and_then(|i| value(StateColumn::Timestamp, Some(i)));
-    let job_id = columns
-        .job_id
-        .and_then(|i| value(StateColumn::JobId, Some(i)));
+    let target = value(StateColumn::Target, columns.target);
+    let timestamp = value(StateColumn::Timestamp, columns.timestamp);
+    let job_id = value(StateColumn::JobId, columns.job_id);
     if failed {
         return None;
     }
