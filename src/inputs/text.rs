@@ -392,21 +392,10 @@ mod tests {
     fn powershell_utf32_and_utf7_exports_read_like_utf8() {
         let text = "#TYPE X\r\n\"Upn\";\"Name\"\r\n\"a@b.com\";\"Zo\u{eb}\"\r\n";
         let with_bom = format!("\u{feff}{text}");
+        let codes = || with_bom.chars().map(u32::from);
         let cases = [
-            (
-                with_bom
-                    .chars()
-                    .flat_map(|c| (c as u32).to_le_bytes())
-                    .collect::<Vec<u8>>(),
-                Encoding::Utf32Le,
-            ),
-            (
-                with_bom
-                    .chars()
-                    .flat_map(|c| (c as u32).to_be_bytes())
-                    .collect(),
-                Encoding::Utf32Be,
-            ),
+            (codes().flat_map(u32::to_le_bytes).collect(), Encoding::Utf32Le),
+            (codes().flat_map(u32::to_be_bytes).collect(), Encoding::Utf32Be),
             // .NET's UTF-7: only RFC 2152's set D, space, tab, CR and LF written directly.
             (
                 b"+ACM-TYPE X\r\n+ACI-Upn+ACIAOwAi-Name+ACI-\r\n+ACI-a+AEA-b.com+ACIAOwAi-Zo+AOsAIg-\r\n".to_vec(),

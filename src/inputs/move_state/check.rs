@@ -7,7 +7,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use super::{parse_timestamp, MoveEntry, MoveState};
-use crate::diag::{quote, Column, Diagnostic, Diagnostics, Severity};
+use crate::diag::{quote, Column, Diagnostics, Severity};
 use crate::inputs::address;
 
 /// Where one value of one entry is (or should have been), for diagnostics.
@@ -52,13 +52,8 @@ pub(super) fn at(
         Some((i, prop)) => format!("item [{i}] ({prop}): {message}"),
         None => message,
     };
-    diags.push(Diagnostic {
-        severity,
-        file: file.clone(),
-        line: Some(place.line),
-        column: place.column.clone(),
-        message,
-    });
+    let column = place.column.as_ref().map(|c| (c.index, c.name.as_str()));
+    diags.add(severity, file, Some(place.line), column, message);
 }
 
 fn present(v: &Value) -> Option<&str> {
