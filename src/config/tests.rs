@@ -31,13 +31,11 @@ fn good_config_parses_with_defaults_and_resolved_paths() {
     assert_eq!(c.message.recipient, RecipientMode::TargetEmail);
     assert_eq!(c.ledger.path, Path::new("conf/t2t-notify.db"));
     assert_eq!(c.message.templates, Path::new("conf/templates"));
-    assert_eq!(
-        c.source.licenses_expire,
-        chrono::NaiveDate::from_ymd_opt(2027, 1, 31)
-    );
+    let expires = chrono::NaiveDate::from_ymd_opt(2027, 1, 31);
+    assert_eq!(c.source.licenses_expire, expires);
     assert_eq!(
         c.host_urls(Side::Target),
-        vec!["https://fabrikam-my.sharepoint.com/".to_string()]
+        ["https://fabrikam-my.sharepoint.com/"]
     );
 }
 

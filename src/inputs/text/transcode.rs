@@ -153,8 +153,8 @@ pub fn looks_like_utf7(head: &[u8]) -> bool {
 pub struct Transcoder<R> {
     inner: BufReader<R>,
     kind: Encoding,
-    out: Vec<u8>,
-    pos: usize,
+    /// The decoded piece being handed out.
+    out: io::Cursor<Vec<u8>>,
     carry: Vec<u8>,
     started: bool,
     /// Line breaks decoded so far, for the error message.
@@ -168,8 +168,7 @@ impl<R: Read> Transcoder<R> {
         Transcoder {
             inner: BufReader::with_capacity(64 * 1024, inner),
             kind,
-            out: Vec::new(),
-            pos: 0,
+            out: io::Cursor::default(),
             carry: Vec::new(),
             started: false,
             lines: 0,
@@ -179,8 +178,8 @@ impl<R: Read> Transcoder<R> {
 
     /// Decodes the next piece into `out`; false at the end of the input.
     fn refill(&mut self) -> io::Result<bool> {
-        self.out.clear();
-        self.pos = 0;
+        self.out.get_mut().clear();
+        self.out.set_position(0);
         let decoded = match self.kind {
             Encoding::Utf7 => {
                 let mut line = Vec::new();
@@ -221,7 +220,7 @@ impl<R: Read> Transcoder<R> {
             self.started = true;
             text.strip_prefix('\u{FEFF}').unwrap_or(&text)
         };
-        self.out.extend_from_slice(text.as_bytes());
+        self.out.get_mut().extend_from_slice(text.as_bytes());
         Ok(true)
     }
 
@@ -255,15 +254,12 @@ impl<R: Read> Transcoder<R> {
 
 impl<R: Read> Read for Transcoder<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        while self.pos >= self.out.len() {
+        while self.out.position() >= self.out.get_ref().len() as u64 {
             if !self.refill()? {
                 return Ok(0);
             }
         }
-        let n = buf.len().min(self.out.len() - self.pos);
-        buf[..n].copy_from_slice(&self.out[self.pos..self.pos + n]);
-        self.pos += n;
-        Ok(n)
+        self.out.read(buf)
     }
 }
 
