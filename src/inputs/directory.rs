@@ -96,38 +96,24 @@ pub const MAX_LANGUAGE_LEN: usize = 35;
 /// Longest OneDrive URL: the length browsers and SharePoint links are safe to carry.
 pub const MAX_URL_LEN: usize = 2048;
 
-/// The most characters a known column may hold and what it holds; `None` for other columns
-/// (templates' extras, bounded by the row limit only).
-fn limit(kind: &Known) -> Option<(usize, &'static str)> {
-    match kind {
-        Known::Upn => Some((MAX_UPN_LEN, "a user principal name")),
-        Known::DisplayName => Some((MAX_NAME_LEN, "a display name")),
-        Known::GivenName => Some((MAX_NAME_LEN, "a given name")),
-        Known::PreferredLanguage => Some((MAX_LANGUAGE_LEN, "a language tag like de-AT")),
-        Known::OneDriveUrl => Some((MAX_URL_LEN, "a OneDrive URL")),
-        Known::Mail => Some((MAX_EMAIL_LEN, "an email address")),
-        Known::Extra(_) => None,
-    }
-}
-
-/// The error for a value longer than its column allows, or `None`.
+/// The error for a value longer than its known column allows, or `None` (other columns are
+/// templates' extras, bounded by the row limit only).
 fn too_long(kind: &Known, value: &str) -> Option<String> {
-    let (max, what) = limit(kind)?;
-    let len = value.chars().count();
-    (len > max).then(|| {
+    let (max, what) = match kind {
+        Known::Upn => (MAX_UPN_LEN, "a user principal name"),
+        Known::DisplayName => (MAX_NAME_LEN, "a display name"),
+        Known::GivenName => (MAX_NAME_LEN, "a given name"),
+        Known::PreferredLanguage => (MAX_LANGUAGE_LEN, "a language tag like de-AT"),
+        Known::OneDriveUrl => (MAX_URL_LEN, "a OneDrive URL"),
+        Known::Mail => (MAX_EMAIL_LEN, "an email address"),
+        Known::Extra(_) => return None,
+    };
+    (value.chars().count() > max).then(|| {
         format!(
             "{} is too long for {what} (at most {max} characters); check that this column holds what it should and correct the value in the directory",
             quote(value)
         )
     })
-}
-
-/// The error for the field where the reader cut the row at [`MAX_ROW_BYTES`].
-fn cut_message() -> String {
-    format!(
-        "is too long: the row passes {} KB here and the rest of it was not read (a directory row holds a UPN, names, a language tag, an address and a URL); check that this is the directory export and that this column holds what it should",
-        MAX_ROW_BYTES / 1024
-    )
 }
 
 /// Reads the directory at `path`; problems are returned, never stop at the first.
@@ -240,7 +226,11 @@ fn entry_from(
                 upn_lost |= is_upn;
                 continue;
             }
-            Some(c) if i == c => Some(cut_message()),
+            // The reader cut the row at MAX_ROW_BYTES in this field.
+            Some(c) if i == c => Some(format!(
+                "is too long: the row passes {} KB here and the rest of it was not read (a directory row holds a UPN, names, a language tag, an address and a URL); check that this is the directory export and that this column holds what it should",
+                MAX_ROW_BYTES / 1024
+            )),
             _ => too_long(kind, value),
         };
         if let Some(message) = message {
