@@ -63,7 +63,6 @@ pub struct OrganizationSettings {
     pub helpdesk: String,
     /// The organisation of the source tenant, named in guests' notices (their guest account
     /// lived there); without it those notices do not name it.
-    #[serde(default)]
     pub source_name: Option<String>,
 }
 
@@ -97,7 +96,6 @@ pub enum RecipientMode {
 #[serde(deny_unknown_fields)]
 pub struct Message {
     pub from: String,
-    #[serde(default)]
     pub reply_to: Option<String>,
     #[serde(default)]
     pub recipient: RecipientMode,
@@ -225,12 +223,9 @@ pub struct LedgerSettings {
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct Notify {
-    #[serde(default)]
     pub webhook_url: Option<String>,
-    #[serde(default)]
     pub admin_email: Option<String>,
     /// Where the JSON summary file is written (default: next to the ledger).
-    #[serde(default)]
     pub summary_dir: Option<PathBuf>,
 }
 
@@ -286,8 +281,9 @@ impl Default for LedgerSettings {
 }
 
 fn date_or_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<chrono::NaiveDate>, D::Error> {
-    let value = Option::<toml::Value>::deserialize(d)?;
-    let Some(value) = value else { return Ok(None) };
+    let Some(value) = Option::<toml::Value>::deserialize(d)? else {
+        return Ok(None);
+    };
     let text = match value {
         toml::Value::String(s) => s,
         toml::Value::Datetime(dt) => dt.to_string(),
@@ -344,39 +340,33 @@ impl Config {
         env: &[(String, String)],
     ) -> Result<Config, ConfigError> {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        let mut table: toml::Table = toml::from_str(text).map_err(|e| ConfigError::Parse {
+        let parse_error = |e: toml::de::Error, overrides: String| ConfigError::Parse {
             path: path.to_path_buf(),
             message: e.to_string().trim_end().to_string(),
-            overrides: String::new(),
-        })?;
+            overrides,
+        };
+        let mut table: toml::Table =
+            toml::from_str(text).map_err(|e| parse_error(e, String::new()))?;
         let applied = apply_env_overrides(&mut table, env)?;
         let overrides = if applied.is_empty() {
             String::new()
         } else {
             format!(" (after applying {})", applied.join(", "))
         };
-        let mut config: Config =
-            Config::deserialize(toml::Value::Table(table)).map_err(|e| ConfigError::Parse {
-                path: path.to_path_buf(),
-                message: e.to_string().trim_end().to_string(),
-                overrides,
-            })?;
+        let mut config = Config::deserialize(toml::Value::Table(table))
+            .map_err(|e| parse_error(e, overrides))?;
         config.path = path.to_path_buf();
         config.resolve_paths();
         config.validate()?;
         Ok(config)
     }
 
-    /// The folder relative paths in the file are resolved against.
-    pub fn base_dir(&self) -> PathBuf {
-        match self.path.parent() {
+    /// Resolves relative paths in the file against the config file's folder.
+    fn resolve_paths(&mut self) {
+        let base = match self.path.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
-        }
-    }
-
-    fn resolve_paths(&mut self) {
-        let base = self.base_dir();
+        };
         let resolve = |p: &mut PathBuf| {
             if p.is_relative() {
                 *p = base.join(&*p);
@@ -439,11 +429,11 @@ impl Config {
                 problems.push(format!("[message] reply_to `{reply_to}`: {why}"));
             }
         }
-        problems.extend(
-            link_domains::problems(&self.message.allowed_link_domains)
-                .iter()
-                .map(ToString::to_string),
-        );
+        for domain in &self.message.allowed_link_domains {
+            if let Err(why) = link_domains::check(domain) {
+                problems.push(format!("[message] allowed_link_domains: `{domain}` {why}"));
+            }
+        }
         if self.trust.max_evidence_age_days == 0 {
             problems.push(
                 "[trust] max_evidence_age_days must be at least 1 (the default is 30)".into(),

@@ -102,7 +102,7 @@ fn check_text_layer(bytes: &[u8]) {
     let mut record = csv::ByteRecord::new();
     let mut last = 0;
     while let Ok(true) = csv.read_byte_record(&mut record) {
-        let line = index.record_line(&csv, &record);
+        let line = index.record_line(&record);
         assert!(
             line >= last && line <= lines,
             "record line {line} after {last}, of {lines}"

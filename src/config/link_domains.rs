@@ -6,17 +6,7 @@
 
 use std::net::IpAddr;
 
-const KEY: &str = "[message] allowed_link_domains";
 const EXAMPLE: &str = "write only the host name, like \"help.fabrikam.com\"";
-
-/// One entry of the list that cannot be an allowed link domain, and why.
-#[derive(Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{KEY}: `{value}` {why}")]
-pub struct LinkDomainProblem {
-    pub value: String,
-    #[source]
-    pub why: LinkDomainError,
-}
 
 /// Why a value cannot be an allowed link domain.
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
@@ -39,19 +29,6 @@ pub enum LinkDomainError {
     EmptyLabel,
     #[error("is a public suffix (anyone can register a name below it), so every link under it would pass the link check; write a domain of your organisation, like \"help.fabrikam.com\" or \"fabrikam.com\"")]
     PublicSuffix,
-}
-
-/// Every problem of the list, each naming the key, the value and how to fix it.
-pub fn problems(domains: &[String]) -> Vec<LinkDomainProblem> {
-    domains
-        .iter()
-        .filter_map(|d| {
-            check(d).err().map(|why| LinkDomainProblem {
-                value: d.clone(),
-                why,
-            })
-        })
-        .collect()
 }
 
 /// Why `value` cannot be an allowed link domain.
@@ -129,14 +106,5 @@ mod tests {
         ] {
             assert_eq!(check(value), Ok(()), "{value}");
         }
-    }
-
-    #[test]
-    fn problems_name_the_key_and_the_value() {
-        let got = problems(&["com".into(), "help.fabrikam.com".into()]);
-        assert_eq!(got.len(), 1, "{got:?}");
-        assert!(got[0]
-            .to_string()
-            .starts_with("[message] allowed_link_domains: `com` is a public suffix"));
     }
 }

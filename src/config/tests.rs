@@ -31,29 +31,26 @@ fn good_config_parses_with_defaults_and_resolved_paths() {
     assert_eq!(c.message.recipient, RecipientMode::TargetEmail);
     assert_eq!(c.ledger.path, Path::new("conf/t2t-notify.db"));
     assert_eq!(c.message.templates, Path::new("conf/templates"));
-    assert_eq!(
-        c.source.licenses_expire,
-        chrono::NaiveDate::from_ymd_opt(2027, 1, 31)
-    );
+    let expires = chrono::NaiveDate::from_ymd_opt(2027, 1, 31);
+    assert_eq!(c.source.licenses_expire, expires);
     assert_eq!(
         c.host_urls(Side::Target),
-        vec!["https://fabrikam-my.sharepoint.com/".to_string()]
+        ["https://fabrikam-my.sharepoint.com/"]
     );
 }
 
 #[test]
-fn unknown_key_is_named() {
-    let text = format!("{GOOD}\n[pacing]\nper_minut = 5\n");
-    let err = parse(&text, &[]).unwrap_err().to_string();
-    assert!(err.contains("per_minut"), "{err}");
-    assert!(err.contains("conf/t2t-notify.toml"), "{err}");
-}
-
-#[test]
-fn unknown_section_is_named() {
-    let text = format!("{GOOD}\n[pacng]\nper_minute = 5\n");
-    let err = parse(&text, &[]).unwrap_err().to_string();
-    assert!(err.contains("pacng"), "{err}");
+fn unknown_keys_and_sections_are_named() {
+    for (extra, name) in [
+        ("[pacing]\nper_minut = 5", "per_minut"),
+        ("[pacng]\nper_minute = 5", "pacng"),
+    ] {
+        let err = parse(&format!("{GOOD}\n{extra}\n"), &[])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(name), "{err}");
+        assert!(err.contains("conf/t2t-notify.toml"), "{err}");
+    }
 }
 
 #[test]
@@ -79,20 +76,14 @@ fn env_overrides_numbers_strings_and_lists() {
 }
 
 #[test]
-fn env_override_with_unknown_key_is_named() {
-    let err = parse(GOOD, &[("T2T_NOTIFY_PACING_PER_HOUR", "5")])
-        .unwrap_err()
-        .to_string();
-    assert!(err.contains("per_hour"), "{err}");
-    assert!(err.contains("T2T_NOTIFY_PACING_PER_HOUR"), "{err}");
-}
-
-#[test]
-fn env_override_with_unknown_section_is_refused() {
-    let err = parse(GOOD, &[("T2T_NOTIFY_SMTP_HOST", "x")])
-        .unwrap_err()
-        .to_string();
-    assert!(err.contains("T2T_NOTIFY_SMTP_HOST"), "{err}");
+fn env_overrides_with_unknown_keys_or_sections_are_named() {
+    for (name, also) in [
+        ("T2T_NOTIFY_PACING_PER_HOUR", "per_hour"),
+        ("T2T_NOTIFY_SMTP_HOST", "SMTP_HOST"),
+    ] {
+        let err = parse(GOOD, &[(name, "5")]).unwrap_err().to_string();
+        assert!(err.contains(name) && err.contains(also), "{err}");
+    }
 }
 
 #[test]
@@ -105,6 +96,14 @@ fn bad_values_are_all_reported() {
     assert!(err.contains("tenant_id `not-a-guid`"), "{err}");
     assert!(err.contains("https://"), "{err}");
     assert!(err.contains("[message] from"), "{err}");
+    let text = format!("{GOOD}allowed_link_domains = [\"com\", \"help.fabrikam.com\"]\n");
+    let err = parse(&text, &[]).unwrap_err().to_string();
+    let domains = "[message] allowed_link_domains:";
+    assert!(
+        err.contains(&format!("{domains} `com` is a public suffix")),
+        "{err}"
+    );
+    assert!(!err.contains("`help.fabrikam.com`"), "{err}");
 }
 
 #[test]
@@ -115,43 +114,31 @@ fn bom_is_tolerated() {
 
 #[test]
 fn host_urls_normalise() {
-    assert_eq!(
-        normalize_host_url(" HTTPS://Contoso-my.SharePoint.com "),
-        "https://contoso-my.sharepoint.com/"
-    );
-    assert_eq!(
-        normalize_host_url("https://contoso-my.sharepoint.com//"),
-        "https://contoso-my.sharepoint.com/"
-    );
+    for url in [
+        " HTTPS://Contoso-my.SharePoint.com ",
+        "https://contoso-my.sharepoint.com//",
+    ] {
+        let normal = normalize_host_url(url);
+        assert_eq!(normal, "https://contoso-my.sharepoint.com/", "{url}");
+    }
 }
 
 #[test]
 fn host_urls_must_be_https_urls_written_out() {
     // fuzz/regressions/config/host-url-missing-slash.toml: the URL parser reads `https:/sag/x`
     // as https://sag/x, so it was accepted and every OneDrive link was built from the typo.
+    let (https, plain) = (
+        "must start with https://",
+        "no query, fragment or user name",
+    );
     for (url, why) in [
-        (
-            "https:/contoso-my.sharepoint.com",
-            "must start with https://",
-        ),
-        (
-            "https:\\\\contoso-my.sharepoint.com",
-            "must start with https://",
-        ),
-        ("https:/sag/a-my.sharepoint.com", "must start with https://"),
+        ("https:/contoso-my.sharepoint.com", https),
+        ("https:\\\\contoso-my.sharepoint.com", https),
+        ("https:/sag/a-my.sharepoint.com", https),
         ("https://fabrikam-my..sharepoint.com/", "empty part"),
-        (
-            "https://admin@contoso-my.sharepoint.com/",
-            "no query, fragment or user name",
-        ),
-        (
-            "https://contoso-my.sharepoint.com/?a=b",
-            "no query, fragment or user name",
-        ),
-        (
-            "https://contoso-my.sharepoint.com/#x",
-            "no query, fragment or user name",
-        ),
+        ("https://admin@contoso-my.sharepoint.com/", plain),
+        ("https://contoso-my.sharepoint.com/?a=b", plain),
+        ("https://contoso-my.sharepoint.com/#x", plain),
     ] {
         let text = GOOD.replace("https://contoso-my.sharepoint.com/", url);
         let err = parse(&text, &[]).unwrap_err().to_string();
@@ -161,11 +148,8 @@ fn host_urls_must_be_https_urls_written_out() {
         "HTTPS://Contoso-my.SharePoint.com",
         " https://contoso-my.sharepoint.com// ",
     ] {
-        parse(
-            &GOOD.replace("https://contoso-my.sharepoint.com/", url),
-            &[],
-        )
-        .unwrap();
+        let text = GOOD.replace("https://contoso-my.sharepoint.com/", url);
+        parse(&text, &[]).unwrap();
     }
 }
 

@@ -133,9 +133,6 @@ fn check_common(s: &str, max: usize, what: &'static str) -> Result<(), AddressEr
     if s.is_empty() {
         return Err(AddressError::Empty(what));
     }
-    if s.len() <= max && s.bytes().all(|b| b.is_ascii_graphic()) {
-        return Ok(());
-    }
     if s.contains(['\r', '\n']) {
         return Err(AddressError::LineBreak);
     }
@@ -235,71 +232,50 @@ mod tests {
 
     #[test]
     fn upns() {
-        assert!(check_upn("rsimone@contoso.onmicrosoft.com").is_ok());
-        assert!(check_upn("jane_fabrikam.com#EXT#@contoso.onmicrosoft.com").is_ok());
-        assert!(check_upn("o'brien@contoso.com").is_ok());
-        assert!(check_upn("rsimone")
-            .unwrap_err()
-            .to_string()
-            .contains("no @"));
-        assert!(check_upn("a@b@c.com")
-            .unwrap_err()
-            .to_string()
-            .contains("more than one @"));
-        assert!(check_upn("r simone@contoso.com")
-            .unwrap_err()
-            .to_string()
-            .contains("space"));
-        assert!(check_upn("rsimone@contoso")
-            .unwrap_err()
-            .to_string()
-            .contains("no dot"));
-        assert!(check_upn("josé@contoso.com")
-            .unwrap_err()
-            .to_string()
-            .contains("U+00E9"));
-        assert!(check_upn(".a@contoso.com")
-            .unwrap_err()
-            .to_string()
-            .contains("dot"));
-        assert!(check_upn("a..b@contoso.com")
-            .unwrap_err()
-            .to_string()
-            .contains("two dots"));
-        assert!(check_upn("a@-contoso.com")
-            .unwrap_err()
-            .to_string()
-            .contains("hyphen"));
-        assert!(check_upn("a@contoso..com")
-            .unwrap_err()
-            .to_string()
-            .contains("empty part"));
-        assert!(check_upn("a\nb@contoso.com")
-            .unwrap_err()
-            .to_string()
-            .contains("line break"));
+        for ok in [
+            "rsimone@contoso.onmicrosoft.com",
+            "jane_fabrikam.com#EXT#@contoso.onmicrosoft.com",
+            "o'brien@contoso.com",
+        ] {
+            assert!(check_upn(ok).is_ok(), "{ok}");
+        }
         let long = format!("{}@contoso.com", "a".repeat(200));
-        assert!(check_upn(&long)
-            .unwrap_err()
-            .to_string()
-            .contains("at most 113"));
-        assert!(check_upn("").unwrap_err().to_string().contains("empty"));
+        for (upn, why) in [
+            ("rsimone", "no @"),
+            ("a@b@c.com", "more than one @"),
+            ("r simone@contoso.com", "space"),
+            ("rsimone@contoso", "no dot"),
+            ("josé@contoso.com", "U+00E9"),
+            (".a@contoso.com", "dot"),
+            ("a..b@contoso.com", "two dots"),
+            ("a@-contoso.com", "hyphen"),
+            ("a@contoso..com", "empty part"),
+            ("a\nb@contoso.com", "line break"),
+            (&long, "at most 113"),
+            ("", "empty"),
+        ] {
+            let err = check_upn(upn).unwrap_err().to_string();
+            assert!(err.contains(why), "{upn}: {err}");
+        }
     }
 
     #[test]
     fn emails() {
-        assert!(check_email("josé.garcía@fabrikam.com").is_ok());
-        assert!(check_email("a+tag@fabrikam.com").is_ok());
+        for ok in [
+            "josé.garcía@fabrikam.com",
+            "a+tag@fabrikam.com",
+            "a=b?c@fabrikam.com",
+        ] {
+            assert!(check_email(ok).is_ok(), "{ok}");
+        }
         assert!(check_email("a,b@fabrikam.com").is_err());
-        assert!(check_email("a@fabrikam.com\0")
-            .unwrap_err()
-            .to_string()
-            .contains("NUL"));
-        assert!(check_email("a=b?c@fabrikam.com").is_ok());
-        assert!(check_email("=?utf-8?q?a=0D=0A?=@fabrikam.com")
-            .unwrap_err()
-            .to_string()
-            .contains("encoded word"));
+        for (email, why) in [
+            ("a@fabrikam.com\0", "NUL"),
+            ("=?utf-8?q?a=0D=0A?=@fabrikam.com", "encoded word"),
+        ] {
+            let err = check_email(email).unwrap_err().to_string();
+            assert!(err.contains(why), "{email}: {err}");
+        }
     }
 
     /// Found by the `render` fuzz target (`fuzz/regressions/render/email-domain-label-too-long`):
@@ -307,37 +283,21 @@ mod tests {
     /// notice `preview` and `send` then could not address.
     #[test]
     fn emails_the_mapping_accepts_can_be_addressed() {
-        let label = "j".repeat(64);
-        let long = format!("noah@fabrikam.com{label}");
-        assert!(
-            check_email(&long)
-                .unwrap_err()
-                .to_string()
-                .contains("at most 63"),
-            "{long}"
-        );
-        assert!(check_upn(&long)
-            .unwrap_err()
-            .to_string()
-            .contains("at most 63"));
-        assert!(check_email(&format!("noah@{}.com", "j".repeat(63))).is_ok());
+        let domain = format!("noah@fabrikam.com{}", "j".repeat(64));
         let local = format!("{}@fabrikam.com", "n".repeat(65));
-        assert!(check_email(&local)
-            .unwrap_err()
-            .to_string()
-            .contains("at most 64"));
-        assert!(check_upn(&local)
-            .unwrap_err()
-            .to_string()
-            .contains("at most 64"));
+        for (value, why) in [(&domain, "at most 63"), (&local, "at most 64")] {
+            for err in [check_email(value), check_upn(value)] {
+                let err = err.unwrap_err().to_string();
+                assert!(err.contains(why), "{value}: {err}");
+            }
+        }
+        assert!(check_email(&format!("noah@{}.com", "j".repeat(63))).is_ok());
         assert!(check_email(&format!("{}@fabrikam.com", "n".repeat(64))).is_ok());
         // 60 letters, but 66 characters once IDNA writes them in ASCII (xn--...).
         let idn = format!("noah@{}.com", "\u{E9}".repeat(60));
         assert!(idn.parse::<lettre::Address>().is_err());
-        assert!(check_email(&idn)
-            .unwrap_err()
-            .to_string()
-            .contains("cannot be used to send mail"));
+        let err = check_email(&idn).unwrap_err().to_string();
+        assert!(err.contains("cannot be used to send mail"), "{err}");
         for ok in [
             "josé.garcía@fabrikam.com",
             "a+tag@fabrikam.com",
@@ -356,12 +316,12 @@ mod tests {
 
     #[test]
     fn guests() {
-        assert!(is_guest_upn(
-            "jane_fabrikam.com#EXT#@contoso.onmicrosoft.com"
-        ));
-        assert!(is_guest_upn(
-            "jane_fabrikam.com#ext#@contoso.onmicrosoft.com"
-        ));
-        assert!(!is_guest_upn("jane@contoso.com"));
+        for (upn, guest) in [
+            ("jane_fabrikam.com#EXT#@contoso.onmicrosoft.com", true),
+            ("jane_fabrikam.com#ext#@contoso.onmicrosoft.com", true),
+            ("jane@contoso.com", false),
+        ] {
+            assert_eq!(is_guest_upn(upn), guest, "{upn}");
+        }
     }
 }

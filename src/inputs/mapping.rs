@@ -5,11 +5,12 @@
 //! (source and target UPNs) for the one-to-one check, so a million rows fit in bounded memory.
 
 use std::borrow::Cow;
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::io;
+use std::ops::ControlFlow;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -107,8 +108,7 @@ pub fn read(
     on_row: impl FnMut(MappingRow),
 ) -> io::Result<MappingStats> {
     let file = std::fs::File::open(path)?;
-    let opened = text::from_reader_bounded(file, Some(MAX_ROW_BYTES))?;
-    read_opened(opened, path.display().to_string().into(), options, on_row)
+    read_from(file, &path.display().to_string(), options, on_row)
 }
 
 /// Like [`read`], for the bytes of `reader`; diagnostics name the file `name`.
@@ -119,17 +119,8 @@ pub fn read_from(
     on_row: impl FnMut(MappingRow),
 ) -> io::Result<MappingStats> {
     let opened = text::from_reader_bounded(reader, Some(MAX_ROW_BYTES))?;
-    read_opened(opened, name.into(), options, on_row)
-}
-
-fn read_opened(
-    opened: text::TextFile,
-    file: Arc<str>,
-    options: &Options,
-    on_row: impl FnMut(MappingRow),
-) -> io::Result<MappingStats> {
+    let file: Arc<str> = name.into();
     let mut checker = Checker::new(file.clone(), options, on_row);
-    checker.cuts = opened.cuts.clone();
     if opened.looks_utf16_without_bom {
         checker.diags.error(&file, None, "the file looks like UTF-16 without a byte order mark (every other byte is NUL); save it from Excel as \"CSV UTF-8 (Comma delimited)\"");
         return Ok(checker.finish());
@@ -140,20 +131,11 @@ fn read_opened(
             text::delimiter_name(opened.delimiter)
         ));
     }
-    let (mut reader, lines) = text::csv_reader(opened, false);
-    let mut record = csv::ByteRecord::new();
-    while reader.read_byte_record(&mut record).map_err(csv_to_io)? {
-        let line = lines.record_line(&reader, &record);
-        checker.check(&record, line);
-    }
+    text::read_records(opened, |record, line, cut| {
+        checker.check(record, line, cut);
+        ControlFlow::Continue(())
+    })?;
     Ok(checker.finish())
-}
-
-fn csv_to_io(e: csv::Error) -> io::Error {
-    match e.into_kind() {
-        csv::ErrorKind::Io(e) => e,
-        other => io::Error::new(io::ErrorKind::InvalidData, format!("{other:?}")),
-    }
 }
 
 /// Hashes already-hashed keys as they are.
@@ -223,14 +205,11 @@ struct Checker<'o, F> {
     tenant_seen: Option<(String, u64)>,
     legacy_warned: bool,
     blank_lines: Vec<u64>,
-    source_upns: UpnSet,
-    target_upns: UpnSet,
-    group_sources: HashMap<String, u64>,
-    group_targets: HashMap<String, u64>,
+    /// Source and target UPNs seen so far (columns 3 and 4), for the one-to-one check.
+    upns: [UpnSet; 2],
+    /// Source and target group IDs seen so far, lower-case, with their line.
+    group_ids: [HashMap<String, u64>; 2],
     scratch: Vec<u8>,
-    /// Rows cut at [`MAX_ROW_BYTES`] by the reader, and how many of them were reported.
-    cuts: Arc<AtomicU64>,
-    cuts_reported: u64,
 }
 
 /// The fields of one row as trimmed text, and whether the row had a problem.
@@ -262,13 +241,9 @@ impl<'o, F: FnMut(MappingRow)> Checker<'o, F> {
             tenant_seen: None,
             legacy_warned: false,
             blank_lines: Vec::new(),
-            source_upns: UpnSet::new(),
-            target_upns: UpnSet::new(),
-            group_sources: HashMap::new(),
-            group_targets: HashMap::new(),
+            upns: [UpnSet::new(), UpnSet::new()],
+            group_ids: Default::default(),
             scratch: Vec::new(),
-            cuts: Arc::default(),
-            cuts_reported: 0,
         }
     }
 
@@ -286,10 +261,10 @@ impl<'o, F: FnMut(MappingRow)> Checker<'o, F> {
         self.diag(Severity::Error, row.line, idx + 1, row.names[idx], message);
     }
 
-    fn check(&mut self, record: &csv::ByteRecord, line: u64) {
+    fn check(&mut self, record: &csv::ByteRecord, line: u64, cut: Option<usize>) {
         let mut row = self.decode(record, line);
-        if self.cuts.load(Ordering::Relaxed) > self.cuts_reported {
-            self.check_cut(record, &mut row);
+        if let Some(idx) = cut {
+            self.check_cut(idx, &mut row);
         }
         if row.fields.iter().all(|f| f.is_empty()) {
             if row.failed {
@@ -314,42 +289,32 @@ impl<'o, F: FnMut(MappingRow)> Checker<'o, F> {
         }
         let first = !self.first_row_seen;
         self.first_row_seen = true;
-        let kind = RowKind::of(&row.fields[0]);
-        if first && kind == RowKind::Other && !row.fields.get(1).is_some_and(|f| is_guid(f)) {
+        let user = row.fields[0].eq_ignore_ascii_case("user");
+        let group = row.fields[0].eq_ignore_ascii_case("group");
+        if first && !user && !group && !row.fields.get(1).is_some_and(|f| is_guid(f)) {
             self.diags.error(&self.file, Some(line), format!(
                 "this looks like a header row ({}); the identity mapping file has no header: delete this line",
                 quote(&row.fields.join(","))
             ));
             return;
         }
-        row.names = if kind == RowKind::Group {
-            &GROUP_COLUMNS
-        } else {
-            &USER_COLUMNS
-        };
+        row.names = if group { &GROUP_COLUMNS } else { &USER_COLUMNS };
         self.check_width(&mut row);
-        match kind {
-            RowKind::User => self.check_user(row),
-            RowKind::Group => self.check_group(row),
-            RowKind::Other => {
-                let value = quote(&row.fields[0]);
-                self.field_error(
-                    &mut row,
-                    0,
-                    format!("{value} is not a row type; write User or Group"),
-                );
-            }
+        if user {
+            self.check_user(row);
+        } else if group {
+            self.check_group(row);
+        } else {
+            let value = quote(&row.fields[0]);
+            let message = format!("{value} is not a row type; write User or Group");
+            self.field_error(&mut row, 0, message);
         }
     }
 
     fn decode<'r>(&mut self, record: &'r csv::ByteRecord, line: u64) -> RowCtx<'r> {
-        let is_group = record
-            .get(0)
-            .is_some_and(|f| trim_value_bytes(f).eq_ignore_ascii_case(b"group"));
-        let names = if is_group {
-            &GROUP_COLUMNS
-        } else {
-            &USER_COLUMNS
+        let names = match record.get(0) {
+            Some(f) if f.trim_ascii().eq_ignore_ascii_case(b"group") => &GROUP_COLUMNS,
+            _ => &USER_COLUMNS,
         };
         let mut fields = Vec::with_capacity(6);
         for (i, bytes) in record.iter().enumerate() {
@@ -382,15 +347,7 @@ impl<'o, F: FnMut(MappingRow)> Checker<'o, F> {
     }
 
     /// Reports the field the reader cut at [`MAX_ROW_BYTES`] (it ends in the cut mark).
-    fn check_cut(&mut self, record: &csv::ByteRecord, row: &mut RowCtx<'_>) {
-        let mark = text::bounded::CUT_MARK;
-        let Some(idx) = record
-            .iter()
-            .position(|f| memchr::memmem::find(f, mark).is_some())
-        else {
-            return;
-        };
-        self.cuts_reported += 1;
+    fn check_cut(&mut self, idx: usize, row: &mut RowCtx<'_>) {
         let idx = idx.min(5);
         self.field_error(row, idx, format!(
             "is too long: the row passes {} KB here and the rest of it was not read (each field of the mapping is a UPN, an email address, a GUID, a type or a group name); check that this is the identity mapping file and that this column holds what it should",
@@ -405,21 +362,15 @@ impl<'o, F: FnMut(MappingRow)> Checker<'o, F> {
 
     /// Reports a type or name longer than `max` characters (an error: it cannot be right).
     fn check_length(&mut self, row: &mut RowCtx<'_>, idx: usize, max: usize, what: &str) {
-        let Some(len) = row
-            .fields
-            .get(idx)
-            .filter(|_| !row.reported(idx))
-            .map(|v| v.chars().count())
-        else {
+        let too_long = |v: &&Cow<'_, str>| !row.reported(idx) && v.chars().count() > max;
+        let Some(value) = row.fields.get(idx).filter(too_long) else {
             return;
         };
-        if len <= max {
-            return;
-        }
-        let value = quote(&row.fields[idx]);
-        self.field_error(row, idx, format!(
-            "{value} is too long for {what} (at most {max} characters); check that this column holds what it should"
-        ));
+        let message = format!(
+            "{} is too long for {what} (at most {max} characters); check that this column holds what it should",
+            quote(value)
+        );
+        self.field_error(row, idx, message);
     }
 
     fn check_width(&mut self, row: &mut RowCtx<'_>) {
@@ -446,43 +397,21 @@ impl<'o, F: FnMut(MappingRow)> Checker<'o, F> {
     }
 
     fn check_tenant(&mut self, row: &mut RowCtx<'_>) {
-        let Some(value) = row.fields.get(1) else {
+        let Some(value) = row.fields.get(1).filter(|_| !row.reported(1)) else {
             return;
         };
-        if row.reported(1) {
-            return;
-        }
-        if is_guid(value) && self.tenant_matches(value) {
-            return;
-        }
-        let value = value.to_string();
-        if !is_guid(&value) {
-            self.field_error(row, 1, format!("{} is not a GUID; write the source tenant's ID (Get-MgOrganization or the Entra admin center), like 8f2e5b1c-0000-4000-8000-000000000000", quote(&value)));
-            return;
-        }
-        if let Some(expected) = &self.options.expected_tenant {
-            if !value.eq_ignore_ascii_case(expected) {
-                let msg = format!("{} is not the source tenant ID in the config ({expected}); fix the row or [source].tenant_id", quote(&value));
-                self.field_error(row, 1, msg);
-            }
-            return;
-        }
-        match &self.tenant_seen {
-            None => self.tenant_seen = Some((value, row.line)),
-            Some((first, first_line)) if !first.eq_ignore_ascii_case(&value) => {
-                let msg = format!("{} differs from {first} on line {first_line}; every row names the same source tenant", quote(&value));
-                self.field_error(row, 1, msg);
-            }
-            Some(_) => {}
-        }
-    }
-
-    /// The fast path: the value equals the configured or first-seen tenant.
-    fn tenant_matches(&self, value: &str) -> bool {
-        match (&self.options.expected_tenant, &self.tenant_seen) {
-            (Some(expected), _) => value.eq_ignore_ascii_case(expected),
-            (None, Some((first, _))) => value.eq_ignore_ascii_case(first),
-            (None, None) => false,
+        let problem = if !is_guid(value) {
+            Some(format!("{} is not a GUID; write the source tenant's ID (Get-MgOrganization or the Entra admin center), like 8f2e5b1c-0000-4000-8000-000000000000", quote(value)))
+        } else if let Some(expected) = &self.options.expected_tenant {
+            (!value.eq_ignore_ascii_case(expected)).then(|| format!("{} is not the source tenant ID in the config ({expected}); fix the row or [source].tenant_id", quote(value)))
+        } else if let Some((first, first_line)) = &self.tenant_seen {
+            (!first.eq_ignore_ascii_case(value)).then(|| format!("{} differs from {first} on line {first_line}; every row names the same source tenant", quote(value)))
+        } else {
+            self.tenant_seen = Some((value.to_string(), row.line));
+            None
+        };
+        if let Some(message) = problem {
+            self.field_error(row, 1, message);
         }
     }
 
@@ -541,11 +470,7 @@ impl<'o, F: FnMut(MappingRow)> Checker<'o, F> {
             else {
                 continue;
             };
-            let set = if idx == 2 {
-                &mut self.source_upns
-            } else {
-                &mut self.target_upns
-            };
+            let set = &mut self.upns[idx - 2];
             if let Some(first) = set.insert(value, row.line, &mut self.scratch) {
                 let msg = format!(
                     "{} is already mapped on line {first} (case-insensitive); the mapping must be one-to-one: keep one row per {other} user",
@@ -559,29 +484,25 @@ impl<'o, F: FnMut(MappingRow)> Checker<'o, F> {
     fn check_group(&mut self, mut row: RowCtx<'_>) {
         self.check_tenant(&mut row);
         for idx in [2usize, 3] {
-            let Some(value) = row
-                .fields
-                .get(idx)
-                .filter(|_| !row.reported(idx))
-                .map(|v| v.to_string())
-            else {
+            let Some(value) = row.fields.get(idx).filter(|_| !row.reported(idx)) else {
                 continue;
             };
-            if !is_guid(&value) {
-                self.field_error(&mut row, idx, format!("{} is not a group object ID (GUID); copy the group's Object ID from Entra ID", quote(&value)));
-                continue;
-            }
-            let seen = if idx == 2 {
-                &mut self.group_sources
+            let seen = &mut self.group_ids[idx - 2];
+            let message = if !is_guid(value) {
+                format!(
+                    "{} is not a group object ID (GUID); copy the group's Object ID from Entra ID",
+                    quote(value)
+                )
             } else {
-                &mut self.group_targets
+                match seen.entry(value.to_ascii_lowercase()) {
+                    Entry::Vacant(v) => {
+                        v.insert(row.line);
+                        continue;
+                    }
+                    Entry::Occupied(first) => format!("{} is already mapped on line {}; the mapping must be one-to-one: keep one row per group", quote(value), first.get()),
+                }
             };
-            if let Some(first) = seen.get(&value.to_ascii_lowercase()) {
-                let msg = format!("{} is already mapped on line {first}; the mapping must be one-to-one: keep one row per group", quote(&value));
-                self.field_error(&mut row, idx, msg);
-            } else {
-                seen.insert(value.to_ascii_lowercase(), row.line);
-            }
+            self.field_error(&mut row, idx, message);
         }
         if row.fields.get(4).is_some_and(|v| v.is_empty()) && !row.reported(4) {
             self.field_error(&mut row, 4, "is empty; write the group name (or the target group ID again, as the Step 5 example does)".into());
@@ -631,32 +552,8 @@ impl<'o, F: FnMut(MappingRow)> Checker<'o, F> {
     }
 }
 
-/// The first column of a row.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum RowKind {
-    User,
-    Group,
-    Other,
-}
-
-impl RowKind {
-    fn of(value: &str) -> RowKind {
-        if value.eq_ignore_ascii_case("user") {
-            RowKind::User
-        } else if value.eq_ignore_ascii_case("group") {
-            RowKind::Group
-        } else {
-            RowKind::Other
-        }
-    }
-}
-
 fn trim_value(s: &str) -> &str {
     s.trim_matches(|c: char| c == ' ' || c == '\t' || c == '\u{a0}')
-}
-
-fn trim_value_bytes(b: &[u8]) -> &[u8] {
-    b.trim_ascii()
 }
 
 #[cfg(test)]

@@ -22,7 +22,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use serde::{Serialize, Serializer};
+use serde::Serialize;
 
 pub use columns::StateColumn;
 pub use merge::{MoveStates, ReadError};
@@ -31,9 +31,13 @@ pub use timestamp::parse_timestamp;
 use super::text;
 use crate::diag::{quote, Diagnostics};
 
+/// The warning for an export without entries, in either format.
+const NO_MOVES: &str = "the export lists no moves; nobody in it can be notified";
+
 /// The states the cmdlet reports (and its filters know). Declared with `Failed` first so that
-/// sorting puts the users the migration team must act on at the top.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// sorting puts the users the migration team must act on at the top. Serialized as
+/// [`MoveState::name`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub enum MoveState {
     Failed,
     NotSupported,
@@ -42,6 +46,7 @@ pub enum MoveState {
     InProgress,
     Queued,
     Scheduled,
+    #[serde(rename = "ReadytoTrigger")]
     ReadyToTrigger,
     NotStarted,
     Success,
@@ -93,12 +98,6 @@ impl fmt::Display for MoveState {
     }
 }
 
-impl Serialize for MoveState {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.name())
-    }
-}
-
 /// One user's move as one export reports it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct MoveEntry {
@@ -142,9 +141,13 @@ impl MoveEntry {
 /// is a diagnostic, and every good entry is returned.
 pub fn read(path: &Path) -> io::Result<(Vec<MoveEntry>, Diagnostics)> {
     let file: Arc<str> = path.display().to_string().into();
-    let batch = default_batch(path);
+    // The default batch label: the file name without extension.
+    let batch = path.file_stem().map_or_else(
+        || path.display().to_string(),
+        |s| s.to_string_lossy().into_owned(),
+    );
     let mut diags = Diagnostics::default();
-    let mut opened = text::open(path)?;
+    let mut opened = text::from_reader(std::fs::File::open(path)?)?;
     if opened.looks_utf16_without_bom {
         diags.error(&file, None, "the file looks like UTF-16 without a byte order mark (every other byte is NUL); export it again with -Encoding UTF8");
         return Ok((Vec::new(), diags));
@@ -164,13 +167,6 @@ pub fn read(path: &Path) -> io::Result<(Vec<MoveEntry>, Diagnostics)> {
         Some(_) => csv_export::read(&file, opened, &batch, &mut diags)?,
     };
     Ok((entries, diags))
-}
-
-/// The default batch label of an export: its file name without extension.
-pub fn default_batch(path: &Path) -> String {
-    path.file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| path.display().to_string())
 }
 
 #[cfg(test)]

@@ -7,10 +7,9 @@ mod transcode;
 
 use std::borrow::Cow;
 use std::collections::VecDeque;
-use std::fs::File;
 use std::io::{self, BufReader, Read};
-use std::path::Path;
-use std::sync::atomic::AtomicU64;
+use std::ops::ControlFlow;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// The encoding a file announced with its byte order mark (or its absence).
@@ -27,20 +26,6 @@ pub enum Encoding {
     Utf32Be,
     /// PowerShell's `-Encoding UTF7` (no byte order mark; spotted by its `+AEA-` runs).
     Utf7,
-}
-
-impl Encoding {
-    pub fn describe(self) -> &'static str {
-        match self {
-            Encoding::Plain => "UTF-8 without BOM",
-            Encoding::Utf8Bom => "UTF-8 with BOM",
-            Encoding::Utf16Le => "UTF-16 LE",
-            Encoding::Utf16Be => "UTF-16 BE",
-            Encoding::Utf32Le => "UTF-32 LE",
-            Encoding::Utf32Be => "UTF-32 BE",
-            Encoding::Utf7 => "UTF-7",
-        }
-    }
 }
 
 /// A text file opened for CSV reading: UTF-8 bytes (UTF-16, UTF-32 and UTF-7 transcoded, BOM
@@ -60,12 +45,8 @@ pub struct TextFile {
 
 const BUF: usize = 256 * 1024;
 
-/// Opens `path`, detects its encoding from the BOM and guesses the separator.
-pub fn open(path: &Path) -> io::Result<TextFile> {
-    from_reader(File::open(path)?)
-}
-
-/// Like [`open`], for bytes that come from elsewhere than a file (fuzzing, tests, stdin).
+/// Reads `file` (a file, or bytes from elsewhere), detecting its encoding from the BOM and
+/// guessing the separator.
 pub fn from_reader(file: impl Read + Send + 'static) -> io::Result<TextFile> {
     from_reader_bounded(file, None)
 }
@@ -78,32 +59,23 @@ pub fn from_reader_bounded(
     let mut head = Vec::with_capacity(HEAD);
     file.by_ref().take(HEAD as u64).read_to_end(&mut head)?;
     let encoding = detect(&head);
-    let kind = match encoding {
-        Encoding::Plain | Encoding::Utf8Bom => None,
-        Encoding::Utf16Le => Some(transcode::Kind::Utf16Le),
-        Encoding::Utf16Be => Some(transcode::Kind::Utf16Be),
-        Encoding::Utf32Le => Some(transcode::Kind::Utf32Le),
-        Encoding::Utf32Be => Some(transcode::Kind::Utf32Be),
-        Encoding::Utf7 => Some(transcode::Kind::Utf7),
-    };
-    let sniff: Cow<'_, [u8]> = match kind {
-        None if encoding == Encoding::Utf8Bom => Cow::Borrowed(&head[3..]),
-        None => Cow::Borrowed(&head),
-        Some(kind) => Cow::Owned(transcode::decode_head(&head, kind).into_bytes()),
-    };
-    let sniff = match sniff.strip_prefix("\u{feff}".as_bytes()) {
-        Some(rest) => Cow::Owned(rest.to_vec()),
-        None => sniff,
-    };
-    let looks_utf16_without_bom = encoding == Encoding::Plain && looks_like_bomless_utf16(&sniff);
-    let delimiter = guess_delimiter(&sniff);
     if encoding == Encoding::Utf8Bom {
         head.drain(..3);
     }
+    let transcoded = !matches!(encoding, Encoding::Plain | Encoding::Utf8Bom);
+    let sniff: Cow<'_, [u8]> = if transcoded {
+        Cow::Owned(transcode::decode_head(&head, encoding).into_bytes())
+    } else {
+        Cow::Borrowed(&head)
+    };
+    let sniff = sniff.strip_prefix("\u{feff}".as_bytes()).unwrap_or(&sniff);
+    let looks_utf16_without_bom = encoding == Encoding::Plain && looks_like_bomless_utf16(sniff);
+    let delimiter = guess_delimiter(sniff);
     let rest = io::Cursor::new(head).chain(file);
-    let inner: Box<dyn Read + Send> = match kind {
-        None => Box::new(rest),
-        Some(kind) => Box::new(transcode::Transcoder::new(rest, kind)),
+    let inner: Box<dyn Read + Send> = if transcoded {
+        Box::new(transcode::Transcoder::new(rest, encoding))
+    } else {
+        Box::new(rest)
     };
     let cuts = Arc::new(AtomicU64::new(0));
     let inner: Box<dyn Read + Send> = match record_limit {
@@ -172,7 +144,7 @@ impl LineIndex {
     /// The 1-based line a record just read by `reader` starts on. The csv crate's record
     /// position points at the previous record's terminator (between CR and LF of a CRLF) and
     /// before any blank lines it skipped, so those line-break bytes are stepped over first.
-    pub fn record_line<R: Read>(&self, _reader: &csv::Reader<R>, record: &csv::ByteRecord) -> u64 {
+    pub fn record_line(&self, record: &csv::ByteRecord) -> u64 {
         let start = record.position().map_or(0, |p| p.byte());
         let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
         while st.pending.front().is_some_and(|&(o, _)| o < start) {
@@ -217,25 +189,19 @@ fn looks_like_bomless_utf16(head: &[u8]) -> bool {
 /// Guesses the separator from the first non-blank line: the most frequent of `,` `;` and tab
 /// outside quotes, preferring the comma on a tie.
 pub fn guess_delimiter(head: &[u8]) -> u8 {
-    let line = first_non_blank_line(head);
+    let candidates = [b',', b';', b'\t'];
     let mut counts = [0usize; 3];
     let mut quoted = false;
-    for b in line {
-        match b {
-            b'"' => quoted = !quoted,
-            b',' if !quoted => counts[0] += 1,
-            b';' if !quoted => counts[1] += 1,
-            b'\t' if !quoted => counts[2] += 1,
-            _ => {}
+    for b in first_non_blank_line(head) {
+        if *b == b'"' {
+            quoted = !quoted;
+        } else if let Some(i) = candidates.iter().position(|c| c == b).filter(|_| !quoted) {
+            counts[i] += 1;
         }
     }
-    let candidates = [b',', b';', b'\t'];
+    // On a tie (none of them at all, too) the earlier candidate wins.
     let best = (0..3).max_by_key(|&i| (counts[i], 3 - i)).unwrap_or(0);
-    if counts[best] == 0 {
-        b','
-    } else {
-        candidates[best]
-    }
+    candidates[best]
 }
 
 /// The first line with content, skipping Windows PowerShell's `#TYPE` line (it has no
@@ -267,6 +233,16 @@ pub fn decode_field(bytes: &[u8]) -> (Cow<'_, str>, bool) {
     }
 }
 
+/// Line breaks in `text`: CR, and LF not after a CR (`after_cr`: the text before `text` ended
+/// in CR).
+pub(crate) fn count_breaks(text: &str, after_cr: bool) -> u64 {
+    let bytes = text.as_bytes();
+    let lfs = memchr::memchr_iter(b'\n', bytes)
+        .filter(|&i| !(i == 0 && after_cr) && (i == 0 || bytes[i - 1] != b'\r'))
+        .count();
+    (memchr::memchr_iter(b'\r', bytes).count() + lfs) as u64
+}
+
 /// A CSV reader over an opened file, with the settings every input uses: flexible field count
 /// (counted and reported by the caller), no header handling, no trimming (the caller warns).
 pub fn csv_reader(
@@ -281,6 +257,42 @@ pub fn csv_reader(
         .buffer_capacity(BUF)
         .from_reader(file.reader);
     (reader, lines)
+}
+
+/// Reads every record of `file` (see [`csv_reader`]) and hands `on_record` the record, the
+/// line it starts on, and the field the reader cut at the record limit (it holds
+/// [`bounded::CUT_MARK`]) when it cut this record; stops early when `on_record` breaks.
+pub fn read_records(
+    file: TextFile,
+    mut on_record: impl FnMut(&csv::ByteRecord, u64, Option<usize>) -> ControlFlow<()>,
+) -> io::Result<()> {
+    let cuts = file.cuts.clone();
+    let mut cuts_seen = 0;
+    let (mut reader, lines) = csv_reader(file, false);
+    let mut record = csv::ByteRecord::new();
+    while reader.read_byte_record(&mut record).map_err(csv_to_io)? {
+        let line = lines.record_line(&record);
+        let mut cut = None;
+        if cuts.load(Ordering::Relaxed) > cuts_seen {
+            cut = record
+                .iter()
+                .position(|f| memchr::memmem::find(f, bounded::CUT_MARK).is_some());
+            cuts_seen += u64::from(cut.is_some());
+        }
+        if on_record(&record, line, cut).is_break() {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// The reader's I/O error as it was (a byte record with a flexible field count can fail no
+/// other way).
+fn csv_to_io(e: csv::Error) -> io::Error {
+    match e.into_kind() {
+        csv::ErrorKind::Io(e) => e,
+        other => io::Error::new(io::ErrorKind::InvalidData, format!("{other:?}")),
+    }
 }
 
 #[cfg(test)]
@@ -311,14 +323,13 @@ mod tests {
     }
 
     fn record_lines(content: &[u8]) -> Vec<u64> {
-        let mut f = tempfile::NamedTempFile::new().unwrap();
-        std::io::Write::write_all(&mut f, content).unwrap();
-        let (mut r, lines) = csv_reader(open(f.path()).unwrap(), false);
-        let mut rec = csv::ByteRecord::new();
         let mut got = Vec::new();
-        while r.read_byte_record(&mut rec).unwrap() {
-            got.push(lines.record_line(&r, &rec));
-        }
+        let opened = from_reader(io::Cursor::new(content.to_vec())).unwrap();
+        read_records(opened, |_, line, _| {
+            got.push(line);
+            ControlFlow::Continue(())
+        })
+        .unwrap();
         got
     }
 
@@ -377,63 +388,29 @@ mod tests {
         assert_eq!(record_lines(&text), expected);
     }
 
-    /// UTF-7 the way .NET writes it: only RFC 2152's set D, space, tab, CR and LF direct.
-    fn utf7(text: &str) -> Vec<u8> {
-        use base64::Engine;
-        let direct = |c: char| c.is_ascii_alphanumeric() || "'(),-./:? \t\r\n".contains(c);
-        let (mut out, mut run) = (String::new(), Vec::<u16>::new());
-        let flush = |out: &mut String, run: &mut Vec<u16>| {
-            if !run.is_empty() {
-                let bytes: Vec<u8> = run.drain(..).flat_map(u16::to_be_bytes).collect();
-                out.push('+');
-                out.push_str(&base64::engine::general_purpose::STANDARD_NO_PAD.encode(bytes));
-                out.push('-');
-            }
-        };
-        for c in text.chars() {
-            if direct(c) {
-                flush(&mut out, &mut run);
-                out.push(c);
-            } else {
-                run.extend(c.encode_utf16(&mut [0; 2]).iter());
-            }
-        }
-        flush(&mut out, &mut run);
-        out.into_bytes()
-    }
-
     #[test]
     fn powershell_utf32_and_utf7_exports_read_like_utf8() {
         let text = "#TYPE X\r\n\"Upn\";\"Name\"\r\n\"a@b.com\";\"Zo\u{eb}\"\r\n";
         let with_bom = format!("\u{feff}{text}");
+        let codes = || with_bom.chars().map(u32::from);
         let cases = [
+            (codes().flat_map(u32::to_le_bytes).collect(), Encoding::Utf32Le),
+            (codes().flat_map(u32::to_be_bytes).collect(), Encoding::Utf32Be),
+            // .NET's UTF-7: only RFC 2152's set D, space, tab, CR and LF written directly.
             (
-                with_bom
-                    .chars()
-                    .flat_map(|c| (c as u32).to_le_bytes())
-                    .collect::<Vec<u8>>(),
-                Encoding::Utf32Le,
+                b"+ACM-TYPE X\r\n+ACI-Upn+ACIAOwAi-Name+ACI-\r\n+ACI-a+AEA-b.com+ACIAOwAi-Zo+AOsAIg-\r\n".to_vec(),
+                Encoding::Utf7,
             ),
-            (
-                with_bom
-                    .chars()
-                    .flat_map(|c| (c as u32).to_be_bytes())
-                    .collect(),
-                Encoding::Utf32Be,
-            ),
-            (utf7(text), Encoding::Utf7),
         ];
         for (bytes, encoding) in cases {
-            let mut f = tempfile::NamedTempFile::new().unwrap();
-            std::io::Write::write_all(&mut f, &bytes).unwrap();
-            let opened = open(f.path()).unwrap();
+            let opened = from_reader(io::Cursor::new(bytes)).unwrap();
             assert_eq!((opened.encoding, opened.delimiter), (encoding, b';'));
             let (mut r, lines) = csv_reader(opened, false);
             let mut rec = csv::StringRecord::new();
             let mut got = Vec::new();
             while r.read_record(&mut rec).unwrap() {
                 got.push((
-                    lines.record_line(&r, rec.as_byte_record()),
+                    lines.record_line(rec.as_byte_record()),
                     rec.iter().collect::<Vec<_>>().join("|"),
                 ));
             }

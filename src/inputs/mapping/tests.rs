@@ -1,33 +1,23 @@
 use super::*;
-use std::io::Write;
 
 const T: &str = "6a0e3f52-9d4b-4c8e-8f2a-1b7c5d3e9f01";
 
 fn run(content: &[u8], tenant: Option<&str>) -> (MappingStats, Vec<MappingRow>) {
-    let mut f = tempfile::NamedTempFile::new().unwrap();
-    f.write_all(content).unwrap();
     let mut rows = Vec::new();
     let options = Options {
         expected_tenant: tenant.map(str::to_string),
     };
-    let summary = read(f.path(), &options, |r| rows.push(r)).unwrap();
+    let reader = io::Cursor::new(content.to_vec());
+    let summary = read_from(reader, "m.csv", &options, |r| rows.push(r)).unwrap();
     (summary, rows)
 }
 
+/// The diagnostics from `:LINE:` on.
 fn messages(s: &MappingStats) -> Vec<String> {
-    s.diagnostics
-        .sorted()
+    let sorted = s.diagnostics.sorted();
+    sorted
         .iter()
-        .map(|d| {
-            let full = d.to_string();
-            // The path before `:LINE:`; a Windows path starts with a drive letter and its colon.
-            let drive = if full.as_bytes().get(1) == Some(&b':') {
-                2
-            } else {
-                0
-            };
-            full[drive + full[drive..].find(':').unwrap()..].to_string()
-        })
+        .map(|d| d.to_string().replacen("m.csv", "", 1))
         .collect()
 }
 
@@ -51,10 +41,7 @@ fn good_users_and_groups_pass() {
     assert!(s.diagnostics.is_empty(), "{:?}", messages(&s));
     assert_eq!((s.users, s.groups), (2, 1));
     assert_eq!(rows.len(), 3);
-    let MappingRow::User(u) = &rows[1] else {
-        panic!()
-    };
-    assert!(u.is_guest());
+    assert!(matches!(&rows[1], MappingRow::User(u) if u.is_guest()));
 }
 
 #[test]
@@ -84,24 +71,14 @@ fn every_error_in_a_row_is_reported() {
     let (s, rows) = run(text.as_bytes(), Some(T));
     let m = messages(&s);
     assert!(rows.is_empty());
-    assert!(
-        m.iter()
-            .any(|x| x.starts_with(":1: column 2 (source tenant ID)")),
-        "{m:?}"
-    );
-    assert!(
-        m.iter().any(|x| x.starts_with(":1: column 3 (source UPN)")),
-        "{m:?}"
-    );
-    assert!(
-        m.iter().any(|x| x.starts_with(":1: column 4 (target UPN)")),
-        "{m:?}"
-    );
-    assert!(
-        m.iter()
-            .any(|x| x.starts_with(":1: column 5 (target email)")),
-        "{m:?}"
-    );
+    for at in [
+        ":1: column 2 (source tenant ID)",
+        ":1: column 3 (source UPN)",
+        ":1: column 4 (target UPN)",
+        ":1: column 5 (target email)",
+    ] {
+        assert!(m.iter().any(|x| x.starts_with(at)), "{at}: {m:?}");
+    }
     assert!(
         m.iter().any(
             |x| x.starts_with(":1: warning: column 6 (user type)") && x.contains("RegularUser")
@@ -117,18 +94,10 @@ fn tenant_must_match_config_or_first_row() {
         "{}User,{other},b@contoso.com,b@fabrikam.com,b@fabrikam.com,RegularUser\n",
         user("a@contoso.com", "a@fabrikam.com")
     );
-    let (s, _) = run(text.as_bytes(), None);
-    assert!(
-        messages(&s)[0].contains("differs from"),
-        "{:?}",
-        messages(&s)
-    );
-    let (s, _) = run(text.as_bytes(), Some(T));
-    assert!(
-        messages(&s)[0].contains("[source].tenant_id"),
-        "{:?}",
-        messages(&s)
-    );
+    for (tenant, why) in [(None, "differs from"), (Some(T), "[source].tenant_id")] {
+        let m = messages(&run(text.as_bytes(), tenant).0);
+        assert!(m[0].contains(why), "{m:?}");
+    }
 }
 
 #[test]
@@ -161,25 +130,20 @@ fn utf16le_and_bom_and_windows_1252_are_read() {
     let text = user("a@contoso.com", "a@fabrikam.com");
     let mut utf16 = vec![0xFF, 0xFE];
     utf16.extend(text.encode_utf16().flat_map(|u| u.to_le_bytes()));
-    let (s, rows) = run(&utf16, Some(T));
-    assert!(s.diagnostics.is_empty(), "{:?}", messages(&s));
-    assert_eq!(rows.len(), 1);
-
     let mut bom = vec![0xEF, 0xBB, 0xBF];
     bom.extend(text.as_bytes());
-    let (s, rows) = run(&bom, Some(T));
-    assert!(s.diagnostics.is_empty(), "{:?}", messages(&s));
-    assert_eq!(rows.len(), 1);
+    for bytes in [utf16, bom] {
+        let (s, rows) = run(&bytes, Some(T));
+        assert!(s.diagnostics.is_empty(), "{:?}", messages(&s));
+        assert_eq!(rows.len(), 1);
+    }
 
     let legacy = format!("Group,{T},11111111-1111-1111-1111-111111111111,22222222-2222-2222-2222-222222222222,Verk\u{e4}ufer,RegularGroup\n{text}");
     let bytes = encoding_rs::WINDOWS_1252.encode(&legacy).0.into_owned();
     let (s, rows) = run(&bytes, Some(T));
     assert_eq!(messages(&s).len(), 1, "{:?}", messages(&s));
     assert!(messages(&s)[0].contains("Windows-1252"));
-    let MappingRow::Group(g) = &rows[0] else {
-        panic!()
-    };
-    assert_eq!(g.name, "Verkäufer");
+    assert!(matches!(&rows[0], MappingRow::Group(g) if g.name == "Verkäufer"));
 }
 
 #[test]
@@ -188,10 +152,7 @@ fn spaces_are_trimmed_with_a_warning() {
     let (s, rows) = run(text.as_bytes(), Some(T));
     assert_eq!(s.diagnostics.warnings().count(), 3);
     assert!(!s.diagnostics.has_errors());
-    let MappingRow::User(u) = &rows[0] else {
-        panic!()
-    };
-    assert_eq!(u.source_upn, "a@contoso.com");
+    assert!(matches!(&rows[0], MappingRow::User(u) if u.source_upn == "a@contoso.com"));
 }
 
 #[test]
@@ -199,11 +160,8 @@ fn wrong_width_names_the_column() {
     let text = format!("User,{T},a@contoso.com,a@fabrikam.com,a@fabrikam.com\nUser,{T},b@contoso.com,b@fabrikam.com,b@fabrikam.com,RegularUser,extra\n");
     let (s, rows) = run(text.as_bytes(), Some(T));
     let m = messages(&s);
-    assert!(
-        m[0].starts_with(":1: column 6 (user type): missing"),
-        "{m:?}"
-    );
-    assert!(m[1].starts_with(":2: column 7 (extra)"), "{m:?}");
+    assert_starts(&m, 0, ":1: column 6 (user type): missing");
+    assert_starts(&m, 1, ":2: column 7 (extra)");
     assert!(rows.is_empty());
 }
 
@@ -229,9 +187,10 @@ fn a_huge_field_is_cut_and_reported_with_its_line_and_column() {
     let (s, rows) = run(text.as_bytes(), Some(T));
     let msgs = messages(&s);
     assert_eq!(msgs.len(), 1, "{msgs:?}");
-    assert!(
-        msgs[0].starts_with(":2: column 6 (user type): is too long: the row passes 64 KB"),
-        "{msgs:?}"
+    assert_starts(
+        &msgs,
+        0,
+        ":2: column 6 (user type): is too long: the row passes 64 KB",
     );
     assert_eq!(rows.len(), 2, "the rows around it are read as usual");
 }
@@ -245,10 +204,7 @@ fn a_huge_quoted_field_spanning_lines_keeps_the_later_line_numbers() {
     let (s, _) = run(text.as_bytes(), Some(T));
     let msgs = messages(&s);
     assert_eq!(msgs.len(), 2, "{msgs:?}");
-    assert!(
-        msgs[0].starts_with(":1: column 5 (target email): is too long"),
-        "{msgs:?}"
-    );
+    assert_starts(&msgs, 0, ":1: column 5 (target email): is too long");
     let second = MAX_ROW_BYTES + 2;
     assert!(
         msgs[1].starts_with(&format!(":{second}: column 4 (target UPN)")),
@@ -266,12 +222,17 @@ fn types_and_group_names_have_limits() {
     let (s, rows) = run(text.as_bytes(), Some(T));
     let msgs = messages(&s);
     assert_eq!(msgs.len(), 2, "{msgs:?}");
-    assert!(
-        msgs[0].starts_with(":1: column 6 (user type): `RRRR"),
-        "{msgs:?}"
-    );
+    assert_starts(&msgs, 0, ":1: column 6 (user type): `RRRR");
     assert!(msgs[0].contains("too long for a user type (at most 32 characters)"));
-    assert!(msgs[1].starts_with(":2: column 5 (group name)"), "{msgs:?}");
+    assert_starts(&msgs, 1, ":2: column 5 (group name)");
     assert!(msgs[1].contains("at most 256 characters"));
     assert!(rows.is_empty());
+}
+
+/// Asserts that message `i` of `m` starts with `prefix`.
+fn assert_starts(m: &[String], i: usize, prefix: &str) {
+    assert!(
+        m.get(i).is_some_and(|x| x.starts_with(prefix)),
+        "{i}: {m:?}"
+    );
 }

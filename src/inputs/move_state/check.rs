@@ -7,7 +7,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use super::{parse_timestamp, MoveEntry, MoveState};
-use crate::diag::{quote, Column, Diagnostic, Diagnostics, Severity};
+use crate::diag::{quote, Column, Diagnostics, Severity};
 use crate::inputs::address;
 
 /// Where one value of one entry is (or should have been), for diagnostics.
@@ -52,13 +52,8 @@ pub(super) fn at(
         Some((i, prop)) => format!("item [{i}] ({prop}): {message}"),
         None => message,
     };
-    diags.push(Diagnostic {
-        severity,
-        file: file.clone(),
-        line: Some(place.line),
-        column: place.column.clone(),
-        message,
-    });
+    let column = place.column.as_ref().map(|c| (c.index, c.name.as_str()));
+    diags.add(severity, file, Some(place.line), column, message);
 }
 
 fn present(v: &Value) -> Option<&str> {
@@ -72,34 +67,21 @@ pub(super) fn check(
     batch: &str,
     diags: &mut Diagnostics,
 ) -> Option<MoveEntry> {
+    let mut error = |place: &Place, message: String| {
+        at(diags, Severity::Error, file, place, message);
+    };
     let Some(source) = present(&raw.source) else {
-        at(
-            diags,
-            Severity::Error,
-            file,
-            &raw.source.place,
-            "is empty; every entry needs the source user's UPN".into(),
-        );
+        let message = "is empty; every entry needs the source user's UPN";
+        error(&raw.source.place, message.into());
         return None;
     };
     if let Err(why) = address::check_upn(source) {
-        at(
-            diags,
-            Severity::Error,
-            file,
-            &raw.source.place,
-            format!("{} {why}", quote(source)),
-        );
+        error(&raw.source.place, format!("{} {why}", quote(source)));
         return None;
     }
     let Some(state_text) = present(&raw.state) else {
-        at(
-            diags,
-            Severity::Error,
-            file,
-            &raw.state.place,
-            "is empty; every entry needs the move state (Success, Failed, ...)".into(),
-        );
+        let message = "is empty; every entry needs the move state (Success, Failed, ...)";
+        error(&raw.state.place, message.into());
         return None;
     };
     let state = check_state(state_text, &raw.state.place, file, diags);

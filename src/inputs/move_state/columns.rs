@@ -49,11 +49,6 @@ impl StateColumn {
             StateColumn::JobId => &["MoveJobId", "JobId", "MoveId"],
         }
     }
-
-    /// The name used in messages when the column or property is missing.
-    pub fn preferred(self) -> &'static str {
-        self.names()[0]
-    }
 }
 
 /// Lower-case letters and digits only: `Source User-UPN` -> `sourceuserupn`.
@@ -90,6 +85,17 @@ pub fn resolve<S: AsRef<str>>(names: &[S]) -> Columns {
         timestamp: find(StateColumn::Timestamp),
         job_id: find(StateColumn::JobId),
     }
+}
+
+/// The required fields `columns` lacks: what each holds, and its accepted names.
+pub fn missing_required(columns: &Columns) -> impl Iterator<Item = (&'static str, String)> {
+    [
+        (StateColumn::Source, columns.source, "the source user"),
+        (StateColumn::State, columns.state, "the move state"),
+    ]
+    .into_iter()
+    .filter(|(_, found, _)| found.is_none())
+    .map(|(field, _, what)| (what, field.names().join(", ")))
 }
 
 #[cfg(test)]

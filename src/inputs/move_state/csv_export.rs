@@ -2,10 +2,11 @@
 //! `#TYPE` line) and one row per move, in whatever encoding and separator PowerShell used.
 
 use std::io;
+use std::ops::ControlFlow;
 use std::sync::Arc;
 
 use super::check::{check, Place, RawEntry, Value};
-use super::columns::{resolve, Columns, StateColumn};
+use super::columns::{missing_required, resolve, Columns};
 use super::MoveEntry;
 use crate::diag::{quote, Column, Diagnostics};
 use crate::inputs::text::{self, TextFile};
@@ -25,32 +26,29 @@ pub(super) fn read(
     batch: &str,
     diags: &mut Diagnostics,
 ) -> io::Result<Vec<MoveEntry>> {
-    let (mut reader, lines) = text::csv_reader(opened, false);
-    let mut record = csv::ByteRecord::new();
     let mut header: Option<CsvHeader> = None;
+    let mut refused = false;
     let mut entries = Vec::new();
     let mut rows = 0u64;
-    while reader
-        .read_byte_record(&mut record)
-        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?
-    {
-        let line = lines.record_line(&reader, &record);
+    text::read_records(opened, |record, line, _| {
         let fields: Vec<String> = record
             .iter()
             .map(|b| text::decode_field(b).0.trim().to_string())
             .collect();
         if fields.iter().all(String::is_empty) {
-            continue;
+            return ControlFlow::Continue(());
         }
         let Some(head) = &header else {
             if fields[0].starts_with("#TYPE") {
-                continue;
+                return ControlFlow::Continue(());
             }
-            match read_header(fields, file, line, diags) {
-                Some(h) => header = Some(h),
-                None => return Ok(Vec::new()),
-            }
-            continue;
+            header = read_header(fields, file, line, diags);
+            refused = header.is_none();
+            return if refused {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            };
         };
         rows += 1;
         if fields.len() != head.names.len() {
@@ -59,15 +57,17 @@ pub(super) fn read(
                 fields.len(),
                 head.names.len()
             ));
-            continue;
-        }
-        if let Some(entry) = check(raw_entry(line, head, fields), file, batch, diags) {
+        } else if let Some(entry) = check(raw_entry(line, head, fields), file, batch, diags) {
             entries.push(entry);
         }
+        ControlFlow::Continue(())
+    })?;
+    if refused {
+        return Ok(Vec::new());
     }
     match header {
         None => diags.error(file, None, "the file has no header row; export with Export-Csv, which writes the column names first"),
-        Some(_) if rows == 0 => diags.warning(file, None, "the export lists no moves; nobody in it can be notified"),
+        Some(_) if rows == 0 => diags.warning(file, None, super::NO_MOVES),
         Some(_) => {}
     }
     Ok(entries)
@@ -81,17 +81,11 @@ fn read_header(
     diags: &mut Diagnostics,
 ) -> Option<CsvHeader> {
     let columns = resolve(&names);
-    for (field, found, what) in [
-        (StateColumn::Source, columns.source, "the source user"),
-        (StateColumn::State, columns.state, "the move state"),
-    ] {
-        if found.is_none() {
-            diags.error(file, Some(line), format!(
-                "the header row has no column for {what} (found {}); name it one of {} (case does not matter)",
-                quote(&names.join(",")),
-                field.names().join(", ")
-            ));
-        }
+    for (what, accepted) in missing_required(&columns) {
+        diags.error(file, Some(line), format!(
+            "the header row has no column for {what} (found {}); name it one of {accepted} (case does not matter)",
+            quote(&names.join(","))
+        ));
     }
     Some(CsvHeader {
         source: columns.source?,

@@ -8,10 +8,10 @@ use std::sync::Arc;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value as Json};
 
-use super::check::{check, Place, RawEntry, Value};
-use super::columns::{resolve, StateColumn};
+use super::check::{at, check, Place, RawEntry, Value};
+use super::columns::{missing_required, resolve, StateColumn};
 use super::MoveEntry;
-use crate::diag::{quote, Diagnostics};
+use crate::diag::{quote, Diagnostics, Severity};
 use crate::inputs::text::{self, TextFile};
 
 /// Reads every object of an opened JSON export.
@@ -32,29 +32,23 @@ pub(super) fn read(
         }
     };
     if items.is_empty() {
-        diags.warning(
-            file,
-            None,
-            "the export lists no moves; nobody in it can be notified",
-        );
+        diags.warning(file, None, super::NO_MOVES);
     }
-    let mut lines = LineCounter::default();
+    // Every item starts with `{`, so no CRLF is split between the counted pieces.
+    let (mut line, mut counted) = (1, 0);
     let mut entries = Vec::new();
     for (i, item) in items.iter().enumerate() {
         let offset = item.get().as_ptr() as usize - text.as_ptr() as usize;
-        let line = lines.line_at(text.as_bytes(), offset);
+        line += text::count_breaks(&text[counted..offset], false);
+        counted = offset;
         let index = i as u64;
         let object = match serde_json::from_str::<Json>(item.get()) {
             Ok(Json::Object(object)) => object,
             Ok(other) => {
-                diags.error(
-                    file,
-                    Some(line),
-                    format!(
-                        "item [{i}]: is {}, not an object with the move's properties",
-                        kind(&other)
-                    ),
-                );
+                let what = kind(&other);
+                let message =
+                    format!("item [{i}]: is {what}, not an object with the move's properties");
+                diags.error(file, Some(line), message);
                 continue;
             }
             Err(e) => {
@@ -101,24 +95,14 @@ fn has_required(
 ) -> bool {
     let keys: Vec<&String> = object.keys().collect();
     let columns = resolve(&keys);
-    let found = keys
-        .iter()
-        .map(|k| k.as_str())
-        .collect::<Vec<_>>()
-        .join(",");
+    let found = object.keys().cloned().collect::<Vec<_>>().join(",");
     let mut ok = true;
-    for (field, present, what) in [
-        (StateColumn::Source, columns.source, "the source user"),
-        (StateColumn::State, columns.state, "the move state"),
-    ] {
-        if present.is_none() {
-            ok = false;
-            diags.error(file, Some(line), format!(
-                "item [0]: no property for {what} (found {}); name it one of {} (case does not matter)",
-                quote(&found),
-                field.names().join(", ")
-            ));
-        }
+    for (what, accepted) in missing_required(&columns) {
+        ok = false;
+        diags.error(file, Some(line), format!(
+            "item [0]: no property for {what} (found {}); name it one of {accepted} (case does not matter)",
+            quote(&found)
+        ));
     }
     ok
 }
@@ -135,25 +119,24 @@ fn raw_entry(
     let keys: Vec<&String> = object.keys().collect();
     let columns = resolve(&keys);
     let mut failed = false;
-    let mut value = |field: StateColumn, at: Option<usize>| {
-        let key = at.map_or(field.preferred(), |i| keys[i].as_str());
+    let mut value = |field: StateColumn, found: Option<usize>| {
+        let required = matches!(field, StateColumn::Source | StateColumn::State);
+        if found.is_none() && !required {
+            return None;
+        }
+        // A missing required property is reported by the check under its preferred name.
+        let key = found.map_or(field.names()[0], |i| keys[i].as_str());
         let place = Place {
             line,
             column: None,
             item: Some((index, key.to_string())),
         };
-        let text = match at.map(|i| text_of(&object[keys[i].as_str()], field)) {
+        let text = match found.map(|i| text_of(&object[keys[i].as_str()], field)) {
             None | Some(Ok(None)) => None,
             Some(Ok(Some(t))) => Some(t),
             Some(Err(why)) => {
-                failed |= matches!(field, StateColumn::Source | StateColumn::State);
-                super::check::at(
-                    diags,
-                    crate::diag::Severity::Error,
-                    file,
-                    &place,
-                    why.to_string(),
-                );
+                failed |= required;
+                at(diags, Severity::Error, file, &place, why.to_string());
                 return None;
             }
         };
@@ -161,15 +144,9 @@ fn raw_entry(
     };
     let source = value(StateColumn::Source, columns.source);
     let state = value(StateColumn::State, columns.state);
-    let target = columns
-        .target
-        .and_then(|i| value(StateColumn::Target, Some(i)));
-    let timestamp = columns
-        .timestamp
-        .and_then(|i| value(StateColumn::Timestamp, Some(i)));
-    let job_id = columns
-        .job_id
-        .and_then(|i| value(StateColumn::JobId, Some(i)));
+    let target = value(StateColumn::Target, columns.target);
+    let timestamp = value(StateColumn::Timestamp, columns.timestamp);
+    let job_id = value(StateColumn::JobId, columns.job_id);
     if failed {
         return None;
     }
@@ -223,25 +200,5 @@ fn kind(v: &Json) -> &'static str {
         Json::String(_) => "a string",
         Json::Array(_) => "an array",
         Json::Object(_) => "an object",
-    }
-}
-
-/// Counts line breaks (LF, CRLF, lone CR) up to increasing offsets.
-#[derive(Default)]
-struct LineCounter {
-    pos: usize,
-    line: u64,
-}
-
-impl LineCounter {
-    fn line_at(&mut self, text: &[u8], offset: usize) -> u64 {
-        for i in self.pos..offset.min(text.len()) {
-            let lone_cr = text[i] == b'\r' && text.get(i + 1) != Some(&b'\n');
-            if text[i] == b'\n' || lone_cr {
-                self.line += 1;
-            }
-        }
-        self.pos = self.pos.max(offset);
-        self.line + 1
     }
 }

@@ -39,38 +39,34 @@ const CSV: &str = "#TYPE Microsoft.Online.SharePoint.TenantAdministration.SPOCro
 \"ana@contoso.com\",\"ana@fabrikam.com\",\"Success\",\"03/01/2025 10:00:00\",\"6f1c\"\r\n\
 \"bo@contoso.com\",\"bo@fabrikam.com\",\"failed\",\"2025-03-01T11:00:00Z\",\"\"\r\n";
 
+/// Each entry on one line: source, target, state, its text, time, job, batch, line, index.
+fn shown(entries: &[MoveEntry]) -> Vec<String> {
+    let show = |e: &MoveEntry| {
+        let (target, job) = (e.target_upn.as_deref(), e.job_id.as_deref());
+        let time = e.timestamp.map(|t| t.to_rfc3339());
+        let (state, text, batch) = (e.state, &e.state_text, &e.batch);
+        let at = (e.line, e.index);
+        format!(
+            "{} {target:?} {state:?} {text} {time:?} {job:?} {batch} {at:?}",
+            e.source_upn
+        )
+    };
+    entries.iter().map(show).collect()
+}
+
 #[test]
 fn csv_export_with_type_line() {
     let (entries, diags) = read_str("batch-1.csv", CSV);
     assert!(diags.is_empty(), "{diags:?}");
-    assert_eq!(entries.len(), 2);
-    let ana = &entries[0];
     assert_eq!(
-        (ana.source_upn.as_str(), ana.target_upn.as_deref()),
-        ("ana@contoso.com", Some("ana@fabrikam.com"))
+        shown(&entries),
+        [
+            r#"ana@contoso.com Some("ana@fabrikam.com") Some(Success) Success Some("2025-03-01T10:00:00+00:00") Some("6f1c") batch-1 (3, None)"#,
+            r#"bo@contoso.com Some("bo@fabrikam.com") Some(Failed) failed Some("2025-03-01T11:00:00+00:00") None batch-1 (4, None)"#,
+        ]
     );
-    assert_eq!(ana.state, Some(MoveState::Success));
-    assert_eq!(ana.timestamp, parse_timestamp("2025-03-01T10:00:00Z"));
-    assert_eq!(ana.job_id.as_deref(), Some("6f1c"));
-    assert_eq!(
-        (ana.batch.as_str(), ana.line, ana.index),
-        ("batch-1", 3, None)
-    );
-    assert!(
-        ana.location().ends_with("batch-1.csv:3"),
-        "{}",
-        ana.location()
-    );
-    let bo = &entries[1];
-    assert_eq!(
-        (
-            bo.state,
-            bo.state_text.as_str(),
-            bo.job_id.as_deref(),
-            bo.line
-        ),
-        (Some(MoveState::Failed), "failed", None, 4)
-    );
+    let at = entries[0].location();
+    assert!(at.ends_with("batch-1.csv:3"), "{at}");
 }
 
 #[test]
@@ -78,11 +74,8 @@ fn csv_with_other_names_and_semicolons_after_type_line() {
     let text = "#TYPE X\nsource upn;STATE;Last Modified\nana@contoso.com;InProgress;\n";
     let (entries, diags) = read_str("b.csv", text);
     assert!(diags.is_empty(), "{diags:?}");
-    assert_eq!(entries[0].state, Some(MoveState::InProgress));
-    assert_eq!(
-        (entries[0].target_upn.as_deref(), entries[0].timestamp),
-        (None, None)
-    );
+    let only = "ana@contoso.com None Some(InProgress) InProgress None None b (3, None)";
+    assert_eq!(shown(&entries), [only]);
 }
 
 #[test]
@@ -108,16 +101,12 @@ fay@contoso.com,,\n";
             "b.csv:8: column 2 (State): is empty; every entry needs the move state (Success, Failed, ...)",
         ]
     );
-    let kept: Vec<(&str, Option<MoveState>)> = entries
-        .iter()
-        .map(|e| (e.source_upn.as_str(), e.state))
-        .collect();
     assert_eq!(
-        kept,
+        shown(&entries),
         [
-            ("ana@contoso.com", None),
-            ("bo@contoso.com", None),
-            ("dee@contoso.com", Some(MoveState::Success))
+            "ana@contoso.com None None Archived None None b (2, None)",
+            "bo@contoso.com None None 4 None None b (3, None)",
+            "dee@contoso.com None Some(Success) Success None None b (6, None)",
         ]
     );
     assert_eq!(entries[0].state_label(), "unknown state `Archived`");
@@ -131,7 +120,7 @@ fn csv_without_required_columns_names_the_accepted_ones() {
     );
     assert!(entries.is_empty());
     assert_eq!(diags.len(), 2, "{diags:?}");
-    assert!(diags[0].starts_with("b.csv:2: the header row has no column for the source user (found `UserPrincipalName,DisplayName`); name it one of SourceUserPrincipalName, SourceUserUpn"), "{diags:?}");
+    assert_starts(&diags, 0, "b.csv:2: the header row has no column for the source user (found `UserPrincipalName,DisplayName`); name it one of SourceUserPrincipalName, SourceUserUpn");
     assert!(
         diags[1].contains("no column for the move state") && diags[1].contains("MoveState, State"),
         "{diags:?}"
@@ -158,27 +147,15 @@ const JSON: &str = "[\r\n    {\r\n        \"SourceUserPrincipalName\":  \"ana@co
 fn json_array_from_windows_powershell() {
     let (entries, diags) = read_str("batch-2.json", JSON);
     assert!(diags.is_empty(), "{diags:?}");
-    assert_eq!(entries.len(), 2);
     assert_eq!(
-        (entries[0].line, entries[0].index, entries[0].batch.as_str()),
-        (2, Some(0), "batch-2")
+        shown(&entries),
+        [
+            r#"ana@contoso.com None Some(Success) Success Some("2025-03-01T10:00:00+00:00") None batch-2 (2, Some(0))"#,
+            r#"bo@contoso.com None Some(ReadyToTrigger) ReadyToTrigger Some("2025-03-01T11:00:00+00:00") Some("17") batch-2 (7, Some(1))"#,
+        ]
     );
-    assert_eq!(
-        entries[0].timestamp,
-        parse_timestamp("2025-03-01T10:00:00Z")
-    );
-    assert_eq!((entries[1].line, entries[1].index), (7, Some(1)));
-    assert_eq!(entries[1].state, Some(MoveState::ReadyToTrigger));
-    assert_eq!(
-        entries[1].timestamp,
-        parse_timestamp("2025-03-01T11:00:00Z")
-    );
-    assert_eq!(entries[1].job_id.as_deref(), Some("17"));
-    assert!(
-        entries[1].location().ends_with("batch-2.json:7 (item [1])"),
-        "{}",
-        entries[1].location()
-    );
+    let at = entries[1].location();
+    assert!(at.ends_with("batch-2.json:7 (item [1])"), "{at}");
 }
 
 #[test]
@@ -193,12 +170,10 @@ fn json_single_object_in_utf16_and_utf8_bom() {
         let (entries, diags) = read(&path).unwrap();
         assert!(diags.is_empty(), "{diags:?}");
         assert_eq!(
-            (entries[0].state, entries[0].line, entries[0].index),
-            (Some(MoveState::Failed), 1, Some(0))
-        );
-        assert_eq!(
-            entries[0].timestamp,
-            parse_timestamp("2025-03-01T10:00:00Z")
+            shown(&entries),
+            [
+                r#"ana@contoso.com None Some(Failed) Failed Some("2025-03-01T10:00:00+00:00") None one (1, Some(0))"#
+            ]
         );
     }
 }
@@ -208,19 +183,17 @@ fn json_problems_name_line_and_item() {
     let text = "[\n{\"SourceUpn\": \"ana@contoso.com\", \"State\": 4},\n{\"SourceUpn\": [\"x\"], \"State\": \"Success\"},\n\"oops\",\n{\"SourceUpn\": \"cy@contoso.com\", \"State\": \"Done\", \"TimeStamp\": {\"x\": 1}}\n]";
     let (entries, diags) = read_str("b.json", text);
     assert_eq!(diags.len(), 5, "{diags:?}");
-    assert!(
-        diags[0].starts_with("b.json:2: item [0] (State): `4` is a number"),
-        "{diags:?}"
-    );
+    assert_starts(&diags, 0, "b.json:2: item [0] (State): `4` is a number");
     assert_eq!(diags[1], "b.json:3: item [1] (SourceUpn): is an array, not text; select the property as text before ConvertTo-Json");
     assert_eq!(
         diags[2],
         "b.json:4: item [2]: is a string, not an object with the move's properties"
     );
     assert_eq!(diags[3], "b.json:5: item [3] (TimeStamp): is an object without a `value` or `DateTime` property; export the time as text");
-    assert!(
-        diags[4].starts_with("b.json:5: warning: item [3] (State): `Done` is not a move state"),
-        "{diags:?}"
+    assert_starts(
+        &diags,
+        4,
+        "b.json:5: warning: item [3] (State): `Done` is not a move state",
     );
     let users: Vec<&str> = entries.iter().map(|e| e.source_upn.as_str()).collect();
     assert_eq!(users, ["ana@contoso.com", "cy@contoso.com"]);
@@ -233,89 +206,64 @@ fn json_syntax_errors_and_missing_properties() {
         "[\n{\"SourceUpn\": \"a@b.com\",\n\"State\" \"Success\"}\n]",
     );
     assert!(entries.is_empty());
-    assert!(
-        diags[0].starts_with("b.json:3: not valid JSON (expected `:` at line 3 column 9)"),
-        "{diags:?}"
+    assert_starts(
+        &diags,
+        0,
+        "b.json:3: not valid JSON (expected `:` at line 3 column 9)",
     );
     let (_, diags) = read_str(
         "b.json",
         "[{\"UserPrincipalName\": \"a@b.com\", \"MoveState\": \"Success\"}]",
     );
     assert_eq!(diags.len(), 1, "{diags:?}");
-    assert!(diags[0].starts_with("b.json:1: item [0]: no property for the source user (found `MoveState,UserPrincipalName`)"), "{diags:?}");
+    assert_starts(
+        &diags,
+        0,
+        "b.json:1: item [0]: no property for the source user (found `MoveState,UserPrincipalName`)",
+    );
 }
 
-fn entry(upn: &str, state: MoveState, ts: Option<&str>, batch: &str) -> MoveEntry {
-    MoveEntry {
-        source_upn: upn.into(),
-        target_upn: None,
-        state: Some(state),
-        state_text: state.name().into(),
-        timestamp: ts.and_then(parse_timestamp),
-        job_id: None,
-        batch: batch.into(),
-        file: format!("{batch}.csv").into(),
-        line: 2,
-        index: None,
-    }
+/// Entries of one export: source UPN, state and time, all read from the file `batch.csv`.
+fn export(batch: &str, rows: &[(&str, MoveState, Option<&str>)]) -> Vec<MoveEntry> {
+    rows.iter()
+        .map(|&(upn, state, ts)| MoveEntry {
+            source_upn: upn.into(),
+            target_upn: None,
+            state: Some(state),
+            state_text: state.name().into(),
+            timestamp: ts.and_then(parse_timestamp),
+            job_id: None,
+            batch: batch.into(),
+            file: format!("{batch}.csv").into(),
+            line: 2,
+            index: None,
+        })
+        .collect()
 }
 
 #[test]
 fn newest_entry_wins_then_the_later_file() {
+    use MoveState::*;
+    let (day1, day2, day3) = (
+        Some("2025-03-01T00:00:00Z"),
+        Some("2025-03-02T00:00:00Z"),
+        Some("2025-03-03T00:00:00Z"),
+    );
     let mut states = MoveStates::default();
-    states.add(
-        vec![
-            entry(
-                "ana@contoso.com",
-                MoveState::Success,
-                Some("2025-03-02T00:00:00Z"),
-                "b1",
-            ),
-            entry(
-                "bo@contoso.com",
-                MoveState::Failed,
-                Some("2025-03-01T00:00:00Z"),
-                "b1",
-            ),
-            entry("cy@contoso.com", MoveState::InProgress, None, "b1"),
-            entry(
-                "dee@contoso.com",
-                MoveState::InProgress,
-                Some("2025-03-01T00:00:00Z"),
-                "b1",
-            ),
-        ],
-        None,
-    );
-    states.add(
-        vec![
-            entry(
-                "ANA@contoso.com",
-                MoveState::Failed,
-                Some("2025-03-01T00:00:00Z"),
-                "b2",
-            ),
-            entry(
-                "bo@contoso.com",
-                MoveState::Success,
-                Some("2025-03-03T00:00:00Z"),
-                "b2",
-            ),
-            entry(
-                "cy@contoso.com",
-                MoveState::Success,
-                Some("2025-03-01T00:00:00Z"),
-                "b2",
-            ),
-            entry(
-                "dee@contoso.com",
-                MoveState::Rescheduled,
-                Some("2025-03-01T00:00:00Z"),
-                "b2",
-            ),
-        ],
-        None,
-    );
+    let first = [
+        ("ana@contoso.com", Success, day2),
+        ("bo@contoso.com", Failed, day1),
+        ("cy@contoso.com", InProgress, None),
+        ("dee@contoso.com", InProgress, day1),
+    ];
+    states.add(export("b1", &first), None);
+    let second = [
+        ("ANA@contoso.com", Failed, day1),
+        ("bo@contoso.com", Success, day3),
+        ("cy@contoso.com", Success, day1),
+        ("dee@contoso.com", Rescheduled, day1),
+    ];
+    states.add(export("b2", &second), None);
     let state = |u: &str| {
         states
             .state_of(u)
@@ -346,16 +294,10 @@ fn load_reads_files_in_order_and_applies_the_batch_label() {
     let dir = tempfile::tempdir().unwrap();
     let one = dir.path().join("batch-1.csv");
     let two = dir.path().join("batch-2.json");
-    std::fs::write(
-        &one,
-        "SourceUpn,State\r\nana@contoso.com,InProgress\r\nbo@contoso.com,Nope\r\n",
-    )
-    .unwrap();
-    std::fs::write(
-        &two,
-        "{\"SourceUpn\": \"ana@contoso.com\", \"State\": \"Success\"}",
-    )
-    .unwrap();
+    let csv = "SourceUpn,State\r\nana@contoso.com,InProgress\r\nbo@contoso.com,Nope\r\n";
+    std::fs::write(&one, csv).unwrap();
+    let json = "{\"SourceUpn\": \"ana@contoso.com\", \"State\": \"Success\"}";
+    std::fs::write(&two, json).unwrap();
     let (states, diags) = MoveStates::load(&[one.clone(), two.clone()], None).unwrap();
     assert_eq!(diags.warnings().count(), 1);
     assert_eq!(states.state_of("ana@contoso.com").unwrap().batch, "batch-2");
@@ -364,12 +306,9 @@ fn load_reads_files_in_order_and_applies_the_batch_label() {
     let (states, _) = MoveStates::load(&[one, two], Some("wave 3")).unwrap();
     assert!(states.entries().iter().all(|e| e.batch == "wave 3"));
     let err = MoveStates::load(&[dir.path().join("missing.csv")], None).unwrap_err();
-    assert!(
-        err.to_string()
-            .contains("cannot read the move-state export")
-            && err.to_string().contains("missing.csv"),
-        "{err}"
-    );
+    let err = err.to_string();
+    assert!(err.contains("cannot read the move-state export"), "{err}");
+    assert!(err.contains("missing.csv"), "{err}");
 }
 
 #[test]
@@ -384,8 +323,17 @@ fn states_parse_case_insensitively_and_sort_failed_first() {
     let mut all = MoveState::ALL.to_vec();
     all.sort();
     assert_eq!(all[0], MoveState::Failed);
+    let names = [MoveState::InProgress, MoveState::ReadyToTrigger];
     assert_eq!(
-        serde_json::to_string(&MoveState::InProgress).unwrap(),
-        "\"InProgress\""
+        serde_json::to_string(&names).unwrap(),
+        r#"["InProgress","ReadytoTrigger"]"#
+    );
+}
+
+/// Asserts that message `i` of `m` starts with `prefix`.
+fn assert_starts(m: &[String], i: usize, prefix: &str) {
+    assert!(
+        m.get(i).is_some_and(|x| x.starts_with(prefix)),
+        "{i}: {m:?}"
     );
 }

@@ -56,76 +56,44 @@ fn parse_ms_date(text: &str) -> Option<DateTime<Utc>> {
 mod tests {
     use super::*;
 
-    fn utc(s: &str) -> Option<DateTime<Utc>> {
-        Some(DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc))
-    }
-
     #[test]
-    fn iso_8601_with_and_without_offset() {
-        assert_eq!(
-            parse_timestamp("2025-03-01T10:00:00Z"),
-            utc("2025-03-01T10:00:00Z")
-        );
-        assert_eq!(
-            parse_timestamp("2025-03-01T11:00:00.1234567+01:00"),
-            utc("2025-03-01T10:00:00.1234567Z")
-        );
-        assert_eq!(
-            parse_timestamp("2025-03-01T10:00:00"),
-            utc("2025-03-01T10:00:00Z")
-        );
-        assert_eq!(
-            parse_timestamp("2025-03-01 10:00:00.5"),
-            utc("2025-03-01T10:00:00.5Z")
-        );
-        assert_eq!(
-            parse_timestamp(" 2025-03-01T10:00:00+0000 "),
-            utc("2025-03-01T10:00:00Z")
-        );
-    }
-
-    #[test]
-    fn windows_powershell_json_dates() {
-        assert_eq!(
-            parse_timestamp("/Date(1700000000000)/"),
-            utc("2023-11-14T22:13:20Z")
-        );
-        assert_eq!(
-            parse_timestamp("\\/Date(1700000000000)\\/"),
-            utc("2023-11-14T22:13:20Z")
-        );
-        assert_eq!(
-            parse_timestamp("/Date(1700000000000+0100)/"),
-            utc("2023-11-14T22:13:20Z")
-        );
-        assert_eq!(
-            parse_timestamp("/Date(-86400000)/"),
-            utc("1969-12-31T00:00:00Z")
-        );
-        assert_eq!(parse_timestamp("/Date(soon)/"), None);
-    }
-
-    #[test]
-    fn invariant_and_en_us_culture() {
-        assert_eq!(
-            parse_timestamp("03/01/2025 10:00:00"),
-            utc("2025-03-01T10:00:00Z")
-        );
-        assert_eq!(
-            parse_timestamp("3/1/2025 10:00:00 PM"),
-            utc("2025-03-01T22:00:00Z")
-        );
-        assert_eq!(
-            parse_timestamp("12/31/2025 23:59:59"),
-            utc("2025-12-31T23:59:59Z")
-        );
+    fn iso_8601_powershell_json_dates_and_the_invariant_and_en_us_cultures() {
+        for (text, want) in [
+            ("2025-03-01T10:00:00Z", "2025-03-01T10:00:00Z"),
+            (
+                "2025-03-01T11:00:00.1234567+01:00",
+                "2025-03-01T10:00:00.1234567Z",
+            ),
+            ("2025-03-01T10:00:00", "2025-03-01T10:00:00Z"),
+            ("2025-03-01 10:00:00.5", "2025-03-01T10:00:00.5Z"),
+            (" 2025-03-01T10:00:00+0000 ", "2025-03-01T10:00:00Z"),
+            ("/Date(1700000000000)/", "2023-11-14T22:13:20Z"),
+            ("\\/Date(1700000000000)\\/", "2023-11-14T22:13:20Z"),
+            ("/Date(1700000000000+0100)/", "2023-11-14T22:13:20Z"),
+            ("/Date(-86400000)/", "1969-12-31T00:00:00Z"),
+            ("03/01/2025 10:00:00", "2025-03-01T10:00:00Z"),
+            ("3/1/2025 10:00:00 PM", "2025-03-01T22:00:00Z"),
+            ("12/31/2025 23:59:59", "2025-12-31T23:59:59Z"),
+        ] {
+            let want = DateTime::parse_from_rfc3339(want).unwrap();
+            assert_eq!(
+                parse_timestamp(text),
+                Some(want.with_timezone(&Utc)),
+                "{text}"
+            );
+        }
     }
 
     #[test]
     fn other_cultures_and_nonsense_are_not_guessed() {
-        assert_eq!(parse_timestamp("31.12.2025 23:59:59"), None);
-        assert_eq!(parse_timestamp("31/12/2025 23:59:59"), None);
-        assert_eq!(parse_timestamp("yesterday"), None);
-        assert_eq!(parse_timestamp(""), None);
+        for text in [
+            "/Date(soon)/",
+            "31.12.2025 23:59:59",
+            "31/12/2025 23:59:59",
+            "yesterday",
+            "",
+        ] {
+            assert_eq!(parse_timestamp(text), None, "{text}");
+        }
     }
 }

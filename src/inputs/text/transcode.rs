@@ -8,15 +8,7 @@
 
 use std::io::{self, BufRead, BufReader, Read};
 
-/// Which of the decoders a stream needs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Utf16Le,
-    Utf16Be,
-    Utf32Le,
-    Utf32Be,
-    Utf7,
-}
+use super::{count_breaks, Encoding};
 
 /// A code that is no character, after `text` (what decoded before it).
 #[derive(Debug, PartialEq, Eq)]
@@ -62,28 +54,24 @@ pub fn decode_utf16(bytes: &[u8], big_endian: bool) -> Result<(String, usize), D
         units.pop();
     }
     let mut out = String::with_capacity(units.len());
-    for c in char::decode_utf16(units.iter().copied()) {
-        match c {
-            Ok(c) => out.push(c),
-            Err(_) => return Err(Damaged { text: out }),
-        }
-    }
+    push_utf16(&mut out, &units)?;
     Ok((out, units.len() * 2))
 }
 
 /// What the start of a file decodes to, up to any damage: enough to guess the separator (the
 /// reader reports the damage, with its line).
-pub fn decode_head(bytes: &[u8], kind: Kind) -> String {
+pub fn decode_head(bytes: &[u8], kind: Encoding) -> String {
     decode_units(bytes, kind).map_or_else(|damaged| damaged.text, |(text, _)| text)
 }
 
 /// Decodes the complete units at the front of `bytes` (UTF-7: all of it); returns the text
 /// and how many bytes it used.
-fn decode_units(bytes: &[u8], kind: Kind) -> Result<(String, usize), Damaged> {
+fn decode_units(bytes: &[u8], kind: Encoding) -> Result<(String, usize), Damaged> {
     match kind {
-        Kind::Utf16Le | Kind::Utf16Be => decode_utf16(bytes, kind == Kind::Utf16Be),
-        Kind::Utf32Le | Kind::Utf32Be => decode_utf32(bytes, kind == Kind::Utf32Be),
-        Kind::Utf7 => decode_utf7(bytes).map(|text| (text, bytes.len())),
+        Encoding::Utf16Le | Encoding::Utf16Be => decode_utf16(bytes, kind == Encoding::Utf16Be),
+        Encoding::Utf7 => decode_utf7(bytes).map(|text| (text, bytes.len())),
+        // UTF-32 (UTF-8, plain or with a BOM, is never transcoded).
+        _ => decode_utf32(bytes, kind == Encoding::Utf32Be),
     }
 }
 
@@ -123,14 +111,22 @@ pub fn decode_utf7(bytes: &[u8]) -> Result<String, Damaged> {
         if bytes.get(i) == Some(&b'-') {
             i += 1;
         }
-        for c in char::decode_utf16(units.iter().copied()) {
-            match c {
-                Ok(c) => out.push(c),
-                Err(_) => return Err(Damaged { text: out }),
-            }
-        }
+        push_utf16(&mut out, &units)?;
     }
     Ok(out)
+}
+
+/// Appends UTF-16 `units` to `out`; an unpaired surrogate is damage after what `out` holds.
+fn push_utf16(out: &mut String, units: &[u16]) -> Result<(), Damaged> {
+    for c in char::decode_utf16(units.iter().copied()) {
+        let Ok(c) = c else {
+            return Err(Damaged {
+                text: std::mem::take(out),
+            });
+        };
+        out.push(c);
+    }
+    Ok(())
 }
 
 fn base64_value(c: u8) -> Option<u32> {
@@ -156,9 +152,9 @@ pub fn looks_like_utf7(head: &[u8]) -> bool {
 /// Streams a UTF-16, UTF-32 or UTF-7 file as UTF-8, without the byte order mark.
 pub struct Transcoder<R> {
     inner: BufReader<R>,
-    kind: Kind,
-    out: Vec<u8>,
-    pos: usize,
+    kind: Encoding,
+    /// The decoded piece being handed out.
+    out: io::Cursor<Vec<u8>>,
     carry: Vec<u8>,
     started: bool,
     /// Line breaks decoded so far, for the error message.
@@ -168,12 +164,11 @@ pub struct Transcoder<R> {
 }
 
 impl<R: Read> Transcoder<R> {
-    pub fn new(inner: R, kind: Kind) -> Self {
+    pub fn new(inner: R, kind: Encoding) -> Self {
         Transcoder {
             inner: BufReader::with_capacity(64 * 1024, inner),
             kind,
-            out: Vec::new(),
-            pos: 0,
+            out: io::Cursor::default(),
             carry: Vec::new(),
             started: false,
             lines: 0,
@@ -183,10 +178,10 @@ impl<R: Read> Transcoder<R> {
 
     /// Decodes the next piece into `out`; false at the end of the input.
     fn refill(&mut self) -> io::Result<bool> {
-        self.out.clear();
-        self.pos = 0;
+        self.out.get_mut().clear();
+        self.out.set_position(0);
         let decoded = match self.kind {
-            Kind::Utf7 => {
+            Encoding::Utf7 => {
                 let mut line = Vec::new();
                 if self.inner.read_until(b'\n', &mut line)? == 0 {
                     return Ok(false);
@@ -225,7 +220,7 @@ impl<R: Read> Transcoder<R> {
             self.started = true;
             text.strip_prefix('\u{FEFF}').unwrap_or(&text)
         };
-        self.out.extend_from_slice(text.as_bytes());
+        self.out.get_mut().extend_from_slice(text.as_bytes());
         Ok(true)
     }
 
@@ -233,17 +228,17 @@ impl<R: Read> Transcoder<R> {
     fn damaged(&self, before: &str) -> io::Error {
         let powershell = "export it again with -Encoding utf8";
         let (name, how, fix) = match self.kind {
-            Kind::Utf16Le | Kind::Utf16Be => (
+            Encoding::Utf16Le | Encoding::Utf16Be => (
                 "UTF-16",
                 "an unpaired surrogate, or a byte missing at the end",
                 "export it again, or save it from Excel as \"CSV UTF-8 (Comma delimited)\"",
             ),
-            Kind::Utf7 => (
+            Encoding::Utf7 => (
                 "UTF-7",
                 "a byte that is not ASCII, or an unpaired surrogate",
                 powershell,
             ),
-            Kind::Utf32Le | Kind::Utf32Be => (
+            _ => (
                 "UTF-32",
                 "a code that is no character, or bytes missing at the end",
                 powershell,
@@ -257,27 +252,14 @@ impl<R: Read> Transcoder<R> {
     }
 }
 
-/// Line breaks in `text`: CR, and LF not after a CR (`after_cr`: the text before `text` ended
-/// in CR).
-fn count_breaks(text: &str, after_cr: bool) -> u64 {
-    let bytes = text.as_bytes();
-    let lfs = memchr::memchr_iter(b'\n', bytes)
-        .filter(|&i| !(i == 0 && after_cr) && (i == 0 || bytes[i - 1] != b'\r'))
-        .count();
-    (memchr::memchr_iter(b'\r', bytes).count() + lfs) as u64
-}
-
 impl<R: Read> Read for Transcoder<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        while self.pos >= self.out.len() {
+        while self.out.position() >= self.out.get_ref().len() as u64 {
             if !self.refill()? {
                 return Ok(0);
             }
         }
-        let n = buf.len().min(self.out.len() - self.pos);
-        buf[..n].copy_from_slice(&self.out[self.pos..self.pos + n]);
-        self.pos += n;
-        Ok(n)
+        self.out.read(buf)
     }
 }
 
@@ -285,19 +267,43 @@ impl<R: Read> Read for Transcoder<R> {
 mod tests {
     use super::*;
 
-    fn through(bytes: &[u8], kind: Kind) -> String {
-        let mut s = String::new();
-        Transcoder::new(bytes, kind).read_to_string(&mut s).unwrap();
-        s
+    /// Hands out one byte per read, to cross every chunk boundary.
+    struct Trickle(io::Cursor<Vec<u8>>);
+    impl Read for Trickle {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = buf.len().min(1);
+            self.0.read(&mut buf[..n])
+        }
     }
 
-    fn error(bytes: &[u8], kind: Kind) -> String {
-        let mut s = String::new();
-        let err = Transcoder::new(bytes, kind)
-            .read_to_string(&mut s)
-            .unwrap_err();
+    fn decode(bytes: &[u8], kind: Encoding) -> io::Result<String> {
+        let mut out = String::new();
+        let trickle = Trickle(io::Cursor::new(bytes.to_vec()));
+        Transcoder::new(trickle, kind).read_to_string(&mut out)?;
+        Ok(out)
+    }
+
+    /// Asserts that `bytes` are refused as damaged with a message that starts with `start`.
+    fn damaged(bytes: &[u8], kind: Encoding, start: &str) -> String {
+        let err = decode(bytes, kind).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::InvalidData);
-        err.to_string()
+        let message = err.to_string();
+        assert!(message.starts_with(start), "{message}");
+        message
+    }
+
+    fn utf32(text: &str, big_endian: bool) -> Vec<u8> {
+        let unit = |c: char| match big_endian {
+            true => (c as u32).to_be_bytes(),
+            false => (c as u32).to_le_bytes(),
+        };
+        text.chars().flat_map(unit).collect()
+    }
+
+    fn le(units: &[u16]) -> Vec<u8> {
+        let mut bytes = vec![0xFF, 0xFE];
+        bytes.extend(units.iter().flat_map(|u| u.to_le_bytes()));
+        bytes
     }
 
     #[test]
@@ -317,10 +323,11 @@ mod tests {
     fn damaged_utf7_is_an_error_naming_the_line() {
         assert!(decode_utf7(b"a\xe9").is_err());
         assert!(decode_utf7(b"+2D0-").is_err(), "a lone high surrogate");
-        let message = error(b"+ACI-a+ACI-\r\n+ACI-b\xff+ACI-\r\n", Kind::Utf7);
-        assert!(
-            message.starts_with("line 2: the file is UTF-7 but damaged"),
-            "{message}"
+        let bytes = b"+ACI-a+ACI-\r\n+ACI-b\xff+ACI-\r\n";
+        damaged(
+            bytes,
+            Encoding::Utf7,
+            "line 2: the file is UTF-7 but damaged",
         );
     }
 
@@ -337,38 +344,20 @@ mod tests {
     #[test]
     fn utf32_streams_in_both_byte_orders_without_bom() {
         let text = "\u{FEFF}a,é\r\n😀\n";
-        let le: Vec<u8> = text
-            .chars()
-            .flat_map(|c| (c as u32).to_le_bytes())
-            .collect();
-        let be: Vec<u8> = text
-            .chars()
-            .flat_map(|c| (c as u32).to_be_bytes())
-            .collect();
-        assert_eq!(through(&le, Kind::Utf32Le), "a,é\r\n😀\n");
-        assert_eq!(through(&be, Kind::Utf32Be), "a,é\r\n😀\n");
+        for (kind, big_endian) in [(Encoding::Utf32Le, false), (Encoding::Utf32Be, true)] {
+            let decoded = decode(&utf32(text, big_endian), kind).unwrap();
+            assert_eq!(decoded, "a,é\r\n😀\n", "{kind:?}");
+        }
     }
 
     #[test]
     fn damaged_utf32_is_an_error_naming_the_line() {
-        let units =
-            |codes: &[u32]| -> Vec<u8> { codes.iter().flat_map(|c| c.to_le_bytes()).collect() };
-        let cut = units(&[0xFEFF, 'a' as u32, '\n' as u32, 'b' as u32]);
-        let message = error(&cut[..cut.len() - 2], Kind::Utf32Le);
-        assert!(
-            message.starts_with("line 2: the file is UTF-32 but damaged"),
-            "{message}"
-        );
-        let surrogate = units(&[
-            'a' as u32,
-            '\r' as u32,
-            '\n' as u32,
-            'b' as u32,
-            '\n' as u32,
-            0xD800,
-        ]);
-        let message = error(&surrogate, Kind::Utf32Le);
-        assert!(message.starts_with("line 3: "), "{message}");
+        let cut = utf32("\u{FEFF}a\nb", false);
+        let start = "line 2: the file is UTF-32 but damaged";
+        damaged(&cut[..cut.len() - 2], Encoding::Utf32Le, start);
+        let mut surrogate = utf32("a\r\nb\n", false);
+        surrogate.extend(0xD800u32.to_le_bytes());
+        let message = damaged(&surrogate, Encoding::Utf32Le, "line 3: ");
         assert!(
             message.contains("export it again with -Encoding utf8"),
             "{message}"
@@ -378,38 +367,20 @@ mod tests {
     #[test]
     fn utf7_streams_line_by_line() {
         let text = b"+/v8-+ACI-a+AEA-b.com+ACI-\r\n+ACI-c+AEA-d.com+ACI-";
-        assert_eq!(through(text, Kind::Utf7), "\"a@b.com\"\r\n\"c@d.com\"");
-    }
-
-    /// Hands out one byte per read, to cross every chunk boundary.
-    struct Trickle(io::Cursor<Vec<u8>>);
-    impl Read for Trickle {
-        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-            let n = buf.len().min(1);
-            self.0.read(&mut buf[..n])
-        }
-    }
-
-    fn le(units: &[u16]) -> Vec<u8> {
-        let mut bytes = vec![0xFF, 0xFE];
-        bytes.extend(units.iter().flat_map(|u| u.to_le_bytes()));
-        bytes
-    }
-
-    fn decode(bytes: Vec<u8>, kind: Kind) -> io::Result<String> {
-        let mut out = String::new();
-        Transcoder::new(Trickle(io::Cursor::new(bytes)), kind).read_to_string(&mut out)?;
-        Ok(out)
+        assert_eq!(
+            decode(text, Encoding::Utf7).unwrap(),
+            "\"a@b.com\"\r\n\"c@d.com\""
+        );
     }
 
     #[test]
     fn valid_text_decodes_across_reads() {
         let text = "User\tZoë 😀\r\nnext";
         let units: Vec<u16> = text.encode_utf16().collect();
-        assert_eq!(decode(le(&units), Kind::Utf16Le).unwrap(), text);
+        assert_eq!(decode(&le(&units), Encoding::Utf16Le).unwrap(), text);
         let mut be = vec![0xFE, 0xFF];
         be.extend(units.iter().flat_map(|u| u.to_be_bytes()));
-        assert_eq!(decode(be, Kind::Utf16Be).unwrap(), text);
+        assert_eq!(decode(&be, Encoding::Utf16Be).unwrap(), text);
     }
 
     #[test]
@@ -418,19 +389,13 @@ mod tests {
         let mut units: Vec<u16> = "a\r\nb\rc\n".encode_utf16().collect();
         units.push(0xD83D);
         units.extend("x".encode_utf16());
-        let err = decode(le(&units), Kind::Utf16Le).unwrap_err();
-        assert_eq!(err.kind(), io::ErrorKind::InvalidData);
-        assert!(
-            err.to_string().starts_with("line 4: the file is UTF-16"),
-            "{err}"
-        );
+        damaged(&le(&units), Encoding::Utf16Le, "line 4: the file is UTF-16");
     }
 
     #[test]
     fn odd_byte_at_the_end_is_an_error() {
         let mut bytes = le(&"a\nb".encode_utf16().collect::<Vec<_>>());
         bytes.push(b'c');
-        let err = decode(bytes, Kind::Utf16Le).unwrap_err();
-        assert!(err.to_string().starts_with("line 2:"), "{err}");
+        damaged(&bytes, Encoding::Utf16Le, "line 2:");
     }
 }
