@@ -98,18 +98,10 @@ pub fn get(
 pub fn list(ledger: &Ledger) -> Result<Vec<Confirmation>, LedgerError> {
     let sql =
         format!("SELECT {COLUMNS} FROM trust_confirmations ORDER BY side, host_url, partner_url");
-    let mut stmt = ledger.conn.prepare(&sql).map_err(|e| ledger.classify(e))?;
-    let rows = stmt
-        .query_map([], from_row)
-        .map_err(|e| ledger.classify(e))?;
-    let mut out = Vec::new();
-    for row in rows {
-        out.push(
-            row.map_err(|e| ledger.classify(e))?
-                .map_err(|why| corrupt(ledger, why))?,
-        );
-    }
-    Ok(out)
+    let rows: Vec<_> = ledger.rows(&sql, [], from_row)?;
+    rows.into_iter()
+        .map(|row| row.map_err(|why| corrupt(ledger, why)))
+        .collect()
 }
 
 /// Removes the pair's confirmation when it was checked before `newer_evidence_at` (newer

@@ -3,7 +3,7 @@
 use chrono::{Duration, Utc};
 
 use super::*;
-use crate::ledger::writer::{CommitPolicy, LedgerWriter};
+use crate::ledger::writer::LedgerWriter;
 
 fn campaign() -> Book {
     Book::Campaign {
@@ -41,7 +41,7 @@ fn run_writer(
     book: Book,
     work: impl FnOnce(&crate::ledger::writer::WriterHandle),
 ) -> Ledger {
-    let writer = LedgerWriter::spawn(ledger, book, CommitPolicy::default()).unwrap();
+    let writer = LedgerWriter::spawn(ledger, book).unwrap();
     work(&writer.handle());
     let (ledger, result) = writer.finish();
     result.unwrap();
