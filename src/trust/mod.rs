@@ -78,9 +78,7 @@ impl Hosts {
 
     /// Every pair of both sides: the source's first, then the target's.
     pub fn pairs(&self) -> Vec<Pair> {
-        let mut all = self.pairs_of(Side::Source);
-        all.extend(self.pairs_of(Side::Target));
-        all
+        [self.pairs_of(Side::Source), self.pairs_of(Side::Target)].concat()
     }
 }
 

@@ -53,18 +53,8 @@ pub fn generate(config: &Config, tenant: Option<Side>) -> String {
 /// mark (without one, 5.1 decodes a file in the ANSI code page and garbles every non-ASCII
 /// name) and CRLF line ends.
 pub fn file_bytes(script: &str) -> Vec<u8> {
-    let mut out = Vec::with_capacity(script.len() + script.len() / 16 + 3);
-    out.extend_from_slice("\u{feff}".as_bytes());
-    for line in script.split_inclusive('\n') {
-        match line.strip_suffix('\n') {
-            Some(body) => {
-                out.extend_from_slice(body.strip_suffix('\r').unwrap_or(body).as_bytes());
-                out.extend_from_slice(b"\r\n");
-            }
-            None => out.extend_from_slice(line.as_bytes()),
-        }
-    }
-    out
+    let crlf = script.replace("\r\n", "\n").replace('\n', "\r\n");
+    format!("\u{feff}{crlf}").into_bytes()
 }
 
 /// The script for `input`.
@@ -235,16 +225,18 @@ pub fn ps_quote(text: &str) -> String {
         match c {
             '\'' => out.push_str("''"),
             ' '..='~' => out.push(c),
-            other => {
-                let mut buf = [0u8; 4];
-                for byte in other.encode_utf8(&mut buf).bytes() {
-                    let _ = write!(out, "%{byte:02X}");
-                }
-            }
+            other => percent_encode(&mut out, other),
         }
     }
     out.push('\'');
     out
+}
+
+/// `c` as `%XX` for each byte of its UTF-8 encoding.
+fn percent_encode(out: &mut String, c: char) {
+    for byte in c.encode_utf8(&mut [0u8; 4]).bytes() {
+        let _ = write!(out, "%{byte:02X}");
+    }
 }
 
 /// Text safe inside a `<# ... #>` comment: printable ASCII, `?` for anything else, and no `#>`.
@@ -290,10 +282,7 @@ fn safe_url(url: &str) -> String {
         if c.is_ascii_alphanumeric() || "-._~:/?#[]@!&()*+,;=%".contains(c) {
             out.push(c);
         } else {
-            let mut buf = [0u8; 4];
-            for byte in c.encode_utf8(&mut buf).bytes() {
-                let _ = write!(out, "%{byte:02X}");
-            }
+            percent_encode(&mut out, c);
         }
     }
     out
