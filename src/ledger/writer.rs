@@ -46,18 +46,15 @@ pub struct WriterHandle {
 impl LedgerWriter {
     /// Starts the writer thread for a run that writes into `book`.
     pub fn spawn(ledger: Ledger, book: Book) -> Result<LedgerWriter, LedgerError> {
+        // FULL: a commit survives a power cut. A send updates many of the table's rows: a 64 MB
+        // page cache keeps them from being read back from the file, and a WAL of up to 20,000
+        // pages (80 MB) before a checkpoint copies each page into the database once for many
+        // commits instead of once for every few.
         ledger
             .conn
-            .pragma_update(None, "synchronous", "FULL")
-            .map_err(|e| ledger.classify(e))?;
-        // A send updates many of the table's rows: a 64 MB page cache keeps them from being
-        // read back from the file, and a WAL
-        // of up to 20,000 pages (80 MB) before a checkpoint copies each page into the database
-        // once for many commits instead of once for every few (with pacing off, the sending
-        // of 20,000 notices took 1.1 s instead of 1.3 s; BENCHMARKS.md).
-        ledger
-            .conn
-            .execute_batch("PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 20000;")
+            .execute_batch(
+                "PRAGMA synchronous = FULL; PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 20000;",
+            )
             .map_err(|e| ledger.classify(e))?;
         let (tx, rx) = mpsc::channel();
         let worker = Worker { ledger, book };
