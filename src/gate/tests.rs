@@ -34,7 +34,11 @@ fn confirmation(pair: &Pair, verify: &str) -> Confirmation {
         verify_result: verify.into(),
         checked_at: at,
         checked_by: Some("admin@contoso.onmicrosoft.com".into()),
-        file_name: format!("/e/{}", pair.evidence_file_name()),
+        file_name: format!(
+            "/e/trust-evidence-{}-{}.json",
+            pair.side.as_str(),
+            pair.number
+        ),
         sha256: format!("{:064x}", pair.number),
         confirmed_at: at,
     }

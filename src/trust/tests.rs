@@ -128,8 +128,7 @@ fn the_same_evidence_reads_the_same_in_every_encoding() {
         "accepted-source-ps51-date-lowercase.json",
         "accepted-source-fraction-offset.json",
     ] {
-        let mut got = check_fixture(name).unwrap();
-        got.checked_at = got.checked_at.with_timezone(&Utc);
+        let got = check_fixture(name).unwrap();
         assert_eq!(
             (got.side, &got.host_url, &got.partner_url, got.verify),
             (
@@ -258,10 +257,6 @@ fn pairs_cover_every_geography_of_both_sides() {
         pairs[2].verify_command(),
         "Verify-SPOCrossTenantRelationship -Scenario MnA -PartnerRole Source -PartnerCrossTenantHostUrl https://a-my.sharepoint.com/"
     );
-    assert_eq!(
-        pairs[3].evidence_file_name(),
-        "trust-evidence-target-2.json"
-    );
 }
 
 /// A config whose source tenant has two geographies.
@@ -349,7 +344,7 @@ fn script_names_the_partner_role_and_url_for_every_pair() {
         for pair in Hosts::from_config(&config).pairs_of(side) {
             let remove = format!(
                 "Remove-SPOCrossTenantRelationship -Scenario MnA -PartnerRole {} -PartnerCrossTenantHostUrl '{}'",
-                pair.partner_role(),
+                role_name(pair.side.partner()),
                 pair.partner_url
             );
             assert!(script.contains(&remove), "{side:?}: {remove}");
