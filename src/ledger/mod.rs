@@ -107,6 +107,14 @@ impl Ledger {
         &self.path
     }
 
+    /// A new ledger in a folder of its own, which goes when the guard drops (for tests).
+    #[cfg(test)]
+    pub(crate) fn temp() -> (tempfile::TempDir, Ledger) {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Ledger::open(&dir.path().join("l.db")).unwrap();
+        (dir, ledger)
+    }
+
     fn configure(&mut self) -> Result<(), LedgerError> {
         self.conn
             .busy_timeout(std::time::Duration::from_secs(5))
@@ -236,8 +244,7 @@ mod tests {
 
     #[test]
     fn only_in_flight_rows_are_indexed_by_state_and_the_leftover_query_uses_that() {
-        let dir = tempfile::tempdir().unwrap();
-        let ledger = Ledger::open(&dir.path().join("l.db")).unwrap();
+        let (_dir, ledger) = Ledger::temp();
         let plan: String = ledger
             .conn
             .query_row(

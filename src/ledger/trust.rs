@@ -233,15 +233,9 @@ mod tests {
         }
     }
 
-    fn open() -> (tempfile::TempDir, Ledger) {
-        let dir = tempfile::tempdir().unwrap();
-        let ledger = Ledger::open(&dir.path().join("l.db")).unwrap();
-        (dir, ledger)
-    }
-
     #[test]
     fn records_and_lists_a_confirmation() {
-        let (_dir, ledger) = open();
+        let (_dir, ledger) = Ledger::temp();
         let c = confirmation("2026-11-27T06:00:00Z", "aa");
         assert_eq!(record(&ledger, &c).unwrap(), Recorded::New);
         assert_eq!(list(&ledger).unwrap(), vec![c.clone()]);
@@ -258,7 +252,7 @@ mod tests {
 
     #[test]
     fn newer_evidence_replaces_older_and_never_the_reverse() {
-        let (_dir, ledger) = open();
+        let (_dir, ledger) = Ledger::temp();
         let old = confirmation("2026-11-27T06:00:00Z", "aa");
         let new = confirmation("2026-11-27T07:00:00Z", "bb");
         record(&ledger, &old).unwrap();
@@ -279,7 +273,7 @@ mod tests {
 
     #[test]
     fn withdraw_removes_only_older_confirmations() {
-        let (_dir, ledger) = open();
+        let (_dir, ledger) = Ledger::temp();
         let c = confirmation("2026-11-27T06:00:00Z", "aa");
         record(&ledger, &c).unwrap();
         let earlier = at("2026-11-27T05:00:00Z");
