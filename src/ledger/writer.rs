@@ -79,11 +79,9 @@ impl LedgerWriter {
     /// from synchronous code (it waits for the thread).
     pub fn finish(self) -> (Ledger, Result<(), LedgerError>) {
         let (reply, answer) = oneshot::channel();
-        let sent = self.tx.send(WriterCommand::Close(reply)).is_ok();
-        let result = if sent {
-            answer.blocking_recv().unwrap_or(Ok(()))
-        } else {
-            Ok(())
+        let result = match self.tx.send(WriterCommand::Close(reply)) {
+            Ok(()) => answer.blocking_recv().unwrap_or(Ok(())),
+            Err(_) => Ok(()),
         };
         let ledger = self
             .thread

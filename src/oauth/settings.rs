@@ -34,10 +34,8 @@ impl OAuthSettings {
     pub fn from_config(t: &config::Transport, scope: &str) -> Result<OAuthSettings, Vec<String>> {
         let mut problems = Vec::new();
         let tenant = required(&t.tenant_id, "tenant_id", "the Directory (tenant) ID of the app registration, or the tenant's onmicrosoft.com domain", &mut problems);
-        if let Some(tenant) = tenant {
-            if !is_tenant(tenant) {
-                problems.push(format!("[transport] tenant_id `{tenant}` is neither a GUID nor a domain name; copy the Directory (tenant) ID from the app registration's Overview"));
-            }
+        if let Some(tenant) = tenant.filter(|t| !is_tenant(t)) {
+            problems.push(format!("[transport] tenant_id `{tenant}` is neither a GUID nor a domain name; copy the Directory (tenant) ID from the app registration's Overview"));
         }
         let client_id = required(
             &t.client_id,
@@ -45,10 +43,8 @@ impl OAuthSettings {
             "the Application (client) ID of the app registration",
             &mut problems,
         );
-        if let Some(id) = client_id {
-            if !address::is_guid(id) {
-                problems.push(format!("[transport] client_id `{id}` is not a GUID; copy the Application (client) ID from the app registration's Overview"));
-            }
+        if let Some(id) = client_id.filter(|id| !address::is_guid(id)) {
+            problems.push(format!("[transport] client_id `{id}` is not a GUID; copy the Application (client) ID from the app registration's Overview"));
         }
         let token_url = tenant.and_then(|tenant| match token_url(&t.authority, tenant) {
             Ok(url) => Some(url),
