@@ -165,28 +165,25 @@ pub fn licence_warning(
 
 impl fmt::Display for GateStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (missing, total) = match self {
-            GateStatus::Open => {
-                return write!(
-                    f,
-                    "trust gate open: the trust is confirmed removed on both tenants for every host pair"
-                )
-            }
-            GateStatus::Closed {
-                missing,
-                stale,
-                total,
-            } => {
-                if missing.is_empty() {
-                    return write_stale(f, stale, *total);
-                }
-                if !stale.is_empty() {
-                    write_stale(f, stale, *total)?;
-                    writeln!(f)?;
-                }
-                (missing, total)
-            }
+        let GateStatus::Closed {
+            missing,
+            stale,
+            total,
+        } = self
+        else {
+            return write!(
+                f,
+                "trust gate open: the trust is confirmed removed on both tenants for every host pair"
+            );
         };
+        // Closed without a missing pair: every pair is confirmed but some too long ago.
+        if missing.is_empty() || !stale.is_empty() {
+            write_stale(f, stale, *total)?;
+            if missing.is_empty() {
+                return Ok(());
+            }
+            writeln!(f)?;
+        }
         writeln!(
             f,
             "trust gate closed: the trust is not confirmed removed for {} of {total} host pairs:",

@@ -34,7 +34,11 @@ fn confirmation(pair: &Pair, verify: &str) -> Confirmation {
         verify_result: verify.into(),
         checked_at: at,
         checked_by: Some("admin@contoso.onmicrosoft.com".into()),
-        file_name: format!("/e/{}", pair.evidence_file_name()),
+        file_name: format!(
+            "/e/trust-evidence-{}-{}.json",
+            pair.side.as_str(),
+            pair.number
+        ),
         sha256: format!("{:064x}", pair.number),
         confirmed_at: at,
     }
@@ -49,15 +53,9 @@ fn fresh() -> Freshness {
     }
 }
 
-fn ledger() -> (tempfile::TempDir, Ledger) {
-    let dir = tempfile::tempdir().unwrap();
-    let ledger = Ledger::open(&dir.path().join("t2t-notify.db")).unwrap();
-    (dir, ledger)
-}
-
 #[test]
 fn empty_ledger_keeps_every_pair_missing() {
-    let (_dir, ledger) = ledger();
+    let (_dir, ledger) = Ledger::temp();
     let status = check_with(&config(), &ledger, &fresh()).unwrap();
     assert!(!status.is_open());
     assert_eq!(status.missing().len(), 4);
@@ -76,7 +74,7 @@ fn empty_ledger_keeps_every_pair_missing() {
 
 #[test]
 fn one_pair_confirmed_keeps_the_gate_closed_and_all_pairs_open_it() {
-    let (_dir, ledger) = ledger();
+    let (_dir, ledger) = Ledger::temp();
     let config = config();
     let pairs = Hosts::from_config(&config).pairs();
     record(&ledger, &confirmation(&pairs[0], "NotEstablished")).unwrap();
@@ -95,7 +93,7 @@ fn one_pair_confirmed_keeps_the_gate_closed_and_all_pairs_open_it() {
 
 #[test]
 fn one_side_fully_confirmed_is_not_enough() {
-    let (_dir, ledger) = ledger();
+    let (_dir, ledger) = Ledger::temp();
     let config = config();
     let hosts = Hosts::from_config(&config);
     for pair in hosts.pairs_of(Side::Source) {
@@ -111,7 +109,7 @@ fn one_side_fully_confirmed_is_not_enough() {
 
 #[test]
 fn only_not_established_records_of_configured_pairs_count() {
-    let (_dir, ledger) = ledger();
+    let (_dir, ledger) = Ledger::temp();
     let config = config();
     let pairs = Hosts::from_config(&config).pairs();
     for pair in &pairs[..3] {

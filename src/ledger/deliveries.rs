@@ -214,34 +214,21 @@ impl Ledger {
         &self,
         campaign: &str,
     ) -> Result<HashMap<String, DeliveryState>, LedgerError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT user_key, state FROM deliveries WHERE campaign = ?1")
-            .map_err(|e| self.classify(e))?;
-        let rows = stmt
-            .query_map([campaign], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-            })
-            .map_err(|e| self.classify(e))?;
-        let mut states = HashMap::new();
-        for row in rows {
-            let (key, state) = row.map_err(|e| self.classify(e))?;
-            states.insert(key, parse_state(&state).map_err(|e| self.classify(e))?);
-        }
-        Ok(states)
+        self.rows(
+            "SELECT user_key, state FROM deliveries WHERE campaign = ?1",
+            [campaign],
+            |r| Ok((r.get(0)?, parse_state(&r.get::<_, String>(1)?)?)),
+        )
     }
 
     /// Turns every row left `in-flight` by a run that died into `uncertain`, and returns the
     /// delivery rows that changed (test sends change too but are not returned).
     pub fn settle_leftover_in_flight(&mut self) -> Result<Vec<DeliveryRow>, LedgerError> {
         let path = self.path.clone();
+        let classify = |e| super::classify(&path, e);
         let now = timestamp(Utc::now());
-        let tx = self
-            .conn
-            .transaction()
-            .map_err(|e| super::classify(&path, e))?;
-        let rows = select_deliveries(&tx, "WHERE state = 'in-flight'", &[])
-            .map_err(|e| super::classify(&path, e))?;
+        let tx = self.conn.transaction().map_err(classify)?;
+        let rows = select_deliveries(&tx, "WHERE state = 'in-flight'", &[]).map_err(classify)?;
         let reply = "was in flight when an earlier run stopped; it may have been delivered";
         tx.execute(
             "UPDATE deliveries SET state = 'uncertain', last_reply = ?1, updated_at = ?2 WHERE state = 'in-flight'",
@@ -253,8 +240,8 @@ impl Ledger {
                 params![reply, now],
             )
         })
-        .map_err(|e| super::classify(&path, e))?;
-        tx.commit().map_err(|e| super::classify(&path, e))?;
+        .map_err(classify)?;
+        tx.commit().map_err(classify)?;
         Ok(rows
             .into_iter()
             .map(|mut r| {
@@ -266,16 +253,11 @@ impl Ledger {
 
     /// How `campaign` stands: a count per state and the rows that need attention.
     pub fn standing(&self, campaign: &str) -> Result<Standing, LedgerError> {
-        let counted = || -> rusqlite::Result<HashMap<DeliveryState, u64>> {
-            let mut stmt = self.conn.prepare(
-                "SELECT state, COUNT(*) FROM deliveries WHERE campaign = ?1 GROUP BY state",
-            )?;
-            let rows = stmt.query_map([campaign], |r| {
-                Ok((parse_state(&r.get::<_, String>(0)?)?, r.get::<_, u64>(1)?))
-            })?;
-            rows.collect()
-        };
-        let counts = counted().map_err(|e| self.classify(e))?;
+        let counts = self.rows(
+            "SELECT state, COUNT(*) FROM deliveries WHERE campaign = ?1 GROUP BY state",
+            [campaign],
+            |r| Ok((parse_state(&r.get::<_, String>(0)?)?, r.get(1)?)),
+        )?;
         let [first, second] = Standing::ATTENTION.map(DeliveryState::as_str);
         let attention = select_deliveries(
             &self.conn,
@@ -301,45 +283,35 @@ impl Ledger {
             "SELECT run, campaign, user_key, test_to, state, attempts, message_id, last_reply,
                           last_attempt_at, sent_at
                    FROM test_sends WHERE ?1 IS NULL OR campaign = ?1 ORDER BY run, user_key";
-        let mut stmt = self.conn.prepare(sql).map_err(|e| self.classify(e))?;
-        let rows = stmt
-            .query_map([campaign], |r| {
-                Ok(TestSendRow {
-                    run: r.get(0)?,
-                    campaign: r.get(1)?,
-                    user_key: r.get(2)?,
-                    test_to: r.get(3)?,
-                    state: parse_state(&r.get::<_, String>(4)?)?,
-                    attempts: r.get(5)?,
-                    message_id: r.get(6)?,
-                    last_reply: r.get(7)?,
-                    last_attempt_at: r.get(8)?,
-                    sent_at: r.get(9)?,
-                })
+        self.rows(sql, [campaign], |r| {
+            Ok(TestSendRow {
+                run: r.get(0)?,
+                campaign: r.get(1)?,
+                user_key: r.get(2)?,
+                test_to: r.get(3)?,
+                state: parse_state(&r.get::<_, String>(4)?)?,
+                attempts: r.get(5)?,
+                message_id: r.get(6)?,
+                last_reply: r.get(7)?,
+                last_attempt_at: r.get(8)?,
+                sent_at: r.get(9)?,
             })
-            .map_err(|e| self.classify(e))?;
-        rows.collect::<Result<Vec<_>, _>>()
-            .map_err(|e| self.classify(e))
+        })
     }
 
     /// The submissions log from `since` on, oldest first (every campaign and test send: they all
     /// spend the same mailbox's budget).
     pub fn submissions_since(&self, since: DateTime<Utc>) -> Result<Vec<Submission>, LedgerError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT at_ms, recipients FROM submissions WHERE at_ms > ?1 ORDER BY at_ms")
-            .map_err(|e| self.classify(e))?;
-        let rows = stmt
-            .query_map([since.timestamp_millis()], |r| {
-                let ms: i64 = r.get(0)?;
+        self.rows(
+            "SELECT at_ms, recipients FROM submissions WHERE at_ms > ?1 ORDER BY at_ms",
+            [since.timestamp_millis()],
+            |r| {
                 Ok(Submission {
-                    at: DateTime::from_timestamp_millis(ms).unwrap_or_default(),
+                    at: DateTime::from_timestamp_millis(r.get(0)?).unwrap_or_default(),
                     recipients: r.get(1)?,
                 })
-            })
-            .map_err(|e| self.classify(e))?;
-        rows.collect::<Result<Vec<_>, _>>()
-            .map_err(|e| self.classify(e))
+            },
+        )
     }
 }
 

@@ -63,15 +63,10 @@ pub enum LedgerError {
 }
 
 /// An open ledger.
+#[derive(Debug)]
 pub struct Ledger {
     pub(crate) conn: Connection,
     path: PathBuf,
-}
-
-impl std::fmt::Debug for Ledger {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Ledger").field("path", &self.path).finish()
-    }
 }
 
 impl Ledger {
@@ -110,6 +105,14 @@ impl Ledger {
     /// Where the ledger lives.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// A new ledger in a folder of its own, which goes when the guard drops (for tests).
+    #[cfg(test)]
+    pub(crate) fn temp() -> (tempfile::TempDir, Ledger) {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Ledger::open(&dir.path().join("l.db")).unwrap();
+        (dir, ledger)
     }
 
     fn configure(&mut self) -> Result<(), LedgerError> {
@@ -171,6 +174,18 @@ impl Ledger {
     pub(crate) fn classify(&self, e: rusqlite::Error) -> LedgerError {
         classify(&self.path, e)
     }
+
+    /// Every row `sql` selects, each mapped by `row`, collected into `C`.
+    pub(crate) fn rows<T, C: FromIterator<T>>(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+        row: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<C, LedgerError> {
+        let query =
+            || -> rusqlite::Result<C> { self.conn.prepare(sql)?.query_map(params, row)?.collect() };
+        query().map_err(|e| self.classify(e))
+    }
 }
 
 /// Maps SQLite's error codes to the admin-facing ledger errors.
@@ -193,12 +208,13 @@ pub(crate) fn classify(path: &Path, e: rusqlite::Error) -> LedgerError {
 
 /// Creates the file with mode 0600 before SQLite opens it, so it is never readable by others.
 fn create_private(path: &Path) -> Result<(), LedgerError> {
+    let cannot_open = |e: std::io::Error| LedgerError::Open {
+        path: path.to_path_buf(),
+        source: rusqlite::Error::ToSqlConversionFailure(Box::new(e)),
+    };
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         if !parent.exists() {
-            crate::platform::create_private_dir_all(parent).map_err(|e| LedgerError::Open {
-                path: path.to_path_buf(),
-                source: rusqlite::Error::ToSqlConversionFailure(Box::new(e)),
-            })?;
+            crate::platform::create_private_dir_all(parent).map_err(cannot_open)?;
         }
     }
     match crate::platform::open_private(
@@ -207,10 +223,7 @@ fn create_private(path: &Path) -> Result<(), LedgerError> {
     ) {
         Ok(_) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-        Err(e) => Err(LedgerError::Open {
-            path: path.to_path_buf(),
-            source: rusqlite::Error::ToSqlConversionFailure(Box::new(e)),
-        }),
+        Err(e) => Err(cannot_open(e)),
     }
 }
 
@@ -231,8 +244,7 @@ mod tests {
 
     #[test]
     fn only_in_flight_rows_are_indexed_by_state_and_the_leftover_query_uses_that() {
-        let dir = tempfile::tempdir().unwrap();
-        let ledger = Ledger::open(&dir.path().join("l.db")).unwrap();
+        let (_dir, ledger) = Ledger::temp();
         let plan: String = ledger
             .conn
             .query_row(

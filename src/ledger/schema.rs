@@ -100,17 +100,14 @@ pub fn migrate(ledger: &mut Ledger) -> Result<(), LedgerError> {
             supported: CURRENT,
         });
     }
+    let path = ledger.path.clone();
+    let classify = |e| super::classify(&path, e);
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
-        let path = ledger.path.clone();
-        let tx = ledger
-            .conn
-            .transaction()
-            .map_err(|e| super::classify(&path, e))?;
-        tx.execute_batch(sql)
-            .map_err(|e| super::classify(&path, e))?;
+        let tx = ledger.conn.transaction().map_err(classify)?;
+        tx.execute_batch(sql).map_err(classify)?;
         tx.pragma_update(None, "user_version", i as i64 + 1)
-            .map_err(|e| super::classify(&path, e))?;
-        tx.commit().map_err(|e| super::classify(&path, e))?;
+            .map_err(classify)?;
+        tx.commit().map_err(classify)?;
         tracing::debug!(version = i + 1, "ledger migrated");
     }
     Ok(())

@@ -98,18 +98,10 @@ pub fn get(
 pub fn list(ledger: &Ledger) -> Result<Vec<Confirmation>, LedgerError> {
     let sql =
         format!("SELECT {COLUMNS} FROM trust_confirmations ORDER BY side, host_url, partner_url");
-    let mut stmt = ledger.conn.prepare(&sql).map_err(|e| ledger.classify(e))?;
-    let rows = stmt
-        .query_map([], from_row)
-        .map_err(|e| ledger.classify(e))?;
-    let mut out = Vec::new();
-    for row in rows {
-        out.push(
-            row.map_err(|e| ledger.classify(e))?
-                .map_err(|why| corrupt(ledger, why))?,
-        );
-    }
-    Ok(out)
+    let rows: Vec<_> = ledger.rows(&sql, [], from_row)?;
+    rows.into_iter()
+        .map(|row| row.map_err(|why| corrupt(ledger, why)))
+        .collect()
 }
 
 /// Removes the pair's confirmation when it was checked before `newer_evidence_at` (newer
@@ -241,15 +233,9 @@ mod tests {
         }
     }
 
-    fn open() -> (tempfile::TempDir, Ledger) {
-        let dir = tempfile::tempdir().unwrap();
-        let ledger = Ledger::open(&dir.path().join("l.db")).unwrap();
-        (dir, ledger)
-    }
-
     #[test]
     fn records_and_lists_a_confirmation() {
-        let (_dir, ledger) = open();
+        let (_dir, ledger) = Ledger::temp();
         let c = confirmation("2026-11-27T06:00:00Z", "aa");
         assert_eq!(record(&ledger, &c).unwrap(), Recorded::New);
         assert_eq!(list(&ledger).unwrap(), vec![c.clone()]);
@@ -266,7 +252,7 @@ mod tests {
 
     #[test]
     fn newer_evidence_replaces_older_and_never_the_reverse() {
-        let (_dir, ledger) = open();
+        let (_dir, ledger) = Ledger::temp();
         let old = confirmation("2026-11-27T06:00:00Z", "aa");
         let new = confirmation("2026-11-27T07:00:00Z", "bb");
         record(&ledger, &old).unwrap();
@@ -287,7 +273,7 @@ mod tests {
 
     #[test]
     fn withdraw_removes_only_older_confirmations() {
-        let (_dir, ledger) = open();
+        let (_dir, ledger) = Ledger::temp();
         let c = confirmation("2026-11-27T06:00:00Z", "aa");
         record(&ledger, &c).unwrap();
         let earlier = at("2026-11-27T05:00:00Z");

@@ -1,8 +1,8 @@
 //! The ledger's only writer during a `send`: a thread that owns the SQLite connection and takes
 //! commands over a channel, so no SQLite call ever runs on an async executor thread.
 //!
-//! Outcomes are committed in groups (every [`CommitPolicy::max_delay`] or
-//! [`CommitPolicy::max_rows`], whichever comes first), so durability does not cost one fsync per
+//! Outcomes are committed in groups (every [`MAX_DELAY`] or [`MAX_ROWS`], whichever comes
+//! first), so durability does not cost one fsync per
 //! message. `in-flight` marks are different: [`WriterHandle::mark_in_flight`] commits the whole
 //! window of marks (with any outcomes still waiting) in one transaction and only then answers, so
 //! a message is never handed to the server before its mark is on disk. The connection runs with
@@ -17,28 +17,16 @@ use tokio::sync::oneshot;
 use super::deliveries::{self, Book, Mark, Settled};
 use super::{Ledger, LedgerError};
 
-/// When buffered outcomes are committed.
-#[derive(Debug, Clone, Copy)]
-pub struct CommitPolicy {
-    pub max_delay: Duration,
-    pub max_rows: usize,
-}
-
-impl Default for CommitPolicy {
-    fn default() -> Self {
-        CommitPolicy {
-            max_delay: Duration::from_millis(200),
-            max_rows: 512,
-        }
-    }
-}
+/// Buffered outcomes are committed at the latest this long after the first of them came in...
+pub const MAX_DELAY: Duration = Duration::from_millis(200);
+/// ... or as soon as this many are waiting.
+pub const MAX_ROWS: usize = 512;
 
 type Reply = oneshot::Sender<Result<(), LedgerError>>;
 
 enum WriterCommand {
     Marks(Vec<Mark>, Reply),
     Settled(Settled),
-    Flush(Reply),
     Close(Reply),
 }
 
@@ -57,21 +45,15 @@ pub struct WriterHandle {
 
 impl LedgerWriter {
     /// Starts the writer thread for a run that writes into `book`.
-    pub fn spawn(
-        ledger: Ledger,
-        book: Book,
-        policy: CommitPolicy,
-    ) -> Result<LedgerWriter, LedgerError> {
+    pub fn spawn(ledger: Ledger, book: Book) -> Result<LedgerWriter, LedgerError> {
+        // FULL: a commit survives a power cut. SQLite's default page cache and checkpoint
+        // interval keep the writer's memory flat however many messages a run sends.
         ledger
             .conn
             .pragma_update(None, "synchronous", "FULL")
             .map_err(|e| ledger.classify(e))?;
         let (tx, rx) = mpsc::channel();
-        let worker = Worker {
-            ledger,
-            book,
-            policy,
-        };
+        let worker = Worker { ledger, book };
         let thread = std::thread::Builder::new()
             .name("ledger-writer".into())
             .spawn(move || worker.run(rx))
@@ -93,11 +75,9 @@ impl LedgerWriter {
     /// from synchronous code (it waits for the thread).
     pub fn finish(self) -> (Ledger, Result<(), LedgerError>) {
         let (reply, answer) = oneshot::channel();
-        let sent = self.tx.send(WriterCommand::Close(reply)).is_ok();
-        let result = if sent {
-            answer.blocking_recv().unwrap_or(Ok(()))
-        } else {
-            Ok(())
+        let result = match self.tx.send(WriterCommand::Close(reply)) {
+            Ok(()) => answer.blocking_recv().unwrap_or(Ok(())),
+            Err(_) => Ok(()),
         };
         let ledger = self
             .thread
@@ -113,8 +93,8 @@ impl WriterHandle {
         let (reply, answer) = oneshot::channel();
         self.tx
             .send(WriterCommand::Marks(marks, reply))
-            .map_err(|_| closed())?;
-        answer.await.map_err(|_| closed())?
+            .map_err(|_| LedgerError::WriterStopped)?;
+        answer.await.map_err(|_| LedgerError::WriterStopped)?
     }
 
     /// Queues how an attempt ended; committed with the next group.
@@ -126,24 +106,15 @@ impl WriterHandle {
         }
     }
 
-    /// Commits everything queued so far.
+    /// Commits everything queued so far (a window without marks).
     pub async fn flush(&self) -> Result<(), LedgerError> {
-        let (reply, answer) = oneshot::channel();
-        self.tx
-            .send(WriterCommand::Flush(reply))
-            .map_err(|_| closed())?;
-        answer.await.map_err(|_| closed())?
+        self.mark_in_flight(Vec::new()).await
     }
-}
-
-fn closed() -> LedgerError {
-    LedgerError::WriterStopped
 }
 
 struct Worker {
     ledger: Ledger,
     book: Book,
-    policy: CommitPolicy,
 }
 
 impl Worker {
@@ -152,23 +123,18 @@ impl Worker {
         let mut oldest: Option<Instant> = None;
         loop {
             let wait = oldest.map_or(Duration::from_secs(3600), |t| {
-                self.policy.max_delay.saturating_sub(t.elapsed())
+                MAX_DELAY.saturating_sub(t.elapsed())
             });
             match rx.recv_timeout(wait) {
                 Ok(WriterCommand::Settled(settled)) => {
                     oldest.get_or_insert_with(Instant::now);
                     pending.push(settled);
-                    if pending.len() >= self.policy.max_rows {
+                    if pending.len() >= MAX_ROWS {
                         self.commit_logged(&mut pending, &mut oldest);
                     }
                 }
                 Ok(WriterCommand::Marks(marks, reply)) => {
                     let result = self.commit(&mut pending, &marks);
-                    oldest = None;
-                    let _ = reply.send(result);
-                }
-                Ok(WriterCommand::Flush(reply)) => {
-                    let result = self.commit(&mut pending, &[]);
                     oldest = None;
                     let _ = reply.send(result);
                 }

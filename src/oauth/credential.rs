@@ -16,22 +16,14 @@ use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
 use crate::secret::{Secret, SecretError};
 
-/// How the app authenticates to the token endpoint.
-#[derive(Clone)]
+/// How the app authenticates to the token endpoint. `Debug` shows no secret: [`Secret`] and
+/// [`CertificateCredential`] redact theirs.
+#[derive(Clone, Debug)]
 pub enum Credential {
     /// `client_secret`, read from the environment variable named by `client_secret_env`.
     ClientSecret(Secret),
     /// A JWT client assertion signed with the certificate's private key.
     Certificate(Arc<CertificateCredential>),
-}
-
-impl fmt::Debug for Credential {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Credential::ClientSecret(s) => f.debug_tuple("ClientSecret").field(s).finish(),
-            Credential::Certificate(c) => f.debug_tuple("Certificate").field(c).finish(),
-        }
-    }
 }
 
 impl Credential {
@@ -164,27 +156,18 @@ fn parse_key(pem: &[u8], path: &Path) -> Result<RsaKeyPair, CredentialError> {
     }
     let key = PrivateKeyDer::from_pem_slice(pem)
         .map_err(|_| CredentialError::NoKey { path: path_buf() })?;
+    let not_rsa = |kind| CredentialError::NotRsa {
+        path: path_buf(),
+        kind,
+    };
     let parsed = match &key {
         PrivateKeyDer::Pkcs8(der) => RsaKeyPair::from_pkcs8(der.secret_pkcs8_der()),
         PrivateKeyDer::Pkcs1(der) => RsaKeyPair::from_der(der.secret_pkcs1_der()),
-        PrivateKeyDer::Sec1(_) => {
-            return Err(CredentialError::NotRsa {
-                path: path_buf(),
-                kind: "an EC key",
-            })
-        }
-        _ => {
-            return Err(CredentialError::NotRsa {
-                path: path_buf(),
-                kind: "an unknown key type",
-            })
-        }
+        PrivateKeyDer::Sec1(_) => return Err(not_rsa("an EC key")),
+        _ => return Err(not_rsa("an unknown key type")),
     };
     parsed.map_err(|e| match e.to_string().as_str() {
-        "WrongAlgorithm" => CredentialError::NotRsa {
-            path: path_buf(),
-            kind: "a PKCS#8 key of another algorithm",
-        },
+        "WrongAlgorithm" => not_rsa("a PKCS#8 key of another algorithm"),
         reason => CredentialError::BadKey {
             path: path_buf(),
             reason: reason.to_string(),

@@ -19,8 +19,8 @@ use crate::transport::FailureClass;
 /// Refresh this long before `expires_in` runs out (Microsoft issues 60-90 minute tokens).
 pub const DEFAULT_REFRESH_MARGIN: Duration = Duration::from_secs(300);
 
-/// An access token and when to stop using it. `Debug` is redacted.
-#[derive(Clone)]
+/// An access token and when to stop using it. `Debug` is redacted (the value is a [`Secret`]).
+#[derive(Clone, Debug)]
 pub struct AccessToken {
     value: Secret,
     generation: u64,
@@ -37,20 +37,6 @@ impl AccessToken {
     pub fn generation(&self) -> u64 {
         self.generation
     }
-
-    /// When the token expires (by the endpoint's `expires_in`, measured from the request).
-    pub fn expires_at(&self) -> Instant {
-        self.expires_at
-    }
-}
-
-impl fmt::Debug for AccessToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AccessToken")
-            .field("value", &self.value)
-            .field("generation", &self.generation)
-            .finish()
-    }
 }
 
 #[derive(Default)]
@@ -63,7 +49,6 @@ struct Cache {
 pub struct TokenProvider {
     settings: OAuthSettings,
     http: reqwest::Client,
-    margin: Duration,
     cache: Mutex<Cache>,
 }
 
@@ -95,22 +80,27 @@ fn still_valid(cached: Option<&AccessToken>, err: OAuthError) -> Result<AccessTo
     }
 }
 
+fn unreachable(url: &str, e: &reqwest::Error) -> OAuthError {
+    OAuthError::Unreachable {
+        url: url.to_string(),
+        cause: super::error_chain(e),
+    }
+}
+
 /// True when a token expiring at `expires_at` should be replaced at `now`.
 pub fn needs_refresh(now: Instant, expires_at: Instant, margin: Duration) -> bool {
     now + margin >= expires_at
 }
 
 impl TokenProvider {
-    /// A provider with the default refresh margin. Builds its HTTPS client (rustls).
+    /// A provider that refreshes [`DEFAULT_REFRESH_MARGIN`] before expiry. Builds its HTTPS
+    /// client (rustls).
     pub fn new(settings: OAuthSettings) -> Result<TokenProvider, OAuthError> {
-        let http = super::http_client(settings.timeout).map_err(|e| OAuthError::Unreachable {
-            url: settings.token_url.to_string(),
-            cause: super::error_chain(&e),
-        })?;
+        let http = super::http_client(settings.timeout)
+            .map_err(|e| unreachable(settings.token_url.as_str(), &e))?;
         Ok(TokenProvider {
             settings,
             http,
-            margin: DEFAULT_REFRESH_MARGIN,
             cache: Mutex::new(Cache::default()),
         })
     }
@@ -124,7 +114,7 @@ impl TokenProvider {
     pub async fn token(&self) -> Result<AccessToken, OAuthError> {
         let mut cache = self.cache.lock().await;
         if let Some(token) = &cache.token {
-            if !needs_refresh(Instant::now(), token.expires_at, self.margin) {
+            if !needs_refresh(Instant::now(), token.expires_at, DEFAULT_REFRESH_MARGIN) {
                 return Ok(token.clone());
             }
         }
@@ -176,25 +166,16 @@ impl TokenProvider {
             self.settings.credential.describe()
         );
         let form = self.form()?;
-        let response =
-            self.http
-                .post(url)
-                .form(&form)
-                .send()
-                .await
-                .map_err(|e| OAuthError::Unreachable {
-                    url: url.to_string(),
-                    cause: super::error_chain(&e),
-                })?;
+        let response = self
+            .http
+            .post(url)
+            .form(&form)
+            .send()
+            .await
+            .map_err(|e| unreachable(url, &e))?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| OAuthError::Unreachable {
-                url: url.to_string(),
-                cause: super::error_chain(&e),
-            })?;
+        let body = response.bytes().await.map_err(|e| unreachable(url, &e))?;
         tracing::debug!(
             "oauth: <- HTTP {status} ({} bytes, body redacted)",
             body.len()

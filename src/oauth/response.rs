@@ -52,15 +52,13 @@ impl OAuthError {
     /// What the failure means for a run: refusals are fatal, outages and throttling transient.
     pub fn class(&self) -> FailureClass {
         match self {
-            OAuthError::Rejected { status, .. } | OAuthError::Unexpected { status, .. } => {
-                if is_transient_status(*status) {
-                    FailureClass::Transient
-                } else {
-                    FailureClass::Fatal
-                }
+            OAuthError::Rejected { status, .. } | OAuthError::Unexpected { status, .. }
+                if !(*status == 408 || *status == 429 || *status >= 500) =>
+            {
+                FailureClass::Fatal
             }
-            OAuthError::Unreachable { .. } => FailureClass::Transient,
             OAuthError::Credential(_) => FailureClass::Fatal,
+            _ => FailureClass::Transient,
         }
     }
 
@@ -84,21 +82,11 @@ impl OAuthError {
     }
 }
 
-fn is_transient_status(status: u16) -> bool {
-    status == 408 || status == 429 || status >= 500
-}
-
 #[derive(Deserialize)]
 struct RawGrant {
     access_token: String,
-    expires_in: NumberOrString,
-}
-
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum NumberOrString {
-    Number(u64),
-    Text(String),
+    /// A number, or a number in a string.
+    expires_in: serde_json::Value,
 }
 
 #[derive(Deserialize)]
@@ -148,8 +136,8 @@ pub const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 60 * 60);
 fn parse_grant(body: &[u8]) -> Option<TokenGrant> {
     let raw: RawGrant = serde_json::from_slice(body).ok()?;
     let seconds = match raw.expires_in {
-        NumberOrString::Number(n) => n,
-        NumberOrString::Text(t) => t.trim().parse().ok()?,
+        serde_json::Value::String(t) => t.trim().parse().ok()?,
+        n => n.as_u64()?,
     };
     if raw.access_token.is_empty() {
         return None;

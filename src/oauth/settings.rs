@@ -2,7 +2,6 @@
 //! exactly one credential (a secret from the environment, or a certificate and key), and the
 //! token endpoint URL. Every problem is reported, each naming its key and the fix.
 
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -35,10 +34,8 @@ impl OAuthSettings {
     pub fn from_config(t: &config::Transport, scope: &str) -> Result<OAuthSettings, Vec<String>> {
         let mut problems = Vec::new();
         let tenant = required(&t.tenant_id, "tenant_id", "the Directory (tenant) ID of the app registration, or the tenant's onmicrosoft.com domain", &mut problems);
-        if let Some(tenant) = tenant {
-            if !is_tenant(tenant) {
-                problems.push(format!("[transport] tenant_id `{tenant}` is neither a GUID nor a domain name; copy the Directory (tenant) ID from the app registration's Overview"));
-            }
+        if let Some(tenant) = tenant.filter(|t| !is_tenant(t)) {
+            problems.push(format!("[transport] tenant_id `{tenant}` is neither a GUID nor a domain name; copy the Directory (tenant) ID from the app registration's Overview"));
         }
         let client_id = required(
             &t.client_id,
@@ -46,10 +43,8 @@ impl OAuthSettings {
             "the Application (client) ID of the app registration",
             &mut problems,
         );
-        if let Some(id) = client_id {
-            if !address::is_guid(id) {
-                problems.push(format!("[transport] client_id `{id}` is not a GUID; copy the Application (client) ID from the app registration's Overview"));
-            }
+        if let Some(id) = client_id.filter(|id| !address::is_guid(id)) {
+            problems.push(format!("[transport] client_id `{id}` is not a GUID; copy the Application (client) ID from the app registration's Overview"));
         }
         let token_url = tenant.and_then(|tenant| match token_url(&t.authority, tenant) {
             Ok(url) => Some(url),
@@ -142,45 +137,25 @@ fn credential(t: &config::Transport, problems: &mut Vec<String>) -> Option<Crede
         .client_secret_env
         .as_deref()
         .filter(|s| !s.trim().is_empty());
-    match (by_secret, &t.certificate, &t.private_key) {
+    let problem = match (by_secret, &t.certificate, &t.private_key) {
         (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
-            problems.push(
-                "[transport] set either client_secret_env or certificate + private_key, not both"
-                    .into(),
-            );
-            None
+            "[transport] set either client_secret_env or certificate + private_key, not both"
+                .into()
         }
         (Some(var), None, None) => match Secret::from_env(var.trim()) {
-            Ok(secret) => Some(Credential::ClientSecret(secret)),
-            Err(e) => {
-                problems.push(format!("[transport] client_secret_env: {e}"));
-                None
-            }
+            Ok(secret) => return Some(Credential::ClientSecret(secret)),
+            Err(e) => format!("[transport] client_secret_env: {e}"),
         },
-        (None, Some(cert), Some(key)) => certificate(cert, key, problems),
-        (None, Some(_), None) => {
-            problems.push("[transport] certificate is set but private_key is missing; set private_key to the PEM file of the certificate's RSA key".into());
-            None
-        }
-        (None, None, Some(_)) => {
-            problems.push("[transport] private_key is set but certificate is missing; set certificate to the PEM file uploaded to the app registration".into());
-            None
-        }
-        (None, None, None) => {
-            problems.push("[transport] no credential: set client_secret_env to the name of the environment variable holding the client secret, or certificate and private_key to PEM files".into());
-            None
-        }
-    }
-}
-
-fn certificate(cert: &Path, key: &Path, problems: &mut Vec<String>) -> Option<Credential> {
-    match CertificateCredential::load(cert, key) {
-        Ok(c) => Some(Credential::Certificate(Arc::new(c))),
-        Err(e) => {
-            problems.push(format!("[transport] certificate/private_key: {e}"));
-            None
-        }
-    }
+        (None, Some(cert), Some(key)) => match CertificateCredential::load(cert, key) {
+            Ok(c) => return Some(Credential::Certificate(Arc::new(c))),
+            Err(e) => format!("[transport] certificate/private_key: {e}"),
+        },
+        (None, Some(_), None) => "[transport] certificate is set but private_key is missing; set private_key to the PEM file of the certificate's RSA key".into(),
+        (None, None, Some(_)) => "[transport] private_key is set but certificate is missing; set certificate to the PEM file uploaded to the app registration".into(),
+        (None, None, None) => "[transport] no credential: set client_secret_env to the name of the environment variable holding the client secret, or certificate and private_key to PEM files".into(),
+    };
+    problems.push(problem);
+    None
 }
 
 /// Warnings about the key file that do not stop a run (a private key others can read).

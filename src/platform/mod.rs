@@ -19,13 +19,8 @@ use windows as imp;
 
 #[cfg(test)]
 mod tests;
-
-/// Whether only the owner may open `path`, as the operating system reports it (0600 files and
-/// 0700 folders, or the one-entry protected list), for the tests of the modules that write.
 #[cfg(test)]
-pub fn is_owner_only(path: &Path) -> bool {
-    tests::is_owner_only(path)
-}
+pub use tests::is_owner_only;
 
 /// Opens `path` with `options` and makes the file readable and writable by its owner only,
 /// also when it existed before. On Unix a new file is created 0600 (umask can only take bits

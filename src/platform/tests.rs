@@ -21,7 +21,8 @@ fn a_locked_file_refuses_a_second_lock_and_its_pid_stays_readable() {
     try_lock(&second).unwrap();
 }
 
-/// See [`super::is_owner_only`].
+/// Whether only the owner may open `path`, as the operating system reports it (0600 files and
+/// 0700 folders, or the one-entry protected list), for the tests of the modules that write.
 pub fn is_owner_only(path: &Path) -> bool {
     let dir = path.is_dir();
     #[cfg(unix)]

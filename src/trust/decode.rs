@@ -1,15 +1,6 @@
 //! Turns an evidence file's bytes into text the way Windows writes it: UTF-8 with or without a
 //! byte order mark, or UTF-16 with a BOM (`Out-File` in Windows PowerShell 5.1 writes UTF-16 LE).
 
-/// How the file was encoded, for messages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TextEncoding {
-    Utf8,
-    Utf8Bom,
-    Utf16Le,
-    Utf16Be,
-}
-
 /// Why an evidence file is not text this tool reads.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DecodeError {
@@ -22,15 +13,14 @@ pub enum DecodeError {
 }
 
 /// Decodes `bytes` to text, or says why it is not text this tool reads.
-pub fn decode(bytes: &[u8]) -> Result<(String, TextEncoding), DecodeError> {
-    let (text, encoding) = match bytes {
-        [0xEF, 0xBB, 0xBF, rest @ ..] => (utf8(rest)?, TextEncoding::Utf8Bom),
-        [0xFF, 0xFE, rest @ ..] => (utf16(encoding_rs::UTF_16LE, rest)?, TextEncoding::Utf16Le),
-        [0xFE, 0xFF, rest @ ..] => (utf16(encoding_rs::UTF_16BE, rest)?, TextEncoding::Utf16Be),
-        [first, 0, ..] if *first != 0 => return Err(DecodeError::Utf16WithoutBom),
-        _ => (utf8(bytes)?, TextEncoding::Utf8),
-    };
-    Ok((text, encoding))
+pub fn decode(bytes: &[u8]) -> Result<String, DecodeError> {
+    match bytes {
+        [0xEF, 0xBB, 0xBF, rest @ ..] => utf8(rest),
+        [0xFF, 0xFE, rest @ ..] => utf16(encoding_rs::UTF_16LE, rest),
+        [0xFE, 0xFF, rest @ ..] => utf16(encoding_rs::UTF_16BE, rest),
+        [first, 0, ..] if *first != 0 => Err(DecodeError::Utf16WithoutBom),
+        _ => utf8(bytes),
+    }
 }
 
 fn utf8(bytes: &[u8]) -> Result<String, DecodeError> {
@@ -57,38 +47,24 @@ mod tests {
 
     #[test]
     fn reads_utf8_with_and_without_bom_and_utf16le() {
-        assert_eq!(
-            decode(b"{\"a\": 1}").unwrap(),
-            ("{\"a\": 1}".into(), TextEncoding::Utf8)
-        );
-        assert_eq!(
-            decode(b"\xEF\xBB\xBF{}").unwrap(),
-            ("{}".into(), TextEncoding::Utf8Bom)
-        );
-        assert_eq!(
-            decode(&utf16le("{\"b\": \"\u{e9}\"}")).unwrap(),
-            ("{\"b\": \"\u{e9}\"}".into(), TextEncoding::Utf16Le)
-        );
-        assert_eq!(
-            decode(b"\xFE\xFF\x00{\x00}").unwrap(),
-            ("{}".into(), TextEncoding::Utf16Be)
-        );
+        assert_eq!(decode(b"{\"a\": 1}").unwrap(), "{\"a\": 1}");
+        assert_eq!(decode(b"\xEF\xBB\xBF{}").unwrap(), "{}");
+        let utf16 = decode(&utf16le("{\"b\": \"\u{e9}\"}")).unwrap();
+        assert_eq!(utf16, "{\"b\": \"\u{e9}\"}");
+        assert_eq!(decode(b"\xFE\xFF\x00{\x00}").unwrap(), "{}");
+        assert_eq!(decode(b"").unwrap(), "");
     }
 
     #[test]
     fn refuses_what_it_cannot_read() {
-        assert!(decode(b"{\"a\": \"\xFF\"}")
-            .unwrap_err()
-            .to_string()
-            .contains("not UTF-8"));
-        assert!(decode(b"\xFF\xFE{\x00}")
-            .unwrap_err()
-            .to_string()
-            .contains("odd length"));
-        assert!(decode(b"{\x00}\x00")
-            .unwrap_err()
-            .to_string()
-            .contains("without a byte order mark"));
-        assert_eq!(decode(b"").unwrap(), (String::new(), TextEncoding::Utf8));
+        let cases: [(&[u8], &str); 3] = [
+            (b"{\"a\": \"\xFF\"}", "not UTF-8"),
+            (b"\xFF\xFE{\x00}", "odd length"),
+            (b"{\x00}\x00", "without a byte order mark"),
+        ];
+        for (bytes, why) in cases {
+            let err = decode(bytes).unwrap_err().to_string();
+            assert!(err.contains(why), "{bytes:?}: {err}");
+        }
     }
 }

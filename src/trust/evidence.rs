@@ -114,7 +114,7 @@ pub fn parse(file: &str, bytes: &[u8]) -> (Option<EvidenceDraft>, Vec<Refusal>) 
         (None, vec![refusal])
     };
     let text = match decode(bytes) {
-        Ok((text, _)) => text,
+        Ok(text) => text,
         Err(why) => return whole(Problem::Undecodable(why)),
     };
     let text = text.trim_start_matches('\u{feff}');
@@ -164,7 +164,13 @@ impl Reader<'_> {
         self.side = self.read(EvidenceField::Side, |text| {
             parse_side(text).ok_or_else(|| Problem::UnknownSide(text.into()))
         });
-        self.check_format();
+        self.read(EvidenceField::Format, |text| {
+            if text == EVIDENCE_FORMAT {
+                Ok(())
+            } else {
+                Err(Problem::UnknownFormat(text.into()))
+            }
+        });
         let url = |text: &str| Ok(normalize_host_url(text));
         let draft = EvidenceDraft {
             side: self.side,
@@ -191,16 +197,6 @@ impl Reader<'_> {
             }
         });
         draft
-    }
-
-    fn check_format(&mut self) {
-        self.read(EvidenceField::Format, |text| {
-            if text == EVIDENCE_FORMAT {
-                Ok(())
-            } else {
-                Err(Problem::UnknownFormat(text.into()))
-            }
-        });
     }
 
     /// Reads one text field through `convert`, recording a refusal when it fails.

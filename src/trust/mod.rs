@@ -78,9 +78,7 @@ impl Hosts {
 
     /// Every pair of both sides: the source's first, then the target's.
     pub fn pairs(&self) -> Vec<Pair> {
-        let mut all = self.pairs_of(Side::Source);
-        all.extend(self.pairs_of(Side::Target));
-        all
+        [self.pairs_of(Side::Source), self.pairs_of(Side::Target)].concat()
     }
 }
 
@@ -89,7 +87,7 @@ impl Hosts {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Pair {
     pub side: Side,
-    /// 1-based position among this side's pairs; the evidence file is
+    /// 1-based position among this side's pairs; the script writes its evidence to
     /// `trust-evidence-<side>-<number>.json`.
     pub number: usize,
     pub host_url: String,
@@ -97,11 +95,6 @@ pub struct Pair {
 }
 
 impl Pair {
-    /// The `-PartnerRole` this side names: the partner's role, never its own.
-    pub fn partner_role(&self) -> &'static str {
-        role_name(self.side.partner())
-    }
-
     /// The removal command, to run on this side's tenant.
     pub fn remove_command(&self) -> String {
         self.cmdlet("Remove-SPOCrossTenantRelationship")
@@ -112,15 +105,11 @@ impl Pair {
         self.cmdlet("Verify-SPOCrossTenantRelationship")
     }
 
-    /// The file the generated script writes for this pair.
-    pub fn evidence_file_name(&self) -> String {
-        format!("trust-evidence-{}-{}.json", self.side.as_str(), self.number)
-    }
-
+    /// `-PartnerRole` names the partner's role, never this side's own.
     fn cmdlet(&self, name: &str) -> String {
         format!(
             "{name} -Scenario {SCENARIO} -PartnerRole {} -PartnerCrossTenantHostUrl {}",
-            self.partner_role(),
+            role_name(self.side.partner()),
             self.partner_url
         )
     }

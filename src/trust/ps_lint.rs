@@ -167,23 +167,16 @@ mod tests {
             check("'it''s'; \"say \"\"hi\"\" `\" $env:USERNAME\""),
             Ok(())
         );
-        assert!(check("if ($a) {\n  'x'\n")
-            .unwrap_err()
-            .to_string()
-            .contains("`}` missing"));
         assert!(check("a\n)").unwrap_err().to_string().starts_with("line 2"));
-        assert!(check("'open")
-            .unwrap_err()
-            .to_string()
-            .contains("single-quoted"));
         assert!(check("\"open $(x\"").is_err());
-        assert!(check("<# open")
-            .unwrap_err()
-            .to_string()
-            .contains("comment not closed"));
-        assert!(check("\"answered $x: y\"")
-            .unwrap_err()
-            .to_string()
-            .contains("`$x:`"));
+        for (script, why) in [
+            ("if ($a) {\n  'x'\n", "`}` missing"),
+            ("'open", "single-quoted"),
+            ("<# open", "comment not closed"),
+            ("\"answered $x: y\"", "`$x:`"),
+        ] {
+            let err = check(script).unwrap_err().to_string();
+            assert!(err.contains(why), "{script:?}: {err}");
+        }
     }
 }

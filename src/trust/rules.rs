@@ -49,37 +49,29 @@ pub fn check(
 ) -> Result<Evidence, Rejection> {
     let (draft, mut refusals) = evidence::parse(file, bytes);
     let draft = draft.unwrap_or_default();
-    let pair_refusals = check_pair(file, &draft, hosts);
-    let pair_ok = pair_refusals.is_empty();
-    refusals.extend(pair_refusals);
-    let time_refusals = check_time(file, &draft, now);
-    let time_ok = time_refusals.is_empty();
-    refusals.extend(time_refusals);
-    let mut verify_refusal = None;
+    refusals.extend(check_pair(file, &draft, hosts));
+    refusals.extend(check_time(file, &draft, now));
+    let mut still_active = None;
     if let (Some(verify), Some(pair)) = (draft.verify, pair_of(&draft, hosts)) {
         if verify != VerifyResult::NotEstablished {
-            verify_refusal = Some(not_removed(file, &pair, verify));
+            refusals.push(not_removed(file, &pair, verify));
+            // Every field was read (a field that was not is refused) and met its rule.
+            if let ([_], Some(checked_at)) = (refusals.as_slice(), draft.checked_at) {
+                still_active = Some(StillActive {
+                    pair,
+                    verify,
+                    checked_at,
+                });
+            }
         }
     }
-    let only_verify_failed = refusals.is_empty() && verify_refusal.is_some();
-    refusals.extend(verify_refusal);
     refusals.sort_by_key(|r| r.field);
     match draft.complete() {
         Some(evidence) if refusals.is_empty() => Ok(evidence),
-        complete => {
-            let still_active = match (complete, pair_ok && time_ok && only_verify_failed) {
-                (Some(evidence), true) => pair_of(&draft, hosts).map(|pair| StillActive {
-                    pair,
-                    verify: evidence.verify,
-                    checked_at: evidence.checked_at,
-                }),
-                _ => None,
-            };
-            Err(Rejection {
-                refusals,
-                still_active,
-            })
-        }
+        _ => Err(Rejection {
+            refusals,
+            still_active,
+        }),
     }
 }
 

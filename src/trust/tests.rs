@@ -128,8 +128,7 @@ fn the_same_evidence_reads_the_same_in_every_encoding() {
         "accepted-source-ps51-date-lowercase.json",
         "accepted-source-fraction-offset.json",
     ] {
-        let mut got = check_fixture(name).unwrap();
-        got.checked_at = got.checked_at.with_timezone(&Utc);
+        let got = check_fixture(name).unwrap();
         assert_eq!(
             (got.side, &got.host_url, &got.partner_url, got.verify),
             (
@@ -258,10 +257,6 @@ fn pairs_cover_every_geography_of_both_sides() {
         pairs[2].verify_command(),
         "Verify-SPOCrossTenantRelationship -Scenario MnA -PartnerRole Source -PartnerCrossTenantHostUrl https://a-my.sharepoint.com/"
     );
-    assert_eq!(
-        pairs[3].evidence_file_name(),
-        "trust-evidence-target-2.json"
-    );
 }
 
 /// A config whose source tenant has two geographies.
@@ -349,7 +344,7 @@ fn script_names_the_partner_role_and_url_for_every_pair() {
         for pair in Hosts::from_config(&config).pairs_of(side) {
             let remove = format!(
                 "Remove-SPOCrossTenantRelationship -Scenario MnA -PartnerRole {} -PartnerCrossTenantHostUrl '{}'",
-                pair.partner_role(),
+                role_name(pair.side.partner()),
                 pair.partner_url
             );
             assert!(script.contains(&remove), "{side:?}: {remove}");
@@ -425,7 +420,12 @@ fn refusals_show_the_files_values_escaped_on_one_line() {
             EvidenceField::Scenario
         ]
     );
-    for refusal in &rejection.refusals {
+    let escaped = [
+        "`t2t-notify/trust-evide\\u{80}ce/1`",
+        "`x\\naccepted: all pairs`",
+        "`M\\u{202e}nA`",
+    ];
+    for (refusal, value) in rejection.refusals.iter().zip(escaped) {
         let shown = refusal.to_string();
         assert!(
             !shown
@@ -433,17 +433,6 @@ fn refusals_show_the_files_values_escaped_on_one_line() {
                 .any(|c| c.is_control() || ('\u{202A}'..='\u{202E}').contains(&c)),
             "{shown:?}"
         );
+        assert!(shown.contains(value), "{shown}");
     }
-    let shown: Vec<String> = rejection.refusals.iter().map(|r| r.to_string()).collect();
-    assert!(
-        shown[0].contains("`t2t-notify/trust-evide\\u{80}ce/1`"),
-        "{}",
-        shown[0]
-    );
-    assert!(
-        shown[1].contains("`x\\naccepted: all pairs`"),
-        "{}",
-        shown[1]
-    );
-    assert!(shown[2].contains("`M\\u{202e}nA`"), "{}", shown[2]);
 }

@@ -5,7 +5,7 @@ mod browser;
 
 use chrono::Utc;
 use t2t_notify::ledger::deliveries::{Book, Mark, Resolution, Settled};
-use t2t_notify::ledger::writer::{CommitPolicy, LedgerWriter};
+use t2t_notify::ledger::writer::LedgerWriter;
 use t2t_notify::ledger::Ledger;
 
 use crate::harness::*;
@@ -15,7 +15,7 @@ fn write_ledger(path: &std::path::Path) {
     let book = Book::Campaign {
         campaign: "post-migration".into(),
     };
-    let writer = LedgerWriter::spawn(ledger, book, CommitPolicy::default()).unwrap();
+    let writer = LedgerWriter::spawn(ledger, book).unwrap();
     let handle = writer.handle();
     let marks = ["ana", "jose", "zoe"].map(|u| Mark {
         user_key: format!("{u}@contoso.com"),

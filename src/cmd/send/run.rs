@@ -14,7 +14,7 @@ use crate::config::Config;
 use crate::gate::GateStatus;
 use crate::ledger::deliveries::Book;
 use crate::ledger::lock::SendLock;
-use crate::ledger::writer::{CommitPolicy, LedgerWriter};
+use crate::ledger::writer::LedgerWriter;
 use crate::ledger::{Ledger, LedgerError};
 use crate::plan::Plan;
 use crate::send::progress::Progress;
@@ -117,7 +117,7 @@ impl SendRun {
             .open()?
             .submissions_since(Utc::now() - chrono::Duration::hours(24))?;
         let ledger = self.ledger.ledger.take().expect("opened just above");
-        let writer = LedgerWriter::spawn(ledger, book, CommitPolicy::default())?;
+        let writer = LedgerWriter::spawn(ledger, book)?;
         let run = Run {
             settings: delivery.settings,
             transport: delivery.transport,

@@ -3,7 +3,7 @@
 use chrono::{Duration, Utc};
 
 use super::*;
-use crate::ledger::writer::{CommitPolicy, LedgerWriter};
+use crate::ledger::writer::LedgerWriter;
 
 fn campaign() -> Book {
     Book::Campaign {
@@ -32,16 +32,12 @@ fn settled(key: &str, resolution: Resolution, submitted: u32) -> Settled {
     }
 }
 
-fn open(dir: &tempfile::TempDir) -> Ledger {
-    Ledger::open(&dir.path().join("l.db")).unwrap()
-}
-
 fn run_writer(
     ledger: Ledger,
     book: Book,
     work: impl FnOnce(&crate::ledger::writer::WriterHandle),
 ) -> Ledger {
-    let writer = LedgerWriter::spawn(ledger, book, CommitPolicy::default()).unwrap();
+    let writer = LedgerWriter::spawn(ledger, book).unwrap();
     work(&writer.handle());
     let (ledger, result) = writer.finish();
     result.unwrap();
@@ -57,12 +53,12 @@ fn block<F: std::future::Future>(f: F) -> F::Output {
 
 #[test]
 fn marks_are_committed_before_the_call_returns_and_outcomes_at_finish() {
-    let dir = tempfile::tempdir().unwrap();
-    let ledger = open(&dir);
+    let (_dir, ledger) = Ledger::temp();
+    let path = ledger.path().to_path_buf();
     let ledger = run_writer(ledger, campaign(), |w| {
         block(w.mark_in_flight(vec![mark("ana"), mark("jose")])).unwrap();
         // A second connection sees the marks at once: they are on disk, not in a buffer.
-        let other = Ledger::open(&dir.path().join("l.db")).unwrap();
+        let other = Ledger::open(&path).unwrap();
         let states = other.delivery_states("post-migration").unwrap();
         assert_eq!(states["ana"], DeliveryState::InFlight);
         assert_eq!(states["jose"], DeliveryState::InFlight);
@@ -95,8 +91,8 @@ fn marks_are_committed_before_the_call_returns_and_outcomes_at_finish() {
 
 #[test]
 fn a_second_attempt_counts_and_keeps_the_first_attempt_time() {
-    let dir = tempfile::tempdir().unwrap();
-    let ledger = run_writer(open(&dir), campaign(), |w| {
+    let (_dir, ledger) = Ledger::temp();
+    let ledger = run_writer(ledger, campaign(), |w| {
         block(w.mark_in_flight(vec![mark("ana")])).unwrap();
         w.settle(settled("ana", Resolution::Deferred, 0));
         block(w.mark_in_flight(vec![mark("ana")])).unwrap();
@@ -110,8 +106,8 @@ fn a_second_attempt_counts_and_keeps_the_first_attempt_time() {
 
 #[test]
 fn leftover_in_flight_rows_become_uncertain_and_are_listed() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut ledger = run_writer(open(&dir), campaign(), |w| {
+    let (_dir, ledger) = Ledger::temp();
+    let mut ledger = run_writer(ledger, campaign(), |w| {
         block(w.mark_in_flight(vec![mark("ana"), mark("jose"), mark("zoe")])).unwrap();
         w.settle(settled("jose", Resolution::Sent, 1));
     });
@@ -129,8 +125,8 @@ fn leftover_in_flight_rows_become_uncertain_and_are_listed() {
 
 #[test]
 fn revert_restores_the_prior_state_or_forgets_a_new_row() {
-    let dir = tempfile::tempdir().unwrap();
-    let ledger = run_writer(open(&dir), campaign(), |w| {
+    let (_dir, ledger) = Ledger::temp();
+    let ledger = run_writer(ledger, campaign(), |w| {
         block(w.mark_in_flight(vec![mark("ana")])).unwrap();
         w.settle(settled("ana", Resolution::Deferred, 0));
         block(w.mark_in_flight(vec![mark("ana"), mark("jose")])).unwrap();
@@ -153,13 +149,13 @@ fn revert_restores_the_prior_state_or_forgets_a_new_row() {
 
 #[test]
 fn test_sends_are_recorded_apart_and_count_toward_the_budget() {
-    let dir = tempfile::tempdir().unwrap();
+    let (_dir, ledger) = Ledger::temp();
     let book = Book::Test {
         campaign: "post-migration".into(),
         run: "2026-11-27T06:00:00.000Z".into(),
         to: "admin@fabrikam.com".into(),
     };
-    let ledger = run_writer(open(&dir), book, |w| {
+    let ledger = run_writer(ledger, book, |w| {
         block(w.mark_in_flight(vec![mark("ana")])).unwrap();
         w.settle(settled("ana", Resolution::Sent, 1));
     });
@@ -184,8 +180,8 @@ fn test_sends_are_recorded_apart_and_count_toward_the_budget() {
 
 #[test]
 fn submissions_outside_the_window_are_not_returned() {
-    let dir = tempfile::tempdir().unwrap();
-    let ledger = run_writer(open(&dir), campaign(), |w| {
+    let (_dir, ledger) = Ledger::temp();
+    let ledger = run_writer(ledger, campaign(), |w| {
         for (key, hours_ago) in [("old", 25), ("new", 1)] {
             block(w.mark_in_flight(vec![mark(key)])).unwrap();
             let mut s = settled(key, Resolution::Sent, 2);
@@ -210,12 +206,12 @@ fn states_round_trip_through_text() {
 
 #[test]
 fn a_users_batch_is_the_one_of_their_first_attempt_with_a_batch() {
-    let dir = tempfile::tempdir().unwrap();
+    let (_dir, ledger) = Ledger::temp();
     let in_batch = |key: &str, batch: Option<&str>| Mark {
         batch: batch.map(str::to_string),
         ..mark(key)
     };
-    let ledger = run_writer(open(&dir), campaign(), |w| {
+    let ledger = run_writer(ledger, campaign(), |w| {
         block(w.mark_in_flight(vec![in_batch("ana", Some("batch-1")), in_batch("bo", None)]))
             .unwrap();
         w.settle(settled("ana", Resolution::Deferred, 0));
@@ -245,11 +241,11 @@ fn a_users_batch_is_the_one_of_their_first_attempt_with_a_batch() {
 
 #[test]
 fn a_campaigns_standing_counts_every_state_and_lists_only_who_needs_attention() {
-    let dir = tempfile::tempdir().unwrap();
+    let (_dir, ledger) = Ledger::temp();
     let other = Book::Campaign {
         campaign: "other".into(),
     };
-    let ledger = run_writer(open(&dir), other, |w| {
+    let ledger = run_writer(ledger, other, |w| {
         block(w.mark_in_flight(vec![mark("ana")])).unwrap();
         w.settle(settled("ana", Resolution::Failed, 0));
     });
@@ -288,10 +284,10 @@ fn a_campaigns_standing_counts_every_state_and_lists_only_who_needs_attention() 
 /// same millisecond are five rows.
 #[test]
 fn every_accepted_message_is_its_own_row_in_the_submissions_log() {
-    let dir = tempfile::tempdir().unwrap();
+    let (_dir, ledger) = Ledger::temp();
     let at = Utc::now() - Duration::seconds(10);
     let keys = ["a", "b", "c", "d", "e"];
-    let ledger = run_writer(open(&dir), campaign(), |w| {
+    let ledger = run_writer(ledger, campaign(), |w| {
         block(w.mark_in_flight(keys.iter().map(|k| mark(k)).collect())).unwrap();
         for key in keys {
             let mut s = settled(key, Resolution::Sent, 2);

@@ -15,6 +15,11 @@ fn settings(extra: &str) -> Result<OAuthSettings, Vec<String>> {
     OAuthSettings::from_config(&transport(extra), "https://graph.microsoft.com/.default")
 }
 
+/// Every problem `extra` has, one per line.
+fn problems(extra: &str) -> String {
+    settings(extra).unwrap_err().join("\n")
+}
+
 #[test]
 fn client_secret_from_the_named_variable() {
     std::env::set_var("T2T_TEST_OAUTH_SECRET_A", "s3cr3t~A");
@@ -62,40 +67,32 @@ fn every_problem_is_reported_with_its_key() {
 
 #[test]
 fn missing_keys_and_half_credentials_are_named() {
-    let all = settings("").unwrap_err().join("\n");
+    let all = problems("");
     assert!(all.contains("tenant_id is missing"), "{all}");
     assert!(all.contains("client_id is missing"), "{all}");
     let base = format!("tenant_id = \"{TENANT}\"\nclient_id = \"{CLIENT}\"\n");
-    let all = settings(&format!(
-        "{base}certificate = \"{}\"",
-        fixture("test-cert.pem")
-    ))
-    .unwrap_err()
-    .join("\n");
-    assert!(all.contains("private_key is missing"), "{all}");
-    let all = settings(&format!(
-        "{base}client_secret_env = \"X\"\nprivate_key = \"k.pem\""
-    ))
-    .unwrap_err()
-    .join("\n");
-    assert!(all.contains("not both"), "{all}");
-    let all = settings(&format!(
-        "{base}client_secret_env = \"T2T_TEST_OAUTH_SURELY_UNSET\""
-    ))
-    .unwrap_err()
-    .join("\n");
-    assert!(
-        all.contains("T2T_TEST_OAUTH_SURELY_UNSET is not set"),
-        "{all}"
-    );
-    let all = settings(&format!(
-        "{base}certificate = \"{}\"\nprivate_key = \"{}\"",
-        fixture("test-cert.pem"),
-        fixture("other-key-pkcs1.pem")
-    ))
-    .unwrap_err()
-    .join("\n");
-    assert!(all.contains("does not belong to the certificate"), "{all}");
+    let (cert, other_key) = (fixture("test-cert.pem"), fixture("other-key-pkcs1.pem"));
+    for (keys, why) in [
+        (
+            format!("certificate = \"{cert}\""),
+            "private_key is missing",
+        ),
+        (
+            "client_secret_env = \"X\"\nprivate_key = \"k.pem\"".into(),
+            "not both",
+        ),
+        (
+            "client_secret_env = \"T2T_TEST_OAUTH_SURELY_UNSET\"".into(),
+            "T2T_TEST_OAUTH_SURELY_UNSET is not set",
+        ),
+        (
+            format!("certificate = \"{cert}\"\nprivate_key = \"{other_key}\""),
+            "does not belong to the certificate",
+        ),
+    ] {
+        let all = problems(&format!("{base}{keys}"));
+        assert!(all.contains(why), "{keys}: {all}");
+    }
 }
 
 #[test]

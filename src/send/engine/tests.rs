@@ -9,7 +9,7 @@ use std::time::Duration;
 use super::*;
 use crate::exit::Outcome;
 use crate::ledger::deliveries::{Book, DeliveryState};
-use crate::ledger::writer::{CommitPolicy, LedgerWriter};
+use crate::ledger::writer::LedgerWriter;
 use crate::ledger::Ledger;
 use crate::send::retry::Backoff;
 use crate::send::summary::Counts;
@@ -119,7 +119,7 @@ impl Fixture {
         let history = ledger
             .submissions_since(Utc::now() - chrono::Duration::hours(24))
             .unwrap();
-        let writer = LedgerWriter::spawn(ledger, book, CommitPolicy::default()).unwrap();
+        let writer = LedgerWriter::spawn(ledger, book).unwrap();
         let total = Some(jobs.len() as u64);
         let run_ = Run {
             settings,
@@ -670,7 +670,7 @@ async fn messages_are_built_only_for_users_the_run_sends_to() {
         })
         .collect();
     let ledger = Ledger::open(&f.path).unwrap();
-    let writer = LedgerWriter::spawn(ledger, campaign(), CommitPolicy::default()).unwrap();
+    let writer = LedgerWriter::spawn(ledger, campaign()).unwrap();
     let run_ = Run {
         settings: settings(),
         transport: Arc::new(StubTransport::new()),

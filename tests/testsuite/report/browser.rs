@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use chrono::Utc;
 use serde_json::Value;
 use t2t_notify::ledger::deliveries::{Book, Mark, Resolution, Settled};
-use t2t_notify::ledger::writer::{CommitPolicy, LedgerWriter};
+use t2t_notify::ledger::writer::LedgerWriter;
 use t2t_notify::ledger::Ledger;
 
 use crate::cdp::Browser;
@@ -25,7 +25,7 @@ fn write_ledger(path: &Path) {
     let book = Book::Campaign {
         campaign: "post-migration".into(),
     };
-    let writer = LedgerWriter::spawn(ledger, book, CommitPolicy::default()).unwrap();
+    let writer = LedgerWriter::spawn(ledger, book).unwrap();
     let handle = writer.handle();
     let users = [
         (
@@ -209,7 +209,7 @@ fn write_realistic_ledger(path: &Path) {
     let book = Book::Campaign {
         campaign: "post-migration".into(),
     };
-    let writer = LedgerWriter::spawn(ledger, book, CommitPolicy::default()).unwrap();
+    let writer = LedgerWriter::spawn(ledger, book).unwrap();
     let handle = writer.handle();
     let user = |i: usize| format!("alexandra.konstantinopoulou{i}@contoso.onmicrosoft.com");
     let marks: Vec<Mark> = (0..40)
