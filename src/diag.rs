@@ -101,17 +101,12 @@ impl Diagnostics {
     /// Every problem, in file then line order.
     pub fn sorted(&self) -> Vec<&Diagnostic> {
         let mut v: Vec<&Diagnostic> = self.items.iter().collect();
-        v.sort_by(|a, b| {
+        v.sort_by_key(|d| {
             (
-                a.file.as_ref(),
-                a.line.unwrap_or(0),
-                a.column.as_ref().map(|c| c.index),
+                d.file.clone(),
+                d.line.unwrap_or(0),
+                d.column.as_ref().map(|c| c.index),
             )
-                .cmp(&(
-                    b.file.as_ref(),
-                    b.line.unwrap_or(0),
-                    b.column.as_ref().map(|c| c.index),
-                ))
         });
         v
     }
@@ -132,10 +127,6 @@ impl Diagnostics {
 
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
-    }
-
-    pub fn len(&self) -> usize {
-        self.items.len()
     }
 }
 
@@ -165,6 +156,18 @@ pub fn quote(value: &str) -> String {
         let head: String = escaped.chars().take(MAX).collect();
         format!("`{head}...` ({} characters)", value.chars().count())
     }
+}
+
+/// A reply or reason on one line: every run of whitespace (a multi-line server reply's line
+/// breaks) becomes one space.
+pub fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// `1 user`, `2 users`: a count with its noun in the singular or the plural.
+pub fn count(n: impl Into<u64>, noun: &str) -> String {
+    let n = n.into();
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 use std::fmt::Write;
 
 use super::summary::{AdminSummary, LedgerUser, Listed};
+use crate::diag::{count, one_line};
 use crate::ledger::deliveries::DeliveryState;
 
 /// The subject line: campaign, outcome and the numbers that matter.
@@ -162,30 +163,21 @@ fn ledger_list(out: &mut String, title: &str, hint: &str, list: &Listed<LedgerUs
     if list.total == 0 {
         return;
     }
-    let users = if list.total == 1 { "user" } else { "users" };
-    let _ = writeln!(out, "\n{title}: {} {users} ({hint})", list.total);
+    let users = count(list.total as u64, "user");
+    let _ = writeln!(out, "\n{title}: {users} ({hint})");
     for u in &list.users {
-        let attempts = if u.attempts == 1 {
-            "attempt"
-        } else {
-            "attempts"
-        };
         let _ = writeln!(
             out,
-            "  {} ({}, {} {attempts}): {}",
+            "  {} ({}, {}): {}",
             u.user,
             u.recipients.join(", "),
-            u.attempts,
+            count(u.attempts, "attempt"),
             one_line(u.reply.as_deref().unwrap_or("-"))
         );
     }
     if list.omitted > 0 {
         let _ = writeln!(out, "  ... and {} more", list.omitted);
     }
-}
-
-fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::json;
 
+use crate::diag::one_line;
 use crate::ledger::deliveries::{DeliveryRow, DeliveryState, TestSendRow};
 
 /// How many users of a campaign are in each state.
@@ -321,10 +322,6 @@ fn test_cells(t: &TestSendRow) -> [String; 6] {
         o(&t.sent_at),
         one_line(t.last_reply.as_deref().unwrap_or("-")),
     ]
-}
-
-pub(super) fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Left-aligned columns two spaces apart; the last column is not padded.

@@ -6,7 +6,8 @@
 
 use std::fmt::Write;
 
-use super::format::{attention, one_line, HeldRow, Report, Totals};
+use super::format::{attention, HeldRow, Report, Totals};
+use crate::diag::{count, one_line};
 use crate::ledger::deliveries::{DeliveryRow, DeliveryState, TestSendRow};
 use crate::render::gallery::escape;
 
@@ -45,10 +46,7 @@ fn head(out: &mut String, report: &Report, f: &PageFacts) {
         (Some(c), Some(b)) => format!("campaign {}, batch {}", escape(c), escape(b)),
         (Some(c), None) => format!("campaign {}", escape(c)),
         (None, Some(b)) => format!("batch {}", escape(b)),
-        (None, None) => {
-            let n = report.totals().len();
-            format!("{n} campaign{}", if n == 1 { "" } else { "s" })
-        }
+        (None, None) => count(report.totals().len() as u64, "campaign"),
     };
     let exports = if f.exports.is_empty() {
         String::new()
@@ -149,7 +147,7 @@ fn held_callout(out: &mut String, held: &[HeldRow]) {
     let _ = write!(
         out,
         "<section class=\"callout warn\" id=\"held-back\"><h2>Held back: {} not notified</h2>\n<p>Their newest move state is not <b>Success</b>. <b>Failed</b> moves need the migration team; the others get their notice from a later run with the next export.</p>\n<ul class=\"reasons\">\n",
-        users(held.len())
+        count(held.len() as u64, "user")
     );
     let mut groups: Vec<(&str, bool, Vec<&HeldRow>)> = Vec::new();
     for h in held {
@@ -194,29 +192,19 @@ fn row_callout(out: &mut String, id: &str, title: &str, hint: &str, rows: &[&Del
     let _ = write!(
         out,
         "<section class=\"callout {class}\" data-callout=\"{id}\"><h2>{title}: {}</h2>\n<p>{hint}</p>\n<ul>",
-        users(rows.len())
+        count(rows.len() as u64, "user")
     );
     for r in rows.iter().take(CALLOUT_LISTED) {
         let _ = write!(
             out,
             "<li><b>{}</b> <span class=\"muted\">({})</span> <span class=\"reply\">{}</span></li>",
             escape(&r.user_key),
-            attempts(r.attempts),
+            count(r.attempts, "attempt"),
             escape(&one_line(r.last_reply.as_deref().unwrap_or("-")))
         );
     }
     more(out, rows.len());
     out.push_str("</ul></section>\n");
-}
-
-/// `1 attempt`, `2 attempts`.
-fn attempts(n: u32) -> String {
-    format!("{n} attempt{}", if n == 1 { "" } else { "s" })
-}
-
-/// `1 user`, `2 users`.
-fn users(n: usize) -> String {
-    format!("{n} user{}", if n == 1 { "" } else { "s" })
 }
 
 fn more(out: &mut String, total: usize) {
