@@ -7,7 +7,6 @@
 mod files;
 pub use files::TEXT_PAGE;
 mod marker;
-pub use marker::MARKER;
 mod write;
 
 use crate::cli::{Cli, PreviewArgs};

@@ -20,7 +20,7 @@ use crate::ledger::deliveries::{DeliveryRow, DeliveryState, TestSendRow};
 use crate::ledger::Ledger;
 use crate::plan::{self, Sources};
 
-pub use format::{HeldRow, Report, Totals};
+pub use format::{HeldRow, Report};
 pub use html::{page, PageFacts};
 
 /// Runs the command.
