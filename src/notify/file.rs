@@ -24,16 +24,7 @@ pub fn summary_dir(config: &Config) -> PathBuf {
 /// The file name of a run's summary: `summary-20250301T101500Z-post-migration.json`, with
 /// anything but letters, digits, `.`, `_` and `-` in the campaign turned into `_`.
 pub fn file_name(started: DateTime<Utc>, campaign: &str, attempt: u32) -> String {
-    let safe: String = campaign
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
+    let safe: String = campaign.chars().map(file_name_char).collect();
     let safe = safe.trim_start_matches('.');
     let suffix = if attempt > 1 {
         format!("-{attempt}")
@@ -44,6 +35,16 @@ pub fn file_name(started: DateTime<Utc>, campaign: &str, attempt: u32) -> String
         "summary-{}-{safe}{suffix}.json",
         started.format("%Y%m%dT%H%M%SZ")
     )
+}
+
+/// `c` if it is safe in a file name on every platform (ASCII letters and digits, `.`, `_`,
+/// `-`), else `_`.
+pub fn file_name_char(c: char) -> char {
+    if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+        c
+    } else {
+        '_'
+    }
 }
 
 /// Writes `json` to a new file in `dir` (created 0700 if missing), 0600, and returns its path.

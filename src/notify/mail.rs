@@ -66,43 +66,33 @@ impl MailReport {
     pub fn of_run(to: &str, run: &RunSummary, reply: Option<String>, per_day: u32) -> MailReport {
         let to = to.to_string();
         let c = &run.counts;
-        let reply = || reply.clone().unwrap_or_default();
+        let reply = reply.unwrap_or_default();
         if c.sent > 0 {
-            return MailReport::Sent { to, reply: reply() };
+            return MailReport::Sent { to, reply };
         }
         if c.uncertain > 0 {
-            return MailReport::Uncertain { to, reply: reply() };
+            return MailReport::Uncertain { to, reply };
         }
         if c.failed + c.deferred > 0 {
-            return MailReport::Failed { to, reply: reply() };
+            return MailReport::Failed { to, reply };
         }
-        match &run.stop {
-            Some(StopReason::DayBudget { resume_at }) => MailReport::NotSent {
-                to,
-                reason: format!(
-                    "the [pacing] per_day budget of {per_day} recipients is spent until {}",
-                    resume_at.format("%Y-%m-%d %H:%M UTC")
-                ),
-            },
-            Some(StopReason::Fatal { reason }) => MailReport::Failed {
-                to,
-                reply: reason.clone(),
-            },
-            Some(StopReason::Quota { reply, .. } | StopReason::Unavailable { reply, .. }) => {
-                MailReport::Failed {
-                    to,
-                    reply: reply.clone(),
-                }
+        let reason = match &run.stop {
+            Some(StopReason::DayBudget { resume_at }) => format!(
+                "the [pacing] per_day budget of {per_day} recipients is spent until {}",
+                resume_at.format("%Y-%m-%d %H:%M UTC")
+            ),
+            Some(
+                StopReason::Fatal { reason: reply }
+                | StopReason::Quota { reply, .. }
+                | StopReason::Unavailable { reply, .. },
+            ) => {
+                let reply = reply.clone();
+                return MailReport::Failed { to, reply };
             }
-            Some(StopReason::Interrupted) => MailReport::NotSent {
-                to,
-                reason: "interrupted by Ctrl-C".into(),
-            },
-            None => MailReport::NotSent {
-                to,
-                reason: "nothing was tried".into(),
-            },
-        }
+            Some(StopReason::Interrupted) => "interrupted by Ctrl-C".into(),
+            None => "nothing was tried".into(),
+        };
+        MailReport::NotSent { to, reason }
     }
 }
 

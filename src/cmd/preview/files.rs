@@ -88,13 +88,7 @@ pub fn stem(n: usize, source_upn: &str) -> String {
     let slug: String = source_upn
         .to_lowercase()
         .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-') {
-                c
-            } else {
-                '_'
-            }
-        })
+        .map(crate::notify::file::file_name_char)
         .take(80)
         .collect();
     format!("{n:06}-{slug}")

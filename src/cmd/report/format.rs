@@ -348,4 +348,4 @@ fn table<const N: usize>(header: &[&str; N], rows: &[[String; N]]) -> String {
 }
 
 #[cfg(test)]
-mod tests;
+pub(super) mod tests;

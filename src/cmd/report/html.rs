@@ -77,22 +77,16 @@ fn cards(out: &mut String, report: &Report) {
     let t = grand_total(report);
     let held = report.held_back().len() as u64;
     out.push_str("<section class=\"cards\" id=\"cards\">\n");
+    // A card is neutral at zero; a failure is bad, anything uncertain or held back a warning.
+    let alert = |n: u64, class| if n > 0 { class } else { "neutral" };
     let cards: [(&str, u64, &str); 7] = [
         ("in the ledger", t.users, "neutral"),
         ("sent", t.sent, "ok"),
-        (
-            "failed",
-            t.failed,
-            if t.failed > 0 { "bad" } else { "neutral" },
-        ),
-        (
-            "uncertain",
-            t.uncertain,
-            if t.uncertain > 0 { "warn" } else { "neutral" },
-        ),
+        ("failed", t.failed, alert(t.failed, "bad")),
+        ("uncertain", t.uncertain, alert(t.uncertain, "warn")),
         ("deferred", t.deferred, "neutral"),
         ("in flight or pending", t.in_flight + t.pending, "neutral"),
-        ("held back", held, if held > 0 { "warn" } else { "neutral" }),
+        ("held back", held, alert(held, "warn")),
     ];
     for (label, n, class) in cards {
         let _ = writeln!(
@@ -217,31 +211,22 @@ fn more(out: &mut String, total: usize) {
     }
 }
 
-const STATE_COLUMNS: [&str; 7] = [
-    "users",
-    "sent",
-    "deferred",
-    "failed",
-    "uncertain",
-    "in flight",
-    "pending",
-];
-
-fn totals_cells(t: &Totals) -> [u64; 7] {
+/// The state columns of a totals table: name, count, and the class a count above zero takes.
+fn state_columns(t: &Totals) -> [(&'static str, u64, &'static str); 7] {
     [
-        t.users,
-        t.sent,
-        t.deferred,
-        t.failed,
-        t.uncertain,
-        t.in_flight,
-        t.pending,
+        ("users", t.users, "num"),
+        ("sent", t.sent, "num"),
+        ("deferred", t.deferred, "num"),
+        ("failed", t.failed, "num bad"),
+        ("uncertain", t.uncertain, "num warn"),
+        ("in flight", t.in_flight, "num"),
+        ("pending", t.pending, "num"),
     ]
 }
 
 fn totals_header(out: &mut String, first: &str, held: bool) {
     let _ = write!(out, "<thead><tr><th>{first}</th>");
-    for c in STATE_COLUMNS {
+    for (c, _, _) in state_columns(&Totals::default()) {
         let _ = write!(out, "<th class=\"num\">{c}</th>");
     }
     if held {
@@ -252,17 +237,10 @@ fn totals_header(out: &mut String, first: &str, held: bool) {
 
 fn totals_row(out: &mut String, name: &str, t: &Totals, held: Option<u64>) {
     let _ = write!(out, "<tr><th scope=\"row\">{name}</th>");
-    for (n, column) in totals_cells(t).iter().zip(STATE_COLUMNS) {
-        let class = match (column, *n > 0) {
-            ("failed", true) => "num bad",
-            ("uncertain", true) => "num warn",
-            _ => "num",
-        };
+    let held = held.map(|h| ("held back", h, "num warn"));
+    for (_, n, class) in state_columns(t).into_iter().chain(held) {
+        let class = if n > 0 { class } else { "num" };
         let _ = write!(out, "<td class=\"{class}\">{n}</td>");
-    }
-    if let Some(h) = held {
-        let class = if h > 0 { "num warn" } else { "num" };
-        let _ = write!(out, "<td class=\"{class}\">{h}</td>");
     }
     out.push_str("</tr>\n");
 }

@@ -2,7 +2,8 @@
 
 use super::*;
 
-fn row(user: &str, state: DeliveryState, reply: &str) -> DeliveryRow {
+/// A row of campaign `post-migration`, tried once; sent ones have their time.
+pub(in crate::cmd::report) fn row(user: &str, state: DeliveryState, reply: &str) -> DeliveryRow {
     DeliveryRow {
         campaign: "post-migration".into(),
         user_key: user.into(),

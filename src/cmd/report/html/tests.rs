@@ -5,21 +5,12 @@ use super::*;
 
 const HOSTILE: &str = "<img src=x onerror=alert(1)>";
 
+/// The format tests' row, tried twice, of migration batch `batch`.
 fn row(user: &str, state: DeliveryState, reply: &str, batch: Option<&str>) -> DeliveryRow {
     DeliveryRow {
-        campaign: "post-migration".into(),
-        user_key: user.into(),
-        state,
         attempts: 2,
-        recipients: vec![user.replace("contoso", "fabrikam")],
-        message_id: Some(format!("<{user}>")),
-        content_hash: None,
-        last_reply: Some(reply.into()),
         batch: batch.map(str::to_string),
-        first_attempt_at: Some("2025-03-05T10:00:00.000Z".into()),
-        last_attempt_at: Some("2025-03-05T10:00:01.000Z".into()),
-        sent_at: None,
-        updated_at: "2025-03-05T10:00:01.000Z".into(),
+        ..super::super::format::tests::row(user, state, reply)
     }
 }
 
