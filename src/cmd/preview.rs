@@ -18,7 +18,7 @@ use crate::render::{Rendered, Renderer};
 
 /// Runs the command.
 pub fn execute(cli: &Cli, args: &PreviewArgs) -> anyhow::Result<Outcome> {
-    let config = crate::run::load_config(cli)?;
+    let config = crate::config::Config::load(&cli.config)?;
     let renderer = Renderer::new(&config).map_err(|e| InvalidInput(e.to_string()))?;
     let sources = Sources {
         directory: args.input.directory.as_deref(),

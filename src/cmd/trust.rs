@@ -68,7 +68,7 @@ pub struct ConfirmArgs {
 
 /// Runs the command.
 pub fn execute(cli: &Cli, args: &TrustArgs) -> anyhow::Result<Outcome> {
-    let config = crate::run::load_config(cli)?;
+    let config = Config::load(&cli.config)?;
     match &args.command {
         TrustCommand::Script(a) => write_script(&config, a),
         TrustCommand::Confirm(a) => confirm(&config, &a.files),

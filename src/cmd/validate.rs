@@ -45,7 +45,7 @@ fn optional_config(cli: &Cli) -> anyhow::Result<Option<Config>> {
     if cli.config == default && !default.exists() {
         return Ok(None);
     }
-    Ok(Some(crate::run::load_config(cli)?))
+    Ok(Some(Config::load(&cli.config)?))
 }
 
 fn print_human(mapping: &str, plan: &plan::Plan) {

@@ -86,10 +86,16 @@ pub fn rewrite(path: &Path, json: &[u8]) -> std::io::Result<()> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let tmp = path.with_file_name(format!(".{name}.tmp"));
-    let mut file = private_file(&tmp, false)?;
-    file.write_all(json)?;
-    file.sync_all()?;
+    write_private(&tmp, json)?;
     std::fs::rename(&tmp, path)
+}
+
+/// Writes `bytes` to `path` readable by the owner only (0600, also when the file existed),
+/// and waits until they are on disk.
+pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut file = private_file(path, false)?;
+    file.write_all(bytes)?;
+    file.sync_all()
 }
 
 fn private_file(path: &Path, new: bool) -> std::io::Result<std::fs::File> {

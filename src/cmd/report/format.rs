@@ -87,9 +87,7 @@ impl Report {
             campaigns.entry(row.campaign.clone()).or_default().push(row);
         }
         for rows in campaigns.values_mut() {
-            rows.sort_by(|a, b| {
-                (attention(a.state), &a.user_key).cmp(&(attention(b.state), &b.user_key))
-            });
+            rows.sort_by_cached_key(|r| (attention(r.state), r.user_key.clone()));
         }
         Report {
             campaigns,

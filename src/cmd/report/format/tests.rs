@@ -23,23 +23,21 @@ pub(in crate::cmd::report) fn row(user: &str, state: DeliveryState, reply: &str)
 
 fn report() -> Report {
     Report::new(
-        vec![
-            row(
-                "ana@contoso.com",
-                DeliveryState::Sent,
-                "250 2.0.0 Ok: queued as 1",
-            ),
-            row(
-                "zoe@contoso.com",
+        [
+            ("ana", DeliveryState::Sent, "250 2.0.0 Ok: queued as 1"),
+            (
+                "zoe",
                 DeliveryState::Failed,
                 "550 5.1.1 <zoe@fabrikam.com>: User\r\n unknown",
             ),
-            row(
-                "jose@contoso.com",
+            (
+                "jose",
                 DeliveryState::Uncertain,
                 "connection lost after the message was sent",
             ),
-        ],
+        ]
+        .map(|(name, state, reply)| row(&format!("{name}@contoso.com"), state, reply))
+        .into(),
         vec![TestSendRow {
             run: "r1".into(),
             campaign: "post-migration".into(),

@@ -27,30 +27,13 @@ fn held(user: &str, hold: &str, action: bool) -> HeldRow {
 }
 
 fn report() -> Report {
-    Report::new(
-        vec![
-            row(
-                "ana@contoso.com",
-                DeliveryState::Sent,
-                "250 2.0.0 Ok",
-                Some("batch-1"),
-            ),
-            row(
-                "eve@contoso.com",
-                DeliveryState::Failed,
-                HOSTILE,
-                Some("batch-2"),
-            ),
-            row(
-                "fay@contoso.com",
-                DeliveryState::Uncertain,
-                "connection lost",
-                None,
-            ),
-        ],
-        Vec::new(),
-    )
-    .with_held_back(vec![
+    let rows = [
+        ("ana", DeliveryState::Sent, "250 2.0.0 Ok", Some("batch-1")),
+        ("eve", DeliveryState::Failed, HOSTILE, Some("batch-2")),
+        ("fay", DeliveryState::Uncertain, "connection lost", None),
+    ]
+    .map(|(name, state, reply, batch)| row(&format!("{name}@contoso.com"), state, reply, batch));
+    Report::new(rows.into(), Vec::new()).with_held_back(vec![
         held("bo@contoso.com", "Failed", true),
         held("cy@contoso.com", "InProgress", false),
     ])
@@ -108,11 +91,15 @@ fn every_user_has_a_row_and_the_ones_who_need_someone_are_called_out() {
             "{user}"
         );
     }
-    assert!(html.contains("<h2>Failed in campaign post-migration: 1 user</h2>"));
-    assert!(html.contains("<h2>Uncertain in campaign post-migration: 1 user</h2>"));
-    assert!(html.contains("<code>send --campaign post-migration --retry-failed</code>"));
-    assert!(html.contains("(2 attempts)"));
-    assert!(html.contains("<h2>Held back: 2 users not notified</h2>"));
+    for callout in [
+        "<h2>Failed in campaign post-migration: 1 user</h2>",
+        "<h2>Uncertain in campaign post-migration: 1 user</h2>",
+        "<code>send --campaign post-migration --retry-failed</code>",
+        "(2 attempts)",
+        "<h2>Held back: 2 users not notified</h2>",
+    ] {
+        assert!(html.contains(callout), "{callout}");
+    }
     let failed_first = html.find("Failed: 1</span> <span class=\"act\">").unwrap();
     let in_progress = html.find("InProgress: 1</span>").unwrap();
     assert!(failed_first < in_progress, "Failed is listed first");
