@@ -107,8 +107,7 @@ fn near_matches<'a>(
 }
 
 /// Which people the preview covers: `--user` (any of source UPN, target UPN or address,
-/// case-insensitive), then `--limit`. A later filter (move state, batch) adds its test to
-/// [`PreviewFilter::keep`].
+/// case-insensitive), then `--limit`.
 pub struct PreviewFilter {
     users: Vec<String>,
     limit: Option<usize>,
@@ -122,18 +121,13 @@ impl PreviewFilter {
         }
     }
 
-    /// True when `r` is in the preview.
-    pub fn keep(&self, r: &Recipient) -> bool {
-        self.users.is_empty() || self.users.iter().any(|u| user_matches(&r.user, u))
-    }
-
     /// The kept people, in mapping order, at most `--limit`.
     pub fn apply<'a>(&self, recipients: &'a [Recipient]) -> Vec<&'a Recipient> {
-        let kept = recipients.iter().filter(|r| self.keep(r));
-        match self.limit {
-            Some(n) => kept.take(n).collect(),
-            None => kept.collect(),
-        }
+        let all = self.users.is_empty();
+        let kept = recipients
+            .iter()
+            .filter(|r| all || self.users.iter().any(|u| user_matches(&r.user, u)));
+        kept.take(self.limit.unwrap_or(usize::MAX)).collect()
     }
 
     /// The `--user` values that match nobody in the mapping.

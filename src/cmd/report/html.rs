@@ -97,16 +97,16 @@ fn cards(out: &mut String, report: &Report) {
     out.push_str("</section>\n");
 }
 
+/// Uncertain, or left in flight by a killed run: either may have the notice.
+fn unsure(state: DeliveryState) -> bool {
+    matches!(state, DeliveryState::Uncertain | DeliveryState::InFlight)
+}
+
 fn callouts(out: &mut String, report: &Report) {
-    let failed: Vec<&DeliveryRow> = report
+    let flagged = report
         .rows()
-        .filter(|r| r.state == DeliveryState::Failed)
-        .collect();
-    let uncertain: Vec<&DeliveryRow> = report
-        .rows()
-        .filter(|r| matches!(r.state, DeliveryState::Uncertain | DeliveryState::InFlight))
-        .collect();
-    if failed.is_empty() && uncertain.is_empty() && report.held_back().is_empty() {
+        .any(|r| r.state == DeliveryState::Failed || unsure(r.state));
+    if !flagged && report.held_back().is_empty() {
         out.push_str("<section class=\"callout ok\"><h2>Nobody needs attention</h2><p>No user failed, is uncertain or is held back.</p></section>\n");
         return;
     }
@@ -129,7 +129,7 @@ fn callouts(out: &mut String, report: &Report) {
             "uncertain",
             &format!("Uncertain in campaign {c}"),
             &format!("These notices may have been delivered (the connection dropped after the message was sent, or a run stopped). Check a mailbox before <code>send --campaign {c} --resend-uncertain</code>."),
-            &of(|s| matches!(s, DeliveryState::Uncertain | DeliveryState::InFlight)),
+            &of(unsure),
         );
     }
 }
@@ -143,14 +143,9 @@ fn held_callout(out: &mut String, held: &[HeldRow]) {
         "<section class=\"callout warn\" id=\"held-back\"><h2>Held back: {} not notified</h2>\n<p>Their newest move state is not <b>Success</b>. <b>Failed</b> moves need the migration team; the others get their notice from a later run with the next export.</p>\n<ul class=\"reasons\">\n",
         count(held.len() as u64, "user")
     );
-    let mut groups: Vec<(&str, bool, Vec<&HeldRow>)> = Vec::new();
-    for h in held {
-        match groups.iter_mut().find(|g| g.0 == h.hold) {
-            Some(g) => g.2.push(h),
-            None => groups.push((&h.hold, h.action_needed, vec![h])),
-        }
-    }
-    for (hold, action, users) in groups {
+    // The report sorts the held-back users by their hold: each hold is one run of rows.
+    for users in held.chunk_by(|a, b| a.hold == b.hold) {
+        let (hold, action) = (&users[0].hold, users[0].action_needed);
         let class = if action { "bad" } else { "neutral" };
         let note = if action {
             " <span class=\"act\">the migration team must act</span>"
