@@ -4,31 +4,26 @@
 use std::fmt;
 use std::sync::Arc;
 
-use serde::Serialize;
-
 /// How bad a problem is: errors make the input unusable, warnings only inform.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {
     Warning,
     Error,
 }
 
 /// A column of a CSV file: 1-based position and the name the docs give it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Column {
     pub index: usize,
     pub name: String,
 }
 
 /// One problem found in one input file.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Diagnostic {
     pub severity: Severity,
     pub file: Arc<str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub column: Option<Column>,
     pub message: String,
 }
@@ -127,6 +122,10 @@ impl Diagnostics {
 
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.items.len()
     }
 }
 
