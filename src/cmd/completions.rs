@@ -4,7 +4,6 @@
 use crate::cli::CompletionsArgs;
 use crate::exit::Outcome;
 
-/// Runs the command.
 pub fn execute(args: &CompletionsArgs) -> anyhow::Result<Outcome> {
     let mut cmd = crate::cli::command();
     // Built in memory, then printed through `output`: clap_complete panics when a write to

@@ -6,6 +6,7 @@
 use crate::cli::{Cli, Command, InputArgs, MoveStateArgs, ReportArgs};
 use crate::config::Config;
 use crate::exit::InvalidInput;
+use crate::plan::Sources;
 
 /// Fills the input flags the command line left out from the config's `[inputs]`.
 pub fn fill(cli: &mut Cli) -> anyhow::Result<()> {
@@ -71,4 +72,14 @@ fn fill_report(config: &std::path::Path, args: &mut ReportArgs) -> anyhow::Resul
         .into());
     }
     Ok(())
+}
+
+/// What `validate`, `preview` and `send` read: the files their (filled) flags name.
+pub fn sources<'a>(input: &'a InputArgs, moves: &'a MoveStateArgs) -> Sources<'a> {
+    Sources {
+        mapping: &input.mapping,
+        directory: input.directory.as_deref(),
+        move_states: &moves.move_states,
+        batch: moves.batch.as_deref(),
+    }
 }

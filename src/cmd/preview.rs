@@ -12,20 +12,14 @@ mod write;
 use crate::cli::{Cli, PreviewArgs};
 use crate::exit::{InvalidInput, Outcome};
 use crate::output::out;
-use crate::plan::{self, Recipient, Sources};
+use crate::plan::{self, Recipient};
 use crate::render::fallbacks::Fallbacks;
 use crate::render::{Rendered, Renderer};
 
-/// Runs the command.
 pub fn execute(cli: &Cli, args: &PreviewArgs) -> anyhow::Result<Outcome> {
     let config = crate::config::Config::load(&cli.config)?;
     let renderer = Renderer::new(&config).map_err(|e| InvalidInput(e.to_string()))?;
-    let sources = Sources {
-        directory: args.input.directory.as_deref(),
-        move_states: &args.moves.move_states,
-        batch: args.moves.batch.as_deref(),
-        ..Sources::new(&args.input.mapping)
-    };
+    let sources = super::inputs::sources(&args.input, &args.moves);
     let plan = plan::load(Some(&config), sources, true)?;
     let selection = PreviewFilter::new(&args.users, args.limit);
     let chosen = selection.apply(&plan.recipients);

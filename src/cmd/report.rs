@@ -23,7 +23,6 @@ use crate::plan::{self, Sources};
 pub use format::{HeldRow, Report};
 pub use html::{page, PageFacts};
 
-/// Runs the command.
 pub fn execute(cli: &Cli, args: &ReportArgs) -> anyhow::Result<Outcome> {
     let config = Config::load(&cli.config)?;
     let (mut rows, tests) = read_ledger(&config, args)?;

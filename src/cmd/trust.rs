@@ -66,7 +66,6 @@ pub struct ConfirmArgs {
     pub files: Vec<PathBuf>,
 }
 
-/// Runs the command.
 pub fn execute(cli: &Cli, args: &TrustArgs) -> anyhow::Result<Outcome> {
     let config = Config::load(&cli.config)?;
     match &args.command {

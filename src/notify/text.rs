@@ -62,14 +62,11 @@ fn head(out: &mut String, s: &AdminSummary) {
         s.run.started_at, s.run.ended_at, s.run.seconds
     );
     if let Some(p) = &s.paused {
-        match &p.resume_at {
-            Some(at) => {
-                let _ = writeln!(out, "Paused: resume at {at}");
-            }
-            None => {
-                let _ = writeln!(out, "Paused: {}", p.reason);
-            }
-        }
+        let why = match &p.resume_at {
+            Some(at) => format!("resume at {at}"),
+            None => p.reason.clone(),
+        };
+        let _ = writeln!(out, "Paused: {why}");
     }
     match s.gate.status {
         "closed" => {

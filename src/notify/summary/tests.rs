@@ -42,17 +42,14 @@ fn held(name: &str, state: Option<MoveState>) -> HeldBack {
         line: 4,
         index: None,
     });
-    let hold = match state {
-        Some(s) => Hold::State(s),
-        None => Hold::NotInAnyExport,
+    let reason = match state {
+        Some(_) => "move Failed (batch batch-1, batch-1.csv:4): the migration team must fix and retry the move before this user is told",
+        None => "not in any move-state export",
     };
     HeldBack {
         user: user(name),
-        reason: match state {
-            Some(_) => "move Failed (batch batch-1, batch-1.csv:4): the migration team must fix and retry the move before this user is told".into(),
-            None => "not in any move-state export".into(),
-        },
-        hold,
+        reason: reason.into(),
+        hold: state.map_or(Hold::NotInAnyExport, Hold::State),
         move_state: entry,
     }
 }
