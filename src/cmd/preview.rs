@@ -221,18 +221,11 @@ fn print_one(
 /// The notice as a person reads it: the headers, a blank line, the text part.
 pub fn terminal_text(r: &Rendered) -> String {
     let head = String::from_utf8_lossy(&r.bytes);
+    let headers = head.split("\r\n\r\n").next().unwrap_or_default();
     let header = |name: &str| -> String {
-        head.split("\r\n\r\n")
-            .next()
-            .unwrap_or_default()
-            .split("\r\n")
-            .find(|l| {
-                l.len() > name.len()
-                    && l[..name.len()].eq_ignore_ascii_case(name)
-                    && l[name.len()..].starts_with(':')
-            })
-            .map(|l| l[name.len() + 1..].trim().to_string())
-            .unwrap_or_default()
+        let mut fields = headers.split("\r\n").filter_map(|l| l.split_once(':'));
+        let field = fields.find(|(n, _)| n.eq_ignore_ascii_case(name));
+        field.map_or_else(String::new, |(_, v)| v.trim().to_string())
     };
     let link_check = if r.link_errors.is_empty() {
         "ok".to_string()

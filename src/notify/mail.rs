@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 use super::summary::AdminSummary;
 use super::text;
 use crate::config::Config;
-use crate::inputs::address;
+use crate::inputs::address::{self, AddressError};
 use crate::send::{RunSummary, SendJob, StopReason};
 use crate::transport::Envelope;
 
@@ -157,11 +157,11 @@ fn message_id(summary: &AdminSummary, from: &Mailbox) -> String {
 #[derive(Debug, thiserror::Error)]
 pub enum AdminMailError {
     #[error("[message] from: {0}")]
-    From(String),
+    From(AddressError),
     #[error("[notify] admin_email `{to}` {why}")]
-    To { to: String, why: String },
+    To { to: String, why: AddressError },
     #[error("[notify] admin_email: {0}")]
-    Mailbox(String),
+    Mailbox(AddressError),
     #[error(transparent)]
     Message(#[from] lettre::error::Error),
 }
@@ -174,13 +174,11 @@ pub fn job(
     json: &str,
     date: SystemTime,
 ) -> Result<SendJob, AdminMailError> {
-    let from = address::parse_mailbox(&config.message.from)
-        .map_err(|e| AdminMailError::From(e.to_string()))?;
-    address::check_email(to.trim()).map_err(|e| AdminMailError::To {
-        to: to.to_string(),
-        why: e.to_string(),
-    })?;
-    let to = address::parse_mailbox(to).map_err(|e| AdminMailError::Mailbox(e.to_string()))?;
+    let from = address::parse_mailbox(&config.message.from).map_err(AdminMailError::From)?;
+    if let Err(why) = address::check_email(to.trim()) {
+        return Err(AdminMailError::To { to: to.into(), why });
+    }
+    let to = address::parse_mailbox(to).map_err(AdminMailError::Mailbox)?;
     Ok(build(&from, &to, summary, json, date)?)
 }
 
