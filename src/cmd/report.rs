@@ -34,7 +34,7 @@ pub fn execute(cli: &Cli, args: &ReportArgs) -> anyhow::Result<Outcome> {
         }
         None => Vec::new(),
     };
-    let report = Report::new(rows, tests).with_held_back(held);
+    let report = Report::new(rows, tests, held);
     let bytes = match args.format {
         ReportFormat::Human => report.human().into_bytes(),
         ReportFormat::Json => {

@@ -81,7 +81,9 @@ pub(super) fn attention(state: DeliveryState) -> u8 {
 }
 
 impl Report {
-    pub fn new(rows: Vec<DeliveryRow>, tests: Vec<TestSendRow>) -> Report {
+    /// The report of these rows and test sends, and of the users the move-state exports hold
+    /// back (kept in the order given: sorted by hold, `Failed` first).
+    pub fn new(rows: Vec<DeliveryRow>, tests: Vec<TestSendRow>, held_back: Vec<HeldRow>) -> Report {
         let mut campaigns: BTreeMap<String, Vec<DeliveryRow>> = BTreeMap::new();
         for row in rows {
             campaigns.entry(row.campaign.clone()).or_default().push(row);
@@ -92,28 +94,13 @@ impl Report {
         Report {
             campaigns,
             tests,
-            held_back: Vec::new(),
+            held_back,
         }
-    }
-
-    /// The same report with the users the move-state exports hold back (kept in the order
-    /// given: `Failed` first).
-    pub fn with_held_back(mut self, held_back: Vec<HeldRow>) -> Report {
-        self.held_back = held_back;
-        self
     }
 
     /// Every delivery row, by campaign, users who need attention first.
     pub fn rows(&self) -> impl Iterator<Item = &DeliveryRow> {
         self.campaigns.values().flatten()
-    }
-
-    pub fn test_sends(&self) -> &[TestSendRow] {
-        &self.tests
-    }
-
-    pub fn held_back(&self) -> &[HeldRow] {
-        &self.held_back
     }
 
     /// Totals per batch label (`None`: users sent without move-state exports), with how many

@@ -36,7 +36,7 @@ pub fn page(report: &Report, facts: &PageFacts) -> String {
     batch_table(&mut out, report);
     campaign_table(&mut out, report);
     user_table(&mut out, report);
-    test_sends(&mut out, report.test_sends());
+    test_sends(&mut out, &report.tests);
     let _ = write!(out, "</main>\n<script>\n{JS}</script>\n</body>\n</html>\n");
     out
 }
@@ -75,7 +75,7 @@ fn grand_total(report: &Report) -> Totals {
 
 fn cards(out: &mut String, report: &Report) {
     let t = grand_total(report);
-    let held = report.held_back().len() as u64;
+    let held = report.held_back.len() as u64;
     out.push_str("<section class=\"cards\" id=\"cards\">\n");
     // A card is neutral at zero; a failure is bad, anything uncertain or held back a warning.
     let alert = |n: u64, class| if n > 0 { class } else { "neutral" };
@@ -106,11 +106,11 @@ fn callouts(out: &mut String, report: &Report) {
     let flagged = report
         .rows()
         .any(|r| r.state == DeliveryState::Failed || unsure(r.state));
-    if !flagged && report.held_back().is_empty() {
+    if !flagged && report.held_back.is_empty() {
         out.push_str("<section class=\"callout ok\"><h2>Nobody needs attention</h2><p>No user failed, is uncertain or is held back.</p></section>\n");
         return;
     }
-    held_callout(out, report.held_back());
+    held_callout(out, &report.held_back);
     // One callout per campaign: the command to run names the campaign.
     for (campaign, rows) in &report.campaigns {
         let of = |wanted: fn(DeliveryState) -> bool| -> Vec<&DeliveryRow> {
@@ -245,7 +245,7 @@ fn batch_table(out: &mut String, report: &Report) {
     if batches.is_empty() {
         return;
     }
-    let held = !report.held_back().is_empty();
+    let held = !report.held_back.is_empty();
     out.push_str(
         "<section class=\"panel\"><h2>Per batch</h2>\n<table class=\"totals\" id=\"batches\">\n",
     );
@@ -289,7 +289,7 @@ const USER_COLUMNS: [(&str, &str); 11] = [
 ];
 
 fn user_table(out: &mut String, report: &Report) {
-    let total = report.rows().count() + report.held_back().len();
+    let total = report.rows().count() + report.held_back.len();
     let _ = write!(
         out,
         "<section class=\"panel users\"><h2>Users</h2>\n<div class=\"searchbar\"><input id=\"search\" type=\"search\" placeholder=\"Search: UPN, address, state, reply, Message-ID, batch\" aria-label=\"Search users\" autocomplete=\"off\"> <span id=\"count\" class=\"muted\">{total} of {total} users</span></div>\n<div class=\"scroll\"><table id=\"users\">\n<thead><tr>"
@@ -304,7 +304,7 @@ fn user_table(out: &mut String, report: &Report) {
     for r in report.rows() {
         delivery_row(out, r);
     }
-    for h in report.held_back() {
+    for h in &report.held_back {
         held_row(out, h);
     }
     out.push_str("</tbody></table></div>\n</section>\n");

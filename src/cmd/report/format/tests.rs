@@ -50,6 +50,7 @@ fn report() -> Report {
             last_attempt_at: None,
             sent_at: Some("2026-11-27T05:00:00.000Z".into()),
         }],
+        Vec::new(),
     )
 }
 
@@ -103,7 +104,7 @@ fn csv_has_one_row_per_user_and_no_formulas() {
 
 #[test]
 fn an_empty_ledger_says_so() {
-    let empty = Report::new(Vec::new(), Vec::new());
+    let empty = Report::default();
     assert_eq!(empty.human(), "No deliveries recorded.\n");
     assert_eq!(empty.totals_lines(), ["No deliveries recorded."]);
     assert_eq!(empty.json()["campaigns"].as_array().unwrap().len(), 0);

@@ -33,10 +33,14 @@ fn report() -> Report {
         ("fay", DeliveryState::Uncertain, "connection lost", None),
     ]
     .map(|(name, state, reply, batch)| row(&format!("{name}@contoso.com"), state, reply, batch));
-    Report::new(rows.into(), Vec::new()).with_held_back(vec![
-        held("bo@contoso.com", "Failed", true),
-        held("cy@contoso.com", "InProgress", false),
-    ])
+    Report::new(
+        rows.into(),
+        Vec::new(),
+        vec![
+            held("bo@contoso.com", "Failed", true),
+            held("cy@contoso.com", "InProgress", false),
+        ],
+    )
 }
 
 fn facts() -> PageFacts {
@@ -130,7 +134,7 @@ fn totals_per_batch_count_states_and_held_back_users() {
 
 #[test]
 fn an_empty_ledger_says_so_and_nobody_needs_attention() {
-    let html = page(&Report::new(Vec::new(), Vec::new()), &PageFacts::default());
+    let html = page(&Report::default(), &PageFacts::default());
     assert!(html.contains("No deliveries recorded."));
     assert!(html.contains("Nobody needs attention"));
     assert!(html.contains("0 of 0 users"));
@@ -142,7 +146,10 @@ fn callouts_name_each_campaign_and_count_one_attempt_in_the_singular() {
     once.attempts = 1;
     let mut other = row("fay@contoso.com", DeliveryState::Failed, "550 no", None);
     other.campaign = "reminder".into();
-    let html = page(&Report::new(vec![once, other], Vec::new()), &facts());
+    let html = page(
+        &Report::new(vec![once, other], Vec::new(), Vec::new()),
+        &facts(),
+    );
     assert!(html.contains("<b>eve@contoso.com</b> <span class=\"muted\">(1 attempt)</span>"));
     assert!(!html.contains("(1 attempts)"));
     assert!(html.contains("<h2>Failed in campaign post-migration: 1 user</h2>"));
