@@ -109,7 +109,7 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let out = tmp.path().join("preview");
         prepare(&out).unwrap();
-        files::create_private_dir(&out.join("messages/000")).unwrap();
+        crate::platform::create_private_dir_all(&out.join("messages/000")).unwrap();
         let mut written = Written::start(&out).unwrap();
         for rel in ["messages/000/1.eml", "index.html"] {
             fs::write(out.join(rel), "x").unwrap();
