@@ -3,12 +3,14 @@
 //! another run's file; rewritten in place (through a temporary file and a rename) once the
 //! webhook and the mail have been tried.
 
+use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
 use crate::config::Config;
+use crate::platform::open_private;
 
 /// The folder summaries go to: `[notify].summary_dir`, else the ledger's folder.
 pub fn summary_dir(config: &Config) -> PathBuf {
@@ -26,11 +28,9 @@ pub fn summary_dir(config: &Config) -> PathBuf {
 pub fn file_name(started: DateTime<Utc>, campaign: &str, attempt: u32) -> String {
     let safe: String = campaign.chars().map(file_name_char).collect();
     let safe = safe.trim_start_matches('.');
-    let suffix = if attempt > 1 {
-        format!("-{attempt}")
-    } else {
-        String::new()
-    };
+    let suffix = (attempt > 1)
+        .then(|| format!("-{attempt}"))
+        .unwrap_or_default();
     format!(
         "summary-{}-{safe}{suffix}.json",
         started.format("%Y%m%dT%H%M%SZ")
@@ -59,7 +59,7 @@ pub fn write_new(
     }
     for attempt in 1..=100 {
         let path = dir.join(file_name(started, campaign, attempt));
-        match private_file(&path, true) {
+        match open_private(OpenOptions::new().write(true).create_new(true), &path) {
             Ok(mut file) => {
                 file.write_all(json)?;
                 file.sync_all()?;
@@ -93,20 +93,12 @@ pub fn rewrite(path: &Path, json: &[u8]) -> std::io::Result<()> {
 /// Writes `bytes` to `path` readable by the owner only (0600, also when the file existed),
 /// and waits until they are on disk.
 pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut file = private_file(path, false)?;
+    let mut file = open_private(
+        OpenOptions::new().write(true).create(true).truncate(true),
+        path,
+    )?;
     file.write_all(bytes)?;
     file.sync_all()
-}
-
-fn private_file(path: &Path, new: bool) -> std::io::Result<std::fs::File> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true);
-    if new {
-        options.create_new(true);
-    } else {
-        options.create(true).truncate(true);
-    }
-    crate::platform::open_private(&mut options, path)
 }
 
 #[cfg(test)]
