@@ -28,9 +28,11 @@ pub fn summary_dir(config: &Config) -> PathBuf {
 pub fn file_name(started: DateTime<Utc>, campaign: &str, attempt: u32) -> String {
     let safe: String = campaign.chars().map(file_name_char).collect();
     let safe = safe.trim_start_matches('.');
-    let suffix = (attempt > 1)
-        .then(|| format!("-{attempt}"))
-        .unwrap_or_default();
+    let suffix = if attempt > 1 {
+        format!("-{attempt}")
+    } else {
+        String::new()
+    };
     format!(
         "summary-{}-{safe}{suffix}.json",
         started.format("%Y%m%dT%H%M%SZ")
