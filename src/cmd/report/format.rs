@@ -170,8 +170,7 @@ impl Report {
                 "SENT",
                 "LAST REPLY",
             ];
-            let cells: Vec<[String; 7]> = rows.iter().map(human_cells).collect();
-            out.push_str(&table(&header, &cells));
+            out.push_str(&table(&header, rows.iter().map(human_cells)));
             out.push('\n');
         }
         if self.campaigns.is_empty() {
@@ -183,8 +182,7 @@ impl Report {
                 self.held_back.len()
             ));
             let header = ["REASON", "USER", "TARGET", "BATCH", "WHY"];
-            let cells: Vec<[String; 5]> = self.held_back.iter().map(held_cells).collect();
-            out.push_str(&table(&header, &cells));
+            out.push_str(&table(&header, self.held_back.iter().map(held_cells)));
             out.push('\n');
         }
         if !self.tests.is_empty() {
@@ -193,8 +191,7 @@ impl Report {
                 self.tests.len()
             ));
             let header = ["STATE", "TO", "USER", "MESSAGE-ID", "SENT", "LAST REPLY"];
-            let cells: Vec<[String; 6]> = self.tests.iter().map(test_cells).collect();
-            out.push_str(&table(&header, &cells));
+            out.push_str(&table(&header, self.tests.iter().map(test_cells)));
         }
         out
     }
@@ -274,15 +271,19 @@ fn cell(value: &str) -> String {
     }
 }
 
+/// A table cell of an optional value: `-` when there is none.
+fn dash(value: &Option<String>) -> String {
+    value.clone().unwrap_or_else(|| "-".into())
+}
+
 fn human_cells(r: &DeliveryRow) -> [String; 7] {
-    let o = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
     [
         r.state.to_string(),
         r.attempts.to_string(),
         r.user_key.clone(),
-        o(&r.message_id),
-        o(&r.last_attempt_at),
-        o(&r.sent_at),
+        dash(&r.message_id),
+        dash(&r.last_attempt_at),
+        dash(&r.sent_at),
         one_line(r.last_reply.as_deref().unwrap_or("-")),
     ]
 }
@@ -292,27 +293,27 @@ fn held_cells(h: &HeldRow) -> [String; 5] {
         h.hold.clone(),
         h.source_upn.clone(),
         h.target_upn.clone(),
-        h.batch.clone().unwrap_or_else(|| "-".into()),
+        dash(&h.batch),
         one_line(&h.reason),
     ]
 }
 
 fn test_cells(t: &TestSendRow) -> [String; 6] {
-    let o = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
     [
         t.state.to_string(),
         t.test_to.clone(),
         t.user_key.clone(),
-        o(&t.message_id),
-        o(&t.sent_at),
+        dash(&t.message_id),
+        dash(&t.sent_at),
         one_line(t.last_reply.as_deref().unwrap_or("-")),
     ]
 }
 
 /// Left-aligned columns two spaces apart; the last column is not padded.
-fn table<const N: usize>(header: &[&str; N], rows: &[[String; N]]) -> String {
+fn table<const N: usize>(header: &[&str; N], rows: impl Iterator<Item = [String; N]>) -> String {
+    let rows: Vec<[String; N]> = rows.collect();
     let mut widths: [usize; N] = header.map(|h| h.chars().count());
-    for row in rows {
+    for row in &rows {
         for (w, c) in widths.iter_mut().zip(row) {
             *w = (*w).max(c.chars().count());
         }
