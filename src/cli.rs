@@ -75,7 +75,10 @@ pub enum Command {
     #[command(
         after_help = "Example (the gate opens when both tenants' evidence is confirmed):\n  t2t-notify trust script --tenant source --out remove-trust-source.ps1\n  t2t-notify trust script --tenant target --out remove-trust-target.ps1\n  t2t-notify trust confirm trust-evidence-*.json\n  t2t-notify trust status"
     )]
-    Trust(crate::cmd::trust::TrustArgs),
+    Trust {
+        #[command(subcommand)]
+        command: crate::cmd::trust::TrustCommand,
+    },
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     #[command(
         after_help = "Examples:\n  t2t-notify completions bash > ~/.local/share/bash-completion/completions/t2t-notify\n  t2t-notify completions powershell | Out-String | Invoke-Expression    # in $PROFILE"

@@ -4,31 +4,26 @@
 use std::fmt;
 use std::sync::Arc;
 
-use serde::Serialize;
-
 /// How bad a problem is: errors make the input unusable, warnings only inform.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {
     Warning,
     Error,
 }
 
 /// A column of a CSV file: 1-based position and the name the docs give it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Column {
     pub index: usize,
     pub name: String,
 }
 
 /// One problem found in one input file.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Diagnostic {
     pub severity: Severity,
     pub file: Arc<str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub column: Option<Column>,
     pub message: String,
 }
@@ -101,17 +96,12 @@ impl Diagnostics {
     /// Every problem, in file then line order.
     pub fn sorted(&self) -> Vec<&Diagnostic> {
         let mut v: Vec<&Diagnostic> = self.items.iter().collect();
-        v.sort_by(|a, b| {
+        v.sort_by_key(|d| {
             (
-                a.file.as_ref(),
-                a.line.unwrap_or(0),
-                a.column.as_ref().map(|c| c.index),
+                d.file.clone(),
+                d.line.unwrap_or(0),
+                d.column.as_ref().map(|c| c.index),
             )
-                .cmp(&(
-                    b.file.as_ref(),
-                    b.line.unwrap_or(0),
-                    b.column.as_ref().map(|c| c.index),
-                ))
         });
         v
     }
@@ -165,6 +155,18 @@ pub fn quote(value: &str) -> String {
         let head: String = escaped.chars().take(MAX).collect();
         format!("`{head}...` ({} characters)", value.chars().count())
     }
+}
+
+/// A reply or reason on one line: every run of whitespace (a multi-line server reply's line
+/// breaks) becomes one space.
+pub fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// `1 user`, `2 users`: a count with its noun in the singular or the plural.
+pub fn count(n: impl Into<u64>, noun: &str) -> String {
+    let n = n.into();
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
 }
 
 #[cfg(test)]

@@ -1,36 +1,28 @@
 //! Exit statuses, the same for every command (documented in README.md).
 
-/// How a command ended.
+/// How a command ended; the discriminant is the process exit status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
     /// 0: done.
-    Success,
+    Success = 0,
     /// 1: a runtime failure (server unreachable, authentication refused, disk full).
-    Failure,
+    Failure = 1,
     /// 2: invalid input or usage; nothing was sent.
-    Invalid,
+    Invalid = 2,
     /// 3: the trust gate is closed; nothing was sent.
-    GateClosed,
+    GateClosed = 3,
     /// 4: finished, but some recipients failed permanently.
-    SomeFailed,
+    SomeFailed = 4,
     /// 5: paused (quota or time window); run again to resume.
-    Paused,
+    Paused = 5,
     /// 130: interrupted with Ctrl-C or SIGTERM after finishing the messages in flight.
-    Interrupted,
+    Interrupted = 130,
 }
 
 impl Outcome {
     /// The process exit status.
     pub fn code(self) -> i32 {
-        match self {
-            Outcome::Success => 0,
-            Outcome::Failure => 1,
-            Outcome::Invalid => 2,
-            Outcome::GateClosed => 3,
-            Outcome::SomeFailed => 4,
-            Outcome::Paused => 5,
-            Outcome::Interrupted => 130,
-        }
+        self as i32
     }
 }
 
@@ -47,21 +39,11 @@ impl InvalidInput {
     }
 }
 
-/// What [`InvalidInput::because`] makes: the error it wraps, marked as invalid input.
-#[derive(Debug)]
+/// What [`InvalidInput::because`] makes: the error it wraps, marked as invalid input. It
+/// reads as the wrapped error and its source is the wrapped error's source.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
 pub struct InvalidBecause(Box<dyn std::error::Error + Send + Sync>);
-
-impl std::fmt::Display for InvalidBecause {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
-    }
-}
-
-impl std::error::Error for InvalidBecause {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.0.source()
-    }
-}
 
 #[cfg(test)]
 mod tests {

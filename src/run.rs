@@ -5,7 +5,7 @@ use std::ffi::OsString;
 
 use crate::cli::{Cli, Command};
 use crate::cmd;
-use crate::config::{Config, ConfigError};
+use crate::config::ConfigError;
 use crate::exit::{InvalidBecause, InvalidInput, Outcome};
 
 /// Runs t2t-notify with these arguments and returns the exit status.
@@ -29,7 +29,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
             for cause in err.chain().skip(1) {
                 eprintln!("  caused by: {cause}");
             }
-            error_code(&err)
+            error_outcome(&err).code()
         }
     }
 }
@@ -41,19 +41,10 @@ fn dispatch(cli: &Cli) -> anyhow::Result<Outcome> {
         Command::Report(args) => cmd::report::execute(cli, args),
         Command::Send(args) => cmd::send::execute(cli, args),
         Command::Preview(args) => cmd::preview::execute(cli, args),
-        Command::Trust(args) => cmd::trust::execute(cli, args),
+        Command::Trust { command } => cmd::trust::execute(cli, command),
         Command::Completions(args) => cmd::completions::execute(args),
         Command::Man(args) => cmd::man::execute(args),
     }
-}
-
-/// Loads the config named on the command line.
-pub fn load_config(cli: &Cli) -> anyhow::Result<Config> {
-    Ok(Config::load(&cli.config)?)
-}
-
-fn error_code(err: &anyhow::Error) -> i32 {
-    error_outcome(err).code()
 }
 
 /// What an error means for the exit status: invalid input or usage (2), else a failure (1).

@@ -47,16 +47,11 @@ impl Default for Retry {
 
 /// The URL without what may be secret: `https://host:port/…` (no user, path or query).
 pub fn redact(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(u) => {
-            let host = u.host_str().unwrap_or("?");
-            match u.port() {
-                Some(port) => format!("{}://{host}:{port}/…", u.scheme()),
-                None => format!("{}://{host}/…", u.scheme()),
-            }
-        }
-        Err(_) => "(not a URL)".to_string(),
-    }
+    let Ok(u) = url::Url::parse(url) else {
+        return "(not a URL)".to_string();
+    };
+    let port = u.port().map(|p| format!(":{p}")).unwrap_or_default();
+    format!("{}://{}{port}/…", u.scheme(), u.host_str().unwrap_or("?"))
 }
 
 /// Checks that a webhook URL is https, or http to a loopback host.
@@ -114,14 +109,14 @@ pub async fn post(
                 tracing::warn!(url = %shown, status = status.as_u16(), attempt, "webhook failed, retrying");
             }
             Err(source) => {
+                let source = source.without_url();
                 if last {
                     return Err(WebhookError::Request {
                         url: shown,
                         attempts: attempt,
-                        source: source.without_url(),
+                        source,
                     });
                 }
-                let source = source.without_url();
                 tracing::warn!(url = %shown, error = %source, attempt, "webhook failed, retrying");
             }
         }

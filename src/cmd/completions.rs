@@ -4,15 +4,17 @@
 use crate::cli::CompletionsArgs;
 use crate::exit::Outcome;
 
-/// Runs the command.
 pub fn execute(args: &CompletionsArgs) -> anyhow::Result<Outcome> {
-    let mut cmd = crate::cli::command();
-    // Built in memory, then printed through `output`: clap_complete panics when a write to
-    // standard output fails, and `completions bash | head` closes it early.
-    let mut script = Vec::new();
-    clap_complete::generate(args.shell, &mut cmd, "t2t-notify", &mut script);
-    crate::output::bytes(&script);
+    crate::output::bytes(&script(args.shell));
     Ok(Outcome::Success)
+}
+
+/// The completion script, built in memory to be printed through `output`: clap_complete
+/// panics when a write to standard output fails, and `completions bash | head` closes it early.
+fn script(shell: clap_complete::Shell) -> Vec<u8> {
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut crate::cli::command(), "t2t-notify", &mut script);
+    script
 }
 
 #[cfg(test)]
@@ -20,9 +22,7 @@ mod tests {
     use clap_complete::Shell;
 
     fn script(shell: Shell) -> String {
-        let mut out = Vec::new();
-        clap_complete::generate(shell, &mut crate::cli::command(), "t2t-notify", &mut out);
-        String::from_utf8(out).unwrap()
+        String::from_utf8(super::script(shell)).unwrap()
     }
 
     #[test]

@@ -6,6 +6,7 @@
 use crate::cli::{Cli, Command, InputArgs, MoveStateArgs, ReportArgs};
 use crate::config::Config;
 use crate::exit::InvalidInput;
+use crate::plan::Sources;
 
 /// Fills the input flags the command line left out from the config's `[inputs]`.
 pub fn fill(cli: &mut Cli) -> anyhow::Result<()> {
@@ -31,7 +32,7 @@ pub fn fill(cli: &mut Cli) -> anyhow::Result<()> {
     let Some(config) = config else {
         return Ok(());
     };
-    apply(&config, input, moves);
+    apply(config, input, moves);
     if input.mapping.as_os_str().is_empty() {
         return Err(InvalidInput(format!(
             "no identity mapping file: pass --mapping FILE, or name it in {} as [inputs] mapping = \"identity-map.csv\"",
@@ -42,18 +43,14 @@ pub fn fill(cli: &mut Cli) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn apply(config: &Config, input: &mut InputArgs, moves: &mut MoveStateArgs) {
-    let inputs = &config.inputs;
-    if input.mapping.as_os_str().is_empty() {
-        if let Some(mapping) = &inputs.mapping {
-            input.mapping = mapping.clone();
-        }
+fn apply(config: Config, input: &mut InputArgs, moves: &mut MoveStateArgs) {
+    let inputs = config.inputs;
+    if let (true, Some(mapping)) = (input.mapping.as_os_str().is_empty(), inputs.mapping) {
+        input.mapping = mapping;
     }
-    if input.directory.is_none() {
-        input.directory = inputs.directory.clone();
-    }
+    input.directory = input.directory.take().or(inputs.directory);
     if moves.move_states.is_empty() {
-        moves.move_states = inputs.move_state.clone();
+        moves.move_states = inputs.move_state;
     }
 }
 
@@ -61,15 +58,11 @@ fn apply(config: &Config, input: &mut InputArgs, moves: &mut MoveStateArgs) {
 /// `report` will refuse anyway) it reports the ledger alone.
 fn fill_report(config: &std::path::Path, args: &mut ReportArgs) -> anyhow::Result<()> {
     if let Ok(config) = Config::load(config) {
-        let inputs = &config.inputs;
-        if args.mapping.is_none() {
-            args.mapping = inputs.mapping.clone();
-        }
-        if args.directory.is_none() {
-            args.directory = inputs.directory.clone();
-        }
+        let inputs = config.inputs;
+        args.mapping = args.mapping.take().or(inputs.mapping);
+        args.directory = args.directory.take().or(inputs.directory);
         if args.move_states.is_empty() {
-            args.move_states = inputs.move_state.clone();
+            args.move_states = inputs.move_state;
         }
     }
     if args.mapping.is_none() && (args.directory.is_some() || !args.move_states.is_empty()) {
@@ -79,4 +72,14 @@ fn fill_report(config: &std::path::Path, args: &mut ReportArgs) -> anyhow::Resul
         .into());
     }
     Ok(())
+}
+
+/// What `validate`, `preview` and `send` read: the files their (filled) flags name.
+pub fn sources<'a>(input: &'a InputArgs, moves: &'a MoveStateArgs) -> Sources<'a> {
+    Sources {
+        mapping: &input.mapping,
+        directory: input.directory.as_deref(),
+        move_states: &moves.move_states,
+        batch: moves.batch.as_deref(),
+    }
 }

@@ -8,7 +8,6 @@ use anyhow::Context;
 use crate::cli::ManArgs;
 use crate::exit::Outcome;
 
-/// Runs the command.
 pub fn execute(args: &ManArgs) -> anyhow::Result<Outcome> {
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create the folder {}", args.out.display()))?;

@@ -7,26 +7,19 @@
 mod files;
 pub use files::TEXT_PAGE;
 mod marker;
-pub use marker::MARKER;
 mod write;
 
 use crate::cli::{Cli, PreviewArgs};
 use crate::exit::{InvalidInput, Outcome};
 use crate::output::out;
-use crate::plan::{self, Recipient, Sources};
+use crate::plan::{self, Recipient};
 use crate::render::fallbacks::Fallbacks;
 use crate::render::{Rendered, Renderer};
 
-/// Runs the command.
 pub fn execute(cli: &Cli, args: &PreviewArgs) -> anyhow::Result<Outcome> {
-    let config = crate::run::load_config(cli)?;
+    let config = crate::config::Config::load(&cli.config)?;
     let renderer = Renderer::new(&config).map_err(|e| InvalidInput(e.to_string()))?;
-    let sources = Sources {
-        directory: args.input.directory.as_deref(),
-        move_states: &args.moves.move_states,
-        batch: args.moves.batch.as_deref(),
-        ..Sources::new(&args.input.mapping)
-    };
+    let sources = super::inputs::sources(&args.input, &args.moves);
     let plan = plan::load(Some(&config), sources, true)?;
     let selection = PreviewFilter::new(&args.users, args.limit);
     let chosen = selection.apply(&plan.recipients);
@@ -108,8 +101,7 @@ fn near_matches<'a>(
 }
 
 /// Which people the preview covers: `--user` (any of source UPN, target UPN or address,
-/// case-insensitive), then `--limit`. A later filter (move state, batch) adds its test to
-/// [`PreviewFilter::keep`].
+/// case-insensitive), then `--limit`.
 pub struct PreviewFilter {
     users: Vec<String>,
     limit: Option<usize>,
@@ -123,18 +115,13 @@ impl PreviewFilter {
         }
     }
 
-    /// True when `r` is in the preview.
-    pub fn keep(&self, r: &Recipient) -> bool {
-        self.users.is_empty() || self.users.iter().any(|u| user_matches(&r.user, u))
-    }
-
     /// The kept people, in mapping order, at most `--limit`.
     pub fn apply<'a>(&self, recipients: &'a [Recipient]) -> Vec<&'a Recipient> {
-        let kept = recipients.iter().filter(|r| self.keep(r));
-        match self.limit {
-            Some(n) => kept.take(n).collect(),
-            None => kept.collect(),
-        }
+        let all = self.users.is_empty();
+        let kept = recipients
+            .iter()
+            .filter(|r| all || self.users.iter().any(|u| user_matches(&r.user, u)));
+        kept.take(self.limit.unwrap_or(usize::MAX)).collect()
     }
 
     /// The `--user` values that match nobody in the mapping.
@@ -234,18 +221,11 @@ fn print_one(
 /// The notice as a person reads it: the headers, a blank line, the text part.
 pub fn terminal_text(r: &Rendered) -> String {
     let head = String::from_utf8_lossy(&r.bytes);
+    let headers = head.split("\r\n\r\n").next().unwrap_or_default();
     let header = |name: &str| -> String {
-        head.split("\r\n\r\n")
-            .next()
-            .unwrap_or_default()
-            .split("\r\n")
-            .find(|l| {
-                l.len() > name.len()
-                    && l[..name.len()].eq_ignore_ascii_case(name)
-                    && l[name.len()..].starts_with(':')
-            })
-            .map(|l| l[name.len() + 1..].trim().to_string())
-            .unwrap_or_default()
+        let mut fields = headers.split("\r\n").filter_map(|l| l.split_once(':'));
+        let field = fields.find(|(n, _)| n.eq_ignore_ascii_case(name));
+        field.map_or_else(String::new, |(_, v)| v.trim().to_string())
     };
     let link_check = if r.link_errors.is_empty() {
         "ok".to_string()

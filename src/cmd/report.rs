@@ -8,7 +8,7 @@
 mod format;
 mod html;
 
-use std::io::Write;
+use std::collections::{BTreeSet, HashSet};
 use std::path::Path;
 
 use anyhow::Context;
@@ -20,12 +20,11 @@ use crate::ledger::deliveries::{DeliveryRow, DeliveryState, TestSendRow};
 use crate::ledger::Ledger;
 use crate::plan::{self, Sources};
 
-pub use format::{HeldRow, Report, Totals};
+pub use format::{HeldRow, Report};
 pub use html::{page, PageFacts};
 
-/// Runs the command.
 pub fn execute(cli: &Cli, args: &ReportArgs) -> anyhow::Result<Outcome> {
-    let config = crate::run::load_config(cli)?;
+    let config = Config::load(&cli.config)?;
     let (mut rows, tests) = read_ledger(&config, args)?;
     let held = match &args.mapping {
         Some(mapping) => {
@@ -35,7 +34,7 @@ pub fn execute(cli: &Cli, args: &ReportArgs) -> anyhow::Result<Outcome> {
         }
         None => Vec::new(),
     };
-    let report = Report::new(rows, tests).with_held_back(held);
+    let report = Report::new(rows, tests, held);
     let bytes = match args.format {
         ReportFormat::Human => report.human().into_bytes(),
         ReportFormat::Json => {
@@ -53,7 +52,7 @@ pub fn execute(cli: &Cli, args: &ReportArgs) -> anyhow::Result<Outcome> {
     };
     match &args.out {
         Some(path) => {
-            write_private(path, &bytes)
+            crate::notify::file::write_private(path, &bytes)
                 .with_context(|| format!("cannot write the report to {}", path.display()))?;
             eprintln!("Report written to {}", path.display());
         }
@@ -80,28 +79,22 @@ fn read_ledger(
     let mut rows = ledger.deliveries(campaign)?;
     let mut tests = ledger.test_sends(campaign)?;
     if let Some(batch) = &args.batch {
-        let batches = batch_names(&rows);
+        let batches: BTreeSet<&str> = rows.iter().filter_map(|r| r.batch.as_deref()).collect();
+        let batches = Vec::from_iter(batches).join(", ");
         rows.retain(|r| r.batch.as_deref() == Some(batch.as_str()));
         tests.clear();
         if rows.is_empty() {
             eprintln!(
                 "No user of batch `{batch}` in the ledger; its batches are: {}",
                 if batches.is_empty() {
-                    "none (nothing was sent with --move-state yet)".to_string()
+                    "none (nothing was sent with --move-state yet)"
                 } else {
-                    batches.join(", ")
+                    &batches
                 }
             );
         }
     }
     Ok((rows, tests))
-}
-
-fn batch_names(rows: &[DeliveryRow]) -> Vec<String> {
-    let mut names: Vec<String> = rows.iter().filter_map(|r| r.batch.clone()).collect();
-    names.sort();
-    names.dedup();
-    names
 }
 
 /// The mapping (and directory and move-state exports); the input's problems are printed (`validate`
@@ -126,19 +119,17 @@ pub const NEVER_TRIED: &str = "not yet sent: in the mapping, never tried";
 /// campaign of the report has never tried: a paused or unfinished campaign shows who is
 /// still waiting. The campaigns are `--campaign`, else those in the ledger.
 fn never_tried(plan: &plan::Plan, rows: &[DeliveryRow], args: &ReportArgs) -> Vec<DeliveryRow> {
-    let mut campaigns: Vec<String> = match &args.campaign {
-        Some(c) => vec![c.clone()],
-        None => rows.iter().map(|r| r.campaign.clone()).collect(),
+    let campaigns: BTreeSet<&str> = match &args.campaign {
+        Some(c) => BTreeSet::from([c.as_str()]),
+        None => rows.iter().map(|r| r.campaign.as_str()).collect(),
     };
-    campaigns.sort();
-    campaigns.dedup();
     if campaigns.is_empty() && !plan.recipients.is_empty() {
         eprintln!(
             "No campaign in the ledger yet: none of the {} mapped users ready to notify was sent a notice.",
             plan.recipients.len()
         );
     }
-    let tried: std::collections::HashSet<(&str, &str)> = rows
+    let tried: HashSet<(&str, &str)> = rows
         .iter()
         .map(|r| (r.campaign.as_str(), r.user_key.as_str()))
         .collect();
@@ -148,9 +139,9 @@ fn never_tried(plan: &plan::Plan, rows: &[DeliveryRow], args: &ReportArgs) -> Ve
             let key = r.user.source_upn.to_lowercase();
             let batch = r.move_state.as_ref().map(|m| m.batch.clone());
             let in_batch = args.batch.is_none() || args.batch == batch;
-            if in_batch && !tried.contains(&(campaign.as_str(), key.as_str())) {
+            if in_batch && !tried.contains(&(campaign, key.as_str())) {
                 out.push(DeliveryRow {
-                    campaign: campaign.clone(),
+                    campaign: campaign.to_string(),
                     user_key: key,
                     state: DeliveryState::Pending,
                     attempts: 0,
@@ -173,7 +164,7 @@ fn never_tried(plan: &plan::Plan, rows: &[DeliveryRow], args: &ReportArgs) -> Ve
 /// The users `--move-state` holds back (only `--batch` when given), `Failed` first.
 fn held_back(mut plan: plan::Plan, args: &ReportArgs) -> Vec<HeldRow> {
     plan.held_back
-        .sort_by(|a, b| (&a.hold, &a.user.source_upn).cmp(&(&b.hold, &b.user.source_upn)));
+        .sort_by_cached_key(|h| (h.hold.clone(), h.user.source_upn.clone()));
     plan.held_back
         .into_iter()
         .map(|h| {
@@ -188,10 +179,7 @@ fn held_back(mut plan: plan::Plan, args: &ReportArgs) -> Vec<HeldRow> {
                 export: entry.map(|e| e.location()),
             }
         })
-        .filter(|h| match &args.batch {
-            Some(b) => h.batch.as_deref() == Some(b.as_str()),
-            None => true,
-        })
+        .filter(|h| args.batch.is_none() || h.batch == args.batch)
         .collect()
 }
 
@@ -207,17 +195,4 @@ fn page_facts(config: &Config, args: &ReportArgs) -> PageFacts {
             .map(|p| p.display().to_string())
             .collect(),
     }
-}
-
-/// Writes `bytes` to `path` readable by the owner only (0600, also when the file existed).
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut file = crate::platform::open_private(
-        std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true),
-        path,
-    )?;
-    file.write_all(bytes)?;
-    file.sync_all()
 }

@@ -56,7 +56,6 @@ const FAMILY: &[(&str, &str)] = &[
 ];
 const LANGUAGES: &[&str] = &["en-US", "de-DE", "de-AT", "en-GB", "fr-FR", "de-CH", ""];
 
-/// Runs the command.
 pub fn execute(args: &SampleArgs) -> anyhow::Result<Outcome> {
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;

@@ -29,7 +29,7 @@ use run::{Delivery, SendRun};
 /// Runs the command, then writes, posts and mails the admin summary however the run ended
 /// (once the config could be read: without it there is nowhere to write).
 pub fn execute(cli: &Cli, args: &SendArgs) -> anyhow::Result<Outcome> {
-    let mut run = SendRun::new(crate::run::load_config(cli)?)?;
+    let mut run = SendRun::new(crate::config::Config::load(&cli.config)?)?;
     let result = send(cli, args, &mut run);
     after::summarize(&mut run, args, &result);
     run.finish();

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use chrono::{Timelike, Utc};
-use clap::{Args, Subcommand};
+use clap::Subcommand;
 use sha2::{Digest, Sha256};
 
 use crate::cli::Cli;
@@ -19,13 +19,6 @@ use crate::trust::refusal::{EvidenceField, Problem, Refusal};
 use crate::trust::rules::{self, Rejection};
 use crate::trust::{evidence::Evidence, script, Hosts};
 
-/// `trust`: the trust-removal gate.
-#[derive(Debug, Args)]
-pub struct TrustArgs {
-    #[command(subcommand)]
-    pub command: TrustCommand,
-}
-
 /// The `trust` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum TrustCommand {
@@ -34,12 +27,25 @@ pub enum TrustCommand {
     #[command(
         after_help = "Example:\n  t2t-notify --config sample-data/t2t-notify.toml trust script --tenant source --out remove-trust-source.ps1\n\nWith --out the file is UTF-8 with a byte-order mark and CRLF line ends, which Windows PowerShell 5.1 reads right; a `>` redirect in PowerShell re-encodes the output, so prefer --out there."
     )]
-    Script(ScriptArgs),
+    Script {
+        /// The tenant the script is for; without it the script works on either (it finds out
+        /// which one it is connected to).
+        #[arg(long, value_enum)]
+        tenant: Option<Side>,
+        /// Write the script to this new file (UTF-8 with BOM, CRLF: what Windows PowerShell 5.1
+        /// reads right) instead of standard output. An existing file is not replaced.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
     /// Check evidence files written by the script and record the accepted ones in the ledger.
     #[command(
         after_help = "Example:\n  t2t-notify trust confirm trust-evidence-source-1.json trust-evidence-target-1.json\n\nExit status 0 when every file is accepted, 2 when any is refused (the accepted ones are recorded all the same)."
     )]
-    Confirm(ConfirmArgs),
+    Confirm {
+        /// Evidence files (trust-evidence-<side>-<n>.json).
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
     /// Show every host pair, the evidence that confirms it, and whether the gate is open.
     #[command(
         after_help = "Example:\n  t2t-notify --config sample-data/t2t-notify.toml trust status\n\nExit status 0 when the gate is open, 3 when it is closed."
@@ -47,39 +53,23 @@ pub enum TrustCommand {
     Status,
 }
 
-#[derive(Debug, Args)]
-pub struct ScriptArgs {
-    /// The tenant the script is for; without it the script works on either (it finds out
-    /// which one it is connected to).
-    #[arg(long, value_enum)]
-    pub tenant: Option<Side>,
-    /// Write the script to this new file (UTF-8 with BOM, CRLF: what Windows PowerShell 5.1
-    /// reads right) instead of standard output. An existing file is not replaced.
-    #[arg(long, value_name = "FILE")]
-    pub out: Option<PathBuf>,
-}
-
-#[derive(Debug, Args)]
-pub struct ConfirmArgs {
-    /// Evidence files (trust-evidence-<side>-<n>.json).
-    #[arg(required = true, value_name = "FILE")]
-    pub files: Vec<PathBuf>,
-}
-
-/// Runs the command.
-pub fn execute(cli: &Cli, args: &TrustArgs) -> anyhow::Result<Outcome> {
-    let config = crate::run::load_config(cli)?;
-    match &args.command {
-        TrustCommand::Script(a) => write_script(&config, a),
-        TrustCommand::Confirm(a) => confirm(&config, &a.files),
+pub fn execute(cli: &Cli, command: &TrustCommand) -> anyhow::Result<Outcome> {
+    let config = Config::load(&cli.config)?;
+    match command {
+        TrustCommand::Script { tenant, out } => write_script(&config, *tenant, out.as_deref()),
+        TrustCommand::Confirm { files } => confirm(&config, files),
         TrustCommand::Status => status(&config),
     }
 }
 
 /// Prints the script, or writes it to `--out` in the form PowerShell 5.1 reads right.
-fn write_script(config: &Config, args: &ScriptArgs) -> anyhow::Result<Outcome> {
-    let text = script::generate(config, args.tenant);
-    let Some(out) = &args.out else {
+fn write_script(
+    config: &Config,
+    tenant: Option<Side>,
+    out: Option<&Path>,
+) -> anyhow::Result<Outcome> {
+    let text = script::generate(config, tenant);
+    let Some(out) = out else {
         out!("{text}");
         return Ok(Outcome::Success);
     };

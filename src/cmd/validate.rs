@@ -9,17 +9,11 @@ use crate::diag::{Diagnostic, Diagnostics};
 use crate::exit::Outcome;
 use crate::inputs::move_state::MoveState;
 use crate::output::outln;
-use crate::plan::{self, Hold, Sources};
+use crate::plan::{self, Hold};
 
-/// Runs the command.
 pub fn execute(cli: &Cli, args: &ValidateArgs) -> anyhow::Result<Outcome> {
     let config = optional_config(cli)?;
-    let sources = Sources {
-        mapping: &args.input.mapping,
-        directory: args.input.directory.as_deref(),
-        move_states: &args.moves.move_states,
-        batch: args.moves.batch.as_deref(),
-    };
+    let sources = super::inputs::sources(&args.input, &args.moves);
     let mut plan = plan::load(config.as_ref(), sources, false)?;
     if config.is_none() {
         plan.diagnostics.warning(
@@ -45,7 +39,7 @@ fn optional_config(cli: &Cli) -> anyhow::Result<Option<Config>> {
     if cli.config == default && !default.exists() {
         return Ok(None);
     }
-    Ok(Some(crate::run::load_config(cli)?))
+    Ok(Some(Config::load(&cli.config)?))
 }
 
 fn print_human(mapping: &str, plan: &plan::Plan) {

@@ -3,12 +3,14 @@
 //! another run's file; rewritten in place (through a temporary file and a rename) once the
 //! webhook and the mail have been tried.
 
+use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
 use crate::config::Config;
+use crate::platform::open_private;
 
 /// The folder summaries go to: `[notify].summary_dir`, else the ledger's folder.
 pub fn summary_dir(config: &Config) -> PathBuf {
@@ -24,16 +26,7 @@ pub fn summary_dir(config: &Config) -> PathBuf {
 /// The file name of a run's summary: `summary-20250301T101500Z-post-migration.json`, with
 /// anything but letters, digits, `.`, `_` and `-` in the campaign turned into `_`.
 pub fn file_name(started: DateTime<Utc>, campaign: &str, attempt: u32) -> String {
-    let safe: String = campaign
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
+    let safe: String = campaign.chars().map(file_name_char).collect();
     let safe = safe.trim_start_matches('.');
     let suffix = if attempt > 1 {
         format!("-{attempt}")
@@ -44,6 +37,16 @@ pub fn file_name(started: DateTime<Utc>, campaign: &str, attempt: u32) -> String
         "summary-{}-{safe}{suffix}.json",
         started.format("%Y%m%dT%H%M%SZ")
     )
+}
+
+/// `c` if it is safe in a file name on every platform (ASCII letters and digits, `.`, `_`,
+/// `-`), else `_`.
+pub fn file_name_char(c: char) -> char {
+    if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+        c
+    } else {
+        '_'
+    }
 }
 
 /// Writes `json` to a new file in `dir` (created 0700 if missing), 0600, and returns its path.
@@ -58,7 +61,7 @@ pub fn write_new(
     }
     for attempt in 1..=100 {
         let path = dir.join(file_name(started, campaign, attempt));
-        match private_file(&path, true) {
+        match open_private(OpenOptions::new().write(true).create_new(true), &path) {
             Ok(mut file) => {
                 file.write_all(json)?;
                 file.sync_all()?;
@@ -85,21 +88,19 @@ pub fn rewrite(path: &Path, json: &[u8]) -> std::io::Result<()> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let tmp = path.with_file_name(format!(".{name}.tmp"));
-    let mut file = private_file(&tmp, false)?;
-    file.write_all(json)?;
-    file.sync_all()?;
+    write_private(&tmp, json)?;
     std::fs::rename(&tmp, path)
 }
 
-fn private_file(path: &Path, new: bool) -> std::io::Result<std::fs::File> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true);
-    if new {
-        options.create_new(true);
-    } else {
-        options.create(true).truncate(true);
-    }
-    crate::platform::open_private(&mut options, path)
+/// Writes `bytes` to `path` readable by the owner only (0600, also when the file existed),
+/// and waits until they are on disk.
+pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut file = open_private(
+        OpenOptions::new().write(true).create(true).truncate(true),
+        path,
+    )?;
+    file.write_all(bytes)?;
+    file.sync_all()
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 use super::summary::AdminSummary;
 use super::text;
 use crate::config::Config;
-use crate::inputs::address;
+use crate::inputs::address::{self, AddressError};
 use crate::send::{RunSummary, SendJob, StopReason};
 use crate::transport::Envelope;
 
@@ -66,43 +66,33 @@ impl MailReport {
     pub fn of_run(to: &str, run: &RunSummary, reply: Option<String>, per_day: u32) -> MailReport {
         let to = to.to_string();
         let c = &run.counts;
-        let reply = || reply.clone().unwrap_or_default();
+        let reply = reply.unwrap_or_default();
         if c.sent > 0 {
-            return MailReport::Sent { to, reply: reply() };
+            return MailReport::Sent { to, reply };
         }
         if c.uncertain > 0 {
-            return MailReport::Uncertain { to, reply: reply() };
+            return MailReport::Uncertain { to, reply };
         }
         if c.failed + c.deferred > 0 {
-            return MailReport::Failed { to, reply: reply() };
+            return MailReport::Failed { to, reply };
         }
-        match &run.stop {
-            Some(StopReason::DayBudget { resume_at }) => MailReport::NotSent {
-                to,
-                reason: format!(
-                    "the [pacing] per_day budget of {per_day} recipients is spent until {}",
-                    resume_at.format("%Y-%m-%d %H:%M UTC")
-                ),
-            },
-            Some(StopReason::Fatal { reason }) => MailReport::Failed {
-                to,
-                reply: reason.clone(),
-            },
-            Some(StopReason::Quota { reply, .. } | StopReason::Unavailable { reply, .. }) => {
-                MailReport::Failed {
-                    to,
-                    reply: reply.clone(),
-                }
+        let reason = match &run.stop {
+            Some(StopReason::DayBudget { resume_at }) => format!(
+                "the [pacing] per_day budget of {per_day} recipients is spent until {}",
+                resume_at.format("%Y-%m-%d %H:%M UTC")
+            ),
+            Some(
+                StopReason::Fatal { reason: reply }
+                | StopReason::Quota { reply, .. }
+                | StopReason::Unavailable { reply, .. },
+            ) => {
+                let reply = reply.clone();
+                return MailReport::Failed { to, reply };
             }
-            Some(StopReason::Interrupted) => MailReport::NotSent {
-                to,
-                reason: "interrupted by Ctrl-C".into(),
-            },
-            None => MailReport::NotSent {
-                to,
-                reason: "nothing was tried".into(),
-            },
-        }
+            Some(StopReason::Interrupted) => "interrupted by Ctrl-C".into(),
+            None => "nothing was tried".into(),
+        };
+        MailReport::NotSent { to, reason }
     }
 }
 
@@ -167,11 +157,11 @@ fn message_id(summary: &AdminSummary, from: &Mailbox) -> String {
 #[derive(Debug, thiserror::Error)]
 pub enum AdminMailError {
     #[error("[message] from: {0}")]
-    From(String),
+    From(AddressError),
     #[error("[notify] admin_email `{to}` {why}")]
-    To { to: String, why: String },
+    To { to: String, why: AddressError },
     #[error("[notify] admin_email: {0}")]
-    Mailbox(String),
+    Mailbox(AddressError),
     #[error(transparent)]
     Message(#[from] lettre::error::Error),
 }
@@ -184,13 +174,11 @@ pub fn job(
     json: &str,
     date: SystemTime,
 ) -> Result<SendJob, AdminMailError> {
-    let from = address::parse_mailbox(&config.message.from)
-        .map_err(|e| AdminMailError::From(e.to_string()))?;
-    address::check_email(to.trim()).map_err(|e| AdminMailError::To {
-        to: to.to_string(),
-        why: e.to_string(),
-    })?;
-    let to = address::parse_mailbox(to).map_err(|e| AdminMailError::Mailbox(e.to_string()))?;
+    let from = address::parse_mailbox(&config.message.from).map_err(AdminMailError::From)?;
+    if let Err(why) = address::check_email(to.trim()) {
+        return Err(AdminMailError::To { to: to.into(), why });
+    }
+    let to = address::parse_mailbox(to).map_err(AdminMailError::Mailbox)?;
     Ok(build(&from, &to, summary, json, date)?)
 }
 

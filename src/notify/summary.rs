@@ -181,9 +181,7 @@ impl<T> Listed<T> {
     }
 
     fn cut(&mut self, max: usize) {
-        if self.users.len() > max {
-            self.users.truncate(max);
-        }
+        self.users.truncate(max);
         self.omitted = self.total - self.users.len();
     }
 }
@@ -299,22 +297,16 @@ fn default_message(outcome: Outcome) -> &'static str {
 }
 
 fn gate_info(gate: Option<&GateStatus>) -> GateInfo {
-    let Some(gate) = gate else {
-        return GateInfo {
-            status: "not-checked",
-            total_pairs: None,
-            missing: Vec::new(),
-        };
+    let (status, total_pairs) = match gate {
+        None => ("not-checked", None),
+        Some(GateStatus::Open) => ("open", None),
+        Some(GateStatus::Closed { total, .. }) => ("closed", Some(*total)),
     };
-    let (status, total) = match gate {
-        GateStatus::Open => ("open", None),
-        GateStatus::Closed { total, .. } => ("closed", Some(*total)),
-    };
+    let missing = gate.map_or(&[][..], |g| g.missing());
     GateInfo {
         status,
-        total_pairs: total,
-        missing: gate
-            .missing()
+        total_pairs,
+        missing: missing
             .iter()
             .map(|p| MissingPair {
                 side: p.side.as_str(),

@@ -7,6 +7,8 @@ use std::fs::OpenOptions;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
+use crate::platform::create_private_dir_all;
+
 /// Each folder's page of text parts.
 pub const TEXT_PAGE: &str = "text.html";
 
@@ -24,14 +26,12 @@ const TEXT_PAGE_HEAD: &str = concat!(
 /// per person.
 pub struct TextPage {
     html: String,
-    parts: usize,
 }
 
 impl TextPage {
     pub fn new() -> Self {
         TextPage {
             html: TEXT_PAGE_HEAD.to_string(),
-            parts: 0,
         }
     }
 
@@ -41,12 +41,12 @@ impl TextPage {
         self.html.push_str(&format!("<pre id=\"{anchor}\">"));
         self.html.push_str(&crate::render::gallery::escape(text));
         self.html.push_str("</pre>\n");
-        self.parts += 1;
         anchor
     }
 
+    /// True until a part is added.
     pub fn is_empty(&self) -> bool {
-        self.parts == 0
+        self.html.len() == TEXT_PAGE_HEAD.len()
     }
 
     /// Writes the page, private.
@@ -54,12 +54,6 @@ impl TextPage {
         self.html.push_str("</body></html>\n");
         write_private(path, self.html.as_bytes())
     }
-}
-
-/// Creates `dir` (and parents) if missing; every folder preview creates is readable by its
-/// owner only.
-pub fn create_private_dir(dir: &Path) -> io::Result<()> {
-    crate::platform::create_private_dir_all(dir)
 }
 
 /// Opens `path` for writing, truncated, owner-only (0600) even when it existed before.
@@ -79,7 +73,7 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
 /// wrote there was removed by `marker::prepare`).
 pub fn messages_dir(out: &Path) -> io::Result<PathBuf> {
     let dir = out.join("messages");
-    create_private_dir(&dir)?;
+    create_private_dir_all(&dir)?;
     Ok(dir)
 }
 
@@ -88,13 +82,7 @@ pub fn stem(n: usize, source_upn: &str) -> String {
     let slug: String = source_upn
         .to_lowercase()
         .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-') {
-                c
-            } else {
-                '_'
-            }
-        })
+        .map(crate::notify::file::file_name_char)
         .take(80)
         .collect();
     format!("{n:06}-{slug}")
@@ -134,7 +122,7 @@ mod tests {
         use std::os::unix::fs::PermissionsExt;
         let tmp = tempfile::tempdir().unwrap();
         let out = tmp.path().join("a/preview");
-        create_private_dir(&out).unwrap();
+        create_private_dir_all(&out).unwrap();
         let messages = messages_dir(&out).unwrap();
         let file = messages.join("x.html");
         fs::write(&file, "loose").unwrap();

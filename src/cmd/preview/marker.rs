@@ -8,6 +8,8 @@ use std::fs::{self, File};
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::path::{Component, Path};
 
+use anyhow::Context;
+
 use super::files;
 use crate::exit::InvalidInput;
 
@@ -26,7 +28,7 @@ pub fn prepare(out: &Path) -> anyhow::Result<()> {
     let occupied = match fs::read_dir(out) {
         Ok(mut entries) => entries.next().is_some(),
         Err(e) if e.kind() == io::ErrorKind::NotFound => false,
-        Err(e) => return Err(anyhow::anyhow!(e).context(format!("cannot read {}", out.display()))),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", out.display())),
     };
     if occupied {
         return Err(InvalidInput(format!(
@@ -50,9 +52,7 @@ fn remove_listed(out: &Path, marker: &Path) -> anyhow::Result<()> {
         }
         let path = out.join(rel);
         if path.is_file() {
-            fs::remove_file(&path).map_err(|e| {
-                anyhow::anyhow!(e).context(format!("cannot remove {}", path.display()))
-            })?;
+            fs::remove_file(&path).with_context(|| format!("cannot remove {}", path.display()))?;
         }
         let mut parent = rel.parent();
         while let Some(p) = parent.filter(|p| !p.as_os_str().is_empty()) {
@@ -109,7 +109,7 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let out = tmp.path().join("preview");
         prepare(&out).unwrap();
-        files::create_private_dir(&out.join("messages/000")).unwrap();
+        crate::platform::create_private_dir_all(&out.join("messages/000")).unwrap();
         let mut written = Written::start(&out).unwrap();
         for rel in ["messages/000/1.eml", "index.html"] {
             fs::write(out.join(rel), "x").unwrap();

@@ -42,7 +42,7 @@ pub fn gallery(
     problems: &mut PreviewProblems,
 ) -> anyhow::Result<Outcome> {
     marker::prepare(out)?;
-    files::create_private_dir(out)
+    crate::platform::create_private_dir_all(out)
         .with_context(|| format!("cannot create the output folder {}", out.display()))?;
     let mut written = marker::Written::start(out)
         .with_context(|| format!("cannot write {}/{}", out.display(), marker::MARKER))?;
@@ -60,16 +60,11 @@ pub fn gallery(
     let folders: Vec<(usize, &[&Recipient])> = job.people.chunks(FOLDER).enumerate().collect();
     let at_once = 2 * rayon::current_num_threads().max(1);
     for round in folders.chunks(at_once) {
-        let done: Vec<anyhow::Result<Vec<GalleryEntry>>> = round
+        let done: Vec<Vec<GalleryEntry>> = round
             .par_iter()
             .map(|&(f, people)| render_folder(job, &messages, f, people))
-            .collect();
-        for entry in done
-            .into_iter()
-            .collect::<anyhow::Result<Vec<_>>>()?
-            .into_iter()
-            .flatten()
-        {
+            .collect::<anyhow::Result<_>>()?;
+        for entry in done.into_iter().flatten() {
             if entry.error.is_none() {
                 rendered += 1;
                 *locales.entry(entry.locale.clone()).or_default() += 1;
@@ -141,7 +136,7 @@ impl Folder {
     fn new(messages: &Path, f: usize) -> anyhow::Result<Self> {
         let name = format!("{f:03}");
         let dir = messages.join(&name);
-        files::create_private_dir(&dir)
+        crate::platform::create_private_dir_all(&dir)
             .with_context(|| format!("cannot create the folder {}", dir.display()))?;
         Ok(Folder {
             dir,

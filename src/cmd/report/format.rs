@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::json;
 
+use crate::diag::one_line;
 use crate::ledger::deliveries::{DeliveryRow, DeliveryState, TestSendRow};
 
 /// How many users of a campaign are in each state.
@@ -80,41 +81,26 @@ pub(super) fn attention(state: DeliveryState) -> u8 {
 }
 
 impl Report {
-    pub fn new(rows: Vec<DeliveryRow>, tests: Vec<TestSendRow>) -> Report {
+    /// The report of these rows and test sends, and of the users the move-state exports hold
+    /// back (kept in the order given: sorted by hold, `Failed` first).
+    pub fn new(rows: Vec<DeliveryRow>, tests: Vec<TestSendRow>, held_back: Vec<HeldRow>) -> Report {
         let mut campaigns: BTreeMap<String, Vec<DeliveryRow>> = BTreeMap::new();
         for row in rows {
             campaigns.entry(row.campaign.clone()).or_default().push(row);
         }
         for rows in campaigns.values_mut() {
-            rows.sort_by(|a, b| {
-                (attention(a.state), &a.user_key).cmp(&(attention(b.state), &b.user_key))
-            });
+            rows.sort_by_cached_key(|r| (attention(r.state), r.user_key.clone()));
         }
         Report {
             campaigns,
             tests,
-            held_back: Vec::new(),
+            held_back,
         }
-    }
-
-    /// The same report with the users the move-state exports hold back (kept in the order
-    /// given: `Failed` first).
-    pub fn with_held_back(mut self, held_back: Vec<HeldRow>) -> Report {
-        self.held_back = held_back;
-        self
     }
 
     /// Every delivery row, by campaign, users who need attention first.
     pub fn rows(&self) -> impl Iterator<Item = &DeliveryRow> {
         self.campaigns.values().flatten()
-    }
-
-    pub fn test_sends(&self) -> &[TestSendRow] {
-        &self.tests
-    }
-
-    pub fn held_back(&self) -> &[HeldRow] {
-        &self.held_back
     }
 
     /// Totals per batch label (`None`: users sent without move-state exports), with how many
@@ -184,8 +170,7 @@ impl Report {
                 "SENT",
                 "LAST REPLY",
             ];
-            let cells: Vec<[String; 7]> = rows.iter().map(human_cells).collect();
-            out.push_str(&table(&header, &cells));
+            out.push_str(&table(&header, rows.iter().map(human_cells)));
             out.push('\n');
         }
         if self.campaigns.is_empty() {
@@ -197,8 +182,7 @@ impl Report {
                 self.held_back.len()
             ));
             let header = ["REASON", "USER", "TARGET", "BATCH", "WHY"];
-            let cells: Vec<[String; 5]> = self.held_back.iter().map(held_cells).collect();
-            out.push_str(&table(&header, &cells));
+            out.push_str(&table(&header, self.held_back.iter().map(held_cells)));
             out.push('\n');
         }
         if !self.tests.is_empty() {
@@ -207,8 +191,7 @@ impl Report {
                 self.tests.len()
             ));
             let header = ["STATE", "TO", "USER", "MESSAGE-ID", "SENT", "LAST REPLY"];
-            let cells: Vec<[String; 6]> = self.tests.iter().map(test_cells).collect();
-            out.push_str(&table(&header, &cells));
+            out.push_str(&table(&header, self.tests.iter().map(test_cells)));
         }
         out
     }
@@ -288,15 +271,19 @@ fn cell(value: &str) -> String {
     }
 }
 
+/// A table cell of an optional value: `-` when there is none.
+fn dash(value: &Option<String>) -> String {
+    value.clone().unwrap_or_else(|| "-".into())
+}
+
 fn human_cells(r: &DeliveryRow) -> [String; 7] {
-    let o = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
     [
         r.state.to_string(),
         r.attempts.to_string(),
         r.user_key.clone(),
-        o(&r.message_id),
-        o(&r.last_attempt_at),
-        o(&r.sent_at),
+        dash(&r.message_id),
+        dash(&r.last_attempt_at),
+        dash(&r.sent_at),
         one_line(r.last_reply.as_deref().unwrap_or("-")),
     ]
 }
@@ -306,31 +293,27 @@ fn held_cells(h: &HeldRow) -> [String; 5] {
         h.hold.clone(),
         h.source_upn.clone(),
         h.target_upn.clone(),
-        h.batch.clone().unwrap_or_else(|| "-".into()),
+        dash(&h.batch),
         one_line(&h.reason),
     ]
 }
 
 fn test_cells(t: &TestSendRow) -> [String; 6] {
-    let o = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
     [
         t.state.to_string(),
         t.test_to.clone(),
         t.user_key.clone(),
-        o(&t.message_id),
-        o(&t.sent_at),
+        dash(&t.message_id),
+        dash(&t.sent_at),
         one_line(t.last_reply.as_deref().unwrap_or("-")),
     ]
 }
 
-pub(super) fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
 /// Left-aligned columns two spaces apart; the last column is not padded.
-fn table<const N: usize>(header: &[&str; N], rows: &[[String; N]]) -> String {
+fn table<const N: usize>(header: &[&str; N], rows: impl Iterator<Item = [String; N]>) -> String {
+    let rows: Vec<[String; N]> = rows.collect();
     let mut widths: [usize; N] = header.map(|h| h.chars().count());
-    for row in rows {
+    for row in &rows {
         for (w, c) in widths.iter_mut().zip(row) {
             *w = (*w).max(c.chars().count());
         }
@@ -351,4 +334,4 @@ fn table<const N: usize>(header: &[&str; N], rows: &[[String; N]]) -> String {
 }
 
 #[cfg(test)]
-mod tests;
+pub(super) mod tests;

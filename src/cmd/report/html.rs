@@ -6,7 +6,8 @@
 
 use std::fmt::Write;
 
-use super::format::{attention, one_line, HeldRow, Report, Totals};
+use super::format::{attention, HeldRow, Report, Totals};
+use crate::diag::{count, one_line};
 use crate::ledger::deliveries::{DeliveryRow, DeliveryState, TestSendRow};
 use crate::render::gallery::escape;
 
@@ -35,7 +36,7 @@ pub fn page(report: &Report, facts: &PageFacts) -> String {
     batch_table(&mut out, report);
     campaign_table(&mut out, report);
     user_table(&mut out, report);
-    test_sends(&mut out, report.test_sends());
+    test_sends(&mut out, &report.tests);
     let _ = write!(out, "</main>\n<script>\n{JS}</script>\n</body>\n</html>\n");
     out
 }
@@ -45,10 +46,7 @@ fn head(out: &mut String, report: &Report, f: &PageFacts) {
         (Some(c), Some(b)) => format!("campaign {}, batch {}", escape(c), escape(b)),
         (Some(c), None) => format!("campaign {}", escape(c)),
         (None, Some(b)) => format!("batch {}", escape(b)),
-        (None, None) => {
-            let n = report.totals().len();
-            format!("{n} campaign{}", if n == 1 { "" } else { "s" })
-        }
+        (None, None) => count(report.totals().len() as u64, "campaign"),
     };
     let exports = if f.exports.is_empty() {
         String::new()
@@ -77,24 +75,18 @@ fn grand_total(report: &Report) -> Totals {
 
 fn cards(out: &mut String, report: &Report) {
     let t = grand_total(report);
-    let held = report.held_back().len() as u64;
+    let held = report.held_back.len() as u64;
     out.push_str("<section class=\"cards\" id=\"cards\">\n");
+    // A card is neutral at zero; a failure is bad, anything uncertain or held back a warning.
+    let alert = |n: u64, class| if n > 0 { class } else { "neutral" };
     let cards: [(&str, u64, &str); 7] = [
         ("in the ledger", t.users, "neutral"),
         ("sent", t.sent, "ok"),
-        (
-            "failed",
-            t.failed,
-            if t.failed > 0 { "bad" } else { "neutral" },
-        ),
-        (
-            "uncertain",
-            t.uncertain,
-            if t.uncertain > 0 { "warn" } else { "neutral" },
-        ),
+        ("failed", t.failed, alert(t.failed, "bad")),
+        ("uncertain", t.uncertain, alert(t.uncertain, "warn")),
         ("deferred", t.deferred, "neutral"),
         ("in flight or pending", t.in_flight + t.pending, "neutral"),
-        ("held back", held, if held > 0 { "warn" } else { "neutral" }),
+        ("held back", held, alert(held, "warn")),
     ];
     for (label, n, class) in cards {
         let _ = writeln!(
@@ -105,20 +97,20 @@ fn cards(out: &mut String, report: &Report) {
     out.push_str("</section>\n");
 }
 
+/// Uncertain, or left in flight by a killed run: either may have the notice.
+fn unsure(state: DeliveryState) -> bool {
+    matches!(state, DeliveryState::Uncertain | DeliveryState::InFlight)
+}
+
 fn callouts(out: &mut String, report: &Report) {
-    let failed: Vec<&DeliveryRow> = report
+    let flagged = report
         .rows()
-        .filter(|r| r.state == DeliveryState::Failed)
-        .collect();
-    let uncertain: Vec<&DeliveryRow> = report
-        .rows()
-        .filter(|r| matches!(r.state, DeliveryState::Uncertain | DeliveryState::InFlight))
-        .collect();
-    if failed.is_empty() && uncertain.is_empty() && report.held_back().is_empty() {
+        .any(|r| r.state == DeliveryState::Failed || unsure(r.state));
+    if !flagged && report.held_back.is_empty() {
         out.push_str("<section class=\"callout ok\"><h2>Nobody needs attention</h2><p>No user failed, is uncertain or is held back.</p></section>\n");
         return;
     }
-    held_callout(out, report.held_back());
+    held_callout(out, &report.held_back);
     // One callout per campaign: the command to run names the campaign.
     for (campaign, rows) in &report.campaigns {
         let of = |wanted: fn(DeliveryState) -> bool| -> Vec<&DeliveryRow> {
@@ -137,7 +129,7 @@ fn callouts(out: &mut String, report: &Report) {
             "uncertain",
             &format!("Uncertain in campaign {c}"),
             &format!("These notices may have been delivered (the connection dropped after the message was sent, or a run stopped). Check a mailbox before <code>send --campaign {c} --resend-uncertain</code>."),
-            &of(|s| matches!(s, DeliveryState::Uncertain | DeliveryState::InFlight)),
+            &of(unsure),
         );
     }
 }
@@ -149,16 +141,11 @@ fn held_callout(out: &mut String, held: &[HeldRow]) {
     let _ = write!(
         out,
         "<section class=\"callout warn\" id=\"held-back\"><h2>Held back: {} not notified</h2>\n<p>Their newest move state is not <b>Success</b>. <b>Failed</b> moves need the migration team; the others get their notice from a later run with the next export.</p>\n<ul class=\"reasons\">\n",
-        users(held.len())
+        count(held.len() as u64, "user")
     );
-    let mut groups: Vec<(&str, bool, Vec<&HeldRow>)> = Vec::new();
-    for h in held {
-        match groups.iter_mut().find(|g| g.0 == h.hold) {
-            Some(g) => g.2.push(h),
-            None => groups.push((&h.hold, h.action_needed, vec![h])),
-        }
-    }
-    for (hold, action, users) in groups {
+    // The report sorts the held-back users by their hold: each hold is one run of rows.
+    for users in held.chunk_by(|a, b| a.hold == b.hold) {
+        let (hold, action) = (&users[0].hold, users[0].action_needed);
         let class = if action { "bad" } else { "neutral" };
         let note = if action {
             " <span class=\"act\">the migration team must act</span>"
@@ -194,29 +181,19 @@ fn row_callout(out: &mut String, id: &str, title: &str, hint: &str, rows: &[&Del
     let _ = write!(
         out,
         "<section class=\"callout {class}\" data-callout=\"{id}\"><h2>{title}: {}</h2>\n<p>{hint}</p>\n<ul>",
-        users(rows.len())
+        count(rows.len() as u64, "user")
     );
     for r in rows.iter().take(CALLOUT_LISTED) {
         let _ = write!(
             out,
             "<li><b>{}</b> <span class=\"muted\">({})</span> <span class=\"reply\">{}</span></li>",
             escape(&r.user_key),
-            attempts(r.attempts),
+            count(r.attempts, "attempt"),
             escape(&one_line(r.last_reply.as_deref().unwrap_or("-")))
         );
     }
     more(out, rows.len());
     out.push_str("</ul></section>\n");
-}
-
-/// `1 attempt`, `2 attempts`.
-fn attempts(n: u32) -> String {
-    format!("{n} attempt{}", if n == 1 { "" } else { "s" })
-}
-
-/// `1 user`, `2 users`.
-fn users(n: usize) -> String {
-    format!("{n} user{}", if n == 1 { "" } else { "s" })
 }
 
 fn more(out: &mut String, total: usize) {
@@ -229,31 +206,22 @@ fn more(out: &mut String, total: usize) {
     }
 }
 
-const STATE_COLUMNS: [&str; 7] = [
-    "users",
-    "sent",
-    "deferred",
-    "failed",
-    "uncertain",
-    "in flight",
-    "pending",
-];
-
-fn totals_cells(t: &Totals) -> [u64; 7] {
+/// The state columns of a totals table: name, count, and the class a count above zero takes.
+fn state_columns(t: &Totals) -> [(&'static str, u64, &'static str); 7] {
     [
-        t.users,
-        t.sent,
-        t.deferred,
-        t.failed,
-        t.uncertain,
-        t.in_flight,
-        t.pending,
+        ("users", t.users, "num"),
+        ("sent", t.sent, "num"),
+        ("deferred", t.deferred, "num"),
+        ("failed", t.failed, "num bad"),
+        ("uncertain", t.uncertain, "num warn"),
+        ("in flight", t.in_flight, "num"),
+        ("pending", t.pending, "num"),
     ]
 }
 
 fn totals_header(out: &mut String, first: &str, held: bool) {
     let _ = write!(out, "<thead><tr><th>{first}</th>");
-    for c in STATE_COLUMNS {
+    for (c, _, _) in state_columns(&Totals::default()) {
         let _ = write!(out, "<th class=\"num\">{c}</th>");
     }
     if held {
@@ -264,17 +232,10 @@ fn totals_header(out: &mut String, first: &str, held: bool) {
 
 fn totals_row(out: &mut String, name: &str, t: &Totals, held: Option<u64>) {
     let _ = write!(out, "<tr><th scope=\"row\">{name}</th>");
-    for (n, column) in totals_cells(t).iter().zip(STATE_COLUMNS) {
-        let class = match (column, *n > 0) {
-            ("failed", true) => "num bad",
-            ("uncertain", true) => "num warn",
-            _ => "num",
-        };
+    let held = held.map(|h| ("held back", h, "num warn"));
+    for (_, n, class) in state_columns(t).into_iter().chain(held) {
+        let class = if n > 0 { class } else { "num" };
         let _ = write!(out, "<td class=\"{class}\">{n}</td>");
-    }
-    if let Some(h) = held {
-        let class = if h > 0 { "num warn" } else { "num" };
-        let _ = write!(out, "<td class=\"{class}\">{h}</td>");
     }
     out.push_str("</tr>\n");
 }
@@ -284,7 +245,7 @@ fn batch_table(out: &mut String, report: &Report) {
     if batches.is_empty() {
         return;
     }
-    let held = !report.held_back().is_empty();
+    let held = !report.held_back.is_empty();
     out.push_str(
         "<section class=\"panel\"><h2>Per batch</h2>\n<table class=\"totals\" id=\"batches\">\n",
     );
@@ -328,7 +289,7 @@ const USER_COLUMNS: [(&str, &str); 11] = [
 ];
 
 fn user_table(out: &mut String, report: &Report) {
-    let total = report.rows().count() + report.held_back().len();
+    let total = report.rows().count() + report.held_back.len();
     let _ = write!(
         out,
         "<section class=\"panel users\"><h2>Users</h2>\n<div class=\"searchbar\"><input id=\"search\" type=\"search\" placeholder=\"Search: UPN, address, state, reply, Message-ID, batch\" aria-label=\"Search users\" autocomplete=\"off\"> <span id=\"count\" class=\"muted\">{total} of {total} users</span></div>\n<div class=\"scroll\"><table id=\"users\">\n<thead><tr>"
@@ -343,7 +304,7 @@ fn user_table(out: &mut String, report: &Report) {
     for r in report.rows() {
         delivery_row(out, r);
     }
-    for h in report.held_back() {
+    for h in &report.held_back {
         held_row(out, h);
     }
     out.push_str("</tbody></table></div>\n</section>\n");

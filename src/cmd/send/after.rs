@@ -153,9 +153,10 @@ fn mail_summary(run: &mut SendRun, to: &str, summary: &AdminSummary) -> MailRepo
         Ok((t, _)) => t,
         Err(e) => return not_sent(format!("no transport: {e}")),
     };
+    let name = format!("admin-summary {}", timestamp(now));
     let book = Book::Test {
         campaign: summary.campaign.clone(),
-        run: format!("admin-summary {}", timestamp(now)),
+        run: name.clone(),
         to: to.to_string(),
     };
     let delivery = Delivery {
@@ -165,30 +166,21 @@ fn mail_summary(run: &mut SendRun, to: &str, summary: &AdminSummary) -> MailRepo
         progress: Progress::Silent,
         total: Some(1),
     };
-    let (report, recorded) = match run.deliver(book.clone(), delivery, std::iter::once(job.into()))
-    {
+    let (report, recorded) = match run.deliver(book, delivery, std::iter::once(job.into())) {
         Ok(done) => done,
         Err(e) => return not_sent(format!("it could not be recorded in the ledger: {e}")),
     };
     if let Err(e) = recorded {
         tracing::warn!("the admin mail was not recorded in the ledger: {e}");
     }
-    let reply = last_reply(run, &book);
+    let reply = last_reply(run, &summary.campaign, &name);
     MailReport::of_run(to, &report, reply, run.config.pacing.per_day)
 }
 
 /// The server's last reply to the admin mail, as the ledger recorded it.
-fn last_reply(run: &mut SendRun, book: &Book) -> Option<String> {
-    let Book::Test {
-        campaign,
-        run: name,
-        ..
-    } = book
-    else {
-        return None;
-    };
+fn last_reply(run: &mut SendRun, campaign: &str, name: &str) -> Option<String> {
     let rows = run.ledger.open().ok()?.test_sends(Some(campaign)).ok()?;
     rows.into_iter()
-        .find(|r| &r.run == name && r.user_key == mail::LEDGER_KEY)?
+        .find(|r| r.run == name && r.user_key == mail::LEDGER_KEY)?
         .last_reply
 }

@@ -6,7 +6,7 @@ use crate::cli::SendArgs;
 use crate::config::Config;
 use crate::exit::InvalidInput;
 use crate::inputs::address;
-use crate::plan::{self, Plan, Sources};
+use crate::plan::{self, Plan};
 
 /// How many users `--test-to` sends when `--limit` is not given.
 pub const TEST_DEFAULT_LIMIT: usize = 3;
@@ -24,12 +24,7 @@ pub fn test_address(value: &str) -> Result<String, InvalidInput> {
 /// the first warnings and who is held back. Its recipients are the ready users, the first
 /// `--limit` of them. The caller stops when the plan has errors.
 pub fn plan(config: &Config, args: &SendArgs) -> anyhow::Result<Plan> {
-    let sources = Sources {
-        directory: args.input.directory.as_deref(),
-        move_states: &args.moves.move_states,
-        batch: args.moves.batch.as_deref(),
-        ..Sources::new(&args.input.mapping)
-    };
+    let sources = crate::cmd::inputs::sources(&args.input, &args.moves);
     let mut plan = plan::load(Some(config), sources, true)?;
     for e in plan.diagnostics.errors() {
         eprintln!("{e}");

@@ -5,6 +5,7 @@
 
 use std::path::Path;
 
+use anyhow::Context;
 use sha2::{Digest, Sha256};
 
 use crate::exit::InvalidInput;
@@ -58,9 +59,8 @@ fn absolute(path: &Path) -> String {
 }
 
 fn sha256_of(path: &Path) -> anyhow::Result<String> {
-    let mut file = std::fs::File::open(path).map_err(|e| {
-        anyhow::Error::new(e).context(format!("cannot read the directory {}", path.display()))
-    })?;
+    let mut file = std::fs::File::open(path)
+        .with_context(|| format!("cannot read the directory {}", path.display()))?;
     let mut hasher = Sha256::new();
     std::io::copy(&mut file, &mut hasher)?;
     Ok(format!("{:x}", hasher.finalize()))

@@ -42,17 +42,14 @@ fn held(name: &str, state: Option<MoveState>) -> HeldBack {
         line: 4,
         index: None,
     });
-    let hold = match state {
-        Some(s) => Hold::State(s),
-        None => Hold::NotInAnyExport,
+    let reason = match state {
+        Some(_) => "move Failed (batch batch-1, batch-1.csv:4): the migration team must fix and retry the move before this user is told",
+        None => "not in any move-state export",
     };
     HeldBack {
         user: user(name),
-        reason: match state {
-            Some(_) => "move Failed (batch batch-1, batch-1.csv:4): the migration team must fix and retry the move before this user is told".into(),
-            None => "not in any move-state export".into(),
-        },
-        hold,
+        reason: reason.into(),
+        hold: state.map_or(Hold::NotInAnyExport, Hold::State),
         move_state: entry,
     }
 }
@@ -93,38 +90,27 @@ fn row(name: &str, state: DeliveryState, reply: &str, last: &str) -> DeliveryRow
 }
 
 fn rows() -> Vec<DeliveryRow> {
-    vec![
-        row(
-            "ana",
-            DeliveryState::Sent,
-            "250 2.0.0 Ok",
-            "2025-03-05T10:00:01.000Z",
-        ),
-        row(
-            "cy",
-            DeliveryState::Sent,
-            "250 2.0.0 Ok",
-            "2025-03-05T10:00:01.500Z",
-        ),
-        row(
-            "dee",
-            DeliveryState::Sent,
-            "250 2.0.0 Ok",
-            "2025-03-05T10:00:02.000Z",
-        ),
-        row(
+    let ok = "250 2.0.0 Ok";
+    [
+        ("ana", DeliveryState::Sent, ok, "2025-03-05T10:00:01.000Z"),
+        ("cy", DeliveryState::Sent, ok, "2025-03-05T10:00:01.500Z"),
+        ("dee", DeliveryState::Sent, ok, "2025-03-05T10:00:02.000Z"),
+        (
             "eve",
             DeliveryState::Failed,
             "550 5.1.1 <eve@fabrikam.com>: Recipient address rejected",
             "2025-03-05T10:00:00.250Z",
         ),
-        row(
+        (
             "fay",
             DeliveryState::Uncertain,
             "connection lost after the message was sent",
             "2025-03-04T09:00:00.000Z",
         ),
     ]
+    .into_iter()
+    .map(|(name, state, reply, last)| row(name, state, reply, last))
+    .collect()
 }
 
 fn paused_engine() -> RunSummary {
@@ -142,23 +128,36 @@ fn paused_engine() -> RunSummary {
     }
 }
 
+/// A run of campaign `post-migration` that started and ended at 10:00 and got nowhere; each
+/// test fills in the stages its run reached.
+fn record(outcome: Outcome) -> RunRecord<'static> {
+    RunRecord {
+        campaign: "post-migration",
+        test_to: None,
+        started: at("2025-03-05T10:00:00Z"),
+        ended: at("2025-03-05T10:00:00Z"),
+        outcome,
+        message: None,
+        mapping: "map.csv",
+        plan: None,
+        gate: None,
+        engine: None,
+        ledger: None,
+    }
+}
+
 /// A paused run with everything in it; shared with the mail's tests.
 pub(crate) fn sample_summary() -> AdminSummary {
     let plan = plan();
     let rows = rows();
     let engine = paused_engine();
     build(&RunRecord {
-        campaign: "post-migration",
-        test_to: None,
-        started: at("2025-03-05T10:00:00Z"),
         ended: at("2025-03-05T10:00:03Z"),
-        outcome: Outcome::Paused,
-        message: None,
-        mapping: "map.csv",
         plan: Some(&plan),
         gate: Some(&GateStatus::Open),
         engine: Some(&engine),
         ledger: Some(&Standing::from_rows(&rows)),
+        ..record(Outcome::Paused)
     })
 }
 
@@ -244,17 +243,12 @@ fn a_closed_gate_lists_the_missing_pairs_with_their_commands() {
         total: 2,
     };
     let s = build(&RunRecord {
-        campaign: "post-migration",
-        test_to: None,
-        started: at("2025-03-05T10:00:00Z"),
         ended: at("2025-03-05T10:00:01Z"),
-        outcome: Outcome::GateClosed,
         message: Some("trust gate closed: ..."),
-        mapping: "map.csv",
         plan: Some(&plan),
         gate: Some(&gate),
-        engine: None,
         ledger: Some(&Standing::default()),
+        ..record(Outcome::GateClosed)
     });
     assert_eq!((s.outcome.status, s.outcome.exit_code), ("gate-closed", 3));
     assert_eq!(s.outcome.message, "trust gate closed: ...");
@@ -280,17 +274,8 @@ fn invalid_input_lists_the_located_errors_and_never_reached_the_gate() {
         "column 2 (source tenant ID): `not-a-guid` is not a GUID",
     );
     let s = build(&RunRecord {
-        campaign: "post-migration",
-        test_to: None,
-        started: at("2025-03-05T10:00:00Z"),
-        ended: at("2025-03-05T10:00:00Z"),
-        outcome: Outcome::Invalid,
-        message: None,
-        mapping: "map.csv",
         plan: Some(&plan),
-        gate: None,
-        engine: None,
-        ledger: None,
+        ..record(Outcome::Invalid)
     });
     assert_eq!(
         (s.outcome.status, s.outcome.exit_code),
@@ -321,15 +306,9 @@ fn a_fatal_stop_names_the_reason_and_a_plain_failure_its_error() {
     let record = RunRecord {
         campaign: "c",
         test_to: Some("me@fabrikam.com"),
-        started: at("2025-03-05T10:00:00Z"),
-        ended: at("2025-03-05T10:00:00Z"),
-        outcome: Outcome::Failure,
-        message: None,
-        mapping: "map.csv",
-        plan: None,
         gate: Some(&GateStatus::Open),
         engine: Some(&engine),
-        ledger: None,
+        ..record(Outcome::Failure)
     };
     let s = build(&record);
     assert_eq!(
@@ -367,16 +346,10 @@ fn the_limited_version_keeps_the_counts_and_says_how_many_are_not_listed() {
         .collect();
     let full = build(&RunRecord {
         campaign: "c",
-        test_to: None,
-        started: at("2025-03-05T10:00:00Z"),
-        ended: at("2025-03-05T10:00:00Z"),
-        outcome: Outcome::SomeFailed,
-        message: None,
-        mapping: "map.csv",
         plan: Some(&plan),
         gate: Some(&GateStatus::Open),
-        engine: None,
         ledger: Some(&Standing::from_rows(&rows)),
+        ..record(Outcome::SomeFailed)
     });
     assert_eq!(full.omitted(), 0);
     let short = full.limited(3);
