@@ -24,27 +24,23 @@ pub enum BuildError {
 pub fn from_config(config: &Config) -> Result<(Arc<dyn Transport>, Vec<String>), BuildError> {
     let t = &config.transport;
     let connections = config.pacing.concurrency.max(1) as usize;
-    Ok(match (t.kind, t.auth) {
-        (TransportKind::File, _) => (
-            Arc::new(FileTransport::new(&t.dir).with_max_in_flight(connections)),
-            Vec::new(),
-        ),
-        (TransportKind::Smtp, SmtpAuth::Xoauth2) => (
-            Arc::new(xoauth2::from_config(config, connections)?),
-            Vec::new(),
-        ),
-        (TransportKind::Smtp, _) => (
-            Arc::new(SmtpTransport::with_connections(
-                SmtpSettings::from_config(t)?,
-                connections,
-            )?),
-            Vec::new(),
-        ),
+    let transport: Arc<dyn Transport> = match (t.kind, t.auth) {
+        (TransportKind::File, _) => {
+            Arc::new(FileTransport::new(&t.dir).with_max_in_flight(connections))
+        }
+        (TransportKind::Smtp, SmtpAuth::Xoauth2) => {
+            Arc::new(xoauth2::from_config(config, connections)?)
+        }
+        (TransportKind::Smtp, _) => Arc::new(SmtpTransport::with_connections(
+            SmtpSettings::from_config(t)?,
+            connections,
+        )?),
         (TransportKind::Graph, _) => {
             let (graph, warnings) = GraphTransport::from_config(config)?;
-            (Arc::new(graph), warnings)
+            return Ok((Arc::new(graph), warnings));
         }
-    })
+    };
+    Ok((transport, Vec::new()))
 }
 
 #[cfg(test)]

@@ -71,15 +71,6 @@ pub struct GraphTransport {
     max_concurrent: usize,
 }
 
-/// Why the transport could not be built.
-#[derive(Debug, thiserror::Error)]
-pub enum GraphError {
-    #[error("graph_url and sender give no valid sendMail URL: {0}")]
-    Url(#[from] url::ParseError),
-    #[error("cannot set up the HTTPS client: {0}")]
-    Client(#[from] reqwest::Error),
-}
-
 /// The outcome of one HTTP attempt.
 enum Attempt {
     Done(Result<Accepted, SendError>),
