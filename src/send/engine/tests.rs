@@ -54,8 +54,8 @@ fn job(i: usize) -> SendJob {
     }
 }
 
-fn jobs(n: usize) -> Vec<SendJob> {
-    (0..n).map(job).collect()
+fn jobs(n: usize) -> Vec<Candidate> {
+    (0..n).map(|i| job(i).into()).collect()
 }
 
 fn campaign() -> Book {
@@ -88,22 +88,29 @@ impl Fixture {
         SendSelection::campaign(self.states(), retry_failed, resend_uncertain)
     }
 
+    /// A run with the default settings and no flags, to `n` users.
+    async fn send_to(&self, transport: Arc<dyn Transport>, n: usize) -> RunSummary {
+        let selection = self.selection(false, false);
+        self.send(settings(), transport, selection, jobs(n)).await
+    }
+
+    /// A run to `n` users with a healthy transport and the flags given.
+    async fn rerun(&self, retry_failed: bool, resend_uncertain: bool, n: usize) -> RunSummary {
+        let selection = self.selection(retry_failed, resend_uncertain);
+        let stub = Arc::new(StubTransport::new());
+        self.send(settings(), stub, selection, jobs(n)).await
+    }
+
     async fn send(
         &self,
         settings: Settings,
         transport: Arc<dyn Transport>,
         selection: SendSelection,
-        jobs: Vec<SendJob>,
+        candidates: Vec<Candidate>,
     ) -> RunSummary {
-        self.send_with(
-            settings,
-            transport,
-            selection,
-            campaign(),
-            Stop::new(),
-            jobs,
-        )
-        .await
+        let stop = Stop::new();
+        self.send_with(settings, transport, selection, campaign(), stop, candidates)
+            .await
     }
 
     async fn send_with(
@@ -113,14 +120,13 @@ impl Fixture {
         selection: SendSelection,
         book: Book,
         stop: Stop,
-        jobs: Vec<SendJob>,
+        candidates: Vec<Candidate>,
     ) -> RunSummary {
         let ledger = Ledger::open(&self.path).unwrap();
         let history = ledger
             .submissions_since(Utc::now() - chrono::Duration::hours(24))
             .unwrap();
         let writer = LedgerWriter::spawn(ledger, book, CommitPolicy::default()).unwrap();
-        let total = Some(jobs.len() as u64);
         let run_ = Run {
             settings,
             transport,
@@ -129,9 +135,9 @@ impl Fixture {
             history,
             stop,
             progress: Progress::Silent,
-            total,
+            total: Some(candidates.len() as u64),
         };
-        let summary = run(run_, jobs).await;
+        let summary = run(run_, candidates).await;
         let (_, result) = tokio::task::spawn_blocking(move || writer.finish())
             .await
             .unwrap();
@@ -148,14 +154,7 @@ fn transient(reply: &str) -> SendError {
 async fn everyone_gets_one_message_and_a_rerun_sends_nothing() {
     let f = Fixture::new();
     let stub = Arc::new(StubTransport::new());
-    let summary = f
-        .send(
-            settings(),
-            stub.clone(),
-            f.selection(false, false),
-            jobs(50),
-        )
-        .await;
+    let summary = f.send_to(stub.clone(), 50).await;
     assert_eq!(
         summary.counts,
         Counts {
@@ -189,14 +188,7 @@ async fn everyone_gets_one_message_and_a_rerun_sends_nothing() {
 async fn never_more_than_concurrency_messages_at_once() {
     let f = Fixture::new();
     let stub = Arc::new(StubTransport::with_delay(Duration::from_millis(20)));
-    let summary = f
-        .send(
-            settings(),
-            stub.clone(),
-            f.selection(false, false),
-            jobs(30),
-        )
-        .await;
+    let summary = f.send_to(stub.clone(), 30).await;
     assert_eq!(summary.counts.sent, 30);
     assert_eq!(stub.max_in_flight(), 3);
 }
@@ -206,14 +198,7 @@ async fn a_transient_failure_is_retried_in_the_same_run() {
     let f = Fixture::new();
     let stub = Arc::new(StubTransport::new());
     stub.fail_times(&address(4), 2, transient("451 4.3.0 try later"));
-    let summary = f
-        .send(
-            settings(),
-            stub.clone(),
-            f.selection(false, false),
-            jobs(10),
-        )
-        .await;
+    let summary = f.send_to(stub.clone(), 10).await;
     assert_eq!(summary.counts.sent, 10);
     assert_eq!(summary.outcome(), Outcome::Success);
     let ledger = Ledger::open(&f.path).unwrap();
@@ -231,9 +216,7 @@ async fn out_of_attempts_is_deferred_and_the_next_run_delivers() {
     let f = Fixture::new();
     let stub = Arc::new(StubTransport::new());
     stub.fail_always(&address(2), transient("450 4.2.1 mailbox busy"));
-    let summary = f
-        .send(settings(), stub.clone(), f.selection(false, false), jobs(5))
-        .await;
+    let summary = f.send_to(stub.clone(), 5).await;
     assert_eq!(
         summary.counts,
         Counts {
@@ -246,14 +229,7 @@ async fn out_of_attempts_is_deferred_and_the_next_run_delivers() {
     assert_eq!(f.states()["user2@contoso.com"], DeliveryState::Deferred);
 
     let healthy = Arc::new(StubTransport::new());
-    let summary = f
-        .send(
-            settings(),
-            healthy.clone(),
-            f.selection(false, false),
-            jobs(5),
-        )
-        .await;
+    let summary = f.send_to(healthy.clone(), 5).await;
     assert_eq!(
         summary.counts,
         Counts {
@@ -273,9 +249,7 @@ async fn a_permanent_failure_fails_that_user_only_until_retry_failed() {
         &address(1),
         SendError::new(FailureClass::Permanent, "550 5.1.1 unknown user"),
     );
-    let summary = f
-        .send(settings(), stub.clone(), f.selection(false, false), jobs(6))
-        .await;
+    let summary = f.send_to(stub.clone(), 6).await;
     assert_eq!(
         summary.counts,
         Counts {
@@ -293,14 +267,7 @@ async fn a_permanent_failure_fails_that_user_only_until_retry_failed() {
     assert_eq!(failed.last_reply.as_deref(), Some("550 5.1.1 unknown user"));
     assert_eq!(failed.attempts, 1, "a permanent failure is not retried");
 
-    let plain = f
-        .send(
-            settings(),
-            Arc::new(StubTransport::new()),
-            f.selection(false, false),
-            jobs(6),
-        )
-        .await;
+    let plain = f.rerun(false, false, 6).await;
     assert_eq!(
         plain.counts,
         Counts {
@@ -310,14 +277,7 @@ async fn a_permanent_failure_fails_that_user_only_until_retry_failed() {
         }
     );
     assert_eq!(plain.outcome(), Outcome::SomeFailed);
-    let retry = f
-        .send(
-            settings(),
-            Arc::new(StubTransport::new()),
-            f.selection(true, false),
-            jobs(6),
-        )
-        .await;
+    let retry = f.rerun(true, false, 6).await;
     assert_eq!(
         retry.counts,
         Counts {
@@ -336,9 +296,7 @@ async fn possibly_delivered_is_uncertain_and_resent_only_on_request() {
     let mut lost = transient("connection lost after the message was sent");
     lost.maybe_delivered = true;
     stub.fail_always(&address(0), lost);
-    let summary = f
-        .send(settings(), stub.clone(), f.selection(false, false), jobs(3))
-        .await;
+    let summary = f.send_to(stub.clone(), 3).await;
     assert_eq!(
         summary.counts,
         Counts {
@@ -348,23 +306,9 @@ async fn possibly_delivered_is_uncertain_and_resent_only_on_request() {
         }
     );
     assert_eq!(stub.attempts().len(), 3, "no blind retry");
-    let plain = f
-        .send(
-            settings(),
-            Arc::new(StubTransport::new()),
-            f.selection(false, false),
-            jobs(3),
-        )
-        .await;
+    let plain = f.rerun(false, false, 3).await;
     assert_eq!(plain.counts.skipped_uncertain, 1);
-    let resend = f
-        .send(
-            settings(),
-            Arc::new(StubTransport::new()),
-            f.selection(false, true),
-            jobs(3),
-        )
-        .await;
+    let resend = f.rerun(false, true, 3).await;
     assert_eq!(
         resend.counts,
         Counts {
@@ -427,14 +371,7 @@ async fn a_fatal_failure_stops_the_run_and_leaves_the_user_as_before() {
         &address(0),
         SendError::new(FailureClass::Fatal, "535 5.7.3 Authentication unsuccessful"),
     );
-    let summary = f
-        .send(
-            settings(),
-            stub.clone(),
-            f.selection(false, false),
-            jobs(20),
-        )
-        .await;
+    let summary = f.send_to(stub.clone(), 20).await;
     assert_eq!(summary.outcome(), Outcome::Failure);
     assert!(matches!(&summary.stop, Some(StopReason::Fatal { reason }) if reason.contains("535")));
     let states = f.states();
@@ -525,13 +462,7 @@ async fn stopping_lets_messages_in_flight_finish_and_leaves_nothing_in_flight() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_test_run_sends_everyone_given_and_changes_no_user_state() {
     let f = Fixture::new();
-    f.send(
-        settings(),
-        Arc::new(StubTransport::new()),
-        f.selection(false, false),
-        jobs(2),
-    )
-    .await;
+    f.rerun(false, false, 2).await;
     let book = Book::Test {
         campaign: "post-migration".into(),
         run: "run-1".into(),
@@ -632,9 +563,7 @@ async fn in_flight_is_on_disk_before_the_message_is_handed_over() {
     let checking = Arc::new(CheckingTransport {
         path: f.path.clone(),
     });
-    let summary = f
-        .send(settings(), checking, f.selection(false, false), jobs(40))
-        .await;
+    let summary = f.send_to(checking, 40).await;
     assert_eq!(
         summary.counts,
         Counts {
@@ -648,13 +577,7 @@ async fn in_flight_is_on_disk_before_the_message_is_handed_over() {
 async fn messages_are_built_only_for_users_the_run_sends_to() {
     use std::sync::atomic::{AtomicUsize, Ordering};
     let f = Fixture::new();
-    f.send(
-        settings(),
-        Arc::new(StubTransport::new()),
-        f.selection(false, false),
-        jobs(5),
-    )
-    .await;
+    f.rerun(false, false, 5).await;
     let builds = Arc::new(AtomicUsize::new(0));
     let candidates: Vec<Candidate> = (0..8)
         .map(|i| {
@@ -669,22 +592,10 @@ async fn messages_are_built_only_for_users_the_run_sends_to() {
             })
         })
         .collect();
-    let ledger = Ledger::open(&f.path).unwrap();
-    let writer = LedgerWriter::spawn(ledger, campaign(), CommitPolicy::default()).unwrap();
-    let run_ = Run {
-        settings: settings(),
-        transport: Arc::new(StubTransport::new()),
-        writer: writer.handle(),
-        selection: f.selection(false, false),
-        history: Vec::new(),
-        stop: Stop::new(),
-        progress: Progress::Silent,
-        total: None,
-    };
-    let summary = run(run_, candidates).await;
-    tokio::task::spawn_blocking(move || writer.finish().1.unwrap())
-        .await
-        .unwrap();
+    let stub = Arc::new(StubTransport::new());
+    let summary = f
+        .send(settings(), stub, f.selection(false, false), candidates)
+        .await;
     assert_eq!(
         builds.load(Ordering::SeqCst),
         3,
