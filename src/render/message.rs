@@ -42,23 +42,6 @@ impl Header for AutoResponseSuppress {
     }
 }
 
-/// `Content-Language: de` (RFC 3282): the language of the notice, for screen readers and
-/// translation offers. Its value comes from [`Parts::content_language`].
-#[derive(Debug, Clone)]
-pub(crate) struct ContentLanguage(pub String);
-
-impl Header for ContentLanguage {
-    fn name() -> HeaderName {
-        HeaderName::new_from_ascii_str("Content-Language")
-    }
-    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
-        Ok(ContentLanguage(s.trim().to_string()))
-    }
-    fn display(&self) -> HeaderValue {
-        HeaderValue::new(Self::name(), self.0.clone())
-    }
-}
-
 /// The language tag of a locale folder name: `de_AT` -> `de-AT`; anything but letters, digits
 /// and `-` is dropped, so a folder name cannot add a header.
 pub fn language_tag(locale: &str) -> String {
@@ -103,7 +86,11 @@ fn headers(p: &Parts<'_>) -> MessageBuilder {
         .date(p.date)
         .header(AutoSubmitted)
         .header(AutoResponseSuppress)
-        .header(ContentLanguage(language_tag(p.content_language)));
+        // `Content-Language: de` (RFC 3282), for screen readers and translation offers.
+        .raw_header(HeaderValue::new(
+            HeaderName::new_from_ascii_str("Content-Language"),
+            language_tag(p.content_language),
+        ));
     if let Some(reply_to) = p.reply_to {
         builder = builder.reply_to(reply_to.clone());
     }
@@ -260,24 +247,29 @@ mod tests {
         assert_eq!(clean_line("Zoë García"), "Zoë García");
     }
 
+    /// A message from `from` to one recipient with `text` and `html`.
+    fn parts<'a>(from: &'a Mailbox, id: &'a str, text: &'a str, html: &'a str) -> Parts<'a> {
+        Parts {
+            from,
+            reply_to: None,
+            to: vec!["ana@fabrikam.com".parse().unwrap()],
+            subject: "s",
+            message_id: id,
+            date: SystemTime::UNIX_EPOCH,
+            text,
+            html,
+            content_language: "en",
+        }
+    }
+
     #[test]
     fn a_part_that_spells_the_boundary_cannot_end_early() {
         let id = "<1@fabrikam.com>";
         let fence = format!("--{}", boundary(id));
         let from: Mailbox = "it@fabrikam.com".parse().unwrap();
         let text = format!("Hello,\n{fence}--\nshort ascii lines\n");
-        let bytes = build(&Parts {
-            from: &from,
-            reply_to: None,
-            to: vec!["ana@fabrikam.com".parse().unwrap()],
-            subject: "s",
-            message_id: id,
-            date: SystemTime::UNIX_EPOCH,
-            text: &text,
-            html: &format!("<p>{fence}</p>"),
-            content_language: "en",
-        })
-        .unwrap();
+        let html = format!("<p>{fence}</p>");
+        let bytes = build(&parts(&from, id, &text, &html)).unwrap();
         let raw = String::from_utf8(bytes).unwrap();
         let fences: Vec<&str> = raw.lines().filter(|l| l.starts_with(&fence)).collect();
         assert_eq!(fences.len(), 3, "two parts and the end:\n{raw}");
@@ -294,18 +286,8 @@ mod tests {
     fn a_bare_cr_or_nul_never_reaches_the_message() {
         let from: Mailbox = "it@fabrikam.com".parse().unwrap();
         for odd in ["old\rmac\rlines\n", "a nul \0 here\n"] {
-            let bytes = build(&Parts {
-                from: &from,
-                reply_to: None,
-                to: vec!["ana@fabrikam.com".parse().unwrap()],
-                subject: "s",
-                message_id: "<1@fabrikam.com>",
-                date: SystemTime::UNIX_EPOCH,
-                text: odd,
-                html: "<p>short ascii</p>",
-                content_language: "en",
-            })
-            .unwrap();
+            let bytes =
+                build(&parts(&from, "<1@fabrikam.com>", odd, "<p>short ascii</p>")).unwrap();
             assert!(!bytes.contains(&0), "{odd:?}");
             let bare_cr = bytes
                 .iter()
@@ -326,15 +308,8 @@ mod tests {
     fn a_message_without_recipients_is_refused_like_the_builder_does() {
         let from: Mailbox = "it@fabrikam.com".parse().unwrap();
         let parts = Parts {
-            from: &from,
-            reply_to: None,
             to: Vec::new(),
-            subject: "s",
-            message_id: "<1@fabrikam.com>",
-            date: SystemTime::UNIX_EPOCH,
-            text: "t",
-            html: "h",
-            content_language: "en",
+            ..parts(&from, "<1@fabrikam.com>", "t", "h")
         };
         assert!(matches!(
             build(&parts),
