@@ -111,59 +111,34 @@ fn parse(bytes: &[u8]) -> mail_parser::Message<'_> {
         .expect("parseable message")
 }
 
-#[test]
-fn snapshot_member_en() {
-    let r = render(&member());
-    assert!(r.link_errors.is_empty(), "{:?}", r.link_errors);
-    snapshot("member_en", &r, true);
+/// `r` with PreferredLanguage `lang`.
+fn speaking(mut r: Recipient, lang: &str) -> Recipient {
+    r.directory.as_mut().unwrap().preferred_language = Some(lang.into());
+    r
 }
 
 #[test]
-fn snapshot_guest_en() {
-    let r = render(&guest());
-    assert!(r.link_errors.is_empty(), "{:?}", r.link_errors);
-    snapshot("guest_en", &r, true);
-}
-
-#[test]
-fn snapshot_non_ascii_name_de_at_falls_back_to_de() {
-    let ids = ["zoe.garcia2@contoso.com", "zoe.garcia2@fabrikam.com"];
-    let r = render(&person(
-        ids[0],
-        ids[1],
-        Some("Zoë García-Ødegaard"),
-        Some("de-AT"),
-    ));
-    assert_eq!(r.locale, "de");
-    assert!(r.link_errors.is_empty(), "{:?}", r.link_errors);
-    snapshot("member_de", &r, true);
-}
-
-#[test]
-fn snapshot_guest_de() {
-    let mut g = guest();
-    g.directory.as_mut().unwrap().preferred_language = Some("de-DE".into());
-    let r = render(&g);
-    assert_eq!(r.locale, "de");
-    snapshot("guest_de", &r, false);
-}
-
-#[test]
-fn snapshot_member_fr() {
-    let ids = ["lukasz.weiss4@contoso.com", "lukasz.weiss4@fabrikam.com"];
-    let r = render(&person(ids[0], ids[1], Some("Łukasz Weiß"), Some("fr-FR")));
-    assert_eq!(r.locale, "fr");
-    assert!(r.link_errors.is_empty(), "{:?}", r.link_errors);
-    snapshot("member_fr", &r, true);
-}
-
-#[test]
-fn snapshot_guest_fr() {
-    let mut g = guest();
-    g.directory.as_mut().unwrap().preferred_language = Some("fr".into());
-    let r = render(&g);
-    assert_eq!(r.locale, "fr");
-    snapshot("guest_fr", &r, false);
+fn snapshots_per_kind_of_person_and_locale() {
+    let zoe = ["zoe.garcia2@contoso.com", "zoe.garcia2@fabrikam.com"];
+    let zoe = person(zoe[0], zoe[1], Some("Zoë García-Ødegaard"), Some("de-AT"));
+    let lukasz = ["lukasz.weiss4@contoso.com", "lukasz.weiss4@fabrikam.com"];
+    let lukasz = person(lukasz[0], lukasz[1], Some("Łukasz Weiß"), Some("fr-FR"));
+    // (snapshot label, person, locale used, whether the subject is snapshot too)
+    let cases = [
+        ("member_en", member(), "en", true),
+        ("guest_en", guest(), "en", true),
+        // A non-ASCII name, and de-AT falling back to de.
+        ("member_de", zoe, "de", true),
+        ("guest_de", speaking(guest(), "de-DE"), "de", false),
+        ("member_fr", lukasz, "fr", true),
+        ("guest_fr", speaking(guest(), "fr"), "fr", false),
+    ];
+    for (label, person, locale, subject) in cases {
+        let r = render(&person);
+        assert_eq!(r.locale, locale, "{label}");
+        assert!(r.link_errors.is_empty(), "{label}: {:?}", r.link_errors);
+        snapshot(label, &r, subject);
+    }
 }
 
 #[test]
@@ -172,26 +147,6 @@ fn without_directory_row_greets_neutrally_in_the_default_locale() {
     assert_eq!(r.locale, "en");
     assert!(r.text.starts_with("Hello,\n"), "{}", r.text);
     assert!(r.html.contains(">Hello,</p>"));
-}
-
-#[test]
-fn html_declares_its_language_and_has_no_scripts_or_remote_images() {
-    for (lang, expected) in [("en", "en"), ("de-CH", "de"), ("fr-CA", "fr")] {
-        let r = render(&person(
-            "a@contoso.com",
-            "a@fabrikam.com",
-            Some("A"),
-            Some(lang),
-        ));
-        assert!(
-            r.html.contains(&format!("<html lang=\"{expected}\"")),
-            "{lang}"
-        );
-        let lower = r.html.to_lowercase();
-        assert!(
-            !lower.contains("<script") && !lower.contains("<img") && !lower.contains("javascript:")
-        );
-    }
 }
 
 #[test]
@@ -482,9 +437,7 @@ fn a_link_to_a_foreign_host_in_a_template_is_reported() {
             " <a href=\"http://help.example.net/reset\">Hilfe</a></p>",
         )
     });
-    let mut r = member();
-    r.directory.as_mut().unwrap().preferred_language = Some("de".into());
-    let out = render_with(&config, &r).unwrap();
+    let out = render_with(&config, &speaking(member(), "de")).unwrap();
     let problems: Vec<String> = out.link_errors.iter().map(ToString::to_string).collect();
     assert_eq!(problems, ["template de/html: http://help.example.net/reset: uses http:, only https links are allowed"]);
 }
@@ -500,14 +453,27 @@ fn a_missing_default_locale_is_refused() {
 }
 
 #[test]
-fn every_message_states_its_content_language() {
-    for (lang, expected) in [("en-US", "en"), ("de-AT", "de"), ("fr-CA", "fr")] {
+fn html_and_headers_state_the_language_and_html_has_no_scripts_or_remote_images() {
+    for (lang, expected) in [
+        ("en-US", "en"),
+        ("de-AT", "de"),
+        ("de-CH", "de"),
+        ("fr-CA", "fr"),
+    ] {
         let r = render(&person(
             "a@contoso.com",
             "a@fabrikam.com",
             Some("A"),
             Some(lang),
         ));
+        assert!(
+            r.html.contains(&format!("<html lang=\"{expected}\"")),
+            "{lang}"
+        );
+        let lower = r.html.to_lowercase();
+        assert!(
+            !lower.contains("<script") && !lower.contains("<img") && !lower.contains("javascript:")
+        );
         let raw = String::from_utf8(r.bytes.clone()).unwrap();
         let head = &raw[..raw.find("\r\n\r\n").unwrap()];
         assert_eq!(
@@ -526,12 +492,8 @@ fn every_message_states_its_content_language() {
 fn every_variant() -> Vec<(String, Recipient)> {
     let mut out = Vec::new();
     for lang in ["en", "de", "fr"] {
-        let mut m = member();
-        m.directory.as_mut().unwrap().preferred_language = Some(lang.into());
-        let mut g = guest();
-        g.directory.as_mut().unwrap().preferred_language = Some(lang.into());
-        out.push((format!("{lang} member"), m));
-        out.push((format!("{lang} guest"), g));
+        out.push((format!("{lang} member"), speaking(member(), lang)));
+        out.push((format!("{lang} guest"), speaking(guest(), lang)));
     }
     out
 }
