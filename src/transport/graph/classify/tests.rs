@@ -112,37 +112,34 @@ fn retry_after_forms() {
 }
 
 #[test]
-fn invalid_recipients_fail_the_user_only() {
-    let e = failed(answer(
-        400,
-        &graph_error(
-            "ErrorInvalidRecipients",
-            "At least one recipient isn't valid.",
-        ),
-    ));
-    assert_eq!(e.class, FailureClass::Permanent);
-    assert!(e.reply.contains("ErrorInvalidRecipients"), "{}", e.reply);
-    let e = failed(answer(
-        400,
-        &graph_error("ErrorMessageSizeExceeded", "too big"),
-    ));
-    assert_eq!(e.class, FailureClass::Permanent);
+fn the_graph_error_code_decides_the_class() {
+    use FailureClass::{Fatal, Permanent, Quota, Transient};
+    for (status, code, class) in [
+        // Something about this message: fail the user only.
+        (400, "ErrorInvalidRecipients", Permanent),
+        (400, "ErrorMessageSizeExceeded", Permanent),
+        (400, "ErrorSomethingUnheardOf", Permanent),
+        // The mailbox is out of budget: pause; stale mailbox information: retry.
+        (403, "ErrorQuotaExceeded", Quota),
+        (400, "ErrorSubmissionQuotaExceeded", Quota),
+        (400, "MailboxInfoStale", Transient),
+        // The sender or the app's rights: stop the run.
+        (403, "ErrorAccessDenied", Fatal),
+        (403, "ErrorSendAsDenied", Fatal),
+        (404, "MailboxNotEnabledForRESTAPI", Fatal),
+        (404, "ResourceNotFound", Fatal),
+        (400, "ErrorMimeContentInvalidBase64String", Fatal),
+        (403, "SomethingNew", Fatal),
+        (404, "", Fatal),
+    ] {
+        let e = failed(answer(status, &graph_error(code, "odd")));
+        assert_eq!(e.class, class, "{status} {code}");
+        assert!(e.reply.contains(&format!("{code}: odd")), "{}", e.reply);
+    }
 }
 
 #[test]
-fn access_problems_stop_the_run_with_a_hint() {
-    for (status, code) in [
-        (403, "ErrorAccessDenied"),
-        (403, "ErrorSendAsDenied"),
-        (404, "MailboxNotEnabledForRESTAPI"),
-        (404, "ResourceNotFound"),
-        (400, "ErrorMimeContentInvalidBase64String"),
-        (403, "SomethingNew"),
-        (404, ""),
-    ] {
-        let e = failed(answer(status, &graph_error(code, "no")));
-        assert_eq!(e.class, FailureClass::Fatal, "{status} {code}");
-    }
+fn access_problems_say_what_to_fix() {
     let e = failed(answer(
         403,
         &graph_error(
@@ -157,35 +154,6 @@ fn access_problems_stop_the_run_with_a_hint() {
     );
     let e = failed(answer(404, "not json"));
     assert!(e.reply.contains("check [transport] sender"), "{}", e.reply);
-}
-
-#[test]
-fn quota_pauses_and_stale_info_retries() {
-    let e = failed(answer(
-        403,
-        &graph_error(
-            "ErrorQuotaExceeded",
-            "The process failed to get the correct properties.",
-        ),
-    ));
-    assert_eq!(e.class, FailureClass::Quota);
-    let e = failed(answer(
-        400,
-        &graph_error("ErrorSubmissionQuotaExceeded", "limit"),
-    ));
-    assert_eq!(e.class, FailureClass::Quota);
-    let e = failed(answer(
-        400,
-        &graph_error("MailboxInfoStale", "Mailbox info is stale."),
-    ));
-    assert_eq!(e.class, FailureClass::Transient);
-}
-
-#[test]
-fn unknown_bad_request_fails_the_message_not_the_run() {
-    let e = failed(answer(400, &graph_error("ErrorSomethingUnheardOf", "odd")));
-    assert_eq!(e.class, FailureClass::Permanent);
-    assert!(e.reply.contains("ErrorSomethingUnheardOf: odd"));
 }
 
 #[test]
