@@ -18,6 +18,13 @@ use crate::transport::stub::StubTransport;
 use crate::transport::{Accepted, SendError};
 use crate::transport::{BoxFuture, Envelope, FailureClass};
 
+/// `Counts` with the counts named, every other one zero.
+macro_rules! counts {
+    ($($count:ident: $n:expr),*) => {
+        Counts { $($count: $n,)* ..Counts::default() }
+    };
+}
+
 fn settings() -> Settings {
     Settings {
         concurrency: 3,
@@ -155,13 +162,7 @@ async fn everyone_gets_one_message_and_a_rerun_sends_nothing() {
     let f = Fixture::new();
     let stub = Arc::new(StubTransport::new());
     let summary = f.send_to(stub.clone(), 50).await;
-    assert_eq!(
-        summary.counts,
-        Counts {
-            sent: 50,
-            ..Counts::default()
-        }
-    );
+    assert_eq!(summary.counts, counts!(sent: 50));
     assert_eq!(summary.outcome(), Outcome::Success);
     let mut to = stub.accepted_to();
     to.sort();
@@ -174,13 +175,7 @@ async fn everyone_gets_one_message_and_a_rerun_sends_nothing() {
     let summary = f
         .send(settings(), again.clone(), f.selection(true, true), jobs(50))
         .await;
-    assert_eq!(
-        summary.counts,
-        Counts {
-            skipped_sent: 50,
-            ..Counts::default()
-        }
-    );
+    assert_eq!(summary.counts, counts!(skipped_sent: 50));
     assert!(again.attempts().is_empty());
 }
 
@@ -217,27 +212,13 @@ async fn out_of_attempts_is_deferred_and_the_next_run_delivers() {
     let stub = Arc::new(StubTransport::new());
     stub.fail_always(&address(2), transient("450 4.2.1 mailbox busy"));
     let summary = f.send_to(stub.clone(), 5).await;
-    assert_eq!(
-        summary.counts,
-        Counts {
-            sent: 4,
-            deferred: 1,
-            ..Counts::default()
-        }
-    );
+    assert_eq!(summary.counts, counts!(sent: 4, deferred: 1));
     assert_eq!(summary.outcome(), Outcome::Paused);
     assert_eq!(f.states()["user2@contoso.com"], DeliveryState::Deferred);
 
     let healthy = Arc::new(StubTransport::new());
     let summary = f.send_to(healthy.clone(), 5).await;
-    assert_eq!(
-        summary.counts,
-        Counts {
-            sent: 1,
-            skipped_sent: 4,
-            ..Counts::default()
-        }
-    );
+    assert_eq!(summary.counts, counts!(sent: 1, skipped_sent: 4));
     assert_eq!(healthy.accepted_to(), [address(2)]);
 }
 
@@ -250,14 +231,7 @@ async fn a_permanent_failure_fails_that_user_only_until_retry_failed() {
         SendError::new(FailureClass::Permanent, "550 5.1.1 unknown user"),
     );
     let summary = f.send_to(stub.clone(), 6).await;
-    assert_eq!(
-        summary.counts,
-        Counts {
-            sent: 5,
-            failed: 1,
-            ..Counts::default()
-        }
-    );
+    assert_eq!(summary.counts, counts!(sent: 5, failed: 1));
     assert_eq!(summary.outcome(), Outcome::SomeFailed);
     let rows = Ledger::open(&f.path).unwrap().deliveries(None).unwrap();
     let failed = rows
@@ -268,24 +242,10 @@ async fn a_permanent_failure_fails_that_user_only_until_retry_failed() {
     assert_eq!(failed.attempts, 1, "a permanent failure is not retried");
 
     let plain = f.rerun(false, false, 6).await;
-    assert_eq!(
-        plain.counts,
-        Counts {
-            skipped_sent: 5,
-            skipped_failed: 1,
-            ..Counts::default()
-        }
-    );
+    assert_eq!(plain.counts, counts!(skipped_sent: 5, skipped_failed: 1));
     assert_eq!(plain.outcome(), Outcome::SomeFailed);
     let retry = f.rerun(true, false, 6).await;
-    assert_eq!(
-        retry.counts,
-        Counts {
-            sent: 1,
-            skipped_sent: 5,
-            ..Counts::default()
-        }
-    );
+    assert_eq!(retry.counts, counts!(sent: 1, skipped_sent: 5));
     assert_eq!(retry.outcome(), Outcome::Success);
 }
 
@@ -297,26 +257,12 @@ async fn possibly_delivered_is_uncertain_and_resent_only_on_request() {
     lost.maybe_delivered = true;
     stub.fail_always(&address(0), lost);
     let summary = f.send_to(stub.clone(), 3).await;
-    assert_eq!(
-        summary.counts,
-        Counts {
-            sent: 2,
-            uncertain: 1,
-            ..Counts::default()
-        }
-    );
+    assert_eq!(summary.counts, counts!(sent: 2, uncertain: 1));
     assert_eq!(stub.attempts().len(), 3, "no blind retry");
     let plain = f.rerun(false, false, 3).await;
     assert_eq!(plain.counts.skipped_uncertain, 1);
     let resend = f.rerun(false, true, 3).await;
-    assert_eq!(
-        resend.counts,
-        Counts {
-            sent: 1,
-            skipped_sent: 2,
-            ..Counts::default()
-        }
-    );
+    assert_eq!(resend.counts, counts!(sent: 1, skipped_sent: 2));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -340,14 +286,7 @@ async fn quota_stops_new_messages_keeps_the_user_deferred_and_says_when_to_resum
             jobs(10),
         )
         .await;
-    assert_eq!(
-        summary.counts,
-        Counts {
-            sent: 3,
-            deferred: 1,
-            ..Counts::default()
-        }
-    );
+    assert_eq!(summary.counts, counts!(sent: 3, deferred: 1));
     assert_eq!(summary.outcome(), Outcome::Paused);
     let Some(StopReason::Quota { resume_at, reply }) = summary.stop else {
         panic!("{:?}", summary.stop)
@@ -564,13 +503,7 @@ async fn in_flight_is_on_disk_before_the_message_is_handed_over() {
         path: f.path.clone(),
     });
     let summary = f.send_to(checking, 40).await;
-    assert_eq!(
-        summary.counts,
-        Counts {
-            sent: 40,
-            ..Counts::default()
-        }
-    );
+    assert_eq!(summary.counts, counts!(sent: 40));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -601,15 +534,7 @@ async fn messages_are_built_only_for_users_the_run_sends_to() {
         3,
         "users 0-4 were sent before: not built"
     );
-    assert_eq!(
-        summary.counts,
-        Counts {
-            sent: 2,
-            failed: 1,
-            skipped_sent: 5,
-            ..Counts::default()
-        }
-    );
+    assert_eq!(summary.counts, counts!(sent: 2, failed: 1, skipped_sent: 5));
     assert!(
         !f.states().contains_key("user7@contoso.com"),
         "an unbuilt message is not in the ledger"
