@@ -264,11 +264,7 @@ impl Dispatcher {
     fn marking_failed(&mut self, window: Vec<Task>, error: LedgerError) {
         let wall = Utc::now();
         for task in &window {
-            lock(&self.shared.pacer).cancel();
-            lock(&self.shared.budget).settle(task.job.recipients(), false, wall);
-            if task.attempts > 0 {
-                self.shared.counts.add(Count::Deferred);
-            }
+            self.shared.release(task, wall);
         }
         self.shared.stop.request(StopReason::Fatal {
             reason: format!("cannot record messages as in flight before sending them: {error}"),
