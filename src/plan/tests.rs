@@ -24,12 +24,6 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-fn sample_config() -> Config {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data/t2t-notify.toml");
-    let text = std::fs::read_to_string(&path).unwrap();
-    Config::from_str_with_env(&text, &path, &[]).unwrap()
-}
-
 fn plan_with(exports: &[&str], batch: Option<&str>, keep: bool) -> Plan {
     let map = fixture("map.csv");
     let exports: Vec<PathBuf> = exports.iter().map(|e| fixture(e)).collect();
@@ -38,7 +32,7 @@ fn plan_with(exports: &[&str], batch: Option<&str>, keep: bool) -> Plan {
         batch,
         ..Sources::new(&map)
     };
-    load(Some(&sample_config()), sources, keep).unwrap()
+    load(Some(&config_recipient("target-email")), sources, keep).unwrap()
 }
 
 /// `(source UPN, batch)` of each recipient or `(source UPN, hold)` of each held-back user.
@@ -181,6 +175,7 @@ fn counts_without_keeping_people() {
     );
 }
 
+/// The sample config with `[message] recipient = mode`.
 fn config_recipient(mode: &str) -> Config {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data/t2t-notify.toml");
     let text = std::fs::read_to_string(&path).unwrap().replace(
