@@ -5,7 +5,7 @@ use std::sync::Arc;
 use crate::config::{Config, ConfigError, SmtpAuth, TransportKind};
 use crate::transport::file::FileTransport;
 use crate::transport::graph::GraphTransport;
-use crate::transport::smtp::xoauth2::{self, XOAuth2Error};
+use crate::transport::smtp::xoauth2;
 use crate::transport::smtp::{SmtpConfigError, SmtpSettings, SmtpTransport};
 use crate::transport::Transport;
 
@@ -14,10 +14,9 @@ use crate::transport::Transport;
 pub enum BuildError {
     #[error(transparent)]
     Smtp(#[from] SmtpConfigError),
+    /// The OAuth keys of Graph or XOAUTH2.
     #[error(transparent)]
-    XOAuth2(#[from] XOAuth2Error),
-    #[error(transparent)]
-    Graph(#[from] ConfigError),
+    OAuth(#[from] ConfigError),
 }
 
 /// The transport for this config, and warnings the admin should see. Connects to nothing yet.

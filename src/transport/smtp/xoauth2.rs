@@ -7,27 +7,17 @@
 
 use std::sync::Arc;
 
-use super::{SmtpConfigError, SmtpSettings, SmtpTransport};
-use crate::config::Config;
+use super::{SmtpSettings, SmtpTransport};
+use crate::config::{Config, ConfigError};
 use crate::oauth::TokenProvider;
+use crate::transport::BuildError;
 
-/// Why the XOAUTH2 transport could not be built.
-#[derive(Debug, thiserror::Error)]
-pub enum XOAuth2Error {
-    #[error(transparent)]
-    Smtp(#[from] SmtpConfigError),
-    #[error("{}: {}", path.display(), problems.join("\n  "))]
-    OAuth {
-        path: std::path::PathBuf,
-        problems: Vec<String>,
-    },
-}
-
-/// The XOAUTH2 SMTP transport for `config`, with at most `connections` open sessions.
-pub fn from_config(config: &Config, connections: usize) -> Result<SmtpTransport, XOAuth2Error> {
+/// The XOAUTH2 SMTP transport for `config`, with at most `connections` open sessions. A
+/// problem with the OAuth keys is a [`ConfigError::Invalid`], as for Graph.
+pub fn from_config(config: &Config, connections: usize) -> Result<SmtpTransport, BuildError> {
     let settings = SmtpSettings::endpoint(&config.transport)?;
     let (tokens, user) =
-        oauth_from_config(&config.transport).map_err(|problems| XOAuth2Error::OAuth {
+        oauth_from_config(&config.transport).map_err(|problems| ConfigError::Invalid {
             path: config.path.clone(),
             problems,
         })?;
