@@ -14,20 +14,13 @@ pub struct StubMessage {
     pub message: Vec<u8>,
 }
 
-/// A planned failure for one recipient address.
-#[derive(Debug, Clone)]
-struct Fault {
-    error: SendError,
-    /// How many more times to fail; `None` for always.
-    remaining: Option<u32>,
-}
-
 /// The recording transport.
 #[derive(Debug, Default)]
 pub struct StubTransport {
     accepted: Mutex<Vec<StubMessage>>,
     attempts: Mutex<Vec<StubMessage>>,
-    faults: Mutex<HashMap<String, Fault>>,
+    /// Per recipient address: the failure, and how many more times to fail.
+    faults: Mutex<HashMap<String, (SendError, u32)>>,
     delay: Option<Duration>,
     /// (now, most ever) messages being handled at once.
     in_flight: Mutex<(usize, usize)>,
@@ -49,17 +42,12 @@ impl StubTransport {
 
     /// Fails every message to `address` with `error`.
     pub fn fail_always(&self, address: &str, error: SendError) {
-        self.set_fault(address, error, None);
+        self.fail_times(address, u32::MAX, error);
     }
 
     /// Fails the next `times` messages to `address` with `error`, then accepts.
     pub fn fail_times(&self, address: &str, times: u32, error: SendError) {
-        self.set_fault(address, error, Some(times));
-    }
-
-    fn set_fault(&self, address: &str, error: SendError, remaining: Option<u32>) {
-        let fault = Fault { error, remaining };
-        lock(&self.faults).insert(address.to_ascii_lowercase(), fault);
+        lock(&self.faults).insert(address.to_ascii_lowercase(), (error, times));
     }
 
     /// Every message accepted, in the order they were accepted.
@@ -92,13 +80,14 @@ impl StubTransport {
             .iter()
             .map(|to| to.to_ascii_lowercase())
             .find(|to| faults.contains_key(to))?;
-        let fault = faults.get_mut(&key)?;
-        match &mut fault.remaining {
-            None => Some(fault.error.clone()),
-            Some(0) => None,
-            Some(n) => {
-                *n -= 1;
-                Some(fault.error.clone())
+        let (error, remaining) = faults.get_mut(&key)?;
+        // `u32::MAX` is "always": it is never counted down.
+        match *remaining {
+            0 => None,
+            u32::MAX => Some(error.clone()),
+            _ => {
+                *remaining -= 1;
+                Some(error.clone())
             }
         }
     }
