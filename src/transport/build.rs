@@ -24,9 +24,7 @@ pub fn from_config(config: &Config) -> Result<(Arc<dyn Transport>, Vec<String>),
     let t = &config.transport;
     let connections = config.pacing.concurrency.max(1) as usize;
     let transport: Arc<dyn Transport> = match (t.kind, t.auth) {
-        (TransportKind::File, _) => {
-            Arc::new(FileTransport::new(&t.dir).with_max_in_flight(connections))
-        }
+        (TransportKind::File, _) => Arc::new(FileTransport::new(&t.dir, connections)),
         (TransportKind::Smtp, SmtpAuth::Xoauth2) => {
             Arc::new(xoauth2::from_config(config, connections)?)
         }

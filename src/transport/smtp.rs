@@ -467,17 +467,16 @@ pub(crate) fn tls_parameters(settings: &SmtpSettings) -> Result<TlsParameters, S
     })
 }
 
-fn sender_address(from: &str) -> Result<Address, SendError> {
-    from.parse().map_err(|e| {
+fn lettre_envelope(envelope: &Envelope) -> Result<LettreEnvelope, SendError> {
+    let from = envelope.from.parse::<Address>().map_err(|e| {
         SendError::new(
             FailureClass::Fatal,
-            format!("the sender address `{from}` is not valid ({e}); fix [message] from"),
+            format!(
+                "the sender address `{}` is not valid ({e}); fix [message] from",
+                envelope.from
+            ),
         )
-    })
-}
-
-fn lettre_envelope(envelope: &Envelope) -> Result<LettreEnvelope, SendError> {
-    let from = sender_address(&envelope.from)?;
+    })?;
     let to = envelope
         .to
         .iter()
