@@ -99,32 +99,26 @@ fn a_ca_file_that_is_not_a_certificate_is_refused() {
     assert!(matches!(err, SmtpConfigError::CaFileRead { .. }), "{err}");
 }
 
+/// A lost connection is fatal only while the server never accepted anything, and may have
+/// delivered the message only when it was lost after the content was sent.
 #[test]
-fn a_lost_connection_is_fatal_only_before_anything_was_accepted() {
-    let first = lost(Phase::Connect, true, "h:25", "refused".into());
-    assert_eq!(first.class, FailureClass::Fatal);
-    assert!(first.reply.contains("host, port"), "{}", first.reply);
-    assert_eq!(
-        lost(Phase::Connect, false, "h:25", "refused".into()).class,
-        FailureClass::Transient
-    );
-}
-
-#[test]
-fn only_a_connection_lost_after_the_content_may_have_delivered() {
-    for phase in [Phase::Mail, Phase::Rcpt, Phase::Data] {
-        let e = lost(phase, false, "h:25", "eof".into());
-        assert_eq!(
-            (e.class, e.maybe_delivered),
-            (FailureClass::Transient, false),
-            "{phase:?}"
-        );
+fn what_a_lost_connection_means_depends_on_the_phase() {
+    use FailureClass::{Fatal, Transient};
+    // (phase, first contact, class, maybe delivered)
+    for (phase, first, class, maybe) in [
+        (Phase::Connect, true, Fatal, false),
+        (Phase::Connect, false, Transient, false),
+        (Phase::Mail, false, Transient, false),
+        (Phase::Rcpt, false, Transient, false),
+        (Phase::Data, false, Transient, false),
+        (Phase::Content, false, Transient, true),
+    ] {
+        let e = lost(phase, first, "h:25", "eof".into());
+        let got = (e.class, e.maybe_delivered);
+        assert_eq!(got, (class, maybe), "{phase:?}, first contact {first}");
     }
-    let e = lost(Phase::Content, false, "h:25", "eof".into());
-    assert_eq!(
-        (e.class, e.maybe_delivered),
-        (FailureClass::Transient, true)
-    );
+    let first = lost(Phase::Connect, true, "h:25", "refused".into());
+    assert!(first.reply.contains("host, port"), "{}", first.reply);
 }
 
 #[test]
