@@ -65,10 +65,11 @@ pub struct AllowedHosts {
 
 impl AllowedHosts {
     /// Microsoft's hosts plus `extra` (tenant hosts, `[message].allowed_link_domains`).
-    pub fn new<'a>(extra: impl IntoIterator<Item = &'a str>) -> Self {
+    pub fn new(extra: impl IntoIterator<Item = impl AsRef<str>>) -> Self {
         let mut domains: Vec<String> = MICROSOFT_DOMAINS.iter().map(|d| d.to_string()).collect();
         for d in extra {
             let d = d
+                .as_ref()
                 .trim()
                 .trim_start_matches("*.")
                 .trim_end_matches('.')
