@@ -177,12 +177,12 @@ fn counts_without_keeping_people() {
 
 /// The sample config with `[message] recipient = mode`.
 fn config_recipient(mode: &str) -> Config {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data/t2t-notify.toml");
-    let text = std::fs::read_to_string(&path).unwrap().replace(
-        "recipient = \"target-email\"",
-        &format!("recipient = \"{mode}\""),
-    );
-    Config::from_str_with_env(&text, &path, &[]).unwrap()
+    crate::render::tests::config_with(|t| {
+        t.replace(
+            "recipient = \"target-email\"",
+            &format!("recipient = \"{mode}\""),
+        )
+    })
 }
 
 const TENANT: &str = "6a0e3f52-9d4b-4c8e-8f2a-1b7c5d3e9f01";

@@ -381,4 +381,4 @@ fn template_error(template: &str, e: handlebars::RenderError) -> RenderError {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

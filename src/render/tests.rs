@@ -18,11 +18,20 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The sample config, read as if from `sample-data/`, with `edit` applied to its text.
-fn config_with(edit: impl Fn(String) -> String) -> Config {
+/// The sample config, read as if from `sample-data/`, with `edit` applied to its text (the
+/// other modules' tests use it too).
+pub(crate) fn config_with(edit: impl Fn(String) -> String) -> Config {
     let path = root().join("sample-data/t2t-notify.toml");
     let text = edit(std::fs::read_to_string(&path).unwrap());
     Config::from_str_with_env(&text, &path, &[]).unwrap()
+}
+
+/// The sample config with `keys` as its `[transport]` (in place of `kind = "file"`).
+pub(crate) fn config_with_transport(keys: &str) -> Config {
+    config_with(|t| {
+        t.replace("kind = \"file\"\n", "")
+            .replace("[transport]\n", &format!("[transport]\n{keys}\n"))
+    })
 }
 
 fn config() -> Config {

@@ -44,22 +44,13 @@ pub fn from_config(config: &Config) -> Result<(Arc<dyn Transport>, Vec<String>),
 mod tests {
     use super::*;
 
-    fn config(transport: &str) -> Config {
-        let text = std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/sample-data/t2t-notify.toml"
-        ))
-        .unwrap();
-        let text = text.replace("[transport]\n", &format!("[transport]\n{transport}\n"));
-        let text = text.replace("kind = \"file\"\n", "");
-        Config::from_str_with_env(&text, std::path::Path::new("/tmp/x/t2t-notify.toml"), &[])
-            .unwrap()
-    }
+    use crate::render::tests::config_with_transport as config;
 
     #[test]
     fn each_kind_builds_its_transport() {
-        let (file, _) = from_config(&config("kind = \"file\"")).unwrap();
-        let outbox = std::path::Path::new("/tmp/x").join("outbox");
+        let file_config = config("kind = \"file\"");
+        let (file, _) = from_config(&file_config).unwrap();
+        let outbox = file_config.path.parent().unwrap().join("outbox");
         assert_eq!(file.describe(), format!("file:{}", outbox.display()));
         let (smtp, _) = from_config(&config(
             "kind = \"smtp\"\nhost = \"127.0.0.1\"\nport = 2525\nsecurity = \"none\"",

@@ -543,8 +543,7 @@ async fn messages_are_built_only_for_users_the_run_sends_to() {
 
 #[test]
 fn a_run_has_as_many_workers_as_the_transport_carries_at_once() {
-    let sample = include_str!("../../../sample-data/t2t-notify.toml");
-    let config = Config::from_str_with_env(sample, Path::new("/tmp/t2t-notify.toml"), &[]).unwrap();
+    let config = crate::render::tests::config_with(|t| t);
     let file = crate::transport::file::FileTransport::new("/tmp/x", 5);
     let settings = Settings::new(&config, &file);
     assert_eq!(settings.concurrency, 5);
