@@ -131,8 +131,8 @@ pub fn load(
         Some(states)
     };
     let mapping_file: Arc<str> = sources.mapping.display().to_string().into();
-    let mut join = Join::new(mapping_file.clone(), directory.as_ref(), states.as_ref());
-    join.allowed = config.map(crate::render::allowed_hosts);
+    let allowed = config.map(crate::render::allowed_hosts);
+    let mut join = Join::new(mapping_file, directory.as_ref(), states.as_ref(), allowed);
     let options = mapping::Options {
         expected_tenant: config.map(|c| c.source.tenant_id.clone()),
     };
@@ -169,6 +169,7 @@ impl<'a> Join<'a> {
         mapping_file: Arc<str>,
         directory: Option<&'a Directory>,
         states: Option<&'a MoveStates>,
+        allowed: Option<crate::render::links::AllowedHosts>,
     ) -> Self {
         Join {
             mapping_file,
@@ -177,7 +178,7 @@ impl<'a> Join<'a> {
             directory_used: vec![false; directory.map_or(0, |d| d.entries.len())],
             states_used: vec![false; states.map_or(0, MoveStates::len)],
             diags: Diagnostics::default(),
-            allowed: None,
+            allowed,
         }
     }
 

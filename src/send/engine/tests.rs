@@ -85,10 +85,7 @@ impl Fixture {
     }
 
     fn states(&self) -> HashMap<String, DeliveryState> {
-        Ledger::open(&self.path)
-            .unwrap()
-            .delivery_states("post-migration")
-            .unwrap()
+        states_on_disk(&self.path)
     }
 
     fn selection(&self, retry_failed: bool, resend_uncertain: bool) -> SendSelection {
@@ -455,13 +452,12 @@ struct CheckingTransport {
     path: PathBuf,
 }
 
-fn state_on_disk(path: &Path, key: &str) -> Option<DeliveryState> {
+/// The campaign's user states in the ledger file at `path`.
+fn states_on_disk(path: &Path) -> HashMap<String, DeliveryState> {
     Ledger::open(path)
         .unwrap()
         .delivery_states("post-migration")
         .unwrap()
-        .get(key)
-        .copied()
 }
 
 impl Transport for CheckingTransport {
@@ -473,7 +469,7 @@ impl Transport for CheckingTransport {
         let path = self.path.clone();
         let key = envelope.to[0].replace("@fabrikam.com", "@contoso.com");
         Box::pin(async move {
-            let state = tokio::task::spawn_blocking(move || state_on_disk(&path, &key))
+            let state = tokio::task::spawn_blocking(move || states_on_disk(&path).remove(&key))
                 .await
                 .unwrap();
             match state {
