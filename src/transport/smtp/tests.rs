@@ -23,16 +23,21 @@ fn security_none_is_only_for_this_machine() {
     assert!(err.to_string().contains("starttls"), "{err}");
 }
 
+/// The port follows the security when none is set, and the description names both.
 #[test]
-fn ports_default_by_security() {
-    let port = |s| {
-        SmtpSettings::from_config(&transport("127.0.0.1", s))
-            .unwrap()
-            .port
-    };
-    assert_eq!(port(Security::Starttls), 587);
-    assert_eq!(port(Security::Tls), 465);
-    assert_eq!(port(Security::None), 25);
+fn ports_default_by_security_and_describe_names_scheme_host_and_port() {
+    for (security, port, described) in [
+        (Security::Starttls, 587, "smtp+starttls://127.0.0.1:587"),
+        (Security::Tls, 465, "smtps://127.0.0.1:465"),
+        (Security::None, 25, "smtp://127.0.0.1:25"),
+    ] {
+        let settings = SmtpSettings::from_config(&transport("127.0.0.1", security)).unwrap();
+        assert_eq!(settings.port, port, "{security:?}");
+        assert_eq!(settings.describe(), described);
+    }
+    let settings = SmtpSettings::from_config(&transport("127.0.0.1", Security::None)).unwrap();
+    let transport = SmtpTransport::new(settings).unwrap();
+    assert_eq!(transport.describe(), "smtp://127.0.0.1:25");
 }
 
 #[test]
@@ -119,13 +124,4 @@ fn what_a_lost_connection_means_depends_on_the_phase() {
     }
     let first = lost(Phase::Connect, true, "h:25", "refused".into());
     assert!(first.reply.contains("host, port"), "{}", first.reply);
-}
-
-#[test]
-fn describe_names_scheme_host_and_port() {
-    let settings = SmtpSettings::from_config(&transport("127.0.0.1", Security::None)).unwrap();
-    assert_eq!(
-        SmtpTransport::new(settings).unwrap().describe(),
-        "smtp://127.0.0.1:25"
-    );
 }
