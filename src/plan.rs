@@ -312,17 +312,13 @@ pub fn recipient(config: &Config, user: UserMapping, entry: Option<DirectoryEntr
         .as_ref()
         .and_then(|e| e.onedrive_url.clone())
         .unwrap_or_else(|| onedrive_url(&config.target.host_urls[0], &user.target_upn));
+    use RecipientMode::{Both, SourceUpn, TargetEmail};
+    let mode = config.message.recipient;
     let mut to = Vec::with_capacity(2);
-    if matches!(
-        config.message.recipient,
-        RecipientMode::TargetEmail | RecipientMode::Both
-    ) {
+    if matches!(mode, TargetEmail | Both) {
         to.push(user.target_email.clone());
     }
-    if matches!(
-        config.message.recipient,
-        RecipientMode::SourceUpn | RecipientMode::Both
-    ) {
+    if matches!(mode, SourceUpn | Both) {
         // A guest's source UPN is no mailbox: their own address stands for it.
         let source = if user.is_guest() {
             guest_address(&user, entry.as_ref())

@@ -164,11 +164,9 @@ impl Endpoint {
                 FailureClass::Fatal,
                 format!("TLS with {server} failed: {detail}; the certificate is always verified: if the server's certificate comes from a private CA, set [transport] ca_file to that CA's PEM file; check that security = \"starttls\" goes with port 587 and \"tls\" with 465"),
             ),
-            FailureKind::Timeout | FailureKind::Broken(_) => {
-                let cause = match failure.kind {
-                    FailureKind::Broken(detail) => detail,
-                    _ => format!("no answer within {} s", s.timeout.as_secs()),
-                };
+            FailureKind::Broken(cause) => lost(failure.phase, first_contact, &server, cause),
+            FailureKind::Timeout => {
+                let cause = format!("no answer within {} s", s.timeout.as_secs());
                 lost(failure.phase, first_contact, &server, cause)
             }
         }
