@@ -181,18 +181,11 @@ mod tests {
         GalleryEntry {
             name: Some("</script><script>alert(1)</script>".into()),
             source: "a@contoso.com".into(),
-            target: "a@fabrikam.com".into(),
-            to: vec!["a@fabrikam.com".into()],
-            locale: "en".into(),
             subject: "S & T".into(),
-            guest: false,
             batch: Some("batch-<2>".into()),
             message_id: "<x@fabrikam.com>".into(),
             eml: Some("messages/00001-a.eml".into()),
-            html: Some("messages/00001-a.html".into()),
-            text: Some("messages/000/text.html#p000001".into()),
-            link_errors: vec![],
-            error: None,
+            ..GalleryEntry::default()
         }
     }
 

@@ -11,30 +11,29 @@ fn config(transport_keys: &str) -> Config {
 
 #[test]
 fn send_url_escapes_the_sender() {
-    let s = graph_settings(&transport("sender = \"it-migration@fabrikam.com\"")).unwrap();
-    assert_eq!(
-        s.send_url().unwrap().as_str(),
-        "https://graph.microsoft.com/v1.0/users/it-migration@fabrikam.com/sendMail"
-    );
-    assert_eq!(s.scope(), "https://graph.microsoft.com/.default");
-    assert_eq!(s.max_concurrent, 4);
-    let s = graph_settings(&transport(
-        "sender = \"o'neil+x@fabrikam.com\"\ngraph_url = \"https://graph.microsoft.us/\"",
-    ))
-    .unwrap();
-    assert_eq!(
-        s.send_url().unwrap().as_str(),
-        "https://graph.microsoft.us/v1.0/users/o'neil+x@fabrikam.com/sendMail"
-    );
-    assert_eq!(s.scope(), "https://graph.microsoft.us/.default");
-    let s = graph_settings(&transport(
-        "sender = \"a#b@fabrikam.com\"\ngraph_url = \"http://127.0.0.1:9/prefix\"",
-    ))
-    .unwrap();
-    assert_eq!(
-        s.send_url().unwrap().as_str(),
-        "http://127.0.0.1:9/prefix/v1.0/users/a%23b@fabrikam.com/sendMail"
-    );
+    // (keys, sendMail URL, token scope)
+    for (keys, url, scope) in [
+        (
+            "sender = \"it-migration@fabrikam.com\"",
+            "https://graph.microsoft.com/v1.0/users/it-migration@fabrikam.com/sendMail",
+            "https://graph.microsoft.com/.default",
+        ),
+        (
+            "sender = \"o'neil+x@fabrikam.com\"\ngraph_url = \"https://graph.microsoft.us/\"",
+            "https://graph.microsoft.us/v1.0/users/o'neil+x@fabrikam.com/sendMail",
+            "https://graph.microsoft.us/.default",
+        ),
+        (
+            "sender = \"a#b@fabrikam.com\"\ngraph_url = \"http://127.0.0.1:9/prefix\"",
+            "http://127.0.0.1:9/prefix/v1.0/users/a%23b@fabrikam.com/sendMail",
+            "http://127.0.0.1:9/prefix/.default",
+        ),
+    ] {
+        let s = graph_settings(&transport(keys)).unwrap();
+        assert_eq!(s.send_url().unwrap().as_str(), url);
+        assert_eq!(s.scope(), scope);
+        assert_eq!(s.max_concurrent, 4);
+    }
 }
 
 #[test]
