@@ -192,17 +192,15 @@ fn log_verdict(verdict: &Verdict) {
 /// A request that got no HTTP answer. If the connection had taken the body, Graph may have
 /// sent the message.
 fn no_answer(err: &reqwest::Error, body_taken: bool) -> SendError {
-    let maybe_delivered = body_taken && !err.is_connect();
     let what = if err.is_timeout() {
         "no answer in time"
     } else {
         "no answer"
     };
+    let reply = format!("{what} from Microsoft Graph: {}", oauth::error_chain(err));
     SendError {
-        class: FailureClass::Transient,
-        reply: format!("{what} from Microsoft Graph: {}", oauth::error_chain(err)),
-        retry_after: None,
-        maybe_delivered,
+        maybe_delivered: body_taken && !err.is_connect(),
+        ..SendError::new(FailureClass::Transient, reply)
     }
 }
 
