@@ -77,6 +77,11 @@ fn display_name_only(mut r: Recipient) -> Recipient {
     r
 }
 
+/// A member whose greeting shows `name` as it is written (a display name, no GivenName).
+fn named(name: &str) -> Recipient {
+    display_name_only(person("x@contoso.com", "x@fabrikam.com", Some(name), None))
+}
+
 fn member() -> Recipient {
     let ids = ["ana.martinez0@contoso.com", "ana.martinez0@fabrikam.com"];
     person(ids[0], ids[1], Some("Ana Martinez"), Some("en-US"))
@@ -212,19 +217,15 @@ fn non_ascii_display_name_is_encoded_and_the_address_stays_parseable() {
 
 #[test]
 fn line_breaks_in_a_name_cannot_add_headers() {
-    let name = Some("Eve\r\nBcc: attacker@evil.example\r\n\r\nInjected body");
-    let r = render(&display_name_only(person(
-        "e@contoso.com",
-        "eve@fabrikam.com",
-        name,
-        None,
-    )));
+    let r = render(&named(
+        "Eve\r\nBcc: attacker@evil.example\r\n\r\nInjected body",
+    ));
     let m = parse(&r.bytes);
     assert!(m.bcc().is_none());
     assert_eq!(m.header_values("Bcc").count(), 0);
     assert_eq!(
         m.to().unwrap().first().unwrap().address(),
-        Some("eve@fabrikam.com")
+        Some("x@fabrikam.com")
     );
     assert_eq!(m.to().unwrap().iter().count(), 1);
     assert!(
@@ -287,13 +288,7 @@ fn an_international_address_without_a_name_renders() {
 
 #[test]
 fn every_field_is_html_escaped() {
-    let name = Some("<img src=x onerror=alert(1)>");
-    let r = render(&display_name_only(person(
-        "x@contoso.com",
-        "x@fabrikam.com",
-        name,
-        None,
-    )));
+    let r = render(&named("<img src=x onerror=alert(1)>"));
     assert!(!r.html.contains("<img"), "raw tag in HTML");
     assert!(
         r.html
@@ -309,13 +304,7 @@ fn every_field_is_html_escaped() {
 #[test]
 fn a_link_glued_to_a_word_in_a_name_is_a_link_error() {
     for name in ["Ana x_https://evil.example/", "Ana 1https://evil.example/"] {
-        let ana = person(
-            "ana@contoso.com",
-            "ana@fabrikam.com",
-            Some(name),
-            Some("en"),
-        );
-        let out = render(&display_name_only(ana));
+        let out = render(&named(name));
         assert!(
             out.link_errors.iter().any(|e| e
                 .to_string()
