@@ -204,13 +204,11 @@ impl<'a> Join<'a> {
             Some(hold) => {
                 *plan.held_back_counts.entry(hold.clone()).or_default() += 1;
                 if keep {
-                    let reason = hold::reason(&hold, moved);
-                    let move_state = moved.cloned();
                     plan.held_back.push(HeldBack {
+                        reason: hold::reason(&hold, moved),
+                        move_state: moved.cloned(),
                         user,
-                        reason,
                         hold,
-                        move_state,
                     });
                 }
             }

@@ -150,7 +150,10 @@ pub fn urls_in_html(html: &str) -> Vec<String> {
 pub fn urls_in_text(text: &str) -> Vec<String> {
     let mut out = Vec::new();
     for found in PLAIN_URL.find_iter(text) {
-        add_with_nested(without_trailing_punctuation(found.as_str()), &mut out);
+        let url = found
+            .as_str()
+            .trim_end_matches(['.', ',', ';', ':', '!', '?', ')', ']', '}', '*', '_']);
+        add_with_nested(url.to_string(), &mut out);
     }
     out
 }
@@ -165,11 +168,6 @@ fn add_with_nested(url: String, out: &mut Vec<String>) {
     let nested = body.map(|b| urls_in_text(&url[b..])).unwrap_or_default();
     out.push(url);
     out.extend(nested);
-}
-
-fn without_trailing_punctuation(url: &str) -> String {
-    url.trim_end_matches(['.', ',', ';', ':', '!', '?', ')', ']', '}', '*', '_'])
-        .to_string()
 }
 
 /// Decodes the character references (`&#x3A;`, `&colon;`, every HTML5 name) that can hide a
