@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use super::*;
 use crate::exit::Outcome;
-use crate::ledger::deliveries::{Book, DeliveryState};
+use crate::ledger::deliveries::{Book, DeliveryRow, DeliveryState};
 use crate::ledger::writer::{CommitPolicy, LedgerWriter};
 use crate::ledger::Ledger;
 use crate::send::retry::Backoff;
@@ -86,6 +86,13 @@ impl Fixture {
 
     fn states(&self) -> HashMap<String, DeliveryState> {
         states_on_disk(&self.path)
+    }
+
+    /// The ledger's row of user `i`.
+    fn row(&self, i: usize) -> DeliveryRow {
+        let rows = Ledger::open(&self.path).unwrap().deliveries(None).unwrap();
+        let key = format!("user{i}@contoso.com");
+        rows.into_iter().find(|r| r.user_key == key).unwrap()
     }
 
     fn selection(&self, retry_failed: bool, resend_uncertain: bool) -> SendSelection {
@@ -193,13 +200,7 @@ async fn a_transient_failure_is_retried_in_the_same_run() {
     let summary = f.send_to(stub.clone(), 10).await;
     assert_eq!(summary.counts.sent, 10);
     assert_eq!(summary.outcome(), Outcome::Success);
-    let ledger = Ledger::open(&f.path).unwrap();
-    let row = ledger
-        .deliveries(None)
-        .unwrap()
-        .into_iter()
-        .find(|r| r.user_key == "user4@contoso.com")
-        .unwrap();
+    let row = f.row(4);
     assert_eq!((row.state, row.attempts), (DeliveryState::Sent, 3));
 }
 
@@ -230,11 +231,8 @@ async fn a_permanent_failure_fails_that_user_only_until_retry_failed() {
     let summary = f.send_to(stub.clone(), 6).await;
     assert_eq!(summary.counts, counts!(sent: 5, failed: 1));
     assert_eq!(summary.outcome(), Outcome::SomeFailed);
-    let rows = Ledger::open(&f.path).unwrap().deliveries(None).unwrap();
-    let failed = rows
-        .iter()
-        .find(|r| r.state == DeliveryState::Failed)
-        .unwrap();
+    let failed = f.row(1);
+    assert_eq!(failed.state, DeliveryState::Failed);
     assert_eq!(failed.last_reply.as_deref(), Some("550 5.1.1 unknown user"));
     assert_eq!(failed.attempts, 1, "a permanent failure is not retried");
 
