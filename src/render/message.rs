@@ -6,40 +6,23 @@
 
 use std::time::SystemTime;
 
-use lettre::message::header::{self, Header, HeaderName, HeaderValue};
+use lettre::message::header::{self, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MessageBuilder, MultiPart, SinglePart};
 use sha2::{Digest, Sha256};
 
 /// `Auto-Submitted: auto-generated` (RFC 3834): tells servers not to auto-reply.
-#[derive(Debug, Clone)]
-pub(crate) struct AutoSubmitted;
-
-impl Header for AutoSubmitted {
-    fn name() -> HeaderName {
-        HeaderName::new_from_ascii_str("Auto-Submitted")
-    }
-    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
-        Ok(AutoSubmitted)
-    }
-    fn display(&self) -> HeaderValue {
-        HeaderValue::new(Self::name(), "auto-generated".into())
-    }
+pub(crate) fn auto_submitted() -> HeaderValue {
+    raw_header("Auto-Submitted", "auto-generated".into())
 }
 
 /// `X-Auto-Response-Suppress: All`: tells Exchange and Outlook to send no automatic replies.
-#[derive(Debug, Clone)]
-pub(crate) struct AutoResponseSuppress;
+pub(crate) fn auto_response_suppress() -> HeaderValue {
+    raw_header("X-Auto-Response-Suppress", "All".into())
+}
 
-impl Header for AutoResponseSuppress {
-    fn name() -> HeaderName {
-        HeaderName::new_from_ascii_str("X-Auto-Response-Suppress")
-    }
-    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
-        Ok(AutoResponseSuppress)
-    }
-    fn display(&self) -> HeaderValue {
-        HeaderValue::new(Self::name(), "All".into())
-    }
+/// A header lettre has no type for; `value` is encoded like any other header's.
+fn raw_header(name: &'static str, value: String) -> HeaderValue {
+    HeaderValue::new(HeaderName::new_from_ascii_str(name), value)
 }
 
 /// The language tag of a locale folder name: `de_AT` -> `de-AT`; anything but letters, digits
@@ -84,11 +67,11 @@ fn headers(p: &Parts<'_>) -> MessageBuilder {
         .subject(p.subject)
         .message_id(Some(p.message_id.to_string()))
         .date(p.date)
-        .header(AutoSubmitted)
-        .header(AutoResponseSuppress)
+        .raw_header(auto_submitted())
+        .raw_header(auto_response_suppress())
         // `Content-Language: de` (RFC 3282), for screen readers and translation offers.
-        .raw_header(HeaderValue::new(
-            HeaderName::new_from_ascii_str("Content-Language"),
+        .raw_header(raw_header(
+            "Content-Language",
             language_tag(p.content_language),
         ));
     if let Some(reply_to) = p.reply_to {
