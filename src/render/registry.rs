@@ -68,11 +68,10 @@ pub fn load(dir: &Path) -> Result<Registry, Vec<TemplateProblem>> {
         text: strict_registry(false),
         locales: BTreeSet::new(),
     };
-    for (name, path) in &files {
-        if let Err(why) = register(&mut registry, name, path) {
-            problems.push(why);
-        }
-    }
+    let refused = files
+        .iter()
+        .filter_map(|(name, path)| register(&mut registry, name, path).err());
+    problems.extend(refused);
     let names: BTreeSet<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
     registry.locales = locales(dir, &names, &mut problems);
     if problems.is_empty() {

@@ -3,10 +3,6 @@
 
 use super::*;
 
-fn ms(n: u64) -> Duration {
-    Duration::from_millis(n)
-}
-
 /// Drives a pacer like the engine does (up to `concurrency` at once) with random latencies and
 /// returns (start, end) per message.
 fn simulate(
@@ -25,7 +21,7 @@ fn simulate(
         rng = rng
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);
-        ms(1 + (rng >> 33) % 3000)
+        Duration::from_millis(1 + (rng >> 33) % 3000)
     };
     while done.len() < messages {
         running.sort_by_key(|r| r.1);
