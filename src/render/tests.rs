@@ -110,6 +110,15 @@ fn render(r: &Recipient) -> Rendered {
     render_with(&config(), r).unwrap()
 }
 
+/// `r`'s notice an hour after [`fixed_date`].
+fn render_later(r: &Recipient) -> Rendered {
+    let later = fixed_date() + Duration::from_secs(3600);
+    let renderer = Renderer::new(&config()).unwrap();
+    renderer
+        .render_at(r, "post-migration", None, later)
+        .unwrap()
+}
+
 fn parse(bytes: &[u8]) -> mail_parser::Message<'_> {
     mail_parser::MessageParser::default()
         .parse(bytes)
@@ -270,15 +279,7 @@ fn an_international_address_without_a_name_renders() {
     let head = String::from_utf8_lossy(&r.bytes);
     assert!(head.contains("\r\nTo: \u{E9}@fabrikam.com\r\n"), "{head}");
     assert_eq!(r.envelope.to, ["\u{E9}@fabrikam.com"]);
-    let later = Renderer::new(&config())
-        .unwrap()
-        .render_at(
-            &person("e@contoso.com", "\u{E9}@fabrikam.com", None, None),
-            "post-migration",
-            None,
-            fixed_date() + Duration::from_secs(3600),
-        )
-        .unwrap();
+    let later = render_later(&person("e@contoso.com", "\u{E9}@fabrikam.com", None, None));
     assert_eq!(
         r.content_sha256(),
         later.content_sha256(),
@@ -344,14 +345,7 @@ fn message_id_and_content_hash_are_stable_and_test_mode_differs() {
     let a = renderer
         .render_at(&m, "post-migration", None, fixed_date())
         .unwrap();
-    let b = renderer
-        .render_at(
-            &m,
-            "post-migration",
-            None,
-            fixed_date() + Duration::from_secs(3600),
-        )
-        .unwrap();
+    let b = render_later(&m);
     assert_eq!(a.message_id, b.message_id);
     assert_eq!(a.content_sha256(), b.content_sha256());
     assert_ne!(a.bytes, b.bytes);

@@ -15,8 +15,7 @@ use crate::send::retry::Backoff;
 use crate::send::summary::Counts;
 use crate::send::{content_hash, RunSummary};
 use crate::transport::stub::StubTransport;
-use crate::transport::{Accepted, SendError};
-use crate::transport::{BoxFuture, Envelope, FailureClass};
+use crate::transport::{Accepted, BoxFuture, Envelope, FailureClass, SendError};
 
 /// `Counts` with the counts named, every other one zero.
 macro_rules! counts {

@@ -90,17 +90,17 @@ fn a_ca_file_that_is_not_a_certificate_is_refused() {
     std::fs::write(&bad, "hello").unwrap();
     let mut t = transport("mail.fabrikam.com", Security::Starttls);
     t.ca_file = Some(bad);
-    let err = SmtpTransport::new(SmtpSettings::from_config(&t).unwrap())
-        .err()
-        .unwrap();
+    let refusal = |t: &config::Transport| {
+        let settings = SmtpSettings::from_config(t).unwrap();
+        SmtpTransport::new(settings).err().unwrap()
+    };
+    let err = refusal(&t);
     assert!(
         matches!(err, SmtpConfigError::CaFileInvalid { .. }),
         "{err}"
     );
     t.ca_file = Some(dir.path().join("missing.pem"));
-    let err = SmtpTransport::new(SmtpSettings::from_config(&t).unwrap())
-        .err()
-        .unwrap();
+    let err = refusal(&t);
     assert!(matches!(err, SmtpConfigError::CaFileRead { .. }), "{err}");
 }
 
