@@ -98,20 +98,6 @@ fn unavailable_honours_retry_after_date() {
 }
 
 #[test]
-fn retry_after_forms() {
-    assert_eq!(parse_retry_after("0", now()), Some(Duration::ZERO));
-    assert_eq!(
-        parse_retry_after(" 30 ", now()),
-        Some(Duration::from_secs(30))
-    );
-    let past = httpdate::fmt_http_date(now() - Duration::from_secs(5));
-    assert_eq!(parse_retry_after(&past, now()), Some(Duration::ZERO));
-    assert_eq!(parse_retry_after("soon", now()), None);
-    assert_eq!(parse_retry_after("", now()), None);
-    assert_eq!(parse_retry_after("-3", now()), None);
-}
-
-#[test]
 fn the_graph_error_code_decides_the_class() {
     use FailureClass::{Fatal, Permanent, Quota, Transient};
     for (status, code, class) in [
@@ -175,20 +161,27 @@ fn multi_line_messages_stay_on_one_line() {
     assert!(e.reply.contains("line one line two"), "{}", e.reply);
 }
 
+/// Delta-seconds or an HTTP date (in the past: no wait), at most a day:
+/// fuzz/regressions/replies/retry-after-u64-max found that `Duration::from_secs(u64::MAX)`
+/// panics when added to an Instant.
 #[test]
-fn retry_after_is_capped_at_a_day() {
-    // fuzz/regressions/replies/retry-after-u64-max: Duration::from_secs(u64::MAX) panics when
-    // added to an Instant.
+fn retry_after_forms_and_its_cap_at_a_day() {
+    let secs = Duration::from_secs;
+    let past = httpdate::fmt_http_date(now() - secs(5));
     let day = Some(MAX_RETRY_AFTER);
-    assert_eq!(parse_retry_after("18446744073709551615", now()), day);
-    assert_eq!(
-        parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT", now()),
-        day
-    );
-    assert_eq!(
-        parse_retry_after("86399", now()),
-        Some(Duration::from_secs(86_399))
-    );
+    for (value, wait) in [
+        ("0", Some(Duration::ZERO)),
+        (" 30 ", Some(secs(30))),
+        (past.as_str(), Some(Duration::ZERO)),
+        ("soon", None),
+        ("", None),
+        ("-3", None),
+        ("18446744073709551615", day),
+        ("Fri, 31 Dec 9999 23:59:59 GMT", day),
+        ("86399", Some(secs(86_399))),
+    ] {
+        assert_eq!(parse_retry_after(value, now()), wait, "{value:?}");
+    }
     let e = failed(answer_with(429, Some("18446744073709551615"), ""));
     assert!(std::time::Instant::now()
         .checked_add(e.retry_after.unwrap())
