@@ -68,18 +68,13 @@ mod tests {
     fn xoauth2_user_is_username_else_sender() {
         std::env::set_var("T2T_TEST_SMTP_OAUTH_SECRET", "v");
         let keys = "tenant_id = \"3c9d1e7a-5b2f-4a68-9e0d-7f4b2c8a6d15\"\nclient_id = \"0b7c2f6e-1d3a-4e5b-9c8d-7a6f5e4d3c2b\"\nclient_secret_env = \"T2T_TEST_SMTP_OAUTH_SECRET\"\nauth = \"xoauth2\"";
-        let t: crate::config::Transport =
-            toml::from_str(&format!("{keys}\nsender = \"notices@fabrikam.com\"")).unwrap();
-        let (tokens, user) = oauth_from_config(&t).unwrap();
+        let of = |text: &str| oauth_from_config(&toml::from_str(text).unwrap());
+        let (tokens, user) = of(&format!("{keys}\nsender = \"notices@fabrikam.com\"")).unwrap();
         assert_eq!(user, "notices@fabrikam.com");
         assert_eq!(tokens.scope(), "https://outlook.office365.com/.default");
-        let t: crate::config::Transport = toml::from_str(&format!(
-            "{keys}\nsender = \"a@fabrikam.com\"\nusername = \"b@fabrikam.com\""
-        ))
-        .unwrap();
-        assert_eq!(oauth_from_config(&t).unwrap().1, "b@fabrikam.com");
-        let t: crate::config::Transport = toml::from_str("auth = \"xoauth2\"").unwrap();
-        let problems = oauth_from_config(&t).unwrap_err().join("\n");
+        let both = format!("{keys}\nsender = \"a@fabrikam.com\"\nusername = \"b@fabrikam.com\"");
+        assert_eq!(of(&both).unwrap().1, "b@fabrikam.com");
+        let problems = of("auth = \"xoauth2\"").unwrap_err().join("\n");
         assert!(problems.contains("username is missing"), "{problems}");
         assert!(problems.contains("tenant_id is missing"), "{problems}");
     }
