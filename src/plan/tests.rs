@@ -40,18 +40,11 @@ type Pairs = Vec<(String, String)>;
 
 /// Who is notified (with the batch) and who is held back (with the hold), in mapping order.
 fn outcome(plan: &Plan) -> (Pairs, Pairs) {
+    let batch = |r: &Recipient| r.move_state.as_ref().map(|m| m.batch.clone());
     let notified = plan
         .recipients
         .iter()
-        .map(|r| {
-            (
-                r.user.source_upn.clone(),
-                r.move_state
-                    .as_ref()
-                    .map(|m| m.batch.clone())
-                    .unwrap_or_default(),
-            )
-        })
+        .map(|r| (r.user.source_upn.clone(), batch(r).unwrap_or_default()))
         .collect();
     let held = plan
         .held_back
