@@ -223,10 +223,8 @@ async fn out_of_attempts_is_deferred_and_the_next_run_delivers() {
 async fn a_permanent_failure_fails_that_user_only_until_retry_failed() {
     let f = Fixture::new();
     let stub = Arc::new(StubTransport::new());
-    stub.fail_always(
-        &address(1),
-        SendError::new(FailureClass::Permanent, "550 5.1.1 unknown user"),
-    );
+    let unknown = SendError::new(FailureClass::Permanent, "550 5.1.1 unknown user");
+    stub.fail_always(&address(1), unknown);
     let summary = f.send_to(stub.clone(), 6).await;
     assert_eq!(summary.counts, counts!(sent: 5, failed: 1));
     assert_eq!(summary.outcome(), Outcome::SomeFailed);
@@ -300,10 +298,8 @@ async fn quota_stops_new_messages_keeps_the_user_deferred_and_says_when_to_resum
 async fn a_fatal_failure_stops_the_run_and_leaves_the_user_as_before() {
     let f = Fixture::new();
     let stub = Arc::new(StubTransport::new());
-    stub.fail_always(
-        &address(0),
-        SendError::new(FailureClass::Fatal, "535 5.7.3 Authentication unsuccessful"),
-    );
+    let refused = SendError::new(FailureClass::Fatal, "535 5.7.3 Authentication unsuccessful");
+    stub.fail_always(&address(0), refused);
     let summary = f.send_to(stub.clone(), 20).await;
     assert_eq!(summary.outcome(), Outcome::Failure);
     assert!(matches!(&summary.stop, Some(StopReason::Fatal { reason }) if reason.contains("535")));
