@@ -131,8 +131,8 @@ pub fn load(
         Some(states)
     };
     let mapping_file: Arc<str> = sources.mapping.display().to_string().into();
-    let mut join = Join::new(mapping_file.clone(), directory.as_ref(), states.as_ref());
-    join.allowed = config.map(crate::render::allowed_hosts);
+    let allowed = config.map(crate::render::allowed_hosts);
+    let mut join = Join::new(mapping_file, directory.as_ref(), states.as_ref(), allowed);
     let options = mapping::Options {
         expected_tenant: config.map(|c| c.source.tenant_id.clone()),
     };
@@ -169,6 +169,7 @@ impl<'a> Join<'a> {
         mapping_file: Arc<str>,
         directory: Option<&'a Directory>,
         states: Option<&'a MoveStates>,
+        allowed: Option<crate::render::links::AllowedHosts>,
     ) -> Self {
         Join {
             mapping_file,
@@ -177,7 +178,7 @@ impl<'a> Join<'a> {
             directory_used: vec![false; directory.map_or(0, |d| d.entries.len())],
             states_used: vec![false; states.map_or(0, MoveStates::len)],
             diags: Diagnostics::default(),
-            allowed: None,
+            allowed,
         }
     }
 
@@ -203,13 +204,11 @@ impl<'a> Join<'a> {
             Some(hold) => {
                 *plan.held_back_counts.entry(hold.clone()).or_default() += 1;
                 if keep {
-                    let reason = hold::reason(&hold, moved);
-                    let move_state = moved.cloned();
                     plan.held_back.push(HeldBack {
+                        reason: hold::reason(&hold, moved),
+                        move_state: moved.cloned(),
                         user,
-                        reason,
                         hold,
-                        move_state,
                     });
                 }
             }
@@ -315,17 +314,13 @@ pub fn recipient(
         .as_ref()
         .and_then(|e| e.onedrive_url.clone())
         .unwrap_or_else(|| onedrive_url(&config.target.host_urls[0], &user.target_upn));
+    use RecipientMode::{Both, SourceUpn, TargetEmail};
+    let mode = config.message.recipient;
     let mut to = Vec::with_capacity(2);
-    if matches!(
-        config.message.recipient,
-        RecipientMode::TargetEmail | RecipientMode::Both
-    ) {
+    if matches!(mode, TargetEmail | Both) {
         to.push(user.target_email.clone());
     }
-    if matches!(
-        config.message.recipient,
-        RecipientMode::SourceUpn | RecipientMode::Both
-    ) {
+    if matches!(mode, SourceUpn | Both) {
         // A guest's source UPN is no mailbox: their own address stands for it.
         let source = if user.is_guest() {
             guest_address(&user, entry.as_deref())

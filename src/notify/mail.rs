@@ -120,8 +120,8 @@ pub fn build(
         .message_id(Some(message_id.clone()))
         .date(date)
         // An out-of-office reply to the summary would land in the sending mailbox.
-        .header(crate::render::message::AutoSubmitted)
-        .header(crate::render::message::AutoResponseSuppress)
+        .raw_header(crate::render::message::auto_submitted())
+        .raw_header(crate::render::message::auto_response_suppress())
         .multipart(body)?;
     let bytes = message.formatted();
     Ok(SendJob {

@@ -24,12 +24,6 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-fn sample_config() -> Config {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data/t2t-notify.toml");
-    let text = std::fs::read_to_string(&path).unwrap();
-    Config::from_str_with_env(&text, &path, &[]).unwrap()
-}
-
 fn plan_with(exports: &[&str], batch: Option<&str>, keep: bool) -> Plan {
     let map = fixture("map.csv");
     let exports: Vec<PathBuf> = exports.iter().map(|e| fixture(e)).collect();
@@ -38,7 +32,7 @@ fn plan_with(exports: &[&str], batch: Option<&str>, keep: bool) -> Plan {
         batch,
         ..Sources::new(&map)
     };
-    load(Some(&sample_config()), sources, keep).unwrap()
+    load(Some(&config_recipient("target-email")), sources, keep).unwrap()
 }
 
 /// `(source UPN, batch)` of each recipient or `(source UPN, hold)` of each held-back user.
@@ -46,18 +40,11 @@ type Pairs = Vec<(String, String)>;
 
 /// Who is notified (with the batch) and who is held back (with the hold), in mapping order.
 fn outcome(plan: &Plan) -> (Pairs, Pairs) {
+    let batch = |r: &Recipient| r.move_state.as_ref().map(|m| m.batch.clone());
     let notified = plan
         .recipients
         .iter()
-        .map(|r| {
-            (
-                r.user.source_upn.clone(),
-                r.move_state
-                    .as_ref()
-                    .map(|m| m.batch.clone())
-                    .unwrap_or_default(),
-            )
-        })
+        .map(|r| (r.user.source_upn.clone(), batch(r).unwrap_or_default()))
         .collect();
     let held = plan
         .held_back
@@ -181,13 +168,14 @@ fn counts_without_keeping_people() {
     );
 }
 
+/// The sample config with `[message] recipient = mode`.
 fn config_recipient(mode: &str) -> Config {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data/t2t-notify.toml");
-    let text = std::fs::read_to_string(&path).unwrap().replace(
-        "recipient = \"target-email\"",
-        &format!("recipient = \"{mode}\""),
-    );
-    Config::from_str_with_env(&text, &path, &[]).unwrap()
+    crate::render::tests::config_with(|t| {
+        t.replace(
+            "recipient = \"target-email\"",
+            &format!("recipient = \"{mode}\""),
+        )
+    })
 }
 
 const TENANT: &str = "6a0e3f52-9d4b-4c8e-8f2a-1b7c5d3e9f01";

@@ -29,10 +29,7 @@ impl Fallbacks {
 
     /// Counts one person who got `used` because of `why`.
     pub fn add(&mut self, why: &Fallback, used: &str) {
-        let key = (
-            why.tag.to_ascii_lowercase().replace('_', "-"),
-            used.to_string(),
-        );
+        let key = (super::locale::normalize(&why.tag), used.to_string());
         let (n, _) = self.counts.entry(key).or_insert_with(|| {
             (
                 0,

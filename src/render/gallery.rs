@@ -1,12 +1,10 @@
 //! The preview's `index.html`: a summary, the problems, a searchable list of every person and
 //! the rendered message beside it. Pure functions that return text; `preview` writes them.
 //! The list is JSON in the page (one line per person, streamed into the file), drawn by a
-//! small script that shows at most [`SHOWN`] matches, so 100,000 people stay fast.
+//! small script that shows at most 500 matches (`SHOWN` in `gallery.js`), so 100,000 people
+//! stay fast.
 
 use serde::Serialize;
-
-/// How many matching people the list draws at once.
-pub const SHOWN: usize = 500;
 
 /// One person in the gallery.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -52,13 +50,10 @@ pub struct GallerySummary {
     pub warnings: Vec<String>,
 }
 
-/// One entry as a line of the page's JSON array, safe inside `<script>`.
+/// One entry as a line of the page's JSON array, safe inside `<script>`: `<`, `>` and `&`
+/// are escaped so that no value can close the script element.
 pub fn entry_json(e: &GalleryEntry) -> String {
-    script_safe(&serde_json::to_string(e).unwrap_or_else(|_| "null".into()))
-}
-
-/// Escapes `<`, `>` and `&` in JSON so that no value can close the script element.
-fn script_safe(json: &str) -> String {
+    let json = serde_json::to_string(e).unwrap_or_else(|_| "null".into());
     json.replace('<', "\\u003c")
         .replace('>', "\\u003e")
         .replace('&', "\\u0026")
@@ -186,18 +181,11 @@ mod tests {
         GalleryEntry {
             name: Some("</script><script>alert(1)</script>".into()),
             source: "a@contoso.com".into(),
-            target: "a@fabrikam.com".into(),
-            to: vec!["a@fabrikam.com".into()],
-            locale: "en".into(),
             subject: "S & T".into(),
-            guest: false,
             batch: Some("batch-<2>".into()),
             message_id: "<x@fabrikam.com>".into(),
             eml: Some("messages/00001-a.eml".into()),
-            html: Some("messages/00001-a.html".into()),
-            text: Some("messages/000/text.html#p000001".into()),
-            link_errors: vec![],
-            error: None,
+            ..GalleryEntry::default()
         }
     }
 

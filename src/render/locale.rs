@@ -39,7 +39,8 @@ pub fn choose_why<'a>(
     }
 }
 
-fn normalize(tag: &str) -> String {
+/// `de_AT`, ` DE-at` -> `de-at`.
+pub(super) fn normalize(tag: &str) -> String {
     tag.trim().replace('_', "-").to_ascii_lowercase()
 }
 

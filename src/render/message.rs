@@ -6,57 +6,23 @@
 
 use std::time::SystemTime;
 
-use lettre::message::header::{self, Header, HeaderName, HeaderValue};
+use lettre::message::header::{self, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MessageBuilder, MultiPart, SinglePart};
 use sha2::{Digest, Sha256};
 
 /// `Auto-Submitted: auto-generated` (RFC 3834): tells servers not to auto-reply.
-#[derive(Debug, Clone)]
-pub(crate) struct AutoSubmitted;
-
-impl Header for AutoSubmitted {
-    fn name() -> HeaderName {
-        HeaderName::new_from_ascii_str("Auto-Submitted")
-    }
-    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
-        Ok(AutoSubmitted)
-    }
-    fn display(&self) -> HeaderValue {
-        HeaderValue::new(Self::name(), "auto-generated".into())
-    }
+pub(crate) fn auto_submitted() -> HeaderValue {
+    raw_header("Auto-Submitted", "auto-generated".into())
 }
 
 /// `X-Auto-Response-Suppress: All`: tells Exchange and Outlook to send no automatic replies.
-#[derive(Debug, Clone)]
-pub(crate) struct AutoResponseSuppress;
-
-impl Header for AutoResponseSuppress {
-    fn name() -> HeaderName {
-        HeaderName::new_from_ascii_str("X-Auto-Response-Suppress")
-    }
-    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
-        Ok(AutoResponseSuppress)
-    }
-    fn display(&self) -> HeaderValue {
-        HeaderValue::new(Self::name(), "All".into())
-    }
+pub(crate) fn auto_response_suppress() -> HeaderValue {
+    raw_header("X-Auto-Response-Suppress", "All".into())
 }
 
-/// `Content-Language: de` (RFC 3282): the language of the notice, for screen readers and
-/// translation offers. Its value comes from [`Parts::content_language`].
-#[derive(Debug, Clone)]
-pub(crate) struct ContentLanguage(pub String);
-
-impl Header for ContentLanguage {
-    fn name() -> HeaderName {
-        HeaderName::new_from_ascii_str("Content-Language")
-    }
-    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
-        Ok(ContentLanguage(s.trim().to_string()))
-    }
-    fn display(&self) -> HeaderValue {
-        HeaderValue::new(Self::name(), self.0.clone())
-    }
+/// A header lettre has no type for; `value` is encoded like any other header's.
+fn raw_header(name: &'static str, value: String) -> HeaderValue {
+    HeaderValue::new(HeaderName::new_from_ascii_str(name), value)
 }
 
 /// The language tag of a locale folder name: `de_AT` -> `de-AT`; anything but letters, digits
@@ -101,9 +67,13 @@ fn headers(p: &Parts<'_>) -> MessageBuilder {
         .subject(p.subject)
         .message_id(Some(p.message_id.to_string()))
         .date(p.date)
-        .header(AutoSubmitted)
-        .header(AutoResponseSuppress)
-        .header(ContentLanguage(language_tag(p.content_language)));
+        .raw_header(auto_submitted())
+        .raw_header(auto_response_suppress())
+        // `Content-Language: de` (RFC 3282), for screen readers and translation offers.
+        .raw_header(raw_header(
+            "Content-Language",
+            language_tag(p.content_language),
+        ));
     if let Some(reply_to) = p.reply_to {
         builder = builder.reply_to(reply_to.clone());
     }
@@ -260,24 +230,29 @@ mod tests {
         assert_eq!(clean_line("Zoë García"), "Zoë García");
     }
 
+    /// A message from `from` to one recipient with `text` and `html`.
+    fn parts<'a>(from: &'a Mailbox, id: &'a str, text: &'a str, html: &'a str) -> Parts<'a> {
+        Parts {
+            from,
+            reply_to: None,
+            to: vec!["ana@fabrikam.com".parse().unwrap()],
+            subject: "s",
+            message_id: id,
+            date: SystemTime::UNIX_EPOCH,
+            text,
+            html,
+            content_language: "en",
+        }
+    }
+
     #[test]
     fn a_part_that_spells_the_boundary_cannot_end_early() {
         let id = "<1@fabrikam.com>";
         let fence = format!("--{}", boundary(id));
         let from: Mailbox = "it@fabrikam.com".parse().unwrap();
         let text = format!("Hello,\n{fence}--\nshort ascii lines\n");
-        let bytes = build(&Parts {
-            from: &from,
-            reply_to: None,
-            to: vec!["ana@fabrikam.com".parse().unwrap()],
-            subject: "s",
-            message_id: id,
-            date: SystemTime::UNIX_EPOCH,
-            text: &text,
-            html: &format!("<p>{fence}</p>"),
-            content_language: "en",
-        })
-        .unwrap();
+        let html = format!("<p>{fence}</p>");
+        let bytes = build(&parts(&from, id, &text, &html)).unwrap();
         let raw = String::from_utf8(bytes).unwrap();
         let fences: Vec<&str> = raw.lines().filter(|l| l.starts_with(&fence)).collect();
         assert_eq!(fences.len(), 3, "two parts and the end:\n{raw}");
@@ -294,18 +269,8 @@ mod tests {
     fn a_bare_cr_or_nul_never_reaches_the_message() {
         let from: Mailbox = "it@fabrikam.com".parse().unwrap();
         for odd in ["old\rmac\rlines\n", "a nul \0 here\n"] {
-            let bytes = build(&Parts {
-                from: &from,
-                reply_to: None,
-                to: vec!["ana@fabrikam.com".parse().unwrap()],
-                subject: "s",
-                message_id: "<1@fabrikam.com>",
-                date: SystemTime::UNIX_EPOCH,
-                text: odd,
-                html: "<p>short ascii</p>",
-                content_language: "en",
-            })
-            .unwrap();
+            let bytes =
+                build(&parts(&from, "<1@fabrikam.com>", odd, "<p>short ascii</p>")).unwrap();
             assert!(!bytes.contains(&0), "{odd:?}");
             let bare_cr = bytes
                 .iter()
@@ -326,15 +291,8 @@ mod tests {
     fn a_message_without_recipients_is_refused_like_the_builder_does() {
         let from: Mailbox = "it@fabrikam.com".parse().unwrap();
         let parts = Parts {
-            from: &from,
-            reply_to: None,
             to: Vec::new(),
-            subject: "s",
-            message_id: "<1@fabrikam.com>",
-            date: SystemTime::UNIX_EPOCH,
-            text: "t",
-            html: "h",
-            content_language: "en",
+            ..parts(&from, "<1@fabrikam.com>", "t", "h")
         };
         assert!(matches!(
             build(&parts),

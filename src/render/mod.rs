@@ -362,27 +362,13 @@ fn sender(field: &'static str, value: &str) -> Result<Mailbox, RenderError> {
 
 /// Microsoft's hosts, both tenants' host URL domains and `[message].allowed_link_domains`.
 pub fn allowed_hosts(config: &Config) -> AllowedHosts {
-    let tenant_hosts: Vec<String> = config
+    let tenant_hosts = config
         .source
         .host_urls
         .iter()
         .chain(&config.target.host_urls)
-        .filter_map(|u| {
-            url::Url::parse(u.trim())
-                .ok()?
-                .host_str()
-                .map(str::to_string)
-        })
-        .collect();
-    AllowedHosts::new(
-        tenant_hosts.iter().map(String::as_str).chain(
-            config
-                .message
-                .allowed_link_domains
-                .iter()
-                .map(String::as_str),
-        ),
-    )
+        .filter_map(|u| Some(url::Url::parse(u.trim()).ok()?.host_str()?.to_string()));
+    AllowedHosts::new(tenant_hosts.chain(config.message.allowed_link_domains.iter().cloned()))
 }
 
 fn template_error(template: &str, e: handlebars::RenderError) -> RenderError {
@@ -409,4 +395,4 @@ fn template_error(template: &str, e: handlebars::RenderError) -> RenderError {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -19,11 +19,20 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The sample config, read as if from `sample-data/`, with `edit` applied to its text.
-fn config_with(edit: impl Fn(String) -> String) -> Config {
+/// The sample config, read as if from `sample-data/`, with `edit` applied to its text (the
+/// other modules' tests use it too).
+pub(crate) fn config_with(edit: impl Fn(String) -> String) -> Config {
     let path = root().join("sample-data/t2t-notify.toml");
     let text = edit(std::fs::read_to_string(&path).unwrap());
     Config::from_str_with_env(&text, &path, &[]).unwrap()
+}
+
+/// The sample config with `keys` as its `[transport]` (in place of `kind = "file"`).
+pub(crate) fn config_with_transport(keys: &str) -> Config {
+    config_with(|t| {
+        t.replace("kind = \"file\"\n", "")
+            .replace("[transport]\n", &format!("[transport]\n{keys}\n"))
+    })
 }
 
 fn config() -> Config {
@@ -69,6 +78,11 @@ fn display_name_only(mut r: Recipient) -> Recipient {
     r
 }
 
+/// A member whose greeting shows `name` as it is written (a display name, no GivenName).
+fn named(name: &str) -> Recipient {
+    display_name_only(person("x@contoso.com", "x@fabrikam.com", Some(name), None))
+}
+
 fn member() -> Recipient {
     let ids = ["ana.martinez0@contoso.com", "ana.martinez0@fabrikam.com"];
     person(ids[0], ids[1], Some("Ana Martinez"), Some("en-US"))
@@ -97,13 +111,13 @@ fn render(r: &Recipient) -> Rendered {
     render_with(&config(), r).unwrap()
 }
 
-/// Snapshots `r`'s subject (when `subject`), text and HTML as `<label>_<part>`.
-fn snapshot(label: &str, r: &Rendered, subject: bool) {
-    if subject {
-        insta::assert_snapshot!(format!("{label}_subject"), r.subject);
-    }
-    insta::assert_snapshot!(format!("{label}_text"), r.text);
-    insta::assert_snapshot!(format!("{label}_html"), r.html);
+/// `r`'s notice an hour after [`fixed_date`].
+fn render_later(r: &Recipient) -> Rendered {
+    let later = fixed_date() + Duration::from_secs(3600);
+    let renderer = Renderer::new(&config()).unwrap();
+    renderer
+        .render_at(r, "post-migration", None, later)
+        .unwrap()
 }
 
 fn parse(bytes: &[u8]) -> mail_parser::Message<'_> {
@@ -112,59 +126,38 @@ fn parse(bytes: &[u8]) -> mail_parser::Message<'_> {
         .expect("parseable message")
 }
 
-#[test]
-fn snapshot_member_en() {
-    let r = render(&member());
-    assert!(r.link_errors.is_empty(), "{:?}", r.link_errors);
-    snapshot("member_en", &r, true);
+/// `r` with PreferredLanguage `lang`.
+fn speaking(mut r: Recipient, lang: &str) -> Recipient {
+    dir_mut(&mut r).preferred_language = Some(lang.into());
+    r
 }
 
 #[test]
-fn snapshot_guest_en() {
-    let r = render(&guest());
-    assert!(r.link_errors.is_empty(), "{:?}", r.link_errors);
-    snapshot("guest_en", &r, true);
-}
-
-#[test]
-fn snapshot_non_ascii_name_de_at_falls_back_to_de() {
-    let ids = ["zoe.garcia2@contoso.com", "zoe.garcia2@fabrikam.com"];
-    let r = render(&person(
-        ids[0],
-        ids[1],
-        Some("Zoë García-Ødegaard"),
-        Some("de-AT"),
-    ));
-    assert_eq!(r.locale, "de");
-    assert!(r.link_errors.is_empty(), "{:?}", r.link_errors);
-    snapshot("member_de", &r, true);
-}
-
-#[test]
-fn snapshot_guest_de() {
-    let mut g = guest();
-    dir_mut(&mut g).preferred_language = Some("de-DE".into());
-    let r = render(&g);
-    assert_eq!(r.locale, "de");
-    snapshot("guest_de", &r, false);
-}
-
-#[test]
-fn snapshot_member_fr() {
-    let ids = ["lukasz.weiss4@contoso.com", "lukasz.weiss4@fabrikam.com"];
-    let r = render(&person(ids[0], ids[1], Some("Łukasz Weiß"), Some("fr-FR")));
-    assert_eq!(r.locale, "fr");
-    assert!(r.link_errors.is_empty(), "{:?}", r.link_errors);
-    snapshot("member_fr", &r, true);
-}
-
-#[test]
-fn snapshot_guest_fr() {
-    let mut g = guest();
-    dir_mut(&mut g).preferred_language = Some("fr".into());
-    let r = render(&g);
-    assert_eq!(r.locale, "fr");
-    snapshot("guest_fr", &r, false);
+fn snapshots_per_kind_of_person_and_locale() {
+    let zoe = ["zoe.garcia2@contoso.com", "zoe.garcia2@fabrikam.com"];
+    let zoe = person(zoe[0], zoe[1], Some("Zoë García-Ødegaard"), Some("de-AT"));
+    let lukasz = ["lukasz.weiss4@contoso.com", "lukasz.weiss4@fabrikam.com"];
+    let lukasz = person(lukasz[0], lukasz[1], Some("Łukasz Weiß"), Some("fr-FR"));
+    // (snapshot label, person, locale used, whether the subject is snapshot too)
+    let cases = [
+        ("member_en", member(), "en", true),
+        ("guest_en", guest(), "en", true),
+        // A non-ASCII name, and de-AT falling back to de.
+        ("member_de", zoe, "de", true),
+        ("guest_de", speaking(guest(), "de-DE"), "de", false),
+        ("member_fr", lukasz, "fr", true),
+        ("guest_fr", speaking(guest(), "fr"), "fr", false),
+    ];
+    for (label, person, locale, subject) in cases {
+        let r = render(&person);
+        assert_eq!(r.locale, locale, "{label}");
+        assert!(r.link_errors.is_empty(), "{label}: {:?}", r.link_errors);
+        if subject {
+            insta::assert_snapshot!(format!("{label}_subject"), r.subject);
+        }
+        insta::assert_snapshot!(format!("{label}_text"), r.text);
+        insta::assert_snapshot!(format!("{label}_html"), r.html);
+    }
 }
 
 #[test]
@@ -173,26 +166,6 @@ fn without_directory_row_greets_neutrally_in_the_default_locale() {
     assert_eq!(r.locale, "en");
     assert!(r.text.starts_with("Hello,\n"), "{}", r.text);
     assert!(r.html.contains(">Hello,</p>"));
-}
-
-#[test]
-fn html_declares_its_language_and_has_no_scripts_or_remote_images() {
-    for (lang, expected) in [("en", "en"), ("de-CH", "de"), ("fr-CA", "fr")] {
-        let r = render(&person(
-            "a@contoso.com",
-            "a@fabrikam.com",
-            Some("A"),
-            Some(lang),
-        ));
-        assert!(
-            r.html.contains(&format!("<html lang=\"{expected}\"")),
-            "{lang}"
-        );
-        let lower = r.html.to_lowercase();
-        assert!(
-            !lower.contains("<script") && !lower.contains("<img") && !lower.contains("javascript:")
-        );
-    }
 }
 
 #[test]
@@ -254,19 +227,15 @@ fn non_ascii_display_name_is_encoded_and_the_address_stays_parseable() {
 
 #[test]
 fn line_breaks_in_a_name_cannot_add_headers() {
-    let name = Some("Eve\r\nBcc: attacker@evil.example\r\n\r\nInjected body");
-    let r = render(&display_name_only(person(
-        "e@contoso.com",
-        "eve@fabrikam.com",
-        name,
-        None,
-    )));
+    let r = render(&named(
+        "Eve\r\nBcc: attacker@evil.example\r\n\r\nInjected body",
+    ));
     let m = parse(&r.bytes);
     assert!(m.bcc().is_none());
     assert_eq!(m.header_values("Bcc").count(), 0);
     assert_eq!(
         m.to().unwrap().first().unwrap().address(),
-        Some("eve@fabrikam.com")
+        Some("x@fabrikam.com")
     );
     assert_eq!(m.to().unwrap().iter().count(), 1);
     assert!(
@@ -311,15 +280,7 @@ fn an_international_address_without_a_name_renders() {
     let head = String::from_utf8_lossy(&r.bytes);
     assert!(head.contains("\r\nTo: \u{E9}@fabrikam.com\r\n"), "{head}");
     assert_eq!(r.envelope.to, ["\u{E9}@fabrikam.com"]);
-    let later = Renderer::new(&config())
-        .unwrap()
-        .render_at(
-            &person("e@contoso.com", "\u{E9}@fabrikam.com", None, None),
-            "post-migration",
-            None,
-            fixed_date() + Duration::from_secs(3600),
-        )
-        .unwrap();
+    let later = render_later(&person("e@contoso.com", "\u{E9}@fabrikam.com", None, None));
     assert_eq!(
         r.content_sha256(),
         later.content_sha256(),
@@ -329,13 +290,7 @@ fn an_international_address_without_a_name_renders() {
 
 #[test]
 fn every_field_is_html_escaped() {
-    let name = Some("<img src=x onerror=alert(1)>");
-    let r = render(&display_name_only(person(
-        "x@contoso.com",
-        "x@fabrikam.com",
-        name,
-        None,
-    )));
+    let r = render(&named("<img src=x onerror=alert(1)>"));
     assert!(!r.html.contains("<img"), "raw tag in HTML");
     assert!(
         r.html
@@ -351,13 +306,7 @@ fn every_field_is_html_escaped() {
 #[test]
 fn a_link_glued_to_a_word_in_a_name_is_a_link_error() {
     for name in ["Ana x_https://evil.example/", "Ana 1https://evil.example/"] {
-        let ana = person(
-            "ana@contoso.com",
-            "ana@fabrikam.com",
-            Some(name),
-            Some("en"),
-        );
-        let out = render(&display_name_only(ana));
+        let out = render(&named(name));
         assert!(
             out.link_errors.iter().any(|e| e
                 .to_string()
@@ -397,14 +346,7 @@ fn message_id_and_content_hash_are_stable_and_test_mode_differs() {
     let a = renderer
         .render_at(&m, "post-migration", None, fixed_date())
         .unwrap();
-    let b = renderer
-        .render_at(
-            &m,
-            "post-migration",
-            None,
-            fixed_date() + Duration::from_secs(3600),
-        )
-        .unwrap();
+    let b = render_later(&m);
     assert_eq!(a.message_id, b.message_id);
     assert_eq!(a.content_sha256(), b.content_sha256());
     assert_ne!(a.bytes, b.bytes);
@@ -483,9 +425,7 @@ fn a_link_to_a_foreign_host_in_a_template_is_reported() {
             " <a href=\"http://help.example.net/reset\">Hilfe</a></p>",
         )
     });
-    let mut r = member();
-    dir_mut(&mut r).preferred_language = Some("de".into());
-    let out = render_with(&config, &r).unwrap();
+    let out = render_with(&config, &speaking(member(), "de")).unwrap();
     let problems: Vec<String> = out.link_errors.iter().map(ToString::to_string).collect();
     assert_eq!(problems, ["template de/html: http://help.example.net/reset: uses http:, only https links are allowed"]);
 }
@@ -501,14 +441,27 @@ fn a_missing_default_locale_is_refused() {
 }
 
 #[test]
-fn every_message_states_its_content_language() {
-    for (lang, expected) in [("en-US", "en"), ("de-AT", "de"), ("fr-CA", "fr")] {
+fn html_and_headers_state_the_language_and_html_has_no_scripts_or_remote_images() {
+    for (lang, expected) in [
+        ("en-US", "en"),
+        ("de-AT", "de"),
+        ("de-CH", "de"),
+        ("fr-CA", "fr"),
+    ] {
         let r = render(&person(
             "a@contoso.com",
             "a@fabrikam.com",
             Some("A"),
             Some(lang),
         ));
+        assert!(
+            r.html.contains(&format!("<html lang=\"{expected}\"")),
+            "{lang}"
+        );
+        let lower = r.html.to_lowercase();
+        assert!(
+            !lower.contains("<script") && !lower.contains("<img") && !lower.contains("javascript:")
+        );
         let raw = String::from_utf8(r.bytes.clone()).unwrap();
         let head = &raw[..raw.find("\r\n\r\n").unwrap()];
         assert_eq!(
@@ -523,16 +476,15 @@ fn every_message_states_its_content_language() {
     }
 }
 
-/// A member and a guest in each shipped locale.
-fn every_variant() -> Vec<(String, Recipient)> {
+/// A member and a guest in each shipped locale, with their notices.
+fn every_variant() -> Vec<(String, Recipient, Rendered)> {
     let mut out = Vec::new();
     for lang in ["en", "de", "fr"] {
-        let mut m = member();
-        dir_mut(&mut m).preferred_language = Some(lang.into());
-        let mut g = guest();
-        dir_mut(&mut g).preferred_language = Some(lang.into());
-        out.push((format!("{lang} member"), m));
-        out.push((format!("{lang} guest"), g));
+        for (kind, r) in [("member", member()), ("guest", guest())] {
+            let r = speaking(r, lang);
+            let notice = render(&r);
+            out.push((format!("{lang} {kind}"), r, notice));
+        }
     }
     out
 }
@@ -553,12 +505,9 @@ fn no_notice_carries_hidden_text() {
         "color:transparent",
         " hidden",
     ];
-    for (label, r) in every_variant() {
-        let html = render(&r)
-            .html
-            .to_ascii_lowercase()
-            .replace([' ', '\n'], "");
-        let tags = render(&r).html.to_ascii_lowercase();
+    for (label, _, out) in every_variant() {
+        let tags = out.html.to_ascii_lowercase();
+        let html = tags.replace([' ', '\n'], "");
         for pattern in HIDING {
             let found = if pattern == " hidden" {
                 tags.contains(" hidden>") || tags.contains(" hidden ") || tags.contains(" hidden=")
@@ -571,9 +520,9 @@ fn no_notice_carries_hidden_text() {
 }
 
 #[test]
-fn every_variant_has_a_title_heading_and_five_section_headings() {
-    for (label, r) in every_variant() {
-        let html = render(&r).html;
+fn every_variant_has_a_title_heading_five_section_headings_and_the_helpdesk_link() {
+    for (label, r, out) in every_variant() {
+        let html = out.html;
         assert_eq!(html.matches("<h1 ").count(), 1, "{label}");
         assert_eq!(
             html.matches("<h2 ").count(),
@@ -590,20 +539,13 @@ fn every_variant_has_a_title_heading_and_five_section_headings() {
             r.guest,
             "{label}: {title}"
         );
-    }
-}
-
-#[test]
-fn the_helpdesk_url_is_a_link() {
-    for (label, r) in every_variant() {
-        let html = render(&r).html;
         assert!(
             html.contains(
                 "+1 555 0100, <a href=\"https://help.fabrikam.com\" style=\"color:#0f62ab;\">https://help.fabrikam.com</a></p>"
             ),
-            "{label}"
+            "{label}: the helpdesk URL is a link"
         );
-        assert!(render(&r).link_errors.is_empty(), "{label}");
+        assert!(out.link_errors.is_empty(), "{label}");
     }
 }
 
@@ -641,8 +583,7 @@ fn guests_get_the_guest_safe_sync_steps_and_their_own_address() {
         "synchronisent de nouveau",
     ];
     const ADD_ACCOUNT: [&str; 3] = ["Add an account", "Konto hinzufügen", "Ajouter un compte"];
-    for (label, r) in every_variant() {
-        let out = render(&r);
+    for (label, r, out) in every_variant() {
         for part in [&out.text, &out.html] {
             let unsafe_words: Vec<&str> = MEMBER_ONLY
                 .iter()
@@ -671,7 +612,7 @@ fn guests_get_the_guest_safe_sync_steps_and_their_own_address() {
 fn without_a_source_name_a_guest_notice_names_no_organisation_wrongly() {
     let config = config_with(|t| t.replace("source_name = \"Contoso\"\n", ""));
     assert!(config.organization.source_name.is_none());
-    for (label, r) in every_variant().into_iter().filter(|(_, r)| r.guest) {
+    for (label, r, _) in every_variant().into_iter().filter(|(_, r, _)| r.guest) {
         let out = render_with(&config, &r).unwrap();
         assert!(!out.text.contains("Contoso"), "{label}");
         // The guest account lived in the source tenant: the target is not where it was.

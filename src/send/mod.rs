@@ -107,12 +107,6 @@ impl From<SendJob> for Candidate {
     }
 }
 
-impl std::fmt::Debug for Candidate {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Candidate").field("key", &self.key).finish()
-    }
-}
-
 impl SendJob {
     /// How many recipients the message spends from the day's budget.
     pub fn recipients(&self) -> u32 {

@@ -59,9 +59,8 @@ impl Opening {
 
 /// The reply's enhanced status code (`5.7.1`), or its first word when it has none.
 fn code_of(reply: &str) -> String {
-    let mut words = reply.split_whitespace();
-    let first = words.next().unwrap_or_default();
-    let rest = reply.trim_start().get(first.len()..).unwrap_or_default();
+    let reply = reply.trim_start();
+    let (first, rest) = reply.split_once(char::is_whitespace).unwrap_or((reply, ""));
     match crate::transport::smtp::enhanced_code(rest.trim_start()) {
         Some(enhanced) => enhanced.to_string(),
         None => first.to_string(),

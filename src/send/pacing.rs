@@ -127,12 +127,6 @@ impl DayBudget {
         }
     }
 
-    /// Recipients submitted in the 24 h before `now`.
-    pub fn used(&mut self, now: DateTime<Utc>) -> u64 {
-        self.expire(now);
-        self.used
-    }
-
     /// Reserves `recipients` for a message about to start.
     pub fn try_reserve(&mut self, recipients: u32, now: DateTime<Utc>) -> Result<(), Exhausted> {
         if self.per_day == 0 {

@@ -22,28 +22,18 @@ impl Progress {
         if quiet {
             Progress::Silent
         } else if std::io::stderr().is_terminal() {
-            Progress::bar(total)
+            let bar = ProgressBar::with_draw_target(total, ProgressDrawTarget::stderr());
+            let template =
+                "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} {per_sec} ETA {eta} {msg}";
+            if let Ok(style) = ProgressStyle::with_template(template) {
+                bar.set_style(style);
+            }
+            Progress::Bar(bar)
         } else {
-            Progress::lines(Duration::from_secs(10))
-        }
-    }
-
-    /// An indicatif bar on stderr.
-    pub fn bar(total: Option<u64>) -> Progress {
-        let bar = ProgressBar::with_draw_target(total, ProgressDrawTarget::stderr());
-        let template =
-            "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} {per_sec} ETA {eta} {msg}";
-        if let Ok(style) = ProgressStyle::with_template(template) {
-            bar.set_style(style);
-        }
-        Progress::Bar(bar)
-    }
-
-    /// A log line every `every`.
-    pub fn lines(every: Duration) -> Progress {
-        Progress::Lines {
-            every,
-            started: Instant::now(),
+            Progress::Lines {
+                every: Duration::from_secs(10),
+                started: Instant::now(),
+            }
         }
     }
 

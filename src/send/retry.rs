@@ -96,69 +96,43 @@ mod tests {
         assert_eq!(b.delay(u32::MAX, 0.5), Duration::from_secs(45));
     }
 
+    /// Transient failures retry until the attempts are spent, at least as late as the server
+    /// asked; a message that may have been delivered is never retried blindly; the other
+    /// classes map to their action.
     #[test]
-    fn transient_failures_retry_until_the_attempts_are_spent() {
-        let b = Backoff::default();
-        assert!(matches!(
-            decide(&err(FailureClass::Transient), 1, 3, &b, 0.3),
-            Action::Retry(_)
-        ));
-        assert!(matches!(
-            decide(&err(FailureClass::Transient), 2, 3, &b, 0.3),
-            Action::Retry(_)
-        ));
-        assert_eq!(
-            decide(&err(FailureClass::Transient), 3, 3, &b, 0.3),
-            Action::Defer
-        );
-        assert_eq!(
-            decide(&err(FailureClass::Transient), 1, 1, &b, 0.3),
-            Action::Defer
-        );
-    }
-
-    #[test]
-    fn a_server_requested_wait_is_honoured() {
-        let mut e = err(FailureClass::Transient);
-        e.retry_after = Some(Duration::from_secs(120));
-        assert_eq!(
-            decide(&e, 1, 3, &Backoff::default(), 0.0),
-            Action::Retry(Duration::from_secs(120))
-        );
-        let mut q = err(FailureClass::Quota);
-        q.retry_after = Some(Duration::from_secs(30));
-        assert_eq!(
-            decide(&q, 1, 3, &Backoff::default(), 0.0),
-            Action::Pause {
-                resume_after: Some(Duration::from_secs(30))
-            }
-        );
-    }
-
-    #[test]
-    fn possibly_delivered_messages_are_never_retried_blindly() {
-        let mut e = err(FailureClass::Transient);
-        e.maybe_delivered = true;
-        assert_eq!(
-            decide(&e, 1, 5, &Backoff::default(), 0.5),
-            Action::Uncertain
-        );
-    }
-
-    #[test]
-    fn other_classes_map_to_their_action() {
-        let b = Backoff::default();
-        assert_eq!(
-            decide(&err(FailureClass::Permanent), 1, 5, &b, 0.5),
-            Action::Fail
-        );
-        assert_eq!(
-            decide(&err(FailureClass::Fatal), 1, 5, &b, 0.5),
-            Action::Stop
-        );
-        assert_eq!(
-            decide(&err(FailureClass::Quota), 1, 5, &b, 0.5),
-            Action::Pause { resume_after: None }
-        );
+    fn each_failure_gets_its_action() {
+        use FailureClass::{Fatal, Permanent, Quota, Transient};
+        let secs = Duration::from_secs;
+        let asked = |class, wait| SendError {
+            retry_after: Some(secs(wait)),
+            ..err(class)
+        };
+        let lost = SendError {
+            maybe_delivered: true,
+            ..err(Transient)
+        };
+        let pause = |wait: Option<u64>| Action::Pause {
+            resume_after: wait.map(secs),
+        };
+        // (error, failed attempts, max attempts, action)
+        let cases = [
+            (err(Transient), 1, 3, Action::Retry(secs(1))),
+            (err(Transient), 2, 3, Action::Retry(secs(2))),
+            (err(Transient), 3, 3, Action::Defer),
+            (err(Transient), 1, 1, Action::Defer),
+            (asked(Transient, 120), 1, 3, Action::Retry(secs(120))),
+            (lost, 1, 5, Action::Uncertain),
+            (err(Permanent), 1, 5, Action::Fail),
+            (err(Fatal), 1, 5, Action::Stop),
+            (err(Quota), 1, 5, pause(None)),
+            (asked(Quota, 30), 1, 3, pause(Some(30))),
+        ];
+        for (i, (error, attempts, max, action)) in cases.iter().enumerate() {
+            let got = decide(error, *attempts, *max, &Backoff::default(), 0.0);
+            assert_eq!(
+                got, *action,
+                "case {i}: {error:?}, attempt {attempts} of {max}"
+            );
+        }
     }
 }

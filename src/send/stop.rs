@@ -50,11 +50,10 @@ impl Stop {
     /// (it decides the exit status and what the admin must fix).
     pub fn request(&self, reason: StopReason) {
         let mut current = self.inner.reason.lock().unwrap_or_else(|e| e.into_inner());
-        let replace = match (&*current, &reason) {
-            (None, _) => true,
-            (Some(StopReason::Fatal { .. }), _) => false,
-            (Some(_), StopReason::Fatal { .. }) => true,
-            _ => false,
+        let replace = match &*current {
+            None => true,
+            Some(StopReason::Fatal { .. }) => false,
+            Some(_) => matches!(reason, StopReason::Fatal { .. }),
         };
         if replace {
             *current = Some(reason);

@@ -148,36 +148,31 @@ pub fn stop_line(stop: &StopReason, now: DateTime<Utc>) -> String {
             "Stopped by Ctrl-C after the messages in flight finished; run send again to continue.".into()
         }
         StopReason::Quota { resume_at, reply } => format!(
-            "Paused: the server refused more messages for now: {reply}. Resume at {} ({}).",
-            when(*resume_at),
-            wait(*resume_at, now)
+            "Paused: the server refused more messages for now: {reply}. Resume at {}.",
+            resume(*resume_at, now)
         ),
         StopReason::DayBudget { resume_at } => format!(
-            "Paused: the rolling 24 h budget of [pacing] per_day is spent. Resume at {} ({}).",
-            when(*resume_at),
-            wait(*resume_at, now)
+            "Paused: the rolling 24 h budget of [pacing] per_day is spent. Resume at {}.",
+            resume(*resume_at, now)
         ),
         StopReason::Unavailable { resume_at, reply } => format!(
-            "Paused: the server keeps refusing messages for a passing reason ({reply}). Try again at {} ({}).",
-            when(*resume_at),
-            wait(*resume_at, now)
+            "Paused: the server keeps refusing messages for a passing reason ({reply}). Try again at {}.",
+            resume(*resume_at, now)
         ),
         StopReason::Fatal { reason } => format!("Stopped: {reason}"),
     }
 }
 
-fn when(at: DateTime<Utc>) -> String {
-    at.format("%Y-%m-%d %H:%M UTC").to_string()
-}
-
-fn wait(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
+/// `2026-11-27 08:30 UTC (in 2 h 30 min)`.
+fn resume(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let when = at.format("%Y-%m-%d %H:%M UTC");
     let minutes = ((at - now).num_seconds().max(0) + 59) / 60;
     if minutes < 1 {
-        "now".into()
+        format!("{when} (now)")
     } else if minutes < 60 {
-        format!("in {minutes} min")
+        format!("{when} (in {minutes} min)")
     } else {
-        format!("in {} h {} min", minutes / 60, minutes % 60)
+        format!("{when} (in {} h {} min)", minutes / 60, minutes % 60)
     }
 }
 

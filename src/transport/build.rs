@@ -5,7 +5,7 @@ use std::sync::Arc;
 use crate::config::{Config, ConfigError, SmtpAuth, TransportKind};
 use crate::transport::file::FileTransport;
 use crate::transport::graph::GraphTransport;
-use crate::transport::smtp::xoauth2::{self, XOAuth2Error};
+use crate::transport::smtp::xoauth2;
 use crate::transport::smtp::{SmtpConfigError, SmtpSettings, SmtpTransport};
 use crate::transport::Transport;
 
@@ -14,59 +14,43 @@ use crate::transport::Transport;
 pub enum BuildError {
     #[error(transparent)]
     Smtp(#[from] SmtpConfigError),
+    /// The OAuth keys of Graph or XOAUTH2.
     #[error(transparent)]
-    XOAuth2(#[from] XOAuth2Error),
-    #[error(transparent)]
-    Graph(#[from] ConfigError),
+    OAuth(#[from] ConfigError),
 }
 
 /// The transport for this config, and warnings the admin should see. Connects to nothing yet.
 pub fn from_config(config: &Config) -> Result<(Arc<dyn Transport>, Vec<String>), BuildError> {
     let t = &config.transport;
     let connections = config.pacing.concurrency.max(1) as usize;
-    Ok(match (t.kind, t.auth) {
-        (TransportKind::File, _) => (
-            Arc::new(FileTransport::new(&t.dir).with_max_in_flight(connections)),
-            Vec::new(),
-        ),
-        (TransportKind::Smtp, SmtpAuth::Xoauth2) => (
-            Arc::new(xoauth2::from_config(config, connections)?),
-            Vec::new(),
-        ),
-        (TransportKind::Smtp, _) => (
-            Arc::new(SmtpTransport::with_connections(
-                SmtpSettings::from_config(t)?,
-                connections,
-            )?),
-            Vec::new(),
-        ),
+    let transport: Arc<dyn Transport> = match (t.kind, t.auth) {
+        (TransportKind::File, _) => Arc::new(FileTransport::new(&t.dir, connections)),
+        (TransportKind::Smtp, SmtpAuth::Xoauth2) => {
+            Arc::new(xoauth2::from_config(config, connections)?)
+        }
+        (TransportKind::Smtp, _) => Arc::new(SmtpTransport::with_connections(
+            SmtpSettings::from_config(t)?,
+            connections,
+        )?),
         (TransportKind::Graph, _) => {
             let (graph, warnings) = GraphTransport::from_config(config)?;
-            (Arc::new(graph), warnings)
+            return Ok((Arc::new(graph), warnings));
         }
-    })
+    };
+    Ok((transport, Vec::new()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn config(transport: &str) -> Config {
-        let text = std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/sample-data/t2t-notify.toml"
-        ))
-        .unwrap();
-        let text = text.replace("[transport]\n", &format!("[transport]\n{transport}\n"));
-        let text = text.replace("kind = \"file\"\n", "");
-        Config::from_str_with_env(&text, std::path::Path::new("/tmp/x/t2t-notify.toml"), &[])
-            .unwrap()
-    }
+    use crate::render::tests::config_with_transport as config;
 
     #[test]
     fn each_kind_builds_its_transport() {
-        let (file, _) = from_config(&config("kind = \"file\"")).unwrap();
-        let outbox = std::path::Path::new("/tmp/x").join("outbox");
+        let file_config = config("kind = \"file\"");
+        let (file, _) = from_config(&file_config).unwrap();
+        let outbox = file_config.path.parent().unwrap().join("outbox");
         assert_eq!(file.describe(), format!("file:{}", outbox.display()));
         let (smtp, _) = from_config(&config(
             "kind = \"smtp\"\nhost = \"127.0.0.1\"\nport = 2525\nsecurity = \"none\"",

@@ -16,19 +16,12 @@ pub struct FileTransport {
 }
 
 impl FileTransport {
-    /// A transport writing into `dir` (created on first use), one file at a time.
-    pub fn new(dir: impl Into<PathBuf>) -> FileTransport {
+    /// A transport writing into `dir` (created on first use), up to `max_in_flight` files at
+    /// once.
+    pub fn new(dir: impl Into<PathBuf>, max_in_flight: usize) -> FileTransport {
         FileTransport {
             dir: dir.into(),
-            max_in_flight: 1,
-        }
-    }
-
-    /// Writes up to `n` files at once.
-    pub fn with_max_in_flight(self, n: usize) -> FileTransport {
-        FileTransport {
-            max_in_flight: n.max(1),
-            ..self
+            max_in_flight: max_in_flight.max(1),
         }
     }
 
@@ -146,7 +139,7 @@ mod tests {
     async fn writes_one_private_file_named_after_the_message_id() {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("outbox");
-        let t = FileTransport::new(&out);
+        let t = FileTransport::new(&out, 1);
         let msg = b"Message-ID: <abc.123@t2t-notify>\r\nSubject: hi\r\n\r\nbody\r\n";
         let accepted = t.send(&envelope(), msg).await.unwrap();
         let path = out.join("abc.123@t2t-notify.eml");
@@ -167,7 +160,7 @@ mod tests {
 
     #[test]
     fn odd_or_missing_message_ids_still_give_safe_names() {
-        let t = FileTransport::new("/x");
+        let t = FileTransport::new("/x", 1);
         let sneaky = t.path_for(b"Message-Id: <../../etc/passwd>\r\n\r\n");
         assert_eq!(sneaky.parent(), Some(Path::new("/x")));
         assert!(!sneaky
@@ -185,7 +178,7 @@ mod tests {
     async fn an_unwritable_folder_is_fatal() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("file"), "").unwrap();
-        let t = FileTransport::new(dir.path().join("file").join("sub"));
+        let t = FileTransport::new(dir.path().join("file").join("sub"), 1);
         let err = t
             .send(&envelope(), b"Message-ID: <a@b>\r\n\r\n")
             .await

@@ -71,21 +71,6 @@ pub struct GraphTransport {
     max_concurrent: usize,
 }
 
-/// Why the transport could not be built.
-#[derive(Debug, thiserror::Error)]
-pub enum GraphError {
-    #[error("graph_url and sender give no valid sendMail URL: {0}")]
-    Url(#[from] url::ParseError),
-    #[error("cannot set up the HTTPS client: {0}")]
-    Client(#[from] reqwest::Error),
-}
-
-/// The outcome of one HTTP attempt.
-enum Attempt {
-    Done(Result<Accepted, SendError>),
-    Unauthorized(String),
-}
-
 impl GraphTransport {
     /// A transport for `settings`, taking tokens (scope `settings.scope()`) from `tokens`.
     pub fn new(
@@ -129,22 +114,25 @@ impl GraphTransport {
         let body = Bytes::from(STANDARD.encode(message));
         let token = self.tokens.token().await.map_err(|e| e.to_send_error())?;
         let refused = match self.attempt(&token, body.clone(), message.len()).await {
-            Attempt::Done(result) => return result,
-            Attempt::Unauthorized(reply) => reply,
+            Verdict::Accepted(accepted) => return Ok(accepted),
+            Verdict::Failed(error) => return Err(error),
+            Verdict::Unauthorized(reply) => reply,
         };
         tracing::info!("graph: {refused}; getting a fresh token and trying once more");
         self.tokens.invalidate(&token).await;
         let fresh = self.tokens.token().await.map_err(|e| e.to_send_error())?;
         match self.attempt(&fresh, body, message.len()).await {
-            Attempt::Done(result) => result,
-            Attempt::Unauthorized(reply) => Err(SendError::new(
+            Verdict::Accepted(accepted) => Ok(accepted),
+            Verdict::Failed(error) => Err(error),
+            Verdict::Unauthorized(reply) => Err(SendError::new(
                 FailureClass::Fatal,
                 format!("{reply}; a fresh token was refused too: check the app's Mail.Send application permission, admin consent, and the tenant_id/client_id"),
             )),
         }
     }
 
-    async fn attempt(&self, token: &AccessToken, body: Bytes, message_len: usize) -> Attempt {
+    /// One request; a request that got no answer is a [`Verdict::Failed`] too.
+    async fn attempt(&self, token: &AccessToken, body: Bytes, message_len: usize) -> Verdict {
         let request_id = oauth::random_guid();
         tracing::debug!(
             "graph: POST {} (Authorization: Bearer <redacted>, Content-Type: text/plain, client-request-id: {request_id}, {} bytes = base64 of {message_len} bytes of MIME)",
@@ -163,7 +151,7 @@ impl GraphTransport {
             .await;
         let response = match response {
             Ok(r) => r,
-            Err(e) => return Attempt::Done(Err(no_answer(&e, taken.load(Ordering::SeqCst)))),
+            Err(e) => return Verdict::Failed(no_answer(&e, taken.load(Ordering::SeqCst))),
         };
         let status = response.status().as_u16();
         let headers = response.headers().clone();
@@ -171,7 +159,7 @@ impl GraphTransport {
             Ok(b) => b,
             // 202 has no body worth reading: the status alone says the message was taken.
             Err(_) if status == 202 => Bytes::new(),
-            Err(e) => return Attempt::Done(Err(no_answer(&e, true))),
+            Err(e) => return Verdict::Failed(no_answer(&e, true)),
         };
         let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
         let answer = GraphAnswer {
@@ -182,11 +170,7 @@ impl GraphTransport {
         };
         let verdict = classify(&answer, SystemTime::now());
         log_verdict(&verdict);
-        match verdict {
-            Verdict::Accepted(a) => Attempt::Done(Ok(a)),
-            Verdict::Failed(e) => Attempt::Done(Err(e)),
-            Verdict::Unauthorized(reply) => Attempt::Unauthorized(reply),
-        }
+        verdict
     }
 }
 
@@ -208,17 +192,15 @@ fn log_verdict(verdict: &Verdict) {
 /// A request that got no HTTP answer. If the connection had taken the body, Graph may have
 /// sent the message.
 fn no_answer(err: &reqwest::Error, body_taken: bool) -> SendError {
-    let maybe_delivered = body_taken && !err.is_connect();
     let what = if err.is_timeout() {
         "no answer in time"
     } else {
         "no answer"
     };
+    let reply = format!("{what} from Microsoft Graph: {}", oauth::error_chain(err));
     SendError {
-        class: FailureClass::Transient,
-        reply: format!("{what} from Microsoft Graph: {}", oauth::error_chain(err)),
-        retry_after: None,
-        maybe_delivered,
+        maybe_delivered: body_taken && !err.is_connect(),
+        ..SendError::new(FailureClass::Transient, reply)
     }
 }
 

@@ -23,8 +23,9 @@ use lettre::transport::smtp::client::{Certificate, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
 use lettre::transport::smtp::response::Response;
 
-pub use classify::{classify, enhanced_code, fatal_hint, reply_error, Enhanced, QUOTA_PAUSE};
-use session::{Failure, FailureKind, Login, Phase, Session};
+pub use classify::enhanced_code;
+use classify::reply_error;
+use session::{Failure, FailureKind, Phase, Session};
 
 use crate::config::{self, Security, SmtpAuth};
 use crate::oauth::{AccessToken, TokenProvider};
@@ -151,19 +152,6 @@ struct Endpoint {
 }
 
 impl Endpoint {
-    fn login(&self) -> Login<'_> {
-        let s = &self.settings;
-        Login {
-            host: &s.host,
-            port: s.port,
-            security: s.security,
-            tls: self.tls.as_ref(),
-            hello: &self.hello,
-            auth: s.auth.as_ref().map(|(m, u, p)| (*m, u.as_str(), p)),
-            timeout: s.timeout,
-        }
-    }
-
     /// Turns a session failure into the error the engine acts on; `first_contact` while the
     /// server never accepted a message of this run.
     fn send_error(&self, failure: Failure, first_contact: bool) -> SendError {
@@ -176,11 +164,9 @@ impl Endpoint {
                 FailureClass::Fatal,
                 format!("TLS with {server} failed: {detail}; the certificate is always verified: if the server's certificate comes from a private CA, set [transport] ca_file to that CA's PEM file; check that security = \"starttls\" goes with port 587 and \"tls\" with 465"),
             ),
-            FailureKind::Timeout | FailureKind::Broken(_) => {
-                let cause = match failure.kind {
-                    FailureKind::Broken(detail) => detail,
-                    _ => format!("no answer within {} s", s.timeout.as_secs()),
-                };
+            FailureKind::Broken(cause) => lost(failure.phase, first_contact, &server, cause),
+            FailureKind::Timeout => {
+                let cause = format!("no answer within {} s", s.timeout.as_secs());
                 lost(failure.phase, first_contact, &server, cause)
             }
         }
@@ -267,7 +253,9 @@ impl SmtpTransport {
     /// drops the token and tries once more with a fresh one; a second `535` is fatal.
     async fn connect(&self) -> Result<Session, Failure> {
         let Some(oauth) = &self.oauth else {
-            return session::connect(&self.endpoint.login()).await;
+            let auth = self.settings().auth.as_ref();
+            let auth = auth.map(|(m, user, password)| (*m, user.as_str(), password));
+            return session::connect(&self.endpoint, auth).await;
         };
         let token = oauth_token(oauth).await?;
         let failure = match self.connect_with(oauth, &token).await {
@@ -298,9 +286,8 @@ impl SmtpTransport {
             "smtp: building connections for token {}",
             token.generation()
         );
-        let mut login = self.endpoint.login();
-        login.auth = Some((Mechanism::Xoauth2, &oauth.user, token.secret()));
-        session::connect(&login).await
+        let auth = (Mechanism::Xoauth2, oauth.user.as_str(), token.secret());
+        session::connect(&self.endpoint, Some(auth)).await
     }
 
     fn settings(&self) -> &SmtpSettings {
@@ -478,17 +465,16 @@ pub(crate) fn tls_parameters(settings: &SmtpSettings) -> Result<TlsParameters, S
     })
 }
 
-fn sender_address(from: &str) -> Result<Address, SendError> {
-    from.parse().map_err(|e| {
+fn lettre_envelope(envelope: &Envelope) -> Result<LettreEnvelope, SendError> {
+    let from = envelope.from.parse::<Address>().map_err(|e| {
         SendError::new(
             FailureClass::Fatal,
-            format!("the sender address `{from}` is not valid ({e}); fix [message] from"),
+            format!(
+                "the sender address `{}` is not valid ({e}); fix [message] from",
+                envelope.from
+            ),
         )
-    })
-}
-
-fn lettre_envelope(envelope: &Envelope) -> Result<LettreEnvelope, SendError> {
-    let from = sender_address(&envelope.from)?;
+    })?;
     let to = envelope
         .to
         .iter()

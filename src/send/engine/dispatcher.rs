@@ -88,12 +88,7 @@ impl Dispatcher {
     /// Stops the run when its first attempts all met the same permanent refusal and anyone
     /// is left to try (with nobody left, the run simply ends with its failures).
     fn stop_if_misconfigured(&mut self) {
-        let more = self.source_open
-            || self.lookahead.is_some()
-            || !self.retries.is_empty()
-            || !self.ready.is_empty()
-            || self.marking.is_some();
-        if !more {
+        if self.exhausted() && self.ready.is_empty() && self.marking.is_none() {
             return;
         }
         if let Some(reason) = lock(&self.shared.misconfigured).take() {
@@ -103,8 +98,12 @@ impl Dispatcher {
 
     fn is_finished(&self) -> bool {
         let idle = self.marking.is_none() && self.ready.is_empty() && self.workers.is_empty();
-        let exhausted = !self.source_open && self.lookahead.is_none() && self.retries.is_empty();
-        idle && (self.shared.stop.is_requested() || exhausted)
+        idle && (self.shared.stop.is_requested() || self.exhausted())
+    }
+
+    /// Nothing more to take: the source is closed and no task waits to be admitted.
+    fn exhausted(&self) -> bool {
+        !self.source_open && self.lookahead.is_none() && self.retries.is_empty()
     }
 
     fn launch_ready(&mut self) {
@@ -264,11 +263,7 @@ impl Dispatcher {
     fn marking_failed(&mut self, window: Vec<Task>, error: LedgerError) {
         let wall = Utc::now();
         for task in &window {
-            lock(&self.shared.pacer).cancel();
-            lock(&self.shared.budget).settle(task.job.recipients(), false, wall);
-            if task.attempts > 0 {
-                self.shared.counts.add(Count::Deferred);
-            }
+            self.shared.release(task, wall);
         }
         self.shared.stop.request(StopReason::Fatal {
             reason: format!("cannot record messages as in flight before sending them: {error}"),

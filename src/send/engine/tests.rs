@@ -8,15 +8,21 @@ use std::time::Duration;
 
 use super::*;
 use crate::exit::Outcome;
-use crate::ledger::deliveries::{Book, DeliveryState};
+use crate::ledger::deliveries::{Book, DeliveryRow, DeliveryState};
 use crate::ledger::writer::LedgerWriter;
 use crate::ledger::Ledger;
 use crate::send::retry::Backoff;
 use crate::send::summary::Counts;
 use crate::send::{content_hash, RunSummary};
 use crate::transport::stub::StubTransport;
-use crate::transport::{Accepted, SendError};
-use crate::transport::{BoxFuture, Envelope, FailureClass};
+use crate::transport::{Accepted, BoxFuture, Envelope, FailureClass, SendError};
+
+/// `Counts` with the counts named, every other one zero.
+macro_rules! counts {
+    ($($count:ident: $n:expr),*) => {
+        Counts { $($count: $n,)* ..Counts::default() }
+    };
+}
 
 fn settings() -> Settings {
     Settings {
@@ -54,8 +60,8 @@ fn job(i: usize) -> SendJob {
     }
 }
 
-fn jobs(n: usize) -> Vec<SendJob> {
-    (0..n).map(job).collect()
+fn jobs(n: usize) -> Vec<Candidate> {
+    (0..n).map(|i| job(i).into()).collect()
 }
 
 fn campaign() -> Book {
@@ -78,14 +84,31 @@ impl Fixture {
     }
 
     fn states(&self) -> HashMap<String, DeliveryState> {
-        Ledger::open(&self.path)
-            .unwrap()
-            .delivery_states("post-migration")
-            .unwrap()
+        states_on_disk(&self.path)
+    }
+
+    /// The ledger's row of user `i`.
+    fn row(&self, i: usize) -> DeliveryRow {
+        let rows = Ledger::open(&self.path).unwrap().deliveries(None).unwrap();
+        let key = format!("user{i}@contoso.com");
+        rows.into_iter().find(|r| r.user_key == key).unwrap()
     }
 
     fn selection(&self, retry_failed: bool, resend_uncertain: bool) -> SendSelection {
         SendSelection::campaign(self.states(), retry_failed, resend_uncertain)
+    }
+
+    /// A run with the default settings and no flags, to `n` users.
+    async fn send_to(&self, transport: Arc<dyn Transport>, n: usize) -> RunSummary {
+        let selection = self.selection(false, false);
+        self.send(settings(), transport, selection, jobs(n)).await
+    }
+
+    /// A run to `n` users with a healthy transport and the flags given.
+    async fn rerun(&self, retry_failed: bool, resend_uncertain: bool, n: usize) -> RunSummary {
+        let selection = self.selection(retry_failed, resend_uncertain);
+        let stub = Arc::new(StubTransport::new());
+        self.send(settings(), stub, selection, jobs(n)).await
     }
 
     async fn send(
@@ -93,17 +116,11 @@ impl Fixture {
         settings: Settings,
         transport: Arc<dyn Transport>,
         selection: SendSelection,
-        jobs: Vec<SendJob>,
+        candidates: Vec<Candidate>,
     ) -> RunSummary {
-        self.send_with(
-            settings,
-            transport,
-            selection,
-            campaign(),
-            Stop::new(),
-            jobs,
-        )
-        .await
+        let stop = Stop::new();
+        self.send_with(settings, transport, selection, campaign(), stop, candidates)
+            .await
     }
 
     async fn send_with(
@@ -113,14 +130,13 @@ impl Fixture {
         selection: SendSelection,
         book: Book,
         stop: Stop,
-        jobs: Vec<SendJob>,
+        candidates: Vec<Candidate>,
     ) -> RunSummary {
         let ledger = Ledger::open(&self.path).unwrap();
         let history = ledger
             .submissions_since(Utc::now() - chrono::Duration::hours(24))
             .unwrap();
         let writer = LedgerWriter::spawn(ledger, book).unwrap();
-        let total = Some(jobs.len() as u64);
         let run_ = Run {
             settings,
             transport,
@@ -129,9 +145,9 @@ impl Fixture {
             history,
             stop,
             progress: Progress::Silent,
-            total,
+            total: Some(candidates.len() as u64),
         };
-        let summary = run(run_, jobs).await;
+        let summary = run(run_, candidates).await;
         let (_, result) = tokio::task::spawn_blocking(move || writer.finish())
             .await
             .unwrap();
@@ -148,57 +164,31 @@ fn transient(reply: &str) -> SendError {
 async fn everyone_gets_one_message_and_a_rerun_sends_nothing() {
     let f = Fixture::new();
     let stub = Arc::new(StubTransport::new());
-    let summary = f
-        .send(
-            settings(),
-            stub.clone(),
-            f.selection(false, false),
-            jobs(50),
-        )
-        .await;
-    assert_eq!(
-        summary.counts,
-        Counts {
-            sent: 50,
-            ..Counts::default()
-        }
-    );
+    let summary = f.send_to(stub.clone(), 50).await;
+    assert_eq!(summary.counts, counts!(sent: 50));
     assert_eq!(summary.outcome(), Outcome::Success);
     let mut to = stub.accepted_to();
     to.sort();
     to.dedup();
     assert_eq!(to.len(), 50);
-    assert_eq!(stub.attempts().len(), 50);
+    assert_eq!(stub.attempts(), 50);
     assert!(f.states().values().all(|s| *s == DeliveryState::Sent));
 
     let again = Arc::new(StubTransport::new());
     let summary = f
         .send(settings(), again.clone(), f.selection(true, true), jobs(50))
         .await;
-    assert_eq!(
-        summary.counts,
-        Counts {
-            skipped_sent: 50,
-            ..Counts::default()
-        }
-    );
-    assert!(again.attempts().is_empty());
+    assert_eq!(summary.counts, counts!(skipped_sent: 50));
+    assert_eq!(again.attempts(), 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn never_more_than_concurrency_messages_at_once() {
     let f = Fixture::new();
     let stub = Arc::new(StubTransport::with_delay(Duration::from_millis(20)));
-    let summary = f
-        .send(
-            settings(),
-            stub.clone(),
-            f.selection(false, false),
-            jobs(30),
-        )
-        .await;
+    let summary = f.send_to(stub.clone(), 30).await;
     assert_eq!(summary.counts.sent, 30);
-    assert_eq!(stub.max_in_flight(), 3);
+    assert_eq!(stub.most_at_once(), 3);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -206,23 +196,10 @@ async fn a_transient_failure_is_retried_in_the_same_run() {
     let f = Fixture::new();
     let stub = Arc::new(StubTransport::new());
     stub.fail_times(&address(4), 2, transient("451 4.3.0 try later"));
-    let summary = f
-        .send(
-            settings(),
-            stub.clone(),
-            f.selection(false, false),
-            jobs(10),
-        )
-        .await;
+    let summary = f.send_to(stub.clone(), 10).await;
     assert_eq!(summary.counts.sent, 10);
     assert_eq!(summary.outcome(), Outcome::Success);
-    let ledger = Ledger::open(&f.path).unwrap();
-    let row = ledger
-        .deliveries(None)
-        .unwrap()
-        .into_iter()
-        .find(|r| r.user_key == "user4@contoso.com")
-        .unwrap();
+    let row = f.row(4);
     assert_eq!((row.state, row.attempts), (DeliveryState::Sent, 3));
 }
 
@@ -231,37 +208,14 @@ async fn out_of_attempts_is_deferred_and_the_next_run_delivers() {
     let f = Fixture::new();
     let stub = Arc::new(StubTransport::new());
     stub.fail_always(&address(2), transient("450 4.2.1 mailbox busy"));
-    let summary = f
-        .send(settings(), stub.clone(), f.selection(false, false), jobs(5))
-        .await;
-    assert_eq!(
-        summary.counts,
-        Counts {
-            sent: 4,
-            deferred: 1,
-            ..Counts::default()
-        }
-    );
+    let summary = f.send_to(stub.clone(), 5).await;
+    assert_eq!(summary.counts, counts!(sent: 4, deferred: 1));
     assert_eq!(summary.outcome(), Outcome::Paused);
     assert_eq!(f.states()["user2@contoso.com"], DeliveryState::Deferred);
 
     let healthy = Arc::new(StubTransport::new());
-    let summary = f
-        .send(
-            settings(),
-            healthy.clone(),
-            f.selection(false, false),
-            jobs(5),
-        )
-        .await;
-    assert_eq!(
-        summary.counts,
-        Counts {
-            sent: 1,
-            skipped_sent: 4,
-            ..Counts::default()
-        }
-    );
+    let summary = f.send_to(healthy.clone(), 5).await;
+    assert_eq!(summary.counts, counts!(sent: 1, skipped_sent: 4));
     assert_eq!(healthy.accepted_to(), [address(2)]);
 }
 
@@ -269,63 +223,21 @@ async fn out_of_attempts_is_deferred_and_the_next_run_delivers() {
 async fn a_permanent_failure_fails_that_user_only_until_retry_failed() {
     let f = Fixture::new();
     let stub = Arc::new(StubTransport::new());
-    stub.fail_always(
-        &address(1),
-        SendError::new(FailureClass::Permanent, "550 5.1.1 unknown user"),
-    );
-    let summary = f
-        .send(settings(), stub.clone(), f.selection(false, false), jobs(6))
-        .await;
-    assert_eq!(
-        summary.counts,
-        Counts {
-            sent: 5,
-            failed: 1,
-            ..Counts::default()
-        }
-    );
+    let unknown = SendError::new(FailureClass::Permanent, "550 5.1.1 unknown user");
+    stub.fail_always(&address(1), unknown);
+    let summary = f.send_to(stub.clone(), 6).await;
+    assert_eq!(summary.counts, counts!(sent: 5, failed: 1));
     assert_eq!(summary.outcome(), Outcome::SomeFailed);
-    let rows = Ledger::open(&f.path).unwrap().deliveries(None).unwrap();
-    let failed = rows
-        .iter()
-        .find(|r| r.state == DeliveryState::Failed)
-        .unwrap();
+    let failed = f.row(1);
+    assert_eq!(failed.state, DeliveryState::Failed);
     assert_eq!(failed.last_reply.as_deref(), Some("550 5.1.1 unknown user"));
     assert_eq!(failed.attempts, 1, "a permanent failure is not retried");
 
-    let plain = f
-        .send(
-            settings(),
-            Arc::new(StubTransport::new()),
-            f.selection(false, false),
-            jobs(6),
-        )
-        .await;
-    assert_eq!(
-        plain.counts,
-        Counts {
-            skipped_sent: 5,
-            skipped_failed: 1,
-            ..Counts::default()
-        }
-    );
+    let plain = f.rerun(false, false, 6).await;
+    assert_eq!(plain.counts, counts!(skipped_sent: 5, skipped_failed: 1));
     assert_eq!(plain.outcome(), Outcome::SomeFailed);
-    let retry = f
-        .send(
-            settings(),
-            Arc::new(StubTransport::new()),
-            f.selection(true, false),
-            jobs(6),
-        )
-        .await;
-    assert_eq!(
-        retry.counts,
-        Counts {
-            sent: 1,
-            skipped_sent: 5,
-            ..Counts::default()
-        }
-    );
+    let retry = f.rerun(true, false, 6).await;
+    assert_eq!(retry.counts, counts!(sent: 1, skipped_sent: 5));
     assert_eq!(retry.outcome(), Outcome::Success);
 }
 
@@ -336,43 +248,13 @@ async fn possibly_delivered_is_uncertain_and_resent_only_on_request() {
     let mut lost = transient("connection lost after the message was sent");
     lost.maybe_delivered = true;
     stub.fail_always(&address(0), lost);
-    let summary = f
-        .send(settings(), stub.clone(), f.selection(false, false), jobs(3))
-        .await;
-    assert_eq!(
-        summary.counts,
-        Counts {
-            sent: 2,
-            uncertain: 1,
-            ..Counts::default()
-        }
-    );
-    assert_eq!(stub.attempts().len(), 3, "no blind retry");
-    let plain = f
-        .send(
-            settings(),
-            Arc::new(StubTransport::new()),
-            f.selection(false, false),
-            jobs(3),
-        )
-        .await;
+    let summary = f.send_to(stub.clone(), 3).await;
+    assert_eq!(summary.counts, counts!(sent: 2, uncertain: 1));
+    assert_eq!(stub.attempts(), 3, "no blind retry");
+    let plain = f.rerun(false, false, 3).await;
     assert_eq!(plain.counts.skipped_uncertain, 1);
-    let resend = f
-        .send(
-            settings(),
-            Arc::new(StubTransport::new()),
-            f.selection(false, true),
-            jobs(3),
-        )
-        .await;
-    assert_eq!(
-        resend.counts,
-        Counts {
-            sent: 1,
-            skipped_sent: 2,
-            ..Counts::default()
-        }
-    );
+    let resend = f.rerun(false, true, 3).await;
+    assert_eq!(resend.counts, counts!(sent: 1, skipped_sent: 2));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -396,14 +278,7 @@ async fn quota_stops_new_messages_keeps_the_user_deferred_and_says_when_to_resum
             jobs(10),
         )
         .await;
-    assert_eq!(
-        summary.counts,
-        Counts {
-            sent: 3,
-            deferred: 1,
-            ..Counts::default()
-        }
-    );
+    assert_eq!(summary.counts, counts!(sent: 3, deferred: 1));
     assert_eq!(summary.outcome(), Outcome::Paused);
     let Some(StopReason::Quota { resume_at, reply }) = summary.stop else {
         panic!("{:?}", summary.stop)
@@ -423,18 +298,9 @@ async fn quota_stops_new_messages_keeps_the_user_deferred_and_says_when_to_resum
 async fn a_fatal_failure_stops_the_run_and_leaves_the_user_as_before() {
     let f = Fixture::new();
     let stub = Arc::new(StubTransport::new());
-    stub.fail_always(
-        &address(0),
-        SendError::new(FailureClass::Fatal, "535 5.7.3 Authentication unsuccessful"),
-    );
-    let summary = f
-        .send(
-            settings(),
-            stub.clone(),
-            f.selection(false, false),
-            jobs(20),
-        )
-        .await;
+    let refused = SendError::new(FailureClass::Fatal, "535 5.7.3 Authentication unsuccessful");
+    stub.fail_always(&address(0), refused);
+    let summary = f.send_to(stub.clone(), 20).await;
     assert_eq!(summary.outcome(), Outcome::Failure);
     assert!(matches!(&summary.stop, Some(StopReason::Fatal { reason }) if reason.contains("535")));
     let states = f.states();
@@ -447,7 +313,7 @@ async fn a_fatal_failure_stops_the_run_and_leaves_the_user_as_before() {
         "nothing left in flight: {states:?}"
     );
     assert!(
-        stub.attempts().len() < 20,
+        stub.attempts() < 20,
         "no new messages after the fatal reply"
     );
 }
@@ -489,7 +355,7 @@ async fn stopping_lets_messages_in_flight_finish_and_leaves_nothing_in_flight() 
     let stopper = {
         let (stop, stub) = (stop.clone(), stub.clone());
         tokio::spawn(async move {
-            while stub.accepted().len() < 5 {
+            while stub.accepted_to().len() < 5 {
                 tokio::time::sleep(Duration::from_millis(5)).await;
             }
             stop.request(StopReason::Interrupted);
@@ -519,19 +385,13 @@ async fn stopping_lets_messages_in_flight_finish_and_leaves_nothing_in_flight() 
         "marked but unstarted messages were given back"
     );
     assert!(states.values().all(|s| *s == DeliveryState::Sent));
-    assert_eq!(stub.accepted().len() as u64, summary.counts.sent);
+    assert_eq!(stub.accepted_to().len() as u64, summary.counts.sent);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_test_run_sends_everyone_given_and_changes_no_user_state() {
     let f = Fixture::new();
-    f.send(
-        settings(),
-        Arc::new(StubTransport::new()),
-        f.selection(false, false),
-        jobs(2),
-    )
-    .await;
+    f.rerun(false, false, 2).await;
     let book = Book::Test {
         campaign: "post-migration".into(),
         run: "run-1".into(),
@@ -585,13 +445,12 @@ struct CheckingTransport {
     path: PathBuf,
 }
 
-fn state_on_disk(path: &Path, key: &str) -> Option<DeliveryState> {
+/// The campaign's user states in the ledger file at `path`.
+fn states_on_disk(path: &Path) -> HashMap<String, DeliveryState> {
     Ledger::open(path)
         .unwrap()
         .delivery_states("post-migration")
         .unwrap()
-        .get(key)
-        .copied()
 }
 
 impl Transport for CheckingTransport {
@@ -603,7 +462,7 @@ impl Transport for CheckingTransport {
         let path = self.path.clone();
         let key = envelope.to[0].replace("@fabrikam.com", "@contoso.com");
         Box::pin(async move {
-            let state = tokio::task::spawn_blocking(move || state_on_disk(&path, &key))
+            let state = tokio::task::spawn_blocking(move || states_on_disk(&path).remove(&key))
                 .await
                 .unwrap();
             match state {
@@ -632,29 +491,15 @@ async fn in_flight_is_on_disk_before_the_message_is_handed_over() {
     let checking = Arc::new(CheckingTransport {
         path: f.path.clone(),
     });
-    let summary = f
-        .send(settings(), checking, f.selection(false, false), jobs(40))
-        .await;
-    assert_eq!(
-        summary.counts,
-        Counts {
-            sent: 40,
-            ..Counts::default()
-        }
-    );
+    let summary = f.send_to(checking, 40).await;
+    assert_eq!(summary.counts, counts!(sent: 40));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn messages_are_built_only_for_users_the_run_sends_to() {
     use std::sync::atomic::{AtomicUsize, Ordering};
     let f = Fixture::new();
-    f.send(
-        settings(),
-        Arc::new(StubTransport::new()),
-        f.selection(false, false),
-        jobs(5),
-    )
-    .await;
+    f.rerun(false, false, 5).await;
     let builds = Arc::new(AtomicUsize::new(0));
     let candidates: Vec<Candidate> = (0..8)
         .map(|i| {
@@ -669,36 +514,16 @@ async fn messages_are_built_only_for_users_the_run_sends_to() {
             })
         })
         .collect();
-    let ledger = Ledger::open(&f.path).unwrap();
-    let writer = LedgerWriter::spawn(ledger, campaign()).unwrap();
-    let run_ = Run {
-        settings: settings(),
-        transport: Arc::new(StubTransport::new()),
-        writer: writer.handle(),
-        selection: f.selection(false, false),
-        history: Vec::new(),
-        stop: Stop::new(),
-        progress: Progress::Silent,
-        total: None,
-    };
-    let summary = run(run_, candidates).await;
-    tokio::task::spawn_blocking(move || writer.finish().1.unwrap())
-        .await
-        .unwrap();
+    let stub = Arc::new(StubTransport::new());
+    let summary = f
+        .send(settings(), stub, f.selection(false, false), candidates)
+        .await;
     assert_eq!(
         builds.load(Ordering::SeqCst),
         3,
         "users 0-4 were sent before: not built"
     );
-    assert_eq!(
-        summary.counts,
-        Counts {
-            sent: 2,
-            failed: 1,
-            skipped_sent: 5,
-            ..Counts::default()
-        }
-    );
+    assert_eq!(summary.counts, counts!(sent: 2, failed: 1, skipped_sent: 5));
     assert!(
         !f.states().contains_key("user7@contoso.com"),
         "an unbuilt message is not in the ledger"
@@ -707,9 +532,8 @@ async fn messages_are_built_only_for_users_the_run_sends_to() {
 
 #[test]
 fn a_run_has_as_many_workers_as_the_transport_carries_at_once() {
-    let sample = include_str!("../../../sample-data/t2t-notify.toml");
-    let config = Config::from_str_with_env(sample, Path::new("/tmp/t2t-notify.toml"), &[]).unwrap();
-    let file = crate::transport::file::FileTransport::new("/tmp/x").with_max_in_flight(5);
+    let config = crate::render::tests::config_with(|t| t);
+    let file = crate::transport::file::FileTransport::new("/tmp/x", 5);
     let settings = Settings::new(&config, &file);
     assert_eq!(settings.concurrency, 5);
     assert!(settings.window >= settings.concurrency);

@@ -128,8 +128,7 @@ impl Shared {
     /// A marked message that never left: back to the state it had in the ledger, its pacer
     /// slot and day budget freed.
     pub(super) fn give_back(&self, task: Task, wall: DateTime<Utc>) {
-        lock(&self.pacer).cancel();
-        lock(&self.budget).settle(task.job.recipients(), false, wall);
+        self.release(&task, wall);
         self.writer.settle(Settled {
             user_key: task.job.key.clone(),
             resolution: Resolution::Revert { prior: task.prior },
@@ -137,6 +136,13 @@ impl Shared {
             at: wall,
             submitted: 0,
         });
+    }
+
+    /// Frees the pacer slot and day budget of a marked message that never left; one tried
+    /// before in this run counts as deferred.
+    pub(super) fn release(&self, task: &Task, wall: DateTime<Utc>) {
+        lock(&self.pacer).cancel();
+        lock(&self.budget).settle(task.job.recipients(), false, wall);
         if task.attempts > 0 {
             self.counts.add(Count::Deferred);
         }

@@ -130,7 +130,9 @@ fn class_for_code(status: u16, code: &str) -> FailureClass {
 
 /// `429 Too Many Requests: ApplicationThrottled: <message> (request-id ...)`.
 fn reply_text(answer: &GraphAnswer<'_>, detail: Option<&ErrorDetail>) -> String {
-    let mut text = format!("{} {}", answer.status, reason(answer.status));
+    let reason = reqwest::StatusCode::from_u16(answer.status).ok();
+    let reason = reason.and_then(|s| s.canonical_reason()).unwrap_or("");
+    let mut text = format!("{} {reason}", answer.status);
     if let Some(d) = detail {
         for part in [d.code.trim(), d.message.trim()] {
             if !part.is_empty() {
@@ -155,13 +157,6 @@ fn with_hint(reply: String, status: u16, code: &str) -> String {
         _ => "",
     };
     reply + hint
-}
-
-fn reason(status: u16) -> &'static str {
-    reqwest::StatusCode::from_u16(status)
-        .ok()
-        .and_then(|s| s.canonical_reason())
-        .unwrap_or("")
 }
 
 /// The longest wait a `Retry-After` can ask for. More than a day is a broken header, and a

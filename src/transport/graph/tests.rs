@@ -1,59 +1,39 @@
-use std::path::Path;
-
 use super::*;
 
 fn transport(extra: &str) -> crate::config::Transport {
     toml::from_str(&format!("kind = \"graph\"\n{extra}")).unwrap()
 }
 
+/// The sample config sending through Graph with `transport_keys`.
 fn config(transport_keys: &str) -> Config {
-    let text = format!(
-        r#"
-[organization]
-name = "Fabrikam"
-helpdesk = "IT"
-[source]
-tenant_id = "6a0e3f52-9d4b-4c8e-8f2a-1b7c5d3e9f01"
-host_urls = ["https://contoso-my.sharepoint.com/"]
-[target]
-tenant_id = "3c9d1e7a-5b2f-4a68-9e0d-7f4b2c8a6d15"
-host_urls = ["https://fabrikam-my.sharepoint.com/"]
-[message]
-from = "Fabrikam IT <it-migration@fabrikam.com>"
-[transport]
-kind = "graph"
-{transport_keys}
-"#
-    );
-    Config::from_str_with_env(&text, Path::new("/etc/t2t/t2t-notify.toml"), &[]).unwrap()
+    crate::render::tests::config_with_transport(&format!("kind = \"graph\"\n{transport_keys}"))
 }
 
 #[test]
 fn send_url_escapes_the_sender() {
-    let s = graph_settings(&transport("sender = \"it-migration@fabrikam.com\"")).unwrap();
-    assert_eq!(
-        s.send_url().unwrap().as_str(),
-        "https://graph.microsoft.com/v1.0/users/it-migration@fabrikam.com/sendMail"
-    );
-    assert_eq!(s.scope(), "https://graph.microsoft.com/.default");
-    assert_eq!(s.max_concurrent, 4);
-    let s = graph_settings(&transport(
-        "sender = \"o'neil+x@fabrikam.com\"\ngraph_url = \"https://graph.microsoft.us/\"",
-    ))
-    .unwrap();
-    assert_eq!(
-        s.send_url().unwrap().as_str(),
-        "https://graph.microsoft.us/v1.0/users/o'neil+x@fabrikam.com/sendMail"
-    );
-    assert_eq!(s.scope(), "https://graph.microsoft.us/.default");
-    let s = graph_settings(&transport(
-        "sender = \"a#b@fabrikam.com\"\ngraph_url = \"http://127.0.0.1:9/prefix\"",
-    ))
-    .unwrap();
-    assert_eq!(
-        s.send_url().unwrap().as_str(),
-        "http://127.0.0.1:9/prefix/v1.0/users/a%23b@fabrikam.com/sendMail"
-    );
+    // (keys, sendMail URL, token scope)
+    for (keys, url, scope) in [
+        (
+            "sender = \"it-migration@fabrikam.com\"",
+            "https://graph.microsoft.com/v1.0/users/it-migration@fabrikam.com/sendMail",
+            "https://graph.microsoft.com/.default",
+        ),
+        (
+            "sender = \"o'neil+x@fabrikam.com\"\ngraph_url = \"https://graph.microsoft.us/\"",
+            "https://graph.microsoft.us/v1.0/users/o'neil+x@fabrikam.com/sendMail",
+            "https://graph.microsoft.us/.default",
+        ),
+        (
+            "sender = \"a#b@fabrikam.com\"\ngraph_url = \"http://127.0.0.1:9/prefix\"",
+            "http://127.0.0.1:9/prefix/v1.0/users/a%23b@fabrikam.com/sendMail",
+            "http://127.0.0.1:9/prefix/.default",
+        ),
+    ] {
+        let s = graph_settings(&transport(keys)).unwrap();
+        assert_eq!(s.send_url().unwrap().as_str(), url);
+        assert_eq!(s.scope(), scope);
+        assert_eq!(s.max_concurrent, 4);
+    }
 }
 
 #[test]
@@ -85,9 +65,10 @@ fn sent_items_and_send_as_are_warned_about() {
 #[test]
 fn more_concurrency_than_graph_takes_is_warned_about() {
     let keys = "sender = \"it-migration@fabrikam.com\"\nsave_to_sent_items = true";
-    let c = config(&format!("{keys}\n[pacing]\nconcurrency = 4"));
+    let mut c = config(keys);
+    c.pacing.concurrency = 4;
     assert!(config_warnings(&c).is_empty());
-    let c = config(&format!("{keys}\n[pacing]\nconcurrency = 10"));
+    c.pacing.concurrency = 10;
     assert_eq!(
         config_warnings(&c),
         vec!["[pacing] concurrency = 10 is more than the 4 requests Microsoft Graph takes per mailbox at a time; t2t-notify sends 4 at a time".to_string()]
@@ -100,7 +81,7 @@ fn from_config_reports_every_problem_as_invalid_config() {
     let Err(ConfigError::Invalid { path, problems }) = GraphTransport::from_config(&c) else {
         panic!("expected invalid config");
     };
-    assert_eq!(path, Path::new("/etc/t2t/t2t-notify.toml"));
+    assert_eq!(path, c.path);
     let all = problems.join("\n");
     assert!(all.contains("tenant_id is missing"), "{all}");
     assert!(all.contains("client_id `x` is not a GUID"), "{all}");

@@ -12,12 +12,13 @@ use std::time::Duration;
 
 use lettre::address::Envelope as LettreEnvelope;
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
-use lettre::transport::smtp::client::{AsyncSmtpConnection, TlsParameters};
+use lettre::transport::smtp::client::AsyncSmtpConnection;
 use lettre::transport::smtp::commands::{Data, Mail, Quit, Rcpt, Rset};
-use lettre::transport::smtp::extension::{ClientId, Extension, MailBodyParameter, MailParameter};
+use lettre::transport::smtp::extension::{Extension, MailBodyParameter, MailParameter};
 use lettre::transport::smtp::response::Response;
 use lettre::transport::smtp::Error as SmtpError;
 
+use super::{Endpoint, SmtpSettings};
 use crate::config::Security;
 use crate::diag::error_chain;
 use crate::secret::Secret;
@@ -95,57 +96,57 @@ impl Failure {
 /// An open session, ready for MAIL.
 pub(super) type Session = AsyncSmtpConnection;
 
-/// How to reach and log in to the server.
-pub(super) struct Login<'a> {
-    pub host: &'a str,
-    pub port: u16,
-    pub security: Security,
-    pub tls: Option<&'a TlsParameters>,
-    pub hello: &'a ClientId,
-    pub auth: Option<(Mechanism, &'a str, &'a Secret)>,
-    pub timeout: Duration,
-}
-
-/// Opens a session ready for MAIL: connected, encrypted as configured, authenticated.
-pub(super) async fn connect(login: &Login<'_>) -> Result<Session, Failure> {
+/// Opens a session ready for MAIL: connected, encrypted as configured, authenticated with
+/// `auth` (mechanism, username, secret) when given.
+pub(super) async fn connect(
+    endpoint: &Endpoint,
+    auth: Option<(Mechanism, &str, &Secret)>,
+) -> Result<Session, Failure> {
     let fail = |kind| Failure::new(Phase::Connect, kind);
-    let implicit_tls = match login.security {
-        Security::Tls => login.tls.cloned(),
+    let SmtpSettings {
+        host,
+        port,
+        security,
+        timeout,
+        ..
+    } = &endpoint.settings;
+    let (timeout, hello) = (*timeout, &endpoint.hello);
+    let implicit_tls = match security {
+        Security::Tls => endpoint.tls.clone(),
         _ => None,
     };
     let mut conn = timed(
-        login.timeout,
+        timeout,
         AsyncSmtpConnection::connect_tokio1(
-            (login.host, login.port),
-            Some(login.timeout),
-            login.hello,
+            (host.as_str(), *port),
+            Some(timeout),
+            hello,
             implicit_tls,
             None,
         ),
     )
     .await
     .map_err(&fail)?;
-    if login.security == Security::Starttls {
+    if *security == Security::Starttls {
         if !conn.can_starttls() {
             return Err(fail(FailureKind::Local(
                 FailureClass::Fatal,
                 format!(
-                    "{}:{} does not offer STARTTLS; use security = \"tls\" for an implicit-TLS port (465), or check host and port",
-                    login.host, login.port
+                    "{host}:{port} does not offer STARTTLS; use security = \"tls\" for an implicit-TLS port (465), or check host and port"
                 ),
             )));
         }
-        let tls = login
+        let tls = endpoint
             .tls
-            .cloned()
+            .clone()
             .expect("starttls always has TLS parameters");
-        timed(login.timeout, conn.starttls(tls, login.hello))
+        timed(timeout, conn.starttls(tls, hello))
             .await
             .map_err(&fail)?;
     }
-    if let Some((mechanism, username, password)) = login.auth {
+    if let Some((mechanism, username, password)) = auth {
         let credentials = Credentials::new(username.to_string(), password.expose().to_string());
-        timed(login.timeout, conn.auth(&[mechanism], &credentials))
+        timed(timeout, conn.auth(&[mechanism], &credentials))
             .await
             .map_err(&fail)?;
     }
@@ -163,20 +164,10 @@ pub(super) async fn open(
     let params = mail_parameters(conn, envelope, message_is_ascii)
         .map_err(|k| Failure::new(Phase::Mail, k))?;
     let mail = Mail::new(envelope.from().cloned(), params);
-    stepwise(conn, mail, envelope.to(), timeout).await
-}
-
-/// MAIL, each RCPT and DATA, each waiting for its reply.
-async fn stepwise(
-    conn: &mut AsyncSmtpConnection,
-    mail: Mail,
-    to: &[lettre::Address],
-    timeout: Duration,
-) -> Result<(), Failure> {
     timed(timeout, conn.command(mail))
         .await
         .map_err(|k| Failure::new(Phase::Mail, k))?;
-    for address in to {
+    for address in envelope.to() {
         timed(timeout, conn.command(Rcpt::new(address.clone(), vec![])))
             .await
             .map_err(|k| Failure::new(Phase::Rcpt, k))?;

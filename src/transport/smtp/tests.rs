@@ -23,16 +23,21 @@ fn security_none_is_only_for_this_machine() {
     assert!(err.to_string().contains("starttls"), "{err}");
 }
 
+/// The port follows the security when none is set, and the description names both.
 #[test]
-fn ports_default_by_security() {
-    let port = |s| {
-        SmtpSettings::from_config(&transport("127.0.0.1", s))
-            .unwrap()
-            .port
-    };
-    assert_eq!(port(Security::Starttls), 587);
-    assert_eq!(port(Security::Tls), 465);
-    assert_eq!(port(Security::None), 25);
+fn ports_default_by_security_and_describe_names_scheme_host_and_port() {
+    for (security, port, described) in [
+        (Security::Starttls, 587, "smtp+starttls://127.0.0.1:587"),
+        (Security::Tls, 465, "smtps://127.0.0.1:465"),
+        (Security::None, 25, "smtp://127.0.0.1:25"),
+    ] {
+        let settings = SmtpSettings::from_config(&transport("127.0.0.1", security)).unwrap();
+        assert_eq!(settings.port, port, "{security:?}");
+        assert_eq!(settings.describe(), described);
+    }
+    let settings = SmtpSettings::from_config(&transport("127.0.0.1", Security::None)).unwrap();
+    let transport = SmtpTransport::new(settings).unwrap();
+    assert_eq!(transport.describe(), "smtp://127.0.0.1:25");
 }
 
 #[test]
@@ -85,53 +90,38 @@ fn a_ca_file_that_is_not_a_certificate_is_refused() {
     std::fs::write(&bad, "hello").unwrap();
     let mut t = transport("mail.fabrikam.com", Security::Starttls);
     t.ca_file = Some(bad);
-    let err = SmtpTransport::new(SmtpSettings::from_config(&t).unwrap())
-        .err()
-        .unwrap();
+    let refusal = |t: &config::Transport| {
+        let settings = SmtpSettings::from_config(t).unwrap();
+        SmtpTransport::new(settings).err().unwrap()
+    };
+    let err = refusal(&t);
     assert!(
         matches!(err, SmtpConfigError::CaFileInvalid { .. }),
         "{err}"
     );
     t.ca_file = Some(dir.path().join("missing.pem"));
-    let err = SmtpTransport::new(SmtpSettings::from_config(&t).unwrap())
-        .err()
-        .unwrap();
+    let err = refusal(&t);
     assert!(matches!(err, SmtpConfigError::CaFileRead { .. }), "{err}");
 }
 
+/// A lost connection is fatal only while the server never accepted anything, and may have
+/// delivered the message only when it was lost after the content was sent.
 #[test]
-fn a_lost_connection_is_fatal_only_before_anything_was_accepted() {
-    let first = lost(Phase::Connect, true, "h:25", "refused".into());
-    assert_eq!(first.class, FailureClass::Fatal);
-    assert!(first.reply.contains("host, port"), "{}", first.reply);
-    assert_eq!(
-        lost(Phase::Connect, false, "h:25", "refused".into()).class,
-        FailureClass::Transient
-    );
-}
-
-#[test]
-fn only_a_connection_lost_after_the_content_may_have_delivered() {
-    for phase in [Phase::Mail, Phase::Rcpt, Phase::Data] {
-        let e = lost(phase, false, "h:25", "eof".into());
-        assert_eq!(
-            (e.class, e.maybe_delivered),
-            (FailureClass::Transient, false),
-            "{phase:?}"
-        );
+fn what_a_lost_connection_means_depends_on_the_phase() {
+    use FailureClass::{Fatal, Transient};
+    // (phase, first contact, class, maybe delivered)
+    for (phase, first, class, maybe) in [
+        (Phase::Connect, true, Fatal, false),
+        (Phase::Connect, false, Transient, false),
+        (Phase::Mail, false, Transient, false),
+        (Phase::Rcpt, false, Transient, false),
+        (Phase::Data, false, Transient, false),
+        (Phase::Content, false, Transient, true),
+    ] {
+        let e = lost(phase, first, "h:25", "eof".into());
+        let got = (e.class, e.maybe_delivered);
+        assert_eq!(got, (class, maybe), "{phase:?}, first contact {first}");
     }
-    let e = lost(Phase::Content, false, "h:25", "eof".into());
-    assert_eq!(
-        (e.class, e.maybe_delivered),
-        (FailureClass::Transient, true)
-    );
-}
-
-#[test]
-fn describe_names_scheme_host_and_port() {
-    let settings = SmtpSettings::from_config(&transport("127.0.0.1", Security::None)).unwrap();
-    assert_eq!(
-        SmtpTransport::new(settings).unwrap().describe(),
-        "smtp://127.0.0.1:25"
-    );
+    let first = lost(Phase::Connect, true, "h:25", "refused".into());
+    assert!(first.reply.contains("host, port"), "{}", first.reply);
 }

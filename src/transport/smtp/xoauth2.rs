@@ -7,27 +7,17 @@
 
 use std::sync::Arc;
 
-use super::{SmtpConfigError, SmtpSettings, SmtpTransport};
-use crate::config::Config;
+use super::{SmtpSettings, SmtpTransport};
+use crate::config::{Config, ConfigError};
 use crate::oauth::TokenProvider;
+use crate::transport::BuildError;
 
-/// Why the XOAUTH2 transport could not be built.
-#[derive(Debug, thiserror::Error)]
-pub enum XOAuth2Error {
-    #[error(transparent)]
-    Smtp(#[from] SmtpConfigError),
-    #[error("{}: {}", path.display(), problems.join("\n  "))]
-    OAuth {
-        path: std::path::PathBuf,
-        problems: Vec<String>,
-    },
-}
-
-/// The XOAUTH2 SMTP transport for `config`, with at most `connections` open sessions.
-pub fn from_config(config: &Config, connections: usize) -> Result<SmtpTransport, XOAuth2Error> {
+/// The XOAUTH2 SMTP transport for `config`, with at most `connections` open sessions. A
+/// problem with the OAuth keys is a [`ConfigError::Invalid`], as for Graph.
+pub fn from_config(config: &Config, connections: usize) -> Result<SmtpTransport, BuildError> {
     let settings = SmtpSettings::endpoint(&config.transport)?;
     let (tokens, user) =
-        oauth_from_config(&config.transport).map_err(|problems| XOAuth2Error::OAuth {
+        oauth_from_config(&config.transport).map_err(|problems| ConfigError::Invalid {
             path: config.path.clone(),
             problems,
         })?;
@@ -78,18 +68,13 @@ mod tests {
     fn xoauth2_user_is_username_else_sender() {
         std::env::set_var("T2T_TEST_SMTP_OAUTH_SECRET", "v");
         let keys = "tenant_id = \"3c9d1e7a-5b2f-4a68-9e0d-7f4b2c8a6d15\"\nclient_id = \"0b7c2f6e-1d3a-4e5b-9c8d-7a6f5e4d3c2b\"\nclient_secret_env = \"T2T_TEST_SMTP_OAUTH_SECRET\"\nauth = \"xoauth2\"";
-        let t: crate::config::Transport =
-            toml::from_str(&format!("{keys}\nsender = \"notices@fabrikam.com\"")).unwrap();
-        let (tokens, user) = oauth_from_config(&t).unwrap();
+        let of = |text: &str| oauth_from_config(&toml::from_str(text).unwrap());
+        let (tokens, user) = of(&format!("{keys}\nsender = \"notices@fabrikam.com\"")).unwrap();
         assert_eq!(user, "notices@fabrikam.com");
         assert_eq!(tokens.scope(), "https://outlook.office365.com/.default");
-        let t: crate::config::Transport = toml::from_str(&format!(
-            "{keys}\nsender = \"a@fabrikam.com\"\nusername = \"b@fabrikam.com\""
-        ))
-        .unwrap();
-        assert_eq!(oauth_from_config(&t).unwrap().1, "b@fabrikam.com");
-        let t: crate::config::Transport = toml::from_str("auth = \"xoauth2\"").unwrap();
-        let problems = oauth_from_config(&t).unwrap_err().join("\n");
+        let both = format!("{keys}\nsender = \"a@fabrikam.com\"\nusername = \"b@fabrikam.com\"");
+        assert_eq!(of(&both).unwrap().1, "b@fabrikam.com");
+        let problems = of("auth = \"xoauth2\"").unwrap_err().join("\n");
         assert!(problems.contains("username is missing"), "{problems}");
         assert!(problems.contains("tenant_id is missing"), "{problems}");
     }
