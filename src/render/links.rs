@@ -20,12 +20,15 @@ static ATTRIBUTE: LazyLock<Regex> = LazyLock::new(|| {
 });
 static CSS_URL: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r#"(?i)url\(\s*['"]?([^'")\s]+)"#).unwrap());
-/// A plain URL: `scheme://...` or `www....` up to white space, `<`, `>`, a quote or a backtick.
-/// A scheme needs no word boundary before it: `x_https://evil.example/` in a display name is
-/// checked like any other link (a mail reader may well link its `https://` part).
-static PLAIN_URL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"(?i)(?:[a-z][a-z0-9+.-]*://|(?-u:\b)www\.)[^\s<>"'`]+"#).unwrap()
-});
+/// A plain URL is `scheme://...` or `www....` up to white space, `<`, `>`, a quote or a
+/// backtick. A scheme needs no word boundary before it: `x_https://evil.example/` in a display
+/// name is checked like any other link (a mail reader may well link its `https://` part).
+/// Two patterns rather than one alternation, so that the regex crate can look for each one's
+/// literal (`://`, `www.`) first; [`plain_urls`] merges what they find.
+static SCHEME_URL: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#"(?i)[a-z][a-z0-9+.-]*://[^\s<>"'`]+"#).unwrap());
+static WWW_URL: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#"(?i)(?-u:\b)www\.[^\s<>"'`]+"#).unwrap());
 
 /// Why one link is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -149,13 +152,30 @@ pub fn urls_in_html(html: &str) -> Vec<String> {
 /// link to another).
 pub fn urls_in_text(text: &str) -> Vec<String> {
     let mut out = Vec::new();
-    for found in PLAIN_URL.find_iter(text) {
-        let url = found
-            .as_str()
-            .trim_end_matches(['.', ',', ';', ':', '!', '?', ')', ']', '}', '*', '_']);
+    for found in plain_urls(text) {
+        let url = found.trim_end_matches(['.', ',', ';', ':', '!', '?', ')', ']', '}', '*', '_']);
         add_with_nested(url.to_string(), &mut out);
     }
     out
+}
+
+/// The plain URLs of `text`, left to right. Two matches that overlap end at the same character
+/// (neither pattern takes the characters that end a URL), so of those the one that starts
+/// first is the URL, as one `scheme://...|www....` alternation would find it.
+fn plain_urls(text: &str) -> Vec<&str> {
+    let mut found: Vec<(usize, &str)> = SCHEME_URL
+        .find_iter(text)
+        .chain(WWW_URL.find_iter(text))
+        .map(|m| (m.start(), m.as_str()))
+        .collect();
+    found.sort_by_key(|&(start, _)| start);
+    let mut end = 0;
+    found.retain(|&(start, url)| {
+        let keep = start >= end;
+        end = end.max(start + url.len());
+        keep
+    });
+    found.into_iter().map(|(_, url)| url).collect()
 }
 
 /// `url`, then the URLs in what follows its `://` (or its `www.`).
@@ -303,9 +323,8 @@ mod tests {
         let text = "Open https://contoso-my.sharepoint.com/personal/a_b, or www.office.com. \
                     See <a href=\"https://x.example/\">x</a> and HTTPS://Y.example/p?q=1 \
                     (or mailto:a@b) ftp://z.example x_http://no www.\twww.ok.example";
-        let found: Vec<&str> = PLAIN_URL.find_iter(text).map(|m| m.as_str()).collect();
         assert_eq!(
-            found,
+            plain_urls(text),
             [
                 "https://contoso-my.sharepoint.com/personal/a_b,",
                 "www.office.com.",
@@ -316,6 +335,26 @@ mod tests {
                 "www.ok.example"
             ]
         );
+    }
+
+    /// The two patterns and their merge find what one alternation finds (a scan from left to
+    /// right that tries `scheme://` before `www.` at each place).
+    #[test]
+    fn plain_urls_are_what_one_alternation_finds() {
+        use rand::{Rng, SeedableRng};
+        let one = Regex::new(r#"(?i)(?:[a-z][a-z0-9+.-]*://|(?-u:\b)www\.)[^\s<>"'`]+"#).unwrap();
+        let pieces = [
+            "www.", "WWW.", "://", "http", "s", "x", "_", ".", "-", "+", "1", " ", "<", "\"", "'",
+            "`", "/", "\u{17F}", "é", "\t",
+        ];
+        let mut rng = rand::rngs::StdRng::seed_from_u64(16);
+        for _ in 0..5000 {
+            let text: String = (0..rng.random_range(0..14))
+                .map(|_| pieces[rng.random_range(0..pieces.len())])
+                .collect();
+            let expected: Vec<&str> = one.find_iter(&text).map(|m| m.as_str()).collect();
+            assert_eq!(plain_urls(&text), expected, "{text:?}");
+        }
     }
 
     #[test]
