@@ -19,7 +19,8 @@ pub use credential::{CertificateCredential, Credential, CredentialError};
 pub use provider::{needs_refresh, AccessToken, TokenProvider, DEFAULT_REFRESH_MARGIN};
 pub use response::{parse_token_answer, OAuthError, TokenAnswer, TokenGrant};
 pub use settings::{
-    checked_base_url, key_file_warnings, token_url, BaseUrlError, OAuthSettings, OUTLOOK_SCOPE,
+    checked_base_url, key_file_warnings, token_url, BaseUrlError, OAuthConfigError, OAuthSettings,
+    OUTLOOK_SCOPE,
 };
 
 /// The HTTPS client for Microsoft's endpoints: rustls, no redirects (a redirect would carry

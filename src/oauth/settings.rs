@@ -7,10 +7,10 @@ use std::time::Duration;
 
 use url::Url;
 
-use super::credential::{CertificateCredential, Credential};
+use super::credential::{CertificateCredential, Credential, CredentialError};
 use crate::config;
 use crate::inputs::address;
-use crate::secret::Secret;
+use crate::secret::{Secret, SecretError};
 
 /// Scope of an app-only token for SMTP AUTH XOAUTH2 in Exchange Online.
 pub const OUTLOOK_SCOPE: &str = "https://outlook.office365.com/.default";
@@ -28,14 +28,50 @@ pub struct OAuthSettings {
     pub timeout: Duration,
 }
 
+/// One problem with the OAuth keys of `[transport]`, a complete sentence naming the key and
+/// the fix. The causes held here are already part of that sentence, so none is marked
+/// `#[source]` (nor named `source`): an error chain would print them twice.
+#[derive(Debug, thiserror::Error)]
+pub enum OAuthConfigError {
+    #[error("[transport] {key} is missing; set it to {what}")]
+    Missing {
+        key: &'static str,
+        what: &'static str,
+    },
+    #[error("[transport] tenant_id `{0}` is neither a GUID nor a domain name; copy the Directory (tenant) ID from the app registration's Overview")]
+    BadTenant(String),
+    #[error("[transport] client_id `{0}` is not a GUID; copy the Application (client) ID from the app registration's Overview")]
+    BadClientId(String),
+    #[error("[transport] authority `{authority}` {why}")]
+    BadAuthority {
+        authority: String,
+        why: BaseUrlError,
+    },
+    #[error("[transport] set either client_secret_env or certificate + private_key, not both")]
+    BothCredentials,
+    #[error("[transport] client_secret_env: {0}")]
+    SecretEnv(SecretError),
+    #[error("[transport] certificate/private_key: {0}")]
+    Certificate(CredentialError),
+    #[error("[transport] certificate is set but private_key is missing; set private_key to the PEM file of the certificate's RSA key")]
+    CertificateWithoutKey,
+    #[error("[transport] private_key is set but certificate is missing; set certificate to the PEM file uploaded to the app registration")]
+    KeyWithoutCertificate,
+    #[error("[transport] no credential: set client_secret_env to the name of the environment variable holding the client secret, or certificate and private_key to PEM files")]
+    NoCredential,
+}
+
 impl OAuthSettings {
     /// Reads the OAuth keys of `[transport]`, the secret's environment variable and the PEM
-    /// files. Returns every problem found, each a complete sentence for the admin.
-    pub fn from_config(t: &config::Transport, scope: &str) -> Result<OAuthSettings, Vec<String>> {
+    /// files. Returns every problem found.
+    pub fn from_config(
+        t: &config::Transport,
+        scope: &str,
+    ) -> Result<OAuthSettings, Vec<OAuthConfigError>> {
         let mut problems = Vec::new();
         let tenant = required(&t.tenant_id, "tenant_id", "the Directory (tenant) ID of the app registration, or the tenant's onmicrosoft.com domain", &mut problems);
         if let Some(tenant) = tenant.filter(|t| !is_tenant(t)) {
-            problems.push(format!("[transport] tenant_id `{tenant}` is neither a GUID nor a domain name; copy the Directory (tenant) ID from the app registration's Overview"));
+            problems.push(OAuthConfigError::BadTenant(tenant.to_string()));
         }
         let client_id = required(
             &t.client_id,
@@ -44,12 +80,15 @@ impl OAuthSettings {
             &mut problems,
         );
         if let Some(id) = client_id.filter(|id| !address::is_guid(id)) {
-            problems.push(format!("[transport] client_id `{id}` is not a GUID; copy the Application (client) ID from the app registration's Overview"));
+            problems.push(OAuthConfigError::BadClientId(id.to_string()));
         }
         let token_url = tenant.and_then(|tenant| match token_url(&t.authority, tenant) {
             Ok(url) => Some(url),
             Err(why) => {
-                problems.push(format!("[transport] authority `{}` {why}", t.authority));
+                problems.push(OAuthConfigError::BadAuthority {
+                    authority: t.authority.clone(),
+                    why,
+                });
                 None
             }
         });
@@ -71,14 +110,14 @@ impl OAuthSettings {
 
 fn required<'a>(
     value: &'a Option<String>,
-    key: &str,
-    what: &str,
-    problems: &mut Vec<String>,
+    key: &'static str,
+    what: &'static str,
+    problems: &mut Vec<OAuthConfigError>,
 ) -> Option<&'a str> {
     match value.as_deref().map(str::trim) {
         Some(v) if !v.is_empty() => Some(v),
         _ => {
-            problems.push(format!("[transport] {key} is missing; set it to {what}"));
+            problems.push(OAuthConfigError::Missing { key, what });
             None
         }
     }
@@ -132,27 +171,24 @@ pub fn checked_base_url(text: &str) -> Result<String, BaseUrlError> {
     Ok(url.as_str().trim_end_matches('/').to_string())
 }
 
-fn credential(t: &config::Transport, problems: &mut Vec<String>) -> Option<Credential> {
+fn credential(t: &config::Transport, problems: &mut Vec<OAuthConfigError>) -> Option<Credential> {
     let by_secret = t
         .client_secret_env
         .as_deref()
         .filter(|s| !s.trim().is_empty());
     let problem = match (by_secret, &t.certificate, &t.private_key) {
-        (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
-            "[transport] set either client_secret_env or certificate + private_key, not both"
-                .into()
-        }
+        (Some(_), Some(_), _) | (Some(_), _, Some(_)) => OAuthConfigError::BothCredentials,
         (Some(var), None, None) => match Secret::from_env(var.trim()) {
             Ok(secret) => return Some(Credential::ClientSecret(secret)),
-            Err(e) => format!("[transport] client_secret_env: {e}"),
+            Err(e) => OAuthConfigError::SecretEnv(e),
         },
         (None, Some(cert), Some(key)) => match CertificateCredential::load(cert, key) {
             Ok(c) => return Some(Credential::Certificate(Arc::new(c))),
-            Err(e) => format!("[transport] certificate/private_key: {e}"),
+            Err(e) => OAuthConfigError::Certificate(e),
         },
-        (None, Some(_), None) => "[transport] certificate is set but private_key is missing; set private_key to the PEM file of the certificate's RSA key".into(),
-        (None, None, Some(_)) => "[transport] private_key is set but certificate is missing; set certificate to the PEM file uploaded to the app registration".into(),
-        (None, None, None) => "[transport] no credential: set client_secret_env to the name of the environment variable holding the client secret, or certificate and private_key to PEM files".into(),
+        (None, Some(_), None) => OAuthConfigError::CertificateWithoutKey,
+        (None, None, Some(_)) => OAuthConfigError::KeyWithoutCertificate,
+        (None, None, None) => OAuthConfigError::NoCredential,
     };
     problems.push(problem);
     None

@@ -26,7 +26,7 @@ pub use classify::{classify, parse_retry_after, GraphAnswer, Verdict};
 use super::{Accepted, BoxFuture, Envelope, FailureClass, SendError, Transport};
 use crate::config::{Config, ConfigError};
 use crate::inputs::address;
-use crate::oauth::{self, AccessToken, OAuthSettings, TokenProvider};
+use crate::oauth::{self, AccessToken, BaseUrlError, OAuthSettings, TokenProvider};
 use body::TrackedBody;
 
 /// Requests in flight per mailbox (Exchange allows 4 concurrent Graph requests per mailbox).
@@ -61,6 +61,33 @@ impl GraphSettings {
     }
 }
 
+/// One problem with the Graph keys of `[transport]`, a complete sentence naming the key and the
+/// fix. The [`BaseUrlError`] is already part of the sentence, so it is not a `#[source]` (an
+/// error chain would print it twice).
+#[derive(Debug, thiserror::Error)]
+pub enum GraphConfigError {
+    #[error(
+        "[transport] sender is missing; set it to the UPN of the mailbox that sends the notices"
+    )]
+    SenderMissing,
+    #[error("[transport] sender `{0}` is not a mailbox address; write the mailbox's UPN, like it-migration@fabrikam.com")]
+    SenderNotMailbox(String),
+    #[error("[transport] graph_url `{graph_url}` {why}")]
+    BadGraphUrl {
+        graph_url: String,
+        why: BaseUrlError,
+    },
+}
+
+/// Why [`GraphTransport::new`] could not build the transport.
+#[derive(Debug, thiserror::Error)]
+pub enum GraphBuildError {
+    #[error(transparent)]
+    SendUrl(#[from] url::ParseError),
+    #[error(transparent)]
+    HttpClient(#[from] reqwest::Error),
+}
+
 /// Sends through Microsoft Graph. Safe to share between tasks.
 pub struct GraphTransport {
     http: reqwest::Client,
@@ -76,7 +103,7 @@ impl GraphTransport {
     pub fn new(
         settings: &GraphSettings,
         tokens: Arc<TokenProvider>,
-    ) -> anyhow::Result<GraphTransport> {
+    ) -> Result<GraphTransport, GraphBuildError> {
         let send_url = settings.send_url()?;
         Ok(GraphTransport {
             http: oauth::http_client(settings.timeout)?,
@@ -96,11 +123,11 @@ impl GraphTransport {
             path: config.path.clone(),
             problems,
         };
-        let mut settings = graph_settings(&config.transport).map_err(invalid)?;
+        let mut settings = graph_settings(&config.transport).map_err(|p| invalid(texts(&p)))?;
         let wanted = config.pacing.concurrency.max(1) as usize;
         settings.max_concurrent = settings.max_concurrent.min(wanted);
-        let oauth =
-            OAuthSettings::from_config(&config.transport, &settings.scope()).map_err(invalid)?;
+        let oauth = OAuthSettings::from_config(&config.transport, &settings.scope())
+            .map_err(|p| invalid(texts(&p)))?;
         let tokens = TokenProvider::new(oauth).map_err(|e| invalid(vec![e.to_string()]))?;
         let transport = GraphTransport::new(&settings, Arc::new(tokens))
             .map_err(|e| invalid(vec![format!("[transport] {e}")]))?;
@@ -174,6 +201,11 @@ impl GraphTransport {
     }
 }
 
+/// The admin's sentences for `problems`, as [`ConfigError::Invalid`] holds them.
+fn texts(problems: &[impl std::fmt::Display]) -> Vec<String> {
+    problems.iter().map(ToString::to_string).collect()
+}
+
 fn bearer(token: &AccessToken) -> HeaderValue {
     let mut value = HeaderValue::from_str(&format!("Bearer {}", token.secret().expose()))
         .unwrap_or_else(|_| HeaderValue::from_static("Bearer invalid-token-characters"));
@@ -228,16 +260,21 @@ impl Transport for GraphTransport {
 }
 
 /// Checks the Graph keys of `[transport]` (sender, graph_url).
-pub fn graph_settings(t: &crate::config::Transport) -> Result<GraphSettings, Vec<String>> {
+pub fn graph_settings(
+    t: &crate::config::Transport,
+) -> Result<GraphSettings, Vec<GraphConfigError>> {
     let mut problems = Vec::new();
     let sender = t.sender.as_deref().map(str::trim).unwrap_or("");
     if sender.is_empty() {
-        problems.push("[transport] sender is missing; set it to the UPN of the mailbox that sends the notices".into());
+        problems.push(GraphConfigError::SenderMissing);
     } else if !address::is_guid(sender) && address::check_email(sender).is_err() {
-        problems.push(format!("[transport] sender `{sender}` is not a mailbox address; write the mailbox's UPN, like it-migration@fabrikam.com"));
+        problems.push(GraphConfigError::SenderNotMailbox(sender.to_string()));
     }
-    let graph_url = oauth::checked_base_url(&t.graph_url)
-        .map_err(|why| format!("[transport] graph_url `{}` {why}", t.graph_url));
+    let graph_url =
+        oauth::checked_base_url(&t.graph_url).map_err(|why| GraphConfigError::BadGraphUrl {
+            graph_url: t.graph_url.clone(),
+            why,
+        });
     match graph_url {
         Ok(graph_url) if problems.is_empty() => Ok(GraphSettings {
             graph_url,

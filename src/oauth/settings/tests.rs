@@ -13,6 +13,7 @@ fn transport(extra: &str) -> config::Transport {
 
 fn settings(extra: &str) -> Result<OAuthSettings, Vec<String>> {
     OAuthSettings::from_config(&transport(extra), "https://graph.microsoft.com/.default")
+        .map_err(|problems| problems.iter().map(ToString::to_string).collect())
 }
 
 /// Every problem `extra` has, one per line.
@@ -122,4 +123,16 @@ fn readable_key_file_is_warned_about() {
     assert!(warnings[0].contains("chmod 600"), "{warnings:?}");
     std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
     assert!(key_file_warnings(&t).is_empty());
+}
+
+#[test]
+fn a_problem_carries_its_cause_in_its_text_not_as_a_source() {
+    let extra = format!("tenant_id = \"{TENANT}\"\nclient_id = \"{CLIENT}\"\nauthority = \"http://login.example.com\"\nclient_secret_env = \"T2T_TEST_SURELY_UNSET_OAUTH_VAR\"");
+    let problems = OAuthSettings::from_config(&transport(&extra), OUTLOOK_SCOPE).unwrap_err();
+    assert_eq!(problems.len(), 2, "{problems:?}");
+    for problem in &problems {
+        assert!(std::error::Error::source(problem).is_none(), "{problem:?}");
+    }
+    assert!(matches!(problems[0], OAuthConfigError::BadAuthority { .. }));
+    assert!(matches!(problems[1], OAuthConfigError::SecretEnv(_)));
 }

@@ -38,12 +38,14 @@ fn send_url_escapes_the_sender() {
 
 #[test]
 fn graph_keys_are_checked() {
-    let all = graph_settings(&transport("")).unwrap_err().join("\n");
+    let all = texts(&graph_settings(&transport("")).unwrap_err()).join("\n");
     assert!(all.contains("sender is missing"), "{all}");
-    let all = graph_settings(&transport(
-        "sender = \"not an address\"\ngraph_url = \"http://graph.example\"",
-    ))
-    .unwrap_err();
+    let all = texts(
+        &graph_settings(&transport(
+            "sender = \"not an address\"\ngraph_url = \"http://graph.example\"",
+        ))
+        .unwrap_err(),
+    );
     assert_eq!(all.len(), 2, "{all:?}");
     assert!(
         all[1].contains("graph_url `http://graph.example` must start with https://"),

@@ -54,7 +54,7 @@ pub fn oauth_from_config(
         }
         Ok(_) => Err(problems),
         Err(more) => {
-            problems.extend(more);
+            problems.extend(more.iter().map(ToString::to_string));
             Err(problems)
         }
     }
