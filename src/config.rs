@@ -50,6 +50,12 @@ pub struct Config {
     pub trust: TrustSettings,
     #[serde(default)]
     pub inputs: Inputs,
+    /// `[[campaign]]` tables: the conversation's campaigns. None: one post-move campaign.
+    #[serde(default, rename = "campaign")]
+    pub campaigns: Vec<crate::campaign::CampaignConfig>,
+    /// The campaign this command runs ([`Config::for_campaign`]; not a key).
+    #[serde(skip)]
+    pub active: crate::campaign::Campaign,
     /// Where the file was read from (not a key).
     #[serde(skip)]
     pub path: PathBuf,
@@ -116,6 +122,9 @@ pub struct Inputs {
     pub directory: Option<PathBuf>,
     #[serde(default)]
     pub move_state: Vec<PathBuf>,
+    /// Migration schedules (source UPN, planned start), for `pre-move` campaigns.
+    #[serde(default)]
+    pub schedule: Vec<PathBuf>,
 }
 
 /// `[trust]`: how recent the trust evidence must be for the gate to count it.
@@ -389,6 +398,46 @@ impl Config {
             resolve(p);
         }
         self.inputs.move_state.iter_mut().for_each(resolve);
+        self.inputs.schedule.iter_mut().for_each(resolve);
+        for c in &mut self.campaigns {
+            let transport = c.transport.as_mut();
+            let paths = [c.templates.as_mut()]
+                .into_iter()
+                .chain(transport.into_iter().flat_map(|t| {
+                    [
+                        Some(&mut t.dir),
+                        t.ca_file.as_mut(),
+                        t.certificate.as_mut(),
+                        t.private_key.as_mut(),
+                    ]
+                }));
+            paths.flatten().for_each(resolve);
+        }
+    }
+
+    /// This config as the campaign `name` sees it: its templates, recipient rule, sender,
+    /// transport and pacing in place of the top-level ones, and [`Config::active`] set.
+    pub fn for_campaign(
+        &self,
+        name: Option<&str>,
+    ) -> Result<Config, crate::campaign::CampaignError> {
+        let active = crate::campaign::select(&self.campaigns, name)?;
+        let mut config = self.clone();
+        if let Some(c) = self.campaigns.iter().find(|c| c.name == active.name) {
+            let m = &mut config.message;
+            m.templates = c.templates.clone().unwrap_or_else(|| m.templates.clone());
+            m.recipient = match (c.recipient, c.kind) {
+                (Some(r), _) => r,
+                (None, crate::campaign::Kind::PreMove) => RecipientMode::SourceUpn,
+                (None, _) => m.recipient,
+            };
+            m.from = c.from.clone().unwrap_or_else(|| m.from.clone());
+            m.reply_to = c.reply_to.clone().or_else(|| m.reply_to.clone());
+            config.transport = c.transport.clone().unwrap_or(config.transport);
+            config.pacing = c.pacing.clone().unwrap_or(config.pacing);
+        }
+        config.active = active;
+        Ok(config)
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
@@ -445,6 +494,8 @@ impl Config {
         if self.transport.max_attempts == 0 {
             problems.push("[transport] max_attempts must be at least 1".into());
         }
+        problems.extend(crate::campaign::check(&self.campaigns));
+        problems.extend(self.campaign_problems());
         if problems.is_empty() {
             Ok(())
         } else {
@@ -453,6 +504,42 @@ impl Config {
                 problems,
             })
         }
+    }
+
+    /// What [`Config::validate`] checks of the top-level sender, transport and pacing, checked for
+    /// each campaign's own.
+    fn campaign_problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        for (i, c) in self.campaigns.iter().enumerate() {
+            let at = format!("[[campaign]] {} (`{}`)", i + 1, c.name);
+            for (field, value) in [("from", &c.from), ("reply_to", &c.reply_to)] {
+                if let Some(Err(why)) = value.as_deref().map(address::parse_mailbox) {
+                    problems.push(format!(
+                        "{at}: {field} `{}`: {why}",
+                        value.as_deref().unwrap_or_default()
+                    ));
+                }
+            }
+            if c.pacing.as_ref().is_some_and(|p| p.concurrency == 0) {
+                problems.push(format!(
+                    "{at}: [campaign.pacing] concurrency must be at least 1"
+                ));
+            }
+            if c.transport.as_ref().is_some_and(|t| t.max_attempts == 0) {
+                problems.push(format!(
+                    "{at}: [campaign.transport] max_attempts must be at least 1"
+                ));
+            }
+        }
+        problems
+    }
+
+    /// The mailbox this config sends from, whose day budget its messages spend: the `from`
+    /// address in lower case (Exchange counts per sending mailbox).
+    pub fn sending_mailbox(&self) -> String {
+        address::parse_mailbox(&self.message.from)
+            .map(|m| m.email.to_string().to_lowercase())
+            .unwrap_or_else(|_| self.message.from.trim().to_lowercase())
     }
 
     /// Every configured host URL of one side, normalised (lower case, trailing slash).

@@ -3,6 +3,7 @@
 //! Data flows one way: `inputs` -> `plan` -> `render` -> `gate` -> `transport` (driven by
 //! `send`) -> `ledger` -> `report`. `cmd` wires them per subcommand; `run` is the entry point.
 
+pub mod campaign;
 pub mod cli;
 pub mod cmd;
 pub mod config;

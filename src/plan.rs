@@ -31,6 +31,10 @@ pub struct Recipient {
     /// The user's newest move-state entry (state `Success`, with its batch), when exports
     /// were given.
     pub move_state: Option<MoveEntry>,
+    /// `pre-move`: the planned start of their move, from the schedule.
+    pub planned_start: Option<chrono::NaiveDate>,
+    /// `reminder`: which reminder this is (1 for the first).
+    pub reminder: Option<u32>,
 }
 
 impl Recipient {
@@ -38,6 +42,11 @@ impl Recipient {
     pub fn display_name(&self) -> Option<&str> {
         let d = self.directory.as_ref()?;
         d.display_name.as_deref().or(d.given_name.as_deref())
+    }
+
+    /// The ledger's key of this person's message: see [`crate::campaign::user_key`].
+    pub fn ledger_key(&self) -> String {
+        crate::campaign::user_key(&self.user.source_upn, self.reminder)
     }
 
     /// The directory's PreferredLanguage, if any.
@@ -338,6 +347,8 @@ pub fn recipient(
         onedrive_url,
         to,
         move_state: None,
+        planned_start: None,
+        reminder: None,
     }
 }
 

@@ -264,6 +264,8 @@ mod tests {
             onedrive_url: String::new(),
             to: vec![target.into()],
             move_state: None,
+            planned_start: None,
+            reminder: None,
         }
     }
 

@@ -299,12 +299,19 @@ impl Ledger {
         })
     }
 
-    /// The submissions log from `since` on, oldest first (every campaign and test send: they all
-    /// spend the same mailbox's budget).
-    pub fn submissions_since(&self, since: DateTime<Utc>) -> Result<Vec<Submission>, LedgerError> {
+    /// The submissions log of `mailbox` from `since` on, oldest first: every campaign and test
+    /// send that sent from it spends the same budget. Rows written before the log named the
+    /// mailbox (ledger version 5) count for every mailbox: the budget may wait longer than
+    /// needed for a day, but never lets a mailbox exceed its limit.
+    pub fn submissions_since(
+        &self,
+        since: DateTime<Utc>,
+        mailbox: &str,
+    ) -> Result<Vec<Submission>, LedgerError> {
         self.rows(
-            "SELECT at_ms, recipients FROM submissions WHERE at_ms > ?1 ORDER BY at_ms",
-            [since.timestamp_millis()],
+            "SELECT at_ms, recipients FROM submissions
+             WHERE at_ms > ?1 AND (mailbox IS NULL OR mailbox = ?2) ORDER BY at_ms",
+            params![since.timestamp_millis(), mailbox],
             |r| {
                 Ok(Submission {
                     at: DateTime::from_timestamp_millis(r.get(0)?).unwrap_or_default(),
@@ -420,6 +427,7 @@ pub(crate) fn write_marks(
 pub(crate) fn write_settled(
     tx: &Transaction<'_>,
     book: &Book,
+    mailbox: &str,
     settled: &[Settled],
 ) -> rusqlite::Result<()> {
     let (table, key_col, key_val, test) = match book {
@@ -439,7 +447,8 @@ pub(crate) fn write_settled(
         "DELETE FROM {table} WHERE {key_col} = ?1 AND user_key = ?2"
     ))?;
     let mut submit = tx.prepare_cached(
-        "INSERT INTO submissions (at_ms, recipients, campaign, test) VALUES (?1, ?2, ?3, ?4)",
+        "INSERT INTO submissions (at_ms, recipients, campaign, test, mailbox)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;
     for s in settled {
         let at = timestamp(s.at);
@@ -463,7 +472,8 @@ pub(crate) fn write_settled(
                 s.at.timestamp_millis(),
                 s.submitted,
                 book.campaign(),
-                test
+                test,
+                mailbox
             ])?;
         }
     }

@@ -8,6 +8,7 @@ pub mod deliveries;
 pub mod directories;
 pub mod lock;
 pub mod schema;
+pub mod sign_ins;
 pub mod trust;
 pub mod writer;
 

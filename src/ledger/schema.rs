@@ -77,6 +77,24 @@ const MIGRATIONS: &[&str] = &[
         sha256      TEXT NOT NULL,
         recorded_at TEXT NOT NULL
     ) WITHOUT ROWID;",
+    // 5: campaigns. The mailbox each submission was sent from (campaigns may send from other
+    // mailboxes, each with its own day budget), and the sign-in evidence reminders go by:
+    // every distinct last successful sign-in learnt per target user, and each import.
+    "ALTER TABLE submissions ADD COLUMN mailbox TEXT;
+    CREATE TABLE sign_ins (
+        user_key     TEXT NOT NULL,
+        signed_in_at TEXT NOT NULL,
+        source       TEXT NOT NULL,
+        learnt_at    TEXT NOT NULL,
+        PRIMARY KEY (user_key, signed_in_at)
+    ) WITHOUT ROWID;
+    CREATE TABLE sign_in_imports (
+        id        INTEGER PRIMARY KEY,
+        learnt_at TEXT NOT NULL,
+        source    TEXT NOT NULL,
+        users     INTEGER NOT NULL,
+        signed_in INTEGER NOT NULL
+    );",
 ];
 
 /// The version this build writes.

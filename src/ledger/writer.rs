@@ -44,8 +44,9 @@ pub struct WriterHandle {
 }
 
 impl LedgerWriter {
-    /// Starts the writer thread for a run that writes into `book`.
-    pub fn spawn(ledger: Ledger, book: Book) -> Result<LedgerWriter, LedgerError> {
+    /// Starts the writer thread for a run that writes into `book` and sends from `mailbox`
+    /// (whose day budget its submissions spend).
+    pub fn spawn(ledger: Ledger, book: Book, mailbox: &str) -> Result<LedgerWriter, LedgerError> {
         // FULL: a commit survives a power cut. SQLite's default page cache and checkpoint
         // interval keep the writer's memory flat however many messages a run sends.
         ledger
@@ -53,7 +54,11 @@ impl LedgerWriter {
             .pragma_update(None, "synchronous", "FULL")
             .map_err(|e| ledger.classify(e))?;
         let (tx, rx) = mpsc::channel();
-        let worker = Worker { ledger, book };
+        let worker = Worker {
+            ledger,
+            book,
+            mailbox: mailbox.to_string(),
+        };
         let thread = std::thread::Builder::new()
             .name("ledger-writer".into())
             .spawn(move || worker.run(rx))
@@ -115,6 +120,7 @@ impl WriterHandle {
 struct Worker {
     ledger: Ledger,
     book: Book,
+    mailbox: String,
 }
 
 impl Worker {
@@ -168,7 +174,7 @@ impl Worker {
         let path = self.ledger.path.clone();
         let classify = |e| super::classify(&path, e);
         let tx = self.ledger.conn.transaction().map_err(classify)?;
-        deliveries::write_settled(&tx, &self.book, pending).map_err(classify)?;
+        deliveries::write_settled(&tx, &self.book, &self.mailbox, pending).map_err(classify)?;
         deliveries::write_marks(&tx, &self.book, marks).map_err(classify)?;
         tx.commit().map_err(classify)?;
         pending.clear();

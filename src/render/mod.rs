@@ -227,8 +227,13 @@ impl Renderer {
         let subject = message::clean_line(&subject);
         let text = wrap::wrap(&text, wrap::WIDTH);
         let to = self.recipients(r, data.recipient.name.as_deref(), to_override)?;
+        // Each reminder is a message of its own: the number is part of its Message-ID.
+        let campaign = match r.reminder {
+            Some(n) => format!("{campaign}#{n}"),
+            None => campaign.to_string(),
+        };
         let message_id = message::message_id(
-            campaign,
+            &campaign,
             &r.user.source_upn,
             to_override.is_some(),
             &self.from_domain,

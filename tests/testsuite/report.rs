@@ -15,7 +15,7 @@ fn write_ledger(path: &std::path::Path) {
     let book = Book::Campaign {
         campaign: "post-migration".into(),
     };
-    let writer = LedgerWriter::spawn(ledger, book).unwrap();
+    let writer = LedgerWriter::spawn(ledger, book, "it-migration@fabrikam.com").unwrap();
     let handle = writer.handle();
     let marks = ["ana", "jose", "zoe"].map(|u| Mark {
         user_key: format!("{u}@contoso.com"),

@@ -108,9 +108,9 @@ fn batch(r: &Recipient) -> Option<String> {
     r.move_state.as_ref().map(|m| m.batch.clone())
 }
 
-/// The ledger's key of a user: the source UPN in lower case.
+/// The ledger's key of a person's message.
 fn key(r: &Recipient) -> String {
-    r.user.source_upn.to_lowercase()
+    r.ledger_key()
 }
 
 /// Decides once for every person whether this run sends to them, and checks the notice of

@@ -112,12 +112,13 @@ impl SendRun {
     where
         I: Iterator<Item = Candidate> + Send + 'static,
     {
+        let mailbox = self.config.sending_mailbox();
         let history = self
             .ledger
             .open()?
-            .submissions_since(Utc::now() - chrono::Duration::hours(24))?;
+            .submissions_since(Utc::now() - chrono::Duration::hours(24), &mailbox)?;
         let ledger = self.ledger.ledger.take().expect("opened just above");
-        let writer = LedgerWriter::spawn(ledger, book)?;
+        let writer = LedgerWriter::spawn(ledger, book, &mailbox)?;
         let run = Run {
             settings: delivery.settings,
             transport: delivery.transport,

@@ -37,7 +37,7 @@ fn run_writer(
     book: Book,
     work: impl FnOnce(&crate::ledger::writer::WriterHandle),
 ) -> Ledger {
-    let writer = LedgerWriter::spawn(ledger, book).unwrap();
+    let writer = LedgerWriter::spawn(ledger, book, "it-migration@fabrikam.com").unwrap();
     work(&writer.handle());
     let (ledger, result) = writer.finish();
     result.unwrap();
@@ -80,7 +80,7 @@ fn marks_are_committed_before_the_call_returns_and_outcomes_at_finish() {
     );
     assert!(rows[1].sent_at.is_none());
     let subs = ledger
-        .submissions_since(Utc::now() - Duration::hours(1))
+        .submissions_since(Utc::now() - Duration::hours(1), "it-migration@fabrikam.com")
         .unwrap();
     assert_eq!(
         subs.iter().map(|s| s.recipients).sum::<u32>(),
@@ -171,7 +171,10 @@ fn test_sends_are_recorded_apart_and_count_toward_the_budget() {
     );
     assert_eq!(
         ledger
-            .submissions_since(Utc::now() - Duration::hours(24))
+            .submissions_since(
+                Utc::now() - Duration::hours(24),
+                "it-migration@fabrikam.com"
+            )
             .unwrap()
             .len(),
         1
@@ -190,7 +193,10 @@ fn submissions_outside_the_window_are_not_returned() {
         }
     });
     let subs = ledger
-        .submissions_since(Utc::now() - Duration::hours(24))
+        .submissions_since(
+            Utc::now() - Duration::hours(24),
+            "it-migration@fabrikam.com",
+        )
         .unwrap();
     assert_eq!(subs.len(), 1);
     assert_eq!(subs[0].recipients, 2);
@@ -295,7 +301,9 @@ fn every_accepted_message_is_its_own_row_in_the_submissions_log() {
             w.settle(s);
         }
     });
-    let log = ledger.submissions_since(at - Duration::minutes(1)).unwrap();
+    let log = ledger
+        .submissions_since(at - Duration::minutes(1), "it-migration@fabrikam.com")
+        .unwrap();
     assert_eq!(log.len(), 5);
     assert!(log
         .iter()

@@ -134,9 +134,12 @@ impl Fixture {
     ) -> RunSummary {
         let ledger = Ledger::open(&self.path).unwrap();
         let history = ledger
-            .submissions_since(Utc::now() - chrono::Duration::hours(24))
+            .submissions_since(
+                Utc::now() - chrono::Duration::hours(24),
+                "it-migration@fabrikam.com",
+            )
             .unwrap();
-        let writer = LedgerWriter::spawn(ledger, book).unwrap();
+        let writer = LedgerWriter::spawn(ledger, book, "it-migration@fabrikam.com").unwrap();
         let run_ = Run {
             settings,
             transport,

@@ -25,7 +25,7 @@ fn write_ledger(path: &Path) {
     let book = Book::Campaign {
         campaign: "post-migration".into(),
     };
-    let writer = LedgerWriter::spawn(ledger, book).unwrap();
+    let writer = LedgerWriter::spawn(ledger, book, "it-migration@fabrikam.com").unwrap();
     let handle = writer.handle();
     let users = [
         (
@@ -209,7 +209,7 @@ fn write_realistic_ledger(path: &Path) {
     let book = Book::Campaign {
         campaign: "post-migration".into(),
     };
-    let writer = LedgerWriter::spawn(ledger, book).unwrap();
+    let writer = LedgerWriter::spawn(ledger, book, "it-migration@fabrikam.com").unwrap();
     let handle = writer.handle();
     let user = |i: usize| format!("alexandra.konstantinopoulou{i}@contoso.onmicrosoft.com");
     let marks: Vec<Mark> = (0..40)
