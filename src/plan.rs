@@ -14,7 +14,9 @@ use crate::inputs::directory::{self, Directory, DirectoryEntry};
 use crate::inputs::mapping::{self, MappingRow, UserMapping};
 use crate::inputs::move_state::{MoveEntry, MoveStates};
 
+mod audience;
 mod hold;
+pub use audience::{Facts, ReminderFacts};
 pub use hold::Hold;
 
 /// One person to notify and everything their notice is built from.
@@ -92,6 +94,9 @@ pub struct Sources<'a> {
     pub move_states: &'a [PathBuf],
     /// The batch label for their entries (default: each export's file name).
     pub batch: Option<&'a str>,
+    /// The clock and the ledger's facts the campaign's audience rule goes by (default: now,
+    /// and no notice or reminder sent).
+    pub facts: Option<&'a Facts>,
 }
 
 impl<'a> Sources<'a> {
@@ -102,6 +107,7 @@ impl<'a> Sources<'a> {
             directory: None,
             move_states: &[],
             batch: None,
+            facts: None,
         }
     }
 }
@@ -141,13 +147,15 @@ pub fn load(
     };
     let mapping_file: Arc<str> = sources.mapping.display().to_string().into();
     let allowed = config.map(crate::render::allowed_hosts);
+    let now = Facts::at(chrono::Utc::now());
+    let facts = sources.facts.unwrap_or(&now);
     let mut join = Join::new(mapping_file, directory.as_ref(), states.as_ref(), allowed);
     let options = mapping::Options {
         expected_tenant: config.map(|c| c.source.tenant_id.clone()),
     };
     let summary = mapping::read(sources.mapping, &options, |row| {
         let MappingRow::User(user) = row else { return };
-        join.user(config, user, keep_recipients, &mut plan);
+        join.user(config, facts, user, keep_recipients, &mut plan);
     })
     .with_context(|| format!("cannot read the mapping file {}", sources.mapping.display()))?;
     plan.users = summary.users;
@@ -191,30 +199,56 @@ impl<'a> Join<'a> {
         }
     }
 
-    fn user(&mut self, config: Option<&Config>, user: UserMapping, keep: bool, plan: &mut Plan) {
+    fn user(
+        &mut self,
+        config: Option<&Config>,
+        facts: &Facts,
+        user: UserMapping,
+        keep: bool,
+        plan: &mut Plan,
+    ) {
         let entry = self.directory_entry(&user);
         let moved = self.move_entry(&user);
-        let hold = hold::hold_for(self.states.is_some(), moved).or_else(|| {
-            let mode = config?.message.recipient;
-            let unreachable = user.is_guest()
-                && mode != RecipientMode::TargetEmail
-                && guest_address(&user, entry.as_deref()).is_none();
-            unreachable.then_some(Hold::GuestWithoutAddress)
+        let person = audience::Person {
+            source_upn: &user.source_upn,
+            target_upn: &user.target_upn,
+            moved,
+            exports_given: self.states.is_some(),
+            planned_start: None,
+        };
+        let default = crate::campaign::Campaign::default();
+        let campaign = config.map_or(&default, |c| &c.active);
+        let planned_start = person.planned_start;
+        let verdict = audience::decide(campaign, &person, facts).and_then(|n| {
+            let unreachable = config.is_some_and(|c| {
+                user.is_guest()
+                    && c.message.recipient != RecipientMode::TargetEmail
+                    && guest_address(&user, entry.as_deref()).is_none()
+            });
+            match unreachable {
+                false => Ok(n),
+                true => Err((
+                    Hold::GuestWithoutAddress,
+                    hold::reason(&Hold::GuestWithoutAddress, moved),
+                )),
+            }
         });
-        match hold {
-            None => {
+        match verdict {
+            Ok(reminder) => {
                 plan.ready += 1;
                 if let (true, Some(config)) = (keep, config) {
                     let mut r = recipient(config, user, entry);
                     r.move_state = moved.cloned();
+                    r.planned_start = planned_start;
+                    r.reminder = reminder;
                     plan.recipients.push(r);
                 }
             }
-            Some(hold) => {
+            Err((hold, reason)) => {
                 *plan.held_back_counts.entry(hold.clone()).or_default() += 1;
                 if keep {
                     plan.held_back.push(HeldBack {
-                        reason: hold::reason(&hold, moved),
+                        reason,
                         move_state: moved.cloned(),
                         user,
                         hold,

@@ -81,5 +81,6 @@ pub fn sources<'a>(input: &'a InputArgs, moves: &'a MoveStateArgs) -> Sources<'a
         directory: input.directory.as_deref(),
         move_states: &moves.move_states,
         batch: moves.batch.as_deref(),
+        facts: None,
     }
 }

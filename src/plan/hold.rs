@@ -21,6 +21,22 @@ pub enum Hold {
     /// A guest whose notice would go to their `#EXT#` UPN (`[message].recipient` is
     /// `source-upn` or `both`), which is no mailbox, and who has no address of their own.
     GuestWithoutAddress,
+    /// `pre-move`: the move succeeded already.
+    AlreadyMoved,
+    /// `pre-move`: the move is running.
+    MovingNow,
+    /// `pre-move` with `scheduled_only`: no planned start in the schedule.
+    NotScheduled,
+    /// `pre-move`: the planned start is more than `days_before` away.
+    NotDueYet,
+    /// `reminder`: the post-move notice it follows was not sent (yet).
+    NotNotified,
+    /// `reminder`: signed in to the target tenant since the move.
+    SignedIn,
+    /// `reminder`: every reminder was sent, and still no sign-in.
+    RemindersDone,
+    /// `reminder`: the next reminder is not due yet.
+    ReminderNotDue,
 }
 
 impl fmt::Display for Hold {
@@ -30,6 +46,14 @@ impl fmt::Display for Hold {
             Hold::UnknownState(s) => write!(f, "unknown state `{s}`"),
             Hold::NotInAnyExport => f.write_str("not in any move-state export"),
             Hold::GuestWithoutAddress => f.write_str("guest without a mail address"),
+            Hold::AlreadyMoved => f.write_str("moved already"),
+            Hold::MovingNow => f.write_str("moving now"),
+            Hold::NotScheduled => f.write_str("no planned start"),
+            Hold::NotDueYet => f.write_str("warning not due yet"),
+            Hold::NotNotified => f.write_str("notice not sent yet"),
+            Hold::SignedIn => f.write_str("signed in"),
+            Hold::RemindersDone => f.write_str("all reminders sent, not signed in"),
+            Hold::ReminderNotDue => f.write_str("reminder not due yet"),
         }
     }
 }
@@ -43,6 +67,7 @@ impl Hold {
             Hold::State(MoveState::Failed | MoveState::Stopped | MoveState::NotSupported)
                 | Hold::UnknownState(_)
                 | Hold::GuestWithoutAddress
+                | Hold::RemindersDone
         )
     }
 }
@@ -75,6 +100,9 @@ pub fn reason(hold: &Hold, entry: Option<&MoveEntry>) -> String {
         Hold::UnknownState(text) => format!("move state `{text}`{source} is not one t2t-notify knows; held back rather than guessed"),
         Hold::NotInAnyExport => "not in any move-state export; add the export of the batch that moved this user".into(),
         Hold::GuestWithoutAddress => "a guest: [message].recipient would mail their #EXT# UPN, which is no mailbox, and neither the directory's Mail nor the UPN gives their own address; add a Mail column to the directory, or use recipient = \"target-email\"".into(),
+        // The campaign kinds' holds get their reasons, with dates, from `audience`.
+        Hold::AlreadyMoved | Hold::MovingNow | Hold::NotScheduled | Hold::NotDueYet | Hold::NotNotified
+        | Hold::SignedIn | Hold::RemindersDone | Hold::ReminderNotDue => hold.to_string(),
     }
 }
 
