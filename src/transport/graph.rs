@@ -21,7 +21,9 @@ use reqwest::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE};
 use tokio::sync::Semaphore;
 use url::Url;
 
-pub use classify::{classify, parse_retry_after, GraphAnswer, Verdict};
+pub use classify::{
+    classify, parse_error_body, parse_retry_after, reply_text, ErrorDetail, GraphAnswer, Verdict,
+};
 
 use super::{Accepted, BoxFuture, Envelope, FailureClass, SendError, Transport};
 use crate::config::{Config, ConfigError};
@@ -57,8 +59,13 @@ impl GraphSettings {
 
     /// The token scope for this Graph endpoint: `{graph_url}/.default`.
     pub fn scope(&self) -> String {
-        format!("{}/.default", self.graph_url.trim_end_matches('/'))
+        graph_scope(&self.graph_url)
     }
+}
+
+/// The app-only token scope for the Graph endpoint at `graph_url`: `{graph_url}/.default`.
+pub fn graph_scope(graph_url: &str) -> String {
+    format!("{}/.default", graph_url.trim_end_matches('/'))
 }
 
 /// One problem with the Graph keys of `[transport]`, a complete sentence naming the key and the
@@ -206,7 +213,8 @@ fn texts(problems: &[impl std::fmt::Display]) -> Vec<String> {
     problems.iter().map(ToString::to_string).collect()
 }
 
-fn bearer(token: &AccessToken) -> HeaderValue {
+/// The `Authorization` header for `token`, marked sensitive so no log of the request shows it.
+pub fn bearer(token: &AccessToken) -> HeaderValue {
     let mut value = HeaderValue::from_str(&format!("Bearer {}", token.secret().expose()))
         .unwrap_or_else(|_| HeaderValue::from_static("Bearer invalid-token-characters"));
     value.set_sensitive(true);

@@ -76,19 +76,25 @@ struct ErrorBody {
     error: ErrorDetail,
 }
 
-#[derive(Deserialize)]
-struct ErrorDetail {
+/// The `error` object of a Graph error body: `{"error":{"code":..,"message":..}}`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ErrorDetail {
     #[serde(default)]
-    code: String,
+    pub code: String,
     #[serde(default)]
-    message: String,
+    pub message: String,
+}
+
+/// The error Graph explained in `body`, if the body is a Graph error.
+pub fn parse_error_body(body: &[u8]) -> Option<ErrorDetail> {
+    serde_json::from_slice::<ErrorBody>(body)
+        .ok()
+        .map(|b| b.error)
 }
 
 /// Classifies Graph's answer to one `sendMail` request.
 pub fn classify(answer: &GraphAnswer<'_>, now: SystemTime) -> Verdict {
-    let detail = serde_json::from_slice::<ErrorBody>(answer.body)
-        .ok()
-        .map(|b| b.error);
+    let detail = parse_error_body(answer.body);
     let reply = reply_text(answer, detail.as_ref());
     let code = detail.as_ref().map(|d| d.code.as_str()).unwrap_or("");
     let retry_after = answer.retry_after.and_then(|v| parse_retry_after(v, now));
@@ -128,8 +134,9 @@ fn class_for_code(status: u16, code: &str) -> FailureClass {
     }
 }
 
-/// `429 Too Many Requests: ApplicationThrottled: <message> (request-id ...)`.
-fn reply_text(answer: &GraphAnswer<'_>, detail: Option<&ErrorDetail>) -> String {
+/// `429 Too Many Requests: ApplicationThrottled: <message> (request-id ...)`: the answer's
+/// status, Graph's error code and message on one line, and the request ID support asks for.
+pub fn reply_text(answer: &GraphAnswer<'_>, detail: Option<&ErrorDetail>) -> String {
     let reason = reqwest::StatusCode::from_u16(answer.status).ok();
     let reason = reason.and_then(|s| s.canonical_reason()).unwrap_or("");
     let mut text = format!("{} {reason}", answer.status);
