@@ -79,6 +79,13 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::cmd::trust::TrustCommand,
     },
+    /// Record who has signed in to the target tenant (reminders go by it): from sign-in exports,
+    /// or with --graph from Microsoft Graph.
+    #[command(
+        name = "sign-ins",
+        after_help = "Examples:\n  t2t-notify --config t2t-notify.toml sign-ins sign-ins.csv\n  t2t-notify --config t2t-notify.toml sign-ins --graph\n\nThe export: Get-MgUser -All -Property UserPrincipalName,SignInActivity | Select-Object UserPrincipalName, @{n='LastSuccessfulSignIn';e={$_.SignInActivity.LastSuccessfulSignInDateTime}} | Export-Csv -NoTypeInformation -Encoding UTF8 sign-ins.csv\n\nExit status 0 when recorded, 1 when Graph or the ledger fails, 2 when an export has errors (nothing recorded)."
+    )]
+    SignIns(SignInsArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     #[command(
         after_help = "Examples:\n  t2t-notify completions bash > ~/.local/share/bash-completion/completions/t2t-notify\n  t2t-notify completions powershell | Out-String | Invoke-Expression    # in $PROFILE"
@@ -240,6 +247,18 @@ pub struct ReportArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct SignInsArgs {
+    /// Sign-in exports of the target tenant (UserPrincipalName, LastSuccessfulSignIn).
+    #[arg(value_name = "FILE", required_unless_present = "graph")]
+    pub files: Vec<PathBuf>,
+    /// Fetch every user's last successful sign-in from Microsoft Graph with [transport]'s app
+    /// registration (application permissions User.Read.All and AuditLog.Read.All; the tenant
+    /// needs Entra ID P1).
+    #[arg(long, conflicts_with = "files")]
+    pub graph: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct PreviewArgs {
     #[command(flatten)]
     pub input: InputArgs,
@@ -255,9 +274,11 @@ pub struct PreviewArgs {
     /// At most this many people.
     #[arg(long, value_name = "N")]
     pub limit: Option<usize>,
-    /// Campaign name; part of every Message-ID, so use the same one as `send`.
-    #[arg(long, default_value = "post-migration", value_name = "NAME")]
-    pub campaign: String,
+    /// The campaign: one of the config's [[campaign]] tables (required when it has them);
+    /// without tables, any name (default post-migration). Part of every Message-ID, so use the
+    /// same one as `send`.
+    #[arg(long, value_name = "NAME")]
+    pub campaign: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -266,10 +287,11 @@ pub struct SendArgs {
     pub input: InputArgs,
     #[command(flatten)]
     pub moves: MoveStateArgs,
-    /// Campaign name: each user gets one notice per campaign; part of every Message-ID, so use
-    /// the same one as `preview`.
-    #[arg(long, default_value = "post-migration", value_name = "NAME")]
-    pub campaign: String,
+    /// The campaign: one of the config's [[campaign]] tables (required when it has them);
+    /// without tables, any name (default post-migration). Each person gets one message per
+    /// campaign (and reminder number); part of every Message-ID, so use the same one as `preview`.
+    #[arg(long, value_name = "NAME")]
+    pub campaign: Option<String>,
     /// Only the first N users of the mapping (with --test-to: 3 unless given).
     #[arg(long, value_name = "N")]
     pub limit: Option<usize>,

@@ -41,6 +41,7 @@ fn dispatch(cli: &Cli) -> anyhow::Result<Outcome> {
         Command::Report(args) => cmd::report::execute(cli, args),
         Command::Send(args) => cmd::send::execute(cli, args),
         Command::Preview(args) => cmd::preview::execute(cli, args),
+        Command::SignIns(args) => cmd::sign_ins::execute(cli, args),
         Command::Trust { command } => cmd::trust::execute(cli, command),
         Command::Completions(args) => cmd::completions::execute(args),
         Command::Man(args) => cmd::man::execute(args),

@@ -17,13 +17,18 @@ use crate::render::fallbacks::Fallbacks;
 use crate::render::{Rendered, Renderer};
 
 pub fn execute(cli: &Cli, args: &PreviewArgs) -> anyhow::Result<Outcome> {
-    let config = crate::config::Config::load(&cli.config)?;
+    let config = super::campaign::config(&cli.config, args.campaign.as_deref())?;
     let renderer = Renderer::new(&config).map_err(|e| InvalidInput(e.to_string()))?;
-    let sources = super::inputs::sources(&args.input, &args.moves);
+    let (facts, stale) = audience_facts(&config)?;
+    let sources = plan::Sources {
+        facts: Some(&facts),
+        ..super::inputs::sources(&args.input, &args.moves)
+    };
     let plan = plan::load(Some(&config), sources, true)?;
     let selection = PreviewFilter::new(&args.users, args.limit);
     let chosen = selection.apply(&plan.recipients);
     let mut problems = PreviewProblems::default();
+    problems.warnings.extend(stale);
     for d in plan.diagnostics.sorted() {
         problems.input(d);
     }
@@ -51,7 +56,7 @@ pub fn execute(cli: &Cli, args: &PreviewArgs) -> anyhow::Result<Outcome> {
             dir,
             &mut problems,
         )?,
-        None => print_one(&renderer, args, &chosen, &mut problems)?,
+        None => print_one(&renderer, &config.active.name, &chosen, &mut problems)?,
     };
     problems.print();
     Ok(if problems.errors.is_empty() {
@@ -59,6 +64,18 @@ pub fn execute(cli: &Cli, args: &PreviewArgs) -> anyhow::Result<Outcome> {
     } else {
         Outcome::Invalid
     })
+}
+
+/// The facts of the campaign's audience; a reminder reads the ledger if there is one (never
+/// creating it: a preview writes nothing there).
+fn audience_facts(config: &crate::config::Config) -> anyhow::Result<(plan::Facts, Option<String>)> {
+    let path = &config.ledger.path;
+    let reminder = config.active.kind() == crate::campaign::Kind::Reminder;
+    let ledger = match reminder && path.exists() {
+        true => Some(crate::ledger::Ledger::open(path)?),
+        false => None,
+    };
+    super::campaign::facts(config, ledger.as_ref(), chrono::Utc::now())
 }
 
 /// Why a `--user` value matches nobody: held back by the move state, or not in the mapping
@@ -191,7 +208,7 @@ impl PreviewProblems {
 /// Prints the one chosen person's notice: the headers people see, then the text part.
 fn print_one(
     renderer: &Renderer,
-    args: &PreviewArgs,
+    campaign: &str,
     chosen: &[&Recipient],
     problems: &mut PreviewProblems,
 ) -> anyhow::Result<Outcome> {
@@ -206,7 +223,7 @@ fn print_one(
         ))
         .into());
     };
-    match renderer.render(person, &args.campaign, None) {
+    match renderer.render(person, campaign, None) {
         Ok(rendered) => {
             for e in &rendered.link_errors {
                 problems.person(&e.to_string(), &person.user.source_upn);

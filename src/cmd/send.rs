@@ -29,7 +29,8 @@ use run::{Delivery, SendRun};
 /// Runs the command, then writes, posts and mails the admin summary however the run ended
 /// (once the config could be read: without it there is nowhere to write).
 pub fn execute(cli: &Cli, args: &SendArgs) -> anyhow::Result<Outcome> {
-    let mut run = SendRun::new(crate::config::Config::load(&cli.config)?)?;
+    let config = super::campaign::config(&cli.config, args.campaign.as_deref())?;
+    let mut run = SendRun::new(config)?;
     let result = send(cli, args, &mut run);
     after::summarize(&mut run, args, &result);
     run.finish();
@@ -42,8 +43,9 @@ fn send(cli: &Cli, args: &SendArgs, run: &mut SendRun) -> anyhow::Result<Outcome
         .as_deref()
         .map(prepare::test_address)
         .transpose()?;
+    let facts = audience_facts(run, test_to.is_some())?;
     let config = &run.config;
-    let plan = run.plan.insert(prepare::plan(config, args)?);
+    let plan = run.plan.insert(prepare::plan(config, args, &facts)?);
     if plan.diagnostics.has_errors() {
         run.message = Some(format!(
             "the input has {} errors (input.errors lists them); nothing was sent",
@@ -56,9 +58,10 @@ fn send(cli: &Cli, args: &SendArgs, run: &mut SendRun) -> anyhow::Result<Outcome
     for line in crate::render::fallbacks::Fallbacks::of(&renderer, &people).lines() {
         tracing::warn!("locale fallback: {line}");
     }
-    let selection = selection(run.ledger.open()?, args, test_to.is_some())?;
+    let selection = selection(run.ledger.open()?, &config.active.name, args, test_to.is_some())?;
     let total = people.len() as u64;
-    let notices = Notices::new(renderer, &args.campaign, test_to.clone().map(|a| vec![a]));
+    let campaign = config.active.name.clone();
+    let notices = Notices::new(renderer, &campaign, test_to.clone().map(|a| vec![a]));
     let candidates = match check::check(&notices, people, &selection) {
         Ok(candidates) => candidates,
         Err(problems) => {
@@ -80,25 +83,32 @@ fn send(cli: &Cli, args: &SendArgs, run: &mut SendRun) -> anyhow::Result<Outcome
     }
     let moves = run.plan.as_ref().and_then(|p| p.move_states.as_ref());
     let fresh = gate::Freshness::from_config(&run.config, moves);
-    let gate = gate::check_with(&run.config, run.ledger.open()?, &fresh)?;
-    let gate = run.gate.insert(gate);
-    match (&test_to, gate.is_open()) {
-        (None, false) => {
-            eprintln!("{gate}\nNothing was sent.");
-            return Ok(Outcome::GateClosed);
+    if config.active.kind().gated() {
+        let gate = gate::check_with(&run.config, run.ledger.open()?, &fresh)?;
+        let gate = run.gate.insert(gate);
+        match (&test_to, gate.is_open()) {
+            (None, false) => {
+                eprintln!("{gate}\nNothing was sent.");
+                return Ok(Outcome::GateClosed);
+            }
+            (Some(_), false) => {
+                tracing::info!("the trust gate is closed; a --test-to send is allowed")
+            }
+            _ => {}
         }
-        (Some(_), false) => tracing::info!("the trust gate is closed; a --test-to send is allowed"),
-        _ => {}
+    } else {
+        tracing::info!(
+            "campaign {campaign} is a pre-move warning: it is not gated on the trust removal (the trust must still exist before the move)"
+        );
     }
     if test_to.is_none() {
         let directory = args.input.directory.as_deref();
         let allow = args.directory_changed;
-        same_directory::check(run.ledger.open()?, &args.campaign, directory, allow)?;
+        same_directory::check(run.ledger.open()?, &campaign, directory, allow)?;
     }
     list_uncertain(&run.ledger.open()?.settle_leftover_in_flight()?);
     tracing::info!(
-        "sending {to_send} notices of campaign {} with {}{}{}",
-        args.campaign,
+        "sending {to_send} notices of campaign {campaign} with {}{}{}",
         transport.describe(),
         test_to
             .as_deref()
@@ -113,7 +123,7 @@ fn send(cli: &Cli, args: &SendArgs, run: &mut SendRun) -> anyhow::Result<Outcome
         progress: Progress::auto(Some(total), cli.quiet),
         total: Some(total),
     };
-    let book = book(&args.campaign, test_to.as_deref());
+    let book = book(&campaign, test_to.as_deref());
     let (summary, recorded) = run.deliver(book, delivery, candidates.into_iter())?;
     let summary = run.report.insert(summary);
     outln!("{}", summary.render(Utc::now()).trim_end());
@@ -133,13 +143,34 @@ fn send(cli: &Cli, args: &SendArgs, run: &mut SendRun) -> anyhow::Result<Outcome
     Ok(summary.outcome())
 }
 
+/// The clock and, for a reminder, what the ledger knows; a reminder without fresh sign-in
+/// evidence is refused (a `--test-to` run only warns: it changes nobody's state).
+fn audience_facts(run: &mut SendRun, test: bool) -> anyhow::Result<crate::plan::Facts> {
+    let reminder = run.config.active.kind() == crate::campaign::Kind::Reminder;
+    let ledger = if reminder { Some(&*run.ledger.open()?) } else { None };
+    let (facts, stale) = super::campaign::facts(&run.config, ledger, Utc::now())?;
+    match stale {
+        Some(why) if !test => Err(InvalidInput(format!("{why}. Nothing was sent.")).into()),
+        Some(why) => {
+            tracing::warn!("{why}");
+            Ok(facts)
+        }
+        None => Ok(facts),
+    }
+}
+
 /// Whom the ledger lets this run send to (everyone in a `--test-to` run).
-fn selection(ledger: &Ledger, args: &SendArgs, test: bool) -> anyhow::Result<SendSelection> {
+fn selection(
+    ledger: &Ledger,
+    campaign: &str,
+    args: &SendArgs,
+    test: bool,
+) -> anyhow::Result<SendSelection> {
     if test {
         return Ok(SendSelection::test());
     }
     Ok(SendSelection::campaign(
-        ledger.delivery_states(&args.campaign)?,
+        ledger.delivery_states(campaign)?,
         args.retry_failed,
         args.resend_uncertain,
     ))

@@ -161,7 +161,7 @@ fn render_one(
         batch: r.move_state.as_ref().map(|m| m.batch.clone()),
         ..GalleryEntry::default()
     };
-    let rendered = match job.renderer.render(r, &job.args.campaign, None) {
+    let rendered = match job.renderer.render(r, &job.config.active.name, None) {
         Ok(rendered) => rendered,
         Err(e) => {
             entry.error = Some(e.to_string());
@@ -220,7 +220,7 @@ fn summary(
     problems: &PreviewProblems,
 ) -> GallerySummary {
     GallerySummary {
-        campaign: job.args.campaign.clone(),
+        campaign: job.config.active.name.clone(),
         generated: chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
         from: job.config.message.from.clone(),
         config: job.config.path.display().to_string(),

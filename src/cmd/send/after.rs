@@ -26,10 +26,11 @@ pub fn summarize(run: &mut SendRun, args: &SendArgs, result: &anyhow::Result<Out
         Ok(outcome) => (*outcome, None),
         Err(e) => (crate::run::error_outcome(e), Some(format!("{e:#}"))),
     };
-    let standing = campaign_standing(run, &args.campaign);
+    let campaign = run.config.active.name.clone();
+    let standing = campaign_standing(run, &campaign);
     let mapping = args.input.mapping.display().to_string();
     let mut summary = notify::build(&RunRecord {
-        campaign: &args.campaign,
+        campaign: &campaign,
         test_to: args.test_to.as_deref().map(str::trim),
         started: run.started,
         ended,

@@ -3,6 +3,7 @@
 //! themselves are checked by [`super::check`].
 
 use crate::cli::SendArgs;
+use crate::campaign::Rule;
 use crate::config::Config;
 use crate::exit::InvalidInput;
 use crate::inputs::address;
@@ -23,8 +24,11 @@ pub fn test_address(value: &str) -> Result<String, InvalidInput> {
 /// Reads the mapping, directory and move-state exports into the plan, printing its errors,
 /// the first warnings and who is held back. Its recipients are the ready users, the first
 /// `--limit` of them. The caller stops when the plan has errors.
-pub fn plan(config: &Config, args: &SendArgs) -> anyhow::Result<Plan> {
-    let sources = crate::cmd::inputs::sources(&args.input, &args.moves);
+pub fn plan(config: &Config, args: &SendArgs, facts: &plan::Facts) -> anyhow::Result<Plan> {
+    let sources = plan::Sources {
+        facts: Some(facts),
+        ..crate::cmd::inputs::sources(&args.input, &args.moves)
+    };
     let mut plan = plan::load(Some(config), sources, true)?;
     for e in plan.diagnostics.errors() {
         eprintln!("{e}");
@@ -43,7 +47,7 @@ pub fn plan(config: &Config, args: &SendArgs) -> anyhow::Result<Plan> {
         eprintln!("error: the input has errors (listed above); nothing was sent");
         return Ok(plan);
     }
-    print_held_back(&plan);
+    print_held_back(config, &plan);
     let limit = args
         .limit
         .or(args.test_to.as_ref().map(|_| TEST_DEFAULT_LIMIT));
@@ -54,7 +58,7 @@ pub fn plan(config: &Config, args: &SendArgs) -> anyhow::Result<Plan> {
 }
 
 /// One line on the users the move-state exports hold back, `Failed` first.
-fn print_held_back(plan: &Plan) {
+fn print_held_back(config: &Config, plan: &Plan) {
     if plan.held_back_counts.is_empty() {
         return;
     }
@@ -64,8 +68,15 @@ fn print_held_back(plan: &Plan) {
         .iter()
         .map(|(hold, n)| format!("{hold}: {n}"))
         .collect();
-    eprintln!(
-        "{held} users are held back by their move state and get no notice ({}); the summary lists them",
-        reasons.join(", ")
-    );
+    match &config.active.rule {
+        Rule::PostMove => eprintln!(
+            "{held} users are held back by their move state and get no notice ({}); the summary lists them",
+            reasons.join(", ")
+        ),
+        _ => eprintln!(
+            "{held} people get no message of campaign {} in this run ({}); the summary lists them",
+            config.active.name,
+            reasons.join(", ")
+        ),
+    }
 }
