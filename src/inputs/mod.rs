@@ -7,3 +7,4 @@ pub mod mapping;
 pub mod move_state;
 pub mod path;
 pub mod text;
+pub mod timestamp;
