@@ -90,23 +90,22 @@ impl Schedule {
     ) -> io::Result<()> {
         let file: Arc<str> = name.into();
         let opened = text::from_reader(reader)?;
-        let mut entries = Vec::new();
         let outcome = table::read(&file, opened, &COLUMNS, diags, |head, line, fields, d| {
-            entries.extend(entry_from(head, line, fields, &file, d));
+            if let Some(entry) = entry_from(head, line, fields, &file, d) {
+                self.add(entry, head, d);
+            }
         })?;
         match outcome {
             Outcome::NoHeader => diags.error(&file, None, "the schedule is empty; it needs a header row (SourceUpn,PlannedStart) and one row per user with the date given to Start-SPOCrossTenantUserContentMove -PreferredMoveBeginDate"),
             Outcome::Rows(0) => diags.warning(&file, None, "the schedule lists no users"),
             Outcome::Rows(_) | Outcome::Refused => {}
         }
-        for entry in entries {
-            self.add(entry, diags);
-        }
         Ok(())
     }
 
-    /// Adds one entry; a user already listed is reported (a warning when the dates agree).
-    fn add(&mut self, entry: ScheduleEntry, diags: &mut Diagnostics) {
+    /// Adds one entry; a user already listed is reported at the entry's UPN when the dates
+    /// agree (a warning), at its date when they do not (an error).
+    fn add(&mut self, entry: ScheduleEntry, head: &Header, diags: &mut Diagnostics) {
         let key = entry.source_upn.to_lowercase();
         let Some(&i) = self.by_upn.get(&key) else {
             self.by_upn.insert(key, self.entries.len());
@@ -120,16 +119,17 @@ impl Schedule {
             format!("{}:{}", first.file, first.line)
         };
         let (upn, date) = (quote(&entry.source_upn), first.planned_start);
-        let (severity, message) = if date == entry.planned_start {
+        let (severity, message, at_column) = if date == entry.planned_start {
             let message = format!(
                 "{upn} is already planned for {date} on {at}; this row says the same: delete it"
             );
-            (Severity::Warning, message)
+            (Severity::Warning, message, head.found[0])
         } else {
             let message = format!("{upn} is planned for {date} on {at} and for {} here; keep one row per user, with the date given to -PreferredMoveBeginDate", entry.planned_start);
-            (Severity::Error, message)
+            (Severity::Error, message, head.found[1])
         };
-        diags.add(severity, &entry.file, Some(entry.line), None, message);
+        let column = at_column.map(|i| head.column(i));
+        diags.add(severity, &entry.file, Some(entry.line), column, message);
     }
 
     /// The entry of a source user (case-insensitive).

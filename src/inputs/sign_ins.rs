@@ -79,7 +79,7 @@ pub fn read_from(
         &mut diags,
         |head, line, fields, d| {
             if let Some(row) = row_from(head, line, fields, &file, d) {
-                rows.add(row, &file, d);
+                rows.add(row, &file, head, d);
             }
         },
     )?;
@@ -99,8 +99,8 @@ struct ByUser {
 }
 
 impl ByUser {
-    /// Adds a row; a user seen before keeps the newer sign-in, with a warning.
-    fn add(&mut self, row: SignInRow, file: &Arc<str>, diags: &mut Diagnostics) {
+    /// Adds a row; a user seen before keeps the newer sign-in, with a warning at the UPN.
+    fn add(&mut self, row: SignInRow, file: &Arc<str>, head: &Header, diags: &mut Diagnostics) {
         let key = row.upn.to_lowercase();
         let Some(&i) = self.by_upn.get(&key) else {
             self.by_upn.insert(key, self.rows.len());
@@ -116,9 +116,12 @@ impl ByUser {
             self.rows[i].last_success
         };
         let kept = kept.map_or("none (never signed in)".into(), |t| t.to_rfc3339());
-        diags.warning(
+        let column = head.found[0].map(|i| head.column(i));
+        diags.add(
+            Severity::Warning,
             file,
             Some(row.line),
+            column,
             format!(
             "{} also has a row on line {first_line}; the newer sign-in of the two is used: {kept}",
             quote(&row.upn)

@@ -161,9 +161,9 @@ fn a_user_listed_twice_same_date_warns_other_date_errs_naming_both_lines() {
     assert_eq!(
         diags,
         [
-            "w1.csv:4: warning: `ANA@contoso.com` is already planned for 2026-12-08 on line 2; this row says the same: delete it",
-            "w1.csv:5: `bo@contoso.com` is planned for 2026-12-08 on line 3 and for 2026-12-09 here; keep one row per user, with the date given to -PreferredMoveBeginDate",
-            "w2.csv:3: `ana@Contoso.com` is planned for 2026-12-08 on w1.csv:2 and for 2026-12-15 here; keep one row per user, with the date given to -PreferredMoveBeginDate",
+            "w1.csv:4: warning: column 1 (SourceUpn): `ANA@contoso.com` is already planned for 2026-12-08 on line 2; this row says the same: delete it",
+            "w1.csv:5: column 2 (PlannedStart): `bo@contoso.com` is planned for 2026-12-08 on line 3 and for 2026-12-09 here; keep one row per user, with the date given to -PreferredMoveBeginDate",
+            "w2.csv:3: column 2 (PlannedStart): `ana@Contoso.com` is planned for 2026-12-08 on w1.csv:2 and for 2026-12-15 here; keep one row per user, with the date given to -PreferredMoveBeginDate",
         ]
     );
     assert_eq!(

@@ -140,9 +140,9 @@ cy@fabrikam.com,\n";
     assert_eq!(
         diags,
         [
-            "s.csv:4: warning: `ANA@fabrikam.com` also has a row on line 2; the newer sign-in of the two is used: 2026-12-04T15:04:05+00:00",
-            "s.csv:5: warning: `bo@fabrikam.com` also has a row on line 3; the newer sign-in of the two is used: 2026-12-02T00:00:00+00:00",
-            "s.csv:7: warning: `cy@fabrikam.com` also has a row on line 6; the newer sign-in of the two is used: none (never signed in)",
+            "s.csv:4: warning: column 1 (UserPrincipalName): `ANA@fabrikam.com` also has a row on line 2; the newer sign-in of the two is used: 2026-12-04T15:04:05+00:00",
+            "s.csv:5: warning: column 1 (UserPrincipalName): `bo@fabrikam.com` also has a row on line 3; the newer sign-in of the two is used: 2026-12-02T00:00:00+00:00",
+            "s.csv:7: warning: column 1 (UserPrincipalName): `cy@fabrikam.com` also has a row on line 6; the newer sign-in of the two is used: none (never signed in)",
         ]
     );
     assert_eq!(
