@@ -11,7 +11,8 @@
 //! read too). Without a format, `Export-Csv` writes the date in the current culture; the en-US
 //! (with AM/PM) and German forms are read, ISO 8601 always, a slash date without AM/PM never
 //! (see `inputs::timestamp::parse_written`). Graph's times are UTC: a value without an offset
-//! is read as UTC. An empty value means the user never signed in successfully.
+//! is read as UTC (a date alone as its midnight). An empty value means the user never signed in
+//! successfully.
 
 use std::collections::HashMap;
 use std::io;

@@ -15,16 +15,6 @@
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc};
 
-/// Formats of times without an offset, tried in order, for the invariant culture.
-const NAIVE_FORMATS: &[&str] = &[
-    "%Y-%m-%dT%H:%M:%S%.f",
-    "%Y-%m-%d %H:%M:%S%.f",
-    "%Y-%m-%dT%H:%M",
-    "%m/%d/%Y %H:%M:%S",
-    "%m/%d/%Y %I:%M:%S %p",
-    "%m/%d/%Y %H:%M",
-];
-
 /// ISO 8601 date-times without an offset.
 const ISO_NAIVE: &[&str] = &[
     "%Y-%m-%dT%H:%M:%S%.f",
@@ -36,14 +26,18 @@ const ISO_NAIVE: &[&str] = &[
 /// Month-first slash date-times with AM/PM (en-US `DateTime.ToString()`).
 const US_AM_PM: &[&str] = &["%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %I:%M %p"];
 
+/// The invariant culture's month-first slash date-times without AM/PM (`Export-Csv` of the
+/// move state); only [`parse_timestamp`] reads them.
+const INVARIANT: &[&str] = &["%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M"];
+
 /// Day-first dotted date-times (de, and every other culture with dots).
 const DOTTED: &[&str] = &["%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M"];
 
 /// Date-only forms: ISO 8601 and dotted day first.
 const DATES: &[&str] = &["%Y-%m-%d", "%d.%m.%Y"];
 
-/// Parses the move-state formats above; `None` for anything else (never a guess at day/month
-/// order beyond the invariant culture's month first).
+/// Parses the move-state formats (see the module doc); `None` for anything else (never a guess
+/// at day/month order beyond the invariant culture's month first).
 pub fn parse_timestamp(text: &str) -> Option<DateTime<Utc>> {
     let text = text.trim();
     if let Some(t) = parse_ms_date(text) {
@@ -52,10 +46,17 @@ pub fn parse_timestamp(text: &str) -> Option<DateTime<Utc>> {
     if let Some(t) = parse_offset(text) {
         return Some(t.with_timezone(&Utc));
     }
-    NAIVE_FORMATS
+    [ISO_NAIVE, INVARIANT, US_AM_PM]
+        .into_iter()
+        .find_map(|formats| parse_naive(text, formats))
+        .map(|t| Utc.from_utc_datetime(&t))
+}
+
+/// The first of `formats` that reads `text` as a date and time.
+fn parse_naive(text: &str, formats: &[&str]) -> Option<NaiveDateTime> {
+    formats
         .iter()
         .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok())
-        .map(|t| Utc.from_utc_datetime(&t))
 }
 
 /// ISO 8601 with an offset (`Z`, `+01:00`, `+0100`), as written.
@@ -142,14 +143,9 @@ pub fn parse_written(text: &str) -> Result<Written, TimeError> {
     if let Some(t) = parse_offset(text) {
         return Ok(Written::Offset(t));
     }
-    let naive = |formats: &[&str]| {
-        formats
-            .iter()
-            .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok())
-    };
-    if let Some(t) = naive(ISO_NAIVE)
-        .or_else(|| naive(US_AM_PM))
-        .or_else(|| naive(DOTTED))
+    if let Some(t) = [ISO_NAIVE, US_AM_PM, DOTTED]
+        .into_iter()
+        .find_map(|formats| parse_naive(text, formats))
     {
         return Ok(Written::Local(t));
     }
