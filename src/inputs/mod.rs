@@ -6,4 +6,8 @@ pub mod directory;
 pub mod mapping;
 pub mod move_state;
 pub mod path;
+pub mod schedule;
+pub mod sign_ins;
+pub mod table;
 pub mod text;
+pub mod timestamp;

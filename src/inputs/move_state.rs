@@ -14,7 +14,6 @@ mod columns;
 mod csv_export;
 mod json_export;
 mod merge;
-mod timestamp;
 
 use std::fmt;
 use std::io::{self, BufRead};
@@ -24,9 +23,9 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+pub use crate::inputs::timestamp::parse_timestamp;
 pub use columns::StateColumn;
 pub use merge::{MoveStates, ReadError};
-pub use timestamp::parse_timestamp;
 
 use super::text;
 use crate::diag::{quote, Diagnostics};
