@@ -170,7 +170,7 @@ pub fn split_key(key: &str) -> (&str, Option<u32>) {
 /// Why the config's campaigns cannot be used, or the one asked for is not there.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum CampaignError {
-    #[error("name the campaign with --campaign; the config has {}", names.join(", "))]
+    #[error("name the campaign with --campaign (the config has no single post-move campaign to default to); its campaigns are {}", names.join(", "))]
     Unnamed { names: Vec<String> },
     #[error("--campaign `{name}` is not in the config; its campaigns are {}", names.join(", "))]
     Unknown { name: String, names: Vec<String> },
@@ -273,7 +273,9 @@ fn follows(c: &CampaignConfig, all: &[CampaignConfig]) -> Result<String, String>
 }
 
 /// The campaign named `name` (or, without `[[campaign]]` tables, the post-move campaign of that
-/// name, `post-migration` by default). The tables must have passed [`check`].
+/// name, `post-migration` by default). Without a name, the config's only post-move campaign:
+/// the notice after each batch is what a command without `--campaign` always sent; another kind
+/// must be named. The tables must have passed [`check`].
 pub fn select(campaigns: &[CampaignConfig], name: Option<&str>) -> Result<Campaign, CampaignError> {
     let names = || campaigns.iter().map(|c| c.name.clone()).collect();
     if campaigns.is_empty() {
@@ -282,7 +284,12 @@ pub fn select(campaigns: &[CampaignConfig], name: Option<&str>) -> Result<Campai
             rule: Rule::PostMove,
         });
     }
-    let Some(name) = name else {
+    let mut post = campaigns.iter().filter(|c| c.kind == Kind::PostMove);
+    let only_post = match (post.next(), post.next()) {
+        (Some(one), None) => Some(one.name.as_str()),
+        _ => None,
+    };
+    let Some(name) = name.or(only_post) else {
         return Err(CampaignError::Unnamed { names: names() });
     };
     let Some(c) = campaigns.iter().find(|c| c.name.eq_ignore_ascii_case(name)) else {

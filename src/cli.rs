@@ -173,6 +173,11 @@ pub struct MoveStateArgs {
     /// without extension).
     #[arg(long, value_name = "NAME", requires = "move_states", value_parser = clap::builder::NonEmptyStringValueParser::new())]
     pub batch: Option<String>,
+    /// The migration schedule (source UPN, planned start: the -PreferredMoveBeginDate of each
+    /// move), one file per wave; repeat for several. Pre-move warnings go by it. Default: the
+    /// config's `[inputs] schedule`.
+    #[arg(long = "schedule", value_name = "FILE")]
+    pub schedules: Vec<PathBuf>,
 }
 
 /// Output format of `validate` and `report`.

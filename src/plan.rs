@@ -13,6 +13,7 @@ use crate::diag::Diagnostics;
 use crate::inputs::directory::{self, Directory, DirectoryEntry};
 use crate::inputs::mapping::{self, MappingRow, UserMapping};
 use crate::inputs::move_state::{MoveEntry, MoveStates};
+use crate::inputs::schedule::Schedule;
 
 mod audience;
 mod hold;
@@ -94,6 +95,8 @@ pub struct Sources<'a> {
     pub move_states: &'a [PathBuf],
     /// The batch label for their entries (default: each export's file name).
     pub batch: Option<&'a str>,
+    /// Migration schedules (planned starts), for pre-move campaigns.
+    pub schedules: &'a [PathBuf],
     /// The clock and the ledger's facts the campaign's audience rule goes by (default: now,
     /// and no notice or reminder sent).
     pub facts: Option<&'a Facts>,
@@ -107,6 +110,7 @@ impl<'a> Sources<'a> {
             directory: None,
             move_states: &[],
             batch: None,
+            schedules: &[],
             facts: None,
         }
     }
@@ -129,6 +133,9 @@ pub fn load(
     for path in sources.move_states {
         crate::inputs::path::check_file("the move-state export", path)?;
     }
+    for path in sources.schedules {
+        crate::inputs::path::check_file("the migration schedule", path)?;
+    }
     let directory = match sources.directory {
         Some(path) => {
             let (dir, diags) = directory::read(path)
@@ -145,11 +152,19 @@ pub fn load(
         plan.diagnostics.extend(diags);
         Some(states)
     };
+    let schedule = if sources.schedules.is_empty() {
+        None
+    } else {
+        let (schedule, diags) = Schedule::load(sources.schedules)?;
+        plan.diagnostics.extend(diags);
+        Some(schedule)
+    };
     let mapping_file: Arc<str> = sources.mapping.display().to_string().into();
     let allowed = config.map(crate::render::allowed_hosts);
     let now = Facts::at(chrono::Utc::now());
     let facts = sources.facts.unwrap_or(&now);
     let mut join = Join::new(mapping_file, directory.as_ref(), states.as_ref(), allowed);
+    join.schedule = schedule.as_ref().map(|s| (s, vec![false; s.len()]));
     let options = mapping::Options {
         expected_tenant: config.map(|c| c.source.tenant_id.clone()),
     };
@@ -175,6 +190,8 @@ struct Join<'a> {
     states: Option<&'a MoveStates>,
     directory_used: Vec<bool>,
     states_used: Vec<bool>,
+    /// The schedule, and which of its entries were used.
+    schedule: Option<(&'a Schedule, Vec<bool>)>,
     diags: Diagnostics,
     /// The link check of `send`, when there is a config: a directory OneDriveUrl it refuses
     /// is an input error at the directory's line, in `validate` as in `send`.
@@ -194,6 +211,7 @@ impl<'a> Join<'a> {
             states,
             directory_used: vec![false; directory.map_or(0, |d| d.entries.len())],
             states_used: vec![false; states.map_or(0, MoveStates::len)],
+            schedule: None,
             diags: Diagnostics::default(),
             allowed,
         }
@@ -214,7 +232,7 @@ impl<'a> Join<'a> {
             target_upn: &user.target_upn,
             moved,
             exports_given: self.states.is_some(),
-            planned_start: None,
+            planned_start: self.planned_start(&user),
         };
         let default = crate::campaign::Campaign::default();
         let campaign = config.map_or(&default, |c| &c.active);
@@ -292,6 +310,13 @@ impl<'a> Join<'a> {
         }
     }
 
+    fn planned_start(&mut self, user: &UserMapping) -> Option<chrono::NaiveDate> {
+        let (schedule, used) = self.schedule.as_mut()?;
+        let i = schedule.index_of(&user.source_upn)?;
+        used[i] = true;
+        Some(schedule.entries()[i].planned_start)
+    }
+
     fn move_entry(&mut self, user: &UserMapping) -> Option<&'a MoveEntry> {
         let states = self.states?;
         let i = states.index_of(&user.source_upn)?;
@@ -322,6 +347,14 @@ impl<'a> Join<'a> {
                 self.diags.warning(&dir.file, Some(entry.line), format!(
                     "{} is not in the mapping file {} as a source or target UPN; the row is not used",
                     entry.upn, self.mapping_file
+                ));
+            }
+        }
+        if let Some((schedule, used)) = &self.schedule {
+            for (e, _) in schedule.entries().iter().zip(used).filter(|(_, u)| !**u) {
+                self.diags.warning(&e.file, Some(e.line), format!(
+                    "{} (planned start {}) is not a source UPN in the mapping file {} (or its row there has errors); the entry is not used",
+                    e.source_upn, e.planned_start, self.mapping_file
                 ));
             }
         }

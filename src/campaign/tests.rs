@@ -48,9 +48,12 @@ fn with_tables_the_campaign_must_be_named_and_known() {
         campaign("nudge", Kind::Reminder),
     ];
     assert!(check(&all).is_empty(), "{:?}", check(&all));
+    // Without a name, the only post-move campaign: what `send` after a batch always sent.
+    assert_eq!(select(&all, None).unwrap().name, "notice");
+    let two = [campaign("a", Kind::PostMove), campaign("b", Kind::PostMove)];
     assert_eq!(
-        select(&all, None).unwrap_err().to_string(),
-        "name the campaign with --campaign; the config has warn, notice, nudge"
+        select(&two, None).unwrap_err().to_string(),
+        "name the campaign with --campaign (the config has no single post-move campaign to default to); its campaigns are a, b"
     );
     assert_eq!(
         select(&all, Some("notices")).unwrap_err().to_string(),

@@ -20,6 +20,21 @@ pub fn config(path: &Path, name: Option<&str>) -> anyhow::Result<Config> {
     Ok(config.for_campaign(name).map_err(InvalidInput::because)?)
 }
 
+/// Refuses a pre-move campaign that warns only people with a planned start when no schedule
+/// was given: it would warn nobody, without saying why.
+pub fn check_schedule(
+    config: &Config,
+    schedules: &[std::path::PathBuf],
+) -> Result<(), InvalidInput> {
+    match &config.active.rule {
+        Rule::PreMove(rule) if rule.scheduled_only && schedules.is_empty() => Err(InvalidInput(format!(
+            "campaign {} warns people before their planned start, and no schedule was given: pass --schedule FILE (source UPN, planned start) or name it in the config as [inputs] schedule = [\"schedule.csv\"]; or set scheduled_only = false in the campaign to warn everyone not moved yet",
+            config.active.name
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// The facts of `config`'s campaign at `now`; a reminder reads them from `ledger` (none yet:
 /// nobody was notified). A reminder whose sign-in evidence is missing or older than
 /// `max_evidence_age_hours` gets the reason as `Err` with the facts, so that `send` can refuse
@@ -52,7 +67,12 @@ pub fn facts(
         reminders.entry(upn).or_default().push(at);
     }
     let sign_ins = ledger.sign_ins()?;
-    let stale = stale_evidence(&config.active.name, rule.max_evidence_age_hours, &sign_ins, now);
+    let stale = stale_evidence(
+        &config.active.name,
+        rule.max_evidence_age_hours,
+        &sign_ins,
+        now,
+    );
     let known = ReminderFacts {
         notices,
         reminders,

@@ -1,4 +1,4 @@
-//! The config's `[inputs]` as the default `--mapping`, `--directory` and `--move-state` of
+//! The config's `[inputs]` as the default `--mapping`, `--directory`, `--move-state` and `--schedule` of
 //! `validate`, `preview`, `send` and `report`, so that every command reads the same files unless the
 //! command line names others (a flag replaces the config's value; `--move-state` replaces the
 //! whole list).
@@ -19,7 +19,8 @@ pub fn fill(cli: &mut Cli) -> anyhow::Result<()> {
     };
     let complete = !input.mapping.as_os_str().is_empty()
         && input.directory.is_some()
-        && !moves.move_states.is_empty();
+        && !moves.move_states.is_empty()
+        && !moves.schedules.is_empty();
     if complete {
         return Ok(());
     }
@@ -52,6 +53,9 @@ fn apply(config: Config, input: &mut InputArgs, moves: &mut MoveStateArgs) {
     if moves.move_states.is_empty() {
         moves.move_states = inputs.move_state;
     }
+    if moves.schedules.is_empty() {
+        moves.schedules = inputs.schedule;
+    }
 }
 
 /// `report` reads the mapping only when there is one: without `[inputs]` (or a config that
@@ -81,6 +85,7 @@ pub fn sources<'a>(input: &'a InputArgs, moves: &'a MoveStateArgs) -> Sources<'a
         directory: input.directory.as_deref(),
         move_states: &moves.move_states,
         batch: moves.batch.as_deref(),
+        schedules: &moves.schedules,
         facts: None,
     }
 }

@@ -19,6 +19,7 @@ use crate::render::{Rendered, Renderer};
 pub fn execute(cli: &Cli, args: &PreviewArgs) -> anyhow::Result<Outcome> {
     let config = super::campaign::config(&cli.config, args.campaign.as_deref())?;
     let renderer = Renderer::new(&config).map_err(|e| InvalidInput(e.to_string()))?;
+    super::campaign::check_schedule(&config, &args.moves.schedules)?;
     let (facts, stale) = audience_facts(&config)?;
     let sources = plan::Sources {
         facts: Some(&facts),

@@ -43,6 +43,7 @@ fn send(cli: &Cli, args: &SendArgs, run: &mut SendRun) -> anyhow::Result<Outcome
         .as_deref()
         .map(prepare::test_address)
         .transpose()?;
+    super::campaign::check_schedule(&run.config, &args.moves.schedules)?;
     let facts = audience_facts(run, test_to.is_some())?;
     let config = &run.config;
     let plan = run.plan.insert(prepare::plan(config, args, &facts)?);
@@ -58,7 +59,12 @@ fn send(cli: &Cli, args: &SendArgs, run: &mut SendRun) -> anyhow::Result<Outcome
     for line in crate::render::fallbacks::Fallbacks::of(&renderer, &people).lines() {
         tracing::warn!("locale fallback: {line}");
     }
-    let selection = selection(run.ledger.open()?, &config.active.name, args, test_to.is_some())?;
+    let selection = selection(
+        run.ledger.open()?,
+        &config.active.name,
+        args,
+        test_to.is_some(),
+    )?;
     let total = people.len() as u64;
     let campaign = config.active.name.clone();
     let notices = Notices::new(renderer, &campaign, test_to.clone().map(|a| vec![a]));
@@ -147,7 +153,11 @@ fn send(cli: &Cli, args: &SendArgs, run: &mut SendRun) -> anyhow::Result<Outcome
 /// evidence is refused (a `--test-to` run only warns: it changes nobody's state).
 fn audience_facts(run: &mut SendRun, test: bool) -> anyhow::Result<crate::plan::Facts> {
     let reminder = run.config.active.kind() == crate::campaign::Kind::Reminder;
-    let ledger = if reminder { Some(&*run.ledger.open()?) } else { None };
+    let ledger = if reminder {
+        Some(&*run.ledger.open()?)
+    } else {
+        None
+    };
     let (facts, stale) = super::campaign::facts(&run.config, ledger, Utc::now())?;
     match stale {
         Some(why) if !test => Err(InvalidInput(format!("{why}. Nothing was sent.")).into()),

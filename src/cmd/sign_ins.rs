@@ -48,7 +48,9 @@ fn describe(import: &SignInImport) -> String {
 }
 
 /// Every file's rows, or `None` after printing every file's errors (warnings are printed too).
-fn read_files(paths: &[std::path::PathBuf]) -> anyhow::Result<Option<Vec<(String, Vec<SignInFact>)>>> {
+fn read_files(
+    paths: &[std::path::PathBuf],
+) -> anyhow::Result<Option<Vec<(String, Vec<SignInFact>)>>> {
     let mut evidence = Vec::new();
     let mut errors = 0;
     for path in paths {
@@ -69,7 +71,10 @@ fn read_files(paths: &[std::path::PathBuf]) -> anyhow::Result<Option<Vec<(String
         evidence.push((file_name(path), facts));
     }
     if errors > 0 {
-        eprintln!("error: the sign-in exports have {}; nothing was recorded", crate::diag::count(errors as u64, "error"));
+        eprintln!(
+            "error: the sign-in exports have {}; nothing was recorded",
+            crate::diag::count(errors as u64, "error")
+        );
         return Ok(None);
     }
     Ok(Some(evidence))

@@ -134,8 +134,12 @@ impl Schedule {
 
     /// The entry of a source user (case-insensitive).
     pub fn get(&self, source_upn: &str) -> Option<&ScheduleEntry> {
-        let i = self.by_upn.get(&source_upn.to_lowercase())?;
-        Some(&self.entries[*i])
+        self.index_of(source_upn).map(|i| &self.entries[i])
+    }
+
+    /// Where the entry of a source user is in [`Schedule::entries`].
+    pub fn index_of(&self, source_upn: &str) -> Option<usize> {
+        self.by_upn.get(&source_upn.to_lowercase()).copied()
     }
 
     /// One entry per user, in the order the files list them.

@@ -2,8 +2,8 @@
 //! the first warnings and who is held back) and the `--test-to` address. The notices
 //! themselves are checked by [`super::check`].
 
-use crate::cli::SendArgs;
 use crate::campaign::Rule;
+use crate::cli::SendArgs;
 use crate::config::Config;
 use crate::exit::InvalidInput;
 use crate::inputs::address;
