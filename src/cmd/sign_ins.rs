@@ -36,6 +36,9 @@ pub fn execute(cli: &Cli, args: &SignInsArgs) -> anyhow::Result<Outcome> {
     Ok(Outcome::Success)
 }
 
+/// One source's sign-ins: its name (a file name, or `graph`) and what it says.
+type Evidence = (String, Vec<SignInFact>);
+
 /// `sign-ins.csv: 30 users, 12 with a successful sign-in, recorded 2026-12-06 09:00 UTC`.
 fn describe(import: &SignInImport) -> String {
     format!(
@@ -50,7 +53,7 @@ fn describe(import: &SignInImport) -> String {
 /// Every file's rows, or `None` after printing every file's errors (warnings are printed too).
 fn read_files(
     paths: &[std::path::PathBuf],
-) -> anyhow::Result<Option<Vec<(String, Vec<SignInFact>)>>> {
+) -> anyhow::Result<Option<Vec<Evidence>>> {
     let mut evidence = Vec::new();
     let mut errors = 0;
     for path in paths {

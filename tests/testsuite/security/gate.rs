@@ -67,11 +67,30 @@ fn options(help: &str) -> BTreeSet<String> {
 
 /// The keys a config section accepts, as the strict parser lists them for an unknown key.
 fn config_keys(section: &str) -> Vec<String> {
+    if section == "campaign" {
+        return campaign_keys();
+    }
     let probe = format!("T2T_NOTIFY_{}_T2T_PROBE", section.to_ascii_uppercase());
     let run = t2t()
         .arg("--config")
         .arg(sample_config())
         .env(&probe, "1")
+        .arg("report")
+        .run()
+        .status(2);
+    backticked_expected(&run.stderr())
+}
+
+/// The keys of a `[[campaign]]` table (an array of tables: no environment variable sets them).
+fn campaign_keys() -> Vec<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(sample_config()).unwrap();
+    let config = dir.path().join("t2t-notify.toml");
+    let probe = "\n[[campaign]]\nname = \"probe\"\nkind = \"post-move\"\nt2t_probe = 1\n";
+    std::fs::write(&config, format!("{text}{probe}")).unwrap();
+    let run = t2t()
+        .arg("--config")
+        .arg(&config)
         .arg("report")
         .run()
         .status(2);
@@ -155,6 +174,7 @@ fn no_config_key_is_a_way_around_a_check() {
         }
     }
     assert!(config_keys("transport").contains(&"ca_file".to_string()));
+    assert!(config_keys("campaign").contains(&"days_before".to_string()));
 }
 
 #[test]
@@ -197,7 +217,7 @@ fn send_without_both_sides_confirmed_exits_3_and_the_server_sees_nothing() {
         &[],
         &["--retry-failed", "--resend-uncertain"],
         &["--limit", "1"],
-        &["--campaign", "other"],
+        &["--campaign", "post-migration"],
         &["-q"],
     ];
     let ledgers: [(&str, &Prepare); 5] = [
