@@ -51,9 +51,7 @@ fn describe(import: &SignInImport) -> String {
 }
 
 /// Every file's rows, or `None` after printing every file's errors (warnings are printed too).
-fn read_files(
-    paths: &[std::path::PathBuf],
-) -> anyhow::Result<Option<Vec<Evidence>>> {
+fn read_files(paths: &[std::path::PathBuf]) -> anyhow::Result<Option<Vec<Evidence>>> {
     let mut evidence = Vec::new();
     let mut errors = 0;
     for path in paths {

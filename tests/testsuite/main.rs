@@ -9,6 +9,7 @@ mod cdp;
 mod cli;
 mod closed_stdout;
 mod config_checks;
+mod conversation;
 mod faults;
 mod graph;
 mod harness;
