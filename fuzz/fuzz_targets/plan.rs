@@ -132,7 +132,7 @@ fuzz_target!(|data: &[u8]| {
         mapping: &map_path,
         directory: dir.map(|_| dir_path.as_path()),
         move_states: &move_states,
-        batch: None,
+        ..Sources::new(&map_path)
     };
     let plan = match plan::load(Some(config), sources, true) {
         Ok(plan) => plan,
