@@ -3,10 +3,10 @@
 //! with lettre. Pure: recipient in, bytes out; `preview` and `send` share it, so what an admin
 //! previews is byte for byte what goes out (but the `Date` header).
 //!
-//! Files: `registry` (templates), `locale` (choice), `context` (template data), `dates`
-//! (dates written out per language), `message`
-//! (MIME, with lettre's builder), `wrap` (text part line length), `links` (link check),
-//! `gallery` (the preview's index page, and the HTML escaper every page of ours uses).
+//! Files: `registry` (templates, per campaign kind), `locale` (choice), `context` (template
+//! data), `dates` (dates written out per language), `message` (MIME, with lettre's builder),
+//! `wrap` (text part line length), `links` (link check), `gallery` (the preview's index page,
+//! and the HTML escaper every page of ours uses).
 
 pub mod context;
 pub mod dates;
@@ -380,13 +380,18 @@ fn sender(field: &'static str, value: &str) -> Result<Mailbox, RenderError> {
 
 /// Microsoft's hosts, both tenants' host URL domains and `[message].allowed_link_domains`.
 pub fn allowed_hosts(config: &Config) -> AllowedHosts {
-    let tenant_hosts = config
-        .source
-        .host_urls
-        .iter()
-        .chain(&config.target.host_urls)
-        .filter_map(|u| Some(url::Url::parse(u.trim()).ok()?.host_str()?.to_string()));
-    AllowedHosts::new(tenant_hosts.chain(config.message.allowed_link_domains.iter().cloned()))
+    let tenant_hosts = host_names(
+        config
+            .source
+            .host_urls
+            .iter()
+            .chain(&config.target.host_urls),
+    );
+    AllowedHosts::new(
+        tenant_hosts
+            .into_iter()
+            .chain(config.message.allowed_link_domains.iter().cloned()),
+    )
 }
 
 /// The hosts the links of a `kind` notice may point to: [`allowed_hosts`], but before the move
@@ -396,14 +401,19 @@ pub fn allowed_hosts_for(config: &Config, kind: Kind) -> AllowedHosts {
     if kind != Kind::PreMove {
         return allowed_hosts(config);
     }
-    let source_hosts = config
-        .source
-        .host_urls
-        .iter()
-        .filter_map(|u| Some(url::Url::parse(u.trim()).ok()?.host_str()?.to_string()));
+    let source_hosts = host_names(&config.source.host_urls);
     AllowedHosts::before_move(
-        source_hosts.chain(config.message.allowed_link_domains.iter().cloned()),
+        source_hosts
+            .into_iter()
+            .chain(config.message.allowed_link_domains.iter().cloned()),
     )
+}
+
+/// The host names of tenant host URLs (`https://contoso-my.sharepoint.com/`).
+fn host_names<'a>(urls: impl IntoIterator<Item = &'a String>) -> Vec<String> {
+    urls.into_iter()
+        .filter_map(|u| Some(url::Url::parse(u.trim()).ok()?.host_str()?.to_string()))
+        .collect()
 }
 
 fn template_error(template: &str, e: handlebars::RenderError) -> RenderError {
