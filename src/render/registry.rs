@@ -303,6 +303,51 @@ mod tests {
         );
     }
 
+    /// A kind reads its own folder (or the top level without one) and the partials, never
+    /// another kind's folder nor, from its own folder, the top-level messages.
+    #[test]
+    fn each_kind_loads_its_locales_and_every_partial_only() {
+        let dir = tempfile::tempdir().unwrap();
+        for locale in ["en", "reminder/en"] {
+            for part in REQUIRED {
+                write(dir.path(), &format!("{locale}/{part}.hbs"), "ok");
+            }
+        }
+        write(dir.path(), "en/text/sign-in.hbs", "sign in");
+        write(dir.path(), "shared/html/layout.hbs", "layout");
+        // Broken, and incomplete: only the pre-move kind may see it.
+        write(dir.path(), "pre-move/de/subject.hbs", "{{#if x}}");
+        let post = load(dir.path(), Kind::PostMove).unwrap();
+        assert_eq!(
+            (post.root.as_str(), post.name("en", "text")),
+            ("", "en/text".into())
+        );
+        assert!(post.text.has_template("en/text") && !post.text.has_template("reminder/en/text"));
+        let reminder = load(dir.path(), Kind::Reminder).unwrap();
+        assert_eq!(reminder.name("en", "text"), "reminder/en/text");
+        assert_eq!(reminder.locales.iter().collect::<Vec<_>>(), ["en"]);
+        assert!(reminder.text.has_template("en/text/sign-in"));
+        assert!(reminder.html.has_template("shared/html/layout"));
+        assert!(
+            !reminder.text.has_template("en/text"),
+            "a post-move message"
+        );
+        let pre: Vec<String> = load(dir.path(), Kind::PreMove)
+            .err()
+            .unwrap()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(pre.len(), 2, "{pre:?}");
+        assert!(pre.iter().all(|p| p.contains("pre-move")), "{pre:?}");
+        std::fs::remove_dir_all(dir.path().join("pre-move")).unwrap();
+        let pre = load(dir.path(), Kind::PreMove).unwrap();
+        assert_eq!(
+            (pre.root.as_str(), pre.name("en", "html")),
+            ("", "en/html".into())
+        );
+    }
+
     #[test]
     fn problems_keep_the_handlebars_and_io_errors_as_their_source() {
         let dir = tempfile::tempdir().unwrap();

@@ -70,6 +70,22 @@ fn snapshots_per_kind_locale_and_kind_of_person() {
     }
 }
 
+/// A pre-move notice without a planned start (`scheduled_only = false`) says "soon" and that
+/// the date follows.
+#[test]
+fn snapshots_of_a_pre_move_notice_without_a_date() {
+    for lang in ["en", "de", "fr"] {
+        for (who, r) in [("member", member()), ("guest", guest())] {
+            let r = speaking(r, lang);
+            let out = render_kind(&config(), Kind::PreMove, &r).unwrap();
+            let label = format!("premove_nodate_{who}_{lang}");
+            assert!(out.link_errors.is_empty(), "{label}: {:?}", out.link_errors);
+            insta::assert_snapshot!(format!("{label}_subject"), out.subject);
+            insta::assert_snapshot!(format!("{label}_text"), out.text);
+        }
+    }
+}
+
 /// Every shipped template of every kind, in every locale, for members and guests, with and
 /// without a planned start and for later reminders: no missing variable (strict mode), no
 /// refused link, the date written out in the notice's language, and no sign-in before the move.
