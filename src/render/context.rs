@@ -9,10 +9,13 @@
 //!   (`helpdesk_before`, `helpdesk_url`, `helpdesk_after`) so HTML can make the URL a link;
 //!   `sender`: `name`, `address`
 //! - `links`: `app_launcher` (Microsoft 365), `onedrive` (the person's new OneDrive)
-//! - `locale`, `campaign`
+//! - `move`: `planned_start` (ISO date, pre-move) and `planned_start_text` (written out in the
+//!   notice's language, see [`super::dates`]); `reminder`: `number` (1 for the first reminder)
+//! - `locale`, `campaign`, `campaign_kind` (`pre-move`, `post-move`, `reminder`)
 
 use std::collections::BTreeMap;
 
+use chrono::NaiveDate;
 use serde::Serialize;
 
 use super::message::clean_line;
@@ -29,6 +32,35 @@ pub struct Data<'a> {
     pub links: Links<'a>,
     pub locale: &'a str,
     pub campaign: &'a str,
+    /// `pre-move`, `post-move` or `reminder`.
+    pub campaign_kind: &'a str,
+    #[serde(rename = "move")]
+    pub move_: MoveData,
+    pub reminder: ReminderData,
+}
+
+/// When the person's OneDrive moves (null but in a pre-move notice of a scheduled move).
+#[derive(Debug, Serialize)]
+pub struct MoveData {
+    /// `2026-12-08`.
+    pub planned_start: Option<String>,
+    /// `Tuesday 8 December 2026`, in the notice's language.
+    pub planned_start_text: Option<String>,
+}
+
+impl MoveData {
+    pub fn new(planned_start: Option<NaiveDate>, locale: &str) -> Self {
+        MoveData {
+            planned_start: planned_start.map(|d| d.format("%Y-%m-%d").to_string()),
+            planned_start_text: planned_start.map(|d| super::dates::written(d, locale)),
+        }
+    }
+}
+
+/// Which reminder this is (null but in a reminder).
+#[derive(Debug, Serialize)]
+pub struct ReminderData {
+    pub number: Option<u32>,
 }
 
 #[derive(Debug, Serialize)]

@@ -2,6 +2,8 @@
 //! text and the HTML) must be `https` on an allowed host, so the notice never teaches people to
 //! click a look-alike. A host is allowed when it equals an allowed domain or is a subdomain of
 //! one; `contoso-my.sharepoint.com.evil.example` is neither of `contoso-my.sharepoint.com`.
+//! A notice before the move allows fewer hosts ([`AllowedHosts::before_move`]): no sign-in
+//! page, since people must not sign in to the new tenant before their move.
 
 use std::sync::LazyLock;
 
@@ -14,6 +16,11 @@ pub const MICROSOFT_DOMAINS: [&str; 4] = [
     "microsoft.com",
     "login.microsoftonline.com",
 ];
+
+/// The only Microsoft host a notice before the move may link to: help articles (pausing the
+/// sync app). Sign-in and app hosts are left out, since people must not sign in to the new
+/// tenant before their move.
+pub const BEFORE_MOVE_MICROSOFT_DOMAINS: [&str; 1] = ["support.microsoft.com"];
 
 static ATTRIBUTE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"(?i)(?-u:\b)(?:href|src|action|background|poster|cite|formaction)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>"']+))"#).unwrap()
@@ -43,6 +50,8 @@ pub enum LinkRefusal {
     Port,
     #[error("host {0} is not one of the tenants' hosts, Microsoft's hosts or [message].allowed_link_domains")]
     Host(String),
+    #[error("host {0} is not one of the source tenant's hosts, support.microsoft.com or [message].allowed_link_domains (a notice before the move links to no sign-in page: people must not sign in to the new tenant yet)")]
+    HostBeforeMove(String),
     #[error("points to an IP address, not a host name")]
     IpAddress,
     #[error("has no host")]
@@ -64,12 +73,28 @@ pub struct LinkError {
 #[derive(Debug, Clone)]
 pub struct AllowedHosts {
     domains: Vec<String>,
+    /// A notice before the move: only [`BEFORE_MOVE_MICROSOFT_DOMAINS`] of Microsoft's hosts.
+    before_move: bool,
 }
 
 impl AllowedHosts {
     /// Microsoft's hosts plus `extra` (tenant hosts, `[message].allowed_link_domains`).
     pub fn new(extra: impl IntoIterator<Item = impl AsRef<str>>) -> Self {
-        let mut domains: Vec<String> = MICROSOFT_DOMAINS.iter().map(|d| d.to_string()).collect();
+        Self::with(&MICROSOFT_DOMAINS, extra, false)
+    }
+
+    /// For a notice before the move: [`BEFORE_MOVE_MICROSOFT_DOMAINS`] plus `extra` (the source
+    /// tenant's hosts, `[message].allowed_link_domains`), none of Microsoft's sign-in hosts.
+    pub fn before_move(extra: impl IntoIterator<Item = impl AsRef<str>>) -> Self {
+        Self::with(&BEFORE_MOVE_MICROSOFT_DOMAINS, extra, true)
+    }
+
+    fn with(
+        microsoft: &[&str],
+        extra: impl IntoIterator<Item = impl AsRef<str>>,
+        before_move: bool,
+    ) -> Self {
+        let mut domains: Vec<String> = microsoft.iter().map(|d| d.to_string()).collect();
         for d in extra {
             let d = d
                 .as_ref()
@@ -81,7 +106,10 @@ impl AllowedHosts {
                 domains.push(d);
             }
         }
-        AllowedHosts { domains }
+        AllowedHosts {
+            domains,
+            before_move,
+        }
     }
 
     /// The allowed domains, for messages and the gallery.
@@ -119,6 +147,9 @@ impl AllowedHosts {
         }
         match url.host() {
             Some(url::Host::Domain(host)) if self.allows(host) => Ok(()),
+            Some(url::Host::Domain(host)) if self.before_move => {
+                Err(LinkRefusal::HostBeforeMove(host.to_string()))
+            }
             Some(url::Host::Domain(host)) => Err(LinkRefusal::Host(host.to_string())),
             Some(_) => Err(LinkRefusal::IpAddress),
             None => Err(LinkRefusal::NoHost),
@@ -280,6 +311,33 @@ mod tests {
                 (Err(why), Some(part)) if why.to_string().contains(part) => {}
                 (got, _) => panic!("{url}: {got:?}, expected a refusal with {refused:?}"),
             }
+        }
+    }
+
+    /// Before the move only help articles of Microsoft's hosts pass, never a sign-in host.
+    #[test]
+    fn before_the_move_no_sign_in_host_is_allowed() {
+        let a = AllowedHosts::before_move(["contoso-my.sharepoint.com", "help.fabrikam.com"]);
+        for ok in [
+            "https://support.microsoft.com/en-us/office/pause-sync",
+            "https://contoso-my.sharepoint.com/personal/x",
+            "https://help.fabrikam.com/move",
+        ] {
+            assert_eq!(a.check(ok), Ok(()), "{ok}");
+        }
+        for refused in [
+            "https://www.microsoft365.com/",
+            "https://login.microsoftonline.com/",
+            "https://www.office.com/",
+            "https://microsoft.com/",
+            "https://fabrikam-my.sharepoint.com/",
+        ] {
+            let why = a.check(refused).unwrap_err();
+            assert!(
+                matches!(why, LinkRefusal::HostBeforeMove(_)),
+                "{refused}: {why:?}"
+            );
+            assert!(why.to_string().starts_with("host "), "{why}");
         }
     }
 

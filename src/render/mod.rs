@@ -3,11 +3,13 @@
 //! with lettre. Pure: recipient in, bytes out; `preview` and `send` share it, so what an admin
 //! previews is byte for byte what goes out (but the `Date` header).
 //!
-//! Files: `registry` (templates), `locale` (choice), `context` (template data), `message`
-//! (MIME, with lettre's builder), `wrap` (text part line length), `links` (link check),
-//! `gallery` (the preview's index page, and the HTML escaper every page of ours uses).
+//! Files: `registry` (templates, per campaign kind), `locale` (choice), `context` (template
+//! data), `dates` (dates written out per language), `message` (MIME, with lettre's builder),
+//! `wrap` (text part line length), `links` (link check), `gallery` (the preview's index page,
+//! and the HTML escaper every page of ours uses).
 
 pub mod context;
+pub mod dates;
 pub mod fallbacks;
 pub mod gallery;
 pub mod links;
@@ -22,6 +24,7 @@ use handlebars::RenderErrorReason;
 use lettre::message::Mailbox;
 use lettre::Address;
 
+use crate::campaign::Kind;
 use crate::config::Config;
 use crate::plan::Recipient;
 use crate::transport::Envelope;
@@ -108,6 +111,8 @@ pub struct NoticeDraft {
 
 /// The templates, sender and allowed link hosts, built once from the config.
 pub struct Renderer {
+    /// The kind of the campaign rendered: picks the templates and the allowed link hosts.
+    kind: Kind,
     registry: Registry,
     allowed: AllowedHosts,
     from: Mailbox,
@@ -118,15 +123,19 @@ pub struct Renderer {
 }
 
 impl Renderer {
-    /// Loads `[message].templates` and checks the sender and default locale.
+    /// Loads the templates of the active campaign's kind from `[message].templates` and checks
+    /// the sender and default locale.
     pub fn new(config: &Config) -> Result<Renderer, RenderError> {
+        let kind = config.active.kind();
         let dir = &config.message.templates;
-        let registry = registry::load(dir).map_err(RenderError::Templates)?;
+        let registry = registry::load(dir, kind).map_err(RenderError::Templates)?;
         let default_locale = config.message.default_locale.clone();
         if !registry.locales.contains(&default_locale) {
             return Err(RenderError::DefaultLocale {
                 locale: default_locale,
-                dir: dir.display().to_string(),
+                dir: registry::locale_dir(dir, &registry.root)
+                    .display()
+                    .to_string(),
                 found: registry
                     .locales
                     .iter()
@@ -143,8 +152,9 @@ impl Renderer {
             .map(|r| sender("reply_to", r))
             .transpose()?;
         Ok(Renderer {
+            kind,
             registry,
-            allowed: allowed_hosts(config),
+            allowed: allowed_hosts_for(config, kind),
             from_domain: from.email.domain().to_string(),
             from,
             reply_to,
@@ -216,10 +226,13 @@ impl Renderer {
             },
             locale: &locale,
             campaign,
+            campaign_kind: self.kind.as_str(),
+            move_: context::MoveData::new(r.planned_start, &locale),
+            reminder: context::ReminderData { number: r.reminder },
         };
         let value = serde_json::to_value(&data).map_err(|e| {
             template_error(
-                &format!("{locale}/subject"),
+                &self.registry.name(&locale, "subject"),
                 RenderErrorReason::SerdeError(e).into(),
             )
         })?;
@@ -297,7 +310,7 @@ impl Renderer {
     fn fill_all(&self, locale: &str, value: serde_json::Value) -> Result<[String; 3], RenderError> {
         let context = handlebars::Context::from(value);
         let fill = |hb: &handlebars::Handlebars, part: &str| {
-            let template = format!("{locale}/{part}");
+            let template = self.registry.name(locale, part);
             hb.render_with_context(&template, &context)
                 .map_err(|e| template_error(&template, e))
         };
@@ -317,7 +330,7 @@ impl Renderer {
             ("html", links::urls_in_html(html)),
         ];
         for (part, urls) in parts {
-            let template = format!("{locale}/{part}");
+            let template = self.registry.name(locale, part);
             links::check_part(&self.allowed, &template, &urls, &mut problems);
         }
         problems
@@ -367,13 +380,40 @@ fn sender(field: &'static str, value: &str) -> Result<Mailbox, RenderError> {
 
 /// Microsoft's hosts, both tenants' host URL domains and `[message].allowed_link_domains`.
 pub fn allowed_hosts(config: &Config) -> AllowedHosts {
-    let tenant_hosts = config
-        .source
-        .host_urls
-        .iter()
-        .chain(&config.target.host_urls)
-        .filter_map(|u| Some(url::Url::parse(u.trim()).ok()?.host_str()?.to_string()));
-    AllowedHosts::new(tenant_hosts.chain(config.message.allowed_link_domains.iter().cloned()))
+    let tenant_hosts = host_names(
+        config
+            .source
+            .host_urls
+            .iter()
+            .chain(&config.target.host_urls),
+    );
+    AllowedHosts::new(
+        tenant_hosts
+            .into_iter()
+            .chain(config.message.allowed_link_domains.iter().cloned()),
+    )
+}
+
+/// The hosts the links of a `kind` notice may point to: [`allowed_hosts`], but before the move
+/// only the source tenant's hosts, `support.microsoft.com` and `[message].allowed_link_domains`
+/// (no sign-in page: people must not sign in to the new tenant before their move).
+pub fn allowed_hosts_for(config: &Config, kind: Kind) -> AllowedHosts {
+    if kind != Kind::PreMove {
+        return allowed_hosts(config);
+    }
+    let source_hosts = host_names(&config.source.host_urls);
+    AllowedHosts::before_move(
+        source_hosts
+            .into_iter()
+            .chain(config.message.allowed_link_domains.iter().cloned()),
+    )
+}
+
+/// The host names of tenant host URLs (`https://contoso-my.sharepoint.com/`).
+fn host_names<'a>(urls: impl IntoIterator<Item = &'a String>) -> Vec<String> {
+    urls.into_iter()
+        .filter_map(|u| Some(url::Url::parse(u.trim()).ok()?.host_str()?.to_string()))
+        .collect()
 }
 
 fn template_error(template: &str, e: handlebars::RenderError) -> RenderError {

@@ -3,11 +3,20 @@
 //! (`<locale>/subject`, `<locale>/text` and every other partial). A template is named by its
 //! path under the folder without `.hbs`, so `en/html/sign-in.hbs` is the partial
 //! `{{> en/html/sign-in}}`.
+//!
+//! Each campaign kind has its own locale folders: `post-move` the top-level ones
+//! (`<dir>/en/`), `pre-move` and `reminder` those under `<dir>/pre-move/` and `<dir>/reminder/`
+//! when that folder exists, else the top-level ones (a folder made for one campaign). A kind's
+//! registry loads its locale folders and every partial (`shared/`, and the top-level locale
+//! folders' partials, so a reminder can reuse `{{> en/text/sign-in}}`), but never another
+//! kind's folder: a broken reminder template must not stop a post-move send.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use handlebars::Handlebars;
+
+use crate::campaign::Kind;
 
 /// One reason the templates folder cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -50,34 +59,89 @@ pub struct Registry {
     pub text: Handlebars<'static>,
     /// Locale folders that have all of [`REQUIRED`], e.g. `de`, `en`, `fr`.
     pub locales: BTreeSet<String>,
+    /// Where the locale folders are, as a prefix of template names: empty for the top-level
+    /// ones, else e.g. `pre-move/`.
+    pub root: String,
 }
 
-/// Reads every `*.hbs` under `dir`. All problems are returned, not only the first.
-pub fn load(dir: &Path) -> Result<Registry, Vec<TemplateProblem>> {
+impl Registry {
+    /// The name of `part` (`subject`, `text`, `html`) of `locale`: `en/text`, `pre-move/en/text`.
+    pub fn name(&self, locale: &str, part: &str) -> String {
+        format!("{}{locale}/{part}", self.root)
+    }
+}
+
+/// The folder under `dir` that holds `kind`'s locale folders, as a template-name prefix: `""`
+/// for the top level, `pre-move/` when `dir/pre-move/` exists.
+pub fn kind_root(dir: &Path, kind: Kind) -> String {
+    match kind.templates_folder() {
+        Some(folder) if dir.join(folder).is_dir() => format!("{folder}/"),
+        _ => String::new(),
+    }
+}
+
+/// Reads `kind`'s templates under `dir` (see the module doc). All problems are returned, not
+/// only the first.
+pub fn load(dir: &Path, kind: Kind) -> Result<Registry, Vec<TemplateProblem>> {
     let mut problems = Vec::new();
     let mut files = Vec::new();
-    if let Err(source) = collect(dir, dir, &mut files) {
+    let root = kind_root(dir, kind);
+    let skipped = other_kinds_folders(kind);
+    if let Err(source) = collect(dir, dir, &skipped, &mut files) {
         return Err(vec![TemplateProblem::Folder {
             dir: dir.to_path_buf(),
             source,
         }]);
+    }
+    if !root.is_empty() {
+        // The top-level locales' messages belong to post-move; only their partials are shared.
+        files.retain(|(name, _)| name.starts_with(&root) || !is_message(name));
     }
     files.sort();
     let mut registry = Registry {
         html: strict_registry(true),
         text: strict_registry(false),
         locales: BTreeSet::new(),
+        root,
     };
     let refused = files
         .iter()
         .filter_map(|(name, path)| register(&mut registry, name, path).err());
     problems.extend(refused);
-    let names: BTreeSet<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
-    registry.locales = locales(dir, &names, &mut problems);
+    let names: BTreeSet<&str> = files
+        .iter()
+        .filter_map(|(n, _)| n.strip_prefix(registry.root.as_str()))
+        .collect();
+    registry.locales = locales(&locale_dir(dir, &registry.root), &names, &mut problems);
     if problems.is_empty() {
         Ok(registry)
     } else {
         Err(problems)
+    }
+}
+
+/// The folder holding the locale folders of `root` (see [`kind_root`]).
+pub fn locale_dir(dir: &Path, root: &str) -> PathBuf {
+    match root.trim_end_matches('/') {
+        "" => dir.to_path_buf(),
+        folder => dir.join(folder),
+    }
+}
+
+/// The folders of the kinds other than `kind` (`pre-move`, `reminder` for a post-move send).
+fn other_kinds_folders(kind: Kind) -> Vec<&'static str> {
+    Kind::ALL
+        .iter()
+        .filter(|k| **k != kind)
+        .filter_map(|k| k.templates_folder())
+        .collect()
+}
+
+/// True for `<locale>/subject`, `<locale>/text` and `<locale>/html`: a message, not a partial.
+fn is_message(name: &str) -> bool {
+    match name.split_once('/') {
+        Some((folder, part)) => folder != "shared" && REQUIRED.contains(&part),
+        None => false,
     }
 }
 
@@ -91,12 +155,25 @@ fn strict_registry(html: bool) -> Handlebars<'static> {
     hb
 }
 
-/// Lists `(name, path)` of every `.hbs` file below `dir`, named relative to `root`.
-fn collect(root: &Path, dir: &Path, out: &mut Vec<(String, PathBuf)>) -> std::io::Result<()> {
+/// Lists `(name, path)` of every `.hbs` file below `dir`, named relative to `root`, but for
+/// the top-level folders named in `skipped`.
+fn collect(
+    root: &Path,
+    dir: &Path,
+    skipped: &[&str],
+    out: &mut Vec<(String, PathBuf)>,
+) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
         if path.is_dir() {
-            collect(root, &path, out)?;
+            let top = dir == root;
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default();
+            if !(top && skipped.contains(&name)) {
+                collect(root, &path, skipped, out)?;
+            }
         } else if let Some(name) = template_name(root, &path) {
             out.push((name, path));
         }
@@ -140,8 +217,8 @@ fn describe_template_error(e: &handlebars::TemplateError) -> String {
     }
 }
 
-/// The locale folders: every top-level folder (but `shared`) holding a template; each must
-/// have all of [`REQUIRED`].
+/// The locale folders: every folder directly in `dir` (but `shared`) holding a template, as
+/// `names` has them relative to `dir`; each must have all of [`REQUIRED`].
 fn locales(
     dir: &Path,
     names: &BTreeSet<&str>,
@@ -190,7 +267,7 @@ mod tests {
         write(dir.path(), "en/text/part.hbs", "T {{x}}");
         write(dir.path(), "en/html.hbs", "{{> en/html/part}}");
         write(dir.path(), "en/html/part.hbs", "H {{x}}");
-        let r = load(dir.path()).unwrap();
+        let r = load(dir.path(), Kind::PostMove).unwrap();
         let data = serde_json::json!({"x": "<a&b>"});
         assert_eq!(r.text.render("en/text", &data).unwrap(), "T <a&b>");
         assert_eq!(
@@ -207,7 +284,7 @@ mod tests {
         write(dir.path(), "en/text.hbs", "line one\n{{#if x}}never closed");
         write(dir.path(), "en/html.hbs", "ok");
         write(dir.path(), "de/subject.hbs", "ok");
-        let problems: Vec<String> = load(dir.path())
+        let problems: Vec<String> = load(dir.path(), Kind::PostMove)
             .err()
             .unwrap()
             .iter()
@@ -226,18 +303,65 @@ mod tests {
         );
     }
 
+    /// A kind reads its own folder (or the top level without one) and the partials, never
+    /// another kind's folder nor, from its own folder, the top-level messages.
+    #[test]
+    fn each_kind_loads_its_locales_and_every_partial_only() {
+        let dir = tempfile::tempdir().unwrap();
+        for locale in ["en", "reminder/en"] {
+            for part in REQUIRED {
+                write(dir.path(), &format!("{locale}/{part}.hbs"), "ok");
+            }
+        }
+        write(dir.path(), "en/text/sign-in.hbs", "sign in");
+        write(dir.path(), "shared/html/layout.hbs", "layout");
+        // Broken, and incomplete: only the pre-move kind may see it.
+        write(dir.path(), "pre-move/de/subject.hbs", "{{#if x}}");
+        let post = load(dir.path(), Kind::PostMove).unwrap();
+        assert_eq!(
+            (post.root.as_str(), post.name("en", "text")),
+            ("", "en/text".into())
+        );
+        assert!(post.text.has_template("en/text") && !post.text.has_template("reminder/en/text"));
+        let reminder = load(dir.path(), Kind::Reminder).unwrap();
+        assert_eq!(reminder.name("en", "text"), "reminder/en/text");
+        assert_eq!(reminder.locales.iter().collect::<Vec<_>>(), ["en"]);
+        assert!(reminder.text.has_template("en/text/sign-in"));
+        assert!(reminder.html.has_template("shared/html/layout"));
+        assert!(
+            !reminder.text.has_template("en/text"),
+            "a post-move message"
+        );
+        let pre: Vec<String> = load(dir.path(), Kind::PreMove)
+            .err()
+            .unwrap()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(pre.len(), 2, "{pre:?}");
+        assert!(pre.iter().all(|p| p.contains("pre-move")), "{pre:?}");
+        std::fs::remove_dir_all(dir.path().join("pre-move")).unwrap();
+        let pre = load(dir.path(), Kind::PreMove).unwrap();
+        assert_eq!(
+            (pre.root.as_str(), pre.name("en", "html")),
+            ("", "en/html".into())
+        );
+    }
+
     #[test]
     fn problems_keep_the_handlebars_and_io_errors_as_their_source() {
         let dir = tempfile::tempdir().unwrap();
         write(dir.path(), "en/text.hbs", "{{#if x}}never closed");
-        let problems = load(dir.path()).err().unwrap();
+        let problems = load(dir.path(), Kind::PostMove).err().unwrap();
         let syntax = problems
             .iter()
             .find(|p| matches!(p, TemplateProblem::Syntax { .. }))
             .unwrap();
         let source = std::error::Error::source(syntax).unwrap();
         assert!(source.is::<handlebars::TemplateError>(), "{source:?}");
-        let missing = load(Path::new("/nonexistent/templates")).err().unwrap();
+        let missing = load(Path::new("/nonexistent/templates"), Kind::PostMove)
+            .err()
+            .unwrap();
         let source = std::error::Error::source(&missing[0]).unwrap();
         assert!(source.is::<std::io::Error>(), "{source:?}");
         let says = missing[0].to_string();

@@ -630,3 +630,5 @@ fn without_a_source_name_a_guest_notice_names_no_organisation_wrongly() {
 fn dir_mut(r: &mut Recipient) -> &mut DirectoryEntry {
     Arc::make_mut(r.directory.as_mut().expect("a directory row"))
 }
+
+mod kinds;
