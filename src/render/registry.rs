@@ -5,8 +5,9 @@
 //! `{{> en/html/sign-in}}`.
 //!
 //! Each campaign kind has its own locale folders: `post-move` the top-level ones
-//! (`<dir>/en/`), `pre-move` and `reminder` those under `<dir>/pre-move/` and `<dir>/reminder/`
-//! when that folder exists, else the top-level ones (a folder made for one campaign). A kind's
+//! (`<dir>/en/`), `pre-move` and `reminder` those under `<dir>/pre-move/` and `<dir>/reminder/`,
+//! which must exist: falling back to the top-level locales would send the post-move notice as a
+//! warning or a reminder (a templates folder copied before campaigns existed has none). A kind's
 //! registry loads its locale folders and every partial (`shared/`, and the top-level locale
 //! folders' partials, so a reminder can reuse `{{> en/text/sign-in}}`), but never another
 //! kind's folder: a broken reminder template must not stop a post-move send.
@@ -36,6 +37,8 @@ pub enum TemplateProblem {
         path: PathBuf,
         source: handlebars::TemplateError,
     },
+    #[error("{}: no folder `{folder}`; the templates of a {folder} campaign live in {}/<locale>/ (copy templates/{folder}/ of this release there, or set the campaign's templates to a folder that has one)", dir.display(), dir.join(folder).display())]
+    NoKindFolder { dir: PathBuf, folder: &'static str },
     #[error("{}: locale folder `{folder}` has no {}; every locale needs subject.hbs, text.hbs and html.hbs", dir.join(folder).display(), missing.iter().map(|m| format!("{m}.hbs")).collect::<Vec<_>>().join(", "))]
     IncompleteLocale {
         dir: PathBuf,
@@ -72,12 +75,11 @@ impl Registry {
 }
 
 /// The folder under `dir` that holds `kind`'s locale folders, as a template-name prefix: `""`
-/// for the top level, `pre-move/` when `dir/pre-move/` exists.
-pub fn kind_root(dir: &Path, kind: Kind) -> String {
-    match kind.templates_folder() {
-        Some(folder) if dir.join(folder).is_dir() => format!("{folder}/"),
-        _ => String::new(),
-    }
+/// for the top level (`post-move`), `pre-move/` for `pre-move`.
+pub fn kind_root(kind: Kind) -> String {
+    kind.templates_folder()
+        .map(|folder| format!("{folder}/"))
+        .unwrap_or_default()
 }
 
 /// Reads `kind`'s templates under `dir` (see the module doc). All problems are returned, not
@@ -85,7 +87,13 @@ pub fn kind_root(dir: &Path, kind: Kind) -> String {
 pub fn load(dir: &Path, kind: Kind) -> Result<Registry, Vec<TemplateProblem>> {
     let mut problems = Vec::new();
     let mut files = Vec::new();
-    let root = kind_root(dir, kind);
+    let root = kind_root(kind);
+    if let Some(folder) = kind.templates_folder().filter(|f| !dir.join(f).is_dir()) {
+        return Err(vec![TemplateProblem::NoKindFolder {
+            dir: dir.to_path_buf(),
+            folder,
+        }]);
+    }
     let skipped = other_kinds_folders(kind);
     if let Err(source) = collect(dir, dir, &skipped, &mut files) {
         return Err(vec![TemplateProblem::Folder {
@@ -303,7 +311,7 @@ mod tests {
         );
     }
 
-    /// A kind reads its own folder (or the top level without one) and the partials, never
+    /// A kind reads its own folder and the partials, never
     /// another kind's folder nor, from its own folder, the top-level messages.
     #[test]
     fn each_kind_loads_its_locales_and_every_partial_only() {
@@ -340,12 +348,16 @@ mod tests {
             .collect();
         assert_eq!(pre.len(), 2, "{pre:?}");
         assert!(pre.iter().all(|p| p.contains("pre-move")), "{pre:?}");
+        // Without its folder a kind is refused: the top-level locales are the post-move notice.
         std::fs::remove_dir_all(dir.path().join("pre-move")).unwrap();
-        let pre = load(dir.path(), Kind::PreMove).unwrap();
-        assert_eq!(
-            (pre.root.as_str(), pre.name("en", "html")),
-            ("", "en/html".into())
-        );
+        let pre = load(dir.path(), Kind::PreMove).err().unwrap();
+        assert!(matches!(
+            pre[..],
+            [TemplateProblem::NoKindFolder {
+                folder: "pre-move",
+                ..
+            }]
+        ));
     }
 
     #[test]

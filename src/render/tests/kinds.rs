@@ -226,23 +226,28 @@ fn strict_mode_errors_name_the_kind_folder() {
     );
 }
 
-/// A folder made for one campaign has its locales at the top, and sees the campaign's data.
+/// A folder made for one campaign has the kind's folder, and sees the campaign's data; a folder
+/// without the kind's folder is refused, never read as post-move locales.
 #[test]
-fn a_folder_for_one_campaign_has_its_locales_at_the_top() {
+fn a_folder_for_one_campaign_needs_the_kinds_folder() {
     let dir = tempfile::tempdir().unwrap();
     let write = |name: &str, text: &str| {
         let path = dir.path().join(name);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, text).unwrap();
     };
-    write("en/subject.hbs", "{{campaign_kind}} {{reminder.number}}");
+    write("en/subject.hbs", "post-move");
+    write("en/text.hbs", "post-move");
+    write("en/html.hbs", "<p>post-move</p>");
     write(
-        "en/text.hbs",
+        "reminder/en/subject.hbs",
+        "{{campaign_kind}} {{reminder.number}}",
+    );
+    write(
+        "reminder/en/text.hbs",
         "{{move.planned_start}} {{move.planned_start_text}} {{campaign}}",
     );
-    write("en/html.hbs", "<p>{{reminder.number}}</p>");
-    // Another kind's folder in it is not a locale of this one.
-    write("pre-move/en/subject.hbs", "{{#if}}");
+    write("reminder/en/html.hbs", "<p>{{reminder.number}}</p>");
     let templates = dir.path().display().to_string();
     let config = config_with(|t| {
         t.replace(
@@ -262,7 +267,12 @@ fn a_folder_for_one_campaign_has_its_locales_at_the_top() {
         .err()
         .unwrap()
         .to_string();
-    assert!(err.contains("subject.hbs: line 1"), "{err}");
+    assert!(
+        err.contains(&format!(
+            "{templates}: no folder `pre-move`; the templates of a pre-move campaign live in"
+        )),
+        "{err}"
+    );
     let out = render_with(&config, &member()).unwrap();
     assert_eq!(out.subject, "post-move");
 }
