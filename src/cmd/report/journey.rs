@@ -42,21 +42,30 @@ pub struct Person {
 }
 
 impl Person {
-    /// Everyone of the plan: those `send` would notify and those it holds back.
+    /// Everyone of the plan, those `send` would notify and those it holds back, in the
+    /// mapping's order.
     pub fn of_plan(plan: &plan::Plan) -> Vec<Person> {
-        let ready = plan.recipients.iter().map(|r| Person {
-            source_upn: r.user.source_upn.clone(),
-            target_upn: r.user.target_upn.clone(),
-            moved: r.move_state.as_ref().map(Moved::of_entry),
-            held: None,
+        let ready = plan.recipients.iter().map(|r| {
+            let person = Person {
+                source_upn: r.user.source_upn.clone(),
+                target_upn: r.user.target_upn.clone(),
+                moved: r.move_state.as_ref().map(Moved::of_entry),
+                held: None,
+            };
+            (r.user.line, person)
         });
-        let held = plan.held_back.iter().map(|h| Person {
-            source_upn: h.user.source_upn.clone(),
-            target_upn: h.user.target_upn.clone(),
-            moved: h.move_state.as_ref().map(Moved::of_entry),
-            held: Some((h.hold.clone(), h.reason.clone())),
+        let held = plan.held_back.iter().map(|h| {
+            let person = Person {
+                source_upn: h.user.source_upn.clone(),
+                target_upn: h.user.target_upn.clone(),
+                moved: h.move_state.as_ref().map(Moved::of_entry),
+                held: Some((h.hold.clone(), h.reason.clone())),
+            };
+            (h.user.line, person)
         });
-        ready.chain(held).collect()
+        let mut people: Vec<(u64, Person)> = ready.chain(held).collect();
+        people.sort_by_key(|(line, _)| *line);
+        people.into_iter().map(|(_, p)| p).collect()
     }
 }
 

@@ -140,11 +140,11 @@ fn rolling_busiest(per_mailbox: &HashMap<Option<&str>, Vec<u64>>, n: usize) -> V
 
 /// The drawing area in the SVG's own units (`viewBox`); the page scales it to its width.
 pub const WIDTH: f64 = 640.0;
-pub const HEIGHT: f64 = 340.0;
-pub const LEFT: f64 = 64.0;
-pub const RIGHT: f64 = 576.0;
-pub const TOP: f64 = 64.0;
-pub const BOTTOM: f64 = 284.0;
+pub const HEIGHT: f64 = 330.0;
+pub const LEFT: f64 = 72.0;
+pub const RIGHT: f64 = 568.0;
+pub const TOP: f64 = 36.0;
+pub const BOTTOM: f64 = 276.0;
 
 /// The smallest of 1, 2, 5 times a power of ten that is at least `v` (1 for 0): the top of
 /// the left axis.
@@ -183,7 +183,7 @@ pub fn svg(chart: &Chart) -> String {
     let (title, desc) = caption(chart);
     let _ = writeln!(
         out,
-        "<svg id=\"journey-chart\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {WIDTH} {HEIGHT}\" width=\"100%\" role=\"img\" aria-labelledby=\"chart-title chart-desc\" font-family=\"system-ui, sans-serif\" font-size=\"15\">\
+        "<svg id=\"journey-chart\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {WIDTH} {HEIGHT}\" width=\"100%\" role=\"img\" aria-labelledby=\"chart-title chart-desc\" font-family=\"system-ui, sans-serif\" font-size=\"16\">\
 <title id=\"chart-title\">{}</title><desc id=\"chart-desc\">{}</desc>",
         escape(&title),
         escape(&desc)
@@ -216,7 +216,6 @@ pub fn svg(chart: &Chart) -> String {
         top,
         slot: (RIGHT - LEFT) / chart.hours.len() as f64,
     };
-    legend(&mut out, chart);
     axes(&mut out, chart, &plot);
     bars(&mut out, chart, &plot);
     lines(&mut out, chart, &plot);
@@ -284,26 +283,32 @@ fn share(n: u64, of: u64) -> f64 {
     }
 }
 
-fn legend(out: &mut String, chart: &Chart) {
+/// The chart's legend, as HTML beside the SVG so that it wraps at phone width: each line's
+/// colour and what it is.
+pub fn legend(chart: &Chart) -> String {
     let budget = match chart.per_day {
-        0 => "no day budget set".to_string(),
-        b => format!("day budget {} ([pacing] per_day)", thousands(u64::from(b))),
+        0 => "no day budget set ([pacing] per_day = 0)".to_string(),
+        b => format!(
+            "the day budget, [pacing] per_day: {} recipients per rolling 24 hours",
+            thousands(u64::from(b))
+        ),
     };
     let items = [
-        (LEFT, 20.0, "<rect x=\"0\" y=\"-10\" width=\"14\" height=\"10\" fill=\"#0f62ab\"/>", "notices sent per hour".to_string()),
-        (LEFT + 270.0, 20.0, "<line x1=\"0\" y1=\"-5\" x2=\"16\" y2=\"-5\" stroke=\"#b7791f\" stroke-width=\"3\"/>", "recipients, past 24 h".to_string()),
-        (LEFT, 44.0, "<line x1=\"0\" y1=\"-5\" x2=\"16\" y2=\"-5\" stroke=\"#b42318\" stroke-width=\"2\" stroke-dasharray=\"6 4\"/>", budget),
-        (LEFT + 270.0, 44.0, "<line x1=\"0\" y1=\"-5\" x2=\"16\" y2=\"-5\" stroke=\"#1a7f37\" stroke-width=\"3\"/>", "signed in, % of mapping (right)".to_string()),
+        ("bar", "notices sent per hour (bars, left axis; test sends not counted)".to_string()),
+        ("rolling", "recipients in the past 24 hours, busiest sending mailbox, test sends included (left axis)".to_string()),
+        ("budget", budget),
+        ("signed-in", "share of the mapping signed in since their move (right axis)".to_string()),
     ];
-    out.push_str("<g class=\"legend\">");
-    for (x, y, mark, text) in items {
+    let mut out = String::from("<ul class=\"chart-legend\">");
+    for (class, text) in items {
         let _ = write!(
             out,
-            "<g transform=\"translate({x} {y})\">{mark}<text x=\"22\" y=\"0\" fill=\"#1f2328\">{}</text></g>",
+            "<li><span class=\"key {class}\"></span>{}</li>",
             escape(&text)
         );
     }
-    out.push_str("</g>\n");
+    out.push_str("</ul>");
+    out
 }
 
 fn axes(out: &mut String, chart: &Chart, plot: &Plot) {
@@ -315,10 +320,10 @@ fn axes(out: &mut String, chart: &Chart, plot: &Plot) {
             "<line x1=\"{LEFT}\" y1=\"{y:.1}\" x2=\"{RIGHT}\" y2=\"{y:.1}\" stroke=\"#e5e8ec\"/>\
 <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text><text x=\"{:.1}\" y=\"{:.1}\">{}</text>",
             LEFT - 6.0,
-            y + 5.0,
+            y + 6.0,
             thousands(v),
             RIGHT + 6.0,
-            plot.y_share(share) + 5.0,
+            plot.y_share(share) + 6.0,
             percent(share)
         );
     }
@@ -332,17 +337,19 @@ fn axes(out: &mut String, chart: &Chart, plot: &Plot) {
             out,
             "<text x=\"{:.1}\" y=\"{}\" text-anchor=\"{anchor}\">{}</text>",
             if anchor == "start" { LEFT } else { RIGHT },
-            BOTTOM + 22.0,
+            BOTTOM + 24.0,
             chart.hours[i].start.format("%b %d %H:00")
         );
     }
     let _ = writeln!(
         out,
         "<text x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\">hour (UTC)</text>\
-<text transform=\"translate(16 {:.1}) rotate(-90)\" text-anchor=\"middle\">messages</text></g>",
+<text x=\"8\" y=\"{}\">messages</text><text x=\"{}\" y=\"{}\" text-anchor=\"end\">signed in</text></g>",
         (LEFT + RIGHT) / 2.0,
-        BOTTOM + 44.0,
-        (TOP + BOTTOM) / 2.0
+        BOTTOM + 50.0,
+        TOP - 14.0,
+        WIDTH - 8.0,
+        TOP - 14.0
     );
 }
 
@@ -384,7 +391,11 @@ fn lines(out: &mut String, chart: &Chart, plot: &Plot) {
         let y = plot.y(u64::from(chart.per_day));
         let _ = writeln!(
             out,
-            "<line class=\"budget\" x1=\"{LEFT}\" y1=\"{y:.1}\" x2=\"{RIGHT}\" y2=\"{y:.1}\" stroke=\"#b42318\" stroke-width=\"2\" stroke-dasharray=\"6 4\"/>"
+            "<line class=\"budget\" x1=\"{LEFT}\" y1=\"{y:.1}\" x2=\"{RIGHT}\" y2=\"{y:.1}\" stroke=\"#b42318\" stroke-width=\"2\" stroke-dasharray=\"6 4\"/>\
+<text class=\"budget-label\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\" fill=\"#b42318\">per_day budget {}</text>",
+            RIGHT - 6.0,
+            y + 20.0,
+            thousands(u64::from(chart.per_day))
         );
     }
     if chart.mapping > 0 {

@@ -87,8 +87,9 @@ fn funnel(out: &mut String, r: &JourneyReport) {
 fn chart_panel(out: &mut String, c: &Chart) {
     let _ = writeln!(
         out,
-        "<section class=\"panel\" id=\"over-time\"><h2>Over time{}</h2>\n<div class=\"chart\">{}</div>",
+        "<section class=\"panel\" id=\"over-time\"><h2>Over time{}</h2>\n<div class=\"chart\">{}{}</div>",
         if c.clipped { " (the last 14 days)" } else { "" },
+        chart::legend(c),
         chart::svg(c)
     );
     numbers(out, c);
@@ -172,10 +173,10 @@ fn attention(out: &mut String, r: &JourneyReport) {
 const COLUMNS: [(&str, &str); 8] = [
     ("source UPN", "text"),
     ("target UPN", "text"),
-    ("warned", "text"),
+    ("warned (UTC)", "text"),
     ("moved", "text"),
-    ("notified", "text"),
-    ("signed in", "text"),
+    ("notified (UTC)", "text"),
+    ("signed in (UTC)", "text"),
     ("reminders", "num"),
     ("attention", "text"),
 ];
@@ -200,13 +201,24 @@ fn people(out: &mut String, r: &JourneyReport) {
     out.push_str("</tbody></table></div>\n</section>\n");
 }
 
+/// A time in the table, whose headers say UTC: `2026-12-05 14:03`.
+fn cell_time(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M").to_string()
+}
+
 fn time_cell(out: &mut String, t: Option<chrono::DateTime<chrono::Utc>>) {
     match t {
         Some(t) => {
-            let _ = write!(out, "<td>{}</td>", short_time(t));
+            let _ = write!(out, "<td><span class=\"t\">{}</span></td>", cell_time(t));
         }
         None => out.push_str("<td class=\"muted\">-</td>"),
     }
+}
+
+/// A UPN that may wrap before its `@` and nowhere else.
+fn breaking_at(upn: &str) -> String {
+    let parts: Vec<String> = upn.split('@').map(escape).collect();
+    parts.join("<wbr>@")
 }
 
 fn row(out: &mut String, j: &Journey) {
@@ -214,14 +226,14 @@ fn row(out: &mut String, j: &Journey) {
     let _ = write!(
         out,
         "<tr data-rank=\"{rank}\"><td>{}</td><td>{}</td>",
-        escape(&j.source_upn),
-        escape(&j.target_upn)
+        breaking_at(&j.source_upn),
+        breaking_at(&j.target_upn)
     );
     time_cell(out, j.warned_at);
     match &j.moved {
         Some(m) => {
             let at =
-                m.at.map(|t| format!(" {}", short_time(t)))
+                m.at.map(|t| format!(" <span class=\"t\">{}</span>", cell_time(t)))
                     .unwrap_or_default();
             let _ = write!(
                 out,

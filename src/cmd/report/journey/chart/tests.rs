@@ -117,32 +117,34 @@ fn canned() -> Chart {
 
 #[test]
 fn bars_and_lines_sit_where_the_scales_put_them() {
-    // The axis tops at the budget (100); an hour is 512 / 3 units wide, a bar 80% of it.
+    // The axis tops at the budget (100) and spans 240 units; an hour is 496 / 3 units wide, a
+    // bar 80% of it.
     let svg = svg(&canned());
     assert!(
-        svg.contains("viewBox=\"0 0 640 340\" width=\"100%\" role=\"img\""),
+        svg.contains("viewBox=\"0 0 640 330\" width=\"100%\" role=\"img\""),
         "{svg}"
     );
-    assert!(svg.contains("<rect x=\"81.1\" y=\"262.0\" width=\"136.5\" height=\"22.0\"><title>2026-12-05 00:00 UTC: 10 sent</title></rect>"), "{svg}");
-    assert!(svg.contains("<rect x=\"422.4\" y=\"218.0\" width=\"136.5\" height=\"66.0\"><title>2026-12-05 02:00 UTC: 30 sent</title></rect>"), "{svg}");
+    assert!(svg.contains("<rect x=\"88.5\" y=\"252.0\" width=\"132.3\" height=\"24.0\"><title>2026-12-05 00:00 UTC: 10 sent</title></rect>"), "{svg}");
+    assert!(svg.contains("<rect x=\"419.2\" y=\"204.0\" width=\"132.3\" height=\"72.0\"><title>2026-12-05 02:00 UTC: 30 sent</title></rect>"), "{svg}");
     assert_eq!(
         svg.matches(" sent</title></rect>").count(),
         2,
         "no bar for an hour without notices"
     );
     assert!(
-        svg.contains("<line class=\"budget\" x1=\"64\" y1=\"64.0\" x2=\"576\" y2=\"64.0\""),
+        svg.contains("<line class=\"budget\" x1=\"72\" y1=\"36.0\" x2=\"568\" y2=\"36.0\""),
         "{svg}"
     );
     assert!(
-        svg.contains("points=\"149.3,262.0 320.0,262.0 490.7,196.0\""),
+        svg.contains("points=\"154.7,252.0 320.0,252.0 485.3,180.0\""),
         "rolling day: {svg}"
     );
     assert!(
-        svg.contains("points=\"149.3,284.0 320.0,229.0 490.7,174.0\""),
+        svg.contains("points=\"154.7,276.0 320.0,216.0 485.3,156.0\""),
         "signed in: {svg}"
     );
-    assert!(svg.contains("day budget 100 ([pacing] per_day)"), "{svg}");
+    assert!(svg.contains(">per_day budget 100</text>"), "{svg}");
+    assert!(legend(&canned()).contains("[pacing] per_day: 100 recipients per rolling 24 hours"));
     assert!(svg.contains("<title id=\"chart-title\">"));
     assert!(svg.contains("aria-labelledby=\"chart-title chart-desc\""));
     assert!(
@@ -177,7 +179,8 @@ fn an_empty_chart_says_nothing_was_sent_and_divides_by_nothing() {
     let quiet = series(&[], &[h(1)], 0, 0, h(3));
     let svg = super::svg(&quiet);
     assert!(!svg.contains("NaN") && !svg.contains("inf"), "{svg}");
-    assert!(svg.contains("no day budget set"));
+    assert!(!svg.contains("class=\"budget\""), "{svg}");
+    assert!(legend(&quiet).contains("no day budget set"));
     assert!(
         !svg.contains("class=\"signed-in\""),
         "no share of an empty mapping"
