@@ -341,7 +341,7 @@ pub fn build(s: Sources<'_>) -> JourneyReport {
         people,
         chart,
         sign_in_evidence: s.sign_ins.newest_import.clone(),
-        rows_outside_mapping: s.deliveries.len() as u64 - used.min(s.deliveries.len() as u64),
+        rows_outside_mapping: (s.deliveries.len() as u64).saturating_sub(used),
     }
 }
 
