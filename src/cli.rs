@@ -249,6 +249,12 @@ pub struct ReportArgs {
     /// back, with the reason. Needs a mapping. Default: the config's `[inputs] move_state`.
     #[arg(long = "move-state", value_name = "FILE")]
     pub move_states: Vec<PathBuf>,
+    /// Each person's whole journey instead: warned, moved, notified, signed in, reminded, and
+    /// who needs attention, with the funnel (html: a chart of messages per hour against the
+    /// day budget and of the share signed in). Needs the mapping; --campaign and --batch do not
+    /// apply (every campaign of the config is part of the journey).
+    #[arg(long, conflicts_with_all = ["campaign", "batch"])]
+    pub journey: bool,
 }
 
 #[derive(Debug, Args)]

@@ -7,6 +7,7 @@
 
 mod format;
 mod html;
+pub mod journey;
 
 use std::collections::{BTreeSet, HashSet};
 use std::path::Path;
@@ -15,7 +16,7 @@ use anyhow::Context;
 
 use crate::cli::{Cli, ReportArgs, ReportFormat};
 use crate::config::Config;
-use crate::exit::Outcome;
+use crate::exit::{InvalidInput, Outcome};
 use crate::ledger::deliveries::{DeliveryRow, DeliveryState, TestSendRow};
 use crate::ledger::Ledger;
 use crate::plan::{self, Sources};
@@ -25,6 +26,9 @@ pub use html::{page, PageFacts};
 
 pub fn execute(cli: &Cli, args: &ReportArgs) -> anyhow::Result<Outcome> {
     let config = Config::load(&cli.config)?;
+    if args.journey {
+        return execute_journey(cli, &config, args);
+    }
     let (mut rows, tests) = read_ledger(&config, args)?;
     let held = match &args.mapping {
         Some(mapping) => {
@@ -50,15 +54,82 @@ pub fn execute(cli: &Cli, args: &ReportArgs) -> anyhow::Result<Outcome> {
         }
         ReportFormat::Html => page(&report, &page_facts(&config, args)).into_bytes(),
     };
+    write_out(args, &bytes)
+}
+
+/// The report to `--out` (owner-only) or standard output.
+fn write_out(args: &ReportArgs, bytes: &[u8]) -> anyhow::Result<Outcome> {
     match &args.out {
         Some(path) => {
-            crate::notify::file::write_private(path, &bytes)
+            crate::notify::file::write_private(path, bytes)
                 .with_context(|| format!("cannot write the report to {}", path.display()))?;
             eprintln!("Report written to {}", path.display());
         }
-        None => crate::output::bytes(&bytes),
+        None => crate::output::bytes(bytes),
     }
     Ok(Outcome::Success)
+}
+
+/// `report --journey`: every mapped person's journey, from the plan and the whole ledger.
+fn execute_journey(cli: &Cli, config: &Config, args: &ReportArgs) -> anyhow::Result<Outcome> {
+    let Some(mapping) = &args.mapping else {
+        return Err(InvalidInput(format!(
+            "report --journey follows the people of the identity mapping: pass --mapping FILE, or name it in {} as [inputs] mapping = \"identity-map.csv\"",
+            cli.config.display()
+        ))
+        .into());
+    };
+    let plan = load_plan(config, args, mapping)?;
+    let people = journey::Person::of_plan(&plan);
+    let path = &config.ledger.path;
+    let (deliveries, sign_ins, submissions) = if path.exists() {
+        let ledger = Ledger::open(path)?;
+        (
+            ledger.deliveries(None)?,
+            ledger.sign_ins()?,
+            ledger.submissions_log()?,
+        )
+    } else {
+        eprintln!(
+            "No ledger at {} yet: nothing has been sent.",
+            path.display()
+        );
+        Default::default()
+    };
+    let campaigns = journey::Campaigns::of_config(&config.campaigns);
+    let now = chrono::Utc::now();
+    let report = journey::build(journey::Sources {
+        people: &people,
+        campaigns: &campaigns,
+        deliveries: &deliveries,
+        sign_ins: &sign_ins,
+        submissions: &submissions,
+        per_day: config.pacing.per_day,
+        now,
+    });
+    let bytes = match args.format {
+        ReportFormat::Human => journey::text::human(&report).into_bytes(),
+        ReportFormat::Json => {
+            let mut json = serde_json::to_vec_pretty(&report)?;
+            json.push(b'\n');
+            json
+        }
+        ReportFormat::Csv => {
+            for line in journey::text::funnel_lines(&report) {
+                eprintln!("{line}");
+            }
+            journey::text::csv(&report)?
+        }
+        ReportFormat::Html => {
+            let facts = journey::page::PageFacts {
+                generated: now.format("%Y-%m-%d %H:%M UTC").to_string(),
+                ledger: path.display().to_string(),
+                mapping: mapping.display().to_string(),
+            };
+            journey::page::page(&report, &facts).into_bytes()
+        }
+    };
+    write_out(args, &bytes)
 }
 
 /// The campaign's (or every campaign's) rows and test sends, only `--batch` when given.

@@ -6,6 +6,7 @@
 
 pub mod deliveries;
 pub mod directories;
+pub mod journey;
 pub mod lock;
 pub mod schema;
 pub mod sign_ins;

@@ -2,6 +2,7 @@
 //! human, JSON and CSV formats; a missing ledger is not an error. `browser` opens the HTML page.
 
 mod browser;
+mod journey;
 
 use chrono::Utc;
 use t2t_notify::ledger::deliveries::{Book, Mark, Resolution, Settled};

@@ -263,7 +263,7 @@ impl Report {
 }
 
 /// A spreadsheet cell that cannot turn into a formula (`=`, `+`, `-`, `@` at the start).
-fn cell(value: &str) -> String {
+pub(super) fn cell(value: &str) -> String {
     if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{value}")
     } else {
@@ -310,7 +310,10 @@ fn test_cells(t: &TestSendRow) -> [String; 6] {
 }
 
 /// Left-aligned columns two spaces apart; the last column is not padded.
-fn table<const N: usize>(header: &[&str; N], rows: impl Iterator<Item = [String; N]>) -> String {
+pub(super) fn table<const N: usize>(
+    header: &[&str; N],
+    rows: impl Iterator<Item = [String; N]>,
+) -> String {
     let rows: Vec<[String; N]> = rows.collect();
     let mut widths: [usize; N] = header.map(|h| h.chars().count());
     for row in &rows {
