@@ -21,6 +21,7 @@ use crate::send::helpers::{max_in_window, once_each, sample_recipients, Site};
 
 mod failures;
 mod secrets;
+mod sign_ins;
 
 /// The variable that `client_secret_env` names.
 const SECRET_VAR: &str = "T2T_TEST_GRAPH_CLIENT_SECRET";

@@ -149,6 +149,12 @@ pub struct State {
     pub delay: Duration,
     pub in_flight: usize,
     pub max_in_flight: usize,
+    /// The directory `GET /v1.0/users` pages through: UPN and `lastSuccessfulSignInDateTime`.
+    pub users: Vec<(String, Option<String>)>,
+    /// Users per page.
+    pub users_page: usize,
+    /// Answers for `GET /v1.0/users`, used before the directory (a 429, a 403).
+    pub users_script: VecDeque<Scripted>,
     nonce: String,
 }
 
@@ -182,6 +188,9 @@ impl StandIn {
             delay: Duration::ZERO,
             in_flight: 0,
             max_in_flight: 0,
+            users: Vec::new(),
+            users_page: 2,
+            users_script: VecDeque::new(),
             nonce: format!("{nonce:016x}"),
         }));
         let standin = StandIn {
@@ -302,6 +311,8 @@ impl StandIn {
             self.token(&received)
         } else if received.method == "POST" && received.path == self.send_path() {
             self.send_mail(&received).await
+        } else if received.method == "GET" && received.path == "/v1.0/users" {
+            self.users(&received, parts.uri.query().unwrap_or(""))
         } else {
             reply(&Scripted::graph_error(
                 404,
@@ -311,6 +322,48 @@ impl StandIn {
         };
         self.with(|s| s.requests[index].status = Some(response.status().as_u16()));
         response
+    }
+
+    /// One page of the directory with each user's `signInActivity`, as Graph lists it for
+    /// `$select=userPrincipalName,signInActivity`; the next page is `$skiptoken=<index>`.
+    fn users(&self, req: &Received, query: &str) -> Response<Full<Bytes>> {
+        let token = req
+            .header("authorization")
+            .and_then(|a| a.strip_prefix("Bearer "))
+            .unwrap_or("");
+        if !self.accepts(token) {
+            return reply(&Scripted::graph_error(
+                401,
+                "InvalidAuthenticationToken",
+                "Access token is empty or invalid.",
+            ));
+        }
+        let mut s = self.state.lock().unwrap();
+        if let Some(answer) = s.users_script.pop_front() {
+            return reply(&answer);
+        }
+        let start: usize = query
+            .split('&')
+            .find_map(|kv| kv.strip_prefix("$skiptoken="))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        let end = (start + s.users_page).min(s.users.len());
+        let value: Vec<serde_json::Value> = s.users[start..end]
+            .iter()
+            .map(|(upn, last)| {
+                serde_json::json!({"id": upn, "userPrincipalName": upn,
+                    "signInActivity": {"lastSignInDateTime": last, "lastSuccessfulSignInDateTime": last}})
+            })
+            .collect();
+        let mut page = serde_json::json!({"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#users(userPrincipalName,signInActivity)", "value": value});
+        if end < s.users.len() {
+            page["@odata.nextLink"] = format!(
+                "{}/v1.0/users?$select=userPrincipalName,signInActivity&$top=999&$skiptoken={end}",
+                self.url()
+            )
+            .into();
+        }
+        reply(&Scripted::status(200, &page.to_string()))
     }
 
     fn token(&self, req: &Received) -> Response<Full<Bytes>> {

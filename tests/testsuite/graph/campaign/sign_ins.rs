@@ -1,0 +1,82 @@
+//! `sign-ins --graph` against the stand-in's directory (paged, throttled once), and the reminder
+//! campaign that goes by what it recorded: only people without a sign-in since the notice are
+//! reminded, once. A 403 for a tenant without the permissions or licence says what to fix.
+
+use super::*;
+use crate::send::helpers::sample_recipients;
+
+#[test]
+fn sign_ins_from_graph_decide_who_is_reminded() {
+    let rt = runtime();
+    let standin = rt.block_on(StandIn::start(Some(SECRET)));
+    let site = graph_site(&standin);
+    site.open_gate();
+    site.send(&[]).status(0);
+    // A third signed in after the notice; Graph throttles the first request once.
+    let people = sample_recipients();
+    let later = (chrono::Utc::now() + chrono::Duration::minutes(1)).to_rfc3339();
+    let users: Vec<(String, Option<String>)> = people
+        .iter()
+        .enumerate()
+        .map(|(i, upn)| (upn.clone(), (i % 3 == 0).then(|| later.clone())))
+        .collect();
+    standin.with(|s| {
+        s.users = users;
+        s.users_script.push_back(
+            Scripted::graph_error(429, "TooManyRequests", "Too many requests")
+                .with_header("retry-after", "1"),
+        );
+    });
+    site.t2t()
+        .args(["sign-ins", "--graph"])
+        .run()
+        .status(0)
+        .contains("graph: 30 users, 10 with a successful sign-in");
+    let pages = standin.requests_to("/v1.0/users");
+    assert_eq!(
+        pages.len(),
+        1 + 15,
+        "the throttled page again, then 15 pages of 2"
+    );
+    assert!(pages.iter().all(|r| r
+        .header("authorization")
+        .is_some_and(|a| a.starts_with("Bearer tok-"))));
+    assert_eq!(pages.iter().filter(|r| r.status == Some(429)).count(), 1);
+
+    site.send(&["--campaign", "sign-in-reminder"])
+        .status(0)
+        .contains("signed in: 10");
+    let got = per_recipient(&standin, Some(202));
+    for (i, upn) in people.iter().enumerate() {
+        let expected = if i % 3 == 0 { 1 } else { 2 };
+        assert_eq!(
+            got.get(upn),
+            Some(&expected),
+            "{upn}: notice, and a reminder unless signed in"
+        );
+    }
+    // Again: nobody is reminded twice.
+    site.send(&["--campaign", "sign-in-reminder"]).status(0);
+    assert_eq!(per_recipient(&standin, Some(202)), got);
+}
+
+#[test]
+fn a_tenant_without_the_licence_is_told_what_to_fix() {
+    let rt = runtime();
+    let standin = rt.block_on(StandIn::start(Some(SECRET)));
+    let site = graph_site(&standin);
+    standin.with(|s| {
+        s.users_script.push_back(Scripted::graph_error(
+            403,
+            "Authentication_RequestFromNonPremiumTenantOrB2CTenant",
+            "Neither tenant is B2C or tenant doesn't have premium license",
+        ))
+    });
+    site.t2t()
+        .args(["sign-ins", "--graph"])
+        .run()
+        .status(1)
+        .contains("AuditLog.Read.All")
+        .contains("P1")
+        .lacks(SECRET);
+}
