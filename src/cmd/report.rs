@@ -33,7 +33,7 @@ pub fn execute(cli: &Cli, args: &ReportArgs) -> anyhow::Result<Outcome> {
     let held = match &args.mapping {
         Some(mapping) => {
             let plan = load_plan(&config, args, mapping)?;
-            rows.extend(never_tried(&plan, &rows, args));
+            rows.extend(never_tried(&config, &plan, &rows, args));
             held_back(plan, args)
         }
         None => Vec::new(),
@@ -188,12 +188,27 @@ pub const NEVER_TRIED: &str = "not yet sent: in the mapping, never tried";
 
 /// A pending row for every user `send` would notify (only `--batch` when given) that a
 /// campaign of the report has never tried: a paused or unfinished campaign shows who is
-/// still waiting. The campaigns are `--campaign`, else those in the ledger.
-fn never_tried(plan: &plan::Plan, rows: &[DeliveryRow], args: &ReportArgs) -> Vec<DeliveryRow> {
-    let campaigns: BTreeSet<&str> = match &args.campaign {
+/// still waiting. The campaigns are `--campaign`, else those in the ledger; post-move ones only.
+fn never_tried(
+    config: &Config,
+    plan: &plan::Plan,
+    rows: &[DeliveryRow],
+    args: &ReportArgs,
+) -> Vec<DeliveryRow> {
+    let mut campaigns: BTreeSet<&str> = match &args.campaign {
         Some(c) => BTreeSet::from([c.as_str()]),
         None => rows.iter().map(|r| r.campaign.as_str()).collect(),
     };
+    // The plan is the post-move audience: a warning or a reminder goes to others (`--journey`
+    // shows who got which).
+    campaigns.retain(|name| {
+        let kind = config
+            .campaigns
+            .iter()
+            .find(|c| c.name == *name)
+            .map(|c| c.kind);
+        kind.is_none_or(|k| k == crate::campaign::Kind::PostMove)
+    });
     if campaigns.is_empty() && !plan.recipients.is_empty() {
         eprintln!(
             "No campaign in the ledger yet: none of the {} mapped users ready to notify was sent a notice.",

@@ -173,6 +173,31 @@ fn the_sample_walks_thirty_people_through_warned_notified_and_reminded() {
         .status(0);
     assert_eq!(walk.outbox("move-warning").len(), 30);
     assert_eq!(walk.outbox("").len(), 36);
+    // The per-campaign report lists only what each campaign sent: the plan's pending people
+    // belong to the post-move campaign alone.
+    let report = walk
+        .waves(walk.t2t("report"))
+        .args(["--format", "json"])
+        .run()
+        .status(0)
+        .json();
+    let mut per_campaign = std::collections::BTreeMap::new();
+    for c in report["campaigns"].as_array().unwrap() {
+        let users = c["users"].as_array().unwrap();
+        let pending = users.iter().filter(|u| u["state"] == "pending").count();
+        per_campaign.insert(
+            c["campaign"].as_str().unwrap().to_string(),
+            (users.len(), pending),
+        );
+    }
+    let expected = [
+        ("move-warning", (30, 0)),
+        ("post-migration", (28, 0)),
+        ("sign-in-reminder", (8, 0)),
+    ];
+    let expected: std::collections::BTreeMap<String, (usize, usize)> =
+        expected.iter().map(|(c, n)| (c.to_string(), *n)).collect();
+    assert_eq!(per_campaign, expected);
     // 4. The journey report shows the walk: JSON counts, and the page in Chromium.
     let json = walk
         .waves(walk.t2t("report"))
