@@ -192,6 +192,8 @@ struct Join<'a> {
     states_used: Vec<bool>,
     /// The schedule, and which of its entries were used.
     schedule: Option<(&'a Schedule, Vec<bool>)>,
+    /// The campaign of a join without a config (`validate`): the post-move notice.
+    default_campaign: crate::campaign::Campaign,
     diags: Diagnostics,
     /// The link check of `send`, when there is a config: a directory OneDriveUrl it refuses
     /// is an input error at the directory's line, in `validate` as in `send`.
@@ -212,6 +214,7 @@ impl<'a> Join<'a> {
             directory_used: vec![false; directory.map_or(0, |d| d.entries.len())],
             states_used: vec![false; states.map_or(0, MoveStates::len)],
             schedule: None,
+            default_campaign: crate::campaign::Campaign::default(),
             diags: Diagnostics::default(),
             allowed,
         }
@@ -234,8 +237,7 @@ impl<'a> Join<'a> {
             exports_given: self.states.is_some(),
             planned_start: self.planned_start(&user),
         };
-        let default = crate::campaign::Campaign::default();
-        let campaign = config.map_or(&default, |c| &c.active);
+        let campaign = config.map_or(&self.default_campaign, |c| &c.active);
         let planned_start = person.planned_start;
         let verdict = audience::decide(campaign, &person, facts).and_then(|n| {
             let unreachable = config.is_some_and(|c| {
