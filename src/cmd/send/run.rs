@@ -79,6 +79,12 @@ impl SendRun {
     /// waiting on sockets; the CPU work (building messages, the ledger) has threads of its own,
     /// so one executor thread is enough (a second one only moved tasks between threads).
     pub fn new(config: Config) -> anyhow::Result<SendRun> {
+        SendRun::with_lock(config, None)
+    }
+
+    /// The run of a command whose caller already holds the ledger's send lock (`serve` holds
+    /// it for its whole life and lends it to each pass); [`SendRun::finish`] hands it back.
+    pub fn with_lock(config: Config, lock: Option<SendLock>) -> anyhow::Result<SendRun> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -86,7 +92,7 @@ impl SendRun {
         Ok(SendRun {
             ledger: LedgerSlot {
                 path: config.ledger.path.clone(),
-                lock: None,
+                lock,
                 ledger: None,
             },
             config,
@@ -144,8 +150,10 @@ impl SendRun {
         Ok((summary, recorded))
     }
 
-    /// Ends the command: tasks still on the runtime (a connection closing) get a moment.
-    pub fn finish(self) {
+    /// Ends the command: tasks still on the runtime (a connection closing) get a moment. The
+    /// send lock comes back to a caller that lent it (a `send` drops it here).
+    pub fn finish(self) -> Option<SendLock> {
         self.runtime.shutdown_timeout(Duration::from_secs(1));
+        self.ledger.lock
     }
 }
