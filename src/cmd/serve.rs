@@ -18,6 +18,7 @@ use chrono::{DateTime, Utc};
 use crate::cli::{Cli, InputArgs, MoveStateArgs, SendArgs, ServeArgs};
 use crate::config::Config;
 use crate::exit::Outcome;
+use crate::ledger::deliveries::DeliveryState;
 use crate::ledger::lock::SendLock;
 use crate::ledger::Ledger;
 use crate::send::SendSelection;
@@ -290,7 +291,8 @@ fn send_args(input: &InputArgs, moves: &MoveStateArgs, campaign: Option<String>)
     }
 }
 
-/// Whether the campaign's audience has people the ledger lets a `send` send to, without
+/// Whether the campaign's audience has people the ledger lets a `send` send to (or a killed
+/// run left people in flight, whom only a pass settles), without
 /// printing anything: invalid input, stale sign-in evidence and a closed gate are the reason
 /// to hold it (the pass would refuse the same way).
 fn look(config: &Config, args: &SendArgs) -> anyhow::Result<Look> {
@@ -316,13 +318,16 @@ fn look(config: &Config, args: &SendArgs) -> anyhow::Result<Look> {
             errors.join("\n")
         )));
     }
-    let selection =
-        SendSelection::campaign(ledger.delivery_states(&config.active.name)?, false, false);
+    let states = ledger.delivery_states(&config.active.name)?;
+    // People a killed run left in flight: the pass settles them as uncertain and lists them.
+    let left_in_flight = states.values().any(|s| *s == DeliveryState::InFlight);
+    let selection = SendSelection::campaign(states, false, false);
     let due = plan
         .recipients
         .iter()
         .filter(|r| selection.decide(&r.ledger_key()).is_ok())
-        .count();
+        .count()
+        .max(usize::from(left_in_flight));
     if due == 0 {
         return Ok(Look::Nobody);
     }
