@@ -27,7 +27,17 @@ use crate::serve::{After, SharedStatus, State, Status};
 /// Runs the service until a signal stops it.
 pub fn execute(cli: &Cli, args: &ServeArgs) -> anyhow::Result<Outcome> {
     let config = Config::load(&cli.config)?;
-    let names: Vec<Option<String>> = if config.campaigns.is_empty() {
+    let status = Status::new(&campaign_names(&config), Utc::now());
+    serve(
+        cli,
+        args,
+        std::sync::Arc::new(std::sync::Mutex::new(status)),
+    )
+}
+
+/// The campaigns `serve` runs, in the config's order; `None` for a config without tables.
+pub fn campaign_names(config: &Config) -> Vec<Option<String>> {
+    if config.campaigns.is_empty() {
         vec![None]
     } else {
         config
@@ -35,12 +45,24 @@ pub fn execute(cli: &Cli, args: &ServeArgs) -> anyhow::Result<Outcome> {
             .iter()
             .map(|c| Some(c.name.clone()))
             .collect()
-    };
+    }
+}
+
+/// Runs the service, keeping `status` (made by [`Status::new`] from [`campaign_names`]) up to
+/// date for whoever reads it, until a signal stops it.
+pub fn serve(cli: &Cli, args: &ServeArgs, status: SharedStatus) -> anyhow::Result<Outcome> {
+    let config = Config::load(&cli.config)?;
+    let names = campaign_names(&config);
+    {
+        // The config may have changed since the caller made the status.
+        let mut shown = status.lock().unwrap_or_else(|e| e.into_inner());
+        if !shown.campaigns.iter().map(|c| &c.name).eq(names.iter()) {
+            *shown = Status::new(&names, shown.started);
+        }
+    }
     let poll = Duration::from_secs(config.serve.poll_seconds);
     let lock = SendLock::acquire(&config.ledger.path)?;
     let signals = listen()?;
-    let status: SharedStatus =
-        std::sync::Arc::new(std::sync::Mutex::new(Status::new(&names, Utc::now())));
     tracing::info!(
         "serving {} every {} s with the ledger {}; Ctrl-C or SIGTERM stops",
         names
