@@ -62,7 +62,7 @@ pub fn serve(cli: &Cli, args: &ServeArgs, status: SharedStatus) -> anyhow::Resul
     }
     let poll = Duration::from_secs(config.serve.poll_seconds);
     let lock = SendLock::acquire(&config.ledger.path)?;
-    let signals = listen()?;
+    let signals = listen();
     tracing::info!(
         "serving {} every {} s with the ledger {}; Ctrl-C or SIGTERM stops",
         names
@@ -103,7 +103,7 @@ struct Slot {
     /// The last reason for holding back that was logged, so it is logged once per change.
     said: Option<String>,
     /// The input a pass refused: no pass until it changes.
-    refused: Option<Vec<(PathBuf, Option<SystemTime>, u64)>>,
+    refused: Option<InputFiles>,
 }
 
 impl Slot {
@@ -126,6 +126,9 @@ impl Slot {
         true
     }
 }
+
+/// Each file a pass reads with its modification time and size ([`fingerprint`]).
+type InputFiles = Vec<(PathBuf, Option<SystemTime>, u64)>;
 
 /// What a look at a campaign's audience found.
 enum Look {
@@ -220,13 +223,7 @@ impl Service<'_> {
     }
 
     /// Logs what `after` means for campaign `i` and keeps it in the status.
-    fn settle(
-        &mut self,
-        i: usize,
-        outcome: Outcome,
-        after: &After,
-        inputs: Vec<(PathBuf, Option<SystemTime>, u64)>,
-    ) {
+    fn settle(&mut self, i: usize, outcome: Outcome, after: &After, inputs: InputFiles) {
         let name = shown(&self.slots[i].name).to_string();
         let slot = &mut self.slots[i];
         slot.not_before = None;
@@ -380,7 +377,7 @@ fn budget_frees(
 
 /// The size and modification time of every file a pass reads (config, inputs, templates), to
 /// tell when refused input has changed.
-fn fingerprint(config: &Config, args: &SendArgs) -> Vec<(PathBuf, Option<SystemTime>, u64)> {
+fn fingerprint(config: &Config, args: &SendArgs) -> InputFiles {
     let mut files: Vec<PathBuf> = vec![config.path.clone(), args.input.mapping.clone()];
     files.extend(args.input.directory.clone());
     files.extend(args.moves.move_states.iter().cloned());
@@ -412,26 +409,38 @@ fn fingerprint(config: &Config, args: &SendArgs) -> Vec<(PathBuf, Option<SystemT
 }
 
 /// Listens for Ctrl-C and SIGTERM on a thread of its own, so a signal is seen whatever the
-/// loop is doing; the listener is in place before this returns.
-fn listen() -> anyhow::Result<Receiver<&'static str>> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    let mut signals = {
-        let _context = runtime.enter();
-        crate::platform::Signals::new()?
-    };
+/// loop is doing; the listener is in place before this returns. Where signals cannot be
+/// listened for, the service says so and runs on (the channel is then closed): it is stopped
+/// by ending the process, which the ledger survives as it survives a kill.
+fn listen() -> Receiver<&'static str> {
     let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        runtime.block_on(async move {
-            while let Some(name) = signals.next().await {
-                if tx.send(name).is_err() {
-                    return;
-                }
-            }
-        })
-    });
-    Ok(rx)
+    let listener = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .and_then(|runtime| {
+            let signals = {
+                let _context = runtime.enter();
+                crate::platform::Signals::new()?
+            };
+            Ok((runtime, signals))
+        });
+    match listener {
+        Ok((runtime, mut signals)) => {
+            std::thread::spawn(move || {
+                runtime.block_on(async move {
+                    while let Some(name) = signals.next().await {
+                        if tx.send(name).is_err() {
+                            return;
+                        }
+                    }
+                })
+            });
+        }
+        Err(e) => tracing::warn!(
+            "cannot listen for Ctrl-C and SIGTERM ({e}); a stop ends the process at once (messages in flight are listed as uncertain at the next start)"
+        ),
+    }
+    rx
 }
 
 fn stopped(signal: &str) -> Outcome {

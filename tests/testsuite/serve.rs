@@ -184,7 +184,7 @@ fn serve_waits_out_a_spent_day_budget_and_resumes_by_itself() {
     let site = Site::new(sink.port).env("T2T_NOTIFY_PACING_PER_DAY", "30");
     site.open_gate();
     // The day budget of the sending mailbox is spent until a few seconds from now.
-    let frees = chrono::Utc::now() - chrono::Duration::hours(24) + chrono::Duration::seconds(5);
+    let frees = chrono::Utc::now() - chrono::Duration::hours(24) + chrono::Duration::seconds(8);
     let ledger = rusqlite::Connection::open(site.ledger()).unwrap();
     ledger
         .execute(
