@@ -1,6 +1,7 @@
 //! `t2t-notify serve` against `smtp-sink`: it sends the due campaigns and keeps running, waits
 //! out a spent day budget and resumes by itself, stops gracefully on SIGTERM, continues after a
-//! SIGKILL with every person mailed at most once, and holds the ledger's lock.
+//! SIGKILL with every person mailed at most once, reports invalid input once and picks up the
+//! fixed file, and holds the ledger's lock.
 
 use std::path::PathBuf;
 use std::process::{Child, Stdio};
@@ -20,6 +21,11 @@ struct Serving {
 impl Serving {
     /// `serve` on the sample mapping and directory, polling every second.
     fn start(site: &Site) -> Serving {
+        Serving::start_with(site, &root().join("sample-data/identity-map.csv"))
+    }
+
+    /// `serve` on `mapping` and the sample directory.
+    fn start_with(site: &Site, mapping: &std::path::Path) -> Serving {
         let dir = tempfile::tempdir().unwrap();
         let log = dir.path().join("stderr.log");
         let sample = root().join("sample-data");
@@ -27,7 +33,7 @@ impl Serving {
             .t2t()
             .env("T2T_NOTIFY_SERVE_POLL_SECONDS", "1")
             .args(["serve", "--mapping"])
-            .arg(sample.join("identity-map.csv"))
+            .arg(mapping)
             .arg("--directory")
             .arg(sample.join("directory.csv"))
             .command()
@@ -278,4 +284,34 @@ fn a_serve_killed_during_a_send_and_restarted_mails_everyone_at_most_once() {
             "{user} is listed as uncertain:\n{log}"
         );
     }
+}
+
+#[test]
+fn invalid_input_is_reported_once_and_the_fixed_file_is_picked_up_without_a_restart() {
+    let sink = Sink::start();
+    let site = Site::new(sink.port);
+    site.open_gate();
+    let good = std::fs::read_to_string(root().join("sample-data/identity-map.csv")).unwrap();
+    let damaged = good.replacen(
+        ",zoe.garcia2@fabrikam.com,zoe.garcia2",
+        ",not-an-address,zoe.garcia2",
+        1,
+    );
+    assert_ne!(damaged, good);
+    let mapping = site.write("identity-map.csv", &damaged);
+    let serving = Serving::start_with(&site, &mapping);
+    serving.wait_for_log("column 4 (target UPN): `not-an-address` has no @");
+    std::thread::sleep(Duration::from_millis(2500));
+    let log = serving.log();
+    assert_eq!(log.matches("`not-an-address` has no @").count(), 1, "{log}");
+    assert_eq!(sink.count(), 0, "nothing is sent from invalid input");
+    std::fs::write(&mapping, good).unwrap();
+    let everyone = once_each(&sample_recipients());
+    wait_for(
+        "everyone's notice",
+        || sink.deliveries() == everyone,
+        || serving.log(),
+    );
+    serving.signal(libc::SIGTERM);
+    serving.wait();
 }
