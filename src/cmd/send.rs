@@ -49,8 +49,15 @@ pub struct Pass {
 }
 
 /// One campaign pass of `serve`: the whole `send` command (checks, gate, engine, admin
-/// summary) on `config`, with the send lock the caller holds for its whole life.
-pub fn pass(cli: &Cli, args: &SendArgs, config: Config, lock: SendLock) -> Pass {
+/// summary) on `config`, with the send lock the caller holds for its whole life. Raising
+/// `interrupt` stops the notices' engine run from starting messages, as a first Ctrl-C does.
+pub fn pass(
+    cli: &Cli,
+    args: &SendArgs,
+    config: Config,
+    lock: SendLock,
+    interrupt: stop::Stop,
+) -> Pass {
     let mut run = match SendRun::with_lock(config, Some(lock)) {
         Ok(run) => run,
         Err(e) => {
@@ -61,6 +68,7 @@ pub fn pass(cli: &Cli, args: &SendArgs, config: Config, lock: SendLock) -> Pass 
             }
         }
     };
+    run.interrupt = Some(interrupt);
     let result = send(cli, args, &mut run);
     after::summarize(&mut run, args, &result);
     let report = run.report.take();

@@ -10,7 +10,9 @@
 //! flight, and the service ends with 130, as `send` does.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use chrono::{DateTime, Utc};
@@ -21,18 +23,14 @@ use crate::exit::Outcome;
 use crate::ledger::deliveries::DeliveryState;
 use crate::ledger::lock::SendLock;
 use crate::ledger::Ledger;
-use crate::send::SendSelection;
+use crate::send::{SendSelection, Stop, StopReason};
 use crate::serve::{After, SharedStatus, State, Status};
 
 /// Runs the service until a signal stops it.
 pub fn execute(cli: &Cli, args: &ServeArgs) -> anyhow::Result<Outcome> {
     let config = Config::load(&cli.config)?;
     let status = Status::new(&campaign_names(&config), Utc::now());
-    serve(
-        cli,
-        args,
-        std::sync::Arc::new(std::sync::Mutex::new(status)),
-    )
+    serve(cli, args, Arc::new(Mutex::new(status)))
 }
 
 /// The campaigns `serve` runs, in the config's order; `None` for a config without tables.
@@ -62,7 +60,8 @@ pub fn serve(cli: &Cli, args: &ServeArgs, status: SharedStatus) -> anyhow::Resul
     }
     let poll = Duration::from_secs(config.serve.poll_seconds);
     let lock = SendLock::acquire(&config.ledger.path)?;
-    let signals = listen();
+    let interrupt = Interrupt::default();
+    let signals = listen(interrupt.clone());
     tracing::info!(
         "serving {} every {} s with the ledger {}; Ctrl-C or SIGTERM stops",
         names
@@ -78,6 +77,7 @@ pub fn serve(cli: &Cli, args: &ServeArgs, status: SharedStatus) -> anyhow::Resul
         args,
         poll,
         lock: Some(lock),
+        interrupt,
         status,
         slots: names.into_iter().map(Slot::new).collect(),
     };
@@ -91,6 +91,9 @@ struct Service<'a> {
     poll: Duration,
     /// Lent to each pass and handed back; `None` only after a pass could not start.
     lock: Option<SendLock>,
+    /// Raised by the first signal, so a pass that has not started its engine yet starts no
+    /// message (the engine's own watcher would miss a signal that came before it).
+    interrupt: Interrupt,
     status: SharedStatus,
     slots: Vec<Slot>,
 }
@@ -124,6 +127,37 @@ impl Slot {
         }
         self.said = Some(why.to_string());
         true
+    }
+}
+
+/// The signals as the passes see them: each pass has a stop flag of its own (the engine also
+/// raises it for a spent budget or a quota, which must not outlive the pass), raised by a
+/// signal that comes while it runs or came before it started.
+#[derive(Clone, Default)]
+struct Interrupt {
+    raised: Arc<AtomicBool>,
+    pass: Arc<Mutex<Stop>>,
+}
+
+impl Interrupt {
+    fn raise(&self) {
+        self.raised.store(true, Ordering::SeqCst);
+        self.current().request(StopReason::Interrupted);
+    }
+
+    /// A fresh stop flag for the next pass, raised already when a signal came.
+    fn for_pass(&self) -> Stop {
+        let stop = Stop::new();
+        *self.current() = stop.clone();
+        // After the swap: a signal now raises this flag, one before it set `raised`.
+        if self.raised.load(Ordering::SeqCst) {
+            stop.request(StopReason::Interrupted);
+        }
+        stop
+    }
+
+    fn current(&self) -> std::sync::MutexGuard<'_, Stop> {
+        self.pass.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -202,7 +236,7 @@ impl Service<'_> {
         let mailbox = config.sending_mailbox();
         let per_day = config.pacing.per_day;
         let ledger = config.ledger.path.clone();
-        let pass = super::send::pass(self.cli, &args, config, lock);
+        let pass = super::send::pass(self.cli, &args, config, lock, self.interrupt.for_pass());
         self.lock = pass.lock;
         let outcome = match &pass.result {
             Ok(outcome) => *outcome,
@@ -409,10 +443,12 @@ fn fingerprint(config: &Config, args: &SendArgs) -> InputFiles {
 }
 
 /// Listens for Ctrl-C and SIGTERM on a thread of its own, so a signal is seen whatever the
-/// loop is doing; the listener is in place before this returns. Where signals cannot be
+/// loop is doing: each raises `interrupt` (the running pass's stop flag) and is sent on the
+/// channel. The listener is in place
+/// before this returns. Where signals cannot be
 /// listened for, the service says so and runs on (the channel is then closed): it is stopped
 /// by ending the process, which the ledger survives as it survives a kill.
-fn listen() -> Receiver<&'static str> {
+fn listen(interrupt: Interrupt) -> Receiver<&'static str> {
     let (tx, rx) = std::sync::mpsc::channel();
     let listener = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -429,6 +465,7 @@ fn listen() -> Receiver<&'static str> {
             std::thread::spawn(move || {
                 runtime.block_on(async move {
                     while let Some(name) = signals.next().await {
+                        interrupt.raise();
                         if tx.send(name).is_err() {
                             return;
                         }

@@ -3,7 +3,7 @@
 //! SIGKILL with every person mailed at most once, reports invalid input once and picks up the
 //! fixed file, and holds the ledger's lock.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
@@ -21,21 +21,20 @@ struct Serving {
 impl Serving {
     /// `serve` on the sample mapping and directory, polling every second.
     fn start(site: &Site) -> Serving {
-        Serving::start_with(site, &root().join("sample-data/identity-map.csv"))
+        Serving::start_in(site, &root().join("sample-data"))
     }
 
-    /// `serve` on `mapping` and the sample directory.
-    fn start_with(site: &Site, mapping: &std::path::Path) -> Serving {
+    /// `serve` on `inputs/identity-map.csv` and `inputs/directory.csv`.
+    fn start_in(site: &Site, inputs: &Path) -> Serving {
         let dir = tempfile::tempdir().unwrap();
         let log = dir.path().join("stderr.log");
-        let sample = root().join("sample-data");
         let child = site
             .t2t()
             .env("T2T_NOTIFY_SERVE_POLL_SECONDS", "1")
             .args(["serve", "--mapping"])
-            .arg(mapping)
+            .arg(inputs.join("identity-map.csv"))
             .arg("--directory")
-            .arg(sample.join("directory.csv"))
+            .arg(inputs.join("directory.csv"))
             .command()
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap())
@@ -185,6 +184,29 @@ fn sigterm_during_a_pass_records_the_messages_in_flight_and_a_restart_sends_the_
 }
 
 #[test]
+fn sigterm_while_a_pass_prepares_stops_it_before_it_sends_everyone() {
+    let sink = Sink::start();
+    let site = Site::new(sink.port);
+    site.open_gate();
+    let users = 3000;
+    let inputs = site.sample(users);
+    let serving = Serving::start_in(&site, &inputs);
+    // Before the engine starts (the pass still reads and checks 3000 notices): the signal
+    // must reach the pass all the same.
+    serving.wait_for_log("people due; sending");
+    serving.signal(libc::SIGTERM);
+    let (code, log) = serving.wait();
+    assert_eq!(code, 130, "{log}");
+    let states = site.states();
+    assert!(
+        states.values().all(|s| s == "sent"),
+        "nothing left in flight: {states:?}"
+    );
+    assert_eq!(states.len(), sink.count());
+    assert!(states.len() < users as usize, "it stopped early:\n{log}");
+}
+
+#[test]
 fn serve_waits_out_a_spent_day_budget_and_resumes_by_itself() {
     let sink = Sink::start();
     let site = Site::new(sink.port).env("T2T_NOTIFY_PACING_PER_DAY", "30");
@@ -299,7 +321,9 @@ fn invalid_input_is_reported_once_and_the_fixed_file_is_picked_up_without_a_rest
     );
     assert_ne!(damaged, good);
     let mapping = site.write("identity-map.csv", &damaged);
-    let serving = Serving::start_with(&site, &mapping);
+    let directory = std::fs::read_to_string(root().join("sample-data/directory.csv")).unwrap();
+    site.write("directory.csv", &directory);
+    let serving = Serving::start_in(&site, mapping.parent().unwrap());
     serving.wait_for_log("column 4 (target UPN): `not-an-address` has no @");
     std::thread::sleep(Duration::from_millis(2500));
     let log = serving.log();

@@ -34,6 +34,10 @@ pub struct SendRun {
     /// What the engine reported for the notices.
     pub report: Option<RunSummary>,
     pub ledger: LedgerSlot,
+    /// A stop flag raised from outside (`serve`'s signal listener, which may see a signal
+    /// before the engine starts), taken by the first engine run, the notices', in place of a
+    /// fresh one. `None` in a `send`: its first Ctrl-C is caught by the engine run's watcher.
+    pub interrupt: Option<Stop>,
 }
 
 /// The run's send lock and ledger, both taken on first use. The ledger is lent to the ledger
@@ -102,6 +106,7 @@ impl SendRun {
             message: None,
             gate: None,
             report: None,
+            interrupt: None,
         })
     }
 
@@ -131,7 +136,7 @@ impl SendRun {
             writer: writer.handle(),
             selection: delivery.selection,
             history,
-            stop: Stop::new(),
+            stop: self.interrupt.take().unwrap_or_default(),
             progress: delivery.progress,
             total: delivery.total,
         };
