@@ -492,3 +492,37 @@ fn shown(name: &Option<String>) -> &str {
 fn shown_time(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_signal_reaches_the_running_pass_and_every_later_one() {
+        let interrupt = Interrupt::default();
+        let first = interrupt.for_pass();
+        assert!(!first.is_requested());
+        interrupt.raise();
+        assert_eq!(first.reason(), Some(StopReason::Interrupted));
+        assert_eq!(interrupt.for_pass().reason(), Some(StopReason::Interrupted));
+    }
+
+    #[test]
+    fn what_the_engine_raised_in_one_pass_does_not_stop_the_next() {
+        let interrupt = Interrupt::default();
+        let paused = interrupt.for_pass();
+        paused.request(StopReason::DayBudget {
+            resume_at: Utc::now(),
+        });
+        assert!(!interrupt.for_pass().is_requested());
+    }
+
+    #[test]
+    fn a_reason_is_said_once_until_it_changes() {
+        let mut slot = Slot::new(Some("post-migration".into()));
+        assert!(slot.first_time("gate closed"));
+        assert!(!slot.first_time("gate closed"));
+        assert!(slot.first_time("mapping line 3"));
+        assert!(slot.first_time("gate closed"));
+    }
+}
