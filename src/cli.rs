@@ -66,6 +66,12 @@ pub enum Command {
         after_help = "Examples:\n  t2t-notify --config t2t-notify.toml send --mapping identity-map.csv --directory directory.csv --test-to me@fabrikam.com\n  t2t-notify --config t2t-notify.toml send --mapping identity-map.csv --directory directory.csv --move-state batch-1.csv --move-state batch-2.csv\n\nAfter every run a JSON summary is written next to the ledger (or to [notify] summary_dir), posted to [notify] webhook_url and mailed to [notify] admin_email when set.\n\nExit status 0 when everyone has their notice, 1 on a runtime failure (server, authentication, ledger), 2 on invalid input or a link-check error (nothing sent), 3 when the trust gate is closed (nothing sent), 4 when users failed or are uncertain, 5 when paused (quota, day budget, deferred users: run again), 130 after Ctrl-C or SIGTERM."
     )]
     Send(SendArgs),
+    /// Run as the notice service until stopped: every [serve] poll_seconds, send each campaign to
+    /// the people due, and wait out a spent day budget or a quota instead of exiting.
+    #[command(
+        after_help = "Example:\n  t2t-notify --config sample-data/t2t-notify.toml serve --mapping sample-data/identity-map.csv --directory sample-data/directory.csv\n\nThe inputs are the config's [inputs] unless the command line names others; each campaign's pass is a `send --campaign NAME` (same checks, trust gate, ledger and summary). Holds the ledger's lock while it runs.\n\nExit status 0 when stopped with Ctrl-C or SIGTERM between passes, 130 when stopped during a send (after the messages in flight are recorded), 1 when the ledger lock is held by another run, 2 on invalid configuration."
+    )]
+    Serve(ServeArgs),
     /// Render every notice without sending: one .eml and HTML per person and a searchable index.html.
     #[command(
         after_help = "Example:\n  t2t-notify --config sample-data/t2t-notify.toml preview --mapping sample-data/identity-map.csv --directory sample-data/directory.csv --out preview/\n  t2t-notify --config sample-data/t2t-notify.toml preview --mapping sample-data/identity-map.csv --user ana.martinez0@contoso.com\n\nExit status 0 when every notice rendered and passed the link check, 2 when not (everything that rendered is still written)."
@@ -290,6 +296,14 @@ pub struct PreviewArgs {
     /// same one as `send`.
     #[arg(long, value_name = "NAME")]
     pub campaign: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub moves: MoveStateArgs,
 }
 
 #[derive(Debug, Args)]

@@ -28,6 +28,7 @@ const SECTIONS: &[&str] = &[
     "notify",
     "trust",
     "inputs",
+    "serve",
 ];
 
 /// The whole configuration.
@@ -50,6 +51,8 @@ pub struct Config {
     pub trust: TrustSettings,
     #[serde(default)]
     pub inputs: Inputs,
+    #[serde(default)]
+    pub serve: ServeSettings,
     /// `[[campaign]]` tables: the conversation's campaigns. None: one post-move campaign.
     #[serde(default, rename = "campaign")]
     pub campaigns: Vec<crate::campaign::CampaignConfig>,
@@ -125,6 +128,20 @@ pub struct Inputs {
     /// Migration schedules (source UPN, planned start), for `pre-move` campaigns.
     #[serde(default)]
     pub schedule: Vec<PathBuf>,
+}
+
+/// `[serve]`: how `t2t-notify serve` runs its campaigns.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServeSettings {
+    /// How often every campaign's audience is looked at for people due.
+    pub poll_seconds: u64,
+}
+
+impl Default for ServeSettings {
+    fn default() -> Self {
+        ServeSettings { poll_seconds: 60 }
+    }
 }
 
 /// `[trust]`: how recent the trust evidence must be for the gate to count it.
@@ -487,6 +504,9 @@ impl Config {
             problems.push(
                 "[trust] max_evidence_age_days must be at least 1 (the default is 30)".into(),
             );
+        }
+        if self.serve.poll_seconds == 0 {
+            problems.push("[serve] poll_seconds must be at least 1 (the default is 60)".into());
         }
         if self.pacing.concurrency == 0 {
             problems.push("[pacing] concurrency must be at least 1".into());

@@ -40,6 +40,7 @@ fn dispatch(cli: &Cli) -> anyhow::Result<Outcome> {
         Command::Sample(args) => cmd::sample::execute(args),
         Command::Report(args) => cmd::report::execute(cli, args),
         Command::Send(args) => cmd::send::execute(cli, args),
+        Command::Serve(args) => cmd::serve::execute(cli, args),
         Command::Preview(args) => cmd::preview::execute(cli, args),
         Command::SignIns(args) => cmd::sign_ins::execute(cli, args),
         Command::Trust { command } => cmd::trust::execute(cli, command),

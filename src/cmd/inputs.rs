@@ -1,5 +1,5 @@
 //! The config's `[inputs]` as the default `--mapping`, `--directory`, `--move-state` and `--schedule` of
-//! `validate`, `preview`, `send` and `report`, so that every command reads the same files unless the
+//! `validate`, `preview`, `send`, `serve` and `report`, so that every command reads the same files unless the
 //! command line names others (a flag replaces the config's value; `--move-state` replaces the
 //! whole list).
 
@@ -14,6 +14,7 @@ pub fn fill(cli: &mut Cli) -> anyhow::Result<()> {
         Command::Validate(a) => (&mut a.input, &mut a.moves),
         Command::Preview(a) => (&mut a.input, &mut a.moves),
         Command::Send(a) => (&mut a.input, &mut a.moves),
+        Command::Serve(a) => (&mut a.input, &mut a.moves),
         Command::Report(a) => return fill_report(&cli.config, a),
         _ => return Ok(()),
     };

@@ -8,6 +8,7 @@ pub mod preview;
 pub mod report;
 pub mod sample;
 pub mod send;
+pub mod serve;
 pub mod sign_ins;
 pub mod trust;
 pub mod validate;

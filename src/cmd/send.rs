@@ -15,9 +15,11 @@ mod same_directory;
 use chrono::Utc;
 
 use crate::cli::{Cli, SendArgs};
+use crate::config::Config;
 use crate::exit::{InvalidInput, Outcome};
 use crate::gate;
 use crate::ledger::deliveries::{Book, DeliveryRow};
+use crate::ledger::lock::SendLock;
 use crate::ledger::Ledger;
 use crate::output::outln;
 use crate::render::Renderer;
@@ -35,6 +37,46 @@ pub fn execute(cli: &Cli, args: &SendArgs) -> anyhow::Result<Outcome> {
     after::summarize(&mut run, args, &result);
     run.finish();
     result
+}
+
+/// How one pass of `serve` ended: the outcome as `send` would exit with it, why the engine
+/// stopped (its resume time), and the send lock handed back (`None` only when the pass could
+/// not start its runtime; the caller takes the lock again).
+pub struct Pass {
+    pub result: anyhow::Result<Outcome>,
+    pub report: Option<crate::send::RunSummary>,
+    pub lock: Option<SendLock>,
+}
+
+/// One campaign pass of `serve`: the whole `send` command (checks, gate, engine, admin
+/// summary) on `config`, with the send lock the caller holds for its whole life. Raising
+/// `interrupt` stops the notices' engine run from starting messages, as a first Ctrl-C does.
+pub fn pass(
+    cli: &Cli,
+    args: &SendArgs,
+    config: Config,
+    lock: SendLock,
+    interrupt: stop::Stop,
+) -> Pass {
+    let mut run = match SendRun::with_lock(config, Some(lock)) {
+        Ok(run) => run,
+        Err(e) => {
+            return Pass {
+                result: Err(e),
+                report: None,
+                lock: None,
+            }
+        }
+    };
+    run.interrupt = Some(interrupt);
+    let result = send(cli, args, &mut run);
+    after::summarize(&mut run, args, &result);
+    let report = run.report.take();
+    Pass {
+        result,
+        report,
+        lock: run.finish(),
+    }
 }
 
 fn send(cli: &Cli, args: &SendArgs, run: &mut SendRun) -> anyhow::Result<Outcome> {

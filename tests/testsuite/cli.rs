@@ -65,6 +65,7 @@ fn man_writes_a_page_per_subcommand_without_help_pages() {
             "t2t-notify-report.1",
             "t2t-notify-sample.1",
             "t2t-notify-send.1",
+            "t2t-notify-serve.1",
             "t2t-notify-sign-ins.1",
             "t2t-notify-trust-confirm.1",
             "t2t-notify-trust-script.1",

@@ -22,6 +22,7 @@ mod report;
 mod same_directory;
 mod security;
 mod send;
+mod serve;
 mod sink;
 mod smtp;
 mod smtp_peer;

@@ -66,6 +66,11 @@ impl SinkOptions {
         self.args.push("-p".into());
         self
     }
+    /// Wait this many seconds before replying to each DATA: messages stay in flight that long.
+    pub fn data_delay(mut self, seconds: u32) -> Self {
+        self.args.extend(["-w".into(), seconds.to_string()]);
+        self
+    }
     /// Starts the sink.
     pub fn start(self) -> Sink {
         Sink::start_with(&self.args)

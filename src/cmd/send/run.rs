@@ -34,6 +34,10 @@ pub struct SendRun {
     /// What the engine reported for the notices.
     pub report: Option<RunSummary>,
     pub ledger: LedgerSlot,
+    /// A stop flag raised from outside (`serve`'s signal listener, which may see a signal
+    /// before the engine starts), taken by the first engine run, the notices', in place of a
+    /// fresh one. `None` in a `send`: its first Ctrl-C is caught by the engine run's watcher.
+    pub interrupt: Option<Stop>,
 }
 
 /// The run's send lock and ledger, both taken on first use. The ledger is lent to the ledger
@@ -79,6 +83,12 @@ impl SendRun {
     /// waiting on sockets; the CPU work (building messages, the ledger) has threads of its own,
     /// so one executor thread is enough (a second one only moved tasks between threads).
     pub fn new(config: Config) -> anyhow::Result<SendRun> {
+        SendRun::with_lock(config, None)
+    }
+
+    /// The run of a command whose caller already holds the ledger's send lock (`serve` holds
+    /// it for its whole life and lends it to each pass); [`SendRun::finish`] hands it back.
+    pub fn with_lock(config: Config, lock: Option<SendLock>) -> anyhow::Result<SendRun> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -86,7 +96,7 @@ impl SendRun {
         Ok(SendRun {
             ledger: LedgerSlot {
                 path: config.ledger.path.clone(),
-                lock: None,
+                lock,
                 ledger: None,
             },
             config,
@@ -96,6 +106,7 @@ impl SendRun {
             message: None,
             gate: None,
             report: None,
+            interrupt: None,
         })
     }
 
@@ -125,7 +136,7 @@ impl SendRun {
             writer: writer.handle(),
             selection: delivery.selection,
             history,
-            stop: Stop::new(),
+            stop: self.interrupt.take().unwrap_or_default(),
             progress: delivery.progress,
             total: delivery.total,
         };
@@ -144,8 +155,10 @@ impl SendRun {
         Ok((summary, recorded))
     }
 
-    /// Ends the command: tasks still on the runtime (a connection closing) get a moment.
-    pub fn finish(self) {
+    /// Ends the command: tasks still on the runtime (a connection closing) get a moment. The
+    /// send lock comes back to a caller that lent it (a `send` drops it here).
+    pub fn finish(self) -> Option<SendLock> {
         self.runtime.shutdown_timeout(Duration::from_secs(1));
+        self.ledger.lock
     }
 }
