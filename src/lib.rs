@@ -21,6 +21,7 @@ pub mod render;
 pub mod run;
 pub mod secret;
 pub mod send;
+pub mod serve;
 pub mod sign_ins;
 pub mod transport;
 pub mod trust;

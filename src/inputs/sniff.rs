@@ -1,6 +1,6 @@
 //! Which input a file is, from its content alone (a file dropped into `serve`'s inbox has
-//! whatever name the admin's task gave it): trust evidence by its `Format` (or its evidence
-//! properties), a move-state export by its state column or property, a schedule by its
+//! whatever name the admin's task gave it): trust evidence by its `Format` value anywhere in
+//! the file (or, in JSON, by its evidence properties), a move-state export by its state column or property, a schedule by its
 //! planned-start column, a sign-in export by its last-sign-in column. Only the first
 //! [`SNIFF_BYTES`] are looked at; the reader of the kind found then reads the whole file and
 //! reports every problem in it.
@@ -65,6 +65,10 @@ pub fn sniff(head: &[u8]) -> Result<InputKind, String> {
     if body.is_empty() {
         return Err("the file is empty".into());
     }
+    // The format's name is ours alone: a file that names it is evidence, however damaged.
+    if body.to_ascii_lowercase().contains(EVIDENCE_MARK) {
+        return Ok(InputKind::TrustEvidence);
+    }
     if body.starts_with(['{', '[']) {
         return json_kind(body);
     }
@@ -110,7 +114,7 @@ fn json_kind(body: &str) -> Result<InputKind, String> {
     let evidence_property = names
         .iter()
         .any(|n| EVIDENCE_PROPERTIES.contains(&n.to_ascii_lowercase().as_str()));
-    if body.to_ascii_lowercase().contains(EVIDENCE_MARK) || evidence_property {
+    if evidence_property {
         return Ok(InputKind::TrustEvidence);
     }
     if move_state::has_state_column(&names) {
@@ -193,6 +197,8 @@ mod tests {
             ("move-state", "batch-3-single.json", InputKind::MoveState),
             ("move-state", "enum-numbers.json", InputKind::MoveState),
             ("move-state", "target-mismatch.csv", InputKind::MoveState),
+            ("move-state", "bad-upn.csv", InputKind::MoveState),
+            ("sign-ins", "ambiguous-date.csv", InputKind::SignIns),
             ("schedule", "wave-1.csv", InputKind::Schedule),
             ("schedule", "wave-2-de.csv", InputKind::Schedule),
             ("sign-ins", "ps51-utf16le.csv", InputKind::SignIns),
