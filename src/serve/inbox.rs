@@ -56,12 +56,6 @@ pub enum InboxError {
     Read { path: PathBuf, source: io::Error },
     #[error("cannot create the inbox folder {} (only its owner may open it)", path.display())]
     Folder { path: PathBuf, source: io::Error },
-    #[error("cannot move {} to {}", from.display(), to.display())]
-    Move {
-        from: PathBuf,
-        to: PathBuf,
-        source: io::Error,
-    },
     #[error("cannot write the reason file {}", path.display())]
     Reason { path: PathBuf, source: io::Error },
     #[error(transparent)]
@@ -241,34 +235,49 @@ impl Inbox {
         let shown = name.to_string_lossy().into_owned();
         let stamped = format!("{}-{shown}", now.format("%Y%m%dT%H%M%SZ"));
         let checked = match self.check(&path, &shown, &stamped, config, ledger, now) {
-            Ok(checked) => checked?,
-            Err(e) => {
+            Ok(checked) => checked,
+            Err(CheckError::Ledger(e)) => return Err(e.into()),
+            Err(CheckError::Io(e)) => {
                 return Ok(Err(Waiting {
                     name: shown,
                     why: format!("cannot be read now ({e}); it is tried again"),
                 }))
             }
         };
-        let arrival = if checked.errors.is_empty() {
-            let to = checked
-                .processed_at
-                .clone()
-                .unwrap_or_else(|| free_name(&self.dir.join(PROCESSED), &stamped, false));
-            move_file(&path, &to)?;
-            checked.into_arrival(shown, Outcome::Processed, to, None, now)
+        let (outcome, to) = if checked.errors.is_empty() {
+            let to = checked.processed_at.clone();
+            let to = to.unwrap_or_else(|| free_name(&self.dir.join(PROCESSED), &stamped, false));
+            (Outcome::Processed, to)
         } else {
             let to = free_name(&self.dir.join(REJECTED), &stamped, true);
-            move_file(&path, &to)?;
-            let reason = reason_path(&to);
-            let text = reason_text(&shown, &self.dir, &checked, now);
-            write_reason(&reason, &text)?;
-            checked.into_arrival(shown, Outcome::Rejected, to, Some(reason), now)
+            (Outcome::Rejected, to)
         };
-        Ok(Ok(arrival))
+        // Windows refuses to rename a file its writer still holds open: the file stays for
+        // the next scan, which reads it again whole. What was recorded of it is recorded
+        // again: the ledger keeps each sign-in and each evidence file once (the sign-in
+        // import log gets a second line).
+        if let Err(e) = fs::rename(&path, &to) {
+            return Ok(Err(Waiting {
+                name: shown,
+                why: format!(
+                    "cannot be moved to {} now ({e}); it is tried again",
+                    to.display()
+                ),
+            }));
+        }
+        let reason = match outcome {
+            Outcome::Processed => None,
+            Outcome::Rejected => {
+                let reason = reason_path(&to);
+                write_reason(&reason, &reason_text(&shown, &self.dir, &checked, now))?;
+                Some(reason)
+            }
+        };
+        Ok(Ok(checked.into_arrival(shown, outcome, to, reason, now)))
     }
 
     /// Reads the file with its kind's reader and, when it has no error, records what the
-    /// ledger keeps of it. The outer error is the file's I/O; the inner one the ledger's.
+    /// ledger keeps of it.
     fn check(
         &self,
         path: &Path,
@@ -277,43 +286,23 @@ impl Inbox {
         config: &Config,
         ledger: &mut Ledger,
         now: DateTime<Utc>,
-    ) -> io::Result<Result<Checked, InboxError>> {
+    ) -> Result<Checked, CheckError> {
         let kind = match sniff::sniff_file(path)? {
             Ok(kind) => kind,
             Err(why) => {
                 let error = format!("{}: not a file t2t-notify reads: {why}", path.display());
-                return Ok(Ok(Checked::unknown(error)));
+                return Ok(Checked::unknown(error));
             }
         };
         Ok(match kind {
-            InputKind::MoveState => Ok(check_move_state(path)?),
-            InputKind::Schedule => {
-                let earlier = self.earlier_schedules(config);
-                Ok(check_schedule(path, &earlier)?)
-            }
-            InputKind::SignIns => {
-                let mut checked = check_sign_ins(path)?;
-                if let Some(facts) = checked.sign_ins.take() {
-                    match ledger.record_sign_ins(shown, &facts, now) {
-                        Ok(import) => {
-                            checked.summary = format!(
-                                "{}, {} with a successful sign-in, recorded",
-                                count(import.users, "user"),
-                                import.signed_in
-                            );
-                        }
-                        Err(e) => return Ok(Err(e.into())),
-                    }
-                }
-                Ok(checked)
-            }
+            InputKind::MoveState => check_move_state(path)?,
+            InputKind::Schedule => check_schedule(path, &self.earlier_schedules(config))?,
+            InputKind::SignIns => record_sign_ins(check_sign_ins(path)?, ledger, shown, now)?,
             InputKind::TrustEvidence => {
                 let to = free_name(&self.dir.join(PROCESSED), stamped, false);
                 let hosts = Hosts::from_config(config);
-                match confirm::confirm_evidence(ledger, &hosts, path, &to, now) {
-                    Ok(verdict) => Ok(Checked::evidence(path, verdict, to)),
-                    Err(e) => Err(e.into()),
-                }
+                let verdict = confirm::confirm_evidence(ledger, &hosts, path, &to, now)?;
+                Checked::evidence(path, verdict, to)
             }
         })
     }
@@ -336,6 +325,25 @@ fn is_candidate(name: &str) -> bool {
         .any(|ext| lower.ends_with(ext));
     let explorer = lower == "desktop.ini" || lower == "thumbs.db";
     !(name.starts_with('.') || name.starts_with("~$") || temporary || explorer)
+}
+
+/// Why a file could not be checked: its I/O (it stays for the next scan), or the ledger's.
+#[derive(Debug)]
+enum CheckError {
+    Io(io::Error),
+    Ledger(LedgerError),
+}
+
+impl From<io::Error> for CheckError {
+    fn from(e: io::Error) -> CheckError {
+        CheckError::Io(e)
+    }
+}
+
+impl From<LedgerError> for CheckError {
+    fn from(e: LedgerError) -> CheckError {
+        CheckError::Ledger(e)
+    }
 }
 
 /// What reading one file found.
@@ -494,8 +502,28 @@ fn check_sign_ins(path: &Path) -> io::Result<Checked> {
     Ok(checked)
 }
 
+/// Records a sign-in export read without error, as `t2t-notify sign-ins` does, under the
+/// name it was dropped with.
+fn record_sign_ins(
+    mut checked: Checked,
+    ledger: &mut Ledger,
+    name: &str,
+    now: DateTime<Utc>,
+) -> Result<Checked, LedgerError> {
+    if let Some(facts) = checked.sign_ins.take() {
+        let import = ledger.record_sign_ins(name, &facts, now)?;
+        checked.summary = format!(
+            "{}, {} with a successful sign-in, recorded",
+            count(import.users, "user"),
+            import.signed_in
+        );
+    }
+    Ok(checked)
+}
+
 /// `name` in `folder`, or with `-2`, `-3`, ... before its extension when that is taken (with
-/// `with_reason`, also when its `.reason.txt` is).
+/// `with_reason`, also when its `.reason.txt` is). Only `serve`, which holds the ledger lock,
+/// moves files into these folders, so the name found is still free when the file is renamed.
 fn free_name(folder: &Path, name: &str, with_reason: bool) -> PathBuf {
     let (stem, ext) = match name.rfind('.') {
         Some(dot) if dot > 0 => name.split_at(dot),
@@ -516,16 +544,6 @@ fn reason_path(file: &Path) -> PathBuf {
     let mut name = file.file_name().unwrap_or_default().to_os_string();
     name.push(".reason.txt");
     file.with_file_name(name)
-}
-
-/// Renames within the inbox. Only `serve` (which holds the ledger lock) moves files here, so
-/// the name [`free_name`] found is still free.
-fn move_file(from: &Path, to: &Path) -> Result<(), InboxError> {
-    fs::rename(from, to).map_err(|source| InboxError::Move {
-        from: from.to_path_buf(),
-        to: to.to_path_buf(),
-        source,
-    })
 }
 
 fn write_reason(path: &Path, text: &str) -> Result<(), InboxError> {
