@@ -926,6 +926,34 @@ mod tests {
     }
 
     #[test]
+    fn newer_evidence_that_the_trust_is_still_there_withdraws_the_confirmation_as_trust_confirm_does(
+    ) {
+        let mut s = Setup::new();
+        s.drop_fixture(
+            "trust",
+            "accepted-source.json",
+            "trust-evidence-source-1.json",
+        );
+        assert_eq!(s.settle(t0())[0].outcome, Outcome::Processed);
+        assert_eq!(records::list(&s.ledger).unwrap().len(), 1);
+        let active = fs::read_to_string(fixture("trust", "refused-verify-goodtoproceed.json"))
+            .unwrap()
+            .replace("2026-11-20T06:00:00Z", "2026-12-01T06:00:00Z");
+        s.drop_text("trust-evidence-source-1.json", &active);
+        let arrivals = s.settle(t0() + Duration::minutes(1));
+        assert_eq!(arrivals[0].outcome, Outcome::Rejected);
+        assert_eq!(arrivals[0].warnings.len(), 1);
+        let withdrawn = &arrivals[0].warnings[0];
+        assert!(
+            withdrawn.starts_with("WITHDRAWN: source https://contoso-my.sharepoint.com/ -> target https://fabrikam-my.sharepoint.com/ is no longer confirmed: "),
+            "{withdrawn}"
+        );
+        assert!(records::list(&s.ledger).unwrap().is_empty());
+        let reason = fs::read_to_string(arrivals[0].reason_file.as_ref().unwrap()).unwrap();
+        assert!(reason.contains(withdrawn.as_str()), "{reason}");
+    }
+
+    #[test]
     fn a_file_is_taken_only_once_it_stopped_changing_and_temporary_names_are_left_alone() {
         let mut s = Setup::new();
         let ignored = [
