@@ -109,7 +109,9 @@ pub struct Scan {
 }
 
 /// The processed move-state exports and schedules, oldest first, for the plan's
-/// `--move-state` and `--schedule` (after the config's `[inputs]`).
+/// `--move-state` and `--schedule` (after the config's `[inputs]`). Without `--batch`, the plan
+/// labels a move-state entry's batch with its file's name without extension, so here with the
+/// time it was taken in front (`20261206T090002Z-batch-1`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ProcessedInputs {
     pub move_states: Vec<PathBuf>,
