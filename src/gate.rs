@@ -16,6 +16,7 @@ use crate::ledger::trust::{self as records, Confirmation};
 use crate::ledger::{Ledger, LedgerError};
 use crate::trust::{script_command, Hosts, Pair, VerifyResult};
 
+pub mod confirm;
 mod fresh;
 pub use fresh::{newest_move, Freshness, Stale};
 

@@ -4,20 +4,18 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use chrono::{Timelike, Utc};
+use chrono::Utc;
 use clap::Subcommand;
-use sha2::{Digest, Sha256};
 
 use crate::cli::Cli;
 use crate::config::{Config, Side};
 use crate::exit::Outcome;
+use crate::gate::confirm::{self, Verdict};
 use crate::gate::{self, PairState};
-use crate::ledger::trust::{self as records, Confirmation, Recorded};
+use crate::ledger::trust as records;
 use crate::ledger::Ledger;
 use crate::output::{out, outln};
-use crate::trust::refusal::{EvidenceField, Problem, Refusal};
-use crate::trust::rules::{self, Rejection};
-use crate::trust::{evidence::Evidence, script, Hosts};
+use crate::trust::{script, Hosts};
 
 /// The `trust` subcommands.
 #[derive(Debug, Subcommand)]
@@ -116,130 +114,27 @@ fn confirm(config: &Config, files: &[PathBuf]) -> anyhow::Result<Outcome> {
 /// Checks and records one file; true when accepted.
 fn confirm_file(ledger: &Ledger, hosts: &Hosts, path: &Path) -> anyhow::Result<bool> {
     let name = path.display().to_string();
-    let bytes = match read_evidence(path) {
-        Ok(bytes) => bytes,
-        Err(why) => {
-            let fix = "check the path; the script writes trust-evidence-<side>-<n>.json in the folder it ran in";
-            let refusal = Refusal::new(&name, EvidenceField::File, Problem::Unreadable(why), fix);
-            eprintln!("refused: {refusal}");
-            return Ok(false);
-        }
-    };
-    let now = Utc::now();
-    match rules::check(&name, &bytes, hosts, now) {
-        Ok(evidence) => {
-            let confirmation = confirmation_of(&evidence, path, &bytes, now);
-            let recorded = records::record(ledger, &confirmation)?;
-            outln!("accepted: {name}: {}", describe(&evidence, &recorded));
+    match confirm::confirm_evidence(ledger, hosts, path, path, Utc::now())? {
+        Verdict::Accepted { evidence, recorded } => {
+            outln!(
+                "accepted: {name}: {}",
+                confirm::describe(&evidence, &recorded)
+            );
             Ok(true)
         }
-        Err(rejection) => {
-            for refusal in &rejection.refusals {
+        Verdict::Refused {
+            refusals,
+            withdrawn,
+        } => {
+            for refusal in &refusals {
                 eprintln!("refused: {refusal}");
             }
-            withdraw_if_contradicted(ledger, &name, &rejection)?;
+            if let Some(withdrawal) = &withdrawn {
+                eprintln!("{}", confirm::describe_withdrawal(&name, withdrawal));
+            }
             Ok(false)
         }
     }
-}
-
-/// Evidence files are a few hundred bytes; anything past this is not one.
-const MAX_EVIDENCE_BYTES: u64 = 64 * 1024;
-
-fn read_evidence(path: &Path) -> Result<Vec<u8>, String> {
-    use std::io::Read;
-    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
-    let mut bytes = Vec::new();
-    file.take(MAX_EVIDENCE_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| e.to_string())?;
-    if bytes.len() as u64 > MAX_EVIDENCE_BYTES {
-        return Err(format!(
-            "larger than {} KiB, so not an evidence file",
-            MAX_EVIDENCE_BYTES / 1024
-        ));
-    }
-    Ok(bytes)
-}
-
-fn confirmation_of(
-    evidence: &Evidence,
-    path: &Path,
-    bytes: &[u8],
-    now: chrono::DateTime<Utc>,
-) -> Confirmation {
-    let file_name = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-    Confirmation {
-        side: evidence.side,
-        host_url: evidence.host_url.clone(),
-        partner_url: evidence.partner_url.clone(),
-        verify_result: evidence.verify.as_str().to_string(),
-        checked_at: evidence
-            .checked_at
-            .with_nanosecond(0)
-            .unwrap_or(evidence.checked_at),
-        checked_by: Some(evidence.checked_by.clone()),
-        file_name: file_name.display().to_string(),
-        sha256: hex::encode(Sha256::digest(bytes)),
-        confirmed_at: now.with_nanosecond(0).unwrap_or(now),
-    }
-}
-
-fn describe(evidence: &Evidence, recorded: &Recorded) -> String {
-    let what = format!(
-        "{} {} -> {} {}: {}, checked {} by {}",
-        evidence.side.as_str(),
-        evidence.host_url,
-        evidence.side.partner().as_str(),
-        evidence.partner_url,
-        evidence.verify.as_str(),
-        records::timestamp(evidence.checked_at),
-        evidence.checked_by
-    );
-    let how = match recorded {
-        Recorded::New => "recorded".to_string(),
-        Recorded::Replaced { previous } => format!(
-            "recorded, replacing {} checked {}",
-            previous.file_name,
-            records::timestamp(previous.checked_at)
-        ),
-        Recorded::AlreadyRecorded => "already recorded".to_string(),
-        Recorded::KeptNewer { existing } => format!(
-            "not recorded: the pair is already confirmed by newer evidence, {} checked {}",
-            existing.file_name,
-            records::timestamp(existing.checked_at)
-        ),
-    };
-    format!("{what} ({how})")
-}
-
-/// Newer valid evidence that a pair's trust is still there withdraws its confirmation.
-fn withdraw_if_contradicted(
-    ledger: &Ledger,
-    name: &str,
-    rejection: &Rejection,
-) -> anyhow::Result<()> {
-    let Some(active) = &rejection.still_active else {
-        return Ok(());
-    };
-    let pair = &active.pair;
-    let withdrawn = records::withdraw(
-        ledger,
-        pair.side,
-        &pair.host_url,
-        &pair.partner_url,
-        active.checked_at,
-    )?;
-    if let Some(old) = withdrawn {
-        eprintln!(
-            "WITHDRAWN: {pair} is no longer confirmed: {name}, checked {}, says {} (the confirmation by {} checked {} no longer holds)",
-            records::timestamp(active.checked_at),
-            active.verify.as_str(),
-            old.file_name,
-            records::timestamp(old.checked_at)
-        );
-    }
-    Ok(())
 }
 
 fn status(config: &Config) -> anyhow::Result<Outcome> {

@@ -8,6 +8,7 @@ pub mod move_state;
 pub mod path;
 pub mod schedule;
 pub mod sign_ins;
+pub mod sniff;
 pub mod table;
 pub mod text;
 pub mod timestamp;

@@ -135,6 +135,12 @@ impl MoveEntry {
     }
 }
 
+/// Whether a header row or a JSON object's property names hold a move state column, matched as
+/// [`read`] matches them (`MoveState`, `State`, ...; without case, spaces or punctuation).
+pub fn has_state_column<S: AsRef<str>>(names: &[S]) -> bool {
+    columns::resolve(names).state.is_some()
+}
+
 /// Reads one export. The format is recognised from the content (`[` or `{` first: JSON), the
 /// encoding from the byte order mark. I/O errors are returned; everything wrong inside the file
 /// is a diagnostic, and every good entry is returned.

@@ -6,6 +6,7 @@
 //! [`Status`] is what the service is doing now, for whoever shows it.
 
 pub mod budget;
+pub mod inbox;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
