@@ -14,7 +14,8 @@
 //! a file has an error exactly when that reading finds a bad header, a row of the wrong
 //! width, a bad UPN or date, or a user planned again for another day. So a file without
 //! errors yields one entry per user it lists, and the planned start of a row written
-//! `yyyy-mm-dd` is exactly that date (checked by hand).
+//! `yyyy-mm-dd` is exactly that date, and the row is refused when that is no date or the
+//! year is before 1000 (checked by hand).
 #![no_main]
 
 use std::collections::HashMap;
@@ -55,7 +56,8 @@ fn read_all(files: &[&[u8]]) -> Option<(Schedule, Diagnostics)> {
     Some((schedule, diags))
 }
 
-/// `yyyy-mm-dd` read by hand: `Some(None)` when it has that shape but is no date.
+/// `yyyy-mm-dd` read by hand: `Some(None)` when it has that shape but is no date (or one
+/// before the year 1000).
 fn iso_date(text: &str) -> Option<Option<NaiveDate>> {
     let b = text.as_bytes();
     let shaped = b.len() == 10
@@ -66,7 +68,8 @@ fn iso_date(text: &str) -> Option<Option<NaiveDate>> {
             .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
     shaped.then(|| {
         let n = |r: std::ops::Range<usize>| text[r].parse::<u32>().expect("digits");
-        NaiveDate::from_ymd_opt(n(0..4) as i32, n(5..7), n(8..10))
+        // Years before 1000 are refused: `parse_written` takes four-digit years only.
+        NaiveDate::from_ymd_opt(n(0..4) as i32, n(5..7), n(8..10)).filter(|_| n(0..4) >= 1000)
     })
 }
 
