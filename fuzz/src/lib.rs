@@ -5,6 +5,7 @@
 pub mod evidence;
 pub mod links;
 pub mod mime;
+pub mod table;
 
 use std::collections::HashMap;
 

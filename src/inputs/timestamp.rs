@@ -12,8 +12,9 @@
 //! date without AM/PM is refused as ambiguous: en-GB and fr-FR write `08/12/2026` for 8 December,
 //! en-US for 12 August, and one value cannot tell which. The value is returned as written
 //! ([`Written`]), so a reader can take the date the admin wrote without time-zone conversion.
+//! Years are four digits: `08.12.26` is refused, never read as the year 26.
 
-use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc};
 
 /// ISO 8601 date-times without an offset.
 const ISO_NAIVE: &[&str] = &[
@@ -136,10 +137,24 @@ fn readings(day_first: Option<NaiveDate>, month_first: Option<NaiveDate>) -> Str
     }
 }
 
+/// The years [`parse_written`] accepts: four digits, as every form it reads writes them.
+/// chrono's `%Y` also reads `26` and `+12345`, and `08.12.26` (German `dd.MM.yy`) is not
+/// 8 December of the year 26.
+const WRITTEN_YEARS: std::ops::RangeInclusive<i32> = 1000..=9999;
+
 /// Reads a date or date-time as an admin's culture writes it (see the module doc); surrounding
 /// spaces are ignored.
 pub fn parse_written(text: &str) -> Result<Written, TimeError> {
-    let text = text.trim();
+    let written = read_written(text.trim())?;
+    if WRITTEN_YEARS.contains(&written.date().year()) {
+        Ok(written)
+    } else {
+        Err(TimeError::Unreadable)
+    }
+}
+
+/// [`parse_written`] before the year's check.
+fn read_written(text: &str) -> Result<Written, TimeError> {
     if let Some(t) = parse_offset(text) {
         return Ok(Written::Offset(t));
     }
@@ -312,6 +327,26 @@ mod tests {
                     .ends_with(&format!("the culture that wrote it{shown}")),
                 "{err}"
             );
+        }
+    }
+
+    /// Found while writing the `timestamp` fuzz target: chrono's `%Y` reads one to four digits
+    /// (or more with a sign), so a two-digit year was read as the first century.
+    #[test]
+    fn years_not_written_with_four_digits_are_unreadable() {
+        for text in [
+            "08.12.26",
+            "08.12.26 09:00:00",
+            "26-12-08",
+            "12/8/26 9:00:00 AM",
+            "0026-12-08T09:00:00Z",
+            "+12345-12-08",
+            "0999-12-08",
+        ] {
+            assert_eq!(parse_written(text), Err(TimeError::Unreadable), "{text}");
+        }
+        for text in ["1000-01-01", "9999-12-31T23:59:59-01:00", "31.12.9999"] {
+            assert!(parse_written(text).is_ok(), "{text}");
         }
     }
 

@@ -2,8 +2,15 @@
 //! without IO: each user's UPN and last successful sign-in, and the `@odata.nextLink` of the
 //! next page. A user whose `signInActivity` or `lastSuccessfulSignInDateTime` is null or absent
 //! has never signed in successfully (as far as Entra ID's records go).
+//!
+//! The page, each user and each `signInActivity` must be JSON objects: serde's derive would
+//! also read a struct from an array, by position, so `[[...], "https://..."]` would pass for a
+//! page with a nextLink; [`Object`] refuses that.
+
+use std::marker::PhantomData;
 
 use chrono::{DateTime, Utc};
+use serde::de::{value::MapAccessDeserializer, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 
 /// One user of the target tenant and when they last signed in successfully.
@@ -38,7 +45,7 @@ struct RawPage {
 #[serde(rename_all = "camelCase")]
 struct RawUser {
     user_principal_name: String,
-    sign_in_activity: Option<RawActivity>,
+    sign_in_activity: Option<Object<RawActivity>>,
 }
 
 #[derive(Deserialize)]
@@ -47,20 +54,44 @@ struct RawActivity {
     last_successful_sign_in_date_time: Option<DateTime<Utc>>,
 }
 
+/// A `T` read from a JSON object only, never from an array (see the module doc).
+struct Object<T>(T);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Object<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(ObjectVisitor(PhantomData)).map(Object)
+    }
+}
+
+struct ObjectVisitor<T>(PhantomData<T>);
+
+impl<'de, T: Deserialize<'de>> Visitor<'de> for ObjectVisitor<T> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+        T::deserialize(MapAccessDeserializer::new(map))
+    }
+}
+
 /// The users of one page and the link to the next page (`None` on the last page).
 pub fn parse_page(body: &[u8]) -> Result<(Vec<FetchedSignIn>, Option<String>), PageError> {
-    let page: RawPage = serde_json::from_slice(body).map_err(PageError::NotAPage)?;
+    let Object(page): Object<RawPage> =
+        serde_json::from_slice(body).map_err(PageError::NotAPage)?;
     let entries = page.value.ok_or(PageError::NoValue)?;
     let mut users = Vec::with_capacity(entries.len());
     for (index, entry) in entries.into_iter().enumerate() {
         let who = who(index, &entry);
-        let raw: RawUser =
+        let Object(raw): Object<RawUser> =
             serde_json::from_value(entry).map_err(|why| PageError::BadUser { who, why })?;
         users.push(FetchedSignIn {
             upn: raw.user_principal_name,
             last_success: raw
                 .sign_in_activity
-                .and_then(|a| a.last_successful_sign_in_date_time),
+                .and_then(|Object(a)| a.last_successful_sign_in_date_time),
         });
     }
     Ok((users, page.next_link.filter(|l| !l.is_empty())))
@@ -154,6 +185,37 @@ mod tests {
             "has no `value` array of users"
         );
         assert_eq!(text(r#"{"value": null}"#), "has no `value` array of users");
+    }
+
+    /// Found by the `sign_in_page` fuzz target: serde's derive read the page, a user or its
+    /// activity from an array, by position.
+    #[test]
+    fn arrays_are_neither_pages_nor_users() {
+        let text = |body: &str| parse_page(body.as_bytes()).unwrap_err().to_string();
+        let page = text(
+            r#"[[{"userPrincipalName": "x@f.com"}], "https://graph.microsoft.com/v1.0/users?$skiptoken=x"]"#,
+        );
+        assert!(
+            page.starts_with("is not a JSON object with a `value` array (invalid type: sequence, expected a JSON object"),
+            "{page}"
+        );
+        assert!(text("[null, null]").starts_with("is not a JSON object"));
+        let user = text(r#"{"value": [["x@f.com", null]]}"#);
+        assert!(
+            user.starts_with(
+                "has an unreadable entry, user 1: invalid type: sequence, expected a JSON object"
+            ),
+            "{user}"
+        );
+        let activity = text(
+            r#"{"value": [{"userPrincipalName": "x@f.com", "signInActivity": ["2026-12-01T08:00:00Z"]}]}"#,
+        );
+        assert!(
+            activity.starts_with(
+                "has an unreadable entry, user 1: invalid type: sequence, expected a JSON object"
+            ),
+            "{activity}"
+        );
     }
 
     #[test]
