@@ -136,11 +136,17 @@ pub struct Inputs {
 pub struct ServeSettings {
     /// How often every campaign's audience is looked at for people due.
     pub poll_seconds: u64,
+    /// The inbox folder: move-state exports, schedules, sign-in exports and trust evidence
+    /// dropped into it are checked and taken at each poll (`serve::inbox`). None: no inbox.
+    pub inbox: Option<PathBuf>,
 }
 
 impl Default for ServeSettings {
     fn default() -> Self {
-        ServeSettings { poll_seconds: 60 }
+        ServeSettings {
+            poll_seconds: 60,
+            inbox: None,
+        }
     }
 }
 
@@ -406,6 +412,7 @@ impl Config {
             &mut self.transport.certificate,
             &mut self.transport.private_key,
             &mut self.notify.summary_dir,
+            &mut self.serve.inbox,
             &mut self.inputs.mapping,
             &mut self.inputs.directory,
         ]

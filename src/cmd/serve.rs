@@ -24,7 +24,9 @@ use crate::ledger::deliveries::DeliveryState;
 use crate::ledger::lock::SendLock;
 use crate::ledger::Ledger;
 use crate::send::{SendSelection, Stop, StopReason};
+use crate::serve::inbox::{processed_inputs, Inbox};
 use crate::serve::{After, SharedStatus, State, Status};
+use anyhow::Context;
 
 /// Runs the service until a signal stops it.
 pub fn execute(cli: &Cli, args: &ServeArgs) -> anyhow::Result<Outcome> {
@@ -72,9 +74,23 @@ pub fn serve(cli: &Cli, args: &ServeArgs, status: SharedStatus) -> anyhow::Resul
         poll.as_secs(),
         config.ledger.path.display()
     );
+    let inbox = match &config.serve.inbox {
+        Some(dir) => {
+            crate::platform::create_private_dir_all(dir).with_context(|| {
+                format!(
+                    "cannot create the inbox folder {} ([serve] inbox)",
+                    dir.display()
+                )
+            })?;
+            tracing::info!("taking inputs dropped into {}", dir.display());
+            Some(Inbox::new(dir.clone()))
+        }
+        None => None,
+    };
     let mut service = Service {
         cli,
         args,
+        inbox,
         poll,
         lock: Some(lock),
         interrupt,
@@ -88,6 +104,8 @@ pub fn serve(cli: &Cli, args: &ServeArgs, status: SharedStatus) -> anyhow::Resul
 struct Service<'a> {
     cli: &'a Cli,
     args: &'a ServeArgs,
+    /// `[serve] inbox`, scanned before each round of passes.
+    inbox: Option<Inbox>,
     poll: Duration,
     /// Lent to each pass and handed back; `None` only after a pass could not start.
     lock: Option<SendLock>,
@@ -174,6 +192,7 @@ enum Look {
 impl Service<'_> {
     fn run(&mut self, signals: &Receiver<&'static str>) -> anyhow::Result<Outcome> {
         loop {
+            self.scan_inbox();
             for i in 0..self.slots.len() {
                 if let Ok(name) = signals.try_recv() {
                     return Ok(stopped(name));
@@ -199,6 +218,46 @@ impl Service<'_> {
         }
     }
 
+    /// Takes what arrived in the inbox, logging each file (a damaged one with where its reasons
+    /// are). A ledger or folder error is logged and the files stay for the next scan.
+    fn scan_inbox(&mut self) {
+        let Some(inbox) = self.inbox.as_mut() else {
+            return;
+        };
+        let scanned = Config::load(&self.cli.config)
+            .map_err(anyhow::Error::new)
+            .and_then(|config| {
+                let mut ledger = Ledger::open(&config.ledger.path)?;
+                Ok(inbox.scan(&config, &mut ledger, Utc::now())?)
+            });
+        let scan = match scanned {
+            Ok(scan) => scan,
+            Err(e) => {
+                tracing::error!("inbox {}: {e:#}", inbox.dir().display());
+                return;
+            }
+        };
+        for a in &scan.arrivals {
+            match &a.reason_file {
+                None => tracing::info!(
+                    "inbox: {} taken ({}): {}",
+                    a.name,
+                    a.moved_to.display(),
+                    a.summary
+                ),
+                Some(reason) => tracing::warn!(
+                    "inbox: {} rejected, nothing of it is used: {} (the reasons are in {})",
+                    a.name,
+                    a.errors
+                        .first()
+                        .map(String::as_str)
+                        .unwrap_or("see the reason file"),
+                    reason.display()
+                ),
+            }
+        }
+    }
+
     /// Looks at campaign `i` and runs its pass when people are due.
     fn turn(&mut self, i: usize) -> After {
         let name = self.slots[i].name.clone();
@@ -206,7 +265,16 @@ impl Service<'_> {
             Ok(config) => config,
             Err(e) => return self.hold(i, format!("{e:#}")),
         };
-        let args = send_args(&self.args.input, &self.args.moves, name.clone());
+        let mut args = send_args(&self.args.input, &self.args.moves, name.clone());
+        if let Some(inbox) = &self.inbox {
+            match processed_inputs(inbox.dir()) {
+                Ok(found) => {
+                    args.moves.move_states.extend(found.move_states);
+                    args.moves.schedules.extend(found.schedules);
+                }
+                Err(e) => return self.hold(i, format!("{:#}", anyhow::Error::new(e))),
+            }
+        }
         let due = match look(&config, &args) {
             Ok(Look::Nobody) => {
                 tracing::debug!("campaign {}: nobody due", shown(&name));

@@ -339,3 +339,62 @@ fn invalid_input_is_reported_once_and_the_fixed_file_is_picked_up_without_a_rest
     serving.signal(libc::SIGTERM);
     serving.wait();
 }
+
+/// Copies `from` into the inbox as a task's export would arrive: written under a temporary
+/// name, then renamed.
+fn drop_into(inbox: &Path, from: &Path, name: &str) {
+    let partial = inbox.join(format!("{name}.partial"));
+    std::fs::copy(from, &partial).unwrap();
+    std::fs::rename(&partial, inbox.join(name)).unwrap();
+}
+
+#[test]
+fn files_dropped_into_the_inbox_are_checked_taken_and_used() {
+    let sink = Sink::start();
+    let inbox = tempfile::tempdir().unwrap();
+    let site = Site::new(sink.port).env("T2T_NOTIFY_SERVE_INBOX", inbox.path().to_str().unwrap());
+    let serving = Serving::start(&site);
+    // A move-state export arrives: taken, but the gate is closed, so nothing is sent.
+    drop_into(
+        inbox.path(),
+        &root().join("sample-data/wave-1.csv"),
+        "wave-1.csv",
+    );
+    serving.wait_for_log("inbox: wave-1.csv taken");
+    // Evidence that the trust is still there: rejected, with the reason next to it.
+    let active = crate::harness::fixture("trust/refused-verify-goodtoproceed.json");
+    drop_into(inbox.path(), &active, "evidence.json");
+    serving.wait_for_log("inbox: evidence.json rejected");
+    let rejected: Vec<String> = std::fs::read_dir(inbox.path().join("rejected"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        rejected
+            .iter()
+            .any(|n| n.ends_with("evidence.json.reason.txt")),
+        "{rejected:?}"
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(sink.count(), 0, "the gate stays closed:\n{}", serving.log());
+    // Both sides' evidence: the gate opens and the export's Success users get their notice.
+    for side in ["source", "target"] {
+        let evidence = crate::harness::fixture(&format!("trust/accepted-{side}.json"));
+        drop_into(inbox.path(), &evidence, &format!("{side}.json"));
+    }
+    let wave_1: Vec<String> = sample_recipients().into_iter().take(10).collect();
+    wait_for(
+        "the notices of wave 1",
+        || sink.deliveries() == once_each(&wave_1),
+        || format!("{:?}\n{}", sink.deliveries(), serving.log()),
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(
+        sink.deliveries(),
+        once_each(&wave_1),
+        "only the users the export moved"
+    );
+    serving.signal(libc::SIGTERM);
+    let (code, log) = serving.wait();
+    assert_eq!(code, 0, "{log}");
+}
