@@ -139,6 +139,9 @@ pub struct ServeSettings {
     /// The inbox folder: move-state exports, schedules, sign-in exports and trust evidence
     /// dropped into it are checked and taken at each poll (`serve::inbox`). None: no inbox.
     pub inbox: Option<PathBuf>,
+    /// Fetch the sign-in evidence from Graph (as `sign-ins --graph`) every this many hours.
+    /// None: only what arrives in the inbox or by `sign-ins`.
+    pub sign_ins_refresh_hours: Option<u32>,
 }
 
 impl Default for ServeSettings {
@@ -146,6 +149,7 @@ impl Default for ServeSettings {
         ServeSettings {
             poll_seconds: 60,
             inbox: None,
+            sign_ins_refresh_hours: None,
         }
     }
 }

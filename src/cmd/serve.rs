@@ -91,6 +91,7 @@ pub fn serve(cli: &Cli, args: &ServeArgs, status: SharedStatus) -> anyhow::Resul
         cli,
         args,
         inbox,
+        sign_ins: (None, None),
         poll,
         lock: Some(lock),
         interrupt,
@@ -106,6 +107,9 @@ struct Service<'a> {
     args: &'a ServeArgs,
     /// `[serve] inbox`, scanned before each round of passes.
     inbox: Option<Inbox>,
+    /// When the sign-ins were last fetched from Graph (`[serve] sign_ins_refresh_hours`), and
+    /// the last failure said.
+    sign_ins: (Option<DateTime<Utc>>, Option<String>),
     poll: Duration,
     /// Lent to each pass and handed back; `None` only after a pass could not start.
     lock: Option<SendLock>,
@@ -193,6 +197,7 @@ impl Service<'_> {
     fn run(&mut self, signals: &Receiver<&'static str>) -> anyhow::Result<Outcome> {
         loop {
             self.scan_inbox();
+            self.refresh_sign_ins();
             for i in 0..self.slots.len() {
                 if let Ok(name) = signals.try_recv() {
                     return Ok(stopped(name));
@@ -254,6 +259,48 @@ impl Service<'_> {
                         .unwrap_or("see the reason file"),
                     reason.display()
                 ),
+            }
+        }
+    }
+
+    /// Fetches the sign-ins from Graph when `[serve] sign_ins_refresh_hours` says it is time. A
+    /// failure is logged once per distinct message and tried again at the next poll.
+    fn refresh_sign_ins(&mut self) {
+        let Ok(config) = Config::load(&self.cli.config) else {
+            return; // the passes say what is wrong with it
+        };
+        let Some(hours) = config.serve.sign_ins_refresh_hours else {
+            return;
+        };
+        let now = Utc::now();
+        let due = self
+            .sign_ins
+            .0
+            .is_none_or(|last| now - last >= chrono::Duration::hours(i64::from(hours)));
+        if !due {
+            return;
+        }
+        let fetched = crate::cmd::sign_ins::fetch(&config, true).and_then(|facts| {
+            let mut ledger = Ledger::open(&config.ledger.path)?;
+            Ok(ledger.record_sign_ins("graph", &facts, now)?)
+        });
+        match fetched {
+            Ok(import) => {
+                tracing::info!(
+                    "sign-ins from Microsoft Graph: {} users, {} with a successful sign-in",
+                    import.users,
+                    import.signed_in
+                );
+                self.sign_ins = (Some(now), None);
+            }
+            Err(e) => {
+                let why = format!("{e:#}");
+                if self.sign_ins.1.as_deref() != Some(why.as_str()) {
+                    tracing::error!(
+                        "sign-ins from Microsoft Graph: {why}; tried again at the next poll"
+                    );
+                }
+                self.sign_ins.1 = Some(why);
             }
         }
     }

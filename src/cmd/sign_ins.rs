@@ -87,8 +87,8 @@ fn file_name(path: &Path) -> String {
         .unwrap_or_else(|| path.display().to_string())
 }
 
-/// Every user's last successful sign-in, from Graph.
-fn fetch(config: &Config, quiet: bool) -> anyhow::Result<Vec<SignInFact>> {
+/// Every user's last successful sign-in, from Graph (`serve` fetches them the same way).
+pub fn fetch(config: &Config, quiet: bool) -> anyhow::Result<Vec<SignInFact>> {
     let t = &config.transport;
     let scope = crate::transport::graph::graph_scope(&t.graph_url);
     let oauth = crate::oauth::OAuthSettings::from_config(t, &scope).map_err(|problems| {

@@ -80,3 +80,70 @@ fn a_tenant_without_the_licence_is_told_what_to_fix() {
         .contains("P1")
         .lacks(SECRET);
 }
+
+#[test]
+fn serve_fetches_the_sign_ins_itself_and_reminds_by_them() {
+    let rt = runtime();
+    let standin = rt.block_on(StandIn::start(Some(SECRET)));
+    let site = graph_site(&standin)
+        .env("T2T_NOTIFY_SERVE_POLL_SECONDS", "1")
+        .env("T2T_NOTIFY_SERVE_SIGN_INS_REFRESH_HOURS", "12");
+    site.open_gate();
+    site.send(&[]).status(0);
+    let people = sample_recipients();
+    let later = (chrono::Utc::now() + chrono::Duration::minutes(1)).to_rfc3339();
+    standin.with(|s| {
+        s.users = people
+            .iter()
+            .enumerate()
+            .map(|(i, upn)| (upn.clone(), (i % 3 == 0).then(|| later.clone())))
+            .collect()
+    });
+    let sample = root().join("sample-data");
+    let log = tempfile::NamedTempFile::new().unwrap();
+    let mut child = site
+        .t2t()
+        .args(["serve", "--mapping"])
+        .arg(sample.join("identity-map.csv"))
+        .arg("--directory")
+        .arg(sample.join("directory.csv"))
+        .command()
+        .stdout(std::process::Stdio::null())
+        .stderr(log.reopen().unwrap())
+        .spawn()
+        .unwrap();
+    let expected: BTreeMap<String, usize> = people
+        .iter()
+        .enumerate()
+        .map(|(i, upn)| (upn.clone(), if i % 3 == 0 { 1 } else { 2 }))
+        .collect();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while per_recipient(&standin, Some(202)) != expected {
+        let text = std::fs::read_to_string(log.path()).unwrap_or_default();
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{:?}\n{text}",
+            per_recipient(&standin, Some(202))
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // Two more polls: one fetch for the refresh period, and nobody reminded twice.
+    std::thread::sleep(Duration::from_secs(2));
+    let _ = child.kill();
+    let _ = child.wait();
+    let text = std::fs::read_to_string(log.path()).unwrap();
+    assert!(
+        text.contains("sign-ins from Microsoft Graph: 30 users, 10 with a successful sign-in"),
+        "{text}"
+    );
+    assert_eq!(per_recipient(&standin, Some(202)), expected);
+    let first_pages = standin
+        .requests_to("/v1.0/users")
+        .iter()
+        .filter(|r| !r.headers.is_empty() && r.path == "/v1.0/users")
+        .count();
+    assert_eq!(
+        first_pages, 15,
+        "one fetch of 15 pages in the refresh period"
+    );
+}
