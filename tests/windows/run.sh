@@ -38,6 +38,7 @@ skip=(
   ledger::tests::new_ledger_is_private_and_current
   notify::file::tests::files_are_private_never_replace_another_run_and_rewrite_in_place
   transport::file::tests::writes_one_private_file_named_after_the_message_id
+  serve::inbox::tests::the_inbox_folders_and_reason_files_are_owner_only
 )
 CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER="$WINE" \
   cargo test --locked --release --lib --target "$target" -- --exact "${skip[@]/#/--skip=}"

@@ -195,7 +195,7 @@ fn a_broken_template_of_another_kind_stops_only_its_own_kind() {
         err.starts_with("the templates cannot be used:\n  ")
             && err.contains(&format!(
                 "{}: line ",
-                Path::new("reminder/de/text.hbs").display()
+                Path::new("reminder").join("de").join("text.hbs").display()
             )),
         "{err}"
     );
