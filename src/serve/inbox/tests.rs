@@ -113,10 +113,13 @@ fn good_files_of_every_kind_are_processed_recorded_and_listed_by_content() {
     s.drop_fixture("trust", "accepted-source.json", "4-export.json");
     s.drop_fixture("move-state", "batch-2-ps51-utf16le.json", "5-export.json");
     let arrivals = s.settle(t0());
-    let kinds: Vec<(&str, Option<InputKind>, Outcome)> = arrivals
+    // Files are taken oldest first by modification time, which a copy keeps on Windows: the
+    // order of these copies differs there, so compare them by name.
+    let mut kinds: Vec<(&str, Option<InputKind>, Outcome)> = arrivals
         .iter()
         .map(|a| (a.name.as_str(), a.kind, a.outcome))
         .collect();
+    kinds.sort_by_key(|k| k.0);
     let processed = Outcome::Processed;
     assert_eq!(
         kinds,
@@ -393,7 +396,7 @@ fn a_name_taken_gets_a_suffix_and_nothing_is_replaced() {
     let reason = read("rejected/20261206T090002Z-b-2.csv.reason.txt");
     assert!(reason.contains("did not take b.csv"), "{reason}");
     let batch_1 = fs::read(fixture("move-state", "batch-1.csv")).unwrap();
-    let first = fs::read(s.path("processed/20261206T090002Z/moves.csv")).unwrap();
+    let first = fs::read(s.path(PROCESSED).join("20261206T090002Z").join("moves.csv")).unwrap();
     assert_eq!(first, batch_1);
     assert_eq!(s.files().len(), 13, "{:?}", s.files());
 }
@@ -407,7 +410,10 @@ fn a_schedule_planning_a_user_for_another_day_than_a_processed_one_is_rejected()
         "SourceUpn,PlannedStart\r\ndee@contoso.com,2026-12-15\r\nana@contoso.com,2026-12-20\r\n";
     s.drop_text("wave-2.csv", wave_2);
     let arrivals = s.settle(t0() + Duration::minutes(1));
-    let first = s.path("processed/20261206T090002Z/wave-1.csv");
+    let first = s
+        .path(PROCESSED)
+        .join("20261206T090002Z")
+        .join("wave-1.csv");
     assert_eq!(
         arrivals[0].errors,
         [format!("{}:3: column 2 (PlannedStart): `ana@contoso.com` is planned for 2026-12-08 on {}:2 and for 2026-12-20 here; keep one row per user, with the date given to -PreferredMoveBeginDate", s.path("wave-2.csv").display(), first.display())]
