@@ -196,14 +196,19 @@ enum Look {
 impl Service<'_> {
     fn run(&mut self, signals: &Receiver<&'static str>) -> anyhow::Result<Outcome> {
         loop {
-            self.scan_inbox();
-            self.refresh_sign_ins();
+            // Read once a round: the inbox, the Graph refresh and every campaign's pass see the
+            // same config, and an edit between rounds is picked up.
+            let config = Config::load(&self.cli.config).map_err(|e| e.to_string());
+            if let Ok(config) = &config {
+                self.scan_inbox(config);
+                self.refresh_sign_ins(config);
+            }
             for i in 0..self.slots.len() {
                 if let Ok(name) = signals.try_recv() {
                     return Ok(stopped(name));
                 }
                 let ready = self.slots[i].not_before.is_none_or(|t| t <= Utc::now());
-                if ready && self.turn(i) == After::Stop {
+                if ready && self.turn(i, &config) == After::Stop {
                     return Ok(Outcome::Interrupted);
                 }
             }
@@ -225,16 +230,13 @@ impl Service<'_> {
 
     /// Takes what arrived in the inbox, logging each file (a damaged one with where its reasons
     /// are). A ledger or folder error is logged and the files stay for the next scan.
-    fn scan_inbox(&mut self) {
+    fn scan_inbox(&mut self, config: &Config) {
         let Some(inbox) = self.inbox.as_mut() else {
             return;
         };
-        let scanned = Config::load(&self.cli.config)
+        let scanned = Ledger::open(&config.ledger.path)
             .map_err(anyhow::Error::new)
-            .and_then(|config| {
-                let mut ledger = Ledger::open(&config.ledger.path)?;
-                Ok(inbox.scan(&config, &mut ledger, Utc::now())?)
-            });
+            .and_then(|mut ledger| Ok(inbox.scan(config, &mut ledger, Utc::now())?));
         let scan = match scanned {
             Ok(scan) => scan,
             Err(e) => {
@@ -265,10 +267,7 @@ impl Service<'_> {
 
     /// Fetches the sign-ins from Graph when `[serve] sign_ins_refresh_hours` says it is time. A
     /// failure is logged once per distinct message and tried again at the next poll.
-    fn refresh_sign_ins(&mut self) {
-        let Ok(config) = Config::load(&self.cli.config) else {
-            return; // the passes say what is wrong with it
-        };
+    fn refresh_sign_ins(&mut self, config: &Config) {
         let Some(hours) = config.serve.sign_ins_refresh_hours else {
             return;
         };
@@ -280,7 +279,7 @@ impl Service<'_> {
         if !due {
             return;
         }
-        let fetched = crate::cmd::sign_ins::fetch(&config, true).and_then(|facts| {
+        let fetched = crate::cmd::sign_ins::fetch(config, true).and_then(|facts| {
             let mut ledger = Ledger::open(&config.ledger.path)?;
             Ok(ledger.record_sign_ins("graph", &facts, now)?)
         });
@@ -306,11 +305,15 @@ impl Service<'_> {
     }
 
     /// Looks at campaign `i` and runs its pass when people are due.
-    fn turn(&mut self, i: usize) -> After {
+    fn turn(&mut self, i: usize, round: &Result<Config, String>) -> After {
         let name = self.slots[i].name.clone();
-        let config = match super::campaign::config(&self.cli.config, name.as_deref()) {
+        let config = round
+            .as_ref()
+            .map_err(Clone::clone)
+            .and_then(|c| c.for_campaign(name.as_deref()).map_err(|e| e.to_string()));
+        let config = match config {
             Ok(config) => config,
-            Err(e) => return self.hold(i, format!("{e:#}")),
+            Err(e) => return self.hold(i, e),
         };
         let mut args = send_args(&self.args.input, &self.args.moves, name.clone());
         if let Some(inbox) = &self.inbox {
