@@ -16,7 +16,7 @@ mod link_domains;
 /// Prefix of the environment variables that override config keys: `T2T_NOTIFY_PACING_PER_MINUTE=10`.
 pub const ENV_PREFIX: &str = "T2T_NOTIFY_";
 /// Environment variables with the prefix that are not config keys.
-const ENV_RESERVED: &[&str] = &["CONFIG", "LOG"];
+const ENV_RESERVED: &[&str] = &["CONFIG", "LOG", "DASHBOARD_TOKEN"];
 const SECTIONS: &[&str] = &[
     "organization",
     "source",
@@ -29,6 +29,7 @@ const SECTIONS: &[&str] = &[
     "trust",
     "inputs",
     "serve",
+    "dashboard",
 ];
 
 /// The whole configuration.
@@ -53,6 +54,8 @@ pub struct Config {
     pub inputs: Inputs,
     #[serde(default)]
     pub serve: ServeSettings,
+    #[serde(default)]
+    pub dashboard: DashboardSettings,
     /// `[[campaign]]` tables: the conversation's campaigns. None: one post-move campaign.
     #[serde(default, rename = "campaign")]
     pub campaigns: Vec<crate::campaign::CampaignConfig>,
@@ -150,6 +153,37 @@ impl Default for ServeSettings {
             poll_seconds: 60,
             inbox: None,
             sign_ins_refresh_hours: None,
+        }
+    }
+}
+
+/// `[dashboard]`: the web page and JSON API of `t2t-notify serve`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DashboardSettings {
+    /// Serve the dashboard at all.
+    pub enabled: bool,
+    /// The address and port to listen on. Anything but a loopback address needs `tls_cert`,
+    /// `tls_key` and the token variable.
+    pub listen: String,
+    /// The environment variable holding the token that the API and the sign-in page ask for.
+    pub token_env: String,
+    /// PEM certificate chain and private key for HTTPS.
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+}
+
+/// The dashboard's default port: 8750 on 127.0.0.1.
+pub const DASHBOARD_LISTEN: &str = "127.0.0.1:8750";
+
+impl Default for DashboardSettings {
+    fn default() -> Self {
+        DashboardSettings {
+            enabled: true,
+            listen: DASHBOARD_LISTEN.into(),
+            token_env: "T2T_NOTIFY_DASHBOARD_TOKEN".into(),
+            tls_cert: None,
+            tls_key: None,
         }
     }
 }
@@ -417,6 +451,8 @@ impl Config {
             &mut self.transport.private_key,
             &mut self.notify.summary_dir,
             &mut self.serve.inbox,
+            &mut self.dashboard.tls_cert,
+            &mut self.dashboard.tls_key,
             &mut self.inputs.mapping,
             &mut self.inputs.directory,
         ]
@@ -518,6 +554,23 @@ impl Config {
         }
         if self.serve.poll_seconds == 0 {
             problems.push("[serve] poll_seconds must be at least 1 (the default is 60)".into());
+        }
+        if self
+            .dashboard
+            .listen
+            .parse::<std::net::SocketAddr>()
+            .is_err()
+        {
+            problems.push(format!(
+                "[dashboard] listen `{}` is not an address and port; write it like \"{DASHBOARD_LISTEN}\"",
+                self.dashboard.listen
+            ));
+        }
+        if self.dashboard.tls_cert.is_some() != self.dashboard.tls_key.is_some() {
+            problems.push(
+                "[dashboard] tls_cert and tls_key go together: give both (PEM files) or neither"
+                    .into(),
+            );
         }
         if self.pacing.concurrency == 0 {
             problems.push("[pacing] concurrency must be at least 1".into());

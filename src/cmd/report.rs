@@ -80,33 +80,15 @@ fn execute_journey(cli: &Cli, config: &Config, args: &ReportArgs) -> anyhow::Res
         .into());
     };
     let plan = load_plan(config, args, mapping)?;
-    let people = journey::Person::of_plan(&plan);
     let path = &config.ledger.path;
-    let (deliveries, sign_ins, submissions) = if path.exists() {
-        let ledger = Ledger::open(path)?;
-        (
-            ledger.deliveries(None)?,
-            ledger.sign_ins()?,
-            ledger.submissions_log()?,
-        )
-    } else {
+    if !path.exists() {
         eprintln!(
             "No ledger at {} yet: nothing has been sent.",
             path.display()
         );
-        Default::default()
-    };
-    let campaigns = journey::Campaigns::of_config(&config.campaigns);
+    }
     let now = chrono::Utc::now();
-    let report = journey::build(journey::Sources {
-        people: &people,
-        campaigns: &campaigns,
-        deliveries: &deliveries,
-        sign_ins: &sign_ins,
-        submissions: &submissions,
-        per_day: config.pacing.per_day,
-        now,
-    });
+    let report = journey_of(config, &plan, now)?;
     let bytes = match args.format {
         ReportFormat::Human => journey::text::human(&report).into_bytes(),
         ReportFormat::Json => {
@@ -130,6 +112,36 @@ fn execute_journey(cli: &Cli, config: &Config, args: &ReportArgs) -> anyhow::Res
         }
     };
     write_out(args, &bytes)
+}
+
+/// The journey of the plan's people from the ledger (empty when there is no ledger yet).
+pub fn journey_of(
+    config: &Config,
+    plan: &plan::Plan,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<journey::JourneyReport> {
+    let people = journey::Person::of_plan(plan);
+    let path = &config.ledger.path;
+    let (deliveries, sign_ins, submissions) = if path.exists() {
+        let ledger = Ledger::open(path)?;
+        (
+            ledger.deliveries(None)?,
+            ledger.sign_ins()?,
+            ledger.submissions_log()?,
+        )
+    } else {
+        Default::default()
+    };
+    let campaigns = journey::Campaigns::of_config(&config.campaigns);
+    Ok(journey::build(journey::Sources {
+        people: &people,
+        campaigns: &campaigns,
+        deliveries: &deliveries,
+        sign_ins: &sign_ins,
+        submissions: &submissions,
+        per_day: config.pacing.per_day,
+        now,
+    }))
 }
 
 /// The campaign's (or every campaign's) rows and test sends, only `--batch` when given.

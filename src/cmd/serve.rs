@@ -7,10 +7,12 @@
 //!
 //! Ctrl-C or SIGTERM between passes ends the service at once with status 0 (a service manager's
 //! stop is its normal end); during a pass the pass stops starting messages, records the ones in
-//! flight, and the service ends with 130, as `send` does.
+//! flight, and the service ends with 130, as `send` does. A pause from the dashboard stops the
+//! running pass the same way but keeps the service: no pass starts until a resume
+//! ([`crate::serve::control`]). The dashboard ([`crate::serve::dashboard`]) starts once the lock
+//! is held, so a second `serve` is refused for the lock, not for the port.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
@@ -23,7 +25,8 @@ use crate::exit::Outcome;
 use crate::ledger::deliveries::DeliveryState;
 use crate::ledger::lock::SendLock;
 use crate::ledger::Ledger;
-use crate::send::{SendSelection, Stop, StopReason};
+use crate::send::{SendSelection, StopReason};
+use crate::serve::control::{Control, Requested, Wake};
 use crate::serve::inbox::{processed_inputs, Inbox};
 use crate::serve::{After, SharedStatus, State, Status};
 use anyhow::Context;
@@ -33,6 +36,24 @@ pub fn execute(cli: &Cli, args: &ServeArgs) -> anyhow::Result<Outcome> {
     let config = Config::load(&cli.config)?;
     let status = Status::new(&campaign_names(&config), Utc::now());
     serve(cli, args, Arc::new(Mutex::new(status)))
+}
+
+/// The journey of the service's people, as `report --journey` computes it, with the inputs
+/// that arrived in the inbox: what the dashboard's funnel, attention list and search show.
+fn journey_source(cli: &Cli, args: &ServeArgs) -> crate::serve::dashboard::JourneySource {
+    let (config_path, input, moves) = (cli.config.clone(), args.input.clone(), args.moves.clone());
+    Arc::new(move || {
+        let config = Config::load(&config_path)?;
+        let mut moves = moves.clone();
+        if let Some(dir) = &config.serve.inbox {
+            let found = processed_inputs(dir)?;
+            moves.move_states.extend(found.move_states);
+            moves.schedules.extend(found.schedules);
+        }
+        let sources = super::inputs::sources(&input, &moves);
+        let plan = crate::plan::load(Some(&config), sources, true)?;
+        super::report::journey_of(&config, &plan, Utc::now())
+    })
 }
 
 /// The campaigns `serve` runs, in the config's order; `None` for a config without tables.
@@ -62,8 +83,28 @@ pub fn serve(cli: &Cli, args: &ServeArgs, status: SharedStatus) -> anyhow::Resul
     }
     let poll = Duration::from_secs(config.serve.poll_seconds);
     let lock = SendLock::acquire(&config.ledger.path)?;
-    let interrupt = Interrupt::default();
-    let signals = listen(interrupt.clone());
+    let (wake, woken) = std::sync::mpsc::channel();
+    let control = Arc::new(Control::new(wake));
+    listen(control.clone());
+    if config.dashboard.enabled {
+        let started = crate::serve::dashboard::start(crate::serve::dashboard::Parts {
+            config: config.clone(),
+            status: status.clone(),
+            control: control.clone(),
+            journey: journey_source(cli, args),
+        })?;
+        let token = match &started.token {
+            crate::serve::dashboard::access::TokenOrigin::Env(var) => {
+                format!("the token in the environment variable {var}")
+            }
+            crate::serve::dashboard::access::TokenOrigin::File(file) => format!(
+                "the token in {} (set {} to choose it)",
+                file.display(),
+                config.dashboard.token_env
+            ),
+        };
+        tracing::info!("dashboard at {}; sign in with {token}", started.url);
+    }
     tracing::info!(
         "serving {} every {} s with the ledger {}; Ctrl-C or SIGTERM stops",
         names
@@ -94,11 +135,11 @@ pub fn serve(cli: &Cli, args: &ServeArgs, status: SharedStatus) -> anyhow::Resul
         sign_ins: (None, None),
         poll,
         lock: Some(lock),
-        interrupt,
+        control,
         status,
         slots: names.into_iter().map(Slot::new).collect(),
     };
-    service.run(&signals)
+    service.run(&woken)
 }
 
 /// The service's state besides [`Status`]: per campaign what was last said and when it may run.
@@ -113,9 +154,10 @@ struct Service<'a> {
     poll: Duration,
     /// Lent to each pass and handed back; `None` only after a pass could not start.
     lock: Option<SendLock>,
-    /// Raised by the first signal, so a pass that has not started its engine yet starts no
-    /// message (the engine's own watcher would miss a signal that came before it).
-    interrupt: Interrupt,
+    /// Signals, pauses and requests; a signal or pause raises the running pass's stop flag,
+    /// and a pass that has not started its engine yet starts no message (the engine's own
+    /// watcher would miss a signal that came before it).
+    control: Arc<Control>,
     status: SharedStatus,
     slots: Vec<Slot>,
 }
@@ -152,50 +194,34 @@ impl Slot {
     }
 }
 
-/// The signals as the passes see them: each pass has a stop flag of its own (the engine also
-/// raises it for a spent budget or a quota, which must not outlive the pass), raised by a
-/// signal that comes while it runs or came before it started.
-#[derive(Clone, Default)]
-struct Interrupt {
-    raised: Arc<AtomicBool>,
-    pass: Arc<Mutex<Stop>>,
-}
-
-impl Interrupt {
-    fn raise(&self) {
-        self.raised.store(true, Ordering::SeqCst);
-        self.current().request(StopReason::Interrupted);
-    }
-
-    /// A fresh stop flag for the next pass, raised already when a signal came.
-    fn for_pass(&self) -> Stop {
-        let stop = Stop::new();
-        *self.current() = stop.clone();
-        // After the swap: a signal now raises this flag, one before it set `raised`.
-        if self.raised.load(Ordering::SeqCst) {
-            stop.request(StopReason::Interrupted);
-        }
-        stop
-    }
-
-    fn current(&self) -> std::sync::MutexGuard<'_, Stop> {
-        self.pass.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
 /// Each file a pass reads with its modification time and size ([`fingerprint`]).
 type InputFiles = Vec<(PathBuf, Option<SystemTime>, u64)>;
 
 /// What a look at a campaign's audience found.
 enum Look {
-    Nobody,
-    Due(usize),
+    /// Nobody due; how many were sent to.
+    Nobody {
+        sent: u64,
+    },
+    Due {
+        due: usize,
+        sent: u64,
+    },
     Held(String),
 }
 
 impl Service<'_> {
-    fn run(&mut self, signals: &Receiver<&'static str>) -> anyhow::Result<Outcome> {
+    fn run(&mut self, woken: &Receiver<Wake>) -> anyhow::Result<Outcome> {
         loop {
+            if let Some(paused) = self.control.paused() {
+                self.show_paused(&paused.by);
+                match woken.recv() {
+                    Ok(Wake::Signal(name)) => return Ok(stopped(name)),
+                    Ok(Wake::Control) => continue,
+                    // Nothing can resume it any more: the process is ending.
+                    Err(_) => return Ok(Outcome::Success),
+                }
+            }
             // Read once a round: the inbox, the Graph refresh and every campaign's pass see the
             // same config, and an edit between rounds is picked up.
             let config = Config::load(&self.cli.config).map_err(|e| e.to_string());
@@ -204,13 +230,21 @@ impl Service<'_> {
                 self.refresh_sign_ins(config);
             }
             for i in 0..self.slots.len() {
-                if let Ok(name) = signals.try_recv() {
+                if let Some(name) = signalled(woken) {
                     return Ok(stopped(name));
                 }
-                let ready = self.slots[i].not_before.is_none_or(|t| t <= Utc::now());
+                if self.control.paused().is_some() {
+                    break;
+                }
+                let name = self.slots[i].name.clone();
+                let asked = self.control.requested(shown(&name)) != Requested::default();
+                let ready = asked || self.slots[i].not_before.is_none_or(|t| t <= Utc::now());
                 if ready && self.turn(i, &config) == After::Stop {
                     return Ok(Outcome::Interrupted);
                 }
+            }
+            if self.control.paused().is_some() {
+                continue;
             }
             let next_poll = Utc::now() + chrono::Duration::from_std(self.poll)?;
             let wake = self
@@ -219,11 +253,24 @@ impl Service<'_> {
                 .filter_map(|s| s.not_before)
                 .fold(next_poll, DateTime::min);
             let timeout = (wake - Utc::now()).to_std().unwrap_or_default();
-            match signals.recv_timeout(timeout) {
-                Ok(name) => return Ok(stopped(name)),
-                Err(RecvTimeoutError::Timeout) => {}
+            match woken.recv_timeout(timeout) {
+                Ok(Wake::Signal(name)) => return Ok(stopped(name)),
+                Ok(Wake::Control) | Err(RecvTimeoutError::Timeout) => {}
                 // Without a signal listener: a plain sleep (a service manager still kills it).
                 Err(RecvTimeoutError::Disconnected) => std::thread::sleep(timeout),
+            }
+        }
+    }
+
+    /// Shows every campaign as paused (but those held for a reason of their own).
+    fn show_paused(&self, by: &str) {
+        for i in 0..self.slots.len() {
+            let held = {
+                let status = self.status.lock().unwrap_or_else(|e| e.into_inner());
+                matches!(status.campaigns[i].state, State::Held { .. })
+            };
+            if !held {
+                self.set(i, State::Paused { by: by.into() }, None);
             }
         }
     }
@@ -316,6 +363,9 @@ impl Service<'_> {
             Err(e) => return self.hold(i, e),
         };
         let mut args = send_args(&self.args.input, &self.args.moves, name.clone());
+        let asked = self.control.requested(shown(&name));
+        args.retry_failed = asked.retry_failed;
+        args.resend_uncertain = asked.resend_uncertain;
         if let Some(inbox) = &self.inbox {
             match processed_inputs(inbox.dir()) {
                 Ok(found) => {
@@ -326,18 +376,23 @@ impl Service<'_> {
             }
         }
         let due = match look(&config, &args) {
-            Ok(Look::Nobody) => {
+            Ok(Look::Nobody { sent }) => {
                 tracing::debug!("campaign {}: nobody due", shown(&name));
+                self.control.done(shown(&name), asked);
+                self.set_audience(i, sent);
                 self.set(i, State::Idle, None);
                 self.slots[i].said = None;
                 return After::Continue;
             }
             Ok(Look::Held(why)) => return self.hold(i, why),
-            Ok(Look::Due(n)) => n,
+            Ok(Look::Due { due, sent }) => {
+                self.set_audience(i, sent + due as u64);
+                due
+            }
             Err(e) => return self.hold(i, format!("{e:#}")),
         };
         let inputs = fingerprint(&config, &args);
-        if self.slots[i].refused.as_ref() == Some(&inputs) {
+        if self.slots[i].refused.as_ref() == Some(&inputs) && asked == Requested::default() {
             return After::Continue;
         }
         self.slots[i].refused = None;
@@ -354,8 +409,9 @@ impl Service<'_> {
         let mailbox = config.sending_mailbox();
         let per_day = config.pacing.per_day;
         let ledger = config.ledger.path.clone();
-        let pass = super::send::pass(self.cli, &args, config, lock, self.interrupt.for_pass());
+        let pass = super::send::pass(self.cli, &args, config, lock, self.control.for_pass());
         self.lock = pass.lock;
+        self.control.done(shown(&name), asked);
         let outcome = match &pass.result {
             Ok(outcome) => *outcome,
             Err(e) => {
@@ -365,6 +421,15 @@ impl Service<'_> {
         };
         let now = Utc::now();
         let stop = pass.report.as_ref().and_then(|r| r.stop.as_ref());
+        if let Some(StopReason::Paused { by }) = stop {
+            tracing::info!(
+                "campaign {}: paused by {by}; the messages in flight finished and were recorded",
+                shown(&name)
+            );
+            self.slots[i].not_before = None;
+            self.set(i, State::Paused { by: by.clone() }, Some(outcome));
+            return After::Continue;
+        }
         let after = crate::serve::after(outcome, now, self.poll, self.slots[i].failures, || {
             let frees = budget_frees(&ledger, &mailbox, per_day, now);
             let until = crate::serve::resume_at(stop, frees, now, self.poll);
@@ -437,6 +502,11 @@ impl Service<'_> {
         After::Continue
     }
 
+    fn set_audience(&self, i: usize, audience: u64) {
+        let mut status = self.status.lock().unwrap_or_else(|e| e.into_inner());
+        status.campaigns[i].audience = Some(audience);
+    }
+
     fn set(&self, i: usize, state: State, outcome: Option<Outcome>) {
         let mut status = self.status.lock().unwrap_or_else(|e| e.into_inner());
         let campaign = &mut status.campaigns[i];
@@ -492,7 +562,11 @@ fn look(config: &Config, args: &SendArgs) -> anyhow::Result<Look> {
     let states = ledger.delivery_states(&config.active.name)?;
     // People a killed run left in flight: the pass settles them as uncertain and lists them.
     let left_in_flight = states.values().any(|s| *s == DeliveryState::InFlight);
-    let selection = SendSelection::campaign(states, false, false);
+    let sent = states
+        .values()
+        .filter(|s| **s == DeliveryState::Sent)
+        .count() as u64;
+    let selection = SendSelection::campaign(states, args.retry_failed, args.resend_uncertain);
     let due = plan
         .recipients
         .iter()
@@ -500,7 +574,7 @@ fn look(config: &Config, args: &SendArgs) -> anyhow::Result<Look> {
         .count()
         .max(usize::from(left_in_flight));
     if due == 0 {
-        return Ok(Look::Nobody);
+        return Ok(Look::Nobody { sent });
     }
     if config.active.kind().gated() {
         let fresh = crate::gate::Freshness::from_config(config, plan.move_states.as_ref());
@@ -509,7 +583,7 @@ fn look(config: &Config, args: &SendArgs) -> anyhow::Result<Look> {
             return Ok(Look::Held(format!("the trust gate is closed:\n{gate}")));
         }
     }
-    Ok(Look::Due(due))
+    Ok(Look::Due { due, sent })
 }
 
 /// When the mailbox's day budget frees, from the ledger's submissions log (`None` when it
@@ -561,13 +635,11 @@ fn fingerprint(config: &Config, args: &SendArgs) -> InputFiles {
 }
 
 /// Listens for Ctrl-C and SIGTERM on a thread of its own, so a signal is seen whatever the
-/// loop is doing: each raises `interrupt` (the running pass's stop flag) and is sent on the
-/// channel. The listener is in place
-/// before this returns. Where signals cannot be
-/// listened for, the service says so and runs on (the channel is then closed): it is stopped
-/// by ending the process, which the ledger survives as it survives a kill.
-fn listen(interrupt: Interrupt) -> Receiver<&'static str> {
-    let (tx, rx) = std::sync::mpsc::channel();
+/// loop is doing: each goes to `control` (which raises the running pass's stop flag and wakes
+/// the loop). The listener is in place before this returns. Where signals cannot be listened
+/// for, the service says so and runs on: it is stopped by ending the process, which the ledger
+/// survives as it survives a kill.
+fn listen(control: Arc<Control>) {
     let listener = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -583,10 +655,7 @@ fn listen(interrupt: Interrupt) -> Receiver<&'static str> {
             std::thread::spawn(move || {
                 runtime.block_on(async move {
                     while let Some(name) = signals.next().await {
-                        interrupt.raise();
-                        if tx.send(name).is_err() {
-                            return;
-                        }
+                        control.signal(name);
                     }
                 })
             });
@@ -595,7 +664,15 @@ fn listen(interrupt: Interrupt) -> Receiver<&'static str> {
             "cannot listen for Ctrl-C and SIGTERM ({e}); a stop ends the process at once (messages in flight are listed as uncertain at the next start)"
         ),
     }
-    rx
+}
+
+/// The signal that came since the loop last looked, if any (other wakes are spent: the loop
+/// is looking anyway).
+fn signalled(woken: &Receiver<Wake>) -> Option<&'static str> {
+    woken.try_iter().find_map(|w| match w {
+        Wake::Signal(name) => Some(name),
+        Wake::Control => None,
+    })
 }
 
 fn stopped(signal: &str) -> Outcome {
@@ -614,26 +691,6 @@ fn shown_time(t: DateTime<Utc>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_signal_reaches_the_running_pass_and_every_later_one() {
-        let interrupt = Interrupt::default();
-        let first = interrupt.for_pass();
-        assert!(!first.is_requested());
-        interrupt.raise();
-        assert_eq!(first.reason(), Some(StopReason::Interrupted));
-        assert_eq!(interrupt.for_pass().reason(), Some(StopReason::Interrupted));
-    }
-
-    #[test]
-    fn what_the_engine_raised_in_one_pass_does_not_stop_the_next() {
-        let interrupt = Interrupt::default();
-        let paused = interrupt.for_pass();
-        paused.request(StopReason::DayBudget {
-            resume_at: Utc::now(),
-        });
-        assert!(!interrupt.for_pass().is_requested());
-    }
 
     #[test]
     fn a_reason_is_said_once_until_it_changes() {

@@ -1,6 +1,6 @@
 //! Read-only queries for `report --journey`: the whole submissions log, with the campaign,
 //! whether it was a test send and the mailbox that sent it, for the report's chart of messages
-//! over time against the day budget.
+//! over time against the day budget, and the dashboard's messages per hour.
 
 use chrono::{DateTime, Utc};
 
@@ -36,6 +36,24 @@ impl Ledger {
                 })
             },
         )
+    }
+
+    /// Messages sent per hour since `since` (test sends not counted): each hour that has any,
+    /// as its start and the number, oldest first.
+    pub fn sent_per_hour(
+        &self,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<(DateTime<Utc>, u64)>, LedgerError> {
+        let hour_ms: i64 = 3_600_000;
+        let rows: Vec<(i64, u64)> = self.rows(
+            "SELECT at_ms / ?1, COUNT(*) FROM submissions WHERE test = 0 AND at_ms >= ?2 GROUP BY 1 ORDER BY 1",
+            [hour_ms, since.timestamp_millis()],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(h, n)| Some((DateTime::from_timestamp_millis(h * hour_ms)?, n)))
+            .collect())
     }
 }
 

@@ -4,6 +4,7 @@
 //! The file is created owner-only (0600) since it holds users' addresses, runs in WAL mode,
 //! and carries a schema version that [`schema::migrate`] brings up to date on open.
 
+pub mod audit;
 pub mod deliveries;
 pub mod directories;
 pub mod journey;

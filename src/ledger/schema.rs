@@ -95,6 +95,16 @@ const MIGRATIONS: &[&str] = &[
         users     INTEGER NOT NULL,
         signed_in INTEGER NOT NULL
     );",
+    // 6: the audit log of `serve`'s dashboard and API: who paused, resumed, retried or resent,
+    // when, and what it did.
+    "CREATE TABLE audit_log (
+        id       INTEGER PRIMARY KEY,
+        at       TEXT NOT NULL,
+        who      TEXT NOT NULL,
+        action   TEXT NOT NULL,
+        campaign TEXT,
+        detail   TEXT NOT NULL
+    );",
 ];
 
 /// The version this build writes.

@@ -90,6 +90,7 @@ impl MailReport {
                 return MailReport::Failed { to, reply };
             }
             Some(StopReason::Interrupted) => "interrupted by Ctrl-C".into(),
+            Some(StopReason::Paused { by }) => format!("paused by {by}"),
             None => "nothing was tried".into(),
         };
         MailReport::NotSent { to, reason }

@@ -12,6 +12,8 @@ use tokio::sync::Notify;
 pub enum StopReason {
     /// Ctrl-C or SIGTERM.
     Interrupted,
+    /// Someone paused `serve` from its dashboard or API (`by`: who, as the audit log has it).
+    Paused { by: String },
     /// The server said the mailbox is out of budget.
     Quota {
         resume_at: DateTime<Utc>,

@@ -84,7 +84,8 @@ impl RunSummary {
             Some(StopReason::Fatal { .. }) => Outcome::Failure,
             Some(StopReason::Interrupted) => Outcome::Interrupted,
             Some(
-                StopReason::Quota { .. }
+                StopReason::Paused { .. }
+                | StopReason::Quota { .. }
                 | StopReason::DayBudget { .. }
                 | StopReason::Unavailable { .. },
             ) => Outcome::Paused,
@@ -147,6 +148,9 @@ pub fn stop_line(stop: &StopReason, now: DateTime<Utc>) -> String {
         StopReason::Interrupted => {
             "Stopped by Ctrl-C after the messages in flight finished; run send again to continue.".into()
         }
+        StopReason::Paused { by } => format!(
+            "Paused by {by} after the messages in flight finished; sending continues when resumed."
+        ),
         StopReason::Quota { resume_at, reply } => format!(
             "Paused: the server refused more messages for now: {reply}. Resume at {}.",
             resume(*resume_at, now)

@@ -6,6 +6,8 @@
 //! [`Status`] is what the service is doing now, for whoever shows it.
 
 pub mod budget;
+pub mod control;
+pub mod dashboard;
 pub mod inbox;
 
 use std::sync::{Arc, Mutex};
@@ -33,6 +35,8 @@ pub enum State {
     /// Nothing is sent until this is fixed (invalid input, the trust gate closed); looked at
     /// again at each poll.
     Held { why: String },
+    /// Paused from the dashboard or API: no pass starts until someone resumes.
+    Paused { by: String },
 }
 
 /// One campaign as the service sees it.
@@ -44,6 +48,8 @@ pub struct CampaignStatus {
     /// How the last pass that ran ended.
     pub last_outcome: Option<Outcome>,
     pub last_pass: Option<DateTime<Utc>>,
+    /// People sent to so far plus those due at the last look (`None`: not looked at yet).
+    pub audience: Option<u64>,
 }
 
 /// What `serve` is doing now.
@@ -66,6 +72,7 @@ impl Status {
                 state: State::Idle,
                 last_outcome: None,
                 last_pass: None,
+                audience: None,
             })
             .collect();
         Status { started, campaigns }
@@ -98,6 +105,7 @@ pub fn pause_reason(stop: Option<&StopReason>, mailbox: &str) -> String {
         Some(StopReason::Unavailable { reply, .. }) => {
             format!("the server is refusing for now: {reply}")
         }
+        Some(StopReason::Paused { by }) => format!("paused by {by}"),
         _ => "people were deferred by the server; they are tried again".into(),
     }
 }

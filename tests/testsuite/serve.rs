@@ -31,6 +31,7 @@ impl Serving {
         let child = site
             .t2t()
             .env("T2T_NOTIFY_SERVE_POLL_SECONDS", "1")
+            .env("T2T_NOTIFY_DASHBOARD_LISTEN", "127.0.0.1:0")
             .args(["serve", "--mapping"])
             .arg(inputs.join("identity-map.csv"))
             .arg("--directory")

@@ -103,6 +103,7 @@ fn serve_fetches_the_sign_ins_itself_and_reminds_by_them() {
     let log = tempfile::NamedTempFile::new().unwrap();
     let mut child = site
         .t2t()
+        .env("T2T_NOTIFY_DASHBOARD_LISTEN", "127.0.0.1:0")
         .args(["serve", "--mapping"])
         .arg(sample.join("identity-map.csv"))
         .arg("--directory")
