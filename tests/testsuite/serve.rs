@@ -8,6 +8,8 @@ use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::harness::root;
+
+mod dashboard;
 use crate::send::helpers::{once_each, sample_recipients, Site};
 use crate::sink::Sink;
 
@@ -26,12 +28,22 @@ impl Serving {
 
     /// `serve` on `inputs/identity-map.csv` and `inputs/directory.csv`.
     fn start_in(site: &Site, inputs: &Path) -> Serving {
+        Serving::start_with(site, inputs, &[])
+    }
+
+    /// [`Serving::start_in`] with more environment variables.
+    fn start_with(site: &Site, inputs: &Path, env: &[(&str, &str)]) -> Serving {
         let dir = tempfile::tempdir().unwrap();
         let log = dir.path().join("stderr.log");
-        let child = site
+        // A free port for the dashboard unless the test names one.
+        let mut command = site
             .t2t()
             .env("T2T_NOTIFY_SERVE_POLL_SECONDS", "1")
-            .env("T2T_NOTIFY_DASHBOARD_LISTEN", "127.0.0.1:0")
+            .env("T2T_NOTIFY_DASHBOARD_LISTEN", "127.0.0.1:0");
+        for (key, value) in env {
+            command = command.env(key, value);
+        }
+        let child = command
             .args(["serve", "--mapping"])
             .arg(inputs.join("identity-map.csv"))
             .arg("--directory")

@@ -98,7 +98,8 @@ pub fn start(parts: Parts) -> anyhow::Result<Started> {
         tls_files.is_some(),
         &settings.token_env,
         from_env.as_ref().map(|t| t.expose().len()),
-    )?;
+    )
+    .map_err(|e| crate::exit::InvalidInput(e.to_string()))?;
     let (token, origin) = match from_env {
         Some(token) => (token, TokenOrigin::Env(settings.token_env.clone())),
         None => {
