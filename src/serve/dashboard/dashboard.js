@@ -177,7 +177,7 @@
 
   // ---- Signing in and out ----
 
-  function showSignIn(message) {
+  function showSignIn(message, neutral) {
     generation += 1;
     csrf = null;
     status = null;
@@ -185,11 +185,15 @@
     cards = {};
     if (pending && $("confirm-dialog").open) { $("confirm-dialog").close(); }
     ["campaigns", "budget", "chart", "funnel", "gate", "attention", "results", "audit"].forEach(function (id) { clear($(id)); });
-    ["started", "now", "ledger", "search-status", "action-result"].forEach(function (id) { setText($(id), ""); });
+    ["started", "now", "ledger", "search-status", "action-result", "paused-detail"].forEach(function (id) {
+      setText($(id), "");
+      $(id).removeAttribute("data-key");
+    });
     $("dashboard").hidden = true;
     $("logout").hidden = true;
     $("signin").hidden = false;
     setText($("login-error"), message || "");
+    $("login-error").classList.toggle("note", !!neutral);
     $("token").focus();
   }
 
@@ -201,6 +205,7 @@
     $("logout").hidden = false;
     $("token").value = "";
     setText($("login-error"), "");
+    $("campaigns-title").focus();
     poll(gen);
     auditLoop(gen);
   }
@@ -242,7 +247,7 @@
 
   function signOut() {
     request("POST", "api/logout", {}).then(function () {
-      showSignIn("Signed out.");
+      showSignIn("Signed out.", true);
     }, function () {
       setText($("action-result"), "The service could not be reached to sign out.");
     });
@@ -287,11 +292,22 @@
     }, function () { /* the status poll says when the connection is lost */ });
   }
 
+  // Redraws the section whose id is `name` when what it shows changed (its data, or `extra`:
+  // the relative times it says), keeping its open <details> open.
   function renderIfChanged(name, data, draw, extra) {
-    var key = JSON.stringify(data) + (extra || "");
+    var key = JSON.stringify(data) + "|" + (extra || "");
     if (drawn[name] === key) { return; }
     drawn[name] = key;
+    var box = $(name);
+    var open = {};
+    Array.prototype.forEach.call(box.querySelectorAll("details[data-key]"), function (d) { open[d.getAttribute("data-key")] = d.open; });
     draw(data);
+    Array.prototype.forEach.call(box.querySelectorAll("details[data-key]"), function (d) { if (open[d.getAttribute("data-key")]) { d.open = true; } });
+  }
+
+  // The relative times a section shows ("in 2 h 10 min"): it is redrawn when they change.
+  function relatives(times) {
+    return times.map(function (t) { return t ? relative(t) : ""; }).join("|");
   }
 
   // ---- The status ----
@@ -300,8 +316,8 @@
     status = s;
     renderService(s);
     renderCampaigns(s.campaigns || []);
-    // Budgets show "frees in ...": redrawn each second, they hold nothing focusable.
-    renderIfChanged("budget", s.budgets || [], renderBudgets, s.now);
+    var budgets = s.budgets || [];
+    renderIfChanged("budget", budgets, renderBudgets, relatives(budgets.map(function (b) { return b.frees_at; })));
     var hour = Math.floor(nowMs() / HOUR_MS);
     renderIfChanged("chart", s.hours || [], renderChart, hour + (narrowScreen() ? " narrow" : ""));
     renderIfChanged("funnel", { funnel: s.funnel, at: s.journey_at }, renderFunnel);
@@ -311,8 +327,12 @@
 
   function renderService(s) {
     var started = $("started");
-    clear(started);
-    append(started, "Started ", whenEl(s.started));
+    var startedKey = s.started + relatives([s.started]);
+    if (started.getAttribute("data-key") !== startedKey) {
+      started.setAttribute("data-key", startedKey);
+      clear(started);
+      append(started, "Started ", whenEl(s.started));
+    }
     var now = $("now");
     clear(now);
     append(now, "Service time ", timeEl(s.now, true));
@@ -323,12 +343,13 @@
     $("pause").hidden = !!paused;
     $("resume").hidden = !paused;
     var detail = $("paused-detail");
+    // The banner is a live region: it changes only when the pause does, not with the clock.
     if (paused) {
-      var key = JSON.stringify(paused) + s.now;
+      var key = JSON.stringify(paused);
       if (detail.getAttribute("data-key") !== key) {
         detail.setAttribute("data-key", key);
         clear(detail);
-        append(detail, "By " + (paused.by || "someone") + ", ", whenEl(paused.at),
+        append(detail, "By " + (paused.by || "someone") + ", at ", timeEl(paused.at),
           ". Messages already being sent finished; no new message starts in any campaign until someone resumes.");
       }
     }
@@ -428,12 +449,12 @@
 
   function updateCard(card, c) {
     setText(card.kind, c.kind || "");
-    var stateKey = JSON.stringify(c.state) + (c.state && c.state.until ? status.now : "");
+    var stateKey = JSON.stringify(c.state) + relatives([c.state && c.state.until]);
     if (card.keys.state !== stateKey) {
       card.keys.state = stateKey;
       drawState(card.state, c.state || { kind: "idle" });
     }
-    var lastKey = c.last_pass + "|" + c.last_outcome + "|" + Math.floor(nowMs() / 60000);
+    var lastKey = c.last_pass + "|" + c.last_outcome + "|" + relatives([c.last_pass]);
     if (card.keys.last !== lastKey) {
       card.keys.last = lastKey;
       drawLast(card.last, c);
@@ -624,7 +645,25 @@
     box.appendChild(root);
     box.appendChild(el("p", "muted small", total === 0
       ? "No message in the last 48 hours."
-      : thousands(total) + " messages in the last 48 hours; the busiest hour had " + thousands(busiest) + ". Hover or tap a bar for its hour."));
+      : plural(total, "message") + " in the last 48 hours; the busiest hour had " + thousands(busiest) + ". Hover over a bar for its hour."));
+    if (total > 0) { box.appendChild(chartNumbers(counts, first)); }
+  }
+
+  // The chart's numbers, for those who cannot see it: every hour that has messages.
+  function chartNumbers(counts, first) {
+    var details = el("details");
+    details.setAttribute("data-key", "numbers");
+    details.appendChild(el("summary", null, "The chart's numbers"));
+    var t = table(["Hour", "Messages"], "chart-numbers");
+    counts.forEach(function (n, i) {
+      if (n === 0) { return; }
+      var tr = el("tr");
+      cell(tr, "Hour", hourRange((first + i) * HOUR_MS));
+      cell(tr, "Messages", thousands(n), "num");
+      t.body.appendChild(tr);
+    });
+    details.appendChild(t.table);
+    return details;
   }
 
   // ---- Funnel ----
@@ -715,6 +754,7 @@
     }
     if (gate.summary) {
       var details = el("details");
+      details.setAttribute("data-key", "summary");
       append(details, el("summary", null, "What the gate says"), el("div", "why", gate.summary));
       box.appendChild(details);
     }
@@ -962,24 +1002,38 @@
     var body = { actor: name };
     Object.keys(action.body).forEach(function (k) { body[k] = action.body[k]; });
     request("POST", action.path, body).then(function (res) {
-      if (pending !== action) { return; }
-      if (res.status === 401) { $("confirm-dialog").close(); showSignIn("Your session has ended: sign in again."); return; }
-      if (!res.ok) {
-        setBusy(false);
-        setText($("confirm-error"), errorText(res));
-        return;
+      if (res.status === 401) { showSignIn("Your session has ended: sign in again."); return; }
+      if (res.ok) {
+        closeDialog(action);
+        showResult(true, (res.data && res.data.message) || "Done.");
+      } else {
+        failed(action, errorText(res));
       }
-      $("confirm-dialog").close();
-      var result = $("action-result");
-      result.className = "action-result ok";
-      setText(result, (res.data && res.data.message) || "Done.");
       refreshAudit();
     }, function () {
-      if (pending !== action) { return; }
-      setBusy(false);
-      setText($("confirm-error"), "The service did not answer: look at the audit log before trying again.");
+      failed(action, "The service did not answer: look at the audit log before trying again.");
       refreshAudit();
     });
+  }
+
+  function closeDialog(action) {
+    if (pending === action && $("confirm-dialog").open) { $("confirm-dialog").close(); }
+  }
+
+  // An error goes in the dialog while it is open for this action, else under the buttons.
+  function failed(action, text) {
+    if (pending === action && $("confirm-dialog").open) {
+      setBusy(false);
+      setText($("confirm-error"), text);
+    } else {
+      showResult(false, text);
+    }
+  }
+
+  function showResult(ok, text) {
+    var result = $("action-result");
+    result.className = "action-result " + (ok ? "ok" : "bad");
+    setText(result, text);
   }
 
   function start() {
@@ -991,6 +1045,8 @@
     $("confirm-form").addEventListener("submit", confirmAction);
     $("cancel").addEventListener("click", function () { $("confirm-dialog").close(); });
     $("confirm-dialog").addEventListener("close", function () { pending = null; setBusy(false); });
+    // Escape does not close the dialog while its request is under way: its answer shows there.
+    $("confirm-dialog").addEventListener("cancel", function (event) { if ($("confirm").disabled) { event.preventDefault(); } });
     checkSession();
   }
 
