@@ -165,7 +165,8 @@
 
   function connectionLost(detail) {
     var line = $("connection");
-    setText(line, "Connection lost, retrying" + (detail ? ": " + detail : "") + "…");
+    var since = status ? " The figures shown are from " + localTime(status.now, true) + "." : "";
+    setText(line, "Connection lost, retrying" + (detail ? " (" + detail + ")" : "") + "…" + since);
     line.classList.add("lost");
   }
 
@@ -249,7 +250,7 @@
     request("POST", "api/logout", {}).then(function () {
       showSignIn("Signed out.", true);
     }, function () {
-      setText($("action-result"), "The service could not be reached to sign out.");
+      showResult(false, "The service could not be reached to sign out.");
     });
   }
 
@@ -1033,7 +1034,7 @@
   function showResult(ok, text) {
     var result = $("action-result");
     result.className = "action-result " + (ok ? "ok" : "bad");
-    setText(result, text);
+    setText(result, new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) + ": " + text);
   }
 
   function start() {
