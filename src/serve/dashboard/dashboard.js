@@ -655,7 +655,7 @@
     var details = el("details");
     details.setAttribute("data-key", "numbers");
     details.appendChild(el("summary", null, "The chart's numbers"));
-    var t = table(["Hour", "Messages"], "chart-numbers");
+    var t = table(["Hour", "Messages"], "chart-numbers", true);
     counts.forEach(function (n, i) {
       if (n === 0) { return; }
       var tr = el("tr");
@@ -714,11 +714,12 @@
     return td;
   }
 
-  function table(headers, cls) {
-    var t = el("table", "stack" + (cls ? " " + cls : ""));
+  // A table; unless `flat`, its rows stack into label/value lines on a phone.
+  function table(headers, cls, flat) {
+    var t = el("table", (flat ? "" : "stack ") + (cls || ""));
     var head = el("tr");
-    headers.forEach(function (h) {
-      var th = el("th", null, h);
+    headers.forEach(function (h, i) {
+      var th = el("th", flat && i > 0 ? "num" : null, h);
       th.scope = "col";
       head.appendChild(th);
     });
