@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use crate::harness::root;
 
+mod browser;
 mod dashboard;
 use crate::send::helpers::{once_each, sample_recipients, Site};
 use crate::sink::Sink;

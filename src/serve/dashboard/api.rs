@@ -1,5 +1,6 @@
-//! The dashboard's routes. Open to all: the page and its two assets, `GET /healthz` and
-//! `POST /api/login`. Everything else under `/api/` passes [`guard`] first (the token or a
+//! The dashboard's routes. Open to all: the page and its two assets, `GET /healthz`,
+//! `POST /api/login` and `GET /api/session` (whether this browser is signed in: a plain answer
+//! rather than a 401, which browsers log as an error on every signed-out page load). Everything else under `/api/` passes [`guard`] first (the token or a
 //! session, and for a change the CSRF checks of [`super::access`]), before its body is read.
 //! Each change is written to the ledger's audit log before it is made: a change the log cannot
 //! hold is not made.
@@ -44,7 +45,6 @@ const PEOPLE_SHOWN: usize = 50;
 
 pub fn router(app: App) -> Router {
     let guarded = Router::new()
-        .route("/api/session", get(session))
         .route("/api/logout", post(logout))
         .route("/api/status", get(status))
         .route("/api/people", get(people))
@@ -73,6 +73,7 @@ pub fn router(app: App) -> Router {
         )
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/api/login", post(login))
+        .route("/api/session", get(session))
         .merge(guarded)
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such page") })
         .layer(middleware::map_response(secure_headers))
@@ -195,12 +196,22 @@ async fn logout(State(app): State<App>, headers: HeaderMap) -> Response {
         .into_response()
 }
 
-async fn session(Extension(via): Extension<Via>) -> Json<serde_json::Value> {
+async fn session(State(app): State<App>, headers: HeaderMap) -> Answer {
+    let via = match app.access.check(&asking(&headers, &Method::GET, app.https)) {
+        Ok(via) => via,
+        Err(access::Refusal::NoCredentials | access::Refusal::UnknownSession) => {
+            return Ok(Json(json!({ "signed_in": false, "csrf": null })).into_response());
+        }
+        Err(refusal) => {
+            let status = StatusCode::from_u16(refusal.status()).unwrap_or(StatusCode::FORBIDDEN);
+            return Err(ApiError::new(status, refusal.to_string()));
+        }
+    };
     let csrf = match &via {
         Via::Session { csrf } => Some(csrf.clone()),
         Via::Token => None,
     };
-    Json(json!({ "csrf": csrf, "via": via.label() }))
+    Ok(Json(json!({ "signed_in": true, "csrf": csrf, "via": via.label() })).into_response())
 }
 
 /// The config as it is now, or the last one that loaded when the file does not (an edit

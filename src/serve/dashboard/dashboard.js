@@ -213,7 +213,8 @@
 
   function checkSession() {
     request("GET", "api/session").then(function (res) {
-      if (res.status === 401) { connectionOk(); showSignIn(); return; }
+      var signedOut = res.status === 401 || (res.ok && res.data && res.data.signed_in === false);
+      if (signedOut) { connectionOk(); showSignIn(); return; }
       if (!res.ok || !res.data || typeof res.data.csrf !== "string") {
         connectionLost(errorText(res));
         setTimeout(checkSession, POLL_MS * 2);
@@ -371,7 +372,7 @@
     "some-failed": ["warn", "finished, some people failed permanently"],
     "gate-closed": ["bad", "the trust gate is closed: nothing was sent"],
     "invalid": ["bad", "invalid input: nothing was sent"],
-    "paused": ["warn", "paused (day budget, quota or the server refusing for now)"],
+    "paused": ["warn", "paused (by someone, the day budget, a quota or a refusing server)"],
     "failure": ["bad", "failed (server unreachable, authentication refused, ...)"],
     "interrupted": ["warn", "interrupted (the service was stopping)"]
   };
