@@ -76,6 +76,30 @@ fn env_overrides_numbers_strings_and_lists() {
 }
 
 #[test]
+fn the_dashboard_token_variable_is_a_secret_not_a_key_and_listen_is_checked() {
+    let c = parse(
+        GOOD,
+        &[
+            ("T2T_NOTIFY_DASHBOARD_TOKEN", "0123456789abcdef0123"),
+            ("T2T_NOTIFY_DASHBOARD_LISTEN", "127.0.0.1:0"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(c.dashboard.listen, "127.0.0.1:0");
+    assert!(c.dashboard.enabled);
+    assert_eq!(c.dashboard.token_env, "T2T_NOTIFY_DASHBOARD_TOKEN");
+    assert!(!format!("{c:?}").contains("0123456789abcdef0123"));
+    let err = parse(GOOD, &[("T2T_NOTIFY_DASHBOARD_LISTEN", "localhost")])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("[dashboard] listen `localhost`"), "{err}");
+    let err = parse(GOOD, &[("T2T_NOTIFY_DASHBOARD_TLS_CERT", "cert.pem")])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("tls_cert and tls_key go together"), "{err}");
+}
+
+#[test]
 fn env_overrides_with_unknown_keys_or_sections_are_named() {
     for (name, also) in [
         ("T2T_NOTIFY_PACING_PER_HOUR", "per_hour"),
