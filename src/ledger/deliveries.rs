@@ -251,13 +251,18 @@ impl Ledger {
             .collect())
     }
 
-    /// How `campaign` stands: a count per state and the rows that need attention.
-    pub fn standing(&self, campaign: &str) -> Result<Standing, LedgerError> {
-        let counts = self.rows(
+    /// How many of `campaign`'s people are in each state (what the dashboard polls: no rows).
+    pub fn state_counts(&self, campaign: &str) -> Result<HashMap<DeliveryState, u64>, LedgerError> {
+        self.rows(
             "SELECT state, COUNT(*) FROM deliveries WHERE campaign = ?1 GROUP BY state",
             [campaign],
             |r| Ok((parse_state(&r.get::<_, String>(0)?)?, r.get(1)?)),
-        )?;
+        )
+    }
+
+    /// How `campaign` stands: a count per state and the rows that need attention.
+    pub fn standing(&self, campaign: &str) -> Result<Standing, LedgerError> {
+        let counts = self.state_counts(campaign)?;
         let [first, second] = Standing::ATTENTION.map(DeliveryState::as_str);
         let attention = select_deliveries(
             &self.conn,

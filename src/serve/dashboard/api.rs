@@ -37,7 +37,7 @@ const STYLE: &str = include_str!("dashboard.css");
 pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// A journey older than this is computed again when asked for.
-const JOURNEY_FRESH: Duration = Duration::from_secs(10);
+pub(super) const JOURNEY_FRESH: Duration = Duration::from_secs(10);
 /// The largest file `POST /api/inbox` takes.
 const INBOX_LIMIT: usize = 256 * 1024 * 1024;
 /// How many people a search answers with.
@@ -224,36 +224,63 @@ fn config(app: &App) -> Config {
     last.clone()
 }
 
-/// The journey, computed again when older than [`JOURNEY_FRESH`]; `None` when it cannot be
-/// (no mapping yet): the page shows the rest.
-async fn journey(app: &App) -> Option<(chrono::DateTime<Utc>, Arc<JourneyReport>)> {
-    let mut cache = app.journey_cache.lock().await;
-    if let Some((at, made, report)) = cache.as_ref() {
-        if made.elapsed() < JOURNEY_FRESH {
-            return Some((*at, report.clone()));
-        }
+/// The last journey; starts a refresh beside the request when it is older than
+/// [`JOURNEY_FRESH`] (or there is none yet).
+fn journey(app: &App) -> Option<(chrono::DateTime<Utc>, Arc<JourneyReport>)> {
+    let mut journeys = app.journey_cache.lock().unwrap_or_else(|e| e.into_inner());
+    let stale = journeys
+        .tried
+        .is_none_or(|tried| tried.elapsed() >= JOURNEY_FRESH);
+    if stale && !journeys.refreshing {
+        journeys.refreshing = true;
+        journeys.tried = Some(Instant::now());
+        let app = app.clone();
+        tokio::task::spawn_blocking(move || {
+            let computed = (app.journey)();
+            let mut journeys = app.journey_cache.lock().unwrap_or_else(|e| e.into_inner());
+            journeys.refreshing = false;
+            match computed {
+                Ok(report) => {
+                    journeys.last = Some((Utc::now(), Arc::new(report)));
+                    journeys.failed = None;
+                }
+                Err(e) => {
+                    tracing::debug!("dashboard: journey: {e:#}");
+                    journeys.failed = Some(format!("{e:#}"));
+                }
+            }
+        });
     }
-    let source = app.journey.clone();
-    match tokio::task::spawn_blocking(move || source()).await {
-        Ok(Ok(report)) => {
-            let at = Utc::now();
-            let report = Arc::new(report);
-            *cache = Some((at, Instant::now(), report.clone()));
-            Some((at, report))
+    journeys.last.as_ref().map(|(at, r)| (*at, r.clone()))
+}
+
+/// The journey, waiting for the first one when none was computed yet; why not when it cannot
+/// be.
+async fn journey_now(app: &App) -> Result<Arc<JourneyReport>, String> {
+    if let Some((_, report)) = journey(app) {
+        return Ok(report);
+    }
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let journeys = app.journey_cache.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, report)) = &journeys.last {
+            return Ok(report.clone());
         }
-        Ok(Err(e)) => {
-            tracing::debug!("dashboard: journey: {e:#}");
-            cache.as_ref().map(|(at, _, r)| (*at, r.clone()))
+        if !journeys.refreshing {
+            return Err(journeys
+                .failed
+                .clone()
+                .unwrap_or_else(|| "the journey is not computed yet; try again".into()));
         }
-        Err(e) => {
-            tracing::warn!("dashboard: journey: {e}");
-            None
+        if Instant::now() > deadline {
+            return Err("the journey takes too long to compute; try again".into());
         }
     }
 }
 
 async fn status(State(app): State<App>) -> Answer {
-    let journey = journey(&app).await;
+    let journey = journey(&app);
     let shared = app.clone();
     let snap = tokio::task::spawn_blocking(move || {
         let config = config(&shared);
@@ -279,12 +306,12 @@ struct Search {
 }
 
 async fn people(State(app): State<App>, Query(search): Query<Search>) -> Answer {
-    let Some((_, report)) = journey(&app).await else {
-        return Err(ApiError::new(
+    let report = journey_now(&app).await.map_err(|why| {
+        ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
-            "the journey cannot be computed yet (the service's log says why: the mapping, most likely)",
-        ));
-    };
+            format!("people cannot be searched yet: {why}"),
+        )
+    })?;
     let q = search.q.trim().to_lowercase();
     let mut found = report.people.iter().filter(|j| {
         q.is_empty()

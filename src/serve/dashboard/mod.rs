@@ -69,13 +69,24 @@ struct Shared {
     access: Access,
     https: bool,
     journey: JourneySource,
-    journey_cache: tokio::sync::Mutex<Option<CachedJourney>>,
+    journey_cache: Mutex<Journeys>,
 }
 
 type App = Arc<Shared>;
 
-/// The last journey: when it was computed (for the page, and for its age).
-type CachedJourney = (DateTime<Utc>, std::time::Instant, Arc<JourneyReport>);
+/// The last journey computed (when, for the page; its age, to refresh it), and whether a
+/// refresh is running. A refresh runs beside the requests, never in their way: at 100,000
+/// people it reads the whole plan, and the page polls every second.
+#[derive(Default)]
+struct Journeys {
+    last: Option<(DateTime<Utc>, Arc<JourneyReport>)>,
+    refreshing: bool,
+    /// When the last refresh started: the next one starts [`api::JOURNEY_FRESH`] later, also
+    /// after a failure.
+    tried: Option<std::time::Instant>,
+    /// The last refresh failed (no mapping yet): said on the page until one succeeds.
+    failed: Option<String>,
+}
 
 /// Binds the configured address and serves the dashboard on a thread of its own until the
 /// process ends. Refuses a non-loopback address without TLS and a token from the environment.
@@ -126,7 +137,7 @@ pub fn start(parts: Parts) -> anyhow::Result<Started> {
         access: Access::new(&token),
         https: tls.is_some(),
         journey: parts.journey,
-        journey_cache: tokio::sync::Mutex::new(None),
+        journey_cache: Mutex::new(Journeys::default()),
     });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

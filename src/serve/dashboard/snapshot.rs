@@ -140,7 +140,7 @@ pub fn snapshot(
         let active = config.for_campaign(c.name.as_deref()).ok();
         let name = c.name.clone().unwrap_or_else(|| config.active.name.clone());
         let counts = match &ledger {
-            Some(l) => counts(&l.standing(&name)?.counts),
+            Some(l) => counts(&l.state_counts(&name)?),
             None => Counts::default(),
         };
         if let Some(a) = &active {

@@ -217,6 +217,7 @@ fn the_dashboard_shows_a_send_live_and_pauses_and_resumes_it() {
     let errors = browser.errors();
     assert!(errors.is_empty(), "errors in the page: {errors:#?}");
     eprintln!("screenshots in {}", shots().display());
+    serving.wait_for_log("campaign post-migration: pass done");
     serving.signal(libc::SIGTERM);
     assert_eq!(serving.wait().0, 0);
 }

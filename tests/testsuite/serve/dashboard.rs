@@ -359,8 +359,12 @@ fn exports_uploaded_through_the_api_are_taken_and_retry_failed_sends_again() {
             .unwrap()
     };
     assert_eq!(failed(&api), 10);
-    let attention = api.bearer_get("/api/status").json();
-    assert_eq!(attention["attention_total"], 10, "{attention}");
+    // The journey (funnel, attention) is computed beside the requests: it shows up shortly.
+    wait_for(
+        "the ten failed people under attention",
+        || api.bearer_get("/api/status").json()["attention_total"] == 10,
+        || api.bearer_get("/api/status").body,
+    );
     let asked = api.bearer_post(
         "/api/retry-failed",
         json!({"campaign": "post-migration", "actor": "ana"}),
@@ -438,6 +442,8 @@ fn a_pause_from_the_api_stops_the_running_pass_and_resume_sends_the_rest_once() 
         || sink.deliveries() == everyone,
         || serving.log(),
     );
+    // Between passes, so the stop is the service's normal end.
+    serving.wait_for_log("campaign post-migration: pass done");
     serving.signal(libc::SIGTERM);
     let (code, log) = serving.wait();
     assert_eq!(code, 0, "{log}");
