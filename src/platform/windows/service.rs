@@ -94,12 +94,11 @@ fn service_main(arguments: Vec<OsString>) {
     let code = serve.map_or(Outcome::Failure.code(), |serve| serve());
     *lock(&EXIT) = Some(code);
     let asked = STOP.borrow().is_some();
-    report(
-        ServiceState::Stopped,
-        NO_CONTROLS,
-        exit_code(code, asked),
-        Duration::ZERO,
+    let exit = exit_code(code, asked);
+    tracing::info!(
+        "the Windows service stops (serve's exit status {code}; service exit code {exit:?})"
     );
+    report(ServiceState::Stopped, NO_CONTROLS, exit, Duration::ZERO);
 }
 
 /// The control handler, on the dispatcher's thread.
@@ -160,6 +159,9 @@ pub(super) fn stops() -> watch::Receiver<Option<&'static str>> {
             | ServiceControlAccept::PRESHUTDOWN
             | ServiceControlAccept::SHUTDOWN;
         report(ServiceState::Running, accepted, NO_ERROR, Duration::ZERO);
+        tracing::info!(
+            "running as a Windows service; stopping it (Stop-Service) stops serve as Ctrl-C does"
+        );
     }
     stops
 }
