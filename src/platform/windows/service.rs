@@ -101,7 +101,7 @@ fn service_main(arguments: Vec<OsString>) {
     report(ServiceState::Stopped, NO_CONTROLS, exit, Duration::ZERO);
 }
 
-/// The control handler, on the dispatcher's thread.
+/// The control handler, called by the dispatcher on a thread of its own (never `serve`'s).
 fn on_control(control: ServiceControl) -> ServiceControlHandlerResult {
     match answer(control) {
         Answer::Stop(signal) => {
