@@ -40,6 +40,11 @@ pub struct Cli {
     /// Only errors in the logs.
     #[arg(short, long, global = true, help_heading = GLOBAL)]
     pub quiet: bool,
+    /// Append the log and everything else written to standard error to this file (created
+    /// owner-only), each log line with its time: for a Windows service or a scheduled task,
+    /// which have no console.
+    #[arg(long, global = true, value_name = "FILE", help_heading = GLOBAL)]
+    pub log_file: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -304,6 +309,13 @@ pub struct ServeArgs {
     pub input: InputArgs,
     #[command(flatten)]
     pub moves: MoveStateArgs,
+    /// Run under the Windows service control manager (the service's command line, never typed).
+    #[arg(
+        long,
+        hide_short_help = true,
+        long_help = "Run under the Windows service control manager: give it in the service's command line (New-Service -BinaryPathName, see README: Running as a service), never in a console. The service reports running once serve holds the ledger's lock; Stop-Service (or the system's shutdown) stops it as Ctrl-C does: no new message starts, the ones in flight are recorded, and the service stops with exit code 0. A service has no console: add the global --log-file to keep its log. Refused outside Windows."
+    )]
+    pub windows_service: bool,
 }
 
 #[derive(Debug, Args)]

@@ -1,7 +1,10 @@
-//! Parses the command line, sets up logging, runs the subcommand and maps its outcome or
-//! error to an exit status. Errors print with their whole chain of causes.
+//! Parses the command line, sets up logging (to `--log-file` when given), runs the subcommand
+//! (as a Windows service with `serve --windows-service`) and maps its outcome or error to an
+//! exit status. Errors print with their whole chain of causes.
 
 use std::ffi::OsString;
+
+use anyhow::Context;
 
 use crate::cli::{Cli, Command};
 use crate::cmd;
@@ -10,7 +13,7 @@ use crate::exit::{InvalidBecause, InvalidInput, Outcome};
 
 /// Runs t2t-notify with these arguments and returns the exit status.
 pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
-    let mut cli = match crate::cli::parse(args) {
+    let cli = match crate::cli::parse(args) {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
@@ -21,17 +24,36 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
             };
         }
     };
-    init_logging(cli.verbose, cli.quiet);
+    if let Err(err) = init_logging(&cli) {
+        return failed(&err);
+    }
+    if matches!(&cli.command, Command::Serve(args) if args.windows_service) {
+        // Everything, reading the inputs included, runs as the service, so that its errors end
+        // up in the log and in the service's exit code.
+        return match crate::platform::serve_as_service(move || execute(cli)) {
+            Ok(code) => code,
+            Err(e) if e.is_usage() => failed(&anyhow::Error::new(InvalidInput::because(e))),
+            Err(e) => failed(&anyhow::Error::new(e)),
+        };
+    }
+    execute(cli)
+}
+
+/// Runs the subcommand and returns its exit status, having printed its error.
+fn execute(mut cli: Cli) -> i32 {
     match cmd::inputs::fill(&mut cli).and_then(|()| dispatch(&cli)) {
         Ok(outcome) => outcome.code(),
-        Err(err) => {
-            eprintln!("error: {err}");
-            for cause in err.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
-            }
-            error_outcome(&err).code()
-        }
+        Err(err) => failed(&err),
     }
+}
+
+/// Prints `err` with its whole chain of causes and returns the exit status it means.
+fn failed(err: &anyhow::Error) -> i32 {
+    eprintln!("error: {err}");
+    for cause in err.chain().skip(1) {
+        eprintln!("  caused by: {cause}");
+    }
+    error_outcome(err).code()
 }
 
 fn dispatch(cli: &Cli) -> anyhow::Result<Outcome> {
@@ -61,8 +83,17 @@ pub fn error_outcome(err: &anyhow::Error) -> Outcome {
     }
 }
 
-fn init_logging(verbose: u8, quiet: bool) {
-    let default = match (quiet, verbose) {
+/// Logs to standard error, which `--log-file` first sends to that file (then with each
+/// line's time: a terminal or journald adds its own).
+fn init_logging(cli: &Cli) -> anyhow::Result<()> {
+    if let Some(path) = &cli.log_file {
+        let mut options = std::fs::OpenOptions::new();
+        options.create(true).append(true);
+        let file = crate::platform::open_private(&mut options, path)
+            .and_then(crate::platform::redirect_stderr);
+        file.with_context(|| format!("cannot open the log file {} (--log-file)", path.display()))?;
+    }
+    let default = match (cli.quiet, cli.verbose) {
         (true, _) => "error",
         (false, 0) => "info",
         (false, 1) => "debug",
@@ -70,11 +101,15 @@ fn init_logging(verbose: u8, quiet: bool) {
     };
     let filter =
         std::env::var("T2T_NOTIFY_LOG").unwrap_or_else(|_| format!("t2t_notify={default},warn"));
-    let _ = tracing_subscriber::fmt()
+    let subscriber = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_target(false)
-        .without_time()
-        .try_init();
+        .with_target(false);
+    let _ = if cli.log_file.is_some() {
+        subscriber.try_init()
+    } else {
+        subscriber.without_time().try_init()
+    };
+    Ok(())
 }

@@ -1,8 +1,9 @@
 //! Everything that differs between Unix and Windows, in one place: files and folders only
 //! their owner can open (0600/0700 on Unix, a protected access-control list that grants only
 //! the current user on Windows), the exclusive lock on the ledger's lock file, the signals
-//! that stop a run, and the check for a key file others can read. Callers use these functions
-//! and never `std::os::*` themselves.
+//! that stop a run (on Windows also the service control manager's stop), running `serve` as a
+//! Windows service, sending standard error to a log file, and the check for a key file others
+//! can read. Callers use these functions and never `std::os::*` themselves.
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io;
@@ -50,8 +51,48 @@ pub fn loose_permissions(path: &Path) -> Option<u32> {
     imp::loose_permissions(path)
 }
 
-/// The signals that stop a run: Ctrl-C and SIGTERM on Unix; Ctrl-C, Ctrl-Break and closing
-/// the console window on Windows.
+/// Sends everything the process writes to standard error from now on (the log, warnings, the
+/// final error, a panic) to `file` instead: a Windows service has no console, and a scheduled
+/// task's is never seen.
+pub fn redirect_stderr(file: File) -> io::Result<()> {
+    imp::redirect_stderr(file)
+}
+
+/// Why [`serve_as_service`] could not run the service.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// `--windows-service` on a system without the Windows service control manager.
+    #[error("--windows-service is only for the Windows service control manager; on Linux use the systemd unit in packaging/ (README: Running as a service)")]
+    NotWindows,
+    /// The process was started from a console or a task, not by the service control manager.
+    #[error("--windows-service: this process was not started by the Windows service control manager; install it as a service (README: Running as a service, Windows) or leave out --windows-service to serve in this console")]
+    NotStartedAsService,
+    /// The service control manager refused the connection for another reason.
+    #[error("--windows-service: cannot connect to the Windows service control manager")]
+    Dispatcher(#[source] io::Error),
+}
+
+impl ServiceError {
+    /// Whether the command line was wrong (exit 2) rather than the system (exit 1).
+    pub fn is_usage(&self) -> bool {
+        !matches!(self, ServiceError::Dispatcher(_))
+    }
+}
+
+/// Runs `serve` (a whole `t2t-notify serve`, returning its exit status) as the Windows service
+/// the service control manager started this process for, and returns that status once the
+/// service has stopped. The service reports running once `serve` listens for [`Signals`]
+/// (after it took the ledger's lock); the manager's stop, or the system's shutdown, then
+/// reaches `serve` as the signal "service stop" ("system shutdown"), which stops it as Ctrl-C
+/// does: no new message starts, the ones in flight are recorded. A stop the manager asked for
+/// ends with the service exit code 0 (whatever a pass in progress made of it); any other end
+/// reports `serve`'s exit status as the service-specific code.
+pub fn serve_as_service(serve: impl FnOnce() -> i32 + Send + 'static) -> Result<i32, ServiceError> {
+    imp::serve_as_service(Box::new(serve))
+}
+
+/// The signals that stop a run: Ctrl-C and SIGTERM on Unix; Ctrl-C, Ctrl-Break, closing the
+/// console window and the service control manager's stop ([`serve_as_service`]) on Windows.
 pub struct Signals(imp::Signals);
 
 impl Signals {

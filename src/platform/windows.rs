@@ -1,14 +1,20 @@
 //! The Windows side of [`super`]: a protected access-control list with one entry (the current
-//! user, full control), `LockFileEx` on one byte past the PID, and console control events.
+//! user, full control), `LockFileEx` on one byte past the PID, console control events and the
+//! service control manager's stop ([`service`]), `SetStdHandle` for standard error.
+
+mod service;
+
+pub use service::serve_as_service;
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io;
 use std::os::windows::ffi::OsStrExt;
-use std::os::windows::io::AsRawHandle;
+use std::os::windows::io::{AsRawHandle, FromRawHandle, IntoRawHandle};
 use std::path::Path;
 use std::ptr::{null, null_mut};
 
 use tokio::signal::windows::{ctrl_break, ctrl_c, ctrl_close, CtrlBreak, CtrlC, CtrlClose};
+use tokio::sync::watch;
 use windows_sys::Win32::Foundation::{
     CloseHandle, LocalFree, ERROR_IO_PENDING, ERROR_LOCK_VIOLATION, ERROR_SUCCESS, HANDLE,
 };
@@ -24,6 +30,7 @@ use windows_sys::Win32::Security::{
 use windows_sys::Win32::Storage::FileSystem::{
     LockFileEx, FILE_ALL_ACCESS, LOCKFILE_EXCLUSIVE_LOCK, LOCKFILE_FAIL_IMMEDIATELY,
 };
+use windows_sys::Win32::System::Console::{SetStdHandle, STD_ERROR_HANDLE};
 use windows_sys::Win32::System::Threading::{GetCurrentProcess, OpenProcessToken};
 use windows_sys::Win32::System::IO::OVERLAPPED;
 
@@ -162,18 +169,37 @@ pub(super) fn current_user() -> io::Result<Vec<u64>> {
     Ok(buf)
 }
 
+/// Rust's standard error asks Windows for the process's standard error handle at every write,
+/// so replacing that handle moves every later write.
+pub fn redirect_stderr(file: File) -> io::Result<()> {
+    let handle = file.into_raw_handle();
+    // SAFETY: `handle` is an open file handle, left open for the rest of the process.
+    if unsafe { SetStdHandle(STD_ERROR_HANDLE, handle) } == 0 {
+        let err = io::Error::last_os_error();
+        // SAFETY: the handle came from `into_raw_handle` above and nothing else holds it.
+        drop(unsafe { File::from_raw_handle(handle) });
+        return Err(err);
+    }
+    Ok(())
+}
+
 pub struct Signals {
     ctrl_c: CtrlC,
     ctrl_break: CtrlBreak,
     ctrl_close: CtrlClose,
+    service: watch::Receiver<Option<&'static str>>,
 }
 
 impl Signals {
+    /// The console's events first: a service reports itself running (in [`service::stops`])
+    /// only once every way of stopping it is in place.
     pub fn new() -> io::Result<Signals> {
+        let (ctrl_c, ctrl_break, ctrl_close) = (ctrl_c()?, ctrl_break()?, ctrl_close()?);
         Ok(Signals {
-            ctrl_c: ctrl_c()?,
-            ctrl_break: ctrl_break()?,
-            ctrl_close: ctrl_close()?,
+            ctrl_c,
+            ctrl_break,
+            ctrl_close,
+            service: service::stops(),
         })
     }
 
@@ -182,6 +208,7 @@ impl Signals {
             got = self.ctrl_c.recv() => got.map(|()| "Ctrl-C"),
             got = self.ctrl_break.recv() => got.map(|()| "Ctrl-Break"),
             got = self.ctrl_close.recv() => got.map(|()| "console closed"),
+            got = self.service.changed() => got.ok().and_then(|()| *self.service.borrow_and_update()),
         }
     }
 }

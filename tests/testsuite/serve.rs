@@ -412,3 +412,35 @@ fn files_dropped_into_the_inbox_are_checked_taken_and_used() {
     let (code, log) = serving.wait();
     assert_eq!(code, 0, "{log}");
 }
+
+#[test]
+fn windows_service_is_refused_outside_windows_with_what_to_use_instead() {
+    crate::harness::t2t()
+        .args(["serve", "--windows-service"])
+        .run()
+        .status(2)
+        .contains("--windows-service is only for the Windows service control manager; on Linux use the systemd unit in packaging/");
+}
+
+#[test]
+fn log_file_takes_standard_error_appended_and_owner_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("serve.log");
+    std::fs::write(&log, "an earlier line\n").unwrap();
+    crate::harness::t2t()
+        .arg("--log-file")
+        .arg(&log)
+        .args(["serve", "--windows-service"])
+        .run()
+        .status(2)
+        .lacks("--windows-service");
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.starts_with("an earlier line\n"), "appended:\n{text}");
+    assert!(
+        text.contains("error: --windows-service is only for the Windows service control manager"),
+        "{text}"
+    );
+    let mode =
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&log).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o600);
+}

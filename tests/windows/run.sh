@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Windows checks on a Debian machine without Windows: cross-build the .exe with mingw, then under
-# Wine run the library's unit tests and tests/windows/e2e.sh (validate, preview, trust confirm,
-# send to smtp-sink on 127.0.0.1, a rerun, the ledger lock, report). Called by .ci/run, which
+# Wine run the library's unit tests, tests/windows/e2e.sh (validate, preview, trust confirm,
+# send to smtp-sink on 127.0.0.1, a rerun, the ledger lock, report) and tests/windows/service.sh
+# (serve as a service of Wine's service control manager, stopped with sc stop). Called by .ci/run, which
 # installs the Debian packages and the Rust target; runnable alone after that.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -44,3 +45,4 @@ CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER="$WINE" \
   cargo test --locked --release --lib --target "$target" -- --exact "${skip[@]/#/--skip=}"
 
 bash tests/windows/e2e.sh "$out/t2t-notify.exe"
+bash tests/windows/service.sh "$out/t2t-notify.exe"
