@@ -6,7 +6,8 @@
 # says the stop came from the service manager, the service ends STOPPED with exit code 0, and
 # the ledger's `sent` rows equal what smtp-sink got, none left in flight or uncertain. Started
 # again against a sink that answers at once, it sends the rest, and a stop between passes ends
-# it with nothing in flight: each recipient once in all. A service gets the environment of
+# it with nothing in flight: each recipient once in all. Its dashboard answers on 127.0.0.1:
+# `/healthz`, and `/api/status` only with the token the service wrote next to the ledger. A service gets the environment of
 # services.exe, not this shell's, so every setting is in the config file. Run by run.sh in its
 # fresh WINEPREFIX.
 set -euo pipefail
@@ -62,7 +63,7 @@ text = open(sys.argv[1], encoding="utf-8").read().split("[[campaign]]")[0]
 text = re.sub(r'(?m)^kind = "file"\ndir = "outbox"$',
               f'kind = "smtp"\nhost = "127.0.0.1"\nport = {sys.argv[2]}\nsecurity = "none"', text)
 text = re.sub(r"(?m)^per_minute = \d+$", "per_minute = 6000", text)
-print(text + "\n[serve]\npoll_seconds = 1\n")
+print(text + "\n[serve]\npoll_seconds = 1\n\n[dashboard]\nlisten = \"127.0.0.1:0\"\n")
 PY
   grep -q '^kind = "smtp"' "$work/sample/service.toml" || fail "the sample config's [transport] changed"
 }
@@ -94,6 +95,24 @@ bin+=" --directory $(winpath "$work/sample/directory.csv")"
 start_sink "$work/sink-slow" "$slow" -w 3
 "$WINE" net start "$service" >"$work/start.out" 2>&1 || fail "net start: $(cat "$work/start.out")"
 wait_for_state RUNNING
+
+echo "windows service: its dashboard answers on 127.0.0.1, with the token it wrote next to the ledger"
+for _ in $(seq 100); do grep -q "dashboard at http://127.0.0.1:" "$log" && break; sleep 0.2; done
+url=$(grep -o "dashboard at http://127.0.0.1:[0-9]*/" "$log" | tail -1 | sed 's/^dashboard at //')
+[ -n "$url" ] || fail "the log names no dashboard"
+python3 - "$url" "$work/sample/dashboard-token" <<'PY' || fail "the dashboard did not answer as it should"
+import json, sys, urllib.error, urllib.request
+url, token = sys.argv[1], open(sys.argv[2]).read().strip()
+assert urllib.request.urlopen(url + "healthz", timeout=10).read() == b"ok\n"
+try:
+    urllib.request.urlopen(url + "api/status", timeout=10)
+    sys.exit("/api/status answered without the token")
+except urllib.error.HTTPError as e:
+    assert e.code == 401, e.code
+ask = urllib.request.Request(url + "api/status", headers={"Authorization": "Bearer " + token})
+status = json.load(urllib.request.urlopen(ask, timeout=10))
+assert [c["name"] for c in status["campaigns"]] == ["post-migration"], status["campaigns"]
+PY
 
 echo "windows service: sends; sc stop with messages in flight stops it gracefully"
 for _ in $(seq 150); do compgen -G "$work/sink-slow/m.*" >/dev/null && break; sleep 0.2; done
