@@ -308,6 +308,23 @@ impl Ledger {
     /// send that sent from it spends the same budget. Rows written before the log named the
     /// mailbox (ledger version 5) count for every mailbox: the budget may wait longer than
     /// needed for a day, but never lets a mailbox exceed its limit.
+    /// The recipients `mailbox` submitted since `since` (what its day budget has spent), counted
+    /// without reading the log's rows.
+    pub fn recipients_since(
+        &self,
+        since: DateTime<Utc>,
+        mailbox: &str,
+    ) -> Result<u64, LedgerError> {
+        self.conn
+            .query_row(
+                "SELECT COALESCE(SUM(recipients), 0) FROM submissions
+                 WHERE at_ms > ?1 AND (mailbox IS NULL OR mailbox = ?2)",
+                params![since.timestamp_millis(), mailbox],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.classify(e))
+    }
+
     pub fn submissions_since(
         &self,
         since: DateTime<Utc>,

@@ -224,6 +224,28 @@ fn config(app: &App) -> Config {
     last.clone()
 }
 
+/// Runs `read` with the dashboard's connection to the ledger at `path` (`None` when there is no
+/// ledger yet), opening it when needed; an error drops the connection, so the next request
+/// opens it again.
+fn with_ledger<T>(
+    app: &App,
+    path: &Path,
+    read: impl FnOnce(Option<&mut Ledger>) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    let mut kept = app.ledger.lock().unwrap_or_else(|e| e.into_inner());
+    if kept.as_ref().is_some_and(|l| l.path() != path) {
+        *kept = None;
+    }
+    if kept.is_none() && path.exists() {
+        *kept = Some(Ledger::open(path)?);
+    }
+    let result = read(kept.as_mut());
+    if result.is_err() {
+        *kept = None;
+    }
+    result
+}
+
 /// The last journey; starts a refresh beside the request when it is older than
 /// [`JOURNEY_FRESH`] (or there is none yet).
 fn journey(app: &App) -> Option<(chrono::DateTime<Utc>, Arc<JourneyReport>)> {
@@ -291,7 +313,17 @@ async fn status(State(app): State<App>) -> Answer {
             .clone();
         let paused = shared.control.paused();
         let journey = journey.as_ref().map(|(at, r)| (*at, r.as_ref()));
-        snapshot::snapshot(&config, &status, paused, journey, Utc::now())
+        with_ledger(&shared, &config.ledger.path, |ledger| {
+            let ledger = ledger.map(|l| &*l);
+            Ok(snapshot::snapshot(
+                &config,
+                ledger,
+                &status,
+                paused,
+                journey,
+                Utc::now(),
+            )?)
+        })
     })
     .await
     .map_err(ApiError::internal)?
@@ -328,12 +360,13 @@ async fn people(State(app): State<App>, Query(search): Query<Search>) -> Answer 
 }
 
 async fn audit(State(app): State<App>) -> Answer {
-    let path = config(&app).ledger.path;
+    let shared = app.clone();
     let entries = tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<AuditEntry>> {
-        if !path.exists() {
-            return Ok(Vec::new());
-        }
-        Ok(Ledger::open(&path)?.audit_log(50)?)
+        let path = config(&shared).ledger.path;
+        with_ledger(&shared, &path, |ledger| match ledger {
+            Some(l) => Ok(l.audit_log(50)?),
+            None => Ok(Vec::new()),
+        })
     })
     .await
     .map_err(ApiError::internal)?
@@ -364,10 +397,17 @@ fn action(body: &Bytes) -> Result<Action, ApiError> {
 
 /// Writes `entry` to the audit log; the change is made only once this succeeded.
 async fn record(app: &App, entry: AuditEntry) -> Result<(), ApiError> {
-    let path = config(app).ledger.path;
+    let shared = app.clone();
     tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
-        Ledger::open(&path)?.record_audit(&entry)?;
-        Ok(())
+        let path = config(&shared).ledger.path;
+        // The audit log may be the ledger's first row: create it then.
+        if !path.exists() {
+            Ledger::open(&path)?;
+        }
+        with_ledger(&shared, &path, |ledger| match ledger {
+            Some(l) => Ok(l.record_audit(&entry)?),
+            None => anyhow::bail!("no ledger at {}", path.display()),
+        })
     })
     .await
     .map_err(ApiError::internal)?

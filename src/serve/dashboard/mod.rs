@@ -70,6 +70,10 @@ struct Shared {
     https: bool,
     journey: JourneySource,
     journey_cache: Mutex<Journeys>,
+    /// The dashboard's own connection to the ledger, kept open: opening checks the file's
+    /// integrity, too slow to do every second at 100,000 people. Dropped on an error and
+    /// opened again at the next request.
+    ledger: Mutex<Option<crate::ledger::Ledger>>,
 }
 
 type App = Arc<Shared>;
@@ -138,6 +142,7 @@ pub fn start(parts: Parts) -> anyhow::Result<Started> {
         https: tls.is_some(),
         journey: parts.journey,
         journey_cache: Mutex::new(Journeys::default()),
+        ledger: Mutex::new(None),
     });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -120,26 +120,23 @@ impl PersonView {
     }
 }
 
-/// The status now, from `status`, the ledger of `config` and the last journey computed.
+/// The status now, from `status`, the ledger of `config` (`None` when there is none yet) and
+/// the last journey computed.
 pub fn snapshot(
     config: &Config,
+    ledger: Option<&Ledger>,
     status: &Status,
     paused: Option<Paused>,
     journey: Option<(DateTime<Utc>, &JourneyReport)>,
     now: DateTime<Utc>,
 ) -> Result<Snapshot, LedgerError> {
     let path = &config.ledger.path;
-    let ledger = if path.exists() {
-        Some(Ledger::open(path)?)
-    } else {
-        None
-    };
     let mut campaigns = Vec::new();
     let mut mailboxes: BTreeMap<String, u32> = BTreeMap::new();
     for c in &status.campaigns {
         let active = config.for_campaign(c.name.as_deref()).ok();
         let name = c.name.clone().unwrap_or_else(|| config.active.name.clone());
-        let counts = match &ledger {
+        let counts = match ledger {
             Some(l) => counts(&l.state_counts(&name)?),
             None => Counts::default(),
         };
@@ -151,11 +148,11 @@ pub fn snapshot(
             .map_or(config.active.kind(), |a| a.active.kind());
         campaigns.push(view(c, name, kind.as_str(), counts));
     }
-    let budgets = match &ledger {
+    let budgets = match ledger {
         Some(l) => budgets(l, &mailboxes, now)?,
         None => Vec::new(),
     };
-    let hours = match &ledger {
+    let hours = match ledger {
         Some(l) => {
             let since = now - chrono::Duration::hours(HOURS_SHOWN);
             let per_hour: Vec<HourSent> = l
@@ -167,7 +164,7 @@ pub fn snapshot(
         }
         None => Vec::new(),
     };
-    let gate = match &ledger {
+    let gate = match ledger {
         Some(l) if campaigns.iter().any(|c| c.kind != "pre-move") => Some(gate(config, l)?),
         _ => None,
     };
@@ -269,12 +266,19 @@ fn budgets(
     mailboxes
         .iter()
         .map(|(mailbox, per_day)| {
-            let log = ledger.submissions_since(since, mailbox)?;
+            let used = ledger.recipients_since(since, mailbox)?;
+            // The log's rows only when the budget is spent: they say when it frees.
+            let frees_at = if *per_day > 0 && used >= u64::from(*per_day) {
+                let log = ledger.submissions_since(since, mailbox)?;
+                crate::serve::budget::frees_at(&log, *per_day, now)
+            } else {
+                None
+            };
             Ok(Budget {
                 mailbox: mailbox.clone(),
                 per_day: *per_day,
-                used: log.iter().map(|s| u64::from(s.recipients)).sum(),
-                frees_at: crate::serve::budget::frees_at(&log, *per_day, now),
+                used,
+                frees_at,
             })
         })
         .collect()
