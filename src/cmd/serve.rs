@@ -213,15 +213,6 @@ enum Look {
 impl Service<'_> {
     fn run(&mut self, woken: &Receiver<Wake>) -> anyhow::Result<Outcome> {
         loop {
-            if let Some(paused) = self.control.paused() {
-                self.show_paused(&paused.by);
-                match woken.recv() {
-                    Ok(Wake::Signal(name)) => return Ok(stopped(name)),
-                    Ok(Wake::Control) => continue,
-                    // Nothing can resume it any more: the process is ending.
-                    Err(_) => return Ok(Outcome::Success),
-                }
-            }
             // Read once a round: the inbox, the Graph refresh and every campaign's pass see the
             // same config, and an edit between rounds is picked up.
             let config = Config::load(&self.cli.config).map_err(|e| e.to_string());
@@ -229,6 +220,7 @@ impl Service<'_> {
                 self.scan_inbox(config);
                 self.refresh_sign_ins(config);
             }
+            // A pause holds the passes only: the inbox and the sign-ins are still taken.
             for i in 0..self.slots.len() {
                 if let Some(name) = signalled(woken) {
                     return Ok(stopped(name));
@@ -243,20 +235,24 @@ impl Service<'_> {
                     return Ok(Outcome::Interrupted);
                 }
             }
-            if self.control.paused().is_some() {
-                continue;
-            }
             let next_poll = Utc::now() + chrono::Duration::from_std(self.poll)?;
-            let wake = self
-                .slots
-                .iter()
-                .filter_map(|s| s.not_before)
-                .fold(next_poll, DateTime::min);
+            let wake = match self.control.paused() {
+                Some(paused) => {
+                    self.show_paused(&paused.by);
+                    next_poll
+                }
+                None => self
+                    .slots
+                    .iter()
+                    .filter_map(|s| s.not_before)
+                    .fold(next_poll, DateTime::min),
+            };
             let timeout = (wake - Utc::now()).to_std().unwrap_or_default();
             match woken.recv_timeout(timeout) {
                 Ok(Wake::Signal(name)) => return Ok(stopped(name)),
+                // A resume or a request: the next round at once.
                 Ok(Wake::Control) | Err(RecvTimeoutError::Timeout) => {}
-                // Without a signal listener: a plain sleep (a service manager still kills it).
+                // Never while `self.control` holds the sender; a plain sleep all the same.
                 Err(RecvTimeoutError::Disconnected) => std::thread::sleep(timeout),
             }
         }
