@@ -142,6 +142,17 @@ def counted(before, after, again, expected, report):
           f"ledger states {dict(st)}; a second send over that ledger added {second} (expected 0)")
 
 
+def dashboard(status, expected, rss_kb):
+    """The dashboard's status counts every person of the ledger as sent, with the funnel."""
+    s = json.load(open(status))
+    sent = sum(c["counts"]["sent"] for c in s["campaigns"])
+    funnel = (s.get("funnel") or {}).get("notified", {}).get("count")
+    n = int(expected)
+    ok = sent == n and funnel == n
+    print(f"{'OK' if ok else 'WRONG'} dashboard: /api/status counts {sent} sent (expected {n}), "
+          f"funnel notified {funnel}; serve's RSS after the timed requests {int(rss_kb) // 1024} MB")
+
+
 def pacing(dump, per_minute):
     """TSV: messages, busiest 60 s window, share of the limit used, first-to-last seconds."""
     _, t = dumped(dump)
@@ -159,5 +170,6 @@ def pacing(dump, per_minute):
 
 if __name__ == "__main__":
     commands = {"mailmerge-inputs": mailmerge_inputs, "mailmerge-output": mailmerge_output,
-                "preview-output": preview_output, "once": once, "counted": counted, "pacing": pacing}
+                "preview-output": preview_output, "once": once, "counted": counted, "pacing": pacing,
+                "dashboard": dashboard}
     commands[sys.argv[1]](*sys.argv[2:])

@@ -6,7 +6,7 @@
 # enforced.
 #
 #   bench/run.sh            # every case
-#   bench/run.sh send       # some cases: validate | send | send_100k | preview | pacing
+#   bench/run.sh send       # some cases: validate | send | send_100k | preview | pacing | dashboard
 #   RUNS=3 bench/run.sh     # fewer timed runs per case (default 5, plus one warm-up)
 #   PREVIEW_RUNS=3 bench/run.sh preview   # the preview case (200,000 files a run) runs once by default
 #   MAILMERGE_USERS=100000 bench/run.sh preview  # users in mailmerge's dry run (default 10,000)
@@ -54,6 +54,7 @@ need smtp-sink postfix
 need smtp-source postfix
 need /usr/bin/time time
 need python3 python3
+need curl curl
 
 echo "building (release)" >&2
 cargo build --release --quiet --bin t2t-notify --example write-floor
@@ -370,6 +371,32 @@ case_send_100k() {
   tail -1 "$WORK/checks.txt" >&2
 }
 
+# The dashboard of `serve` on send_100k's ledger (100,000 people sent): `GET /api/status`, what
+# the page asks every second, against `report --format json` of the same ledger (the command an
+# admin runs otherwise). The journey is computed once before the timed requests (the page's
+# first look). serve's own peak RSS goes to the checks.
+case_dashboard() {
+  [ -f "$WORK/s100k.db" ] || case_send_100k
+  local port token pid
+  port=$(free_port)
+  token=$(python3 -c 'import secrets; print(secrets.token_hex(16))')
+  printf 'Authorization: Bearer %s\n' "$token" > "$WORK/dashboard-auth"
+  T2T_NOTIFY_LEDGER_PATH=$WORK/s100k.db T2T_NOTIFY_DASHBOARD_TOKEN=$token \
+    T2T_NOTIFY_DASHBOARD_LISTEN=127.0.0.1:$port T2T_NOTIFY_SERVE_POLL_SECONDS=86400 \
+    "$BIN" --config "$CONF" serve --mapping "$WORK/s100k/identity-map.csv" \
+    --directory "$WORK/s100k/directory.csv" 2> "$WORK/dashboard-serve.log" &
+  pid=$!
+  PIDS+=("$pid")
+  wait_port "$port"
+  curl -sf -H @"$WORK/dashboard-auth" "http://127.0.0.1:$port/api/people?q=x" -o /dev/null
+  local url="http://127.0.0.1:$port/api/status"
+  measure dashboard t2t-notify 100000 "" "curl -sf -H @$WORK/dashboard-auth $url -o $WORK/dashboard-status.json"
+  measure dashboard reference 100000 "" "T2T_NOTIFY_LEDGER_PATH=$WORK/s100k.db $BIN --config $CONF report --format json"
+  python3 "$ROOT/bench/checks.py" dashboard "$WORK/dashboard-status.json" 100000 "$(ps -o rss= -p "$pid")" >> "$WORK/checks.txt"
+  tail -1 "$WORK/checks.txt" >&2
+  kill "$pid"
+}
+
 # A real send at per_minute = 120 to a sink that dumps every message: each message's arrival
 # time is its dump file's mtime. No 60-second window may hold more than 120, and the run should
 # use at least 98% of the limit (messages a minute from the first arrival to the last).
@@ -392,7 +419,7 @@ case_pacing() {
 }
 
 : > "$WORK/checks.txt"
-cases=${*:-validate send send_100k preview pacing}
+cases=${*:-validate send send_100k preview pacing dashboard}
 for c in $cases; do
   echo "== $c (load $(cut -d' ' -f1-3 /proc/loadavg))" >&2
   echo "$c: load at start $(cut -d' ' -f1-3 /proc/loadavg)" >> "$WORK/load.txt"

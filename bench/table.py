@@ -16,6 +16,7 @@ GOALS = {
     "preview": (15.0, 14.0, None, "under 15 s, at least 14x mailmerge's dry run"),
     "send": (None, 0.25, None, "at least 0.25 of smtp-source's rate"),
     "send-100k": (None, None, 250_000, "peak RSS under 250 MB"),
+    "dashboard": (0.5, None, None, "GET /api/status under 0.5 s (the page asks every second)"),
 }
 
 
