@@ -45,11 +45,7 @@ fn journey_source(cli: &Cli, args: &ServeArgs) -> crate::serve::dashboard::Journ
     Arc::new(move || {
         let config = Config::load(&config_path)?;
         let mut moves = moves.clone();
-        if let Some(dir) = &config.serve.inbox {
-            let found = processed_inputs(dir)?;
-            moves.move_states.extend(found.move_states);
-            moves.schedules.extend(found.schedules);
-        }
+        with_processed(&mut moves, config.serve.inbox.as_deref())?;
         let sources = super::inputs::sources(&input, &moves);
         let plan = crate::plan::load(Some(&config), sources, true)?;
         super::report::journey_of(&config, &plan, Utc::now())
@@ -362,14 +358,9 @@ impl Service<'_> {
         let asked = self.control.requested(shown(&name));
         args.retry_failed = asked.retry_failed;
         args.resend_uncertain = asked.resend_uncertain;
-        if let Some(inbox) = &self.inbox {
-            match processed_inputs(inbox.dir()) {
-                Ok(found) => {
-                    args.moves.move_states.extend(found.move_states);
-                    args.moves.schedules.extend(found.schedules);
-                }
-                Err(e) => return self.hold(i, format!("{:#}", anyhow::Error::new(e))),
-            }
+        let inbox = self.inbox.as_ref().map(Inbox::dir);
+        if let Err(e) = with_processed(&mut args.moves, inbox) {
+            return self.hold(i, format!("{:#}", anyhow::Error::new(e)));
         }
         let due = match look(&config, &args) {
             Ok(Look::Nobody { sent }) => {
@@ -512,6 +503,20 @@ impl Service<'_> {
             campaign.last_pass = Some(Utc::now());
         }
     }
+}
+
+/// Adds the move-state exports and schedules the inbox took (`inbox`: its folder) to `moves`:
+/// inputs of every pass and of the dashboard's journey, alongside `[inputs]`.
+fn with_processed(
+    moves: &mut MoveStateArgs,
+    inbox: Option<&Path>,
+) -> Result<(), crate::serve::inbox::InboxError> {
+    if let Some(dir) = inbox {
+        let found = processed_inputs(dir)?;
+        moves.move_states.extend(found.move_states);
+        moves.schedules.extend(found.schedules);
+    }
+    Ok(())
 }
 
 /// The `send` a pass runs: the service's inputs, the campaign, nothing else.

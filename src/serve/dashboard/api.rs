@@ -10,12 +10,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Query, Request, State};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Query, Request, State};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Extension, Json, Router};
+use axum::{Json, Router};
 use chrono::Utc;
 use serde::Deserialize;
 use serde_json::json;
@@ -374,6 +375,34 @@ async fn audit(State(app): State<App>) -> Answer {
     Ok(Json(json!({ "entries": entries })).into_response())
 }
 
+/// Who asks, as [`guard`] allowed them and from where the connection came: what every change
+/// records in the audit log.
+struct Caller {
+    via: Via,
+    peer: std::net::IpAddr,
+}
+
+impl Caller {
+    /// The audit log's name for this caller, with the name they typed.
+    fn who(&self, actor: Option<&str>) -> String {
+        access::who(actor, &self.via, self.peer)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Caller, ApiError> {
+        let via = parts.extensions.get::<Via>().cloned();
+        let peer = parts.extensions.get::<Peer>().map(|Peer(p)| p.ip());
+        match via.zip(peer) {
+            Some((via, peer)) => Ok(Caller { via, peer }),
+            // Only a route outside the guard could get here: a mistake in this file.
+            None => Err(ApiError::internal("the request was not checked")),
+        }
+    }
+}
+
 /// The body of an action: who, and which campaign.
 #[derive(Deserialize, Default)]
 struct Action {
@@ -432,13 +461,8 @@ fn done(message: String) -> Answer {
     Ok(Json(json!({ "ok": true, "message": message })).into_response())
 }
 
-async fn pause(
-    State(app): State<App>,
-    Extension(via): Extension<Via>,
-    Extension(Peer(peer)): Extension<Peer>,
-    body: Bytes,
-) -> Answer {
-    let who = access::who(action(&body)?.actor.as_deref(), &via, peer.ip());
+async fn pause(State(app): State<App>, caller: Caller, body: Bytes) -> Answer {
+    let who = caller.who(action(&body)?.actor.as_deref());
     if let Some(p) = app.control.paused() {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
@@ -459,13 +483,8 @@ async fn pause(
     }
 }
 
-async fn resume(
-    State(app): State<App>,
-    Extension(via): Extension<Via>,
-    Extension(Peer(peer)): Extension<Peer>,
-    body: Bytes,
-) -> Answer {
-    let who = access::who(action(&body)?.actor.as_deref(), &via, peer.ip());
+async fn resume(State(app): State<App>, caller: Caller, body: Bytes) -> Answer {
+    let who = caller.who(action(&body)?.actor.as_deref());
     let Some(paused) = app.control.paused() else {
         return Err(ApiError::new(StatusCode::CONFLICT, "not paused"));
     };
@@ -482,27 +501,17 @@ async fn resume(
     done("Resumed: every campaign is looked at now.".into())
 }
 
-async fn retry_failed(
-    State(app): State<App>,
-    Extension(via): Extension<Via>,
-    Extension(Peer(peer)): Extension<Peer>,
-    body: Bytes,
-) -> Answer {
-    redo(app, via, peer, body, Redo::RetryFailed).await
+async fn retry_failed(State(app): State<App>, caller: Caller, body: Bytes) -> Answer {
+    redo(app, caller, body, Redo::RetryFailed).await
 }
 
-async fn resend_uncertain(
-    State(app): State<App>,
-    Extension(via): Extension<Via>,
-    Extension(Peer(peer)): Extension<Peer>,
-    body: Bytes,
-) -> Answer {
-    redo(app, via, peer, body, Redo::ResendUncertain).await
+async fn resend_uncertain(State(app): State<App>, caller: Caller, body: Bytes) -> Answer {
+    redo(app, caller, body, Redo::ResendUncertain).await
 }
 
-async fn redo(app: App, via: Via, peer: std::net::SocketAddr, body: Bytes, redo: Redo) -> Answer {
+async fn redo(app: App, caller: Caller, body: Bytes, redo: Redo) -> Answer {
     let asked = action(&body)?;
-    let who = access::who(asked.actor.as_deref(), &via, peer.ip());
+    let who = caller.who(asked.actor.as_deref());
     let config = config(&app);
     let names: Vec<String> = crate::cmd::serve::campaign_names(&config)
         .into_iter()
@@ -549,8 +558,7 @@ struct Upload {
 
 async fn inbox(
     State(app): State<App>,
-    Extension(via): Extension<Via>,
-    Extension(Peer(peer)): Extension<Peer>,
+    caller: Caller,
     Query(upload): Query<Upload>,
     body: Bytes,
 ) -> Answer {
@@ -563,7 +571,7 @@ async fn inbox(
     };
     let name =
         upload_name(&upload.name).map_err(|why| ApiError::new(StatusCode::BAD_REQUEST, why))?;
-    let who = access::who(None, &via, peer.ip());
+    let who = caller.who(None);
     let detail = format!("uploaded {name} ({} bytes) into the inbox", body.len());
     record(&app, entry(who, "inbox-upload", None, detail)).await?;
     let saved = {

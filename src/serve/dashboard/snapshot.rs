@@ -133,6 +133,8 @@ pub fn snapshot(
     let path = &config.ledger.path;
     let mut campaigns = Vec::new();
     let mut mailboxes: BTreeMap<String, u32> = BTreeMap::new();
+    // Whether any campaign waits for the trust gate: only then does the page show it.
+    let mut gated = false;
     for c in &status.campaigns {
         let active = config.for_campaign(c.name.as_deref()).ok();
         let name = c.name.clone().unwrap_or_else(|| config.active.name.clone());
@@ -146,6 +148,7 @@ pub fn snapshot(
         let kind = active
             .as_ref()
             .map_or(config.active.kind(), |a| a.active.kind());
+        gated |= kind.gated();
         campaigns.push(view(c, name, kind.as_str(), counts));
     }
     let budgets = match ledger {
@@ -165,7 +168,7 @@ pub fn snapshot(
         None => Vec::new(),
     };
     let gate = match ledger {
-        Some(l) if campaigns.iter().any(|c| c.kind != "pre-move") => Some(gate(config, l)?),
+        Some(l) if gated => Some(gate(config, l)?),
         _ => None,
     };
     let (funnel, attention, attention_total, journey_at) = match journey {
